@@ -1,0 +1,96 @@
+# Sipline: the one entry point. `make` builds build/sipline, build/siplinectl and
+# build/modules/*.so; `make test` installs what is missing, builds, and runs every test;
+# `make run` starts the demo server on 127.0.0.1:5060. See README.md.
+TOP := $(abspath .)
+include Makefile.defs
+MAKEFLAGS += --no-print-directory -j$(shell nproc)
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc/sipline
+
+CORE_SRCS := $(filter-out %_test.cc core/main.cc,$(wildcard core/*/*.cc))
+CORE_OBJS := $(CORE_SRCS:%.cc=$(BUILD)/obj/%.o)
+CORE_LIBS := $(shell pkg-config --libs $(PKGS)) -ldl -lrt
+MODULES   := $(notdir $(patsubst %/,%,$(dir $(wildcard modules/*/Makefile))))
+MODULE_SOS := $(MODULES:%=$(BUILD)/modules/%.so)
+TEST_SRCS := $(wildcard core/*/*_test.cc modules/*/*_test.cc) test/unit_main.cc
+TEST_OBJS := $(TEST_SRCS:%.cc=$(BUILD)/obj/%.o)
+# Module feature code for the unit runner: every module object except the glue.
+MODULE_FEATURE_SRCS := $(filter-out %_test.cc %_module.cc,$(wildcard modules/*/*.cc))
+MODULE_FEATURE_OBJS := $(MODULE_FEATURE_SRCS:%.cc=$(BUILD)/obj/%.pic.o)
+TEST_MODULES := $(notdir $(wildcard test/modules/*))
+TEST_MODULE_SOS := $(TEST_MODULES:%=$(BUILD)/test-modules/%.so)
+
+.PHONY: all deps test unit asan run install clean check format bench fuzz soak modules
+all: $(BUILD)/sipline $(MODULE_SOS)
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/sipline: $(CORE_OBJS) $(BUILD)/obj/core/main.o
+	$(CXX) $(LDFLAGS) -rdynamic -o $@ $^ $(CORE_LIBS)
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.pic.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c -o $@ $<
+
+# Modules resolve core symbols against the sipline executable (-rdynamic) at dlopen time.
+$(BUILD)/modules/%.so: FORCE
+	@$(MAKE) -C modules/$* BUILD=$(BUILD) SAN=$(SAN)
+
+$(BUILD)/test-modules/%.so: test/modules/%/*.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
+
+$(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(TEST_MODULE_SOS)
+	$(CXX) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) \
+	  $(CORE_LIBS) $(shell pkg-config --libs cppunit)
+
+unit: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests
+
+asan:
+	@$(MAKE) SAN=1 BUILD=$(TOP)/build-asan $(TOP)/build-asan/unit_tests
+
+test: deps
+	@$(MAKE) all $(BUILD)/unit_tests
+	@$(MAKE) asan
+	@scripts/run-tests
+
+soak: deps all
+	@SIPLINE_SOAK=1 scripts/run-tests
+
+run: deps all
+	@scripts/run-demo
+
+bench: deps all
+	@bench/run-all
+
+check:
+	@scripts/check-format
+
+format:
+	@clang-format -i $$(git ls-files '*.cc' '*.h')
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/sipline/modules $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(BUILD)/sipline $(DESTDIR)$(PREFIX)/sbin/sipline
+	install -m 0644 $(MODULE_SOS) $(DESTDIR)$(PREFIX)/lib/sipline/modules/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	@for f in sipline.cfg sipline.routes; do \
+	  if [ -e $(DESTDIR)$(SYSCONFDIR)/$$f ]; then echo "keeping existing $(SYSCONFDIR)/$$f"; \
+	  else sed 's|^mpath *=.*|mpath = "$(PREFIX)/lib/sipline/modules";|' cfg/$$f > $(DESTDIR)$(SYSCONFDIR)/$$f; fi; \
+	done
+
+clean:
+	rm -rf build build-asan
+
+FORCE:
+-include $(CORE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MODULE_FEATURE_OBJS:.o=.d) $(BUILD)/obj/core/main.d

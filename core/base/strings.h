@@ -1,0 +1,23 @@
+// Small string helpers used across the core: case-insensitive compare, trimming, number
+// parsing without exceptions, and edit distance for "did you mean" hints.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipline {
+
+bool iequals(std::string_view a, std::string_view b);
+std::string_view trim(std::string_view s);
+std::string toLower(std::string_view s);
+// Whole string must be a decimal integer (optional leading '-'); no overflow.
+bool parseInt(std::string_view s, std::int64_t& out);
+std::size_t editDistance(std::string_view a, std::string_view b);
+// The closest candidate within distance 2 (or a case-insensitive match), "" if none.
+std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates);
+// " (did you mean 'x'?)" or "".
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace sipline

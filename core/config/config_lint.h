@@ -1,0 +1,29 @@
+// Lexical checks over libconfig text that libconfig 1.5 does not make, or reports without the
+// detail an operator needs. Used by the settings loader (core/config/settings.cc) only.
+//  - findWrappedInteger: libconfig 1.5 silently wraps integer literals outside 32 bits unless
+//    they carry an L suffix (3000000000 reads back as -1294967296).
+//  - findDuplicateName: libconfig says "duplicate setting name" without the name.
+//  - findBareName: the first name used as a statement rather than a setting (`loadmodule
+//    "tm.so"`), so OpenSIPS 1.x lines get a hint before libconfig's generic syntax error.
+// Pure functions over text; they never fail. Comments and strings are skipped; @include'd
+// files are not read. The text need not be valid libconfig.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sipline {
+
+struct LintFinding {
+  int line = 0;      // 1-based; 0 = nothing found
+  std::string text;  // the literal or name found
+  bool found() const { return line != 0; }
+};
+
+LintFinding findWrappedInteger(std::string_view text);
+// A setting name assigned twice in the same group (the second occurrence).
+LintFinding findDuplicateName(std::string_view text);
+// A name not followed by '=' or ':' (true/false excepted).
+LintFinding findBareName(std::string_view text);
+
+}  // namespace sipline

@@ -1,0 +1,732 @@
+#include "core/config/settings.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <libconfig.h++>
+
+#include "core/config/config_lint.h"
+
+namespace sipline {
+namespace {
+
+using libconfig::Setting;
+namespace fs = std::filesystem;
+
+// OpenSIPS 1.x global names an operator is likely to bring along, with what to write instead.
+struct LegacyName {
+  const char* name;
+  const char* hint;
+};
+// clang-format off
+constexpr LegacyName kLegacyNames[] = {
+    {"children", "use udp_workers"},
+    {"tcp_children", "use tcp_workers"},
+    {"listen", "use socket"},
+    {"port", "put the port in each socket, e.g. socket = \"udp:10.0.0.1:5080\""},
+    {"debug", "use log_level"},
+    {"log_stderror", "use log_target = \"stderr\" or \"syslog\""},
+    {"loadmodule", "modules are listed in the modules group, e.g. modules = { tm = {}; }"},
+    {"modparam", "modules are listed in the modules group, e.g. "
+                 "modules = { tm = { fr_timeout = 5; }; }"},
+    {"fork", "sipline runs in the foreground; use -d to daemonize"},
+};
+constexpr const char* kFacilities[] = {"daemon", "user",   "local0", "local1", "local2",
+                                       "local3", "local4", "local5", "local6", "local7"};
+// clang-format on
+
+const LegacyName* findLegacy(std::string_view name) {
+  for (const LegacyName& l : kLegacyNames) {
+    if (name == l.name) return &l;
+  }
+  return nullptr;
+}
+
+std::size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'x'?)" for the closest candidate within edit distance 2, else "".
+std::string didYouMean(std::string_view name, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  std::size_t best_distance = 3;
+  for (std::string_view c : candidates) {
+    const std::size_t d = editDistance(name, c);
+    if (d < best_distance) {
+      best = c;
+      best_distance = d;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + std::string(best) + "'?)";
+}
+
+const char* typeText(Setting::Type type) {
+  switch (type) {
+    case Setting::TypeInt:
+    case Setting::TypeInt64:
+      return "an integer";
+    case Setting::TypeFloat:
+      return "a float";
+    case Setting::TypeString:
+      return "a string";
+    case Setting::TypeBoolean:
+      return "a boolean";
+    case Setting::TypeGroup:
+      return "a group";
+    case Setting::TypeArray:
+      return "an array";
+    case Setting::TypeList:
+      return "a list";
+    default:
+      return "nothing";
+  }
+}
+
+bool isLowerName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!std::islower(static_cast<unsigned char>(c)) &&
+        !std::isdigit(static_cast<unsigned char>(c)) && c != '_') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool isAllDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+std::string lineOf(const std::string& text, int line) {
+  std::size_t pos = 0;
+  for (int i = 1; i < line && pos != std::string::npos; ++i) {
+    pos = text.find('\n', pos);
+    if (pos != std::string::npos) ++pos;
+  }
+  if (pos == std::string::npos || pos >= text.size()) return "";
+  return text.substr(pos, text.find('\n', pos) - pos);
+}
+
+class Loader {
+ public:
+  Loader(std::string file, std::string dir, const std::string& text)
+      : file_(std::move(file)), dir_(std::move(dir)), text_(text) {
+    settings_.file = file_;
+    settings_.dir = dir_;
+  }
+
+  Result<Settings> load() {
+    // Before libconfig: its error path for `loadmodule "tm.so"` says only "syntax error" (and
+    // libconfig 1.5 leaks the string token while saying it).
+    if (const LintFinding bare = findBareName(text_); bare.found()) {
+      if (const LegacyName* legacy = findLegacy(bare.text)) {
+        return Status::invalidArgument(file_ + ":" + std::to_string(bare.line) +
+                                       ": syntax error (OpenSIPS 1.x '" + bare.text +
+                                       "': " + legacy->hint + ")");
+      }
+    }
+    libconfig::Config config;
+    config.setAutoConvert(false);
+    config.setIncludeDir(dir_.c_str());
+    try {
+      config.readString(withRelativeIncludes());
+    } catch (const libconfig::ParseException& e) {
+      return parseError(e);
+    } catch (const libconfig::ConfigException& e) {
+      return Status::invalidArgument(file_ + ": cannot be parsed: " + e.what());
+    }
+    if (const LintFinding wrapped = findWrappedInteger(text_); wrapped.found()) {
+      return Status::invalidArgument(file_ + ":" + std::to_string(wrapped.line) + ": integer " +
+                                     wrapped.text + " does not fit in 32 bits; write " +
+                                     wrapped.text + "L for a 64-bit integer");
+    }
+    try {
+      Status st = walk(config.getRoot());
+      if (!st.isOk()) return st;
+    } catch (const libconfig::ConfigException& e) {
+      return Status::internal(file_ + ": unexpected libconfig error: " + e.what());
+    } catch (const std::exception& e) {
+      return Status::internal(file_ + ": " + e.what());
+    }
+    return std::move(settings_);
+  }
+
+ private:
+  using Handler = Status (*)(Loader&, const Setting&);
+  struct Key {
+    const char* name;
+    Handler handle;
+  };
+
+  // "FILE:LINE: " of `s`, using the nearest ancestor that has a line.
+  std::string where(const Setting& s) const {
+    const Setting* at = &s;
+    while (at->getSourceLine() == 0 && !at->isRoot()) at = &at->getParent();
+    std::string file = file_;
+    if (at->getSourceFile() != nullptr) file = resolve(at->getSourceFile());
+    if (at->getSourceLine() == 0) return file + ": ";
+    return file + ":" + std::to_string(at->getSourceLine()) + ": ";
+  }
+
+  Status fail(const Setting& s, const std::string& message) const {
+    return Status::invalidArgument(where(s) + message);
+  }
+
+  Status typeError(const Setting& s, const std::string& key, const std::string& expected) const {
+    return fail(s, "'" + key + "' must be " + expected + ", got " + typeText(s.getType()));
+  }
+
+  // libconfig 1.5 prefixes the include directory to every @include path, absolute ones too;
+  // rewrites absolute paths in this file relative to dir_ (lines and columns of other text
+  // stay put). Absolute @include inside included files is not rewritten.
+  std::string withRelativeIncludes() const {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text_.size()) {
+      std::size_t end = text_.find('\n', pos);
+      if (end == std::string::npos) end = text_.size();
+      std::string line = text_.substr(pos, end - pos);
+      const std::size_t at = line.find_first_not_of(" \t");
+      const std::size_t q1 = line.find('"');
+      const std::size_t q2 = q1 == std::string::npos ? q1 : line.find('"', q1 + 1);
+      if (at != std::string::npos && line.compare(at, 8, "@include") == 0 &&
+          q2 != std::string::npos && line[q1 + 1] == '/') {
+        const fs::path target(line.substr(q1 + 1, q2 - q1 - 1));
+        line.replace(q1 + 1, q2 - q1 - 1, target.lexically_relative(dir_).string());
+      }
+      out += line;
+      if (end < text_.size()) out += '\n';
+      pos = end + 1;
+    }
+    return out;
+  }
+
+  std::string resolve(const std::string& path) const {
+    fs::path p(path);
+    if (p.is_relative()) p = fs::path(dir_) / p;
+    return p.lexically_normal().string();
+  }
+
+  Status parseError(const libconfig::ParseException& e) const {
+    const std::string file = e.getFile() != nullptr ? resolve(e.getFile()) : file_;
+    const std::string at = file + ":" + std::to_string(e.getLine()) + ": ";
+    const std::string error = e.getError();
+    if (e.getFile() == nullptr && error == "duplicate setting name") {
+      const LintFinding dup = findDuplicateName(text_);
+      if (dup.found() && dup.line == e.getLine()) {
+        return Status::invalidArgument(at + "duplicate setting '" + dup.text +
+                                       "' (a setting, or a module in 'modules', may appear "
+                                       "only once)");
+      }
+    }
+    const std::string line = e.getFile() == nullptr ? lineOf(text_, e.getLine()) : "";
+    std::size_t word = line.find_first_not_of(" \t");
+    const std::size_t word_end =
+        word == std::string::npos ? word : line.find_first_of(" \t=:(", word);
+    if (word != std::string::npos) {
+      const std::string first =
+          line.substr(word, word_end == std::string::npos ? word_end : word_end - word);
+      if (const LegacyName* legacy = findLegacy(first)) {
+        return Status::invalidArgument(at + error + " (OpenSIPS 1.x '" + first +
+                                       "': " + legacy->hint + ")");
+      }
+    }
+    if (e.getFile() == nullptr && error == "cannot open include file") {
+      const std::size_t q1 = line.find('"');
+      const std::size_t q2 = q1 == std::string::npos ? q1 : line.find('"', q1 + 1);
+      if (line.find("@include") != std::string::npos && q2 != std::string::npos) {
+        return Status::invalidArgument(at + error + " '" +
+                                       resolve(line.substr(q1 + 1, q2 - q1 - 1)) + "'");
+      }
+    }
+    return Status::invalidArgument(at + error);
+  }
+
+  Status unknownKey(const Setting& s, const std::string& prefix,
+                    const std::vector<std::string_view>& known) const {
+    const std::string name = s.getName();
+    if (prefix.empty()) {
+      if (const LegacyName* legacy = findLegacy(name)) {
+        return fail(s, "unknown setting '" + name + "' (OpenSIPS 1.x name: " + legacy->hint + ")");
+      }
+    }
+    return fail(s, "unknown setting '" + prefix + name + "'" + didYouMean(name, known));
+  }
+
+  Status getInt(const Setting& s, const std::string& key, long long lo, long long hi,
+                long long& out) const {
+    if (s.getType() == Setting::TypeInt) {
+      out = static_cast<int>(s);
+    } else if (s.getType() == Setting::TypeInt64) {
+      out = static_cast<long long>(s);
+    } else {
+      return typeError(s, key, "an integer");
+    }
+    if (out < lo || out > hi) {
+      return fail(s, "'" + key + "' must be in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                         ", got " + std::to_string(out));
+    }
+    return Status::ok();
+  }
+
+  template <class T>
+  Status intInto(const Setting& s, const std::string& key, long long lo, long long hi, T& out) {
+    long long value = 0;
+    Status st = getInt(s, key, lo, hi, value);
+    if (st.isOk()) out = static_cast<T>(value);
+    return st;
+  }
+
+  Status getString(const Setting& s, const std::string& key, std::string& out) const {
+    if (s.getType() != Setting::TypeString) return typeError(s, key, "a string");
+    out = static_cast<const char*>(s);
+    return Status::ok();
+  }
+
+  Status getNonEmpty(const Setting& s, const std::string& key, std::string& out) const {
+    Status st = getString(s, key, out);
+    if (st.isOk() && out.empty()) return fail(s, "'" + key + "' must not be empty");
+    return st;
+  }
+
+  // A string, or a list/array of strings: the Setting of each string, in order.
+  Status stringItems(const Setting& s, const std::string& key,
+                     std::vector<const Setting*>& out) const {
+    if (s.getType() == Setting::TypeString) {
+      out.push_back(&s);
+      return Status::ok();
+    }
+    if (!s.isList() && !s.isArray()) return typeError(s, key, "a string or a list of strings");
+    for (int i = 0; i < s.getLength(); ++i) {
+      const Setting& item = s[i];
+      if (item.getType() != Setting::TypeString) {
+        return fail(item, "'" + key + "' entries must be strings, got " + typeText(item.getType()));
+      }
+      out.push_back(&item);
+    }
+    return Status::ok();
+  }
+
+  Status walk(const Setting& root) {
+    // clang-format off
+    static const Key kKeys[] = {
+      {"socket", [](Loader& l, const Setting& s) { return l.onSocket(s); }},
+      {"udp_workers", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "udp_workers", 1, 256, l.settings_.udp_workers); }},
+      {"tcp_workers", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "tcp_workers", 1, 256, l.settings_.tcp_workers); }},
+      {"shm_size", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "shm_size", 1, 65536, l.settings_.shm_size_mb); }},
+      {"log_level", [](Loader& l, const Setting& s) { return l.onLogLevel(s); }},
+      {"log_target", [](Loader& l, const Setting& s) { return l.onLogTarget(s); }},
+      {"log_facility", [](Loader& l, const Setting& s) { return l.onLogFacility(s); }},
+      {"user", [](Loader& l, const Setting& s) {
+        return l.onAccount(s, "user", false, l.settings_.user); }},
+      {"group", [](Loader& l, const Setting& s) {
+        return l.onAccount(s, "group", true, l.settings_.group); }},
+      {"pid_file", [](Loader& l, const Setting& s) {
+        return l.onPath(s, "pid_file", l.settings_.pid_file); }},
+      {"mpath", [](Loader& l, const Setting& s) { return l.onMpath(s); }},
+      {"routes", [](Loader& l, const Setting& s) { return l.onRoutes(s); }},
+      {"alias", [](Loader& l, const Setting& s) { return l.onAlias(s); }},
+      {"mi", [](Loader& l, const Setting& s) { return l.onMi(s); }},
+      {"modules", [](Loader& l, const Setting& s) { return l.onModules(s); }},
+      {"max_while_loops", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "max_while_loops", 1, 100000000, l.settings_.max_while_loops); }},
+      {"max_message_size", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "max_message_size", 1024, 1048576, l.settings_.max_message_size); }},
+      {"max_headers", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "max_headers", 8, 4096, l.settings_.max_headers); }},
+    };
+    // clang-format on
+    std::vector<std::string_view> known;
+    for (const Key& k : kKeys) known.push_back(k.name);
+    bool seen_socket = false, seen_mpath = false, seen_routes = false;
+    for (int i = 0; i < root.getLength(); ++i) {
+      const Setting& s = root[i];
+      const std::string_view name = s.getName();
+      const Key* key = nullptr;
+      for (const Key& k : kKeys) {
+        if (name == k.name) key = &k;
+      }
+      if (key == nullptr) return unknownKey(s, "", known);
+      Status st = key->handle(*this, s);
+      if (!st.isOk()) return st;
+      seen_socket |= name == "socket";
+      seen_mpath |= name == "mpath";
+      seen_routes |= name == "routes";
+    }
+    if (!seen_socket) {
+      return missing("socket", "at least one listener, e.g. socket = \"udp:127.0.0.1:5060\";");
+    }
+    if (!seen_mpath) {
+      return missing("mpath", "the module directory, e.g. mpath = \"/usr/lib/sipline/modules\";");
+    }
+    if (!seen_routes) {
+      return missing("routes", "the routing script, e.g. routes = \"sipline.routes\";");
+    }
+    return Status::ok();
+  }
+
+  Status missing(const char* key, const char* what) const {
+    return Status::invalidArgument(file_ + ": missing required setting '" + key + "' (" + what +
+                                   ")");
+  }
+
+  Status onSocket(const Setting& s) {
+    std::vector<const Setting*> items;
+    Status st = stringItems(s, "socket", items);
+    if (!st.isOk()) return st;
+    if (items.empty()) return fail(s, "'socket' needs at least one socket");
+    std::vector<int> lines;
+    for (const Setting* item : items) {
+      const std::string text = static_cast<const char*>(*item);
+      Result<SocketSpec> spec = parseSocketSpec(text);
+      if (!spec.isOk()) return fail(*item, spec.status().message());
+      const SocketSpec& sock = spec.value();
+      if (sock.proto != Proto::kUdp) {
+        return fail(*item, "socket '" + text + "': " + protoName(sock.proto) +
+                               " is not supported yet (TCP/TLS transports arrive in a later "
+                               "release)");
+      }
+      for (std::size_t j = 0; j < settings_.sockets.size(); ++j) {
+        if (settings_.sockets[j].text == sock.text) {
+          return fail(*item, "socket '" + text + "' duplicates the socket on line " +
+                                 std::to_string(lines[j]) + " (both are " + sock.text + ")");
+        }
+      }
+      lines.push_back(static_cast<int>(item->getSourceLine()));
+      settings_.sockets.push_back(sock);
+    }
+    return Status::ok();
+  }
+
+  Status onLogLevel(const Setting& s) {
+    if (s.getType() == Setting::TypeInt || s.getType() == Setting::TypeInt64) {
+      const long long value =
+          s.getType() == Setting::TypeInt ? static_cast<int>(s) : static_cast<long long>(s);
+      if (!parseLogLevel(std::to_string(value), settings_.log_level)) {
+        return fail(s, "'log_level' must be an OpenSIPS level -3..-1 or 1..4, got " +
+                           std::to_string(value));
+      }
+      return Status::ok();
+    }
+    std::string text;
+    if (s.getType() != Setting::TypeString) {
+      return typeError(s, "log_level", "a string or an integer");
+    }
+    text = static_cast<const char*>(s);
+    if (!parseLogLevel(text, settings_.log_level)) {
+      return fail(
+          s,
+          "'log_level' must be one of alert, crit, error, warning, notice, info, "
+          "debug (or an OpenSIPS number -3..4), got '" +
+              text + "'" +
+              didYouMean(text, {"alert", "crit", "error", "warning", "notice", "info", "debug"}));
+    }
+    return Status::ok();
+  }
+
+  Status onLogTarget(const Setting& s) {
+    std::string text;
+    Status st = getString(s, "log_target", text);
+    if (!st.isOk()) return st;
+    if (text == "stderr") {
+      settings_.log_target = LogTarget::kStderr;
+    } else if (text == "syslog") {
+      settings_.log_target = LogTarget::kSyslog;
+    } else {
+      return fail(s, "'log_target' must be \"stderr\" or \"syslog\", got '" + text + "'");
+    }
+    return Status::ok();
+  }
+
+  Status onLogFacility(const Setting& s) {
+    std::string text;
+    Status st = getString(s, "log_facility", text);
+    if (!st.isOk()) return st;
+    std::vector<std::string_view> names(std::begin(kFacilities), std::end(kFacilities));
+    for (std::string_view f : names) {
+      if (text == f) {
+        settings_.log_facility = text;
+        return Status::ok();
+      }
+    }
+    return fail(s, "'log_facility' must be daemon, user or local0..local7, got '" + text + "'" +
+                       didYouMean(text, names));
+  }
+
+  // user / group / mi.socket_user / mi.socket_group: "" = unset; a name that exists on this
+  // host, or a numeric id.
+  Status onAccount(const Setting& s, const std::string& key, bool is_group, std::string& out) {
+    Status st = getString(s, key, out);
+    if (!st.isOk() || out.empty() || isAllDigits(out)) return st;
+    const bool exists =
+        is_group ? getgrnam(out.c_str()) != nullptr : getpwnam(out.c_str()) != nullptr;
+    if (!exists) {
+      return fail(s, "'" + key + "': " + (is_group ? "group '" : "user '") + out +
+                         "' does not exist on this host");
+    }
+    return Status::ok();
+  }
+
+  // A path setting where "" means none; relative paths resolve against the settings file.
+  Status onPath(const Setting& s, const std::string& key, std::string& out) {
+    Status st = getString(s, key, out);
+    if (st.isOk() && !out.empty()) out = resolve(out);
+    return st;
+  }
+
+  Status onMpath(const Setting& s) {
+    std::string path;
+    Status st = getNonEmpty(s, "mpath", path);
+    if (!st.isOk()) return st;
+    settings_.mpath = resolve(path);
+    struct stat sb;
+    if (stat(settings_.mpath.c_str(), &sb) != 0) {
+      return fail(s, "mpath '" + settings_.mpath + "' cannot be used: " + std::strerror(errno));
+    }
+    if (!S_ISDIR(sb.st_mode)) return fail(s, "mpath '" + settings_.mpath + "' is not a directory");
+    return Status::ok();
+  }
+
+  Status onRoutes(const Setting& s) {
+    std::string path;
+    Status st = getNonEmpty(s, "routes", path);
+    if (!st.isOk()) return st;
+    settings_.routes = resolve(path);
+    const int fd = open(settings_.routes.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return fail(s,
+                  "routes file '" + settings_.routes + "' cannot be read: " + std::strerror(errno));
+    }
+    struct stat sb;
+    const bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+    close(fd);
+    if (!regular) return fail(s, "routes file '" + settings_.routes + "' is not a regular file");
+    return Status::ok();
+  }
+
+  Status onAlias(const Setting& s) {
+    std::vector<const Setting*> items;
+    Status st = stringItems(s, "alias", items);
+    if (!st.isOk()) return st;
+    for (const Setting* item : items) {
+      const std::string text = static_cast<const char*>(*item);
+      Result<HostPort> hp = parseHostPort(text, HostRule::kNameOrAddress, PortRule::kOptional);
+      if (!hp.isOk()) return fail(*item, "alias '" + text + "': " + hp.status().message());
+      const std::string alias = hp.value().toString();
+      for (const std::string& a : settings_.aliases) {
+        if (a == alias) return fail(*item, "alias '" + text + "' is listed twice");
+      }
+      settings_.aliases.push_back(alias);
+    }
+    return Status::ok();
+  }
+
+  Status onMi(const Setting& s) {
+    if (!s.isGroup()) {
+      return typeError(s, "mi", "a group, e.g. mi = { socket = \"/run/sipline/mi.sock\"; }");
+    }
+    static const std::vector<std::string_view> kKnown = {"socket", "socket_mode", "socket_user",
+                                                         "socket_group", "http"};
+    MiSettings& mi = settings_.mi;
+    for (int i = 0; i < s.getLength(); ++i) {
+      const Setting& m = s[i];
+      const std::string_view name = m.getName();
+      Status st;
+      if (name == "socket") {
+        st = onPath(m, "mi.socket", mi.socket);
+      } else if (name == "socket_mode") {
+        if (m.isNumber()) {
+          return fail(m, "'mi.socket_mode' must be a string of octal digits, got " +
+                             std::string(typeText(m.getType())) + " (quote it: \"0660\")");
+        }
+        st = getString(m, "mi.socket_mode", mi.socket_mode);
+        const std::string& mode = mi.socket_mode;
+        bool octal = st.isOk() && mode.size() >= 3 && mode.size() <= 4;
+        for (char c : mode) octal = octal && c >= '0' && c <= '7';
+        if (st.isOk() && !octal) {
+          return fail(
+              m, "'mi.socket_mode' must be an octal mode such as \"0660\", got '" + mode + "'");
+        }
+      } else if (name == "socket_user") {
+        st = onAccount(m, "mi.socket_user", false, mi.socket_user);
+      } else if (name == "socket_group") {
+        st = onAccount(m, "mi.socket_group", true, mi.socket_group);
+      } else if (name == "http") {
+        st = getString(m, "mi.http", mi.http);
+        if (st.isOk() && !mi.http.empty()) {
+          Result<HostPort> hp = parseHostPort(mi.http, HostRule::kNumericOnly, PortRule::kRequired);
+          if (!hp.isOk()) return fail(m, "'mi.http' '" + mi.http + "': " + hp.status().message());
+          mi.http = hp.value().toString();
+        }
+      } else {
+        return unknownKey(m, "mi.", kKnown);
+      }
+      if (!st.isOk()) return st;
+    }
+    return Status::ok();
+  }
+
+  Status onModules(const Setting& s) {
+    if (!s.isGroup()) {
+      return typeError(s, "modules",
+                       "a group, e.g. modules = { sl = {}; tm = { fr_timeout = 5; }; }");
+    }
+    for (int i = 0; i < s.getLength(); ++i) {
+      const Setting& m = s[i];
+      const std::string name = m.getName();
+      if (!isLowerName(name)) {
+        return fail(m, "module name '" + name + "' must be lower-case letters, digits and '_'");
+      }
+      if (!m.isGroup()) {
+        return fail(m, "module '" + name + "' must be a group of its parameters, e.g. " + name +
+                           " = { param = 1; }; or " + name + " = {}; got " + typeText(m.getType()));
+      }
+      if (settings_.findModule(name) != nullptr) {
+        return fail(m, "module '" + name + "' is listed twice");
+      }
+      ModuleConfig module;
+      module.name = name;
+      module.line = static_cast<int>(m.getSourceLine());
+      for (int j = 0; j < m.getLength(); ++j) {
+        Result<ModuleParamValue> param = moduleParam(name, m[j]);
+        if (!param.isOk()) return param.status();
+        module.params.push_back(std::move(param).value());
+      }
+      settings_.modules.push_back(std::move(module));
+    }
+    return Status::ok();
+  }
+
+  Result<ModuleParamValue> moduleParam(const std::string& module, const Setting& p) const {
+    ModuleParamValue param;
+    param.name = p.getName();
+    param.line = static_cast<int>(p.getSourceLine());
+    const std::string what = "module '" + module + "' parameter '" + param.name + "'";
+    if (!isLowerName(param.name)) {
+      return fail(p, what + ": parameter names are lower-case letters, digits and '_'");
+    }
+    switch (p.getType()) {
+      case Setting::TypeInt:
+        param.value = std::int64_t{static_cast<int>(p)};
+        break;
+      case Setting::TypeInt64:
+        param.value = std::int64_t{static_cast<long long>(p)};
+        break;
+      case Setting::TypeBoolean:
+        param.value = static_cast<bool>(p);
+        break;
+      case Setting::TypeFloat:
+        param.value = static_cast<double>(p);
+        break;
+      case Setting::TypeString:
+        param.value = std::string(static_cast<const char*>(p));
+        break;
+      default:
+        return fail(p, what + " must be an integer, boolean, float or string, got " +
+                           typeText(p.getType()) + " (lists and groups are not parameter values)");
+    }
+    return param;
+  }
+
+  const std::string file_;
+  const std::string dir_;
+  const std::string& text_;
+  Settings settings_;
+};
+
+// Absolute, normalised form of `path` (relative to the working directory).
+std::string absolutePath(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::absolute(fs::path(path), ec);
+  if (ec) p = fs::path(path);
+  return p.lexically_normal().string();
+}
+
+}  // namespace
+
+std::string ModuleParamValue::typeName() const {
+  switch (value.index()) {
+    case 0:
+      return "integer";
+    case 1:
+      return "boolean";
+    case 2:
+      return "float";
+    default:
+      return "string";
+  }
+}
+
+const ModuleParamValue* ModuleConfig::findParam(std::string_view param) const {
+  for (const ModuleParamValue& p : params) {
+    if (p.name == param) return &p;
+  }
+  return nullptr;
+}
+
+const ModuleConfig* Settings::findModule(std::string_view name) const {
+  for (const ModuleConfig& m : modules) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path) {
+  const std::string file = absolutePath(virtual_path);
+  const std::string dir = fs::path(file).parent_path().string();
+  return Loader(file, dir, text).load();
+}
+
+Result<Settings> loadSettings(const std::string& path) {
+  const std::string file = absolutePath(path);
+  const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::invalidArgument(file + ": cannot be read: " + std::strerror(errno));
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    const ssize_t got = read(fd, buf, sizeof(buf));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int err = errno;
+      close(fd);
+      return Status::invalidArgument(file + ": cannot be read: " + std::strerror(err));
+    }
+    if (got == 0) break;
+    text.append(buf, static_cast<std::size_t>(got));
+  }
+  close(fd);
+  return loadSettingsFromString(text, file);
+}
+
+}  // namespace sipline

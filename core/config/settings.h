@@ -1,0 +1,86 @@
+// The settings file (sipline.cfg, libconfig syntax): listeners, processes, shm size, logging,
+// the MI endpoints, which modules to load with their parameters, and the routing script path.
+// loadSettings() reads and checks the whole file once, in the master before anything is bound
+// or forked; the result is a plain value that nothing re-parses later. Every error is a
+// Status::invalidArgument whose message starts with "FILE:LINE: " (or "FILE: " for a setting
+// that is missing altogether) and names the key. libconfig++ exceptions never leave this unit.
+// Relative paths (mpath, routes, pid_file, mi.socket, @include) resolve against the directory
+// of the settings file. Private memory only (std::string inside), not shm-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/base/log.h"
+#include "core/base/status.h"
+#include "core/config/socket_spec.h"
+
+namespace sipline {
+
+// One `name = value;` inside a module's group. Which params exist and their ranges are the
+// module's business (checked when its describe() is applied); here only the type is fixed.
+struct ModuleParamValue {
+  std::string name;
+  int line = 0;
+  std::variant<std::int64_t, bool, double, std::string> value;
+  // "integer", "boolean", "float", "string".
+  std::string typeName() const;
+};
+
+struct ModuleConfig {
+  std::string name;  // [a-z0-9_]+, the module's directory and .so name under mpath
+  int line = 0;
+  std::vector<ModuleParamValue> params;  // in file order
+  // nullptr if the param was not set.
+  const ModuleParamValue* findParam(std::string_view param) const;
+};
+
+struct MiSettings {
+  std::string socket;                     // absolute path of the JSON-RPC unix socket; "" = none
+  std::string socket_mode = "0660";       // octal digits, as written
+  std::string socket_user, socket_group;  // "" = leave as created
+  std::string http;  // canonical "ADDR:PORT" ("[::1]:8888"); "" = no HTTP endpoint
+};
+
+struct Settings {
+  std::string file;                 // absolute path of the settings file
+  std::string dir;                  // its directory (relative paths resolve against it)
+  std::vector<SocketSpec> sockets;  // at least one, no two with the same text
+  int udp_workers = 4;              // per UDP socket, 1..256
+  int tcp_workers = 4;              // 1..256
+  std::size_t shm_size_mb = 64;     // 1..65536
+  LogLevel log_level = LogLevel::kNotice;
+  LogTarget log_target = LogTarget::kStderr;
+  std::string log_facility = "daemon";  // daemon, user, local0..local7
+  std::string user, group;  // drop privileges to after binding; "" = stay. Checked to exist.
+  std::string pid_file;     // absolute; "" = none (required for -d)
+  std::string mpath;        // absolute module directory; exists
+  std::string routes;       // absolute path of the routing script; exists and is readable
+  std::vector<std::string> aliases;  // extra names for `myself`: "example.com", "host:5060"
+  MiSettings mi;
+  std::vector<ModuleConfig> modules;     // in file order = load order
+  int max_while_loops = 10000;           // 1..100000000
+  std::size_t max_message_size = 65535;  // 1024..1048576
+  int max_headers = 256;                 // 8..4096
+
+  // nullptr if the module is not listed.
+  const ModuleConfig* findModule(std::string_view name) const;
+};
+
+// Reads and checks the whole file; the first error found (in file order) is returned, e.g.
+//   "/etc/sipline/sipline.cfg:7: unknown setting 'udp_worker' (did you mean 'udp_workers'?)"
+//   "/etc/sipline/sipline.cfg:3: 'udp_workers' must be an integer, got a string"
+//   "/etc/sipline/sipline.cfg:12: syntax error"
+//   "/etc/sipline/sipline.cfg: missing required setting 'routes' (...)"
+// A file that cannot be opened gives "FILE: cannot be read: <strerror>".
+Result<Settings> loadSettings(const std::string& path);
+
+// Same from text (for tests and tools): `virtual_path` is used in messages and its directory
+// resolves relative paths and @include.
+Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path);
+
+}  // namespace sipline

@@ -1,0 +1,45 @@
+// EditList: changes to a received message expressed as inserts, removals and replacements at
+// byte offsets of the ORIGINAL buffer. The buffer is never written; build() produces the
+// outgoing bytes once, after routing has decided (ARCHITECTURE.md, message flow step 4-5).
+// Offsets stay valid whatever other edits are recorded, so independent modules may edit the
+// same message without knowing about each other. Process-private (std::string inside); not
+// shm-safe; not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipline {
+
+class EditList {
+ public:
+  // Inserts text before the original byte at offset (offset == size appends).
+  void insert(std::size_t offset, std::string text);
+  // Removes [offset, offset + length) of the original.
+  void remove(std::size_t offset, std::size_t length);
+  // Replaces [offset, offset + length) of the original with text.
+  void replace(std::size_t offset, std::size_t length, std::string text);
+
+  bool empty() const { return edits_.empty(); }
+  std::size_t size() const { return edits_.size(); }
+  void clear() { edits_.clear(); }
+
+  // Writes original + edits into out (replacing its contents). Edits apply in offset order;
+  // inserts at the same offset keep call order and go before a removal/replacement that starts
+  // there. Returns false (out unspecified) when two removals/replacements overlap, when an
+  // insert falls strictly inside a removed range, or when an edit lies beyond the original.
+  bool build(std::string_view original, std::string& out) const;
+
+ private:
+  struct Edit {
+    std::size_t offset;
+    std::size_t length;  // 0 for an insert
+    std::string text;
+  };
+  std::vector<Edit> edits_;
+};
+
+}  // namespace sipline

@@ -1,0 +1,53 @@
+// The master's process supervision (nginx-style plain loop): forks children with a role,
+// then waits in sigsuspend for signals whose handlers only set flags. SIGTERM/SIGINT stop
+// every child gracefully (SIGTERM, then SIGKILL after a grace period); a child that exits
+// on its own is logged with its role and status and the whole server shuts down, since a
+// child dying while it held a shm lock cannot be recovered.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/proc/process_info.h"
+
+namespace sipline {
+
+// Signal plumbing shared by all processes.
+namespace signals {
+// Master: installs flag-setting handlers for TERM/INT/HUP/CHLD and blocks them.
+void installMaster();
+// Child: TERM sets the stop flag; INT and HUP are ignored (the master owns them).
+// TERM stays blocked except inside waitable() calls (ppoll/sigsuspend with childMask()).
+void installChild();
+// Child with its own event loop (MI): lets TERM through at any time; the loop polls the flag.
+void unblockStop();
+bool stopRequested();
+void requestStop();
+// The mask to pass to ppoll()/sigsuspend() in children: everything but TERM unblocked.
+const sigset_t* childWaitMask();
+}  // namespace signals
+
+class Supervisor {
+ public:
+  // Forks a child that runs body() and exits with its return value. -1 on fork failure.
+  pid_t spawn(const ProcessInfo& info, const std::function<int()>& body);
+  // Master loop until a stop signal or an unexpected child exit. Returns the exit code.
+  int run();
+  // Stops every child (TERM, grace period, KILL) and reaps them.
+  void stopAll(int grace_ms = 3000);
+  int childCount() const { return static_cast<int>(children_.size()); }
+
+ private:
+  struct Child {
+    pid_t pid;
+    ProcessInfo info;
+  };
+  // Reaps exited children; true if one exited while we were not stopping.
+  bool reap(bool stopping);
+  std::vector<Child> children_;
+};
+
+}  // namespace sipline

@@ -1,0 +1,79 @@
+#include "core/proc/workers.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "core/base/log.h"
+#include "core/proc/process_table.h"
+#include "core/proc/supervisor.h"
+
+namespace sipline {
+namespace {
+
+std::int64_t monotonicMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+int runUdpWorker(const Listener& listener, MessageProcessor& processor) {
+  // One byte more than the largest datagram, so an oversized one is seen as such.
+  constexpr std::size_t kBufSize = 65536;
+  auto buf = std::make_unique<char[]>(kBufSize + 1);
+  SL_INFO("receiving on %s", listener.text.c_str());
+  ProcessSlot* slot = mySlot();
+  while (!signals::stopRequested()) {
+    SockAddr src;
+    src.len = sizeof(src.ss);
+    ssize_t n = ::recvfrom(listener.fd, buf.get(), kBufSize, MSG_DONTWAIT, src.sa(), &src.len);
+    if (n >= 0) {
+      processor.onDatagram(listener, src, std::string_view(buf.get(), static_cast<std::size_t>(n)));
+      if (slot != nullptr) slot->handled.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      // Wait for data with SIGTERM deliverable only here, so the stop flag is never missed.
+      pollfd pfd{listener.fd, POLLIN, 0};
+      ppoll(&pfd, 1, nullptr, signals::childWaitMask());
+      continue;
+    }
+    if (errno != EINTR) {
+      SL_ERR_RATELIMITED("recvfrom on %s: %s", listener.text.c_str(), std::strerror(errno));
+    }
+  }
+  return 0;
+}
+
+int runTimerProcess(const std::vector<TimerSpec>& timers) {
+  std::vector<std::int64_t> due(timers.size());
+  std::int64_t now = monotonicMs();
+  for (std::size_t i = 0; i < timers.size(); ++i) due[i] = now + timers[i].interval_ms;
+  while (!signals::stopRequested()) {
+    now = monotonicMs();
+    std::int64_t next = now + 1000;
+    for (std::size_t i = 0; i < timers.size(); ++i) {
+      if (due[i] <= now) {
+        try {
+          timers[i].fn();
+        } catch (...) {
+          SL_ERR("timer %s threw; continuing", timers[i].name.c_str());
+        }
+        due[i] = now + timers[i].interval_ms;
+      }
+      next = std::min(next, due[i]);
+    }
+    std::int64_t wait = std::max<std::int64_t>(0, next - monotonicMs());
+    timespec ts{static_cast<time_t>(wait / 1000), static_cast<long>((wait % 1000) * 1000000)};
+    ppoll(nullptr, 0, &ts, signals::childWaitMask());
+  }
+  return 0;
+}
+
+}  // namespace sipline

@@ -1,0 +1,823 @@
+// The compiler: ScriptAst → nodes (resolves pvars, binds every command call site, checks
+// route types and route references) and the interpreter bodies of those nodes.
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/base/log.h"
+#include "core/base/strings.h"
+#include "core/script/nodes.h"
+#include "core/script/parser.h"
+#include "core/script/script.h"
+#include "core/sip/msg_context.h"
+#include "core/transport/listener.h"
+
+namespace sipline {
+namespace script {
+
+constexpr int kMaxRouteDepth = 100;
+
+Regex::~Regex() {
+  if (ok_) regfree(&re_);
+}
+
+Status Regex::compile(const std::string& pattern) {
+  int rc = regcomp(&re_, pattern.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB);
+  if (rc != 0) {
+    char buf[256];
+    regerror(rc, &re_, buf, sizeof(buf));
+    return Status::invalidArgument(std::string("regex does not compile: ") + buf);
+  }
+  ok_ = true;
+  return Status::ok();
+}
+
+bool Regex::matches(std::string_view text) const {
+  std::string s(text);
+  return ok_ && regexec(&re_, s.c_str(), 0, nullptr, 0) == 0;
+}
+
+int CompiledRoute::run(Exec& ex, bool* stop) const {
+  ex.ctx.last_rc = 1;
+  for (const NodePtr& n : body) {
+    Flow f = n->run(ex);
+    if (f == Flow::kReturn) return ex.ctx.last_rc;
+    if (f == Flow::kExit) {
+      *stop = true;
+      return ex.ctx.last_rc;
+    }
+  }
+  return 1;
+}
+
+namespace {
+
+// ---- expressions -------------------------------------------------------------------------
+
+class ConstExpr : public ExprNode {
+ public:
+  explicit ConstExpr(Value v) : v_(std::move(v)) {}
+  Value eval(Exec&) const override { return v_.isStr() ? Value::view(v_.str()) : v_; }
+
+ private:
+  Value v_;
+};
+
+class PvarExpr : public ExprNode {
+ public:
+  explicit PvarExpr(PvarRef ref) : ref_(std::move(ref)) {}
+  Value eval(Exec& ex) const override { return ref_.get(ex.ctx); }
+
+ private:
+  PvarRef ref_;
+};
+
+class CallExpr : public ExprNode {
+ public:
+  CallExpr(BoundCallPtr call, std::string name) : call_(std::move(call)), name_(std::move(name)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
+  int test(Exec& ex) const override {
+    int rc = call_->run(ex.ctx).rc;
+    ex.ctx.last_rc = rc;
+    return rc;
+  }
+
+ private:
+  BoundCallPtr call_;
+  std::string name_;
+};
+
+class RouteCallExpr : public ExprNode {
+ public:
+  explicit RouteCallExpr(const CompiledRoute** target) : target_(target) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
+  int test(Exec& ex) const override {
+    if (ex.depth >= kMaxRouteDepth) {
+      SL_ERR_RATELIMITED("%s: route(%s): more than %d nested route calls, stopping the script",
+                         pos.toString().c_str(), (*target_)->name.c_str(), kMaxRouteDepth);
+      return 0;
+    }
+    ++ex.depth;
+    bool stop = false;
+    int rc = (*target_)->run(ex, &stop);
+    --ex.depth;
+    ex.ctx.last_rc = rc;
+    return stop ? 0 : (rc == 0 ? 1 : rc);
+  }
+
+ private:
+  const CompiledRoute** target_;  // filled once every route is compiled
+};
+
+class NotExpr : public ExprNode {
+ public:
+  explicit NotExpr(ExprNodePtr e) : e_(std::move(e)) {}
+  Value eval(Exec& ex) const override {
+    int t = test(ex);
+    return Value::integer(t > 0 ? 1 : 0);
+  }
+  int test(Exec& ex) const override {
+    int t = e_->test(ex);
+    return t == 0 ? 0 : -t;
+  }
+
+ private:
+  ExprNodePtr e_;
+};
+
+class LogicExpr : public ExprNode {
+ public:
+  LogicExpr(bool is_and, ExprNodePtr l, ExprNodePtr r)
+      : is_and_(is_and), l_(std::move(l)), r_(std::move(r)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    int a = l_->test(ex);
+    if (a == 0) return 0;
+    if (is_and_ ? a < 0 : a > 0) return a > 0 ? 1 : -1;
+    int b = r_->test(ex);
+    if (b == 0) return 0;
+    return b > 0 ? 1 : -1;
+  }
+
+ private:
+  bool is_and_;
+  ExprNodePtr l_, r_;
+};
+
+class CompareExpr : public ExprNode {
+ public:
+  CompareExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    Value a = l_->eval(ex);
+    Value b = r_->eval(ex);
+    if (a.isNull() || b.isNull()) {
+      // Null equals only null; ordering against null is false.
+      bool both = a.isNull() && b.isNull();
+      if (op_ == Expr::Kind::kEq) return both ? 1 : -1;
+      if (op_ == Expr::Kind::kNe) return both ? -1 : 1;
+      return -1;
+    }
+    std::int64_t x = 0, y = 0;
+    int cmp;
+    if ((a.isInt() || b.isInt()) && a.toInt(x) && b.toInt(y)) {
+      cmp = x < y ? -1 : (x > y ? 1 : 0);
+    } else {
+      std::string_view sa = a.isInt() ? std::string_view() : a.str();
+      std::string sa_buf, sb_buf;
+      if (a.isInt()) {
+        sa_buf = std::to_string(a.i());
+        sa = sa_buf;
+      }
+      std::string_view sb = b.isInt() ? (sb_buf = std::to_string(b.i()), std::string_view(sb_buf))
+                                       : b.str();
+      int c = sa.compare(sb);
+      cmp = c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    bool r = false;
+    switch (op_) {
+      case Expr::Kind::kEq: r = cmp == 0; break;
+      case Expr::Kind::kNe: r = cmp != 0; break;
+      case Expr::Kind::kLt: r = cmp < 0; break;
+      case Expr::Kind::kGt: r = cmp > 0; break;
+      case Expr::Kind::kLe: r = cmp <= 0; break;
+      case Expr::Kind::kGe: r = cmp >= 0; break;
+      default: break;
+    }
+    return r ? 1 : -1;
+  }
+
+ private:
+  Expr::Kind op_;
+  ExprNodePtr l_, r_;
+};
+
+class MatchExpr : public ExprNode {
+ public:
+  MatchExpr(bool negate, ExprNodePtr l, std::unique_ptr<Regex> re, ExprNodePtr dynamic)
+      : negate_(negate), l_(std::move(l)), re_(std::move(re)), dynamic_(std::move(dynamic)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    Value v = l_->eval(ex);
+    std::string text = v.toString();
+    bool m;
+    if (re_) {
+      m = !v.isNull() && re_->matches(text);
+    } else {
+      Regex re;
+      Status st = re.compile(dynamic_->eval(ex).toString());
+      if (!st.isOk()) {
+        SL_ERR_RATELIMITED("%s: %s", pos.toString().c_str(), st.message().c_str());
+        return -1;
+      }
+      m = !v.isNull() && re.matches(text);
+    }
+    return (m != negate_) ? 1 : -1;
+  }
+
+ private:
+  bool negate_;
+  ExprNodePtr l_;
+  std::unique_ptr<Regex> re_;
+  ExprNodePtr dynamic_;
+};
+
+// `X == myself`: X is a URI (host and port checked) or a host (any port).
+class MyselfExpr : public ExprNode {
+ public:
+  MyselfExpr(bool negate, ExprNodePtr l) : negate_(negate), l_(std::move(l)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    Value v = l_->eval(ex);
+    bool mine = false;
+    if (v.isStr()) {
+      std::string_view s = v.str();
+      SipUri uri;
+      if (s.find(':') != std::string_view::npos && parseUri(s, uri) == ParseError::kOk &&
+          !uri.host.empty()) {
+        std::uint16_t port = uri.port != 0 ? uri.port
+                             : uri.scheme == SipUri::Scheme::kSips ? 5061 : 5060;
+        mine = listeners().isMyself(uri.host, port);
+      } else {
+        mine = listeners().isMyself(s, 0);
+      }
+    }
+    return (mine != negate_) ? 1 : -1;
+  }
+
+ private:
+  bool negate_;
+  ExprNodePtr l_;
+};
+
+class ArithExpr : public ExprNode {
+ public:
+  ArithExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+  Value eval(Exec& ex) const override {
+    Value a = l_->eval(ex);
+    Value b = r_ ? r_->eval(ex) : Value::integer(0);
+    std::int64_t x = 0, y = 0;
+    bool ints = a.toInt(x) && (r_ == nullptr || b.toInt(y));
+    if (op_ == Expr::Kind::kAdd && !(a.isInt() && b.isInt()) && (a.isStr() || b.isStr())) {
+      return Value::owned(a.toString() + b.toString());  // string concatenation
+    }
+    if (!ints) {
+      SL_ERR_RATELIMITED("%s: arithmetic on a non-integer value", pos.toString().c_str());
+      return Value::null();
+    }
+    switch (op_) {
+      case Expr::Kind::kAdd: return Value::integer(x + y);
+      case Expr::Kind::kSub: return Value::integer(x - y);
+      case Expr::Kind::kMul: return Value::integer(x * y);
+      case Expr::Kind::kDiv:
+      case Expr::Kind::kMod:
+        if (y == 0) {
+          SL_ERR_RATELIMITED("%s: division by zero", pos.toString().c_str());
+          return Value::null();
+        }
+        return Value::integer(op_ == Expr::Kind::kDiv ? x / y : x % y);
+      case Expr::Kind::kBitAnd: return Value::integer(x & y);
+      case Expr::Kind::kBitOr: return Value::integer(x | y);
+      case Expr::Kind::kBitXor: return Value::integer(x ^ y);
+      case Expr::Kind::kNeg: return Value::integer(-x);
+      case Expr::Kind::kBitNot: return Value::integer(~x);
+      default: return Value::null();
+    }
+  }
+
+ private:
+  Expr::Kind op_;
+  ExprNodePtr l_, r_;
+};
+
+// ---- statements --------------------------------------------------------------------------
+
+class ExprStmt : public Node {
+ public:
+  explicit ExprStmt(ExprNodePtr e) : e_(std::move(e)) {}
+  Flow run(Exec& ex) const override { return e_->test(ex) == 0 ? Flow::kExit : Flow::kNext; }
+
+ private:
+  ExprNodePtr e_;
+};
+
+class BlockStmt : public Node {
+ public:
+  std::vector<NodePtr> body;
+  Flow run(Exec& ex) const override {
+    for (const NodePtr& n : body) {
+      Flow f = n->run(ex);
+      if (f != Flow::kNext) return f;
+    }
+    return Flow::kNext;
+  }
+};
+
+class IfStmt : public Node {
+ public:
+  IfStmt(ExprNodePtr cond, NodePtr then, NodePtr other)
+      : cond_(std::move(cond)), then_(std::move(then)), else_(std::move(other)) {}
+  Flow run(Exec& ex) const override {
+    int t = cond_->test(ex);
+    if (t == 0) return Flow::kExit;
+    if (t > 0) return then_->run(ex);
+    return else_ ? else_->run(ex) : Flow::kNext;
+  }
+
+ private:
+  ExprNodePtr cond_;
+  NodePtr then_, else_;
+};
+
+class ExitStmt : public Node {
+ public:
+  explicit ExitStmt(bool drop) : drop_(drop) {}
+  Flow run(Exec& ex) const override {
+    if (drop_) ex.ctx.dropped = true;
+    return Flow::kExit;
+  }
+
+ private:
+  bool drop_;
+};
+
+class ReturnStmt : public Node {
+ public:
+  explicit ReturnStmt(ExprNodePtr value) : value_(std::move(value)) {}
+  Flow run(Exec& ex) const override {
+    std::int64_t rc = 1;
+    if (value_) {
+      Value v = value_->eval(ex);
+      if (!v.toInt(rc)) rc = v.truthy() ? 1 : -1;
+    }
+    ex.ctx.last_rc = static_cast<int>(rc);
+    return Flow::kReturn;
+  }
+
+ private:
+  ExprNodePtr value_;
+};
+
+class AssignStmt : public Node {
+ public:
+  AssignStmt(PvarRef target, ExprNodePtr value, bool append)
+      : target_(std::move(target)), value_(std::move(value)), append_(append) {}
+  Flow run(Exec& ex) const override {
+    Value v = value_->eval(ex);
+    if (append_) v = Value::owned(target_.get(ex.ctx).toString() + v.toString());
+    Status st = target_.spec->set(ex.ctx, target_, v);
+    if (!st.isOk()) {
+      SL_ERR_RATELIMITED("%s: cannot assign $%s: %s", pos.toString().c_str(),
+                         target_.text.c_str(), st.message().c_str());
+    }
+    return Flow::kNext;
+  }
+
+ private:
+  PvarRef target_;
+  ExprNodePtr value_;
+  bool append_;
+};
+
+}  // namespace
+}  // namespace script
+
+// ---- the compiler ------------------------------------------------------------------------
+
+class ScriptCompiler {
+ public:
+  ScriptCompiler(const CommandRegistry& commands, Services* services, Script& out)
+      : commands_(commands), services_(services), out_(out) {}
+
+  Status compile(script::ScriptAst& ast) {
+    using script::RouteKind;
+    // Pass 1: declare every route, refusing duplicates.
+    for (script::RouteDef& def : ast.routes) {
+      std::string key = routeKey(def.kind, def.name);
+      if (index_.count(key)) {
+        return Status::invalidArgument(def.pos.toString() + ": " +
+                                       script::routeKindKeyword(def.kind) +
+                                       (def.name.empty() ? "" : "[" + def.name + "]") +
+                                       " is defined twice (first at " +
+                                       out_.routes_[index_[key]]->pos.toString() + ")");
+      }
+      auto r = std::make_unique<script::CompiledRoute>();
+      r->kind = def.kind;
+      r->name = def.name;
+      r->pos = def.pos;
+      r->timer_interval = def.timer_interval;
+      index_[key] = out_.routes_.size();
+      out_.routes_.push_back(std::move(r));
+      targets_.push_back(std::make_unique<const script::CompiledRoute*>(out_.routes_.back().get()));
+    }
+    // Pass 2: which route types reach each named request route (for command checks).
+    for (script::RouteDef& def : ast.routes) {
+      if (def.kind != RouteKind::kRequest || !def.name.empty()) {
+        markReach(*def.body, script::routeTypeOf(def.kind));
+      }
+    }
+    // Pass 3: compile bodies.
+    for (std::size_t i = 0; i < ast.routes.size(); ++i) {
+      script::RouteDef& def = ast.routes[i];
+      std::uint32_t types = script::routeTypeOf(def.kind);
+      if (def.kind == RouteKind::kRequest && !def.name.empty()) {
+        auto it = reach_.find(def.name);
+        if (it == reach_.end()) {
+          out_.warnings_.push_back(def.pos.toString() + ": route[" + def.name +
+                                   "] is never called");
+        } else {
+          types = it->second;
+        }
+      }
+      route_types_ = types;
+      for (script::StmtPtr& s : def.body->body) {
+        Result<script::NodePtr> n = stmt(*s);
+        if (!n.isOk()) return n.status();
+        out_.routes_[i]->body.push_back(std::move(n.value()));
+      }
+    }
+    auto main = index_.find(routeKey(RouteKind::kRequest, ""));
+    if (main != index_.end()) out_.request_ = out_.routes_[main->second].get();
+    auto reply = index_.find(routeKey(RouteKind::kOnReply, ""));
+    if (reply != index_.end()) out_.reply_ = out_.routes_[reply->second].get();
+    return Status::ok();
+  }
+
+ private:
+  static std::string routeKey(script::RouteKind kind, const std::string& name) {
+    return std::string(script::routeKindKeyword(kind)) + "[" + name + "]";
+  }
+
+  // Propagates route types through route(name) calls (transitively, cycle-safe).
+  void markReach(const script::Stmt& s, std::uint32_t types) {
+    if (s.expr) markReachExpr(*s.expr, types);
+    for (const script::StmtPtr& c : s.body) {
+      if (c) markReach(*c, types);
+    }
+  }
+  void markReachExpr(const script::Expr& e, std::uint32_t types) {
+    if (e.kind == script::Expr::Kind::kCall && e.text == "route" && e.args.size() == 1) {
+      std::string name = e.args[0]->kind == script::Expr::Kind::kInt
+                             ? std::to_string(e.args[0]->int_value) : e.args[0]->text;
+      std::uint32_t& have = reach_[name];
+      if ((have | types) != have) {
+        have |= types;
+        auto body = bodies_.find(name);
+        if (body != bodies_.end()) markReach(*body->second, have);
+      }
+    }
+    for (const script::ExprPtr& a : e.args) markReachExpr(*a, types);
+  }
+
+ public:
+  void rememberBodies(script::ScriptAst& ast) {
+    for (script::RouteDef& def : ast.routes) {
+      if (def.kind == script::RouteKind::kRequest && !def.name.empty()) {
+        bodies_[def.name] = def.body.get();
+      }
+    }
+  }
+
+ private:
+  Result<script::NodePtr> stmt(script::Stmt& s) {
+    using K = script::Stmt::Kind;
+    script::NodePtr node;
+    switch (s.kind) {
+      case K::kBlock: {
+        auto b = std::make_unique<script::BlockStmt>();
+        for (script::StmtPtr& c : s.body) {
+          Result<script::NodePtr> n = stmt(*c);
+          if (!n.isOk()) return n.status();
+          b->body.push_back(std::move(n.value()));
+        }
+        node = std::move(b);
+        break;
+      }
+      case K::kCall: {
+        Result<script::ExprNodePtr> e = expr(*s.expr);
+        if (!e.isOk()) return e.status();
+        node = std::make_unique<script::ExprStmt>(std::move(e.value()));
+        break;
+      }
+      case K::kIf: {
+        Result<script::ExprNodePtr> cond = expr(*s.expr);
+        if (!cond.isOk()) return cond.status();
+        Result<script::NodePtr> then = stmt(*s.body[0]);
+        if (!then.isOk()) return then.status();
+        script::NodePtr other;
+        if (s.body.size() > 1) {
+          Result<script::NodePtr> e = stmt(*s.body[1]);
+          if (!e.isOk()) return e.status();
+          other = std::move(e.value());
+        }
+        node = std::make_unique<script::IfStmt>(std::move(cond.value()), std::move(then.value()),
+                                                std::move(other));
+        break;
+      }
+      case K::kExit:
+      case K::kDrop:
+        node = std::make_unique<script::ExitStmt>(s.kind == K::kDrop);
+        break;
+      case K::kReturn: {
+        script::ExprNodePtr v;
+        if (s.expr) {
+          Result<script::ExprNodePtr> e = expr(*s.expr);
+          if (!e.isOk()) return e.status();
+          v = std::move(e.value());
+        }
+        node = std::make_unique<script::ReturnStmt>(std::move(v));
+        break;
+      }
+      case K::kAssign: {
+        Result<script::PvarRef> ref = script::resolvePvar(s.target);
+        if (!ref.isOk()) return posError(s.pos, ref.status().message());
+        if (ref.value().spec->set == nullptr) {
+          return posError(s.pos, "$" + s.target + " is read-only");
+        }
+        Result<script::ExprNodePtr> e = expr(*s.expr);
+        if (!e.isOk()) return e.status();
+        node = std::make_unique<script::AssignStmt>(std::move(ref.value()), std::move(e.value()),
+                                                    s.append);
+        break;
+      }
+    }
+    node->pos = s.pos;
+    return node;
+  }
+
+  static Status posError(const SourcePos& pos, const std::string& msg) {
+    return Status::invalidArgument(pos.toString() + ": " + msg);
+  }
+
+  Result<script::ExprNodePtr> expr(script::Expr& e) {
+    using K = script::Expr::Kind;
+    script::ExprNodePtr node;
+    switch (e.kind) {
+      case K::kInt:
+        node = std::make_unique<script::ConstExpr>(script::Value::integer(e.int_value));
+        break;
+      case K::kString:
+        node = std::make_unique<script::ConstExpr>(script::Value::owned(e.text));
+        break;
+      case K::kPvar: {
+        Result<script::PvarRef> ref = script::resolvePvar(e.text);
+        if (!ref.isOk()) return posError(e.pos, ref.status().message());
+        node = std::make_unique<script::PvarExpr>(std::move(ref.value()));
+        break;
+      }
+      case K::kMyself:
+        return posError(e.pos, "'myself' can only be compared: X == myself or X != myself");
+      case K::kCall: {
+        Result<script::ExprNodePtr> call = callExpr(e);
+        if (!call.isOk()) return call;
+        node = std::move(call.value());
+        break;
+      }
+      case K::kNot: {
+        Result<script::ExprNodePtr> a = expr(*e.args[0]);
+        if (!a.isOk()) return a;
+        node = std::make_unique<script::NotExpr>(std::move(a.value()));
+        break;
+      }
+      case K::kNeg:
+      case K::kBitNot: {
+        Result<script::ExprNodePtr> a = expr(*e.args[0]);
+        if (!a.isOk()) return a;
+        node = std::make_unique<script::ArithExpr>(e.kind, std::move(a.value()), nullptr);
+        break;
+      }
+      case K::kAnd:
+      case K::kOr: {
+        Result<script::ExprNodePtr> a = expr(*e.args[0]);
+        if (!a.isOk()) return a;
+        Result<script::ExprNodePtr> b = expr(*e.args[1]);
+        if (!b.isOk()) return b;
+        node = std::make_unique<script::LogicExpr>(e.kind == K::kAnd, std::move(a.value()),
+                                                   std::move(b.value()));
+        break;
+      }
+      case K::kEq:
+      case K::kNe:
+      case K::kLt:
+      case K::kGt:
+      case K::kLe:
+      case K::kGe: {
+        bool left_myself = e.args[0]->kind == K::kMyself;
+        bool right_myself = e.args[1]->kind == K::kMyself;
+        if (left_myself || right_myself) {
+          if (e.kind != K::kEq && e.kind != K::kNe) {
+            return posError(e.pos, "'myself' can only be compared with == or !=");
+          }
+          if (left_myself && right_myself) return posError(e.pos, "myself == myself is always true");
+          Result<script::ExprNodePtr> other = expr(*e.args[left_myself ? 1 : 0]);
+          if (!other.isOk()) return other;
+          node = std::make_unique<script::MyselfExpr>(e.kind == K::kNe, std::move(other.value()));
+          break;
+        }
+        Result<script::ExprNodePtr> a = expr(*e.args[0]);
+        if (!a.isOk()) return a;
+        Result<script::ExprNodePtr> b = expr(*e.args[1]);
+        if (!b.isOk()) return b;
+        node = std::make_unique<script::CompareExpr>(e.kind, std::move(a.value()),
+                                                     std::move(b.value()));
+        break;
+      }
+      case K::kMatch:
+      case K::kNotMatch: {
+        Result<script::ExprNodePtr> a = expr(*e.args[0]);
+        if (!a.isOk()) return a;
+        std::unique_ptr<script::Regex> re;
+        script::ExprNodePtr dynamic;
+        if (e.args[1]->kind == K::kString) {
+          re = std::make_unique<script::Regex>();
+          Status st = re->compile(e.args[1]->text);
+          if (!st.isOk()) return posError(e.args[1]->pos, st.message());
+        } else {
+          Result<script::ExprNodePtr> b = expr(*e.args[1]);
+          if (!b.isOk()) return b;
+          dynamic = std::move(b.value());
+        }
+        node = std::make_unique<script::MatchExpr>(e.kind == K::kNotMatch, std::move(a.value()),
+                                                   std::move(re), std::move(dynamic));
+        break;
+      }
+      default: {
+        Result<script::ExprNodePtr> a = expr(*e.args[0]);
+        if (!a.isOk()) return a;
+        Result<script::ExprNodePtr> b = expr(*e.args[1]);
+        if (!b.isOk()) return b;
+        node = std::make_unique<script::ArithExpr>(e.kind, std::move(a.value()),
+                                                   std::move(b.value()));
+      }
+    }
+    node->pos = e.pos;
+    return node;
+  }
+
+  Result<script::ExprNodePtr> callExpr(script::Expr& e) {
+    if (e.text == "route") {
+      if (e.args.size() != 1 || (e.args[0]->kind != script::Expr::Kind::kString &&
+                                 e.args[0]->kind != script::Expr::Kind::kInt)) {
+        return posError(e.pos, "route() takes one route name: route(name)");
+      }
+      std::string name = e.args[0]->kind == script::Expr::Kind::kInt
+                             ? std::to_string(e.args[0]->int_value) : e.args[0]->text;
+      auto it = index_.find(routeKey(script::RouteKind::kRequest, name));
+      if (it == index_.end() || name.empty()) {
+        std::vector<std::string> names;
+        for (const auto& r : out_.routes_) {
+          if (r->kind == script::RouteKind::kRequest && !r->name.empty()) names.push_back(r->name);
+        }
+        return posError(e.args[0]->pos, "route[" + name + "] is not defined" +
+                                            didYouMean(name, names));
+      }
+      return script::ExprNodePtr(
+          std::make_unique<script::RouteCallExpr>(targets_[it->second].get()));
+    }
+    const CommandSpec* spec = commands_.find(e.text);
+    if (spec == nullptr) {
+      return posError(e.pos, "unknown function '" + e.text + "'" +
+                                 didYouMean(e.text, commands_.names()) + knownModuleHint(e.text));
+    }
+    if ((spec->route_mask & route_types_) != route_types_) {
+      return posError(e.pos, e.text + "() is not allowed in " +
+                                 routeMaskNames(route_types_ & ~spec->route_mask) +
+                                 " (allowed in: " + routeMaskNames(spec->route_mask) + ")");
+    }
+    std::size_t required = 0;
+    for (const ArgSpec& a : spec->args) required += a.optional ? 0 : 1;
+    if (e.args.size() < required || e.args.size() > spec->args.size()) {
+      std::string sig;
+      for (const ArgSpec& a : spec->args) {
+        if (!sig.empty()) sig += ", ";
+        sig += a.optional ? "[" + a.name + "]" : a.name;
+      }
+      return posError(e.pos, e.text + "() takes " +
+                                 (required == spec->args.size()
+                                      ? std::to_string(required)
+                                      : std::to_string(required) + " to " +
+                                            std::to_string(spec->args.size())) +
+                                 " argument(s): " + e.text + "(" + sig + "), got " +
+                                 std::to_string(e.args.size()));
+    }
+    ScriptArgs args;
+    for (std::size_t i = 0; i < e.args.size(); ++i) {
+      script::Expr& a = *e.args[i];
+      ScriptArg sa;
+      sa.pos = a.pos;
+      if (a.kind == script::Expr::Kind::kInt) {
+        sa.kind = ScriptArg::Kind::kInt;
+        sa.int_value = a.int_value;
+        sa.text = std::to_string(a.int_value);
+      } else if (a.kind == script::Expr::Kind::kString) {
+        sa.kind = ScriptArg::Kind::kString;
+        sa.text = a.text;
+      } else if (a.kind == script::Expr::Kind::kPvar) {
+        sa.kind = ScriptArg::Kind::kPvar;
+        sa.text = a.text;
+        Result<script::PvarRef> ref = script::resolvePvar(a.text);
+        if (!ref.isOk()) return posError(a.pos, ref.status().message());
+      } else {
+        return posError(a.pos, "arguments of " + e.text +
+                                   "() must be strings, numbers or pseudo-variables");
+      }
+      if (spec->args[i].type == ArgSpec::Type::kInt && sa.kind == ScriptArg::Kind::kString &&
+          sa.isConstant()) {
+        std::int64_t v = 0;
+        if (!parseInt(trim(sa.text), v)) {
+          return posError(a.pos, e.text + "(): argument '" + spec->args[i].name +
+                                     "' must be an integer, got \"" + sa.text + "\"");
+        }
+      }
+      args.push_back(std::move(sa));
+    }
+    BindContext bc(e.pos, e.text, services_);
+    Result<BoundCallPtr> bound = Status::internal("no bind function");
+    try {
+      bound = spec->bind(args, bc);
+    } catch (const std::exception& ex) {
+      return posError(e.pos, e.text + "(): binding threw: " + ex.what());
+    }
+    if (!bound.isOk()) return bound.status();
+    return script::ExprNodePtr(
+        std::make_unique<script::CallExpr>(std::move(bound.value()), e.text));
+  }
+
+  // Points at the module to load for well-known commands of modules not loaded.
+  static std::string knownModuleHint(const std::string& name) {
+    static const std::map<std::string, std::string> kKnown = {
+        {"sl_send_reply", "sl"},    {"sl_reply_error", "sl"},   {"t_relay", "tm"},
+        {"t_reply", "tm"},          {"t_newtran", "tm"},        {"record_route", "rr"},
+        {"loose_route", "rr"},      {"save", "registrar"},      {"lookup", "registrar"},
+        {"mf_process_maxfwd_header", "maxfwd"}, {"www_authorize", "auth_db"},
+        {"proxy_authorize", "auth_db"}, {"www_challenge", "auth"}, {"append_hf", "textops"},
+    };
+    auto it = kKnown.find(name);
+    return it == kKnown.end() ? "" : ": module " + it->second + " is not loaded";
+  }
+
+  const CommandRegistry& commands_;
+  Services* services_;
+  Script& out_;
+  std::map<std::string, std::size_t> index_;
+  std::vector<std::unique_ptr<const script::CompiledRoute*>> targets_;
+  std::map<std::string, std::uint32_t> reach_;
+  std::map<std::string, const script::Stmt*> bodies_;
+  std::uint32_t route_types_ = kRequestRoute;
+};
+
+Script::~Script() = default;
+
+Result<ScriptPtr> Script::compile(const std::string& text, const std::string& file,
+                                  const CommandRegistry& commands, Services* services) {
+  Result<script::ScriptAst> ast = script::parseScript(text, file);
+  if (!ast.isOk()) return ast.status();
+  ScriptPtr s(new Script());
+  ScriptCompiler compiler(commands, services, *s);
+  compiler.rememberBodies(ast.value());
+  Status st = compiler.compile(ast.value());
+  if (!st.isOk()) return st;
+  if (s->request_ == nullptr) {
+    return Status::invalidArgument(file + ":1:1: the script has no main request route (route { ... })");
+  }
+  return s;
+}
+
+Result<ScriptPtr> Script::load(const std::string& path, const CommandRegistry& commands,
+                               Services* services) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::notFound(path + ": cannot read the routing script");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return compile(buf.str(), path, commands, services);
+}
+
+int Script::runRequest(MsgContext& ctx) const {
+  if (request_ == nullptr) return 1;
+  script::Exec ex{ctx};
+  bool stop = false;
+  return request_->run(ex, &stop);
+}
+
+int Script::runReply(MsgContext& ctx) const {
+  if (reply_ == nullptr) return 1;
+  script::Exec ex{ctx};
+  bool stop = false;
+  return reply_->run(ex, &stop);
+}
+
+bool Script::runNamed(RouteType type, const std::string& name, MsgContext& ctx, int* rc) const {
+  for (const auto& r : routes_) {
+    if (script::routeTypeOf(r->kind) == type && r->name == name) {
+      script::Exec ex{ctx};
+      bool stop = false;
+      int v = r->run(ex, &stop);
+      if (rc != nullptr) *rc = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace sipline

@@ -1,0 +1,490 @@
+#include "core/script/parser.h"
+
+#include "core/script/lexer.h"
+
+namespace sipline::script {
+
+RouteType routeTypeOf(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::kRequest: return kRequestRoute;
+    case RouteKind::kOnReply: return kOnReplyRoute;
+    case RouteKind::kFailure: return kFailureRoute;
+    case RouteKind::kBranch: return kBranchRoute;
+    case RouteKind::kError: return kErrorRoute;
+    case RouteKind::kStartup: return kStartupRoute;
+    case RouteKind::kTimer: return kTimerRoute;
+    case RouteKind::kLocal: return kLocalRoute;
+  }
+  return kRequestRoute;
+}
+
+const char* routeKindKeyword(RouteKind kind) {
+  switch (kind) {
+    case RouteKind::kRequest: return "route";
+    case RouteKind::kOnReply: return "onreply_route";
+    case RouteKind::kFailure: return "failure_route";
+    case RouteKind::kBranch: return "branch_route";
+    case RouteKind::kError: return "error_route";
+    case RouteKind::kStartup: return "startup_route";
+    case RouteKind::kTimer: return "timer_route";
+    case RouteKind::kLocal: return "local_route";
+  }
+  return "route";
+}
+
+namespace {
+
+class Parser {
+ public:
+  Parser(std::vector<Token> toks, const std::string& file) : t_(std::move(toks)), file_(file) {}
+
+  Result<ScriptAst> run() {
+    ScriptAst ast;
+    while (peek().type != Tok::kEnd) {
+      Result<RouteDef> r = routeDef();
+      if (!r.isOk()) return r.status();
+      ast.routes.push_back(std::move(r.value()));
+    }
+    return ast;
+  }
+
+ private:
+  const Token& peek(std::size_t k = 0) const {
+    std::size_t i = pos_ + k;
+    return i < t_.size() ? t_[i] : t_.back();
+  }
+  const Token& next() {
+    const Token& t = peek();
+    if (pos_ < t_.size() - 1) ++pos_;
+    return t;
+  }
+  bool accept(Tok type) {
+    if (peek().type != type) return false;
+    next();
+    return true;
+  }
+  SourcePos posOf(const Token& t) const { return SourcePos{file_, t.line, t.col}; }
+  Status errorAt(const Token& t, const std::string& msg) const {
+    return Status::invalidArgument(posOf(t).toString() + ": " + msg);
+  }
+  static std::string describe(const Token& t) {
+    switch (t.type) {
+      case Tok::kIdent: return "'" + t.text + "'";
+      case Tok::kInt: return "number " + t.text;
+      case Tok::kString: return "string \"" + t.text + "\"";
+      case Tok::kPvar: return "$" + t.text;
+      default: return tokName(t.type);
+    }
+  }
+  Status expect(Tok type, const char* context) {
+    if (peek().type == type) {
+      next();
+      return Status::ok();
+    }
+    return errorAt(peek(), std::string("expected ") + tokName(type) + " " + context + ", found " +
+                               describe(peek()));
+  }
+
+  Result<RouteDef> routeDef() {
+    static const struct {
+      const char* kw;
+      RouteKind kind;
+    } kKinds[] = {{"route", RouteKind::kRequest},           {"onreply_route", RouteKind::kOnReply},
+                  {"failure_route", RouteKind::kFailure},   {"branch_route", RouteKind::kBranch},
+                  {"error_route", RouteKind::kError},       {"startup_route", RouteKind::kStartup},
+                  {"timer_route", RouteKind::kTimer},       {"local_route", RouteKind::kLocal}};
+    const Token& kw = peek();
+    RouteDef def;
+    bool found = false;
+    if (kw.type == Tok::kIdent) {
+      for (const auto& k : kKinds) {
+        if (kw.text == k.kw) {
+          def.kind = k.kind;
+          found = true;
+        }
+      }
+    }
+    if (!found) {
+      return errorAt(kw, "expected a route block (route, onreply_route, failure_route, "
+                         "branch_route, error_route, startup_route, timer_route, local_route), "
+                         "found " + describe(kw));
+    }
+    def.pos = posOf(kw);
+    next();
+    if (accept(Tok::kLBracket)) {
+      const Token& name = peek();
+      if (name.type != Tok::kIdent && name.type != Tok::kInt && name.type != Tok::kString) {
+        return errorAt(name, std::string("expected a route name after '[' of ") + kw.text +
+                                 ", found " + describe(name));
+      }
+      def.name = name.text;
+      next();
+      if (def.kind == RouteKind::kTimer) {
+        Status st = expect(Tok::kComma, "and the interval in seconds in timer_route[name, secs]");
+        if (!st.isOk()) return st;
+        const Token& secs = peek();
+        if (secs.type != Tok::kInt || secs.int_value <= 0) {
+          return errorAt(secs, "timer_route interval must be a positive number of seconds");
+        }
+        def.timer_interval = static_cast<int>(secs.int_value);
+        next();
+      }
+      Status st = expect(Tok::kRBracket, "after the route name");
+      if (!st.isOk()) return st;
+    } else if (def.kind == RouteKind::kFailure || def.kind == RouteKind::kBranch ||
+               def.kind == RouteKind::kTimer) {
+      return errorAt(peek(), std::string(kw.text) + " needs a name: " + kw.text + "[name]");
+    }
+    if (peek().type != Tok::kLBrace) {
+      return errorAt(peek(), "expected '{' to open the body of " + std::string(kw.text) +
+                                 ", found " + describe(peek()));
+    }
+    Result<StmtPtr> body = block();
+    if (!body.isOk()) return body.status();
+    def.body = std::move(body.value());
+    return def;
+  }
+
+  Result<StmtPtr> block() {
+    auto s = std::make_unique<Stmt>();
+    s->kind = Stmt::Kind::kBlock;
+    s->pos = posOf(peek());
+    Status st = expect(Tok::kLBrace, "to open a block");
+    if (!st.isOk()) return st;
+    while (peek().type != Tok::kRBrace) {
+      if (peek().type == Tok::kEnd) return errorAt(peek(), "missing '}' (block opened at " +
+                                                              s->pos.toString() + ")");
+      Result<StmtPtr> child = statement();
+      if (!child.isOk()) return child.status();
+      if (child.value()) s->body.push_back(std::move(child.value()));
+    }
+    next();
+    return s;
+  }
+
+  Result<StmtPtr> statement() {
+    const Token& t = peek();
+    if (t.type == Tok::kLBrace) return block();
+    if (t.type == Tok::kSemi) {
+      next();
+      return StmtPtr();
+    }
+    auto s = std::make_unique<Stmt>();
+    s->pos = posOf(t);
+    if (t.type == Tok::kPvar) {
+      s->kind = Stmt::Kind::kAssign;
+      s->target = t.text;
+      next();
+      if (accept(Tok::kPlusAssign)) {
+        s->append = true;
+      } else {
+        Status st = expect(Tok::kAssign, "after a pseudo-variable at the start of a statement");
+        if (!st.isOk()) return st;
+      }
+      Result<ExprPtr> e = expr();
+      if (!e.isOk()) return e.status();
+      s->expr = std::move(e.value());
+      Status st = expect(Tok::kSemi, "after the assignment");
+      if (!st.isOk()) return st;
+      return s;
+    }
+    if (t.type != Tok::kIdent) {
+      return errorAt(t, "expected a statement, found " + describe(t));
+    }
+    if (t.text == "if") {
+      next();
+      s->kind = Stmt::Kind::kIf;
+      Status st = expect(Tok::kLParen, "after 'if'");
+      if (!st.isOk()) return st;
+      Result<ExprPtr> cond = expr();
+      if (!cond.isOk()) return cond.status();
+      s->expr = std::move(cond.value());
+      st = expect(Tok::kRParen, "to close the condition of 'if'");
+      if (!st.isOk()) return st;
+      Result<StmtPtr> then = branchBody();
+      if (!then.isOk()) return then.status();
+      s->body.push_back(std::move(then.value()));
+      if (peek().type == Tok::kIdent && peek().text == "else") {
+        next();
+        Result<StmtPtr> other = branchBody();
+        if (!other.isOk()) return other.status();
+        s->body.push_back(std::move(other.value()));
+      }
+      return s;
+    }
+    if (t.text == "else") return errorAt(t, "'else' without a matching 'if'");
+    if (t.text == "exit" || t.text == "drop") {
+      s->kind = t.text == "exit" ? Stmt::Kind::kExit : Stmt::Kind::kDrop;
+      next();
+      if (accept(Tok::kLParen)) {  // exit() and drop() are accepted too
+        Status st = expect(Tok::kRParen, "after '('");
+        if (!st.isOk()) return st;
+      }
+      Status st = expect(Tok::kSemi, s->kind == Stmt::Kind::kExit ? "after 'exit'" : "after 'drop'");
+      if (!st.isOk()) return st;
+      return s;
+    }
+    if (t.text == "return") {
+      s->kind = Stmt::Kind::kReturn;
+      next();
+      if (peek().type != Tok::kSemi) {
+        Result<ExprPtr> e = expr();
+        if (!e.isOk()) return e.status();
+        s->expr = std::move(e.value());
+      }
+      Status st = expect(Tok::kSemi, "after 'return'");
+      if (!st.isOk()) return st;
+      return s;
+    }
+    // A command call as a statement.
+    if (peek(1).type != Tok::kLParen) {
+      return errorAt(peek(1), "expected '(' after '" + t.text + "' (a function call), found " +
+                                  describe(peek(1)));
+    }
+    Result<ExprPtr> call = primary();
+    if (!call.isOk()) return call.status();
+    s->kind = Stmt::Kind::kCall;
+    s->expr = std::move(call.value());
+    Status st = expect(Tok::kSemi, ("after the call to " + t.text + "()").c_str());
+    if (!st.isOk()) return st;
+    return s;
+  }
+
+  // The body of if/else: a block or a single statement.
+  Result<StmtPtr> branchBody() {
+    Result<StmtPtr> s = statement();
+    if (!s.isOk()) return s;
+    if (!s.value()) {
+      auto empty = std::make_unique<Stmt>();
+      empty->kind = Stmt::Kind::kBlock;
+      return empty;
+    }
+    return s;
+  }
+
+  // Precedence, lowest first: || ; && ; comparison ; | ^ & ; + - ; * / % ; unary.
+  Result<ExprPtr> expr() { return orExpr(); }
+
+  ExprPtr binary(Expr::Kind kind, const Token& op, ExprPtr l, ExprPtr r) {
+    auto e = std::make_unique<Expr>();
+    e->kind = kind;
+    e->pos = posOf(op);
+    e->args.push_back(std::move(l));
+    e->args.push_back(std::move(r));
+    return e;
+  }
+
+  Result<ExprPtr> orExpr() {
+    Result<ExprPtr> l = andExpr();
+    if (!l.isOk()) return l;
+    ExprPtr left = std::move(l.value());
+    while (peek().type == Tok::kOr) {
+      const Token& op = next();
+      Result<ExprPtr> r = andExpr();
+      if (!r.isOk()) return r;
+      left = binary(Expr::Kind::kOr, op, std::move(left), std::move(r.value()));
+    }
+    return left;
+  }
+
+  Result<ExprPtr> andExpr() {
+    Result<ExprPtr> l = compare();
+    if (!l.isOk()) return l;
+    ExprPtr left = std::move(l.value());
+    while (peek().type == Tok::kAnd) {
+      const Token& op = next();
+      Result<ExprPtr> r = compare();
+      if (!r.isOk()) return r;
+      left = binary(Expr::Kind::kAnd, op, std::move(left), std::move(r.value()));
+    }
+    return left;
+  }
+
+  Result<ExprPtr> compare() {
+    Result<ExprPtr> l = bitExpr();
+    if (!l.isOk()) return l;
+    static const struct {
+      Tok tok;
+      Expr::Kind kind;
+    } kOps[] = {{Tok::kEq, Expr::Kind::kEq},       {Tok::kNe, Expr::Kind::kNe},
+                {Tok::kMatch, Expr::Kind::kMatch}, {Tok::kNotMatch, Expr::Kind::kNotMatch},
+                {Tok::kLt, Expr::Kind::kLt},       {Tok::kGt, Expr::Kind::kGt},
+                {Tok::kLe, Expr::Kind::kLe},       {Tok::kGe, Expr::Kind::kGe}};
+    for (const auto& o : kOps) {
+      if (peek().type == o.tok) {
+        const Token& op = next();
+        Result<ExprPtr> r = bitExpr();
+        if (!r.isOk()) return r;
+        return binary(o.kind, op, std::move(l.value()), std::move(r.value()));
+      }
+    }
+    return l;
+  }
+
+  Result<ExprPtr> bitExpr() {
+    Result<ExprPtr> l = additive();
+    if (!l.isOk()) return l;
+    ExprPtr left = std::move(l.value());
+    while (peek().type == Tok::kBitAnd || peek().type == Tok::kBitOr ||
+           peek().type == Tok::kBitXor) {
+      const Token& op = next();
+      Expr::Kind k = op.type == Tok::kBitAnd  ? Expr::Kind::kBitAnd
+                     : op.type == Tok::kBitOr ? Expr::Kind::kBitOr
+                                              : Expr::Kind::kBitXor;
+      Result<ExprPtr> r = additive();
+      if (!r.isOk()) return r;
+      left = binary(k, op, std::move(left), std::move(r.value()));
+    }
+    return left;
+  }
+
+  Result<ExprPtr> additive() {
+    Result<ExprPtr> l = multiplicative();
+    if (!l.isOk()) return l;
+    ExprPtr left = std::move(l.value());
+    while (peek().type == Tok::kPlus || peek().type == Tok::kMinus) {
+      const Token& op = next();
+      Result<ExprPtr> r = multiplicative();
+      if (!r.isOk()) return r;
+      left = binary(op.type == Tok::kPlus ? Expr::Kind::kAdd : Expr::Kind::kSub, op,
+                    std::move(left), std::move(r.value()));
+    }
+    return left;
+  }
+
+  Result<ExprPtr> multiplicative() {
+    Result<ExprPtr> l = unary();
+    if (!l.isOk()) return l;
+    ExprPtr left = std::move(l.value());
+    while (peek().type == Tok::kStar || peek().type == Tok::kSlash ||
+           peek().type == Tok::kPercent) {
+      const Token& op = next();
+      Expr::Kind k = op.type == Tok::kStar    ? Expr::Kind::kMul
+                     : op.type == Tok::kSlash ? Expr::Kind::kDiv
+                                              : Expr::Kind::kMod;
+      Result<ExprPtr> r = unary();
+      if (!r.isOk()) return r;
+      left = binary(k, op, std::move(left), std::move(r.value()));
+    }
+    return left;
+  }
+
+  Result<ExprPtr> unary() {
+    if (peek().type == Tok::kNot || peek().type == Tok::kMinus || peek().type == Tok::kBitNot) {
+      const Token& op = next();
+      Result<ExprPtr> operand = unary();
+      if (!operand.isOk()) return operand;
+      auto e = std::make_unique<Expr>();
+      e->kind = op.type == Tok::kNot     ? Expr::Kind::kNot
+                : op.type == Tok::kMinus ? Expr::Kind::kNeg
+                                         : Expr::Kind::kBitNot;
+      e->pos = posOf(op);
+      e->args.push_back(std::move(operand.value()));
+      return e;
+    }
+    return primary();
+  }
+
+  Result<ExprPtr> primary() {
+    const Token& t = peek();
+    auto e = std::make_unique<Expr>();
+    e->pos = posOf(t);
+    switch (t.type) {
+      case Tok::kInt:
+        e->kind = Expr::Kind::kInt;
+        e->int_value = t.int_value;
+        next();
+        return e;
+      case Tok::kString:
+        e->kind = Expr::Kind::kString;
+        e->text = t.text;
+        next();
+        return e;
+      case Tok::kPvar:
+        e->kind = Expr::Kind::kPvar;
+        e->text = t.text;
+        next();
+        return e;
+      case Tok::kLParen: {
+        next();
+        Result<ExprPtr> inner = expr();
+        if (!inner.isOk()) return inner;
+        Status st = expect(Tok::kRParen, "to close '('");
+        if (!st.isOk()) return st;
+        return inner;
+      }
+      case Tok::kIdent: {
+        if (t.text == "myself") {
+          e->kind = Expr::Kind::kMyself;
+          next();
+          return e;
+        }
+        e->kind = Expr::Kind::kCall;
+        e->text = t.text;
+        next();
+        if (!accept(Tok::kLParen)) {
+          // OpenSIPS allows calling a command without arguments and without parentheses in
+          // conditions only as a call; require them for clarity.
+          return errorAt(peek(), "expected '(' after '" + e->text + "' (a function call), found " +
+                                     describe(peek()));
+        }
+        if (accept(Tok::kRParen)) return e;
+        while (true) {
+          Result<ExprPtr> arg = callArg();
+          if (!arg.isOk()) return arg;
+          e->args.push_back(std::move(arg.value()));
+          if (accept(Tok::kRParen)) break;
+          if (!accept(Tok::kComma)) {
+            return errorAt(peek(), "expected ',' or ')' in the arguments of " + e->text +
+                                       "(), found " + describe(peek()));
+          }
+        }
+        return e;
+      }
+      default:
+        return errorAt(t, "expected a value, a pseudo-variable or a function call, found " +
+                              describe(t));
+    }
+  }
+
+  // Call arguments are literals, pseudo-variables or bare names (route(name)).
+  Result<ExprPtr> callArg() {
+    const Token& t = peek();
+    if (t.type == Tok::kIdent && (peek(1).type == Tok::kComma || peek(1).type == Tok::kRParen)) {
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kString;
+      e->text = t.text;
+      e->pos = posOf(t);
+      next();
+      return e;
+    }
+    if (t.type == Tok::kMinus && peek(1).type == Tok::kInt) {
+      next();
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kInt;
+      e->int_value = -peek().int_value;
+      e->pos = posOf(t);
+      next();
+      return e;
+    }
+    if (t.type != Tok::kString && t.type != Tok::kInt && t.type != Tok::kPvar) {
+      return errorAt(t, "expected an argument (string, number or pseudo-variable), found " +
+                            describe(t));
+    }
+    return primary();
+  }
+
+  std::vector<Token> t_;
+  const std::string& file_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+Result<ScriptAst> parseScript(const std::string& text, const std::string& file) {
+  Result<std::vector<Token>> toks = tokenize(text, file);
+  if (!toks.isOk()) return toks.status();
+  return Parser(std::move(toks.value()), file).run();
+}
+
+}  // namespace sipline::script

@@ -1,0 +1,206 @@
+#include "core/script/pvar.h"
+
+#include "core/base/strings.h"
+#include "core/parser/sip_message.h"
+#include "core/sip/msg_context.h"
+#include "core/transport/listener.h"
+
+namespace sipline::script {
+namespace {
+
+Value viewOrNull(std::string_view s) { return s.empty() ? Value::null() : Value::view(s); }
+
+Value getRm(MsgContext& ctx, const PvarRef&) {
+  SipMessage& m = ctx.msg();
+  if (m.isRequest()) return Value::view(m.methodText());
+  const CSeq* c = m.cseq();
+  return c ? Value::view(c->method_text) : Value::null();
+}
+Value getRu(MsgContext& ctx, const PvarRef&) {
+  return ctx.msg().isRequest() ? Value::view(ctx.ruri()) : Value::null();
+}
+Value getRU(MsgContext& ctx, const PvarRef&) {
+  const SipUri* u = ctx.msg().isRequest() ? ctx.ruriParsed() : nullptr;
+  return u ? viewOrNull(u->user) : Value::null();
+}
+Value getRd(MsgContext& ctx, const PvarRef&) {
+  const SipUri* u = ctx.msg().isRequest() ? ctx.ruriParsed() : nullptr;
+  return u ? viewOrNull(u->host) : Value::null();
+}
+Value getRp(MsgContext& ctx, const PvarRef&) {
+  const SipUri* u = ctx.msg().isRequest() ? ctx.ruriParsed() : nullptr;
+  if (u == nullptr) return Value::null();
+  if (u->port != 0) return Value::integer(u->port);
+  return Value::integer(u->scheme == SipUri::Scheme::kSips ? 5061 : 5060);
+}
+Value getSi(MsgContext& ctx, const PvarRef&) { return Value::owned(ctx.rcv().src.ip()); }
+Value getSp(MsgContext& ctx, const PvarRef&) { return Value::integer(ctx.rcv().src.port()); }
+Value getRi(MsgContext& ctx, const PvarRef&) {
+  const Listener* l = ctx.rcv().listener;
+  return l ? Value::view(l->ip) : Value::null();
+}
+Value getRpLocal(MsgContext& ctx, const PvarRef&) {
+  const Listener* l = ctx.rcv().listener;
+  return l ? Value::integer(l->port) : Value::null();
+}
+Value getProto(MsgContext& ctx, const PvarRef&) {
+  return Value::view(protoName(ctx.rcv().proto));
+}
+Value getCi(MsgContext& ctx, const PvarRef&) { return viewOrNull(ctx.msg().callId()); }
+Value getCs(MsgContext& ctx, const PvarRef&) {
+  const CSeq* c = ctx.msg().cseq();
+  return c ? Value::integer(c->number) : Value::null();
+}
+Value getRs(MsgContext& ctx, const PvarRef&) {
+  return ctx.msg().isReply() ? Value::integer(ctx.msg().statusCode()) : Value::null();
+}
+Value getRr(MsgContext& ctx, const PvarRef&) {
+  return ctx.msg().isReply() ? Value::view(ctx.msg().reason()) : Value::null();
+}
+Value getDu(MsgContext& ctx, const PvarRef&) {
+  return ctx.dst_uri.empty() ? Value::null() : Value::view(ctx.dst_uri);
+}
+Value getRc(MsgContext& ctx, const PvarRef&) { return Value::integer(ctx.last_rc); }
+
+template <const NameAddr* (SipMessage::*Which)()>
+Value nameAddrUri(MsgContext& ctx, const PvarRef&) {
+  const NameAddr* na = (ctx.msg().*Which)();
+  return na ? Value::view(na->uri_text) : Value::null();
+}
+template <const NameAddr* (SipMessage::*Which)()>
+Value nameAddrUser(MsgContext& ctx, const PvarRef&) {
+  const NameAddr* na = (ctx.msg().*Which)();
+  return na ? viewOrNull(na->uri.user) : Value::null();
+}
+template <const NameAddr* (SipMessage::*Which)()>
+Value nameAddrHost(MsgContext& ctx, const PvarRef&) {
+  const NameAddr* na = (ctx.msg().*Which)();
+  return na ? viewOrNull(na->uri.host) : Value::null();
+}
+template <const NameAddr* (SipMessage::*Which)()>
+Value nameAddrTag(MsgContext& ctx, const PvarRef&) {
+  const NameAddr* na = (ctx.msg().*Which)();
+  return na ? viewOrNull(na->tag) : Value::null();
+}
+template <const NameAddr* (SipMessage::*Which)()>
+Value nameAddrDisplay(MsgContext& ctx, const PvarRef&) {
+  const NameAddr* na = (ctx.msg().*Which)();
+  return na ? viewOrNull(na->display) : Value::null();
+}
+
+Value getUa(MsgContext& ctx, const PvarRef&) {
+  const HeaderField* h = ctx.msg().header(HeaderType::kUserAgent);
+  return h ? Value::view(h->body) : Value::null();
+}
+bool headerMatches(const HeaderField& h, HeaderType type, std::string_view name) {
+  return type != HeaderType::kOther ? h.type == type : iequals(h.name, name);
+}
+Value getHdr(MsgContext& ctx, const PvarRef& ref) {
+  HeaderType type = headerTypeFromName(ref.arg);
+  int seen = 0;
+  for (const HeaderField& h : ctx.msg().headers()) {
+    if (headerMatches(h, type, ref.arg) && seen++ == ref.index) return Value::view(h.body);
+  }
+  return Value::null();
+}
+Value getHdrCnt(MsgContext& ctx, const PvarRef& ref) {
+  std::int64_t n = 0;
+  HeaderType type = headerTypeFromName(ref.arg);
+  for (const HeaderField& h : ctx.msg().headers()) n += headerMatches(h, type, ref.arg) ? 1 : 0;
+  return Value::integer(n);
+}
+
+Status setRu(MsgContext& ctx, const PvarRef&, const Value& v) {
+  return ctx.setRuri(v.toString());
+}
+Status setDu(MsgContext& ctx, const PvarRef&, const Value& v) {
+  if (v.isNull() || v.str().empty()) {
+    ctx.dst_uri.clear();
+    return Status::ok();
+  }
+  std::string text = v.toString();
+  SipUri u;
+  if (parseUri(text, u) != ParseError::kOk) return Status::invalidArgument("bad $du: " + text);
+  ctx.dst_uri = std::move(text);
+  return Status::ok();
+}
+
+// clang-format off
+const std::vector<PvarSpec> kPvars = {
+    {"rm", getRm, nullptr, false, "request method (of the CSeq for replies)"},
+    {"ru", getRu, setRu, false, "request-URI"},
+    {"rU", getRU, nullptr, false, "user part of the request-URI"},
+    {"rd", getRd, nullptr, false, "host part of the request-URI"},
+    {"rp", getRp, nullptr, false, "port of the request-URI (default 5060/5061)"},
+    {"du", getDu, setDu, false, "destination URI (next hop overriding the request-URI)"},
+    {"si", getSi, nullptr, false, "source IP address"},
+    {"sp", getSp, nullptr, false, "source port"},
+    {"Ri", getRi, nullptr, false, "IP address of the receiving socket"},
+    {"Rp", getRpLocal, nullptr, false, "port of the receiving socket"},
+    {"proto", getProto, nullptr, false, "transport of the received message"},
+    {"ci", getCi, nullptr, false, "Call-ID"},
+    {"cs", getCs, nullptr, false, "CSeq number"},
+    {"rs", getRs, nullptr, false, "reply status code"},
+    {"rr", getRr, nullptr, false, "reply reason phrase"},
+    {"rc", getRc, nullptr, false, "return code of the last function or route"},
+    {"fu", nameAddrUri<&SipMessage::from>, nullptr, false, "From URI"},
+    {"fU", nameAddrUser<&SipMessage::from>, nullptr, false, "From URI user"},
+    {"fd", nameAddrHost<&SipMessage::from>, nullptr, false, "From URI host"},
+    {"fn", nameAddrDisplay<&SipMessage::from>, nullptr, false, "From display name"},
+    {"ft", nameAddrTag<&SipMessage::from>, nullptr, false, "From tag"},
+    {"tu", nameAddrUri<&SipMessage::to>, nullptr, false, "To URI"},
+    {"tU", nameAddrUser<&SipMessage::to>, nullptr, false, "To URI user"},
+    {"td", nameAddrHost<&SipMessage::to>, nullptr, false, "To URI host"},
+    {"tn", nameAddrDisplay<&SipMessage::to>, nullptr, false, "To display name"},
+    {"tt", nameAddrTag<&SipMessage::to>, nullptr, false, "To tag"},
+    {"ua", getUa, nullptr, false, "User-Agent header"},
+    {"hdr", getHdr, nullptr, true, "body of header Name: $hdr(Name), $hdr(Name)[n]"},
+    {"hdrcnt", getHdrCnt, nullptr, true, "number of headers named Name"},
+};
+// clang-format on
+
+}  // namespace
+
+const std::vector<PvarSpec>& pvarSpecs() { return kPvars; }
+
+Result<PvarRef> resolvePvar(std::string_view text) {
+  PvarRef ref;
+  ref.text = std::string(text);
+  std::string_view name = text;
+  std::size_t paren = text.find('(');
+  std::size_t bracket = text.rfind('[');
+  if (bracket != std::string_view::npos && text.back() == ']' &&
+      (paren == std::string_view::npos || bracket > text.rfind(')'))) {
+    std::int64_t idx = 0;
+    if (!parseInt(text.substr(bracket + 1, text.size() - bracket - 2), idx) || idx < 0) {
+      return Status::invalidArgument("bad index in $" + std::string(text));
+    }
+    ref.index = static_cast<int>(idx);
+    text = text.substr(0, bracket);
+    name = text;
+  }
+  if (paren != std::string_view::npos && paren < text.size()) {
+    if (text.back() != ')') return Status::invalidArgument("missing ')' in $" + std::string(text));
+    ref.arg = std::string(trim(text.substr(paren + 1, text.size() - paren - 2)));
+    name = text.substr(0, paren);
+  }
+  std::vector<std::string> names;
+  for (const PvarSpec& s : kPvars) {
+    names.push_back(s.name);
+    if (name == s.name) ref.spec = &s;
+  }
+  if (ref.spec == nullptr) {
+    return Status::invalidArgument("unknown pseudo-variable $" + std::string(name) +
+                                   didYouMean(name, names));
+  }
+  if (ref.spec->needs_arg && ref.arg.empty()) {
+    return Status::invalidArgument("$" + std::string(name) + " needs an argument: $" +
+                                   std::string(name) + "(Name)");
+  }
+  if (!ref.spec->needs_arg && paren != std::string_view::npos) {
+    return Status::invalidArgument("$" + std::string(name) + " takes no argument");
+  }
+  return ref;
+}
+
+}  // namespace sipline::script

@@ -1,0 +1,61 @@
+// A compiled routing script: the routes of a *.routes file, parsed, checked and bound to the
+// commands of the core and the loaded modules. Compiled once per process (at start or on
+// reload) into private memory; run per message by the workers. Never in shm.
+//
+// Return-code semantics (OpenSIPS): a command returning > 0 is true, < 0 false, and 0 stops
+// the script like `exit`. `return(n)` leaves the current route with n ($rc); a route that
+// ends without `return` returns 1. `drop` stops the script and marks the message dropped.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/script/command_registry.h"
+#include "core/script/script_api.h"
+
+namespace sipline {
+
+namespace script {
+struct CompiledRoute;
+}
+
+class Services;
+
+class Script {
+ public:
+  ~Script();
+  // Reads, parses, checks and binds a script file. Errors carry file:line:col.
+  static Result<std::unique_ptr<Script>> load(const std::string& path,
+                                              const CommandRegistry& commands,
+                                              Services* services);
+  static Result<std::unique_ptr<Script>> compile(const std::string& text, const std::string& file,
+                                                 const CommandRegistry& commands,
+                                                 Services* services);
+
+  bool hasRequestRoute() const { return request_ != nullptr; }
+  bool hasReplyRoute() const { return reply_ != nullptr; }
+  // Runs the main request route / main onreply_route. Returns the route's return code.
+  int runRequest(MsgContext& ctx) const;
+  int runReply(MsgContext& ctx) const;
+  // Runs a named route of the given kind; false if it does not exist.
+  bool runNamed(RouteType type, const std::string& name, MsgContext& ctx, int* rc) const;
+
+  // Load-time warnings (unused routes, ...), "file:line:col: warning text".
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  friend class ScriptCompiler;
+  Script() = default;
+  std::vector<std::unique_ptr<script::CompiledRoute>> routes_;
+  const script::CompiledRoute* request_ = nullptr;
+  const script::CompiledRoute* reply_ = nullptr;
+  std::vector<std::string> warnings_;
+};
+using ScriptPtr = std::unique_ptr<Script>;
+
+// Registers the core's own script commands (xlog, is_method, forward, ...).
+Status registerCoreCommands(CommandRegistry& commands);
+
+}  // namespace sipline

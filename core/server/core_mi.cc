@@ -1,0 +1,131 @@
+#include "core/server/core_mi.h"
+
+#include <ctime>
+
+#include "core/proc/process_table.h"
+#include "core/shm/segment.h"
+#include "core/stats/stats.h"
+
+namespace sipline {
+namespace {
+
+std::time_t g_started = std::time(nullptr);
+
+Result<Json> version(const MiParams&) {
+  Json j = Json::object();
+  j["server"] = "sipline " SIPLINE_VERSION;
+  j["version"] = SIPLINE_VERSION;
+  j["revision"] = SIPLINE_GIT_REV;
+  j["build"] = SIPLINE_BUILD_ID;
+  return j;
+}
+
+Result<Json> uptime(const MiParams&) {
+  std::time_t now = std::time(nullptr);
+  Json j = Json::object();
+  j["now"] = static_cast<std::int64_t>(now);
+  j["up_since"] = static_cast<std::int64_t>(g_started);
+  j["uptime"] = static_cast<std::int64_t>(now - g_started);
+  return j;
+}
+
+Result<Json> ps(const MiParams&) {
+  ProcessTable* table = processTable();
+  Json list = Json::array();
+  if (table != nullptr) {
+    for (int i = 0; i < table->count(); ++i) {
+      ProcessSlot& s = table->slot(i);
+      Json p = Json::object();
+      p["id"] = i;
+      p["pid"] = s.pid.load(std::memory_order_relaxed);
+      p["role"] = processRoleName(s.role);
+      p["index"] = s.index;
+      p["started"] = s.started;
+      p["handled"] = s.handled.load(std::memory_order_relaxed);
+      list.push_back(std::move(p));
+    }
+  }
+  Json j = Json::object();
+  j["processes"] = std::move(list);
+  return j;
+}
+
+// Accepts a list of names/groups/"all", a single string, or nothing (= all).
+Result<std::vector<std::string>> selectors(const MiParams& params) {
+  std::vector<std::string> out;
+  if (!params.has("statistics")) return std::vector<std::string>{"all"};
+  const Json& v = params.raw("statistics");
+  if (v.is_string()) {
+    out.push_back(v.get<std::string>());
+  } else if (v.is_array()) {
+    for (const Json& e : v) {
+      if (!e.is_string()) return Status::invalidArgument("statistics: expected names (strings)");
+      out.push_back(e.get<std::string>());
+    }
+  } else {
+    return Status::invalidArgument("statistics: expected a name or a list of names");
+  }
+  if (out.empty()) out.push_back("all");
+  return out;
+}
+
+Result<Json> getStatistics(const MiParams& params) {
+  Result<std::vector<std::string>> sel = selectors(params);
+  if (!sel.isOk()) return sel.status();
+  Json j = Json::object();
+  for (const std::string& s : sel.value()) {
+    if (!stats().exists(s)) return Status::notFound("no statistic or group '" + s + "'");
+    for (const StatsRegistry::Entry& e : stats().read(s)) j[e.name] = e.value;
+  }
+  return j;
+}
+
+Result<Json> resetStatistics(const MiParams& params) {
+  Result<std::vector<std::string>> sel = selectors(params);
+  if (!sel.isOk()) return sel.status();
+  std::size_t n = 0;
+  for (const std::string& s : sel.value()) {
+    if (!stats().exists(s)) return Status::notFound("no statistic or group '" + s + "'");
+    n += stats().reset(s);
+  }
+  Json j = Json::object();
+  j["reset"] = n;
+  return j;
+}
+
+Result<Json> shmUsage(const MiParams&) {
+  shm::Segment* seg = shm::segment();
+  if (seg == nullptr) return Status::unavailable("no shared memory segment");
+  shm::Usage u = seg->usage();
+  Json j = Json::object();
+  j["size"] = u.size;
+  j["used"] = u.used;
+  j["free"] = u.free;
+  j["max_used"] = u.max_used;
+  return j;
+}
+
+}  // namespace
+
+Status registerCoreMiCommands(MiRegistry& registry) {
+  std::vector<MiCommand> cmds = {
+      {"version", {}, "Server version, revision and build id.", "core", version},
+      {"uptime", {}, "Start time and seconds since start.", "core", uptime},
+      {"ps", {}, "Every server process: role, index, pid, start time, messages handled.", "core",
+       ps},
+      {"get_statistics",
+       {MiParamSpec::any("statistics", "names, groups (\"core:\") or \"all\"").opt()},
+       "Current values of statistics.", "core", getStatistics},
+      {"reset_statistics",
+       {MiParamSpec::any("statistics", "names, groups (\"core:\") or \"all\"").opt()},
+       "Resets counters (not gauges) to 0.", "core", resetStatistics},
+      {"shm", {}, "Shared memory size, used, free and max used (bytes).", "core", shmUsage},
+  };
+  for (MiCommand& c : cmds) {
+    Status st = registry.add(std::move(c));
+    if (!st.isOk()) return st;
+  }
+  return Status::ok();
+}
+
+}  // namespace sipline

@@ -1,0 +1,261 @@
+#include "core/server/server.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+#include "core/base/log.h"
+#include "core/config/settings.h"
+#include "core/mi/jsonrpc.h"
+#include "core/mi/mi_server.h"
+#include "core/module/loader.h"
+#include "core/proc/process_table.h"
+#include "core/proc/supervisor.h"
+#include "core/proc/workers.h"
+#include "core/script/script.h"
+#include "core/server/core_mi.h"
+#include "core/shm/segment.h"
+#include "core/sip/receive.h"
+#include "core/stats/core_stats.h"
+#include "core/transport/listener.h"
+
+namespace sipline {
+namespace {
+
+void fail(const Status& st) { std::fprintf(stderr, "sipline: %s\n", st.message().c_str()); }
+
+Status dropPrivileges(const Settings& s) {
+  if (s.user.empty() && s.group.empty()) return Status::ok();
+  if (geteuid() != 0) {
+    SL_WARN("user/group set but not running as root; keeping uid %d", static_cast<int>(geteuid()));
+    return Status::ok();
+  }
+  gid_t gid = getegid();
+  if (!s.group.empty()) {
+    group* g = getgrnam(s.group.c_str());
+    if (g == nullptr) return Status::notFound("group '" + s.group + "' does not exist");
+    gid = g->gr_gid;
+  }
+  if (!s.user.empty()) {
+    passwd* p = getpwnam(s.user.c_str());
+    if (p == nullptr) return Status::notFound("user '" + s.user + "' does not exist");
+    if (s.group.empty()) gid = p->pw_gid;
+    if (setgid(gid) != 0 || initgroups(s.user.c_str(), gid) != 0 || setuid(p->pw_uid) != 0) {
+      return Status::ioError("cannot switch to user " + s.user + ": " + std::strerror(errno));
+    }
+  } else if (setgid(gid) != 0) {
+    return Status::ioError("cannot switch to group " + s.group + ": " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
+// Classic double fork; the parent exits 0 once the daemon runs.
+Status daemonize() {
+  pid_t pid = fork();
+  if (pid < 0) return Status::ioError(std::string("fork: ") + std::strerror(errno));
+  if (pid > 0) _exit(0);
+  if (setsid() < 0) return Status::ioError(std::string("setsid: ") + std::strerror(errno));
+  pid = fork();
+  if (pid < 0) return Status::ioError(std::string("fork: ") + std::strerror(errno));
+  if (pid > 0) _exit(0);
+  int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    if (null > STDERR_FILENO) close(null);
+  }
+  return Status::ok();
+}
+
+Status writePidFile(const std::string& path) {
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return Status::ioError("cannot write pid file " + path + ": " + std::strerror(errno));
+  out << getpid() << "\n";
+  return Status::ok();
+}
+
+}  // namespace
+
+int runServer(const ServerOptions& options) {
+  Result<Settings> loaded = loadSettings(options.config);
+  if (!loaded.isOk()) {
+    fail(loaded.status());
+    return 1;
+  }
+  const Settings& settings = loaded.value();
+  logInit(options.check_only ? LogTarget::kStderr : settings.log_target, settings.log_level,
+          settings.log_facility);
+  logSetRole("master");
+
+  // Everything the script and the MI may name, before the script compiles.
+  CommandRegistry commands;
+  MiRegistry mi;
+  Services services;
+  ModuleSet modules;
+  Status st = registerCoreCommands(commands);
+  if (st.isOk()) {
+    registerBuiltinMiCommands(mi);
+    st = registerCoreMiCommands(mi);
+  }
+  if (st.isOk()) st = declareCoreStats(stats());
+  if (st.isOk()) st = modules.loadAll(settings);
+  if (st.isOk()) st = modules.publish(commands, mi, stats(), services);
+  if (!st.isOk()) {
+    fail(st);
+    return 1;
+  }
+  Result<ScriptPtr> script = Script::load(settings.routes, commands, &services);
+  if (!script.isOk()) {
+    fail(script.status());
+    return 1;
+  }
+  for (const std::string& w : script.value()->warnings()) SL_WARN("%s", w.c_str());
+  if (options.check_only) {
+    std::printf("sipline: %s: configuration OK (%zu modules, routes %s)\n", settings.file.c_str(),
+                settings.modules.size(), settings.routes.c_str());
+    return 0;
+  }
+  if (options.daemonize && settings.pid_file.empty()) {
+    fail(Status::invalidArgument(settings.file + ": -d needs pid_file in the settings"));
+    return 1;
+  }
+
+  // Resources: sockets first, so their errors reach the terminal.
+  st = listeners().bindAll(settings.sockets);
+  if (!st.isOk()) {
+    fail(st);
+    return 1;
+  }
+  listeners().setAliases(settings.aliases);
+  MiServer mi_server;
+  bool have_mi = !settings.mi.socket.empty();
+  if (have_mi) {
+    st = mi_server.listen(settings.mi.socket, settings.mi.socket_mode, settings.mi.socket_user,
+                          settings.mi.socket_group);
+    if (!st.isOk()) {
+      fail(st);
+      return 1;
+    }
+  }
+  if (options.daemonize) {
+    st = daemonize();
+    if (!st.isOk()) {
+      fail(st);
+      return 1;
+    }
+  }
+  if (!settings.pid_file.empty()) {
+    st = writePidFile(settings.pid_file);
+    if (!st.isOk()) {
+      SL_ERR("%s", st.message().c_str());
+      return 1;
+    }
+  }
+  signals::installMaster();
+
+  Result<std::unique_ptr<shm::Segment>> seg = shm::Segment::create(settings.shm_size_mb << 20);
+  if (!seg.isOk()) {
+    SL_CRIT("%s", seg.status().message().c_str());
+    return 1;
+  }
+  shm::setSegment(seg.value().get());
+  st = stats().materialize(*seg.value());
+  Result<ProcessTable*> table = st.isOk() ? ProcessTable::create(*seg.value())
+                                          : Result<ProcessTable*>(st);
+  if (!table.isOk()) {
+    SL_CRIT("%s", table.status().message().c_str());
+    return 1;
+  }
+  setProcessTable(table.value());
+  int master_slot = table.value()->add(ProcessInfo{ProcessRole::kMaster, 0}, std::time(nullptr));
+  table.value()->slot(master_slot).pid.store(getpid());
+
+  InitContext init_ctx(seg.value().get(), &services, &settings);
+  st = modules.initAll(init_ctx);
+  if (st.isOk()) st = dropPrivileges(settings);
+  if (!st.isOk()) {
+    SL_CRIT("%s", st.message().c_str());
+    modules.destroyAll();
+    if (have_mi) mi_server.unlinkSocket();
+    return 1;
+  }
+
+  const Script* compiled = script.value().get();
+  ParseLimits limits;
+  limits.max_message = settings.max_message_size;
+  limits.max_headers = static_cast<std::size_t>(settings.max_headers);
+  std::vector<TimerSpec> timers = modules.timers();
+  Supervisor supervisor;
+  // Common start of every child: its table slot, its modules, the sockets it must not keep.
+  auto childStart = [&](const ProcessInfo& info, int slot_no) -> bool {
+    ProcessSlot& slot = table.value()->slot(slot_no);
+    slot.pid.store(getpid());
+    setMySlot(&slot);
+    if (info.role != ProcessRole::kMi && have_mi) mi_server.closeListener();
+    Status cs = modules.childInitAll(info);
+    if (!cs.isOk()) {
+      SL_CRIT("%s", cs.message().c_str());
+      return false;
+    }
+    return true;
+  };
+  auto spawnRole = [&](ProcessInfo info, std::function<int()> body) -> bool {
+    int slot_no = table.value()->add(info, std::time(nullptr));
+    if (slot_no < 0) {
+      SL_CRIT("too many processes (max %d)", ProcessTable::kMaxProcesses);
+      return false;
+    }
+    pid_t pid = supervisor.spawn(info, [&, info, slot_no, body] {
+      return childStart(info, slot_no) ? body() : 1;
+    });
+    return pid > 0;
+  };
+
+  bool spawned = true;
+  int udp_index = 0;
+  for (const Listener& l : listeners().all()) {
+    for (int i = 0; i < settings.udp_workers && spawned; ++i) {
+      const Listener* lp = &l;
+      spawned = spawnRole(ProcessInfo{ProcessRole::kUdpWorker, udp_index++}, [lp, compiled, limits] {
+        MessageProcessor processor(compiled, limits);
+        return runUdpWorker(*lp, processor);
+      });
+    }
+  }
+  if (spawned) {
+    spawned = spawnRole(ProcessInfo{ProcessRole::kTimer, 0}, [&timers] {
+      return runTimerProcess(timers);
+    });
+  }
+  if (spawned && have_mi) {
+    spawned = spawnRole(ProcessInfo{ProcessRole::kMi, 0}, [&mi_server, &mi] {
+      signals::unblockStop();
+      Status ss = mi_server.serve(mi, [] { return signals::stopRequested(); });
+      if (!ss.isOk()) SL_CRIT("management socket: %s", ss.message().c_str());
+      return ss.isOk() ? 0 : 1;
+    });
+  }
+  if (have_mi) mi_server.closeListener();
+  listeners().closeAll();
+  SL_NOTICE("sipline %s started: %zu sockets, %d processes, %zu MB shared memory", SIPLINE_VERSION,
+            listeners().all().size(), supervisor.childCount() + 1, settings.shm_size_mb);
+
+  int rc = spawned ? supervisor.run() : 1;
+  supervisor.stopAll();
+  modules.destroyAll();
+  if (have_mi) mi_server.unlinkSocket();
+  if (!settings.pid_file.empty()) unlink(settings.pid_file.c_str());
+  SL_NOTICE("stopped");
+  return rc;
+}
+
+}  // namespace sipline

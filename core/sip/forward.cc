@@ -1,0 +1,215 @@
+#include "core/sip/forward.h"
+
+#include "core/base/log.h"
+#include "core/base/strings.h"
+#include "core/sip/reply.h"
+#include "core/sip/via_ops.h"
+#include "core/stats/core_stats.h"
+#include "core/transport/listener.h"
+#include "core/transport/send.h"
+
+namespace sipline {
+
+const char* forwardResultText(ForwardResult r) {
+  switch (r) {
+    case ForwardResult::kOk: return "relayed";
+    case ForwardResult::kTooManyHops: return "Max-Forwards exhausted";
+    case ForwardResult::kBadMessage: return "malformed message";
+    case ForwardResult::kUnroutable: return "no usable destination";
+    case ForwardResult::kSendFailed: return "send failed";
+  }
+  return "?";
+}
+
+Result<NextHop> parseNextHop(std::string_view text) {
+  NextHop hop;
+  text = trim(text);
+  if (iequals(text.substr(0, 4), "sip:") || iequals(text.substr(0, 5), "sips:")) {
+    SipUri uri;
+    if (parseUri(text, uri) != ParseError::kOk || uri.host.empty()) {
+      return Status::invalidArgument("not a valid SIP URI: " + std::string(text));
+    }
+    if (!uri.transport.empty() && !iequals(uri.transport, "udp")) {
+      return Status::unsupported("transport=" + std::string(uri.transport) +
+                                 " is not supported yet (only udp)");
+    }
+    if (uri.scheme == SipUri::Scheme::kSips) {
+      return Status::unsupported("sips: needs TLS, which is not supported yet");
+    }
+    hop.host = std::string(uri.host);
+    hop.port = uri.port != 0 ? uri.port : 5060;
+    return hop;
+  }
+  std::size_t colon = text.find(':');
+  if (colon != std::string_view::npos && colon <= 3 && text[0] != '[') {
+    std::string_view proto = text.substr(0, colon);
+    if (iequals(proto, "tcp") || iequals(proto, "tls")) {
+      return Status::unsupported(std::string(proto) + " is not supported yet (only udp)");
+    }
+    if (!iequals(proto, "udp")) {
+      return Status::invalidArgument("unknown protocol '" + std::string(proto) + "'");
+    }
+    text = text.substr(colon + 1);
+  }
+  std::string_view host = text;
+  std::string_view port_text;
+  if (!text.empty() && text[0] == '[') {
+    std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return Status::invalidArgument("missing ']'");
+    host = text.substr(0, close + 1);
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') return Status::invalidArgument("garbage after ']'");
+      port_text = rest.substr(1);
+    }
+  } else {
+    std::size_t c = text.rfind(':');
+    if (c != std::string_view::npos) {
+      host = text.substr(0, c);
+      port_text = text.substr(c + 1);
+    }
+  }
+  if (host.empty()) return Status::invalidArgument("missing host");
+  hop.host = std::string(host);
+  if (!port_text.empty()) {
+    std::int64_t p = 0;
+    if (!parseInt(port_text, p) || p < 1 || p > 65535) {
+      return Status::invalidArgument("bad port '" + std::string(port_text) + "'");
+    }
+    hop.port = static_cast<std::uint16_t>(p);
+  }
+  return hop;
+}
+
+namespace {
+
+// Decrements Max-Forwards or adds it (RFC 3261 §16.6 step 3). kTooManyHops at 0.
+ForwardResult processMaxForwards(MsgContext& ctx) {
+  if (ctx.maxfwd_processed) return ForwardResult::kOk;
+  SipMessage& msg = ctx.msg();
+  int mf = msg.maxForwards();
+  if (mf == -1) {
+    msg.appendHeader("Max-Forwards: 70\r\n");
+  } else if (mf < 0 || mf > 255) {
+    return ForwardResult::kBadMessage;
+  } else if (mf == 0) {
+    return ForwardResult::kTooManyHops;
+  } else {
+    const HeaderField* h = msg.header(HeaderType::kMaxForwards);
+    std::size_t offset = 0;
+    if (h == nullptr || !msg.offsetOf(h->body, offset)) return ForwardResult::kBadMessage;
+    msg.edits().replace(offset, h->body.size(), std::to_string(mf - 1));
+  }
+  ctx.maxfwd_processed = true;
+  return ForwardResult::kOk;
+}
+
+}  // namespace
+
+ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
+  SipMessage& msg = ctx.msg();
+  CoreStats& stats = coreStats();
+  NextHop hop;
+  if (explicit_hop != nullptr) {
+    hop = *explicit_hop;
+  } else {
+    Result<NextHop> parsed = parseNextHop(ctx.dst_uri.empty() ? ctx.ruri() : ctx.dst_uri);
+    if (!parsed.isOk()) {
+      SL_ERR_RATELIMITED("forward: no destination for Call-ID %.*s: %s", SL_SV(msg.callId()),
+                         parsed.status().message().c_str());
+      stats.drop_requests.inc();
+      return ForwardResult::kUnroutable;
+    }
+    hop = std::move(parsed.value());
+  }
+  SockAddr dst;
+  if (!SockAddr::fromNumeric(hop.host, hop.port, dst)) {
+    // TODO(#5): resolve names (RFC 3263: NAPTR, SRV, A/AAAA) through the shared DNS cache.
+    SL_ERR_RATELIMITED("forward: destination '%s' is not a numeric address (DNS resolution is "
+                       "not available yet); Call-ID %.*s",
+                       hop.host.c_str(), SL_SV(msg.callId()));
+    stats.drop_requests.inc();
+    return ForwardResult::kUnroutable;
+  }
+  ForwardResult mf = processMaxForwards(ctx);
+  if (mf == ForwardResult::kTooManyHops) {
+    stats.too_many_hops.inc();
+    sendStatelessReply(msg, ctx.rcv(), 483, "Too Many Hops");
+    ctx.replied = true;
+    return mf;
+  }
+  if (mf != ForwardResult::kOk) {
+    stats.drop_requests.inc();
+    return mf;
+  }
+  const Listener* out = listeners().forDestination(dst, ctx.rcv().listener);
+  if (out == nullptr) {
+    SL_ERR_RATELIMITED("forward: no socket can reach %s", dst.toString().c_str());
+    stats.drop_requests.inc();
+    return ForwardResult::kUnroutable;
+  }
+  if (!annotateTopVia(msg, ctx.rcv().src)) {
+    stats.drop_requests.inc();
+    return ForwardResult::kBadMessage;
+  }
+  const HeaderField* first_via = msg.header(HeaderType::kVia);
+  if (first_via == nullptr) return ForwardResult::kBadMessage;
+  msg.insertHeaderBefore(*first_via, statelessVia(msg, *out, ctx.ruri()));
+  std::string wire;
+  if (!msg.build(wire)) {
+    SL_ERR_RATELIMITED("forward: conflicting edits on Call-ID %.*s", SL_SV(msg.callId()));
+    stats.drop_requests.inc();
+    return ForwardResult::kBadMessage;
+  }
+  SendResult sr = sendTo(*out, dst, wire);
+  // The edits stay recorded; a second forward() of the same message is refused by build().
+  if (sr != SendResult::kOk) {
+    stats.drop_requests.inc();
+    return ForwardResult::kSendFailed;
+  }
+  ctx.relayed = true;
+  stats.fwd_requests.inc();
+  return ForwardResult::kOk;
+}
+
+ForwardResult forwardReply(MsgContext& ctx) {
+  SipMessage& msg = ctx.msg();
+  CoreStats& stats = coreStats();
+  const std::vector<Via>* vias = msg.vias();
+  if (vias == nullptr || vias->size() < 2) {
+    stats.drop_replies.inc();
+    return ForwardResult::kBadMessage;
+  }
+  const Via& ours = (*vias)[0];
+  if (!listeners().isMyself(ours.host, ours.port != 0 ? ours.port : 5060)) {
+    SL_DBG("reply for %.*s:%u is not ours; dropped", SL_SV(ours.host), ours.port);
+    stats.drop_replies.inc();
+    return ForwardResult::kUnroutable;
+  }
+  SockAddr dst;
+  if (!nextHopOfVia((*vias)[1], dst)) {
+    SL_ERR_RATELIMITED("reply: next Via host %.*s is not a numeric address; dropped",
+                       SL_SV((*vias)[1].host));
+    stats.drop_replies.inc();
+    return ForwardResult::kUnroutable;
+  }
+  const Listener* out = listeners().forDestination(dst, ctx.rcv().listener);
+  if (out == nullptr || !msg.removeTopVia()) {
+    stats.drop_replies.inc();
+    return ForwardResult::kUnroutable;
+  }
+  std::string wire;
+  if (!msg.build(wire)) {
+    stats.drop_replies.inc();
+    return ForwardResult::kBadMessage;
+  }
+  if (sendTo(*out, dst, wire) != SendResult::kOk) {
+    stats.drop_replies.inc();
+    return ForwardResult::kSendFailed;
+  }
+  ctx.relayed = true;
+  stats.fwd_replies.inc();
+  return ForwardResult::kOk;
+}
+
+}  // namespace sipline

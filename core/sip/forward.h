@@ -1,0 +1,37 @@
+// Stateless relaying (RFC 3261 §16.11): forward() of the routing script. A request goes to
+// an explicit destination, else $du, else the request-URI, with our Via on top (deterministic
+// branch), the previous top Via annotated with received/rport, and Max-Forwards decremented
+// (or added) unless the maxfwd module already did it. A reply goes back by its Via stack:
+// our Via (which must be the top one) removed, sent to the next Via's received/rport.
+// Destinations must be numeric addresses until the RFC 3263 resolver lands (issue #5).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/base/status.h"
+#include "core/config/socket_spec.h"
+#include "core/sip/msg_context.h"
+
+namespace sipline {
+
+struct NextHop {
+  Proto proto = Proto::kUdp;
+  std::string host;           // as written (IPv6 with brackets)
+  std::uint16_t port = 5060;
+};
+
+// Parses "udp:host:port", "host:port", "host", or a sip:/sips: URI (its host, port and
+// ;transport=). Only UDP is accepted for now.
+Result<NextHop> parseNextHop(std::string_view text);
+
+enum class ForwardResult : std::uint8_t { kOk, kTooManyHops, kBadMessage, kUnroutable, kSendFailed };
+const char* forwardResultText(ForwardResult r);
+
+// Relays the request in ctx. hop: explicit destination, or nullptr for $du / request-URI.
+ForwardResult forwardRequest(MsgContext& ctx, const NextHop* hop);
+// Relays the reply in ctx back by its Via stack.
+ForwardResult forwardReply(MsgContext& ctx);
+
+}  // namespace sipline

@@ -1,0 +1,64 @@
+// MsgContext: one message on its way through the routing script: the parsed message, where it
+// came from, and what the script decided so far ($du, a rewritten request-URI, flags, whether
+// it was replied, relayed or dropped). Created per received message by the worker, on its
+// stack; process-private, never in shm.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/base/status.h"
+#include "core/config/socket_spec.h"
+#include "core/parser/sip_message.h"
+#include "core/script/script_api.h"
+#include "core/transport/sock_addr.h"
+
+namespace sipline {
+
+struct Listener;
+
+struct ReceiveInfo {
+  const Listener* listener = nullptr;  // the socket it arrived on
+  SockAddr src;
+  Proto proto = Proto::kUdp;
+};
+
+class MsgContext {
+ public:
+  MsgContext(SipMessage& msg, const ReceiveInfo& rcv, RouteType route_type)
+      : msg_(msg), rcv_(rcv), route_type_(route_type) {}
+  MsgContext(const MsgContext&) = delete;
+  MsgContext& operator=(const MsgContext&) = delete;
+
+  SipMessage& msg() { return msg_; }
+  const ReceiveInfo& rcv() const { return rcv_; }
+  RouteType routeType() const { return route_type_; }
+  void setRouteType(RouteType t) { route_type_ = t; }
+
+  // The effective request-URI ($ru): the rewritten one if the script changed it.
+  std::string_view ruri() const;
+  // Parsed effective request-URI; nullptr when it does not parse (or for replies).
+  const SipUri* ruriParsed();
+  // Rewrites the request-URI (checked: it must parse); edits the outgoing message.
+  Status setRuri(std::string uri);
+
+  std::string dst_uri;             // $du: where to send, overriding the request-URI
+  std::uint32_t flags = 0;         // message flags (setflag/isflagset)
+  bool maxfwd_processed = false;   // Max-Forwards already decremented (maxfwd module)
+  bool dropped = false;            // `drop` ran: a reply is not relayed
+  bool replied = false;            // a reply was sent for this request
+  bool relayed = false;            // the message was forwarded
+  int last_rc = 1;                 // $rc
+
+ private:
+  SipMessage& msg_;
+  const ReceiveInfo& rcv_;
+  RouteType route_type_;
+  std::string new_ruri_;
+  bool ruri_changed_ = false;
+  SipUri new_ruri_parsed_;
+  bool new_ruri_ok_ = false;
+};
+
+}  // namespace sipline

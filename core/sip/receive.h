@@ -1,0 +1,30 @@
+// The receive path of every worker: a datagram becomes a SipMessage; bad ones are answered
+// 400 (requests, where enough parses) or dropped, and counted; requests run the request
+// route; replies whose top Via is ours run the onreply_route and are relayed back by their
+// Via stack unless the script dropped or relayed them already.
+#pragma once
+
+#include <string_view>
+
+#include "core/parser/parse_error.h"
+#include "core/transport/listener.h"
+#include "core/transport/sock_addr.h"
+
+namespace sipline {
+
+class Script;
+
+class MessageProcessor {
+ public:
+  MessageProcessor(const Script* script, const ParseLimits& limits)
+      : script_(script), limits_(limits) {}
+  void setScript(const Script* script) { script_ = script; }
+  // `data` stays valid for the call (the worker's receive buffer).
+  void onDatagram(const Listener& listener, const SockAddr& src, std::string_view data);
+
+ private:
+  const Script* script_;
+  ParseLimits limits_;
+};
+
+}  // namespace sipline

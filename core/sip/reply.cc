@@ -1,0 +1,115 @@
+#include "core/sip/reply.h"
+
+#include <cstdio>
+
+#include "core/base/hash.h"
+#include "core/base/log.h"
+#include "core/sip/via_ops.h"
+
+namespace sipline {
+namespace {
+
+void appendHeaderLine(std::string& out, std::string_view raw) {
+  out.append(raw);
+  // A bare-LF line gets a proper CRLF in what we send.
+  if (out.size() >= 2 && out[out.size() - 2] != '\r' && out.back() == '\n') {
+    out.insert(out.size() - 1, 1, '\r');
+  } else if (out.empty() || out.back() != '\n') {
+    out += "\r\n";
+  }
+}
+
+}  // namespace
+
+std::string statelessToTag(SipMessage& req) {
+  const NameAddr* from = req.from();
+  const Via* top = req.topVia();
+  const CSeq* cseq = req.cseq();
+  std::string num = cseq ? std::to_string(cseq->number) : "";
+  std::uint64_t h = fnv1a({req.callId(), from ? from->tag : "", num, top ? top->branch : ""});
+  char tag[24];
+  std::snprintf(tag, sizeof(tag), "sl%014llx", static_cast<unsigned long long>(h >> 8));
+  return tag;
+}
+
+std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::string_view reason,
+                       std::string_view to_tag, std::string_view extra_headers) {
+  std::string out;
+  out.reserve(512 + req.buffer().size() / 2);
+  char status[32];
+  std::snprintf(status, sizeof(status), "SIP/2.0 %d ", code);
+  out += status;
+  out.append(reason);
+  out += "\r\n";
+
+  const Via* top = req.topVia();
+  bool top_done = false;
+  for (const HeaderField& h : req.headers()) {
+    switch (h.type) {
+      case HeaderType::kVia: {
+        if (!top_done && top != nullptr) {
+          top_done = true;
+          std::optional<std::string> annotated = annotatedVia(*top, src);
+          if (annotated) {
+            // Keep whatever follows the top via-parm on the same line (", next-via").
+            std::size_t top_end = static_cast<std::size_t>(top->text.data() - h.body.data()) +
+                                  top->text.size();
+            out += "Via: ";
+            out += *annotated;
+            out.append(h.body.substr(std::min(top_end, h.body.size())));
+            out += "\r\n";
+            break;
+          }
+        }
+        appendHeaderLine(out, h.raw);
+        break;
+      }
+      case HeaderType::kTo: {
+        const NameAddr* to = req.to();
+        if (code > 100 && to != nullptr && to->tag.empty()) {
+          out += "To: ";
+          out.append(h.body);
+          out += ";tag=";
+          if (to_tag.empty()) {
+            out += statelessToTag(req);
+          } else {
+            out.append(to_tag);
+          }
+          out += "\r\n";
+        } else {
+          appendHeaderLine(out, h.raw);
+        }
+        break;
+      }
+      case HeaderType::kFrom:
+      case HeaderType::kCallId:
+      case HeaderType::kCSeq:
+        appendHeaderLine(out, h.raw);
+        break;
+      default:
+        break;
+    }
+  }
+  out.append(extra_headers);
+  out += "Server: sipline " SIPLINE_VERSION "\r\nContent-Length: 0\r\n\r\n";
+  return out;
+}
+
+SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
+                              std::string_view reason, std::string_view to_tag,
+                              std::string_view extra_headers) {
+  if (req.method() == Method::kAck) return SendResult::kOk;  // ACK is never answered
+  const Via* top = req.topVia();
+  if (top == nullptr || rcv.listener == nullptr) return SendResult::kNoSocket;
+  SockAddr dst;
+  if (!replyDestinationForRequest(*top, rcv.src, dst)) return SendResult::kNoSocket;
+  std::string text = buildReply(req, rcv.src, code, reason, to_tag, extra_headers);
+  SendResult r = sendTo(*rcv.listener, dst, text);
+  if (r != SendResult::kOk) {
+    SL_ERR_RATELIMITED("cannot send %d reply to %s (Call-ID %.*s): %s", code,
+                       dst.toString().c_str(), SL_SV(req.callId()), sendResultText(r));
+  }
+  return r;
+}
+
+}  // namespace sipline

@@ -1,0 +1,29 @@
+// Stateless replies built from a request (RFC 3261 §8.2.6): status line; every Via (the top
+// one with received/rport, §18.2.1 and RFC 3581); From; To with a tag added when it had none
+// (except for 100); Call-ID; CSeq; extra headers; Server; Content-Length: 0. Used by the core
+// (400 for bad requests, 483 from forward()) and by the sl module. Works on a request whose
+// parse failed too, as long as its header index and top Via are there.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/sip/msg_context.h"
+#include "core/transport/send.h"
+
+namespace sipline {
+
+// A deterministic To-tag for a stateless reply, so retransmissions get the same one.
+std::string statelessToTag(SipMessage& req);
+
+// Builds the reply text. to_tag "" = statelessToTag(req). extra: full header lines with CRLF.
+std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::string_view reason,
+                       std::string_view to_tag = "", std::string_view extra_headers = "");
+
+// Builds and sends the reply to where RFC 3261 §18.2.2 says, from the receiving socket.
+// Never replies to ACK (kNoSocket is not used for that; it returns kOk and sends nothing).
+SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
+                              std::string_view reason, std::string_view to_tag = "",
+                              std::string_view extra_headers = "");
+
+}  // namespace sipline

@@ -1,0 +1,100 @@
+#include "core/sip/via_ops.h"
+
+#include <cstdio>
+
+#include "core/base/hash.h"
+#include "core/base/strings.h"
+#include "core/parser/sip_message.h"
+
+namespace sipline {
+
+std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src) {
+  SockAddr sent_by;
+  bool host_is_src = SockAddr::fromNumeric(via.hostNoBrackets(), 0, sent_by) &&
+                     sent_by.sameIp(src);
+  bool fill_rport = via.has_rport && via.rport_value.empty();
+  bool add_received = (!host_is_src || fill_rport) && via.received.empty();
+  if (!fill_rport && !add_received) return std::nullopt;
+
+  // Rebuild the via-parm from its parts: "SIP/2.0/UDP host[:port]" + params.
+  std::string out;
+  out.reserve(via.text.size() + 48);
+  std::size_t params_at = via.params.empty() ? std::string_view::npos
+                                             : static_cast<std::size_t>(via.params.data() - via.text.data());
+  std::string_view head = params_at == std::string_view::npos ? via.text : via.text.substr(0, params_at);
+  while (!head.empty() && (head.back() == ';' || head.back() == ' ' || head.back() == '\t')) {
+    head.remove_suffix(1);
+  }
+  out.append(head);
+  std::string_view params = via.params;
+  while (!params.empty()) {
+    std::size_t semi = params.find(';');
+    std::string_view p = trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+    if (p.empty()) continue;
+    out += ';';
+    if (fill_rport && iequals(p, "rport")) {
+      out += "rport=" + std::to_string(src.port());
+    } else {
+      out.append(p);
+    }
+  }
+  if (add_received) out += ";received=" + src.ip();
+  return out;
+}
+
+bool annotateTopVia(SipMessage& msg, const SockAddr& src) {
+  const Via* top = msg.topVia();
+  if (top == nullptr) return false;
+  std::optional<std::string> text = annotatedVia(*top, src);
+  if (!text) return true;
+  std::size_t offset = 0;
+  if (!msg.offsetOf(top->text, offset)) return false;
+  msg.edits().replace(offset, top->text.size(), std::move(*text));
+  return true;
+}
+
+std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view out_ruri) {
+  const Via* top = msg.topVia();
+  std::uint64_t h;
+  if (top != nullptr && top->branch.size() > 7 && iequals(top->branch.substr(0, 7), "z9hG4bK")) {
+    h = fnv1a({top->branch, top->host, out_ruri});
+  } else {
+    const NameAddr* from = msg.from();
+    const CSeq* cseq = msg.cseq();
+    std::string num = cseq ? std::to_string(cseq->number) : "";
+    h = fnv1a({msg.callId(), from ? from->tag : "", num, top ? top->text : "", out_ruri});
+  }
+  char branch[40];
+  std::snprintf(branch, sizeof(branch), "z9hG4bKsl%016llx", static_cast<unsigned long long>(h));
+  std::string via;
+  via.reserve(80);
+  via += "Via: SIP/2.0/UDP ";
+  via += out.via_host;
+  via += ':';
+  via += std::to_string(out.via_port);
+  via += ";branch=";
+  via += branch;
+  via += "\r\n";
+  return via;
+}
+
+bool replyDestinationForRequest(const Via& top, const SockAddr& src, SockAddr& out) {
+  out = src;
+  if (top.has_rport) return true;  // RFC 3581 §4: back to the source port
+  out.setPort(top.port != 0 ? top.port : 5060);
+  return true;
+}
+
+bool nextHopOfVia(const Via& via, SockAddr& out) {
+  std::uint16_t port = via.port != 0 ? via.port : 5060;
+  if (via.has_rport && !via.rport_value.empty()) {
+    std::int64_t p = 0;
+    if (parseInt(via.rport_value, p) && p > 0 && p < 65536) port = static_cast<std::uint16_t>(p);
+  }
+  std::string_view host = !via.received.empty() ? via.received : via.hostNoBrackets();
+  // TODO(#5): sent-by names resolve through the RFC 3263 resolver.
+  return SockAddr::fromNumeric(host, port, out);
+}
+
+}  // namespace sipline

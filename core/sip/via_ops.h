@@ -1,0 +1,40 @@
+// Via work shared by the reply and relay paths: the received/rport annotation a server adds to
+// the top Via of a request it receives (RFC 3261 §18.2.1, RFC 3581 §4), the Via a stateless
+// proxy inserts with its deterministic branch (RFC 3261 §16.11), and where a reply goes next
+// (RFC 3261 §18.2.2 for requests answered here, §18.1.2 / RFC 3581 for relayed replies).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/parser/via.h"
+#include "core/transport/listener.h"
+#include "core/transport/sock_addr.h"
+
+namespace sipline {
+
+class SipMessage;
+
+// The top via-parm rewritten with received= (source IP differs from sent-by, or rport asked)
+// and rport=<source port> filled in; nullopt when nothing changes.
+std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src);
+
+// Records the annotation as an edit of msg (top via-parm replaced). False if Vias are bad.
+bool annotateTopVia(SipMessage& msg, const SockAddr& src);
+
+// "Via: SIP/2.0/UDP host:port;branch=z9hG4bK...\r\n" for a request relayed statelessly.
+// The branch is a hash of the incoming top branch (or, for RFC 2543 peers, of the
+// transaction-identifying headers) and the outgoing request-URI, so retransmissions, the
+// CANCEL and the non-2xx ACK of a request get the same branch as the request.
+std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view out_ruri);
+
+// Where a reply to a request received from `src` goes (RFC 3261 §18.2.2 over UDP: the
+// source address, at the rport if asked for, else at the sent-by port).
+bool replyDestinationForRequest(const Via& top, const SockAddr& src, SockAddr& out);
+
+// Where a relayed reply goes: the next Via's received (or sent-by host, numeric only for
+// now) and its rport value (or sent-by port, or 5060).
+bool nextHopOfVia(const Via& via, SockAddr& out);
+
+}  // namespace sipline

@@ -1,0 +1,55 @@
+#include "core/stats/core_stats.h"
+
+#include "core/shm/segment.h"
+
+namespace sipline {
+
+CoreStats& coreStats() {
+  static CoreStats s;
+  return s;
+}
+
+Status declareCoreStats(StatsRegistry& r) {
+  CoreStats& s = coreStats();
+  const struct {
+    const char* name;
+    StatCounter* counter;
+    const char* help;
+  } kCore[] = {
+      {"rcv_requests", &s.rcv_requests, "requests received"},
+      {"rcv_replies", &s.rcv_replies, "replies received"},
+      {"fwd_requests", &s.fwd_requests, "requests relayed statelessly"},
+      {"fwd_replies", &s.fwd_replies, "replies relayed statelessly"},
+      {"drop_requests", &s.drop_requests, "requests dropped"},
+      {"drop_replies", &s.drop_replies, "replies dropped"},
+      {"err_requests", &s.err_requests, "requests that did not parse"},
+      {"err_replies", &s.err_replies, "replies that did not parse"},
+      {"parse_errors", &s.parse_errors, "datagrams that did not parse"},
+      {"bad_msg_replies", &s.bad_replies_sent, "400 replies sent for bad requests"},
+      {"too_many_hops", &s.too_many_hops, "requests refused with 483 by forward()"},
+  };
+  for (const auto& c : kCore) {
+    Status st = r.declare("core", c.name, c.counter, StatKind::kCounter, c.help);
+    if (!st.isOk()) return st;
+  }
+  auto usage = [](std::size_t shm::Usage::*field) {
+    return [field]() -> std::uint64_t {
+      shm::Segment* seg = shm::segment();
+      return seg != nullptr ? seg->usage().*field : 0;
+    };
+  };
+  const struct {
+    const char* name;
+    std::size_t shm::Usage::*field;
+  } kShm[] = {{"total_size", &shm::Usage::size},
+              {"used_size", &shm::Usage::used},
+              {"free_size", &shm::Usage::free},
+              {"max_used_size", &shm::Usage::max_used}};
+  for (const auto& g : kShm) {
+    Status st = r.declareComputed("shmem", g.name, usage(g.field), "shared memory bytes");
+    if (!st.isOk()) return st;
+  }
+  return Status::ok();
+}
+
+}  // namespace sipline

@@ -1,0 +1,82 @@
+// Named statistics shared by every process. Counters are declared (by core and by modules in
+// describe()) before the segment exists; materialize() then places one lock-free atomic per
+// counter in shm, so any process increments them and the MI process reads them. A computed
+// statistic (e.g. shm usage) is a function evaluated by the reader instead.
+// Names are "group:name" (e.g. "core:rcv_requests", "sl:sent_replies").
+// StatCounter objects live in process-private memory (module members) and point into the
+// segment, which is mapped at the same address in every child.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/shm/segment.h"
+
+namespace sipline {
+
+// A counter handle. inc() before materialize() is a no-op (nothing counts before fork).
+class StatCounter {
+ public:
+  void inc(std::uint64_t n = 1) {
+    if (slot_ != nullptr) slot_->fetch_add(n, std::memory_order_relaxed);
+  }
+  void dec(std::uint64_t n = 1) {
+    if (slot_ != nullptr) slot_->fetch_sub(n, std::memory_order_relaxed);
+  }
+  void set(std::uint64_t v) {
+    if (slot_ != nullptr) slot_->store(v, std::memory_order_relaxed);
+  }
+  std::uint64_t get() const { return slot_ != nullptr ? slot_->load(std::memory_order_relaxed) : 0; }
+  void bindForTest(std::atomic<std::uint64_t>* slot) { slot_ = slot; }
+
+ private:
+  friend class StatsRegistry;
+  std::atomic<std::uint64_t>* slot_ = nullptr;
+};
+
+enum class StatKind : std::uint8_t { kCounter, kGauge };
+
+class StatsRegistry {
+ public:
+  // Declares "group:name". kAlreadyExists for duplicates, kInvalidArgument for a bad name.
+  Status declare(const std::string& group, const std::string& name, StatCounter* counter,
+                 StatKind kind = StatKind::kCounter, std::string help = "");
+  // A value computed when read (gauges such as shm usage).
+  Status declareComputed(const std::string& group, const std::string& name,
+                         std::function<std::uint64_t()> fn, std::string help = "");
+  // Master, after the segment exists: allocates every declared counter in shm.
+  Status materialize(shm::Segment& segment);
+
+  struct Entry {
+    std::string name;  // "group:name"
+    std::uint64_t value;
+    StatKind kind;
+  };
+  // Matches "all", an exact name, or a group prefix "group:". Sorted by declaration order.
+  std::vector<Entry> read(const std::string& selector) const;
+  // Resets counters (not gauges or computed values) matching the selector; returns how many.
+  std::size_t reset(const std::string& selector);
+  bool exists(const std::string& selector) const;
+
+ private:
+  struct Declared {
+    std::string name;
+    StatCounter* counter = nullptr;
+    std::function<std::uint64_t()> compute;
+    StatKind kind = StatKind::kCounter;
+    std::string help;
+    std::atomic<std::uint64_t>* slot = nullptr;
+  };
+  static bool matches(const std::string& selector, const std::string& name);
+  std::vector<Declared> declared_;
+};
+
+// The process-global registry (core and modules declare into it).
+StatsRegistry& stats();
+
+}  // namespace sipline

@@ -1,0 +1,131 @@
+#include "core/transport/listener.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/base/log.h"
+#include "core/base/strings.h"
+
+namespace sipline {
+namespace {
+
+// Large buffers absorb bursts; the kernel caps them at rmem_max unless we are root.
+void growBuffer(int fd, int opt, int force_opt, int bytes) {
+  if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) != 0) {
+    setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
+  }
+}
+
+std::string_view stripBrackets(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+}  // namespace
+
+Status Listeners::bindAll(const std::vector<SocketSpec>& specs) {
+  for (const SocketSpec& spec : specs) {
+    if (spec.proto != Proto::kUdp) {
+      return Status::unsupported("socket " + spec.text + ": only udp is supported yet");
+    }
+    Listener l;
+    l.proto = spec.proto;
+    l.text = spec.text;
+    l.ip = spec.address;
+    l.port = spec.port;
+    l.index = static_cast<int>(listeners_.size());
+    if (!SockAddr::fromNumeric(spec.address, spec.port, l.addr)) {
+      return Status::invalidArgument("socket " + spec.text + ": bad address");
+    }
+    l.fd = ::socket(l.addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (l.fd < 0) return Status::ioError("socket " + spec.text + ": " + std::strerror(errno));
+    int one = 1;
+    setsockopt(l.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (l.addr.isV6()) setsockopt(l.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    growBuffer(l.fd, SO_RCVBUF, SO_RCVBUFFORCE, 8 << 20);
+    growBuffer(l.fd, SO_SNDBUF, SO_SNDBUFFORCE, 4 << 20);
+    if (::bind(l.fd, l.addr.sa(), l.addr.len) != 0) {
+      int err = errno;
+      ::close(l.fd);
+      return Status::ioError("cannot bind socket " + spec.text + ": " + std::strerror(err));
+    }
+    if (!spec.advertised.empty()) {
+      std::string_view adv = spec.advertised;
+      std::size_t colon = adv.rfind(':');
+      std::int64_t port = 0;
+      if (colon != std::string_view::npos && adv.find(']', colon) == std::string_view::npos &&
+          parseInt(adv.substr(colon + 1), port) && port > 0 && port < 65536) {
+        l.via_host = std::string(adv.substr(0, colon));
+        l.via_port = static_cast<std::uint16_t>(port);
+      } else {
+        l.via_host = std::string(adv);
+        l.via_port = l.port;
+      }
+    } else {
+      l.via_host = l.addr.ipForUri();
+      l.via_port = l.port;
+    }
+    listeners_.push_back(std::move(l));
+  }
+  return Status::ok();
+}
+
+void Listeners::setAliases(const std::vector<std::string>& aliases) {
+  aliases_.clear();
+  for (const std::string& a : aliases) {
+    std::string_view text = a;
+    std::size_t colon = text.rfind(':');
+    std::int64_t port = 0;
+    if (colon != std::string_view::npos && text.find(']', colon) == std::string_view::npos &&
+        parseInt(text.substr(colon + 1), port) && port > 0 && port < 65536) {
+      aliases_.push_back({toLower(stripBrackets(text.substr(0, colon))),
+                          static_cast<std::uint16_t>(port)});
+    } else {
+      aliases_.push_back({toLower(stripBrackets(text)), 0});
+    }
+  }
+}
+
+void Listeners::closeAll() {
+  for (Listener& l : listeners_) {
+    if (l.fd >= 0) ::close(l.fd);
+    l.fd = -1;
+  }
+}
+
+const Listener* Listeners::forDestination(const SockAddr& dst, const Listener* preferred) const {
+  if (preferred != nullptr && preferred->addr.family() == dst.family()) return preferred;
+  for (const Listener& l : listeners_) {
+    if (l.addr.family() == dst.family()) return &l;
+  }
+  return nullptr;
+}
+
+bool Listeners::isMyself(std::string_view host, std::uint16_t port) const {
+  std::string_view bare = stripBrackets(host);
+  SockAddr parsed;
+  bool numeric = SockAddr::fromNumeric(bare, 0, parsed);
+  for (const Listener& l : listeners_) {
+    bool host_ok = numeric ? parsed.sameIp(l.addr)
+                           : iequals(bare, stripBrackets(l.via_host));
+    if (!host_ok && iequals(stripBrackets(l.via_host), bare)) host_ok = true;
+    if (host_ok && (port == 0 || port == l.port || port == l.via_port)) return true;
+  }
+  for (const Alias& a : aliases_) {
+    if (iequals(a.host, bare) && (port == 0 || a.port == 0 || a.port == port)) return true;
+  }
+  return false;
+}
+
+Listeners& listeners() {
+  static Listeners set;
+  return set;
+}
+
+}  // namespace sipline

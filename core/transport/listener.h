@@ -1,0 +1,54 @@
+// Listeners: the sockets the server receives on, bound by the master before fork and
+// inherited by the workers. Also answers "is this host[:port] me?" (the script's `myself`)
+// from the listeners' addresses, their advertised names and the configured aliases.
+// Process-private copies (identical in every process after fork).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/config/socket_spec.h"
+#include "core/transport/sock_addr.h"
+
+namespace sipline {
+
+struct Listener {
+  int fd = -1;
+  Proto proto = Proto::kUdp;
+  SockAddr addr;
+  std::string ip;            // numeric, no brackets
+  std::uint16_t port = 0;
+  std::string via_host;      // what we write in Via/Record-Route (advertised, or ip; [v6])
+  std::uint16_t via_port = 0;
+  std::string text;          // "udp:127.0.0.1:5060"
+  int index = 0;
+};
+
+class Listeners {
+ public:
+  // Binds every socket (master, before dropping privileges). Errors name the socket.
+  Status bindAll(const std::vector<SocketSpec>& specs);
+  void setAliases(const std::vector<std::string>& aliases);
+  void closeAll();
+  const std::vector<Listener>& all() const { return listeners_; }
+  // The socket to send from towards `dst` (same address family; prefers `preferred`).
+  const Listener* forDestination(const SockAddr& dst, const Listener* preferred) const;
+  // True when host (name, IPv4, or [IPv6]) and port (0 = any) designate this server.
+  bool isMyself(std::string_view host, std::uint16_t port) const;
+
+ private:
+  std::vector<Listener> listeners_;
+  struct Alias {
+    std::string host;
+    std::uint16_t port;  // 0 = any
+  };
+  std::vector<Alias> aliases_;
+};
+
+// The process-global listener set.
+Listeners& listeners();
+
+}  // namespace sipline

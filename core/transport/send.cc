@@ -1,0 +1,37 @@
+#include "core/transport/send.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/base/log.h"
+
+namespace sipline {
+
+const char* sendResultText(SendResult r) {
+  switch (r) {
+    case SendResult::kOk: return "ok";
+    case SendResult::kNoSocket: return "no socket for the destination's address family";
+    case SendResult::kTooLarge: return "message too large for UDP";
+    case SendResult::kError: return "send error";
+  }
+  return "?";
+}
+
+SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data) {
+  if (from.fd < 0) return SendResult::kNoSocket;
+  if (data.size() > 65507) return SendResult::kTooLarge;
+  ssize_t n;
+  do {
+    n = ::sendto(from.fd, data.data(), data.size(), MSG_DONTWAIT, to.sa(), to.len);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    SL_ERR_RATELIMITED("sendto %s from %s failed: %s", to.toString().c_str(), from.text.c_str(),
+                       std::strerror(errno));
+    return SendResult::kError;
+  }
+  return SendResult::kOk;
+}
+
+}  // namespace sipline

@@ -1,0 +1,18 @@
+// Sending a finished message on a listener's socket. UDP only for now (TCP/TLS add
+// connections later). Never blocks: a full socket buffer is a failed send, logged and counted
+// by the caller.
+#pragma once
+
+#include <string_view>
+
+#include "core/transport/listener.h"
+#include "core/transport/sock_addr.h"
+
+namespace sipline {
+
+enum class SendResult : std::uint8_t { kOk, kNoSocket, kTooLarge, kError };
+const char* sendResultText(SendResult r);
+
+SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data);
+
+}  // namespace sipline

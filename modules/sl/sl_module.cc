@@ -1,0 +1,66 @@
+// sl: stateless replies from the routing script. Glue only: the reply itself is built and
+// sent by core/sip/reply (RFC 3261 §8.2.6 with the received/rport of §18.2.1 / RFC 3581).
+#include "core/module/module.h"
+#include "core/sip/msg_context.h"
+#include "core/sip/reply.h"
+
+namespace sipline {
+namespace {
+
+class SlModule : public Module {
+ public:
+  void describe(ModuleSpec& spec) override {
+    spec.command("sl_send_reply", {ArgSpec::integer("code"), ArgSpec::str("reason")},
+                 kRequestRoute | kFailureRoute | kErrorRoute,
+                 [this](const ScriptArgs& args, BindContext& bc) { return bindSendReply(args, bc); },
+                 "sl_send_reply(code, reason): answers the request statelessly");
+    spec.stat("sent_replies", &sent_, "replies sent statelessly");
+    spec.stat("failures", &failures_, "replies that could not be sent");
+    const char* names[] = {"1xx_replies", "2xx_replies", "3xx_replies",
+                           "4xx_replies", "5xx_replies", "6xx_replies"};
+    for (int i = 0; i < 6; ++i) spec.stat(names[i], &by_class_[i], "replies sent, by class");
+  }
+
+ private:
+  Result<BoundCallPtr> bindSendReply(const ScriptArgs& args, BindContext& bc) {
+    Result<IntArg> code = bc.intArg(args[0]);
+    if (!code.isOk()) return code.status();
+    if (code.value().isConstant() &&
+        (code.value().constant() < 100 || code.value().constant() > 699)) {
+      return bc.error(args[0], Status::invalidArgument("reply code must be 100..699, got " +
+                                                       std::to_string(code.value().constant())));
+    }
+    Result<StrArg> reason = bc.strArg(args[1]);
+    if (!reason.isOk()) return reason.status();
+    return makeCall([this, code = std::move(code.value()), reason = std::move(reason.value())](
+                        MsgContext& ctx) { return send(ctx, code, reason); });
+  }
+
+  Verdict send(MsgContext& ctx, const IntArg& code_arg, const StrArg& reason_arg) {
+    SipMessage& msg = ctx.msg();
+    if (!msg.isRequest() || msg.method() == Method::kAck) return Verdict::fail();
+    std::int64_t code = 0;
+    if (!code_arg.eval(ctx, code) || code < 100 || code > 699) {
+      failures_.inc();
+      return Verdict::fail(-2);
+    }
+    std::string scratch;
+    std::string_view reason = reason_arg.eval(ctx, scratch);
+    if (sendStatelessReply(msg, ctx.rcv(), static_cast<int>(code), reason) != SendResult::kOk) {
+      failures_.inc();
+      return Verdict::fail();
+    }
+    ctx.replied = true;
+    sent_.inc();
+    by_class_[code / 100 - 1].inc();
+    return Verdict::ok();
+  }
+
+  StatCounter sent_, failures_;
+  StatCounter by_class_[6];
+};
+
+}  // namespace
+}  // namespace sipline
+
+SIPLINE_MODULE("sl", sipline::SlModule)

@@ -1,0 +1,101 @@
+"""Stateless relay semantics, checked datagram by datagram with hand-made SIP:
+Via handling both ways, Max-Forwards (RFC 3261 §16.3 step 3, §16.6 step 3), and replies
+that are not ours."""
+
+from harness import (LOOPBACK, STAT, Server, UdpPeer, build_request, check, check_eq,
+                     new_branch, wait_until)
+
+
+def _reply_to(req, status=200, reason="OK"):
+    """A reply to SipMsg `req` as a UAS builds it: every Via copied in order."""
+    lines = [f"SIP/2.0 {status} {reason}"]
+    lines += [f"Via: {v}" for v in req.all("via")]
+    for h in ("from", "call-id", "cseq"):
+        lines.append(f"{h.title()}: {req.get(h)}")
+    lines.append(f"To: {req.get('to')};tag=uas1")
+    lines.append("Content-Length: 0")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_request_is_relayed_with_our_via_on_top_and_the_reply_comes_back_by_via():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(uas_port=uas.port) as srv:
+            ruri = f"sip:bob@{LOOPBACK}:{srv.port}"
+            branch = new_branch()
+            s0 = srv.stats([STAT.fwd_requests, STAT.fwd_replies])
+            uac.send(build_request("INVITE", ruri, uac.port, branch=branch), srv.addr)
+            req, src = uas.recv_msg(3)
+            check(req is not None, "INVITE not relayed to the UAS")
+            check_eq(req.first, f"INVITE {ruri} SIP/2.0", "relayed request line")
+            check_eq(src, (LOOPBACK, srv.port), "relayed from the server's socket")
+            vias = req.all("via")
+            check_eq(len(vias), 2, f"Via count in the relayed request {vias}")
+            top = vias[0]
+            check(top.startswith(f"SIP/2.0/UDP {LOOPBACK}:{srv.port};"),
+                  f"top Via is not the server's: {top!r}")
+            check("branch=z9hG4bK" in top, f"top Via without an RFC 3261 branch: {top!r}")
+            check(f"branch={branch}" not in top, "server reused the client's branch")
+            check(vias[1].startswith(f"SIP/2.0/UDP {LOOPBACK}:{uac.port};branch={branch}"),
+                  f"second Via is not the client's: {vias[1]!r}")
+            check_eq(req.get("max-forwards"), "69", "Max-Forwards after one hop (70 sent)")
+
+            uas.send(_reply_to(req, 180, "Ringing"), src)
+            uas.send(_reply_to(req), src)
+            got = [uac.recv_msg(3)[0], uac.recv_msg(3)[0]]
+            check(all(got), f"replies not relayed back to the UAC: {got}")
+            check_eq([m.status for m in got], [180, 200], "relayed reply statuses")
+            for m in got:
+                check_eq(m.all("via"), vias[1:], "Vias of the relayed reply (ours removed)")
+            s1 = srv.stats([STAT.fwd_requests, STAT.fwd_replies])
+            check_eq(s1[STAT.fwd_requests] - s0[STAT.fwd_requests], 1, STAT.fwd_requests)
+            check_eq(s1[STAT.fwd_replies] - s0[STAT.fwd_replies], 2, STAT.fwd_replies)
+
+
+def test_max_forwards_zero_is_answered_483_and_not_relayed():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(uas_port=uas.port) as srv:
+            ex0 = srv.stat(STAT.maxfwd_exceeded)
+            uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{srv.port}", uac.port,
+                                   max_forwards=0), srv.addr)
+            reply = uac.expect_reply(3, skip_provisional=False)
+            check(reply is not None, "no reply to Max-Forwards: 0")
+            check_eq(reply.status, 483, "status for Max-Forwards: 0")
+            check(reply.get("via") and f"{LOOPBACK}:{uac.port}" in reply.get("via"),
+                  f"483 does not carry the request's Via: {reply.raw[:300]!r}")
+            data, _ = uas.recv(0.5)
+            check(data is None,
+                  f"request with Max-Forwards: 0 was relayed: {(data or b'')[:200]!r}")
+            check(wait_until(lambda: srv.stat(STAT.maxfwd_exceeded) == ex0 + 1, 2),
+                  f"{STAT.maxfwd_exceeded} did not grow by 1")
+
+
+def test_missing_max_forwards_is_added_with_the_configured_value():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(uas_port=uas.port) as srv:
+            uac.send(build_request("MESSAGE", f"sip:bob@{LOOPBACK}:{srv.port}", uac.port,
+                                   max_forwards=None), srv.addr)
+            req, _ = uas.recv_msg(3)
+            check(req is not None, "request without Max-Forwards not relayed")
+            check_eq(req.all("max-forwards"), ["10"],
+                     "Max-Forwards added by mf_process_maxfwd_header(10)")
+
+
+def test_reply_whose_top_via_is_not_ours_is_dropped():
+    with UdpPeer() as uac, UdpPeer() as other, UdpPeer() as next_hop:
+        with Server() as srv:
+            d0 = srv.stats([STAT.drop_replies, STAT.fwd_replies])
+            # top Via: a loopback address that is not the server's socket; the second Via
+            # is where a broken relay would send it
+            reply = (
+                "SIP/2.0 200 OK\r\n"
+                f"Via: SIP/2.0/UDP {LOOPBACK}:{other.port};branch={new_branch()}\r\n"
+                f"Via: SIP/2.0/UDP {LOOPBACK}:{next_hop.port};branch={new_branch()}\r\n"
+                f"From: <sip:a@{LOOPBACK}>;tag=1\r\nTo: <sip:b@{LOOPBACK}>;tag=2\r\n"
+                "Call-ID: foreign-via@test\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+            uac.send(reply, srv.addr)
+            check(wait_until(lambda: srv.stat(STAT.drop_replies) == d0[STAT.drop_replies] + 1,
+                             3), f"{STAT.drop_replies} did not grow by 1")
+            for sock, what in ((other, "top Via"), (next_hop, "second Via")):
+                data, _ = sock.recv(0.3)
+                check(data is None, f"foreign reply was sent to its {what}")
+            check_eq(srv.stat(STAT.fwd_replies), d0[STAT.fwd_replies], STAT.fwd_replies)
