@@ -29,26 +29,34 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/sipline: $(CORE_OBJS) $(BUILD)/obj/core/main.o
-	$(CXX) $(LDFLAGS) -rdynamic -o $@ $^ $(CORE_LIBS)
+	@echo "  LINK    $(notdir $@)"
+	$(Q)$(CXX) $(LDFLAGS) -rdynamic -o $@ $^ $(CORE_LIBS)
 
 $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+	@echo "  CXX     $<"
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.pic.o: %.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c -o $@ $<
+	@echo "  CXX     $< (pic)"
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c -o $@ $<
 
 # Modules resolve core symbols against the sipline executable (-rdynamic) at dlopen time.
 $(BUILD)/modules/%.so: FORCE
 	@$(MAKE) -C modules/$* BUILD=$(BUILD) SAN=$(SAN)
 
-$(BUILD)/test-modules/%.so: test/modules/%/*.cc
+# Test modules (loader tests) resolve core symbols against the unit-test runner.
+$(BUILD)/test-modules/%.so: test/modules/%/module.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
+	@echo "  MODULE  test/$*"
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
+
+$(TEST_OBJS): CPPFLAGS += -DSIPLINE_TEST_MODULE_DIR='"$(BUILD)/test-modules"'
 
 $(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(TEST_MODULE_SOS)
-	$(CXX) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) \
+	@echo "  LINK    $(notdir $@)"
+	$(Q)$(CXX) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) \
 	  $(CORE_LIBS) $(shell pkg-config --libs cppunit)
 
 unit: $(BUILD)/unit_tests

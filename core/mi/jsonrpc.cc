@@ -107,8 +107,7 @@ std::optional<Json> handleOne(const MiRegistry& registry, const Json& request) {
     Json data;
     std::vector<std::string> close = registry.suggest(name);
     if (!close.empty()) data = Json{{"suggestions", close}};
-    return errorResponse(id, kJsonRpcMethodNotFound, "method not found: " + name,
-                         std::move(data));
+    return errorResponse(id, kJsonRpcMethodNotFound, "method not found: " + name, std::move(data));
   }
   Result<MiParams> bound = bindMiParams(*cmd, *params);
   if (!bound.isOk()) {
@@ -198,8 +197,7 @@ std::string handleJsonRpc(const MiRegistry& registry, std::string_view request) 
     return responses.empty() ? std::string() : dump(responses);
   } catch (const std::exception& e) {
     SL_ERR("mi: failed to answer a JSON-RPC request: %s", e.what());
-    return jsonRpcErrorResponse(kJsonRpcInternalError,
-                                std::string("internal error: ") + e.what());
+    return jsonRpcErrorResponse(kJsonRpcInternalError, std::string("internal error: ") + e.what());
   } catch (...) {
     SL_ERR("mi: failed to answer a JSON-RPC request");
     return jsonRpcErrorResponse(kJsonRpcInternalError, "internal error");

@@ -91,14 +91,20 @@ class JsonRpcTest : public CppUnit::TestFixture {
            for (const Json& v : values) total += v.get<std::int64_t>();
            return Json(total);
          }});
-    add({"fail", {}, "Always fails.", "test",
-         [](const MiParams&) -> Result<Json> { return Status::notFound("no such AOR: bob"); }});
-    add({"throw_std", {}, "Throws std::runtime_error.", "test",
+    add({"fail", {}, "Always fails.", "test", [](const MiParams&) -> Result<Json> {
+           return Status::notFound("no such AOR: bob");
+         }});
+    add({"throw_std",
+         {},
+         "Throws std::runtime_error.",
+         "test",
          [](const MiParams&) -> Result<Json> { throw std::runtime_error("boom"); }});
-    add({"throw_int", {}, "Throws an int.", "test",
-         [](const MiParams&) -> Result<Json> { throw 42; }});
-    add({"bad_utf8", {}, "Returns invalid UTF-8.", "test",
-         [](const MiParams&) -> Result<Json> { return Json(std::string("a\xff" "b")); }});
+    add({"throw_int", {}, "Throws an int.", "test", [](const MiParams&) -> Result<Json> {
+           throw 42;
+         }});
+    add({"bad_utf8", {}, "Returns invalid UTF-8.", "test", [](const MiParams&) -> Result<Json> {
+           return Json(std::string{'a', '\xff', 'b'});
+         }});
   }
 
   void callsByName() {
@@ -122,7 +128,8 @@ class JsonRpcTest : public CppUnit::TestFixture {
   }
 
   void nullFillsAnOptionalPositionalSlot() {
-    Json r = call(registry_, R"({"jsonrpc":"2.0","method":"echo","params":["x",null,true],"id":3})");
+    Json r =
+        call(registry_, R"({"jsonrpc":"2.0","method":"echo","params":["x",null,true],"id":3})");
     CPPUNIT_ASSERT(!r.at("result").at("has_count").get<bool>());
     CPPUNIT_ASSERT_EQUAL(1, r.at("result").at("count").get<int>());
     CPPUNIT_ASSERT(r.at("result").at("loud").get<bool>());
@@ -138,11 +145,10 @@ class JsonRpcTest : public CppUnit::TestFixture {
   }
 
   void batchAnswersInOrderWithoutNotifications() {
-    Json r = call(registry_,
-                  R"([{"jsonrpc":"2.0","method":"echo","params":{"text":"a"},"id":1},)"
-                  R"({"jsonrpc":"2.0","method":"echo","params":{"text":"n"}},)"
-                  R"({"jsonrpc":"2.0","method":"nope","id":2},)"
-                  R"({"jsonrpc":"2.0","method":"sum","params":[[1,2,3]],"id":3}])");
+    Json r = call(registry_, R"([{"jsonrpc":"2.0","method":"echo","params":{"text":"a"},"id":1},)"
+                             R"({"jsonrpc":"2.0","method":"echo","params":{"text":"n"}},)"
+                             R"({"jsonrpc":"2.0","method":"nope","id":2},)"
+                             R"({"jsonrpc":"2.0","method":"sum","params":[[1,2,3]],"id":3}])");
     CPPUNIT_ASSERT(r.is_array());
     CPPUNIT_ASSERT_EQUAL(std::size_t{3}, r.size());
     CPPUNIT_ASSERT_EQUAL(std::string("a"), r[0].at("result").at("text").get<std::string>());
@@ -153,7 +159,7 @@ class JsonRpcTest : public CppUnit::TestFixture {
 
   void notificationGetsNoResponse() {
     CPPUNIT_ASSERT_EQUAL(std::string(), handleJsonRpc(registry_, R"({"jsonrpc":"2.0",)"
-                                                                R"("method":"which"})"));
+                                                                 R"("method":"which"})"));
     // Errors after validation are not reported for notifications either.
     CPPUNIT_ASSERT_EQUAL(std::string(),
                          handleJsonRpc(registry_, R"({"jsonrpc":"2.0","method":"nope"})"));
@@ -278,14 +284,14 @@ class JsonRpcTest : public CppUnit::TestFixture {
   }
 
   void tooManyPositionalParamsAreRejected() {
-    Json r = call(registry_,
-                  R"({"jsonrpc":"2.0","method":"echo","params":["a",1,true,4],"id":1})");
+    Json r = call(registry_, R"({"jsonrpc":"2.0","method":"echo","params":["a",1,true,4],"id":1})");
     CPPUNIT_ASSERT_EQUAL(int{kJsonRpcInvalidParams}, errorCode(r));
     CPPUNIT_ASSERT(contains(errorMessage(r), "at most 3"));
   }
 
   void anyParamTakesAList() {
-    Json r = call(registry_, R"({"jsonrpc":"2.0","method":"sum","params":{"values":[4,5]},"id":1})");
+    Json r =
+        call(registry_, R"({"jsonrpc":"2.0","method":"sum","params":{"values":[4,5]},"id":1})");
     CPPUNIT_ASSERT_EQUAL(9, r.at("result").get<int>());
   }
 
@@ -311,7 +317,7 @@ class JsonRpcTest : public CppUnit::TestFixture {
 
   void invalidUtf8InResultIsReplaced() {
     Json r = call(registry_, R"({"jsonrpc":"2.0","method":"bad_utf8","id":1})");
-    CPPUNIT_ASSERT_EQUAL(std::string("a\xef\xbf\xbd" "b"), r.at("result").get<std::string>());
+    CPPUNIT_ASSERT_EQUAL(std::string("a\xef\xbf\xbd") + "b", r.at("result").get<std::string>());
   }
 
   void deeplyNestedInputDoesNotCrash() {
@@ -325,8 +331,8 @@ class JsonRpcTest : public CppUnit::TestFixture {
 
   void whichListsSortedNames() {
     Json r = call(registry_, R"({"jsonrpc":"2.0","method":"which","id":1})");
-    Json expected = Json::array(
-        {"bad_utf8", "echo", "fail", "help", "sum", "throw_int", "throw_std", "which"});
+    Json expected =
+        Json::array({"bad_utf8", "echo", "fail", "help", "sum", "throw_int", "throw_std", "which"});
     CPPUNIT_ASSERT_EQUAL(expected.dump(), r.at("result").dump());
   }
 
@@ -346,7 +352,8 @@ class JsonRpcTest : public CppUnit::TestFixture {
   }
 
   void helpOfUnknownCommandIsNotFound() {
-    Json r = call(registry_, R"({"jsonrpc":"2.0","method":"help","params":{"command":"ech"},"id":1})");
+    Json r =
+        call(registry_, R"({"jsonrpc":"2.0","method":"help","params":{"command":"ech"},"id":1})");
     CPPUNIT_ASSERT_EQUAL(int{kJsonRpcServerError}, errorCode(r));
     CPPUNIT_ASSERT_MESSAGE(errorMessage(r), contains(errorMessage(r), "no such MI command: ech"));
     CPPUNIT_ASSERT_MESSAGE(errorMessage(r), contains(errorMessage(r), "did you mean echo"));
@@ -362,8 +369,13 @@ class JsonRpcTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(registry_.add({"rpc.x", {}, "", "m", ok}).code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(registry_.add({"no_handler", {}, "", "m", nullptr}).code() ==
                    Code::kInvalidArgument);
-    CPPUNIT_ASSERT(registry_.add({"dup_param", {MiParamSpec::str("a"), MiParamSpec::integer("a").opt()}, "", "m", ok}).code() ==
-                   Code::kInvalidArgument);
+    CPPUNIT_ASSERT(registry_
+                       .add({"dup_param",
+                             {MiParamSpec::str("a"), MiParamSpec::integer("a").opt()},
+                             "",
+                             "m",
+                             ok})
+                       .code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(registry_.find("no_handler") == nullptr);
     CPPUNIT_ASSERT(registry_.find("echo") != nullptr);
   }

@@ -132,7 +132,7 @@ std::string MiParams::str(std::string_view name, std::string fallback) const {
 std::int64_t MiParams::integer(std::string_view name, std::int64_t fallback) const {
   const Json* value = lookup(name);
   return value != nullptr && hasType(*value, MiParamType::kInt) ? value->get<std::int64_t>()
-                                                                  : fallback;
+                                                                : fallback;
 }
 
 bool MiParams::boolean(std::string_view name, bool fallback) const {
@@ -207,8 +207,7 @@ Status MiRegistry::add(MiCommand cmd) {
   for (const MiParamSpec& spec : cmd.params) {
     if (spec.name.empty() || !seen.insert(spec.name).second) {
       return Status::invalidArgument("MI command '" + cmd.name + "' from module '" + cmd.module +
-                                     "' has an empty or duplicate param name '" + spec.name +
-                                     "'");
+                                     "' has an empty or duplicate param name '" + spec.name + "'");
     }
   }
   auto it = commands_.find(cmd.name);

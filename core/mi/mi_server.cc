@@ -28,8 +28,8 @@ namespace sipline {
 namespace {
 
 constexpr int kListenBacklog = 64;
-constexpr timeval kTick = {0, 100 * 1000};         // stop-flag poll interval
-constexpr timeval kAcceptRetry = {1, 0};           // after accept() fails (EMFILE...)
+constexpr timeval kTick = {0, 100 * 1000};  // stop-flag poll interval
+constexpr timeval kAcceptRetry = {1, 0};    // after accept() fails (EMFILE...)
 
 std::string errnoText(int err) { return std::error_code(err, std::generic_category()).message(); }
 
@@ -79,8 +79,8 @@ Result<gid_t> resolveGroup(const std::string& group, const std::string& path) {
   struct group* found = nullptr;
   int rc = getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found);
   if (found == nullptr) {
-    return Status::invalidArgument("mi: cannot set the group of " + path + ": no group '" +
-                                   group + "'" + (rc != 0 ? " (" + errnoText(rc) + ")" : ""));
+    return Status::invalidArgument("mi: cannot set the group of " + path + ": no group '" + group +
+                                   "'" + (rc != 0 ? " (" + errnoText(rc) + ")" : ""));
   }
   return gr.gr_gid;
 }
@@ -109,10 +109,11 @@ struct MiServer::Loop {
   struct Client {
     Loop* loop = nullptr;
     bufferevent* bev = nullptr;
-    bool eof = false;        // the client half-closed (or closed) its side
-    bool closing = false;    // no more requests: flush, then lingering close
-    bool lingering = false;  // output flushed and SHUT_WR sent; discarding input until EOF
-    bool paused = false;     // reading stopped until the pending output drains
+    bool eof = false;         // the client half-closed (or closed) its side
+    bool closing = false;     // no more requests: flush, then lingering close
+    bool lingering = false;   // output flushed and SHUT_WR sent; discarding input until EOF
+    bool paused = false;      // reading stopped until the pending output drains
+    std::size_t scanned = 0;  // input bytes already searched for "\n" (no rescans)
     std::chrono::steady_clock::time_point linger_deadline;
   };
 
@@ -163,11 +164,10 @@ void MiServer::Loop::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*, in
   if (loop.clients.size() >= loop.limits.max_clients) {
     SL_ERR_RATELIMITED("mi: refusing a client on %s: already %zu clients",
                        loop.server.path_.c_str(), loop.clients.size());
-    std::string response =
-        jsonRpcErrorResponse(kJsonRpcServerError, "server busy: too many MI clients (limit " +
-                                                      std::to_string(loop.limits.max_clients) +
-                                                      ")") +
-        "\n";
+    std::string response = jsonRpcErrorResponse(kJsonRpcServerError,
+                                                "server busy: too many MI clients (limit " +
+                                                    std::to_string(loop.limits.max_clients) + ")") +
+                           "\n";
     // Best effort: a fresh socket has room for one short line.
     ssize_t ignored = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)ignored;
@@ -280,9 +280,12 @@ void MiServer::Loop::processInput(Client& client) {
       }
       return;
     }
-    std::size_t eol_len = 0;
-    evbuffer_ptr eol = evbuffer_search_eol(input, nullptr, &eol_len, EVBUFFER_EOL_LF);
     std::size_t available = evbuffer_get_length(input);
+    evbuffer_ptr start;
+    evbuffer_ptr_set(input, &start, std::min(client.scanned, available), EVBUFFER_PTR_SET);
+    std::size_t eol_len = 0;
+    evbuffer_ptr eol = evbuffer_search_eol(input, &start, &eol_len, EVBUFFER_EOL_LF);
+    client.scanned = eol.pos >= 0 ? 0 : available;
     std::size_t line_len = eol.pos >= 0 ? static_cast<std::size_t>(eol.pos) : available;
     if (line_len > limits.max_request) {
       SL_ERR_RATELIMITED("mi: request on %s longer than %zu bytes; closing the connection",
@@ -300,8 +303,8 @@ void MiServer::Loop::processInput(Client& client) {
     std::size_t first = line.find_first_not_of(" \t\r");
     if (first != std::string::npos) {
       std::size_t last = line.find_last_not_of(" \t\r");
-      respond(client, handleJsonRpc(registry,
-                                    std::string_view(line).substr(first, last - first + 1)));
+      respond(client,
+              handleJsonRpc(registry, std::string_view(line).substr(first, last - first + 1)));
     }
     if (eol.pos < 0) {  // EOF and nothing more will come
       startClosing(client);
@@ -347,17 +350,23 @@ void MiServer::Loop::beginLinger(Client& client) {
 
 void MiServer::Loop::drop(Client& client) {
   bufferevent_free(client.bev);
-  auto it = std::find_if(clients.begin(), clients.end(),
-                         [&client](const std::unique_ptr<Client>& c) { return c.get() == &client; });
+  auto it =
+      std::find_if(clients.begin(), clients.end(),
+                   [&client](const std::unique_ptr<Client>& c) { return c.get() == &client; });
   if (it != clients.end()) clients.erase(it);
 }
 
-MiServer::MiServer(MiServerLimits limits) : limits_(limits) {}
+MiServer::MiServer(MiServerLimits limits) : limits_(limits) {
+  // Zero would refuse every request or pause every client forever.
+  limits_.max_request = std::max<std::size_t>(limits_.max_request, 1);
+  limits_.max_clients = std::max<std::size_t>(limits_.max_clients, 1);
+  limits_.output_pause = std::max<std::size_t>(limits_.output_pause, 1);
+}
 
 MiServer::~MiServer() { closeListener(); }
 
-Status MiServer::listen(const std::string& path, const std::string& mode,
-                        const std::string& user, const std::string& group) {
+Status MiServer::listen(const std::string& path, const std::string& mode, const std::string& user,
+                        const std::string& group) {
   if (fd_ >= 0) return Status::failedPrecondition("mi: already listening on " + path_);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -390,7 +399,8 @@ Status MiServer::listen(const std::string& path, const std::string& mode,
   struct stat st;
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      return Status::failedPrecondition("mi: " + path + " exists and is not a socket; refusing "
+      return Status::failedPrecondition("mi: " + path +
+                                        " exists and is not a socket; refusing "
                                         "to replace it");
     }
     if (socketIsLive(addr)) {

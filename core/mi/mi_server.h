@@ -37,11 +37,13 @@
 
 namespace sipline {
 
+// The defaults are the production limits; tests shrink them. MiServer raises a zero size or
+// count to 1.
 struct MiServerLimits {
   std::size_t max_request = 1 << 20;  // bytes in one request line
   std::size_t max_clients = 64;
   std::chrono::milliseconds idle_timeout{30000};
-  std::size_t output_pause = 4 << 20;  // pending response bytes that pause reading a client
+  std::size_t output_pause = 4 << 20;      // pending response bytes that pause reading a client
   std::chrono::milliseconds linger{2000};  // lingering close after a fatal client error
 };
 

@@ -30,8 +30,8 @@ using Clock = std::chrono::steady_clock;
 // A blocking client: every read and write gives up after `timeout`.
 class TestClient {
  public:
-  explicit TestClient(const std::string& path, std::chrono::milliseconds timeout =
-                                                   std::chrono::milliseconds(5000)) {
+  explicit TestClient(const std::string& path,
+                      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     timeval tv{static_cast<time_t>(timeout.count() / 1000),
                static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
@@ -104,8 +104,8 @@ class TestClient {
 };
 
 std::string request(const std::string& method, const std::string& params, int id) {
-  return R"({"jsonrpc":"2.0","method":")" + method + R"(","params":)" + params +
-         R"(,"id":)" + std::to_string(id) + "}\n";
+  return R"({"jsonrpc":"2.0","method":")" + method + R"(","params":)" + params + R"(,"id":)" +
+         std::to_string(id) + "}\n";
 }
 
 }  // namespace
@@ -184,7 +184,7 @@ class MiServerTest : public CppUnit::TestFixture {
   void notificationGetsNoLine() {
     startServer();
     TestClient client(path_);
-    CPPUNIT_ASSERT(client.send(R"({"jsonrpc":"2.0","method":"which"})" "\n" +
+    CPPUNIT_ASSERT(client.send(std::string(R"({"jsonrpc":"2.0","method":"which"})") + "\n" +
                                request("which", "[]", 4)));
     CPPUNIT_ASSERT_EQUAL(4, client.readJson().at("id").get<int>());
   }
@@ -376,7 +376,7 @@ class MiServerTest : public CppUnit::TestFixture {
     MiServer old_server;
     CPPUNIT_ASSERT(old_server.listen(path_, "0600", "", "").isOk());
     CPPUNIT_ASSERT_EQUAL(0, ::unlink(path_.c_str()));  // someone removes the file...
-    MiServer new_server;                                // ...and a second server starts
+    MiServer new_server;                               // ...and a second server starts
     CPPUNIT_ASSERT(new_server.listen(path_, "0600", "", "").isOk());
     old_server.unlinkSocket();
     struct stat st;
@@ -397,9 +397,8 @@ class MiServerTest : public CppUnit::TestFixture {
     Status s = server_->listen(path_, "0600", "", "");
     CPPUNIT_ASSERT_MESSAGE(s.message(), s.isOk());
     stop_.store(false);
-    thread_ = std::thread([this] {
-      serve_status_ = server_->serve(registry_, [this] { return stop_.load(); });
-    });
+    thread_ = std::thread(
+        [this] { serve_status_ = server_->serve(registry_, [this] { return stop_.load(); }); });
   }
 
   void stopServer() {

@@ -90,24 +90,24 @@ class CallExpr : public ExprNode {
 
 class RouteCallExpr : public ExprNode {
  public:
-  explicit RouteCallExpr(const CompiledRoute** target) : target_(target) {}
+  explicit RouteCallExpr(const CompiledRoute* target) : target_(target) {}
   Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
   int test(Exec& ex) const override {
     if (ex.depth >= kMaxRouteDepth) {
       SL_ERR_RATELIMITED("%s: route(%s): more than %d nested route calls, stopping the script",
-                         pos.toString().c_str(), (*target_)->name.c_str(), kMaxRouteDepth);
+                         pos.toString().c_str(), target_->name.c_str(), kMaxRouteDepth);
       return 0;
     }
     ++ex.depth;
     bool stop = false;
-    int rc = (*target_)->run(ex, &stop);
+    int rc = target_->run(ex, &stop);
     --ex.depth;
     ex.ctx.last_rc = rc;
     return stop ? 0 : (rc == 0 ? 1 : rc);
   }
 
  private:
-  const CompiledRoute** target_;  // filled once every route is compiled
+  const CompiledRoute* target_;  // declared in pass 1, so it exists before any body compiles
 };
 
 class NotExpr : public ExprNode {
@@ -409,7 +409,6 @@ class ScriptCompiler {
       r->timer_interval = def.timer_interval;
       index_[key] = out_.routes_.size();
       out_.routes_.push_back(std::move(r));
-      targets_.push_back(std::make_unique<const script::CompiledRoute*>(out_.routes_.back().get()));
     }
     // Pass 2: which route types reach each named request route (for command checks).
     for (script::RouteDef& def : ast.routes) {
@@ -673,7 +672,7 @@ class ScriptCompiler {
                                             didYouMean(name, names));
       }
       return script::ExprNodePtr(
-          std::make_unique<script::RouteCallExpr>(targets_[it->second].get()));
+          std::make_unique<script::RouteCallExpr>(out_.routes_[it->second].get()));
     }
     const CommandSpec* spec = commands_.find(e.text);
     if (spec == nullptr) {
@@ -761,7 +760,6 @@ class ScriptCompiler {
   Services* services_;
   Script& out_;
   std::map<std::string, std::size_t> index_;
-  std::vector<std::unique_ptr<const script::CompiledRoute*>> targets_;
   std::map<std::string, std::uint32_t> reach_;
   std::map<std::string, const script::Stmt*> bodies_;
   std::uint32_t route_types_ = kRequestRoute;

@@ -49,8 +49,8 @@ class Allocator : public bip::allocator<T, SegmentManager> {
   Allocator(SegmentManager* sm) : Base(sm) {}  // NOLINT: implicit like bip::allocator
   template <class U>
   Allocator(const Allocator<U>& other) : Base(other.get_segment_manager()) {}  // NOLINT
-  typename Base::pointer allocate(typename Base::size_type n, typename Base::cvoid_ptr hint = 0) {
-    typename Base::pointer p = Base::allocate(n, hint);
+  typename Base::pointer allocate(typename Base::size_type n) {
+    typename Base::pointer p = Base::allocate(n);
     noteUsage(this->get_segment_manager());
     return p;
   }

@@ -99,3 +99,120 @@ def test_reply_whose_top_via_is_not_ours_is_dropped():
                 data, _ = sock.recv(0.3)
                 check(data is None, f"foreign reply was sent to its {what}")
             check_eq(srv.stat(STAT.fwd_replies), d0[STAT.fwd_replies], STAT.fwd_replies)
+
+
+def test_reply_goes_to_the_source_port_with_rport_and_to_the_via_port_without():
+    """RFC 3581 §4: with ;rport the reply goes back to the source port (and the Via gets
+    rport=<port>); RFC 3261 §18.2.2: without it, to the port in the Via's sent-by."""
+    with UdpPeer() as src, UdpPeer() as via_port, UdpPeer() as uas:
+        with Server(uas_port=uas.port) as srv:
+            ruri = f"sip:bob@{LOOPBACK}:{srv.port}"
+            # a locally answered request (483) ...
+            for rport in (True, False):
+                via = f"SIP/2.0/UDP {LOOPBACK}:{via_port.port};branch={new_branch()}" + \
+                    (";rport" if rport else "")
+                src.send(build_request("OPTIONS", ruri, via_port.port, via=via,
+                                       max_forwards=0), srv.addr)
+                where, other = (src, via_port) if rport else (via_port, src)
+                reply = where.expect_reply(3, skip_provisional=False)
+                check(reply is not None and reply.status == 483,
+                      f"483 {'with' if rport else 'without'} rport not received at the "
+                      f"{'source' if rport else 'Via'} port: {reply}")
+                if rport:
+                    check(f"rport={src.port}" in reply.get("via"),
+                          f"Via of the reply lacks rport={src.port}: {reply.get('via')!r}")
+                stray, _ = other.recv(0.2)
+                check(stray is None, "reply also sent to the other port")
+            # ... and a relayed one: the reply from the UAS follows the filled-in rport
+            via = f"SIP/2.0/UDP {LOOPBACK}:{via_port.port};branch={new_branch()};rport"
+            src.send(build_request("INVITE", ruri, via_port.port, via=via), srv.addr)
+            req, at = uas.recv_msg(3)
+            check(req is not None, "INVITE not relayed")
+            second = req.all("via")[1]
+            check(f"rport={src.port}" in second,
+                  f"relayed request: client Via lacks rport={src.port}: {second!r}")
+            uas.send(_reply_to(req), at)
+            reply = src.expect_reply(3)
+            check(reply is not None and reply.status == 200,
+                  "relayed 200 did not reach the source port")
+
+
+LOOP_ROUTES = """\
+route {
+  if (!mf_process_maxfwd_header(10)) {
+    sl_send_reply(483, "Too Many Hops");
+    exit;
+  }
+  forward("udp:127.0.0.1:@PORT@");
+}
+"""
+
+
+def test_request_routed_to_itself_stops_at_max_forwards_and_the_483_comes_back():
+    with UdpPeer() as uac:
+        with Server(routes=LOOP_ROUTES) as srv:
+            hops = 20
+            f0 = srv.stat(STAT.fwd_requests)
+            via = f"SIP/2.0/UDP {LOOPBACK}:{uac.port};branch={new_branch()}"
+            uac.send(build_request("MESSAGE", f"sip:loop@{LOOPBACK}:{srv.port}", uac.port,
+                                   via=via, max_forwards=hops), srv.addr)
+            reply = uac.expect_reply(5, skip_provisional=False)
+            check(reply is not None, "no reply to a request looping through the server")
+            check_eq(reply.status, 483, "status after the loop")
+            check_eq(reply.all("via"), [via], "Vias of the 483 back at the client")
+            check_eq(srv.stat(STAT.fwd_requests) - f0, hops, "hops relayed before the 483")
+            check(uac.recv(0.3)[0] is None, "more than one reply")
+
+
+def test_compact_header_forms_are_relayed_both_ways():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(uas_port=uas.port) as srv:
+            branch = new_branch()
+            msg = (f"MESSAGE sip:bob@{LOOPBACK}:{srv.port} SIP/2.0\r\n"
+                   f"v: SIP/2.0/UDP {LOOPBACK}:{uac.port};branch={branch}\r\n"
+                   f"f: <sip:alice@{LOOPBACK}>;tag=a1\r\nt: <sip:bob@{LOOPBACK}>\r\n"
+                   "i: compact-forms@test\r\nCSeq: 7 MESSAGE\r\nMax-Forwards: 70\r\n"
+                   "c: text/plain\r\nl: 5\r\n\r\nhello").encode()
+            uac.send(msg, srv.addr)
+            req, at = uas.recv_msg(3)
+            check(req is not None, "compact-form request not relayed")
+            check(req.raw.endswith(b"\r\n\r\nhello"), f"body not relayed intact: {req.raw[-40:]!r}")
+            check_eq(len(req.all("via")), 2, f"Vias at the UAS: {req.all('via')}")
+            # reply with both Vias in one comma-separated compact header
+            rpl = (f"SIP/2.0 200 OK\r\nv: {', '.join(req.all('via'))}\r\n"
+                   f"f: {req.get('from')}\r\nt: {req.get('to')};tag=b1\r\n"
+                   f"i: {req.get('call-id')}\r\nCSeq: 7 MESSAGE\r\nl: 0\r\n\r\n").encode()
+            uas.send(rpl, at)
+            reply = uac.expect_reply(3)
+            check(reply is not None and reply.status == 200, "compact-form reply not relayed")
+            check_eq(len(reply.all("via")), 1, f"Vias back at the UAC: {reply.all('via')}")
+            check(f"branch={branch}" in reply.all("via")[0], "client Via lost")
+
+
+def test_request_too_big_to_relay_does_not_harm_the_worker():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(uas_port=uas.port, udp_workers=1) as srv:
+            workers = srv.pids_by_role().get("udp-worker")
+            # a 65490-byte request: with the server's Via it exceeds the UDP maximum (65507)
+            def req(n):
+                return build_request("MESSAGE", f"sip:bob@{LOOPBACK}:{srv.port}", uac.port,
+                                     body=b"x" * n, extra=("Content-Type: text/plain",),
+                                     call_id="too-big@test", branch="z9hG4bK-too-big")
+            big = req(65490 - len(req(10000)) + 10000)  # same Content-Length digit count
+            check_eq(len(big), 65490, "test datagram size")
+            d0 = srv.stats([STAT.fwd_requests, STAT.drop_requests])
+            uac.send(big, srv.addr)
+            data, _ = uas.recv(1)
+            check(data is None, f"a {len(data or b'')}-byte datagram reached the UAS")
+            reply = uac.expect_reply(1, skip_provisional=False)
+            check(reply is None or reply.status >= 500 or reply.status == 413,
+                  f"unexpected reply to an unrelayable request: {reply}")
+            uac.send(build_request("OPTIONS", f"sip:{LOOPBACK}:{srv.port}", uac.port), srv.addr)
+            reply = uac.expect_reply(3)
+            check(reply is not None and reply.status == 200, "OPTIONS not answered afterwards")
+            check_eq(srv.pids_by_role().get("udp-worker"), workers, "worker pids")
+            d1 = srv.stats([STAT.fwd_requests, STAT.drop_requests])
+            check_eq(d1[STAT.fwd_requests], d0[STAT.fwd_requests],
+                     f"{STAT.fwd_requests} counted a relay that could not be sent")
+            check(d1[STAT.drop_requests] > d0[STAT.drop_requests],
+                  f"{STAT.drop_requests} did not count the request that could not be relayed")

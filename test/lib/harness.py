@@ -379,12 +379,17 @@ def write_config(settings=DEFAULT_SETTINGS, routes=DEFAULT_ROUTES, subst=None, n
     (cfg_path, routes_path).  Defaults for every placeholder come from a free port set."""
     d = unique_path(name)
     os.makedirs(d)
+    subst = dict(subst or {})
+    if not subst.get("PORT"):
+        subst["PORT"] = free_udp_port()
+    if not subst.get("UAS_PORT"):
+        subst["UAS_PORT"] = free_udp_port(exclude=(subst["PORT"],))
     s = {
-        "PORT": 0, "UAS_PORT": 0, "UDP_WORKERS": 2, "SHM_MB": 32, "LOG_LEVEL": "notice",
+        "UDP_WORKERS": 2, "SHM_MB": 32, "LOG_LEVEL": "notice",
         "MPATH": MPATH, "ROUTES_NAME": f"{name}.routes", "MI_SOCK": os.path.join(d, "mi.sock"),
         "MODULES": "sl = {}; maxfwd = {};", "EXTRA": "",
     }
-    s.update(subst or {})
+    s.update(subst)
     s.setdefault("SOCKETS", f'"udp:{LOOPBACK}:{s["PORT"]}"')
     cfg = os.path.join(d, f"{name}.cfg")
     rts = os.path.join(d, f"{name}.routes")

@@ -1,0 +1,317 @@
+#include "core/script/script.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <string>
+#include <vector>
+
+#include "core/sip/msg_context.h"
+
+namespace sipline {
+namespace {
+
+const char kInvite[] =
+    "INVITE sip:alice@example.com:5070 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
+    "Max-Forwards: 70\r\n"
+    "From: <sip:bob@example.org>;tag=ft\r\n"
+    "To: <sip:alice@example.com>\r\n"
+    "Call-ID: abc@host\r\n"
+    "CSeq: 1 INVITE\r\n"
+    "User-Agent: tester\r\n"
+    "Content-Length: 0\r\n\r\n";
+
+// A registry with the core commands plus `probe(text)`, which records its evaluated argument
+// and returns the integer of a second optional argument (default 1).
+struct Fixture {
+  CommandRegistry commands;
+  std::vector<std::string> seen;
+
+  Fixture() {
+    Status st = registerCoreCommands(commands);
+    (void)st;
+    CommandSpec probe;
+    probe.name = "probe";
+    probe.module = "test";
+    probe.args = {ArgSpec::str("text"), ArgSpec::integer("rc").opt()};
+    probe.route_mask = kRequestRoute | kOnReplyRoute;
+    probe.bind = [this](const ScriptArgs& args, BindContext& bc) -> Result<BoundCallPtr> {
+      Result<StrArg> text = bc.strArg(args[0]);
+      if (!text.isOk()) return text.status();
+      std::int64_t rc = 1;
+      if (args.size() > 1) {
+        Result<IntArg> r = bc.intArg(args[1]);
+        if (!r.isOk()) return r.status();
+        rc = r.value().constant();
+      }
+      return makeCall([this, text = std::move(text.value()), rc](MsgContext& ctx) {
+        std::string scratch;
+        seen.emplace_back(text.eval(ctx, scratch));
+        return Verdict::of(static_cast<int>(rc));
+      });
+    };
+    st = commands.add(std::move(probe));
+    CommandSpec reqonly;
+    reqonly.name = "request_only";
+    reqonly.module = "test";
+    reqonly.route_mask = kRequestRoute;
+    reqonly.bind = [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+      return makeCall([](MsgContext&) { return Verdict::ok(); });
+    };
+    st = commands.add(std::move(reqonly));
+  }
+
+  Status compileError(const std::string& text) {
+    Result<ScriptPtr> s = Script::compile(text, "t.routes", commands, nullptr);
+    return s.isOk() ? Status::ok() : s.status();
+  }
+
+  // Runs the request route on kInvite and returns what probe() saw.
+  std::vector<std::string> run(const std::string& text, int* rc = nullptr) {
+    seen.clear();
+    Result<ScriptPtr> s = Script::compile(text, "t.routes", commands, nullptr);
+    CPPUNIT_ASSERT_MESSAGE(s.isOk() ? "" : s.status().message(), s.isOk());
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(kInvite) == ParseError::kOk);
+    ReceiveInfo rcv;
+    CPPUNIT_ASSERT(SockAddr::fromNumeric("192.0.2.7", 5099, rcv.src));
+    MsgContext ctx(msg, rcv, kRequestRoute);
+    int r = s.value()->runRequest(ctx);
+    if (rc != nullptr) *rc = r;
+    return seen;
+  }
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+#define ASSERT_ERROR(fixture, script, fragment)                                  \
+  do {                                                                           \
+    Status st_ = (fixture).compileError(script);                                 \
+    CPPUNIT_ASSERT_MESSAGE("script compiled: " script, !st_.isOk());             \
+    CPPUNIT_ASSERT_MESSAGE(st_.message(), contains(st_.message(), fragment));    \
+  } while (0)
+
+}  // namespace
+
+class ScriptCompileTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(ScriptCompileTest);
+  CPPUNIT_TEST(unknownFunctionNamesPositionAndSuggestion);
+  CPPUNIT_TEST(unknownFunctionOfKnownModuleSaysWhichModule);
+  CPPUNIT_TEST(syntaxErrorsPointAtLineAndColumn);
+  CPPUNIT_TEST(unterminatedStringAndComment);
+  CPPUNIT_TEST(wrongArgumentCount);
+  CPPUNIT_TEST(integerArgumentMustBeAnInteger);
+  CPPUNIT_TEST(commandNotAllowedInRouteType);
+  CPPUNIT_TEST(commandNotAllowedInRouteReachedFromReplyRoute);
+  CPPUNIT_TEST(undefinedRouteWithSuggestion);
+  CPPUNIT_TEST(duplicateRoute);
+  CPPUNIT_TEST(unknownPseudoVariable);
+  CPPUNIT_TEST(readOnlyPseudoVariable);
+  CPPUNIT_TEST(badRegex);
+  CPPUNIT_TEST(badXlogLevel);
+  CPPUNIT_TEST(missingMainRoute);
+  CPPUNIT_TEST(unusedRouteIsAWarning);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void unknownFunctionNamesPositionAndSuggestion() {
+    Fixture f;
+    ASSERT_ERROR(f, "route {\n  porbe(\"x\");\n}\n", "t.routes:2:3: unknown function 'porbe'");
+    ASSERT_ERROR(f, "route {\n  porbe(\"x\");\n}\n", "did you mean 'probe'?");
+  }
+  void unknownFunctionOfKnownModuleSaysWhichModule() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { t_relay(); }", "module tm is not loaded");
+  }
+  void syntaxErrorsPointAtLineAndColumn() {
+    Fixture f;
+    ASSERT_ERROR(f, "route {\n  if ($rm == \"INVITE\" {\n  }\n}", "t.routes:2:23: expected ')'");
+    ASSERT_ERROR(f, "route {\n  probe(\"x\")\n}", "t.routes:3:1: expected ';'");
+    ASSERT_ERROR(f, "rout { }", "t.routes:1:1: expected a route block");
+    ASSERT_ERROR(f, "route {\n  exit\n}", "t.routes:3:1: expected ';' after 'exit'");
+    ASSERT_ERROR(f, "route {\n  else { }\n}", "t.routes:2:3: 'else' without a matching 'if'");
+    ASSERT_ERROR(f, "route { probe(\"x\");", "missing '}'");
+    ASSERT_ERROR(f, "failure_route { }", "failure_route needs a name");
+  }
+  void unterminatedStringAndComment() {
+    Fixture f;
+    ASSERT_ERROR(f, "route {\n  probe(\"abc);\n}\n", "t.routes:2:9: unterminated string");
+    ASSERT_ERROR(f, "route { }\n/* never closed", "t.routes:2:1: unterminated comment");
+    ASSERT_ERROR(f, "route { @ }", "t.routes:1:9: unexpected character '@'");
+  }
+  void wrongArgumentCount() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { probe(); }", "probe() takes 1 to 2 argument(s): probe(text, [rc]), got 0");
+    ASSERT_ERROR(f, "route { is_method(\"A\", \"B\"); }", "is_method() takes 1 argument(s)");
+  }
+  void integerArgumentMustBeAnInteger() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { probe(\"x\", \"many\"); }", "argument 'rc' must be an integer");
+  }
+  void commandNotAllowedInRouteType() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { }\nonreply_route {\n  request_only();\n}",
+                 "t.routes:3:3: request_only() is not allowed in onreply_route");
+  }
+  void commandNotAllowedInRouteReachedFromReplyRoute() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { }\nonreply_route { route(r); }\nroute[r] { request_only(); }",
+                 "request_only() is not allowed in onreply_route");
+  }
+  void undefinedRouteWithSuggestion() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { route(relya); }\nroute[relay] { }",
+                 "t.routes:1:15: route[relya] is not defined (did you mean 'relay'?)");
+  }
+  void duplicateRoute() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { }\nroute[a] { }\nroute[a] { }", "t.routes:3:1: route[a] is defined twice (first at t.routes:2:1)");
+  }
+  void unknownPseudoVariable() {
+    Fixture f;
+    ASSERT_ERROR(f, "route {\n  if ($rX == 1) { }\n}", "t.routes:2:7: unknown pseudo-variable $rX");
+    ASSERT_ERROR(f, "route { probe(\"$foo\"); }", "unknown pseudo-variable $foo");
+    ASSERT_ERROR(f, "route { if ($hdr == 1) { } }", "$hdr needs an argument");
+  }
+  void readOnlyPseudoVariable() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { $si = \"1.2.3.4\"; }", "$si is read-only");
+  }
+  void badRegex() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { if ($ru =~ \"([a-z\") { } }", "regex does not compile");
+  }
+  void badXlogLevel() {
+    Fixture f;
+    ASSERT_ERROR(f, "route { xlog(\"L_LOUD\", \"x\"); }", "level must be one of");
+  }
+  void missingMainRoute() {
+    Fixture f;
+    ASSERT_ERROR(f, "route[a] { }", "no main request route");
+  }
+  void unusedRouteIsAWarning() {
+    Fixture f;
+    Result<ScriptPtr> s = Script::compile("route { }\nroute[spare] { }", "t.routes", f.commands, nullptr);
+    CPPUNIT_ASSERT(s.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), s.value()->warnings().size());
+    CPPUNIT_ASSERT(contains(s.value()->warnings()[0], "t.routes:2:1: route[spare] is never called"));
+  }
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(ScriptCompileTest);
+
+class ScriptRunTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(ScriptRunTest);
+  CPPUNIT_TEST(pseudoVariablesReadTheMessage);
+  CPPUNIT_TEST(ifElseAndLogic);
+  CPPUNIT_TEST(commandReturnCodes);
+  CPPUNIT_TEST(exitStopsTheScript);
+  CPPUNIT_TEST(routeCallsAndReturn);
+  CPPUNIT_TEST(isMethod);
+  CPPUNIT_TEST(regexMatchIsCaseInsensitive);
+  CPPUNIT_TEST(arithmeticAndConcatenation);
+  CPPUNIT_TEST(assigningRequestUriChangesPseudoVariables);
+  CPPUNIT_TEST(deepRecursionStops);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void pseudoVariablesReadTheMessage() {
+    Fixture f;
+    auto seen = f.run("route { probe(\"$rm|$ru|$rU|$rd|$rp|$si|$sp|$ci|$fU|$ft|$tU|$ua|$hdr(CSeq)|$cs\"); }");
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), seen.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("INVITE|sip:alice@example.com:5070|alice|example.com|5070|"
+                                     "192.0.2.7|5099|abc@host|bob|ft|alice|tester|1 INVITE|1"),
+                         seen[0]);
+  }
+  void ifElseAndLogic() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  if ($rm == \"INVITE\" && !($rU == \"bob\")) { probe(\"a\"); } else { probe(\"b\"); }\n"
+        "  if ($sp > 5000 || $rm == \"X\") probe(\"c\");\n"
+        "  if ($rs == 200) { probe(\"never\"); }\n"
+        "  if ($du == \"\") { probe(\"null-is-not-empty\"); }\n"
+        "}\n");
+    std::vector<std::string> want = {"a", "c"};
+    CPPUNIT_ASSERT(want == seen);
+  }
+  void commandReturnCodes() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  if (probe(\"neg\", -2)) { probe(\"wrong\"); } else { probe(\"false\"); }\n"
+        "  if (!probe(\"neg2\", -1)) { probe(\"negated\"); }\n"
+        "  probe(\"rc=$rc\");\n"
+        "}\n");
+    std::vector<std::string> want = {"neg", "false", "neg2", "negated", "rc=1"};
+    CPPUNIT_ASSERT(want == seen);
+  }
+  void exitStopsTheScript() {
+    Fixture f;
+    auto seen = f.run("route { probe(\"a\"); if (probe(\"zero\", 0)) { probe(\"b\"); } probe(\"c\"); }");
+    std::vector<std::string> want = {"a", "zero"};
+    CPPUNIT_ASSERT(want == seen);
+    seen = f.run("route { probe(\"a\"); exit; probe(\"b\"); }");
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), seen.size());
+  }
+  void routeCallsAndReturn() {
+    Fixture f;
+    int rc = 0;
+    auto seen = f.run(
+        "route {\n"
+        "  route(check);\n"
+        "  probe(\"after $rc\");\n"
+        "  if (route(check)) { probe(\"true\"); } else { probe(\"false\"); }\n"
+        "  return(7);\n"
+        "}\n"
+        "route[check] { probe(\"in\"); return(-3); probe(\"never\"); }\n",
+        &rc);
+    std::vector<std::string> want = {"in", "after -3", "in", "false"};
+    CPPUNIT_ASSERT(want == seen);
+    CPPUNIT_ASSERT_EQUAL(7, rc);
+  }
+  void isMethod() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  if (is_method(\"REGISTER|INVITE\")) probe(\"yes\");\n"
+        "  if (is_method(\"OPTIONS|FOO\")) probe(\"no\");\n"
+        "}\n");
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), seen.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("yes"), seen[0]);
+  }
+  void regexMatchIsCaseInsensitive() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  if ($ru =~ \"^sip:ALICE@\") probe(\"match\");\n"
+        "  if ($ru !~ \"bob\") probe(\"nomatch\");\n"
+        "}\n");
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), seen.size());
+  }
+  void arithmeticAndConcatenation() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  if (2 + 3 * 4 == 14) probe(\"precedence\");\n"
+        "  if ((6 & 3) == 2 && (1 | 4) == 5) probe(\"bits\");\n"
+        "  if ($rU + \"@\" + $rd == \"alice@example.com\") probe(\"concat\");\n"
+        "}\n");
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), seen.size());
+  }
+  void assigningRequestUriChangesPseudoVariables() {
+    Fixture f;
+    auto seen = f.run("route { $ru = \"sip:carol@192.0.2.9:5080\"; probe(\"$rU $rd $rp $ru\"); $du = \"sip:10.1.1.1\"; probe(\"$du\"); }");
+    CPPUNIT_ASSERT_EQUAL(std::string("carol 192.0.2.9 5080 sip:carol@192.0.2.9:5080"), seen.at(0));
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:10.1.1.1"), seen.at(1));
+  }
+  void deepRecursionStops() {
+    Fixture f;
+    auto seen = f.run("route { route(loop); probe(\"after\"); }\nroute[loop] { route(loop); }");
+    CPPUNIT_ASSERT(seen.empty());  // the depth limit stops the whole script
+  }
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(ScriptRunTest);
+
+}  // namespace sipline
