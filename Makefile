@@ -44,7 +44,7 @@ $(BUILD)/obj/%.pic.o: %.cc
 
 # Modules resolve core symbols against the sipline executable (-rdynamic) at dlopen time.
 $(BUILD)/modules/%.so: FORCE
-	@$(MAKE) -C modules/$* BUILD=$(BUILD) SAN=$(SAN)
+	@$(MAKE) -s -C modules/$* BUILD=$(BUILD) SAN=$(SAN)
 
 # Test modules (loader tests) resolve core symbols against the unit-test runner.
 $(BUILD)/test-modules/%.so: test/modules/%/module.cc

@@ -13,6 +13,11 @@ a test that leaves a process behind fails.  Output:
   SKIP name: reason
 and last `integration: N passed, N failed` (`, N skipped` only if a test skipped).
 Exit status 1 if any test failed.
+
+Writing a test: a module-level `def test_<behaviour>():` in test/integration/test_<topic>.py
+that uses test/lib/harness.py (Server, sipp, UdpPeer, ...) and fails by raising (harness.check
+raises TestFailure); `raise harness.Skip("reason")` skips; `test_x.timeout = 300` raises its
+time limit.  SIPLINE_BUILD=/path/to/build runs another build (default build/).
 """
 
 import importlib.util

@@ -60,22 +60,30 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates) {
+std::string closestMatch(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string best;
   std::size_t best_d = 3;
-  for (const std::string& c : candidates) {
+  for (std::string_view c : candidates) {
     std::size_t d = iequals(word, c) ? 0 : editDistance(word, c);
     if (d < best_d) {
       best_d = d;
-      best = c;
+      best = std::string(c);
     }
   }
   return best;
 }
 
-std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates) {
+  return closestMatch(word, std::vector<std::string_view>(candidates.begin(), candidates.end()));
+}
+
+std::string didYouMean(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string m = closestMatch(word, candidates);
   return m.empty() ? "" : " (did you mean '" + m + "'?)";
+}
+
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  return didYouMean(word, std::vector<std::string_view>(candidates.begin(), candidates.end()));
 }
 
 }  // namespace sipline

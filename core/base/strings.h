@@ -16,8 +16,10 @@ std::string toLower(std::string_view s);
 bool parseInt(std::string_view s, std::int64_t& out);
 std::size_t editDistance(std::string_view a, std::string_view b);
 // The closest candidate within distance 2 (or a case-insensitive match), "" if none.
+std::string closestMatch(std::string_view word, const std::vector<std::string_view>& candidates);
 std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates);
 // " (did you mean 'x'?)" or "".
+std::string didYouMean(std::string_view word, const std::vector<std::string_view>& candidates);
 std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace sipline

@@ -18,6 +18,7 @@
 
 #include <libconfig.h++>
 
+#include "core/base/strings.h"
 #include "core/config/config_lint.h"
 
 namespace sipline {
@@ -53,35 +54,6 @@ const LegacyName* findLegacy(std::string_view name) {
     if (name == l.name) return &l;
   }
   return nullptr;
-}
-
-std::size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// " (did you mean 'x'?)" for the closest candidate within edit distance 2, else "".
-std::string didYouMean(std::string_view name, const std::vector<std::string_view>& candidates) {
-  std::string_view best;
-  std::size_t best_distance = 3;
-  for (std::string_view c : candidates) {
-    const std::size_t d = editDistance(name, c);
-    if (d < best_distance) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  return best.empty() ? "" : " (did you mean '" + std::string(best) + "'?)";
 }
 
 const char* typeText(Setting::Type type) {
@@ -450,7 +422,7 @@ class Loader {
           "'log_level' must be one of alert, crit, error, warning, notice, info, "
           "debug (or an OpenSIPS number -3..4), got '" +
               text + "'" +
-              didYouMean(text, {"alert", "crit", "error", "warning", "notice", "info", "debug"}));
+              didYouMean(text, std::vector<std::string_view>{"alert", "crit", "error", "warning", "notice", "info", "debug"}));
     }
     return Status::ok();
   }

@@ -34,9 +34,9 @@ class EditListTest : public CppUnit::TestFixture {
 
   void appliesEditsInOffsetOrder() {
     EditList e;
-    e.replace(6, 5, "there");    // "world" -> "there"
+    e.replace(6, 5, "there");  // "world" -> "there"
     e.insert(0, ">> ");
-    e.remove(5, 1);              // the comma
+    e.remove(5, 1);  // the comma
     e.insert(11, "!");
     CPPUNIT_ASSERT(!e.empty());
     std::string out;

@@ -85,23 +85,40 @@ constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>
 // RFC 4474 (y). a/j/d/n (caller prefs, Identity-Info) have no type here: kOther.
 HeaderType compactForm(char c) {
   switch (lower(c)) {
-    case 'v': return HeaderType::kVia;
-    case 'f': return HeaderType::kFrom;
-    case 't': return HeaderType::kTo;
-    case 'i': return HeaderType::kCallId;
-    case 'm': return HeaderType::kContact;
-    case 'l': return HeaderType::kContentLength;
-    case 'c': return HeaderType::kContentType;
-    case 'e': return HeaderType::kContentEncoding;
-    case 'k': return HeaderType::kSupported;
-    case 's': return HeaderType::kSubject;
-    case 'o': return HeaderType::kEvent;
-    case 'r': return HeaderType::kReferTo;
-    case 'b': return HeaderType::kReferredBy;
-    case 'u': return HeaderType::kAllowEvents;
-    case 'x': return HeaderType::kSessionExpires;
-    case 'y': return HeaderType::kIdentity;
-    default: return HeaderType::kOther;
+    case 'v':
+      return HeaderType::kVia;
+    case 'f':
+      return HeaderType::kFrom;
+    case 't':
+      return HeaderType::kTo;
+    case 'i':
+      return HeaderType::kCallId;
+    case 'm':
+      return HeaderType::kContact;
+    case 'l':
+      return HeaderType::kContentLength;
+    case 'c':
+      return HeaderType::kContentType;
+    case 'e':
+      return HeaderType::kContentEncoding;
+    case 'k':
+      return HeaderType::kSupported;
+    case 's':
+      return HeaderType::kSubject;
+    case 'o':
+      return HeaderType::kEvent;
+    case 'r':
+      return HeaderType::kReferTo;
+    case 'b':
+      return HeaderType::kReferredBy;
+    case 'u':
+      return HeaderType::kAllowEvents;
+    case 'x':
+      return HeaderType::kSessionExpires;
+    case 'y':
+      return HeaderType::kIdentity;
+    default:
+      return HeaderType::kOther;
   }
 }
 

@@ -13,9 +13,7 @@ namespace sipline::lex {
 inline bool isDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 inline bool isAlnum(char c) { return isDigit(c) || isAlpha(c); }
-inline bool isHex(char c) {
-  return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+inline bool isHex(char c) { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 inline char toLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 // SP / HT, and CR / LF, which inside a header body can only come from folding (RFC 3261 §7.3.1).
 inline bool isLws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -24,8 +22,16 @@ inline bool isLws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\
 inline bool isTokenChar(char c) {
   if (isAlnum(c)) return true;
   switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`':
-    case '\'': case '~':
+    case '-':
+    case '.':
+    case '!':
+    case '%':
+    case '*':
+    case '_':
+    case '+':
+    case '`':
+    case '\'':
+    case '~':
       return true;
     default:
       return false;
@@ -36,7 +42,15 @@ inline bool isTokenChar(char c) {
 inline bool isUnreserved(char c) {
   if (isAlnum(c)) return true;
   switch (c) {
-    case '-': case '_': case '.': case '!': case '~': case '*': case '\'': case '(': case ')':
+    case '-':
+    case '_':
+    case '.':
+    case '!':
+    case '~':
+    case '*':
+    case '\'':
+    case '(':
+    case ')':
       return true;
     default:
       return false;

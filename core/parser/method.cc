@@ -43,21 +43,36 @@ Method methodFromName(std::string_view name) {
 
 std::string_view methodName(Method method) {
   switch (method) {
-    case Method::kOther: return "";
-    case Method::kInvite: return "INVITE";
-    case Method::kAck: return "ACK";
-    case Method::kBye: return "BYE";
-    case Method::kCancel: return "CANCEL";
-    case Method::kRegister: return "REGISTER";
-    case Method::kOptions: return "OPTIONS";
-    case Method::kInfo: return "INFO";
-    case Method::kUpdate: return "UPDATE";
-    case Method::kPrack: return "PRACK";
-    case Method::kSubscribe: return "SUBSCRIBE";
-    case Method::kNotify: return "NOTIFY";
-    case Method::kMessage: return "MESSAGE";
-    case Method::kRefer: return "REFER";
-    case Method::kPublish: return "PUBLISH";
+    case Method::kOther:
+      return "";
+    case Method::kInvite:
+      return "INVITE";
+    case Method::kAck:
+      return "ACK";
+    case Method::kBye:
+      return "BYE";
+    case Method::kCancel:
+      return "CANCEL";
+    case Method::kRegister:
+      return "REGISTER";
+    case Method::kOptions:
+      return "OPTIONS";
+    case Method::kInfo:
+      return "INFO";
+    case Method::kUpdate:
+      return "UPDATE";
+    case Method::kPrack:
+      return "PRACK";
+    case Method::kSubscribe:
+      return "SUBSCRIBE";
+    case Method::kNotify:
+      return "NOTIFY";
+    case Method::kMessage:
+      return "MESSAGE";
+    case Method::kRefer:
+      return "REFER";
+    case Method::kPublish:
+      return "PUBLISH";
   }
   return "";
 }

@@ -20,9 +20,9 @@ struct NameAddr {
   // True when uri holds a parsed sip:/sips:/tel: URI. False for another absoluteURI scheme
   // (RFC 3261 allows any, e.g. "http:" in RFC 4475 unksm2); uri_text is still set then.
   bool uri_ok = false;
-  std::string_view params;    // header params after the URI (without leading ';')
-  std::string_view tag;       // value of the tag param, "" when absent
-  std::string_view text;      // the whole value without surrounding LWS (view into buffer)
+  std::string_view params;  // header params after the URI (without leading ';')
+  std::string_view tag;     // value of the tag param, "" when absent
+  std::string_view text;    // the whole value without surrounding LWS (view into buffer)
 };
 
 // Parses one value. An addr-spec without <> ends at the first ';': what follows are header

@@ -11,8 +11,8 @@ namespace {
 std::string s(std::string_view v) { return std::string(v); }
 }  // namespace
 
-class NameAddrTest : public CppUnit::TestFixture {
-  CPPUNIT_TEST_SUITE(NameAddrTest);
+class NameAddrParserTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(NameAddrParserTest);
   CPPUNIT_TEST(parsesQuotedDisplayName);
   CPPUNIT_TEST(quotedDisplayMayHoldAngleCommaAndEscapes);
   CPPUNIT_TEST(parsesTokenDisplayWithoutLws);
@@ -28,8 +28,8 @@ class NameAddrTest : public CppUnit::TestFixture {
  public:
   void parsesQuotedDisplayName() {
     NameAddr na;
-    CPPUNIT_ASSERT(parseNameAddr(" \"Alice\" <sip:alice@atlanta.example.com>;tag=1928301774 ", na) ==
-                   ParseError::kOk);
+    CPPUNIT_ASSERT(parseNameAddr(" \"Alice\" <sip:alice@atlanta.example.com>;tag=1928301774 ",
+                                 na) == ParseError::kOk);
     CPPUNIT_ASSERT_EQUAL(std::string("Alice"), s(na.display));
     CPPUNIT_ASSERT_EQUAL(std::string("sip:alice@atlanta.example.com"), s(na.uri_text));
     CPPUNIT_ASSERT(na.uri_ok);
@@ -47,9 +47,10 @@ class NameAddrTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("Bell, <Alexander> \\\"AG\\\""), s(na.display));
     CPPUNIT_ASSERT_EQUAL(std::string("sip:a@b.example"), s(na.uri_text));
     // RFC 4475 wsinv From: escaped backslash then escaped quote.
-    CPPUNIT_ASSERT(parseNameAddr("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n"
-                                 "  tag = 98asjd8",
-                                 na) == ParseError::kOk);
+    CPPUNIT_ASSERT(
+        parseNameAddr("\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n"
+                      "  tag = 98asjd8",
+                      na) == ParseError::kOk);
     CPPUNIT_ASSERT_EQUAL(std::string("J Rosenberg \\\\\\\""), s(na.display));
     CPPUNIT_ASSERT_EQUAL(std::string("98asjd8"), s(na.tag));
     CPPUNIT_ASSERT_EQUAL(std::string("tag = 98asjd8"), s(na.params));
@@ -127,8 +128,19 @@ class NameAddrTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(parseNameAddr("\"Watson, Thomas\" < sip:t.watson@example.org >", na) !=
                    ParseError::kOk);
     CPPUNIT_ASSERT(parseNameAddr("\"Joe\" <sip:joe@example.org>;;;;", na) != ParseError::kOk);
-    const char* bad[] = {"", "  ", "\"", "\"x\\", "<", "<sip:a@b", "\"d\" sip:a@b", "<sip:a@b> x",
-                         "<sip:a@b>;", "<sip:a@b>;tag=", "<sip:a@b>;tag=\"open", "<>", ";tag=1",
+    const char* bad[] = {"",
+                         "  ",
+                         "\"",
+                         "\"x\\",
+                         "<",
+                         "<sip:a@b",
+                         "\"d\" sip:a@b",
+                         "<sip:a@b> x",
+                         "<sip:a@b>;",
+                         "<sip:a@b>;tag=",
+                         "<sip:a@b>;tag=\"open",
+                         "<>",
+                         ";tag=1",
                          "sip:a@b,sip:c@d"};
     for (const char* b : bad) {
       CPPUNIT_ASSERT_MESSAGE(b, parseNameAddr(b, na) != ParseError::kOk);
@@ -137,9 +149,10 @@ class NameAddrTest : public CppUnit::TestFixture {
 
   void parsesContactList() {
     std::vector<NameAddr> v;
-    CPPUNIT_ASSERT(parseNameAddrList("\"A, B\" <sip:a@h1>;q=0.5, <sip:b@h2;lr>;expires=60 ,sip:c@h3;"
-                                     "x=\"1,2\"",
-                                     v) == ParseError::kOk);
+    CPPUNIT_ASSERT(
+        parseNameAddrList("\"A, B\" <sip:a@h1>;q=0.5, <sip:b@h2;lr>;expires=60 ,sip:c@h3;"
+                          "x=\"1,2\"",
+                          v) == ParseError::kOk);
     CPPUNIT_ASSERT_EQUAL(std::size_t{3}, v.size());
     CPPUNIT_ASSERT_EQUAL(std::string("A, B"), s(v[0].display));
     CPPUNIT_ASSERT_EQUAL(std::string("q=0.5"), s(v[0].params));
@@ -161,6 +174,6 @@ class NameAddrTest : public CppUnit::TestFixture {
   }
 };
 
-CPPUNIT_TEST_SUITE_REGISTRATION(NameAddrTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(NameAddrParserTest);
 
 }  // namespace sipline

@@ -40,9 +40,9 @@ enum class ParseError : std::uint8_t {
 const char* parseErrorText(ParseError e);
 
 struct ParseLimits {
-  std::size_t max_message = 65535;    // whole datagram / framed message
-  std::size_t max_headers = 256;      // header lines (a folded header counts once)
-  std::size_t max_header_len = 16384; // one header from name through its line end
+  std::size_t max_message = 65535;     // whole datagram / framed message
+  std::size_t max_headers = 256;       // header lines (a folded header counts once)
+  std::size_t max_header_len = 16384;  // one header from name through its line end
 };
 
 }  // namespace sipline

@@ -240,8 +240,8 @@ std::size_t SipMessage::headerCount(HeaderType type) const {
 
 const SipUri* SipMessage::requestUri() {
   if (ruri_state_ == Lazy::kNotYet) {
-    ruri_state_ = is_request_ && parseUri(ruri_text_, ruri_) == ParseError::kOk ? Lazy::kOk
-                                                                                 : Lazy::kBad;
+    ruri_state_ =
+        is_request_ && parseUri(ruri_text_, ruri_) == ParseError::kOk ? Lazy::kOk : Lazy::kBad;
   }
   return ruri_state_ == Lazy::kOk ? &ruri_ : nullptr;
 }
@@ -272,8 +272,8 @@ const Via* SipMessage::topVia() {
 const NameAddr* SipMessage::from() {
   if (from_state_ == Lazy::kNotYet) {
     const HeaderField* h = header(HeaderType::kFrom);
-    from_state_ = h != nullptr && parseNameAddr(h->body, from_) == ParseError::kOk ? Lazy::kOk
-                                                                                    : Lazy::kBad;
+    from_state_ =
+        h != nullptr && parseNameAddr(h->body, from_) == ParseError::kOk ? Lazy::kOk : Lazy::kBad;
   }
   return from_state_ == Lazy::kOk ? &from_ : nullptr;
 }
@@ -281,8 +281,8 @@ const NameAddr* SipMessage::from() {
 const NameAddr* SipMessage::to() {
   if (to_state_ == Lazy::kNotYet) {
     const HeaderField* h = header(HeaderType::kTo);
-    to_state_ = h != nullptr && parseNameAddr(h->body, to_) == ParseError::kOk ? Lazy::kOk
-                                                                                : Lazy::kBad;
+    to_state_ =
+        h != nullptr && parseNameAddr(h->body, to_) == ParseError::kOk ? Lazy::kOk : Lazy::kBad;
   }
   return to_state_ == Lazy::kOk ? &to_ : nullptr;
 }
@@ -300,8 +300,8 @@ int SipMessage::maxForwards() {
     std::uint64_t value = 0;
     if (count == 0) {
       max_forwards_ = -1;
-    } else if (count > 1 || !lex::parseUint(header(HeaderType::kMaxForwards)->body, 0x7fffffff,
-                                            value)) {
+    } else if (count > 1 ||
+               !lex::parseUint(header(HeaderType::kMaxForwards)->body, 0x7fffffff, value)) {
       max_forwards_ = -2;
     } else {
       max_forwards_ = static_cast<int>(value);

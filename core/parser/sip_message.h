@@ -57,9 +57,9 @@ class SipMessage {
   std::string_view buffer() const { return buffer_; }
   bool isRequest() const { return is_request_; }
   bool isReply() const { return !is_request_ && status_code_ != 0; }
-  Method method() const { return method_; }  // replies: from CSeq
-  std::string_view methodText() const { return method_text_; }   // "" for replies
-  std::string_view requestUriText() const { return ruri_text_; } // "" for replies
+  Method method() const { return method_; }                       // replies: from CSeq
+  std::string_view methodText() const { return method_text_; }    // "" for replies
+  std::string_view requestUriText() const { return ruri_text_; }  // "" for replies
   std::string_view version() const { return version_; }
   int statusCode() const { return status_code_; }  // 0 for requests
   std::string_view reason() const { return reason_; }

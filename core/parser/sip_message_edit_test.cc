@@ -106,8 +106,8 @@ class SipMessageEditTest : public CppUnit::TestFixture {
   }
 
   void replaceRequestUriKeepsTheRest() {
-    const std::string m = crlf(std::string("INVITE sip:u@h;lr SIP/2.0\nVia: SIP/2.0/UDP a\n") +
-                               kTail);
+    const std::string m =
+        crlf(std::string("INVITE sip:u@h;lr SIP/2.0\nVia: SIP/2.0/UDP a\n") + kTail);
     SipMessage msg;
     CPPUNIT_ASSERT(msg.parse(m) == ParseError::kOk);
     msg.replaceRequestUri("sip:alice@192.0.2.7:5070;transport=tcp");

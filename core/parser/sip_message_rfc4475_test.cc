@@ -91,7 +91,10 @@ const char kIntmeth[] =
     "!interesting-Method0123456789_*+`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/"
     "crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0\r\n"
     "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~\r\n"
-    "To: \"BEL:\\\x07" " NUL:\\\x00" " DEL:\\\x7f" "\" <sip:1_unusual.URI~(to-be!sure)&isn't+it$/"
+    "To: \"BEL:\\\x07"
+    " NUL:\\\x00"
+    " DEL:\\\x7f"
+    "\" <sip:1_unusual.URI~(to-be!sure)&isn't+it$/"
     "crazy?,/;;*@example.com>\r\n"
     "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%="
     "\"\xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xb0\xd1\x8e\xd1\x89\xd0\xb8\xd0\xb9\""
@@ -155,7 +158,8 @@ class SipMessageRfc4475Test : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("spindle.example.com"), s((*v)[1].host));
     CPPUNIT_ASSERT_EQUAL(std::string("z9hG4bK30239"), s((*v)[2].branch));
     CPPUNIT_ASSERT(msg.header(HeaderType::kSubject)->body.empty());
-    CPPUNIT_ASSERT_EQUAL(std::string(";;,,;;,;"), s(msg.header("UnknownHeaderWithUnusualValue")->body));
+    CPPUNIT_ASSERT_EQUAL(std::string(";;,,;;,;"),
+                         s(msg.header("UnknownHeaderWithUnusualValue")->body));
     std::vector<NameAddr> contacts;
     CPPUNIT_ASSERT(parseNameAddrList(msg.header(HeaderType::kContact)->body, contacts) ==
                    ParseError::kOk);

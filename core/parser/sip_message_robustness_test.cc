@@ -88,15 +88,17 @@ class SipMessageRobustnessTest : public CppUnit::TestFixture {
       std::vector<char> buf(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
       SipMessage m;
       const ParseError e = m.parse(std::string_view(buf.data(), buf.size()));
-      CPPUNIT_ASSERT(e != ParseError::kOk);  // body is 4 bytes: every prefix is short
+      // Content-Length is 4 of the 5 body bytes: only the last prefix is complete.
+      CPPUNIT_ASSERT((e == ParseError::kOk) == (n == full.size() - 1));
       exercise(m);
     }
   }
 
   void singleByteMutationsAreSafe() {
     const std::string full(kInvite);
-    const char specials[] = {'\0', '\r', '\n', ' ', '\t', ':', ';', ',', '"', '<', '>', '[',
-                             ']', '\\', '%', '@', '=', '?', '/', '9', static_cast<char>(0xff)};
+    const char specials[] = {'\0', '\r', '\n', ' ', '\t', ':', ';',
+                             ',',  '"',  '<',  '>', '[',  ']', '\\',
+                             '%',  '@',  '=',  '?', '/',  '9', static_cast<char>(0xff)};
     std::size_t ok = 0;
     for (std::size_t i = 0; i < full.size(); ++i) {
       for (char c : specials) {
@@ -133,7 +135,7 @@ class SipMessageRobustnessTest : public CppUnit::TestFixture {
     SipMessage m;
     const std::string line = "OPTIONS sip:u@h SIP/2.0\r\n";
     std::string many = line;
-    while (many.size() < 60000) many += "X: a\r\n";
+    while (many.size() < 60000) many += "Xy: a\r\n";
     many += "\r\n";
     CPPUNIT_ASSERT(m.parse(many) == ParseError::kTooManyHeaders);
     std::string folded = line + "X: a\r\n";
@@ -147,7 +149,7 @@ class SipMessageRobustnessTest : public CppUnit::TestFixture {
     unlimited.max_headers = 1 << 20;
     unlimited.max_header_len = 1 << 20;
     CPPUNIT_ASSERT(m.parse(many, unlimited) == ParseError::kMissingVia);
-    CPPUNIT_ASSERT(m.headerCount(HeaderType::kOther) > 9000);
+    CPPUNIT_ASSERT(m.headerCount(HeaderType::kOther) > 8000);
   }
 
   void hugeNumbersAreRejected() {
@@ -178,9 +180,20 @@ class SipMessageRobustnessTest : public CppUnit::TestFixture {
   }
 
   void unbalancedQuotesAndBrackets() {
-    const char* values[] = {"\"", "\"\\", "\"abc", "<", "<sip:a@b", ">", "<<sip:a@b>>",
-                            "\"a\" <sip:a@b", "sip:a@b>", "<sip:a@b>;p=\"x", "\"\\\"<sip:a@b>",
-                            "<sip:a@b>;tag=\"a\\\"", "<sip:[::1>", "<sip:a@[::1>"};
+    const char* values[] = {"\"",
+                            "\"\\",
+                            "\"abc",
+                            "<",
+                            "<sip:a@b",
+                            ">",
+                            "<<sip:a@b>>",
+                            "\"a\" <sip:a@b",
+                            "sip:a@b>",
+                            "<sip:a@b>;p=\"x",
+                            "\"\\\"<sip:a@b>",
+                            "<sip:a@b>;tag=\"a\\\"",
+                            "<sip:[::1>",
+                            "<sip:a@[::1>"};
     for (const char* v : values) {
       NameAddr na;
       CPPUNIT_ASSERT_MESSAGE(v, parseNameAddr(v, na) != ParseError::kOk);
@@ -212,11 +225,27 @@ class SipMessageRobustnessTest : public CppUnit::TestFixture {
   }
 
   void randomTokenSoupIsSafe() {
-    const char* pieces[] = {"INVITE", "SIP/2.0", " ", "\r\n", "\n", ":", ";", ",", "\"", "\\",
-                            "<", ">", "sip:", "@", "[", "]", "::1", "Via", "v", "To", "From",
-                            "Call-ID", "CSeq", "Content-Length", "l", "Max-Forwards", "1",
-                            "999999999999", "branch=", "tag=", "rport", "SIP/2.0/UDP", "\t",
-                            "h.example", "%", "%4", "\0", "=", "?", "/", "200", "OK"};
+    const char* pieces[] = {"INVITE",  "SIP/2.0",
+                            " ",       "\r\n",
+                            "\n",      ":",
+                            ";",       ",",
+                            "\"",      "\\",
+                            "<",       ">",
+                            "sip:",    "@",
+                            "[",       "]",
+                            "::1",     "Via",
+                            "v",       "To",
+                            "From",    "Call-ID",
+                            "CSeq",    "Content-Length",
+                            "l",       "Max-Forwards",
+                            "1",       "999999999999",
+                            "branch=", "tag=",
+                            "rport",   "SIP/2.0/UDP",
+                            "\t",      "h.example",
+                            "%",       "%4",
+                            "\0",      "=",
+                            "?",       "/",
+                            "200",     "OK"};
     const std::size_t n = sizeof(pieces) / sizeof(pieces[0]);
     Lcg rng{7};
     std::size_t ok = 0;

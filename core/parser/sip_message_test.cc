@@ -138,9 +138,9 @@ class SipMessageTest : public CppUnit::TestFixture {
       const char* line;
       ParseError want;
     } cases[] = {
-        {"OPTIONS  sip:u@h SIP/2.0", ParseError::kBadFirstLine},   // RFC 4475 lwsstart
-        {"OPTIONS sip:u@h SIP/2.0 ", ParseError::kBadFirstLine},   // RFC 4475 trws
-        {"OPTIONS sip:u@h SIP/7.0", ParseError::kBadVersion},      // RFC 4475 badvers
+        {"OPTIONS  sip:u@h SIP/2.0", ParseError::kBadFirstLine},  // RFC 4475 lwsstart
+        {"OPTIONS sip:u@h SIP/2.0 ", ParseError::kBadFirstLine},  // RFC 4475 trws
+        {"OPTIONS sip:u@h SIP/7.0", ParseError::kBadVersion},     // RFC 4475 badvers
         {"OPTIONS sip:u@h SIP/2.00", ParseError::kBadVersion},
         {"OPTIONS sip:u@h HTTP/1.1", ParseError::kBadFirstLine},
         {"OPTIONS sip:u@h", ParseError::kBadFirstLine},
@@ -155,15 +155,20 @@ class SipMessageTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_MESSAGE(c.line, msg.parse(m) == c.want);
     }
     SipMessage msg;
-    const std::string lower = crlf(std::string("OPTIONS sip:u@h sip/2.0\n") + kBase +
-                                   "CSeq: 1 OPTIONS\n\n");
+    const std::string lower =
+        crlf(std::string("OPTIONS sip:u@h sip/2.0\n") + kBase + "CSeq: 1 OPTIONS\n\n");
     CPPUNIT_ASSERT(msg.parse(lower) == ParseError::kOk);
   }
 
   void rejectsBadStatusLines() {
     const char* lines[] = {"SIP/2.0 4294967301 Bad Code",  // RFC 4475 bigcode
-                           "SIP/2.0 099 Low", "SIP/2.0 700 High", "SIP/2.0 20 OK",
-                           "SIP/2.0 2000 OK", "SIP/2.0 20x OK", "SIP/2.0  200 OK", "SIP/2.0 OK"};
+                           "SIP/2.0 099 Low",
+                           "SIP/2.0 700 High",
+                           "SIP/2.0 20 OK",
+                           "SIP/2.0 2000 OK",
+                           "SIP/2.0 20x OK",
+                           "SIP/2.0  200 OK",
+                           "SIP/2.0 OK"};
     for (const char* line : lines) {
       const std::string m = crlf(std::string(line) + "\n" + kBase + "CSeq: 1 INVITE\n\n");
       SipMessage msg;
@@ -201,13 +206,13 @@ class SipMessageTest : public CppUnit::TestFixture {
         "o: presence\nr: <sip:x@y>\nb: <sip:z@y>\nu: dialog\nX-Custom: 1\n\nhi");
     SipMessage msg;
     CPPUNIT_ASSERT(msg.parse(m) == ParseError::kOk);
-    const HeaderType want[] = {HeaderType::kVia, HeaderType::kTo, HeaderType::kFrom,
-                               HeaderType::kCallId, HeaderType::kCSeq, HeaderType::kContact,
-                               HeaderType::kContentLength, HeaderType::kContentType,
-                               HeaderType::kContentEncoding, HeaderType::kSubject,
-                               HeaderType::kSupported, HeaderType::kEvent, HeaderType::kReferTo,
-                               HeaderType::kReferredBy, HeaderType::kAllowEvents,
-                               HeaderType::kOther};
+    const HeaderType want[] = {
+        HeaderType::kVia,           HeaderType::kTo,          HeaderType::kFrom,
+        HeaderType::kCallId,        HeaderType::kCSeq,        HeaderType::kContact,
+        HeaderType::kContentLength, HeaderType::kContentType, HeaderType::kContentEncoding,
+        HeaderType::kSubject,       HeaderType::kSupported,   HeaderType::kEvent,
+        HeaderType::kReferTo,       HeaderType::kReferredBy,  HeaderType::kAllowEvents,
+        HeaderType::kOther};
     CPPUNIT_ASSERT_EQUAL(sizeof(want) / sizeof(want[0]), msg.headers().size());
     for (std::size_t i = 0; i < msg.headers().size(); ++i) {
       CPPUNIT_ASSERT_MESSAGE(s(msg.headers()[i].name), msg.headers()[i].type == want[i]);
@@ -229,8 +234,8 @@ class SipMessageTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t{6}, msg.headers().size());
     CPPUNIT_ASSERT(msg.cseq()->method == Method::kOptions);
     // An empty header body is fine (RFC 4475 wsinv "s :").
-    const std::string e = crlf(std::string("OPTIONS sip:u@h SIP/2.0\n") + kBase +
-                               "s :\nCSeq: 1 OPTIONS\n\n");
+    const std::string e =
+        crlf(std::string("OPTIONS sip:u@h SIP/2.0\n") + kBase + "s :\nCSeq: 1 OPTIONS\n\n");
     CPPUNIT_ASSERT(msg.parse(e) == ParseError::kOk);
     CPPUNIT_ASSERT(msg.header(HeaderType::kSubject)->body.empty());
   }
@@ -258,14 +263,14 @@ class SipMessageTest : public CppUnit::TestFixture {
     const char* extras[] = {" folded-without-header\n", "NoColon\n", "Bad Name: x\n",
                             ": empty name\n", "Na<me: x\n"};
     for (const char* extra : extras) {
-      const std::string m = crlf(std::string("OPTIONS sip:u@h SIP/2.0\n") + extra + kBase +
-                                 "CSeq: 1 OPTIONS\n\n");
+      const std::string m =
+          crlf(std::string("OPTIONS sip:u@h SIP/2.0\n") + extra + kBase + "CSeq: 1 OPTIONS\n\n");
       SipMessage msg;
       CPPUNIT_ASSERT_MESSAGE(extra, msg.parse(m) == ParseError::kBadHeader);
     }
     SipMessage msg;
-    const std::string no_end = crlf(std::string("OPTIONS sip:u@h SIP/2.0\n") + kBase +
-                                    "CSeq: 1 OPTIONS\n");
+    const std::string no_end =
+        crlf(std::string("OPTIONS sip:u@h SIP/2.0\n") + kBase + "CSeq: 1 OPTIONS\n");
     CPPUNIT_ASSERT(msg.parse(no_end) == ParseError::kNoHeaderEnd);
     CPPUNIT_ASSERT(msg.parse("OPTIONS sip:u@h SIP/2.0") == ParseError::kNoHeaderEnd);
     CPPUNIT_ASSERT(msg.parse("OPTIONS sip:u@h SIP/2.0\r\nVia") == ParseError::kNoHeaderEnd);
@@ -339,14 +344,14 @@ class SipMessageTest : public CppUnit::TestFixture {
         {"OPTIONS", "", ParseError::kBadCSeq},
     };
     for (const Case& c : cases) {
-      const std::string m = crlf(std::string(c.method) + " sip:u@h SIP/2.0\n" + kBase +
-                                 "CSeq: " + c.cseq + "\n\n");
+      const std::string m =
+          crlf(std::string(c.method) + " sip:u@h SIP/2.0\n" + kBase + "CSeq: " + c.cseq + "\n\n");
       SipMessage msg;
       CPPUNIT_ASSERT_MESSAGE(c.cseq, msg.parse(m) == c.want);
     }
     SipMessage msg;
-    const std::string m = crlf(std::string("OPTIONS sip:u@h SIP/2.0\n") + kBase +
-                               "CSeq: 0009 OPTIONS\n\n");
+    const std::string m =
+        crlf(std::string("OPTIONS sip:u@h SIP/2.0\n") + kBase + "CSeq: 0009 OPTIONS\n\n");
     CPPUNIT_ASSERT(msg.parse(m) == ParseError::kOk);
     CPPUNIT_ASSERT_EQUAL(9u, msg.cseq()->number);
     CPPUNIT_ASSERT_EQUAL(std::string("OPTIONS"), s(msg.cseq()->method_text));
@@ -409,7 +414,8 @@ class SipMessageTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(v != nullptr);
     CPPUNIT_ASSERT_EQUAL(std::size_t{4}, v->size());
     const char* hosts[] = {"a", "b", "c", "[2001:db8::2]"};
-    for (std::size_t i = 0; i < 4; ++i) CPPUNIT_ASSERT_EQUAL(std::string(hosts[i]), s((*v)[i].host));
+    for (std::size_t i = 0; i < 4; ++i)
+      CPPUNIT_ASSERT_EQUAL(std::string(hosts[i]), s((*v)[i].host));
     CPPUNIT_ASSERT_EQUAL(std::string("[2001:db8::1]"), s((*v)[2].received));
     CPPUNIT_ASSERT_EQUAL(std::string("5000"), s((*v)[2].rport_value));
     CPPUNIT_ASSERT((*v)[3].has_rport && (*v)[3].rport_value.empty());
@@ -500,7 +506,8 @@ class SipMessageTest : public CppUnit::TestFixture {
   }
 
   void errorTextsAreShortPhrases() {
-    CPPUNIT_ASSERT_EQUAL(std::string("Bad CSeq"), std::string(parseErrorText(ParseError::kBadCSeq)));
+    CPPUNIT_ASSERT_EQUAL(std::string("Bad CSeq"),
+                         std::string(parseErrorText(ParseError::kBadCSeq)));
     for (int i = 0; i <= static_cast<int>(ParseError::kBadMaxForwards) + 1; ++i) {
       const char* t = parseErrorText(static_cast<ParseError>(i));
       CPPUNIT_ASSERT(t != nullptr && t[0] != '\0');

@@ -39,7 +39,15 @@ bool allChars(std::string_view s, Pred allowed) {
 bool isUserinfoChar(char c) {
   if (isUnreserved(c)) return true;
   switch (c) {
-    case '&': case '=': case '+': case '$': case ',': case ';': case '?': case '/': case ':':
+    case '&':
+    case '=':
+    case '+':
+    case '$':
+    case ',':
+    case ';':
+    case '?':
+    case '/':
+    case ':':
       return true;
     default:
       return false;
@@ -50,7 +58,15 @@ bool isUserinfoChar(char c) {
 bool isParamsChar(char c) {
   if (isUnreserved(c)) return true;
   switch (c) {
-    case '[': case ']': case '/': case ':': case '&': case '+': case '$': case ';': case '=':
+    case '[':
+    case ']':
+    case '/':
+    case ':':
+    case '&':
+    case '+':
+    case '$':
+    case ';':
+    case '=':
       return true;
     default:
       return false;
@@ -61,7 +77,15 @@ bool isParamsChar(char c) {
 bool isHeadersChar(char c) {
   if (isUnreserved(c)) return true;
   switch (c) {
-    case '[': case ']': case '/': case '?': case ':': case '+': case '$': case '=': case '&':
+    case '[':
+    case ']':
+    case '/':
+    case '?':
+    case ':':
+    case '+':
+    case '$':
+    case '=':
+    case '&':
       return true;
     default:
       return false;
@@ -72,7 +96,13 @@ bool isHeadersChar(char c) {
 bool isTelChar(char c) {
   if (isAlnum(c)) return true;
   switch (c) {
-    case '+': case '-': case '.': case '(': case ')': case '*': case '#':
+    case '+':
+    case '-':
+    case '.':
+    case '(':
+    case ')':
+    case '*':
+    case '#':
       return true;
     default:
       return false;

@@ -10,8 +10,8 @@ namespace {
 std::string s(std::string_view v) { return std::string(v); }
 }  // namespace
 
-class UriTest : public CppUnit::TestFixture {
-  CPPUNIT_TEST_SUITE(UriTest);
+class UriParserTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(UriParserTest);
   CPPUNIT_TEST(parsesFullSipUri);
   CPPUNIT_TEST(parsesHostOnly);
   CPPUNIT_TEST(schemeIsCaseInsensitive);
@@ -167,16 +167,17 @@ class UriTest : public CppUnit::TestFixture {
   void rejectsUnknownScheme() {
     SipUri u;
     CPPUNIT_ASSERT(parseUri("http://example.com/", u) == ParseError::kBadUri);
-    CPPUNIT_ASSERT(parseUri("nobodyKnowsThisScheme:totallyopaquecontent", u) == ParseError::kBadUri);
+    CPPUNIT_ASSERT(parseUri("nobodyKnowsThisScheme:totallyopaquecontent", u) ==
+                   ParseError::kBadUri);
     CPPUNIT_ASSERT(parseUri("sipx:h", u) == ParseError::kBadUri);
   }
 
   void rejectsMalformed() {
     SipUri u;
-    const char* bad[] = {"",         "sip",           "sip:",          "sip:@h",
-                         "sip:u@",   "sip:u@h;",      "sip:u@h;;lr",   "sip:u@h; lr",
-                         "sip:u@h?", "sip:u@h:5060x", "<sip:u@h>",     "sip:u@h>",
-                         "sip:u h",  "sip:u@h\r\n",   "sip:u@h;=v",    "sip:u@h?a=<b>"};
+    const char* bad[] = {"",         "sip",           "sip:",        "sip:@h",
+                         "sip:u@",   "sip:u@h;",      "sip:u@h;;lr", "sip:u@h; lr",
+                         "sip:u@h?", "sip:u@h:5060x", "<sip:u@h>",   "sip:u@h>",
+                         "sip:u h",  "sip:u@h\r\n",   "sip:u@h;=v",  "sip:u@h?a=<b>"};
     for (const char* b : bad) {
       CPPUNIT_ASSERT_MESSAGE(b, parseUri(b, u) == ParseError::kBadUri);
     }
@@ -201,6 +202,6 @@ class UriTest : public CppUnit::TestFixture {
   }
 };
 
-CPPUNIT_TEST_SUITE_REGISTRATION(UriTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(UriParserTest);
 
 }  // namespace sipline

@@ -15,12 +15,12 @@ namespace sipline {
 
 struct Via {
   std::string_view protocol_name, protocol_version, transport;  // "SIP", "2.0", "UDP"
-  std::string_view host;      // as written (IPv6 with brackets)
-  std::uint16_t port = 0;     // 0 when absent
-  std::string_view params;    // raw, without the leading ';'
-  std::string_view branch, received, rport_value, maddr, ttl;  // "" when absent
-  bool has_rport = false;     // ";rport" with or without a value
-  std::string_view text;      // the whole via-parm (view into the parsed body)
+  std::string_view host;                                        // as written (IPv6 with brackets)
+  std::uint16_t port = 0;                                       // 0 when absent
+  std::string_view params;                                      // raw, without the leading ';'
+  std::string_view branch, received, rport_value, maddr, ttl;   // "" when absent
+  bool has_rport = false;                                       // ";rport" with or without a value
+  std::string_view text;  // the whole via-parm (view into the parsed body)
 
   std::string_view hostNoBrackets() const;
 };

@@ -11,8 +11,8 @@ namespace {
 std::string s(std::string_view v) { return std::string(v); }
 }  // namespace
 
-class ViaTest : public CppUnit::TestFixture {
-  CPPUNIT_TEST_SUITE(ViaTest);
+class ViaParserTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(ViaParserTest);
   CPPUNIT_TEST(parsesSimpleVia);
   CPPUNIT_TEST(parsesPortAndParams);
   CPPUNIT_TEST(parsesSeveralValuesInOneBody);
@@ -52,9 +52,10 @@ class ViaTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("z9hG4bKx"), s(v[0].branch));
     CPPUNIT_ASSERT_EQUAL(std::string("239.255.255.1"), s(v[0].maddr));
     CPPUNIT_ASSERT_EQUAL(std::string("16"), s(v[0].ttl));
-    CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0/TCP 192.0.2.4:5070;received=192.0.2.9;Branch=z9hG4bKx;"
-                                     "maddr=239.255.255.1;ttl=16;foo=\"a;b,c\""),
-                         s(v[0].text));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("SIP/2.0/TCP 192.0.2.4:5070;received=192.0.2.9;Branch=z9hG4bKx;"
+                    "maddr=239.255.255.1;ttl=16;foo=\"a;b,c\""),
+        s(v[0].text));
   }
 
   void parsesSeveralValuesInOneBody() {
@@ -181,6 +182,6 @@ class ViaTest : public CppUnit::TestFixture {
   }
 };
 
-CPPUNIT_TEST_SUITE_REGISTRATION(ViaTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(ViaParserTest);
 
 }  // namespace sipline

@@ -1,6 +1,9 @@
 """Malformed datagrams: never kill a worker, are counted exactly, get 400 when they carry
 enough to be answered, and are never relayed."""
 
+import os
+import re
+
 from harness import (STAT, Server, UdpPeer, build_request, check, check_eq, options_ping,
                      wait_until)
 
@@ -84,3 +87,108 @@ def test_malformed_requests_are_not_relayed():
                   "the well-formed INVITE was not relayed to the UAS")
             bad = [d[:100] for d in got if good_cid not in d]
             check(not bad, f"malformed datagrams relayed to the UAS: {bad}")
+
+
+def _mutations(seed, count, base):
+    """Deterministic mutants of `base`: byte flips, truncations, duplications, splices."""
+    import random
+    rnd = random.Random(seed)
+    specials = [b"\r\n", b":", b";", b",", b"<", b">", b"\"", b" ", b"\x00", b"\xff", b"0",
+                b"99999999999", b"-1", b"SIP/2.0", b"\r\n\r\n", b"=", b"[", b"]"]
+    for _ in range(count):
+        d = bytearray(base)
+        for _ in range(rnd.randint(1, 6)):
+            op = rnd.randrange(5)
+            pos = rnd.randrange(len(d) + 1)
+            if op == 0 and d:
+                d[min(pos, len(d) - 1)] = rnd.randrange(256)
+            elif op == 1:
+                del d[pos:]
+            elif op == 2:
+                d[pos:pos] = rnd.choice(specials)
+            elif op == 3 and d:
+                end = min(len(d), pos + rnd.randint(1, 40))
+                d[pos:pos] = d[pos:end] * rnd.randint(1, 20)
+            elif op == 4 and d:
+                del d[pos:pos + rnd.randint(1, 30)]
+        yield bytes(d[:65000])
+
+
+_VIA_HOST = re.compile(rb"sip\s*/\s*2\.0\s*/\s*[^\s]*\s+([^;:,\s]*)", re.I)
+_VIA_ADDR_PARAM = re.compile(rb"(?:received|maddr)\s*=\s*([^;,\s]*)", re.I)
+
+
+def _routes_only_to_loopback(d):
+    """False if a Via of datagram d names any host but 127.0.0.1 (the server would send a
+    reply there): mutants must never make the server talk to another address or resolve a
+    name."""
+    in_via = False
+    for line in re.split(rb"\r\n|\n|\r", d):
+        if line[:1] in (b" ", b"\t"):
+            if not in_via:
+                continue
+        else:
+            in_via = line.split(b":", 1)[0].strip().lower() in (b"via", b"v")
+            if not in_via:
+                continue
+        hosts = _VIA_HOST.findall(line) + _VIA_ADDR_PARAM.findall(line)
+        if any(h != b"127.0.0.1" for h in hosts) or (b"sip" in line.lower() and not hosts):
+            return False
+    return True
+
+
+# no `myself` (a mutated host must not be looked up), OPTIONS answered for the final check
+FUZZ_ROUTES = """\
+route {
+  if (is_method("OPTIONS")) {
+    sl_send_reply(200, "OK");
+    exit;
+  }
+  if (!mf_process_maxfwd_header(10)) {
+    sl_send_reply(483, "Too Many Hops");
+    exit;
+  }
+  forward("udp:127.0.0.1:@UAS_PORT@");
+}
+"""
+
+
+def test_mutated_requests_and_replies_never_kill_a_worker():
+    from harness import scaled
+    count = scaled(10000, 100000)
+    seed = int(os.environ.get("SIPLINE_FUZZ_SEED", "4242"))
+    with UdpPeer() as uas, UdpPeer() as peer:
+        with Server(routes=FUZZ_ROUTES, uas_port=uas.port, udp_workers=2) as srv:
+            workers = srv.pids_by_role().get("udp-worker")
+            inv = build_request("INVITE", f"sip:bob@127.0.0.1:{srv.port};transport=udp",
+                                peer.port, extra=("Route: <sip:127.0.0.1;lr>",
+                                                  "Content-Type: application/sdp"),
+                                body=b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n")
+            rpl = (f"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.1:{srv.port};branch=z9hG4bKa"
+                   f", SIP/2.0/UDP 127.0.0.1:{peer.port};branch=z9hG4bKb;rport=1;received=127.0.0.1"
+                   "\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c@h\r\n"
+                   "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n").encode()
+            sent = skipped = 0
+            for i, d in enumerate(_mutations(seed, count, inv)):
+                for m in (d, next(_mutations(seed + i + 1, 1, rpl))):
+                    if _routes_only_to_loopback(m):
+                        peer.send(m, srv.addr)
+                        sent += 1
+                    else:
+                        skipped += 1
+                if i % 200 == 199:  # pace: let the workers keep up, drain what comes back
+                    peer.drain(0.01)
+                    uas.drain(0.01)
+                    check(srv.alive(), f"server died within the first {sent} mutants "
+                          f"(SIPLINE_FUZZ_SEED={seed})")
+            peer.drain(0.2)
+            uas.drain(0.1)
+            check(sent > count, f"too few mutants sent ({sent}, {skipped} skipped)")
+            reply = options_ping(srv.addr)
+            check(reply is not None and reply.status == 200,
+                  f"OPTIONS not answered after {sent} mutants (seed {seed})")
+            check_eq(srv.pids_by_role().get("udp-worker"), workers,
+                     f"worker pids after {sent} mutants (seed {seed})")
+
+
+test_mutated_requests_and_replies_never_kill_a_worker.timeout = 180

@@ -216,3 +216,16 @@ def test_request_too_big_to_relay_does_not_harm_the_worker():
                      f"{STAT.fwd_requests} counted a relay that could not be sent")
             check(d1[STAT.drop_requests] > d0[STAT.drop_requests],
                   f"{STAT.drop_requests} did not count the request that could not be relayed")
+
+
+def test_bytes_beyond_content_length_are_not_relayed():
+    """RFC 3261 §18.3: octets of a UDP datagram beyond Content-Length MUST be discarded."""
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(uas_port=uas.port) as srv:
+            msg = build_request("MESSAGE", f"sip:bob@{LOOPBACK}:{srv.port}", uac.port,
+                                body=b"hello", extra=("Content-Type: text/plain",))
+            uac.send(msg + b" trailing junk", srv.addr)
+            data, _ = uas.recv(3)
+            check(data is not None, "request with bytes after its body was not relayed")
+            check(data.endswith(b"\r\n\r\nhello"),
+                  f"relayed body is not exactly Content-Length bytes: ...{data[-40:]!r}")

@@ -150,3 +150,36 @@ def test_statistics_groups_and_shared_memory_counters():
         allst = srv.stats(["all"])
         for name in (STAT.sl_sent, STAT.maxfwd_exceeded, STAT.shm_total):
             check(name in allst, f"{name} missing from 'all'")
+
+
+def test_a_killed_worker_is_reported_and_nothing_is_left_behind():
+    """ARCHITECTURE: a child that dies is logged with its role, and the server either shuts
+    down cleanly or replaces it; never leaves processes, the segment or the MI socket."""
+    from harness import shm_entries, unreferenced_shm
+    shm_before = shm_entries()
+    srv = Server(udp_workers=2).start()
+    try:
+        kids = srv.children()
+        victim = srv.pids_by_role()[ROLE.udp_worker][0]
+        os.kill(victim, signal.SIGKILL)
+        exited = wait_until(lambda: not srv.alive(), 5)
+        log = srv.log()
+        check(str(victim) in log and "udp-worker" in log,
+              f"the death of udp-worker {victim} is not logged with its role and pid")
+        if exited:
+            check(srv.proc.returncode != 0, "master exited 0 after losing a worker")
+            check(wait_until(lambda: not [k for k in kids if pid_alive(k)], 5),
+                  f"children left: {[k for k in kids if pid_alive(k)]}")
+            check(not os.path.exists(srv.mi_sock), "MI socket left behind")
+            leaked = unreferenced_shm(shm_entries() - shm_before)
+            check(not leaked, f"/dev/shm entries left behind: {sorted(leaked)}")
+        else:  # replaced: a new worker serves
+            workers = srv.pids_by_role()[ROLE.udp_worker]
+            check(victim not in workers and len(workers) == 2, f"workers after kill: {workers}")
+            reply = options_ping(srv.addr)
+            check(reply is not None and reply.status == 200, "OPTIONS not answered")
+    finally:
+        if srv.alive():
+            srv.stop(check_exit=False)
+        else:
+            srv.kill()  # reaps, closes the log; kills nothing that is gone

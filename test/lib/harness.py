@@ -162,6 +162,13 @@ def _stat_fields(pid):
     return rest  # rest[0]=state, rest[1]=ppid, rest[11]=utime, rest[12]=stime
 
 
+def _start_time(pid):
+    try:
+        return int(_stat_fields(pid)[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def pid_alive(pid):
     """True if pid exists and is not a zombie."""
     try:
@@ -438,6 +445,7 @@ class Server:
         self.stop_timeout = stop_timeout
         self.proc = None
         self.known_children = set()
+        self.start_times = {}
         self.returncode = None
 
     @property
@@ -483,7 +491,14 @@ class Server:
 
     def _note_children(self):
         if self.proc and self.proc.poll() is None:
-            self.known_children |= set(children_of(self.proc.pid))
+            for c in children_of(self.proc.pid):
+                if c not in self.known_children:
+                    self.known_children.add(c)
+                    self.start_times[c] = _start_time(c)
+
+    def _same_process(self, pid):
+        """True if pid is still the child we saw (not a reused pid)."""
+        return pid_alive(pid) and _start_time(pid) == self.start_times.get(pid)
 
     def children(self):
         self._note_children()
@@ -540,9 +555,9 @@ class Server:
         finally:
             self.logf.close()
         # children are reparented and reaped by init once the master is gone
-        left = wait_until(lambda: not [p for p in self.known_children if pid_alive(p)],
-                          self.stop_timeout, 0.1)
-        left = [] if left else sorted(p for p in self.known_children if pid_alive(p))
+        def alive():
+            return sorted(p for p in self.known_children if self._same_process(p))
+        left = [] if wait_until(lambda: not alive(), self.stop_timeout, 0.1) else alive()
         if left:
             for p in left:  # only our own server's children, by pid
                 with contextlib.suppress(OSError):
@@ -558,9 +573,13 @@ class Server:
         if self.proc is None:
             return
         self._note_children()
-        for p in [self.proc.pid] + sorted(self.known_children):
+        if self.proc.poll() is None:
             with contextlib.suppress(OSError):
-                os.kill(p, signal.SIGKILL)
+                self.proc.kill()
+        for p in sorted(self.known_children):
+            if self._same_process(p):
+                with contextlib.suppress(OSError):
+                    os.kill(p, signal.SIGKILL)
         with contextlib.suppress(Exception):
             self.proc.wait(5)
         if self.returncode is None:
