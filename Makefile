@@ -22,7 +22,7 @@ MODULE_FEATURE_OBJS := $(MODULE_FEATURE_SRCS:%.cc=$(BUILD)/obj/%.pic.o)
 TEST_MODULES := $(notdir $(wildcard test/modules/*))
 TEST_MODULE_SOS := $(TEST_MODULES:%=$(BUILD)/test-modules/%.so)
 
-.PHONY: all deps test unit asan run install clean check format bench fuzz soak modules
+.PHONY: all deps test unit asan run install clean check format bench bench-micro fuzz soak modules
 all: $(BUILD)/sipline $(MODULE_SOS)
 
 deps:
@@ -59,6 +59,15 @@ $(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(TEST_MOD
 	$(Q)$(CXX) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) \
 	  $(CORE_LIBS) $(shell pkg-config --libs cppunit)
 
+BENCH_SRCS := $(wildcard bench/micro/*.cc)
+$(BUILD)/bench_micro: $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.o) $(CORE_OBJS)
+	@echo "  LINK    $(notdir $@)"
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(shell pkg-config --libs benchmark)
+
+# Micro-benchmarks only (Google Benchmark); `make bench` runs these and the load benches.
+bench-micro: $(BUILD)/bench_micro
+	@bench/run-micro
+
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
@@ -76,7 +85,7 @@ soak: deps all
 run: deps all
 	@scripts/run-demo
 
-bench: deps all
+bench: deps all $(BUILD)/bench_micro
 	@bench/run-all
 
 check:

@@ -40,6 +40,9 @@ SKIP_RC = 3
 LOG_TAIL = 40
 
 
+sys.dont_write_bytecode = True
+
+
 def load(path):
     sys.path[:0] = [LIB_DIR, TEST_DIR]
     name = os.path.splitext(os.path.basename(path))[0]

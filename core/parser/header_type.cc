@@ -1,6 +1,9 @@
 #include "core/parser/header_type.h"
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <iterator>
 
 namespace sipline {
 
@@ -122,18 +125,34 @@ HeaderType compactForm(char c) {
   }
 }
 
+// Names bucketed by lower-case first letter, so a lookup compares against at most a few.
+struct Bucket {
+  std::uint8_t count = 0;
+  std::uint8_t index[12] = {};
+};
+
+constexpr std::array<Bucket, 26> kByFirstLetter = [] {
+  std::array<Bucket, 26> buckets{};
+  for (std::size_t t = 1; t < std::size(kNames); ++t) {
+    Bucket& b = buckets[static_cast<std::size_t>(lower(kNames[t].name[0]) - 'a')];
+    b.index[b.count++] = static_cast<std::uint8_t>(t);  // overflow fails constant evaluation
+  }
+  return buckets;
+}();
+
 }  // namespace
 
 HeaderType headerTypeFromName(std::string_view name) {
   if (name.size() == 1) return compactForm(name[0]);
-  if (name.empty() || name.size() > 20) return HeaderType::kOther;
-  const char first = lower(name[0]);
-  for (std::size_t t = 1; t < static_cast<std::size_t>(HeaderType::kCount); ++t) {
-    const std::string_view cand = kNames[t].name;
-    if (cand.size() != name.size() || lower(cand[0]) != first) continue;
+  const char first = lower(name.empty() ? '\0' : name[0]);
+  if (first < 'a' || first > 'z') return HeaderType::kOther;
+  const Bucket& bucket = kByFirstLetter[static_cast<std::size_t>(first - 'a')];
+  for (std::size_t b = 0; b < bucket.count; ++b) {
+    const NameEntry& cand = kNames[bucket.index[b]];
+    if (cand.name.size() != name.size()) continue;
     std::size_t i = 1;
-    while (i < name.size() && lower(name[i]) == lower(cand[i])) ++i;
-    if (i == name.size()) return kNames[t].type;
+    while (i < name.size() && lower(name[i]) == lower(cand.name[i])) ++i;
+    if (i == name.size()) return cand.type;
   }
   return HeaderType::kOther;
 }

@@ -4,6 +4,7 @@
 // index, never a raw pointer past the end.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -19,8 +20,8 @@ inline char toLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(
 inline bool isLws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // RFC 3261 §25.1 token: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~"
-inline bool isTokenChar(char c) {
-  if (isAlnum(c)) return true;
+constexpr bool isTokenCharSlow(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
     case '-':
     case '.':
@@ -37,6 +38,14 @@ inline bool isTokenChar(char c) {
       return false;
   }
 }
+
+inline constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) table[c] = isTokenCharSlow(static_cast<char>(c));
+  return table;
+}();
+
+inline bool isTokenChar(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
 
 // RFC 3261 §25.1 unreserved = alphanum / mark.
 inline bool isUnreserved(char c) {

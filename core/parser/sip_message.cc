@@ -123,11 +123,16 @@ ParseError SipMessage::parseFirstLine() {
   return ParseError::kOk;
 }
 
-void SipMessage::addHeader(const HeaderField& h) {
-  const auto t = static_cast<std::size_t>(h.type);
+void SipMessage::addHeader(HeaderType type, std::string_view name, std::string_view body,
+                           std::string_view raw) {
+  const auto t = static_cast<std::size_t>(type);
   if (first_[t] == kNone) first_[t] = static_cast<std::uint32_t>(headers_.size());
   ++count_[t];
-  headers_.push_back(h);
+  HeaderField& h = headers_.emplace_back();
+  h.type = type;
+  h.name = name;
+  h.body = body;
+  h.raw = raw;
 }
 
 // pos: start of the first header line; on kOk, the first body byte.
@@ -169,12 +174,10 @@ ParseError SipMessage::parseHeaders(std::size_t& pos, const ParseLimits& limits)
       break;
     }
     if (headers_.size() >= limits.max_headers) return ParseError::kTooManyHeaders;
-    HeaderField h;
-    h.name = data.substr(pos, name_end - pos);
-    h.type = headerTypeFromName(h.name);
-    h.body = lex::trimLws(data.substr(colon + 1, line_end - colon - 1));
-    h.raw = data.substr(pos, after - pos);
-    addHeader(h);
+    const std::string_view name = data.substr(pos, name_end - pos);
+    addHeader(headerTypeFromName(name), name,
+              lex::trimLws(data.substr(colon + 1, line_end - colon - 1)),
+              data.substr(pos, after - pos));
     pos = after;
   }
 }

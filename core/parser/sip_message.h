@@ -110,7 +110,8 @@ class SipMessage {
   ParseError parseFirstLine();
   ParseError parseHeaders(std::size_t& pos, const ParseLimits& limits);
   ParseError checkHeaders(std::size_t body_start);
-  void addHeader(const HeaderField& h);
+  void addHeader(HeaderType type, std::string_view name, std::string_view body,
+                 std::string_view raw);
 
   std::string_view buffer_;
   std::string_view first_line_, method_text_, ruri_text_, version_, reason_, body_;

@@ -117,8 +117,7 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     if (!parsed.isOk()) {
       SL_ERR_RATELIMITED("forward: no destination for Call-ID %.*s: %s", SL_SV(msg.callId()),
                          parsed.status().message().c_str());
-      stats.drop_requests.inc();
-      return ForwardResult::kUnroutable;
+        return ForwardResult::kUnroutable;
     }
     hop = std::move(parsed.value());
   }
@@ -128,7 +127,6 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     SL_ERR_RATELIMITED("forward: destination '%s' is not a numeric address (DNS resolution is "
                        "not available yet); Call-ID %.*s",
                        hop.host.c_str(), SL_SV(msg.callId()));
-    stats.drop_requests.inc();
     return ForwardResult::kUnroutable;
   }
   ForwardResult mf = processMaxForwards(ctx);
@@ -139,17 +137,14 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     return mf;
   }
   if (mf != ForwardResult::kOk) {
-    stats.drop_requests.inc();
     return mf;
   }
   const Listener* out = listeners().forDestination(dst, ctx.rcv().listener);
   if (out == nullptr) {
     SL_ERR_RATELIMITED("forward: no socket can reach %s", dst.toString().c_str());
-    stats.drop_requests.inc();
     return ForwardResult::kUnroutable;
   }
   if (!annotateTopVia(msg, ctx.rcv().src)) {
-    stats.drop_requests.inc();
     return ForwardResult::kBadMessage;
   }
   const HeaderField* first_via = msg.header(HeaderType::kVia);
@@ -158,13 +153,13 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
   std::string wire;
   if (!msg.build(wire)) {
     SL_ERR_RATELIMITED("forward: conflicting edits on Call-ID %.*s", SL_SV(msg.callId()));
-    stats.drop_requests.inc();
     return ForwardResult::kBadMessage;
   }
   SendResult sr = sendTo(*out, dst, wire);
   // The edits stay recorded; a second forward() of the same message is refused by build().
   if (sr != SendResult::kOk) {
-    stats.drop_requests.inc();
+    SL_ERR_RATELIMITED("forward: cannot send %zu bytes to %s (Call-ID %.*s): %s", wire.size(),
+                       dst.toString().c_str(), SL_SV(msg.callId()), sendResultText(sr));
     return ForwardResult::kSendFailed;
   }
   ctx.relayed = true;
@@ -203,7 +198,10 @@ ForwardResult forwardReply(MsgContext& ctx) {
     stats.drop_replies.inc();
     return ForwardResult::kBadMessage;
   }
-  if (sendTo(*out, dst, wire) != SendResult::kOk) {
+  SendResult sr = sendTo(*out, dst, wire);
+  if (sr != SendResult::kOk) {
+    SL_ERR_RATELIMITED("reply: cannot send %zu bytes to %s (Call-ID %.*s): %s", wire.size(),
+                       dst.toString().c_str(), SL_SV(msg.callId()), sendResultText(sr));
     stats.drop_replies.inc();
     return ForwardResult::kSendFailed;
   }

@@ -30,6 +30,7 @@ enum class ForwardResult : std::uint8_t { kOk, kTooManyHops, kBadMessage, kUnrou
 const char* forwardResultText(ForwardResult r);
 
 // Relays the request in ctx. hop: explicit destination, or nullptr for $du / request-URI.
+// A request that is neither relayed nor answered is counted as dropped by the receive path.
 ForwardResult forwardRequest(MsgContext& ctx, const NextHop* hop);
 // Relays the reply in ctx back by its Via stack.
 ForwardResult forwardReply(MsgContext& ctx);

@@ -45,7 +45,6 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
     return;
   }
   if (msg.isRequest()) {
-    stats.rcv_requests.inc();
     if (msg.topVia() == nullptr) {
       stats.err_requests.inc();
       stats.parse_errors.inc();
@@ -53,9 +52,21 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
                          SL_SV(msg.callId()));
       return;  // no usable Via: nowhere to send a reply
     }
+    int max_forwards = msg.maxForwards();
+    if (max_forwards == -2 || max_forwards > 255) {
+      // RFC 3261 §20.22: 0-255 (RFC 4475 scalar02 expects 400 for 300).
+      stats.err_requests.inc();
+      stats.parse_errors.inc();
+      if (sendStatelessReply(msg, rcv, 400, "Bad Max-Forwards") == SendResult::kOk) {
+        stats.bad_replies_sent.inc();
+      }
+      return;
+    }
+    stats.rcv_requests.inc();
     MsgContext ctx(msg, rcv, kRequestRoute);
     if (script_ != nullptr) script_->runRequest(ctx);
-    if (!ctx.relayed && !ctx.replied && ctx.dropped) stats.drop_requests.inc();
+    // A request the script neither relayed nor answered ends here.
+    if (!ctx.relayed && !ctx.replied) stats.drop_requests.inc();
     return;
   }
   stats.rcv_replies.inc();
