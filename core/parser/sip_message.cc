@@ -217,7 +217,10 @@ ParseError SipMessage::checkHeaders(std::size_t body_start) {
     return ParseError::kBadContentLength;
   }
   if (length > rest.size()) return ParseError::kBodyTruncated;
-  body_ = rest.substr(0, static_cast<std::size_t>(length));  // RFC 3261 §18.3: drop the excess
+  body_ = rest.substr(0, static_cast<std::size_t>(length));
+  // RFC 3261 §18.3: octets after the body are not part of the message; buffer() (and so
+  // build(), which relays it) ends with the body.
+  buffer_ = buffer_.substr(0, body_start + body_.size());
   return ParseError::kOk;
 }
 

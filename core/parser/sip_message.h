@@ -54,6 +54,7 @@ class SipMessage {
   // Content-Length the body is the rest of data. Returns the first problem found.
   ParseError parse(std::string_view data, const ParseLimits& limits = {});
 
+  // The message: the data given to parse(), less any octets after Content-Length.
   std::string_view buffer() const { return buffer_; }
   bool isRequest() const { return is_request_; }
   bool isReply() const { return !is_request_ && status_code_ != 0; }

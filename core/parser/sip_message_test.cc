@@ -363,6 +363,11 @@ class SipMessageTest : public CppUnit::TestFixture {
     const std::string shorter = crlf(head + "Content-Length: 5\n\n") + "hello extra bytes";
     CPPUNIT_ASSERT(msg.parse(shorter) == ParseError::kOk);  // RFC 3261 §18.3
     CPPUNIT_ASSERT_EQUAL(std::string("hello"), s(msg.body()));
+    // The excess is not part of the message, so it is never relayed.
+    CPPUNIT_ASSERT_EQUAL(shorter.size() - std::string(" extra bytes").size(), msg.buffer().size());
+    std::string built;
+    CPPUNIT_ASSERT(msg.build(built));
+    CPPUNIT_ASSERT_EQUAL(std::string("hello"), built.substr(built.size() - 5));
     const std::string longer = crlf(head + "Content-Length: 9999\n\n") + "short";  // clerr
     CPPUNIT_ASSERT(msg.parse(longer) == ParseError::kBodyTruncated);
     const std::string absent = crlf(head + "\n") + "all of it";

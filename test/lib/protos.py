@@ -1,0 +1,210 @@
+"""PROTOS c07-sip test material (test/corpora/protos-c07-sip): loading and instantiation.
+
+    groups = load_groups()                 # 54 Group(name, first, last, count), case order
+    cases = load_cases()                   # {number: Case(number, invite, teardown)}
+    ep = Endpoint(server_port=..., local_port=...)
+    dgram = cases[n].invite_bytes(ep, token)  # placeholders substituted, Content-Length set
+
+A case file is the jar's raw "bugcat" payload:
+    <len1> SP <INVITE template, len1 bytes><len2> SP <teardown template, len2 bytes>
+(see the corpus README.md).  The templates use the placeholders listed in PLACEHOLDERS; this
+module substitutes them with values that point at the test's own loopback ports and then
+computes <Content-Length> from the body as it is after substitution.
+
+Where the body starts: after the first CRLF CRLF of the substituted INVITE.  Cases 2417-2426
+(group crlf-request) mutate exactly that empty line (to CRLF NUL, CRLF LF, CRLF CR CR ..., a
+missing CRLF, ...); for them the body is taken to be the SDP that follows the mutated
+separator (from the first "v=" after the Content-Length line), and if even that is missing,
+everything after the Content-Length line.  The server then sees whatever the mutated
+separator makes of it, which is the point of those cases.
+
+Every datagram gets a `token` (a short string of letters and digits) that is put into
+<Branch-ID> and <Call-ID>, so that a reply or a relayed copy can be traced back to the
+datagram it came from even when one of those two headers is the mutated one: see
+find_tokens().  Stdlib only.
+"""
+
+import os
+import re
+import tarfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CORPUS = os.path.join(ROOT, "test", "corpora", "protos-c07-sip")
+TARBALL = os.path.join(CORPUS, "cases.tar.gz")
+GROUPS_TSV = os.path.join(CORPUS, "GROUPS.tsv")
+
+CASE_COUNT = 4527
+# Largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP); the jar's -maxpdusize default.
+MAX_UDP_PAYLOAD = 65507
+
+PLACEHOLDERS = (b"<To>", b"<From>", b"<From-Address>", b"<From-IP>", b"<Local-Port>",
+                b"<Branch-ID>", b"<Call-ID>", b"<CSeq>", b"<Teardown-Method>",
+                b"<Content-Length>")
+
+
+class Group:
+    __slots__ = ("name", "first", "last", "count")
+
+    def __init__(self, name, first, last, count):
+        self.name, self.first, self.last, self.count = name, first, last, count
+
+    def numbers(self):
+        return range(self.first, self.last + 1)
+
+    def __repr__(self):
+        return f"Group({self.name!r}, {self.first}..{self.last})"
+
+
+def load_groups(path=GROUPS_TSV):
+    """GROUPS.tsv as a list of Group in case order; checks that they tile 0..4526."""
+    groups = []
+    with open(path, encoding="ascii") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        if header != ["first_case", "last_case", "count", "group"]:
+            raise ValueError(f"{path}: unexpected header {header}")
+        for line in f:
+            if not line.strip():
+                continue
+            first, last, count, name = line.rstrip("\n").split("\t")
+            g = Group(name, int(first), int(last), int(count))
+            if g.last - g.first + 1 != g.count:
+                raise ValueError(f"{path}: group {name} count does not match its range")
+            groups.append(g)
+    expect = 0
+    for g in groups:
+        if g.first != expect:
+            raise ValueError(f"{path}: group {g.name} starts at {g.first}, expected {expect}")
+        expect = g.last + 1
+    if expect != CASE_COUNT:
+        raise ValueError(f"{path}: groups end at {expect - 1}, expected {CASE_COUNT - 1}")
+    return groups
+
+
+def split_payload(data):
+    """(invite_template, teardown_template) from one case file; ValueError if the
+    `<len> SP <bytes>` framing does not account for every byte."""
+    parts = []
+    pos = 0
+    for _ in range(2):
+        sp = data.index(b" ", pos)
+        length = int(data[pos:sp].decode("ascii"))
+        start = sp + 1
+        if start + length > len(data):
+            raise ValueError(f"template of {length} bytes runs past the end ({len(data)})")
+        parts.append(data[start:start + length])
+        pos = start + length
+    if pos != len(data):
+        raise ValueError(f"{len(data) - pos} stray bytes after the teardown template")
+    return parts[0], parts[1]
+
+
+class Endpoint:
+    """Values for the placeholders: the server under test on 127.0.0.1:server_port, the test's
+    own socket on 127.0.0.1:local_port."""
+
+    def __init__(self, server_port, local_port, host="127.0.0.1", to_user="bob",
+                 from_user="protos", teardown_method="CANCEL"):
+        self.server_port = server_port
+        self.local_port = local_port
+        self.host = host
+        self.to = f"{to_user}@{host}:{server_port}".encode()
+        self.from_ = f"{from_user}@{host}:{local_port}".encode()
+        self.teardown_method = teardown_method.encode()
+
+
+_CL_LINE = re.compile(rb"Content-Length: <Content-Length>[^\n]*\n?")
+
+
+def _body_start(msg):
+    end = msg.find(b"\r\n\r\n")
+    if end >= 0:
+        return end + 4
+    m = _CL_LINE.search(msg)
+    if m is None:
+        return len(msg)
+    sdp = msg.find(b"v=", m.end())
+    return sdp if sdp >= 0 else m.end()
+
+
+def instantiate(template, ep, token, cseq):
+    """The template with every placeholder substituted; <Content-Length> last, as the length
+    of the body after substitution (a digit count change cannot move the body start: it is
+    computed with the placeholder still in place, then the length is written)."""
+    t = token.encode() if isinstance(token, str) else token
+    out = template
+    for name, value in ((b"<Teardown-Method>", ep.teardown_method),
+                        (b"<From-Address>", ep.host.encode()),
+                        (b"<From-IP>", ep.host.encode()),
+                        (b"<Local-Port>", str(ep.local_port).encode()),
+                        (b"<Branch-ID>", t),
+                        (b"<Call-ID>", t),
+                        (b"<CSeq>", str(cseq).encode()),
+                        (b"<From>", ep.from_),
+                        (b"<To>", ep.to)):
+        out = out.replace(name, value)
+    if b"<Content-Length>" in out:
+        body_len = len(out) - _body_start(out)
+        out = out.replace(b"<Content-Length>", str(body_len).encode())
+    return out
+
+
+class Case:
+    __slots__ = ("number", "invite", "teardown")
+
+    def __init__(self, number, invite, teardown):
+        self.number, self.invite, self.teardown = number, invite, teardown
+
+    def invite_bytes(self, ep, token, cseq=None):
+        return instantiate(self.invite, ep, token, self.number + 1 if cseq is None else cseq)
+
+    def teardown_bytes(self, ep, token, cseq=None):
+        """The CANCEL for this case's INVITE: same Call-ID, branch and CSeq number."""
+        return instantiate(self.teardown, ep, token, self.number + 1 if cseq is None else cseq)
+
+
+def load_cases(path=TARBALL):
+    """{number: Case} for all 4527 cases of cases.tar.gz (members protos/NNNNNNN)."""
+    cases = {}
+    with tarfile.open(path, "r:gz") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            name = os.path.basename(member.name)
+            if not (len(name) == 7 and name.isdigit()):
+                continue
+            data = tar.extractfile(member).read()
+            invite, teardown = split_payload(data)
+            n = int(name)
+            cases[n] = Case(n, invite, teardown)
+    missing = sorted(set(range(CASE_COUNT)) - set(cases))
+    if missing:
+        raise ValueError(f"{path}: cases missing: {missing[:10]}{'...' if len(missing) > 10 else ''}")
+    return cases
+
+
+# ---------------------------------------------------------------- tracing datagrams
+def make_token(run_tag, index):
+    """A token unique to datagram `index` of the run tagged `run_tag` (letters/digits only,
+    valid in a branch and a Call-ID)."""
+    return f"Q{run_tag}X{index}Z"
+
+
+def token_regex(run_tag):
+    return re.compile(rb"Q" + run_tag.encode() + rb"X(\d+)Z")
+
+
+def find_tokens(rx, data):
+    """The set of datagram indexes whose token appears in data."""
+    return {int(m) for m in rx.findall(data)}
+
+
+def status_of(data):
+    """Status code of a SIP reply (bytes), or None if data is not a reply."""
+    m = re.match(rb"SIP/2\.0 (\d{3}) ", data)
+    return int(m.group(1)) if m else None
+
+
+def cseq_method(data):
+    """The method of the first CSeq header in data (bytes, '' if none)."""
+    m = re.search(rb"\r\n(?:CSeq|cseq|CSEQ)\s*:\s*\d+\s+([^\r\n]*)", data)
+    return m.group(1).strip() if m else b""
