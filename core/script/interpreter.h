@@ -1,0 +1,347 @@
+// The interpreter: the concrete statement and expression nodes of a compiled script and how
+// each one runs. Built by the compiler (compiler.cc), walked per message. Private to
+// core/script; process-private.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "core/base/log.h"
+#include "core/parser/uri.h"
+#include "core/script/nodes.h"
+#include "core/sip/msg_context.h"
+#include "core/transport/listener.h"
+
+namespace sipline::script {
+
+inline constexpr int kMaxRouteDepth = 100;
+
+// ---- expressions -------------------------------------------------------------------------
+
+class ConstExpr : public ExprNode {
+ public:
+  explicit ConstExpr(Value v) : v_(std::move(v)) {}
+  Value eval(Exec&) const override { return v_.isStr() ? Value::view(v_.str()) : v_; }
+
+ private:
+  Value v_;
+};
+
+class PvarExpr : public ExprNode {
+ public:
+  explicit PvarExpr(PvarRef ref) : ref_(std::move(ref)) {}
+  Value eval(Exec& ex) const override { return ref_.get(ex.ctx); }
+
+ private:
+  PvarRef ref_;
+};
+
+class CallExpr : public ExprNode {
+ public:
+  CallExpr(BoundCallPtr call, std::string name) : call_(std::move(call)), name_(std::move(name)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
+  int test(Exec& ex) const override {
+    int rc = call_->run(ex.ctx).rc;
+    ex.ctx.last_rc = rc;
+    return rc;
+  }
+
+ private:
+  BoundCallPtr call_;
+  std::string name_;
+};
+
+class RouteCallExpr : public ExprNode {
+ public:
+  explicit RouteCallExpr(const CompiledRoute* target) : target_(target) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
+  int test(Exec& ex) const override {
+    if (ex.depth >= kMaxRouteDepth) {
+      SL_ERR_RATELIMITED("%s: route(%s): more than %d nested route calls, stopping the script",
+                         pos.toString().c_str(), target_->name.c_str(), kMaxRouteDepth);
+      return 0;
+    }
+    ++ex.depth;
+    bool stop = false;
+    int rc = target_->run(ex, &stop);
+    --ex.depth;
+    ex.ctx.last_rc = rc;
+    return stop ? 0 : (rc == 0 ? 1 : rc);
+  }
+
+ private:
+  const CompiledRoute* target_;  // declared in pass 1, so it exists before any body compiles
+};
+
+class NotExpr : public ExprNode {
+ public:
+  explicit NotExpr(ExprNodePtr e) : e_(std::move(e)) {}
+  Value eval(Exec& ex) const override {
+    int t = test(ex);
+    return Value::integer(t > 0 ? 1 : 0);
+  }
+  int test(Exec& ex) const override {
+    int t = e_->test(ex);
+    return t == 0 ? 0 : -t;
+  }
+
+ private:
+  ExprNodePtr e_;
+};
+
+class LogicExpr : public ExprNode {
+ public:
+  LogicExpr(bool is_and, ExprNodePtr l, ExprNodePtr r)
+      : is_and_(is_and), l_(std::move(l)), r_(std::move(r)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    int a = l_->test(ex);
+    if (a == 0) return 0;
+    if (is_and_ ? a < 0 : a > 0) return a > 0 ? 1 : -1;
+    int b = r_->test(ex);
+    if (b == 0) return 0;
+    return b > 0 ? 1 : -1;
+  }
+
+ private:
+  bool is_and_;
+  ExprNodePtr l_, r_;
+};
+
+class CompareExpr : public ExprNode {
+ public:
+  CompareExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    Value a = l_->eval(ex);
+    Value b = r_->eval(ex);
+    if (a.isNull() || b.isNull()) {
+      // Null equals only null; ordering against null is false.
+      bool both = a.isNull() && b.isNull();
+      if (op_ == Expr::Kind::kEq) return both ? 1 : -1;
+      if (op_ == Expr::Kind::kNe) return both ? -1 : 1;
+      return -1;
+    }
+    std::int64_t x = 0, y = 0;
+    int cmp;
+    if ((a.isInt() || b.isInt()) && a.toInt(x) && b.toInt(y)) {
+      cmp = x < y ? -1 : (x > y ? 1 : 0);
+    } else {
+      std::string_view sa = a.isInt() ? std::string_view() : a.str();
+      std::string sa_buf, sb_buf;
+      if (a.isInt()) {
+        sa_buf = std::to_string(a.i());
+        sa = sa_buf;
+      }
+      std::string_view sb = b.isInt() ? (sb_buf = std::to_string(b.i()), std::string_view(sb_buf))
+                                       : b.str();
+      int c = sa.compare(sb);
+      cmp = c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    bool r = false;
+    switch (op_) {
+      case Expr::Kind::kEq: r = cmp == 0; break;
+      case Expr::Kind::kNe: r = cmp != 0; break;
+      case Expr::Kind::kLt: r = cmp < 0; break;
+      case Expr::Kind::kGt: r = cmp > 0; break;
+      case Expr::Kind::kLe: r = cmp <= 0; break;
+      case Expr::Kind::kGe: r = cmp >= 0; break;
+      default: break;
+    }
+    return r ? 1 : -1;
+  }
+
+ private:
+  Expr::Kind op_;
+  ExprNodePtr l_, r_;
+};
+
+class MatchExpr : public ExprNode {
+ public:
+  MatchExpr(bool negate, ExprNodePtr l, std::unique_ptr<Regex> re, ExprNodePtr dynamic)
+      : negate_(negate), l_(std::move(l)), re_(std::move(re)), dynamic_(std::move(dynamic)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    Value v = l_->eval(ex);
+    std::string text = v.toString();
+    bool m;
+    if (re_) {
+      m = !v.isNull() && re_->matches(text);
+    } else {
+      Regex re;
+      Status st = re.compile(dynamic_->eval(ex).toString());
+      if (!st.isOk()) {
+        SL_ERR_RATELIMITED("%s: %s", pos.toString().c_str(), st.message().c_str());
+        return -1;
+      }
+      m = !v.isNull() && re.matches(text);
+    }
+    return (m != negate_) ? 1 : -1;
+  }
+
+ private:
+  bool negate_;
+  ExprNodePtr l_;
+  std::unique_ptr<Regex> re_;
+  ExprNodePtr dynamic_;
+};
+
+// `X == myself`: X is a URI (host and port checked) or a host (any port).
+class MyselfExpr : public ExprNode {
+ public:
+  MyselfExpr(bool negate, ExprNodePtr l) : negate_(negate), l_(std::move(l)) {}
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    Value v = l_->eval(ex);
+    bool mine = false;
+    if (v.isStr()) {
+      std::string_view s = v.str();
+      SipUri uri;
+      if (s.find(':') != std::string_view::npos && parseUri(s, uri) == ParseError::kOk &&
+          !uri.host.empty()) {
+        std::uint16_t port = uri.port != 0 ? uri.port
+                             : uri.scheme == SipUri::Scheme::kSips ? 5061 : 5060;
+        mine = listeners().isMyself(uri.host, port);
+      } else {
+        mine = listeners().isMyself(s, 0);
+      }
+    }
+    return (mine != negate_) ? 1 : -1;
+  }
+
+ private:
+  bool negate_;
+  ExprNodePtr l_;
+};
+
+class ArithExpr : public ExprNode {
+ public:
+  ArithExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+  Value eval(Exec& ex) const override {
+    Value a = l_->eval(ex);
+    Value b = r_ ? r_->eval(ex) : Value::integer(0);
+    std::int64_t x = 0, y = 0;
+    bool ints = a.toInt(x) && (r_ == nullptr || b.toInt(y));
+    if (op_ == Expr::Kind::kAdd && !(a.isInt() && b.isInt()) && (a.isStr() || b.isStr())) {
+      return Value::owned(a.toString() + b.toString());  // string concatenation
+    }
+    if (!ints) {
+      SL_ERR_RATELIMITED("%s: arithmetic on a non-integer value", pos.toString().c_str());
+      return Value::null();
+    }
+    switch (op_) {
+      case Expr::Kind::kAdd: return Value::integer(x + y);
+      case Expr::Kind::kSub: return Value::integer(x - y);
+      case Expr::Kind::kMul: return Value::integer(x * y);
+      case Expr::Kind::kDiv:
+      case Expr::Kind::kMod:
+        if (y == 0) {
+          SL_ERR_RATELIMITED("%s: division by zero", pos.toString().c_str());
+          return Value::null();
+        }
+        return Value::integer(op_ == Expr::Kind::kDiv ? x / y : x % y);
+      case Expr::Kind::kBitAnd: return Value::integer(x & y);
+      case Expr::Kind::kBitOr: return Value::integer(x | y);
+      case Expr::Kind::kBitXor: return Value::integer(x ^ y);
+      case Expr::Kind::kNeg: return Value::integer(-x);
+      case Expr::Kind::kBitNot: return Value::integer(~x);
+      default: return Value::null();
+    }
+  }
+
+ private:
+  Expr::Kind op_;
+  ExprNodePtr l_, r_;
+};
+
+// ---- statements --------------------------------------------------------------------------
+
+class ExprStmt : public Node {
+ public:
+  explicit ExprStmt(ExprNodePtr e) : e_(std::move(e)) {}
+  Flow run(Exec& ex) const override { return e_->test(ex) == 0 ? Flow::kExit : Flow::kNext; }
+
+ private:
+  ExprNodePtr e_;
+};
+
+class BlockStmt : public Node {
+ public:
+  std::vector<NodePtr> body;
+  Flow run(Exec& ex) const override {
+    for (const NodePtr& n : body) {
+      Flow f = n->run(ex);
+      if (f != Flow::kNext) return f;
+    }
+    return Flow::kNext;
+  }
+};
+
+class IfStmt : public Node {
+ public:
+  IfStmt(ExprNodePtr cond, NodePtr then, NodePtr other)
+      : cond_(std::move(cond)), then_(std::move(then)), else_(std::move(other)) {}
+  Flow run(Exec& ex) const override {
+    int t = cond_->test(ex);
+    if (t == 0) return Flow::kExit;
+    if (t > 0) return then_->run(ex);
+    return else_ ? else_->run(ex) : Flow::kNext;
+  }
+
+ private:
+  ExprNodePtr cond_;
+  NodePtr then_, else_;
+};
+
+class ExitStmt : public Node {
+ public:
+  explicit ExitStmt(bool drop) : drop_(drop) {}
+  Flow run(Exec& ex) const override {
+    if (drop_) ex.ctx.dropped = true;
+    return Flow::kExit;
+  }
+
+ private:
+  bool drop_;
+};
+
+class ReturnStmt : public Node {
+ public:
+  explicit ReturnStmt(ExprNodePtr value) : value_(std::move(value)) {}
+  Flow run(Exec& ex) const override {
+    std::int64_t rc = 1;
+    if (value_) {
+      Value v = value_->eval(ex);
+      if (!v.toInt(rc)) rc = v.truthy() ? 1 : -1;
+    }
+    ex.ctx.last_rc = static_cast<int>(rc);
+    return Flow::kReturn;
+  }
+
+ private:
+  ExprNodePtr value_;
+};
+
+class AssignStmt : public Node {
+ public:
+  AssignStmt(PvarRef target, ExprNodePtr value, bool append)
+      : target_(std::move(target)), value_(std::move(value)), append_(append) {}
+  Flow run(Exec& ex) const override {
+    Value v = value_->eval(ex);
+    if (append_) v = Value::owned(target_.get(ex.ctx).toString() + v.toString());
+    Status st = target_.spec->set(ex.ctx, target_, v);
+    if (!st.isOk()) {
+      SL_ERR_RATELIMITED("%s: cannot assign $%s: %s", pos.toString().c_str(),
+                         target_.text.c_str(), st.message().c_str());
+    }
+    return Flow::kNext;
+  }
+
+ private:
+  PvarRef target_;
+  ExprNodePtr value_;
+  bool append_;
+};
+
+}  // namespace sipline::script
