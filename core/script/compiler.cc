@@ -2,10 +2,8 @@
 // command call site, checks route types and route references. Stage 3 of the pipeline.
 #include "core/script/compiler.h"
 
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "core/base/log.h"
 #include "core/base/strings.h"
