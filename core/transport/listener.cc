@@ -1,5 +1,6 @@
 #include "core/transport/listener.h"
 
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +19,32 @@ void growBuffer(int fd, int opt, int force_opt, int bytes) {
   if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) != 0) {
     setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
   }
+}
+
+bool isWildcard(const SockAddr& a) {
+  if (a.family() == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+  return a.family() == AF_INET6 &&
+         IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
+}
+
+// Every address of this host's interfaces (for `myself` on wildcard sockets).
+std::vector<SockAddr> interfaceAddresses() {
+  std::vector<SockAddr> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr) continue;
+    int family = i->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    SockAddr a;
+    a.len = family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    std::memcpy(&a.ss, i->ifa_addr, a.len);
+    out.push_back(a);
+  }
+  freeifaddrs(list);
+  return out;
 }
 
 std::string_view stripBrackets(std::string_view host) {
@@ -43,10 +70,16 @@ Status Listeners::bindAll(const std::vector<SocketSpec>& specs) {
     if (!SockAddr::fromNumeric(spec.address, spec.port, l.addr)) {
       return Status::invalidArgument("socket " + spec.text + ": bad address");
     }
+    if (isWildcard(l.addr) && spec.advertised_host.empty()) {
+      // Via and Record-Route need a real address; the kernel's choice per packet is unknown.
+      return Status::invalidArgument("socket " + spec.text +
+                                     ": a wildcard address needs an address to advertise, e.g. \"" +
+                                     spec.text + " as 192.0.2.10\"");
+    }
     l.fd = ::socket(l.addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (l.fd < 0) return Status::ioError("socket " + spec.text + ": " + std::strerror(errno));
+    // No SO_REUSEADDR: on UDP it would let a second server bind the same port silently.
     int one = 1;
-    setsockopt(l.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (l.addr.isV6()) setsockopt(l.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     growBuffer(l.fd, SO_RCVBUF, SO_RCVBUFFORCE, 8 << 20);
     growBuffer(l.fd, SO_SNDBUF, SO_SNDBUFFORCE, 4 << 20);
@@ -55,22 +88,17 @@ Status Listeners::bindAll(const std::vector<SocketSpec>& specs) {
       ::close(l.fd);
       return Status::ioError("cannot bind socket " + spec.text + ": " + std::strerror(err));
     }
-    if (!spec.advertised.empty()) {
-      std::string_view adv = spec.advertised;
-      std::size_t colon = adv.rfind(':');
-      std::int64_t port = 0;
-      if (colon != std::string_view::npos && adv.find(']', colon) == std::string_view::npos &&
-          parseInt(adv.substr(colon + 1), port) && port > 0 && port < 65536) {
-        l.via_host = std::string(adv.substr(0, colon));
-        l.via_port = static_cast<std::uint16_t>(port);
-      } else {
-        l.via_host = std::string(adv);
-        l.via_port = l.port;
-      }
+    if (!spec.advertised_host.empty()) {
+      SockAddr adv;
+      bool v6 = SockAddr::fromNumeric(spec.advertised_host, 0, adv) && adv.isV6();
+      l.via_host = v6 ? "[" + spec.advertised_host + "]" : spec.advertised_host;
+      l.via_port = spec.advertised_port != 0 ? spec.advertised_port : l.port;
     } else {
       l.via_host = l.addr.ipForUri();
       l.via_port = l.port;
     }
+    SockAddr::fromNumeric(l.via_host, l.via_port, l.via_addr);
+    if (isWildcard(l.addr) && local_addrs_.empty()) local_addrs_ = interfaceAddresses();
     listeners_.push_back(std::move(l));
   }
   return Status::ok();
@@ -112,9 +140,13 @@ bool Listeners::isMyself(std::string_view host, std::uint16_t port) const {
   SockAddr parsed;
   bool numeric = SockAddr::fromNumeric(bare, 0, parsed);
   for (const Listener& l : listeners_) {
-    bool host_ok = numeric ? parsed.sameIp(l.addr)
-                           : iequals(bare, stripBrackets(l.via_host));
-    if (!host_ok && iequals(stripBrackets(l.via_host), bare)) host_ok = true;
+    bool host_ok = iequals(stripBrackets(l.via_host), bare);
+    if (!host_ok && numeric) {
+      host_ok = parsed.sameIp(l.addr) || parsed.sameIp(l.via_addr);
+      for (std::size_t k = 0; !host_ok && isWildcard(l.addr) && k < local_addrs_.size(); ++k) {
+        host_ok = parsed.sameIp(local_addrs_[k]);
+      }
+    }
     if (host_ok && (port == 0 || port == l.port || port == l.via_port)) return true;
   }
   for (const Alias& a : aliases_) {

@@ -23,13 +23,15 @@ struct Listener {
   std::uint16_t port = 0;
   std::string via_host;      // what we write in Via/Record-Route (advertised, or ip; [v6])
   std::uint16_t via_port = 0;
+  SockAddr via_addr;         // via_host when numeric (else family 0)
   std::string text;          // "udp:127.0.0.1:5060"
   int index = 0;
 };
 
 class Listeners {
  public:
-  // Binds every socket (master, before dropping privileges). Errors name the socket.
+  // Binds every socket (master, before dropping privileges). Errors name the socket. A
+  // wildcard address (0.0.0.0, ::) needs an advertised address ("... as 192.0.2.10").
   Status bindAll(const std::vector<SocketSpec>& specs);
   void setAliases(const std::vector<std::string>& aliases);
   void closeAll();
@@ -41,6 +43,7 @@ class Listeners {
 
  private:
   std::vector<Listener> listeners_;
+  std::vector<SockAddr> local_addrs_;  // interface addresses, when a socket is a wildcard
   struct Alias {
     std::string host;
     std::uint16_t port;  // 0 = any
