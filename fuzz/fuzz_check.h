@@ -8,12 +8,12 @@
 #include <string_view>
 
 // Like assert(), but always on and fatal through a trap so libFuzzer keeps the input.
-#define SL_FUZZ_CHECK(cond)                                                            \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
+#define SL_FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      __builtin_trap();                                                                \
-    }                                                                                  \
+      __builtin_trap();                                                                      \
+    }                                                                                        \
   } while (0)
 
 namespace sipline {

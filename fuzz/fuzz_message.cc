@@ -62,8 +62,7 @@ void checkEager(const SipMessage& msg, std::string_view in, ParseError e) {
     SL_FUZZ_CHECK(within(v, in));
     g_sink = g_sink + touch(v);
   }
-  for (std::string_view v :
-       {msg.methodText(), msg.requestUriText(), msg.version(), msg.reason()}) {
+  for (std::string_view v : {msg.methodText(), msg.requestUriText(), msg.version(), msg.reason()}) {
     SL_FUZZ_CHECK(within(v, msg.firstLine()));
   }
   SL_FUZZ_CHECK(msg.headersEnd() <= in.size());
@@ -152,9 +151,9 @@ void checkEager(const SipMessage& msg, std::string_view in, ParseError e) {
 }
 
 void checkUri(const SipUri& uri, std::string_view text) {
-  for (std::string_view v : {uri.user, uri.password, uri.host, uri.port_text, uri.params,
-                             uri.headers, uri.transport, uri.maddr, uri.ttl, uri.user_param,
-                             uri.method_param, uri.hostNoBrackets()}) {
+  for (std::string_view v :
+       {uri.user, uri.password, uri.host, uri.port_text, uri.params, uri.headers, uri.transport,
+        uri.maddr, uri.ttl, uri.user_param, uri.method_param, uri.hostNoBrackets()}) {
     SL_FUZZ_CHECK(within(v, text));
     g_sink = g_sink + touch(v);
   }
@@ -198,8 +197,8 @@ void checkLazy(SipMessage& msg, std::string_view in) {
         in_via_header = in_via_header || (h.type == HeaderType::kVia && within(v.text, h.body));
       }
       SL_FUZZ_CHECK(in_via_header);
-      for (std::string_view p : {v.protocol_name, v.protocol_version, v.transport, v.host,
-                                 v.params, v.branch, v.received, v.rport_value, v.maddr, v.ttl}) {
+      for (std::string_view p : {v.protocol_name, v.protocol_version, v.transport, v.host, v.params,
+                                 v.branch, v.received, v.rport_value, v.maddr, v.ttl}) {
         SL_FUZZ_CHECK(within(p, v.text));
         g_sink = g_sink + touch(p);
       }
@@ -254,8 +253,9 @@ void checkLazy(SipMessage& msg, std::string_view in) {
   }
 }
 
-// in: the message as parsed (buffer()). The request path of the stateless relay: annotate the top Via (received/rport), add our Via
-// before the first one, Record-Route, rewrite the Request-URI, decrement or add Max-Forwards.
+// in: the message as parsed (buffer()). The request path of the stateless relay: annotate the top
+// Via (received/rport), add our Via before the first one, Record-Route, rewrite the Request-URI,
+// decrement or add Max-Forwards.
 void relayRequestEdits(SipMessage& msg, std::string_view in) {
   msg.edits().clear();
   std::size_t grow = 0;
@@ -330,7 +330,8 @@ void relayRequestEdits(SipMessage& msg, std::string_view in) {
   }
 }
 
-// in: the message as parsed (buffer()). The reply path: remove our top Via and send the rest unchanged.
+// in: the message as parsed (buffer()). The reply path: remove our top Via and send the rest
+// unchanged.
 void relayReplyEdits(SipMessage& msg, std::string_view in) {
   msg.edits().clear();
   const std::vector<Via>* vias = msg.vias();

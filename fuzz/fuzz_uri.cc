@@ -30,10 +30,9 @@ volatile unsigned g_sink = 0;
 // Views of an accepted URI lie inside text, in grammar order, and rebuild text exactly
 // (parseUri keeps everything as written and accepts only when it consumed the whole text).
 void checkUriViews(const SipUri& uri, std::string_view text) {
-  const std::string_view parts[] = {uri.user,   uri.password,  uri.host,
-                                    uri.params, uri.headers,   uri.port_text,
-                                    uri.transport, uri.maddr,  uri.ttl,
-                                    uri.user_param, uri.method_param};
+  const std::string_view parts[] = {uri.user,    uri.password,   uri.host,        uri.params,
+                                    uri.headers, uri.port_text,  uri.transport,   uri.maddr,
+                                    uri.ttl,     uri.user_param, uri.method_param};
   for (std::string_view p : parts) {
     SL_FUZZ_CHECK(within(p, text));
     g_sink = g_sink + touch(p);
@@ -114,10 +113,9 @@ void checkUri(std::string_view text, const SipUri& uri) {
 
 void checkVia(const Via& via, std::string_view body) {
   SL_FUZZ_CHECK(!via.text.empty() && within(via.text, body));
-  const std::string_view parts[] = {via.protocol_name, via.protocol_version, via.transport,
-                                    via.host,          via.params,           via.branch,
-                                    via.received,      via.rport_value,      via.maddr,
-                                    via.ttl};
+  const std::string_view parts[] = {
+      via.protocol_name, via.protocol_version, via.transport,   via.host,  via.params,
+      via.branch,        via.received,         via.rport_value, via.maddr, via.ttl};
   for (std::string_view p : parts) {
     SL_FUZZ_CHECK(within(p, via.text));
     g_sink = g_sink + touch(p);

@@ -15,6 +15,13 @@ inline bool isDigit(char c) { return c >= '0' && c <= '9'; }
 inline bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 inline bool isAlnum(char c) { return isDigit(c) || isAlpha(c); }
 inline bool isHex(char c) { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// Value of a hex digit; 0 for anything else (check isHex() first).
+inline int hexValue(char c) {
+  if (isDigit(c)) return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 0;
+}
 inline char toLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 // SP / HT, and CR / LF, which inside a header body can only come from folding (RFC 3261 §7.3.1).
 inline bool isLws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }

@@ -92,53 +92,7 @@ bool isHeadersChar(char c) {
   }
 }
 
-// RFC 3966 phonedigit-hex and visual separators, with a little slack for real-world numbers.
-bool isTelChar(char c) {
-  if (isAlnum(c)) return true;
-  switch (c) {
-    case '+':
-    case '-':
-    case '.':
-    case '(':
-    case ')':
-    case '*':
-    case '#':
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool isHostnameChar(char c) { return isAlnum(c) || c == '-' || c == '.' || c == '_'; }
-
-bool isIpv4(std::string_view s) {
-  int parts = 0;
-  std::size_t i = 0;
-  while (i <= s.size()) {
-    std::size_t j = i;
-    unsigned v = 0;
-    while (j < s.size() && isDigit(s[j]) && j - i < 3) v = v * 10 + (s[j++] - '0');
-    if (j == i || v > 255) return false;
-    ++parts;
-    if (j == s.size()) return parts == 4;
-    if (s[j] != '.' || parts == 4) return false;
-    i = j + 1;
-  }
-  return false;
-}
-
-bool isIpv6Body(std::string_view s) {
-  if (s.size() < 2 || s.size() > 45) return false;
-  bool colon = false;
-  for (char c : s) {
-    if (c == ':') {
-      colon = true;
-    } else if (!isHex(c) && c != '.') {
-      return false;
-    }
-  }
-  return colon;
-}
 
 // Every ';'-separated element has a non-empty name.
 bool paramsWellFormed(std::string_view params) {
@@ -167,10 +121,18 @@ void extractKnownParams(SipUri& out) {
         if (lex::iequals(name, "lr")) out.lr = true;
         break;
       case 3:
-        if (lex::iequals(name, "ttl")) out.ttl = value;
+        if (lex::iequals(name, "ttl")) {
+          out.ttl = value;
+        } else if (lex::iequals(name, "ext")) {
+          out.ext = value;
+        }
         break;
       case 4:
-        if (lex::iequals(name, "user")) out.user_param = value;
+        if (lex::iequals(name, "user")) {
+          out.user_param = value;
+        } else if (lex::iequals(name, "isub")) {
+          out.isub = value;
+        }
         break;
       case 5:
         if (lex::iequals(name, "maddr")) out.maddr = value;
@@ -181,16 +143,37 @@ void extractKnownParams(SipUri& out) {
       case 9:
         if (lex::iequals(name, "transport")) out.transport = value;
         break;
+      case 13:
+        if (lex::iequals(name, "phone-context")) out.phone_context = value;
+        break;
       default:
         break;
     }
   }
 }
 
+bool isVisualSeparator(char c) { return c == '-' || c == '.' || c == '(' || c == ')'; }
+
+// RFC 3966 §3: global-number-digits = "+" *phonedigit DIGIT *phonedigit; local-number-digits =
+// *phonedigit-hex (HEXDIG / "*" / "#") *phonedigit-hex.
+bool isTelNumber(std::string_view n, bool& global) {
+  global = !n.empty() && n[0] == '+';
+  bool any = false;
+  for (std::size_t i = global ? 1 : 0; i < n.size(); ++i) {
+    const char c = n[i];
+    if (global ? isDigit(c) : (isHex(c) || c == '*' || c == '#')) {
+      any = true;
+    } else if (!isVisualSeparator(c)) {
+      return false;
+    }
+  }
+  return any;
+}
+
 ParseError parseTel(std::string_view rest, SipUri& out) {
   const std::size_t semi = rest.find(';');
   out.user = rest.substr(0, semi);
-  if (out.user.empty() || !allChars(out.user, isTelChar)) return ParseError::kBadUri;
+  if (!isTelNumber(out.user, out.tel_global)) return ParseError::kBadUri;
   if (semi != kNpos) {
     out.params = rest.substr(semi + 1);
     if (!paramsWellFormed(out.params)) return ParseError::kBadUri;
@@ -219,9 +202,11 @@ ParseError parseUri(std::string_view text, SipUri& out) {
     out.scheme = SipUri::Scheme::kSips;
   } else if (lex::iequals(scheme, "tel")) {
     out.scheme = SipUri::Scheme::kTel;
-    const ParseError e = parseTel(rest, out);
-    if (e == ParseError::kOk) extractKnownParams(out);
-    return e;
+    if (parseTel(rest, out) != ParseError::kOk) return ParseError::kBadUri;
+    extractKnownParams(out);
+    // RFC 3966 §5.1.5: a local number is meaningless without its context.
+    if (!out.tel_global && !hasUriParam(out.params, "phone-context")) return ParseError::kBadUri;
+    return ParseError::kOk;
   } else {
     return ParseError::kBadUri;
   }
@@ -240,7 +225,7 @@ ParseError parseUri(std::string_view text, SipUri& out) {
   std::size_t pos = 0;
   if (!rest.empty() && rest[0] == '[') {
     const std::size_t close = rest.find(']');
-    if (close == kNpos || !isIpv6Body(rest.substr(1, close - 1))) return ParseError::kBadUri;
+    if (close == kNpos || !isIpv6Address(rest.substr(1, close - 1))) return ParseError::kBadUri;
     pos = close + 1;
     out.host_is_ipv6 = true;
   } else {
@@ -248,7 +233,7 @@ ParseError parseUri(std::string_view text, SipUri& out) {
     if (pos == 0) return ParseError::kBadUri;
   }
   out.host = rest.substr(0, pos);
-  if (!out.host_is_ipv6) out.host_is_ipv4 = isIpv4(out.host);
+  if (!out.host_is_ipv6) out.host_is_ipv4 = isIpv4Address(out.host);
 
   if (pos < rest.size() && rest[pos] == ':') {
     const std::size_t start = ++pos;
@@ -296,6 +281,78 @@ bool hasUriParam(std::string_view params, std::string_view name) {
     if (lex::iequals(one.substr(0, one.find('=')), name)) return true;
   }
   return false;
+}
+
+bool isIpv4Address(std::string_view s) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= s.size()) {
+    std::size_t j = i;
+    unsigned v = 0;
+    while (j < s.size() && isDigit(s[j]) && j - i < 3) v = v * 10 + (s[j++] - '0');
+    if (j == i || v > 255) return false;
+    ++parts;
+    if (j == s.size()) return parts == 4;
+    if (s[j] != '.' || parts == 4) return false;
+    i = j + 1;
+  }
+  return false;
+}
+
+bool isIpv6Address(std::string_view s) {
+  const std::size_t n = s.size();
+  if (n < 2 || n > 45) return false;
+  int groups = 0;
+  bool compressed = false;
+  std::size_t i = 0;
+  if (s[0] == ':') {
+    if (s[1] != ':') return false;
+    compressed = true;
+    i = 2;
+    if (i == n) return true;  // "::"
+  }
+  for (;;) {
+    std::size_t j = i;
+    while (j < n && isHex(s[j]) && j - i < 5) ++j;
+    if (j < n && s[j] == '.') {  // dotted IPv4 tail: two groups' worth
+      if (!isIpv4Address(s.substr(i))) return false;
+      groups += 2;
+      break;
+    }
+    if (j == i || j - i > 4) return false;
+    ++groups;
+    if (j == n) break;
+    if (s[j] != ':') return false;
+    if (j + 1 < n && s[j + 1] == ':') {
+      if (compressed) return false;
+      compressed = true;
+      i = j + 2;
+      if (i == n) break;
+    } else {
+      i = j + 1;
+      if (i == n) return false;
+    }
+  }
+  return compressed ? groups <= 7 : groups == 8;
+}
+
+std::size_t unescapeUri(std::string_view in, char* out) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (isEscape(in, i)) {
+      out[n++] = static_cast<char>(lex::hexValue(in[i + 1]) * 16 + lex::hexValue(in[i + 2]));
+      i += 2;
+    } else {
+      out[n++] = in[i];
+    }
+  }
+  return n;
+}
+
+std::string unescapeUri(std::string_view in) {
+  std::string out(in.size(), '\0');
+  out.resize(unescapeUri(in, out.data()));
+  return out;
 }
 
 }  // namespace sipline

@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "core/parser/lex.h"
+#include "core/parser/uri.h"
 
 namespace sipline {
 
@@ -44,7 +45,10 @@ bool parseOne(std::string_view s, std::size_t& pos, Via& via) {
   if (pos < s.size() && s[pos] == '[') {
     ++pos;
     while (pos < s.size() && (lex::isHex(s[pos]) || s[pos] == ':' || s[pos] == '.')) ++pos;
-    if (pos >= s.size() || s[pos] != ']' || pos - host_start < 3) return false;
+    if (pos >= s.size() || s[pos] != ']' ||
+        !isIpv6Address(s.substr(host_start + 1, pos - host_start - 1))) {
+      return false;
+    }
     ++pos;
   } else {
     while (pos < s.size() && isHostChar(s[pos])) ++pos;

@@ -208,3 +208,131 @@ def cseq_method(data):
     """The method of the first CSeq header in data (bytes, '' if none)."""
     m = re.search(rb"\r\n(?:CSeq|cseq|CSEQ)\s*:\s*\d+\s+([^\r\n]*)", data)
     return m.group(1).strip() if m else b""
+
+
+# ---------------------------------------------------------------- RFC 3261 verdicts
+# For the groups whose mutated field a stateless relay must process and whose validity the
+# RFC 3261 grammar decides without judgement, the fate the INVITE must meet:
+#   "relay"   well-formed: must be relayed
+#   "400"     malformed in a way the server can answer (the request line and top Via are
+#             intact): must be answered 400 (RFC 3261 §16.3 step 1, §18.3 for Content-Length)
+#   "reject"  malformed: 400 or dropped, never relayed
+#   "483"     Max-Forwards 0 (§16.3 step 3)
+# None: no verdict (the field is one a proxy need not parse, e.g. From, Contact, the SDP).
+_TOKEN = re.compile(rb"[A-Za-z0-9\-.!%*_+`'~]+\Z")
+_DIGITS = re.compile(rb"[0-9]+\Z")
+
+
+def _header_value(msg, name):
+    m = re.search(rb"\r\n" + re.escape(name) + rb": ?([^\r\n]*)\r\n", msg)
+    return m.group(1) if m else None
+
+
+def _body_len(msg):
+    end = msg.find(b"\r\n\r\n")
+    return len(msg) - end - 4 if end >= 0 else None
+
+
+def rfc_verdict(group, msg):
+    """The verdict for an instantiated INVITE `msg` of `group` (see above)."""
+    first = msg.split(b"\r\n", 1)[0]
+    if group == "valid":
+        return "relay"
+    if group == "sip-method":
+        # CSeq says INVITE (§8.1.1.5: the CSeq method MUST match the request method); a
+        # method that is a token leaves the request line parseable, so the 400 can be sent
+        method = first.split(b" ", 1)[0]
+        if method == b"INVITE":
+            return "relay"
+        return "400" if _TOKEN.match(method) and first.count(b" ") == 2 else "reject"
+    if group == "sip-version":
+        return "relay" if first.endswith(b" SIP/2.0") else "reject"
+    if group == "sip-via-hostport":
+        m = re.search(rb"\r\nVia: SIP/2\.0/UDP [^:\r\n]*:([^;\r\n]*);", msg)
+        port = m.group(1) if m else b""
+        ok = _DIGITS.match(port) and 1 <= int(port) <= 65535
+        return "relay" if ok else "reject"
+    if group == "sip-max-forwards":
+        v = _header_value(msg, b"Max-Forwards")
+        if v is None or not _DIGITS.match(v):
+            return "400"
+        n = int(v)
+        return "483" if n == 0 else "relay" if n <= 255 else "400"
+    if group == "sip-cseq-integer":
+        v = _header_value(msg, b"CSeq") or b""
+        num = v.split(b" ", 1)[0]
+        return "relay" if _DIGITS.match(num) and int(num) < 2 ** 31 else "400"
+    if group == "sip-content-length":
+        v = _header_value(msg, b"Content-Length")
+        body = _body_len(msg)
+        return "relay" if v is not None and _DIGITS.match(v) and body is not None and \
+            int(v) <= body else "400"
+    return None
+
+
+# Grammar checks for the notes (reported, not asserted: see test_protos.py).
+_ALNUM = rb"[A-Za-z0-9]"
+_DOMAINLABEL = rb"(?:%s(?:[A-Za-z0-9\-]*%s)?)" % (_ALNUM, _ALNUM)
+_TOPLABEL = rb"(?:[A-Za-z](?:[A-Za-z0-9\-]*%s)?)" % _ALNUM
+_HOSTNAME = rb"(?:(?:%s\.)*%s\.?)" % (_DOMAINLABEL, _TOPLABEL)
+_IPV4 = rb"(?:[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})"
+_IPV6REF = rb"(?:\[[0-9A-Fa-f:.]+\])"
+_HOST = rb"(?:%s|%s|%s)" % (_HOSTNAME, _IPV4, _IPV6REF)
+_ESC = rb"(?:%[0-9A-Fa-f]{2})"
+_USER = rb"(?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/]|%s)+)" % _ESC
+_PASSWORD = rb"(?:(?:[A-Za-z0-9\-_.!~*'()&=+$,]|%s)*)" % _ESC
+_PARAMS = rb"(?:;(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|%s)+(?:=(?:[A-Za-z0-9\-_.!~*'()\[\]/:&+$]|%s)+)?)*" % (_ESC, _ESC)
+_HEADERS = rb"(?:\?[A-Za-z0-9\-_.!~*'()\[\]/?:+$=&%]+)?"
+SIP_URI = re.compile(rb"sips?:(?:%s(?::%s)?@)?%s(?::[0-9]+)?%s%s\Z"
+                     % (_USER, _PASSWORD, _HOST, _PARAMS, _HEADERS), re.I)
+HOST = re.compile(_HOST + rb"\Z")
+SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+\-.]*\Z")
+
+
+def request_uri_problem(msg):
+    """None if the Request-URI of `msg` is a valid SIP URI, else why not (RFC 3261 §25.1)."""
+    parts = msg.split(b"\r\n", 1)[0].split(b" ")
+    if len(parts) != 3:
+        return "request line is not Method SP Request-URI SP SIP-Version"
+    uri = parts[1]
+    scheme = uri.split(b":", 1)[0]
+    if scheme.lower() not in (b"sip", b"sips"):
+        if SCHEME.match(scheme) and b":" in uri:
+            return "unknown URI scheme (416 SHOULD, §16.3 step 2)"
+        return "not a URI (bad scheme)"
+    return None if SIP_URI.match(uri) else "malformed SIP URI"
+
+
+def via_host_problem(msg):
+    """None if the sent-by host of the first Via is a valid host (RFC 3261 §25.1), else why."""
+    m = re.search(rb"\r\nVia: SIP/2\.0/UDP ([^;\r\n]*);", msg)
+    if not m:
+        return None
+    sent_by = m.group(1)
+    host = sent_by
+    if not sent_by.startswith(b"["):
+        host = sent_by.rsplit(b":", 1)[0] if b":" in sent_by else sent_by
+    return None if HOST.match(host) else "sent-by host is not hostname / IPv4address / IPv6reference"
+
+
+def teardown_is_mutated(case, base):
+    """True if the case's teardown template differs from the valid case's beyond the case
+    number (many groups mutate the teardown's request line, Via, From, To, Call-ID or CSeq
+    the same way as the INVITE's)."""
+    def norm(t):
+        return re.sub(rb"[0-9]+", b"N", t)
+    return norm(case.teardown) != norm(base.teardown)
+
+
+MANDATORY_REPLY_HEADERS = (b"via", b"from", b"to", b"call-id", b"cseq")
+_COMPACT = {b"v": b"via", b"f": b"from", b"t": b"to", b"i": b"call-id"}
+
+
+def missing_reply_headers(reply):
+    """Of Via/From/To/Call-ID/CSeq, those the reply lacks (RFC 3261 §8.2.6.2 copies them)."""
+    head = reply.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    names = set()
+    for line in head:
+        name = line.split(b":", 1)[0].strip().lower()
+        names.add(_COMPACT.get(name, name))
+    return [h.decode() for h in MANDATORY_REPLY_HEADERS if h not in names]
