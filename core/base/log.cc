@@ -91,13 +91,34 @@ void logSetRole(const std::string& role) {
   std::snprintf(g_log.role, sizeof(g_log.role), "%s", role.c_str());
 }
 
+namespace {
+
+// Control characters from the network (a Call-ID with ESC, a User-Agent with BEL) must not
+// reach a terminal or split a log line: they are written as \xNN.
+void escapeControls(const char* in, char* out, std::size_t out_size) {
+  std::size_t o = 0;
+  for (const unsigned char* p = reinterpret_cast<const unsigned char*>(in); *p && o + 5 < out_size;
+       ++p) {
+    if (*p < 0x20 || *p == 0x7f) {
+      o += static_cast<std::size_t>(std::snprintf(out + o, out_size - o, "\\x%02x", *p));
+    } else {
+      out[o++] = static_cast<char>(*p);
+    }
+  }
+  out[o] = '\0';
+}
+
+}  // namespace
+
 void logWrite(LogLevel level, const char* fmt, ...) {
-  char text[2048];
+  char raw[2048];
   va_list ap;
   va_start(ap, fmt);
-  int n = std::vsnprintf(text, sizeof(text), fmt, ap);
+  int n = std::vsnprintf(raw, sizeof(raw), fmt, ap);
   va_end(ap);
   if (n < 0) return;
+  char text[2048];
+  escapeControls(raw, text, sizeof(text));
   if (g_log.target == LogTarget::kSyslog) {
     syslog(syslogPriority(level), "%s[%d] %s: %s", g_log.role, static_cast<int>(getpid()),
            logLevelName(level), text);

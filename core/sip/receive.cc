@@ -1,6 +1,9 @@
 #include "core/sip/receive.h"
 
+#include <cctype>
+
 #include "core/base/log.h"
+#include "core/base/strings.h"
 #include "core/parser/sip_message.h"
 #include "core/script/script.h"
 #include "core/sip/forward.h"
@@ -11,11 +14,45 @@
 namespace sipline {
 namespace {
 
+// RFC 3261 §8.2.6.2: a reply copies Via, From, To, Call-ID and CSeq; the client matches it
+// by the top Via branch and the CSeq method (§17.1.3). Without a usable top Via and a CSeq
+// header (or when the header index stopped before them) a reply cannot be matched: drop.
+bool canBeAnswered(SipMessage& msg) {
+  return msg.method() != Method::kAck && msg.header(HeaderType::kCSeq) != nullptr &&
+         msg.topVia() != nullptr;
+}
+
+// An absolute URI scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 §3.1).
+bool hasSchemeSyntax(std::string_view uri) {
+  std::size_t colon = uri.find(':');
+  if (colon == 0 || colon == std::string_view::npos || !std::isalpha(static_cast<unsigned char>(uri[0]))) {
+    return false;
+  }
+  for (std::size_t i = 1; i < colon; ++i) {
+    unsigned char c = static_cast<unsigned char>(uri[i]);
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+bool isSipOrTelScheme(std::string_view uri) {
+  std::size_t colon = uri.find(':');
+  std::string_view scheme = uri.substr(0, colon);
+  return iequals(scheme, "sip") || iequals(scheme, "sips") || iequals(scheme, "tel");
+}
+
 bool isKeepalive(std::string_view data) {
   for (char c : data) {
     if (c != '\r' && c != '\n') return false;
   }
   return true;
+}
+
+void answerBadRequest(SipMessage& msg, const ReceiveInfo& rcv, int code, const char* reason) {
+  if (msg.method() == Method::kAck) return;  // never answered
+  if (sendStatelessReply(msg, rcv, code, reason) == SendResult::kOk) {
+    coreStats().bad_replies_sent.inc();
+  }
 }
 
 }  // namespace
@@ -31,12 +68,7 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
     stats.parse_errors.inc();
     if (msg.isRequest()) {
       stats.err_requests.inc();
-      // Answer 400 when the request can be routed back (a parseable top Via), never ACK.
-      if (msg.method() != Method::kAck && msg.topVia() != nullptr) {
-        if (sendStatelessReply(msg, rcv, 400, parseErrorText(err)) == SendResult::kOk) {
-          stats.bad_replies_sent.inc();
-        }
-      }
+      if (canBeAnswered(msg)) answerBadRequest(msg, rcv, 400, parseErrorText(err));
     } else if (msg.isReply()) {
       stats.err_replies.inc();
     }
@@ -52,14 +84,22 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
                          SL_SV(msg.callId()));
       return;  // no usable Via: nowhere to send a reply
     }
+    // RFC 3261 §16.3 step 1: what a proxy uses to forward must be well-formed. Max-Forwards
+    // is 0-255 (§20.22; RFC 4475 scalar02). A sip/sips/tel request-URI must parse; another
+    // scheme is left to the script (416 there, or a service that understands it).
+    const char* bad = nullptr;
     int max_forwards = msg.maxForwards();
     if (max_forwards == -2 || max_forwards > 255) {
-      // RFC 3261 §20.22: 0-255 (RFC 4475 scalar02 expects 400 for 300).
+      bad = "Bad Max-Forwards";
+    } else if (msg.requestUri() == nullptr && (!hasSchemeSyntax(msg.requestUriText()) ||
+                                               isSipOrTelScheme(msg.requestUriText()))) {
+      bad = "Bad Request-URI";
+    }
+    if (bad != nullptr) {
       stats.err_requests.inc();
       stats.parse_errors.inc();
-      if (sendStatelessReply(msg, rcv, 400, "Bad Max-Forwards") == SendResult::kOk) {
-        stats.bad_replies_sent.inc();
-      }
+      answerBadRequest(msg, rcv, 400, bad);
+      SL_ERR_RATELIMITED("bad request from %s: %s", src.toString().c_str(), bad);
       return;
     }
     stats.rcv_requests.inc();
