@@ -15,11 +15,11 @@ namespace sipline {
 namespace {
 
 // RFC 3261 §8.2.6.2: a reply copies Via, From, To, Call-ID and CSeq; the client matches it
-// by the top Via branch and the CSeq method (§17.1.3). Without a usable top Via and a CSeq
-// header (or when the header index stopped before them) a reply cannot be matched: drop.
+// by the top Via branch and the CSeq method (§17.1.3). Without a Via and a CSeq header (or
+// when the header index stopped before them) a reply cannot be matched: drop instead.
 bool canBeAnswered(SipMessage& msg) {
   return msg.method() != Method::kAck && msg.header(HeaderType::kCSeq) != nullptr &&
-         msg.topVia() != nullptr;
+         msg.header(HeaderType::kVia) != nullptr;
 }
 
 // An absolute URI scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 §3.1).
@@ -39,6 +39,23 @@ bool isSipOrTelScheme(std::string_view uri) {
   std::size_t colon = uri.find(':');
   std::string_view scheme = uri.substr(0, colon);
   return iequals(scheme, "sip") || iequals(scheme, "sips") || iequals(scheme, "tel");
+}
+
+// RFC 3261 §16.3 step 1: the fields a proxy uses must be well-formed. The reason for a 400,
+// or nullptr. Max-Forwards is 0-255 (§20.22; RFC 4475 scalar02). A sip/sips/tel
+// request-URI must parse; another scheme is left to the script (416 there, or a service
+// that understands it). From and To carry the dialog and transaction identifiers.
+const char* requestDefect(SipMessage& msg) {
+  if (msg.topVia() == nullptr) return "Bad Via";
+  int max_forwards = msg.maxForwards();
+  if (max_forwards == -2 || max_forwards > 255) return "Bad Max-Forwards";
+  if (msg.requestUri() == nullptr &&
+      (!hasSchemeSyntax(msg.requestUriText()) || isSipOrTelScheme(msg.requestUriText()))) {
+    return "Bad Request-URI";
+  }
+  if (msg.from() == nullptr) return "Bad From";
+  if (msg.to() == nullptr) return "Bad To";
+  return nullptr;
 }
 
 bool isKeepalive(std::string_view data) {
@@ -77,29 +94,11 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
     return;
   }
   if (msg.isRequest()) {
-    if (msg.topVia() == nullptr) {
+    if (const char* defect = requestDefect(msg)) {
       stats.err_requests.inc();
       stats.parse_errors.inc();
-      SL_ERR_RATELIMITED("bad Via in request from %s, Call-ID %.*s", src.toString().c_str(),
-                         SL_SV(msg.callId()));
-      return;  // no usable Via: nowhere to send a reply
-    }
-    // RFC 3261 §16.3 step 1: what a proxy uses to forward must be well-formed. Max-Forwards
-    // is 0-255 (§20.22; RFC 4475 scalar02). A sip/sips/tel request-URI must parse; another
-    // scheme is left to the script (416 there, or a service that understands it).
-    const char* bad = nullptr;
-    int max_forwards = msg.maxForwards();
-    if (max_forwards == -2 || max_forwards > 255) {
-      bad = "Bad Max-Forwards";
-    } else if (msg.requestUri() == nullptr && (!hasSchemeSyntax(msg.requestUriText()) ||
-                                               isSipOrTelScheme(msg.requestUriText()))) {
-      bad = "Bad Request-URI";
-    }
-    if (bad != nullptr) {
-      stats.err_requests.inc();
-      stats.parse_errors.inc();
-      answerBadRequest(msg, rcv, 400, bad);
-      SL_ERR_RATELIMITED("bad request from %s: %s", src.toString().c_str(), bad);
+      if (canBeAnswered(msg)) answerBadRequest(msg, rcv, 400, defect);
+      SL_ERR_RATELIMITED("bad request from %s: %s", src.toString().c_str(), defect);
       return;
     }
     stats.rcv_requests.inc();

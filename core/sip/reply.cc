@@ -99,10 +99,13 @@ SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
                               std::string_view reason, std::string_view to_tag,
                               std::string_view extra_headers) {
   if (req.method() == Method::kAck) return SendResult::kOk;  // ACK is never answered
+  if (rcv.listener == nullptr) return SendResult::kNoSocket;
+  // A request whose top Via does not parse (answered 400) goes back to where it came from.
   const Via* top = req.topVia();
-  if (top == nullptr || rcv.listener == nullptr) return SendResult::kNoSocket;
-  SockAddr dst;
-  if (!replyDestinationForRequest(*top, rcv.src, dst)) return SendResult::kNoSocket;
+  SockAddr dst = rcv.src;
+  if (top != nullptr && !replyDestinationForRequest(*top, rcv.src, dst)) {
+    return SendResult::kNoSocket;
+  }
   std::string text = buildReply(req, rcv.src, code, reason, to_tag, extra_headers);
   SendResult r = sendTo(*rcv.listener, dst, text);
   if (r != SendResult::kOk) {

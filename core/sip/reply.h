@@ -20,7 +20,8 @@ std::string statelessToTag(SipMessage& req);
 std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::string_view reason,
                        std::string_view to_tag = "", std::string_view extra_headers = "");
 
-// Builds and sends the reply to where RFC 3261 §18.2.2 says, from the receiving socket.
+// Builds and sends the reply to where RFC 3261 §18.2.2 says (the source address when the top
+// Via does not parse), from the receiving socket.
 // Never replies to ACK (kNoSocket is not used for that; it returns kOk and sends nothing).
 SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
                               std::string_view reason, std::string_view to_tag = "",
