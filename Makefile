@@ -52,7 +52,7 @@ $(BUILD)/test-modules/%.so: test/modules/%/module.cc
 	@echo "  MODULE  test/$*"
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
 
-$(TEST_OBJS): CPPFLAGS += -DSIPLINE_TEST_MODULE_DIR='"$(BUILD)/test-modules"'
+$(TEST_OBJS): CPPFLAGS += -DSIPLINE_TEST_MODULE_DIR='"$(BUILD)/test-modules"' -DSIPLINE_SOURCE_DIR='"$(TOP)"'
 
 $(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(TEST_MODULE_SOS)
 	@echo "  LINK    $(notdir $@)"
