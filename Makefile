@@ -109,5 +109,8 @@ install: all
 clean:
 	rm -rf build build-asan
 
+# Relative names for the absolute targets (make build/unit_tests works too).
+build/sipline build/unit_tests build/bench_micro: build/%: $(BUILD)/% ;
+
 FORCE:
 -include $(CORE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MODULE_FEATURE_OBJS:.o=.d) $(BUILD)/obj/core/main.d
