@@ -71,8 +71,10 @@ bench-micro: $(BUILD)/bench_micro
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
+# The unit tests and the server itself under ASan/UBSan (build-asan/), for the asan stages.
 asan:
-	@$(MAKE) SAN=1 BUILD=$(TOP)/build-asan $(TOP)/build-asan/unit_tests
+	@$(MAKE) SAN=1 BUILD=$(TOP)/build-asan $(TOP)/build-asan/unit_tests $(TOP)/build-asan/sipline \
+	  $(MODULES:%=$(TOP)/build-asan/modules/%.so)
 
 test: deps
 	@$(MAKE) all $(BUILD)/unit_tests

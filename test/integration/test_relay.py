@@ -43,7 +43,8 @@ def test_request_is_relayed_with_our_via_on_top_and_the_reply_comes_back_by_via(
             uas.send(_reply_to(req), src)
             got = [uac.recv_msg(3)[0], uac.recv_msg(3)[0]]
             check(all(got), f"replies not relayed back to the UAC: {got}")
-            check_eq([m.status for m in got], [180, 200], "relayed reply statuses")
+            # Two workers read the socket: a stateless relay may swap back-to-back replies.
+            check_eq(sorted(m.status for m in got), [180, 200], "relayed reply statuses")
             for m in got:
                 check_eq(m.all("via"), vias[1:], "Vias of the relayed reply (ours removed)")
             s1 = srv.stats([STAT.fwd_requests, STAT.fwd_replies])
