@@ -115,4 +115,5 @@ clean:
 build/sipline build/unit_tests build/bench_micro: build/%: $(BUILD)/% ;
 
 FORCE:
--include $(CORE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MODULE_FEATURE_OBJS:.o=.d) $(BUILD)/obj/core/main.d
+-include $(CORE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MODULE_FEATURE_OBJS:.o=.d) $(BUILD)/obj/core/main.d \
+  $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.d)

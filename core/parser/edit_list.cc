@@ -6,15 +6,30 @@
 namespace sipline {
 
 void EditList::insert(std::size_t offset, std::string text) {
-  edits_.push_back(Edit{offset, 0, std::move(text)});
+  edits_.push_back(Edit{offset, 0, std::move(text), 0});
 }
 
 void EditList::remove(std::size_t offset, std::size_t length) {
-  edits_.push_back(Edit{offset, length, std::string()});
+  edits_.push_back(Edit{offset, length, std::string(), 0});
 }
 
 void EditList::replace(std::size_t offset, std::size_t length, std::string text) {
-  edits_.push_back(Edit{offset, length, std::move(text)});
+  edits_.push_back(Edit{offset, length, std::move(text), 0});
+}
+
+void EditList::replaceKeyed(std::uint32_t key, std::size_t offset, std::size_t length,
+                            std::string text) {
+  if (key != 0) {
+    for (Edit& e : edits_) {
+      if (e.key == key) {
+        e.offset = offset;
+        e.length = length;
+        e.text = std::move(text);
+        return;
+      }
+    }
+  }
+  edits_.push_back(Edit{offset, length, std::move(text), key});
 }
 
 bool EditList::build(std::string_view original, std::string& out) const {

@@ -23,6 +23,11 @@ class EditList {
   // Replaces [offset, offset + length) of the original with text.
   void replace(std::size_t offset, std::size_t length, std::string text);
 
+  // Like replace(), but keyed: a later call with the same key (non-zero) overwrites the
+  // earlier edit (offset, length and text) instead of adding a second one, so a caller can
+  // change its mind (e.g. rewrite the Request-URI twice). length 0 makes it an insert.
+  void replaceKeyed(std::uint32_t key, std::size_t offset, std::size_t length, std::string text);
+
   bool empty() const { return edits_.empty(); }
   std::size_t size() const { return edits_.size(); }
   void clear() { edits_.clear(); }
@@ -38,6 +43,7 @@ class EditList {
     std::size_t offset;
     std::size_t length;  // 0 for an insert
     std::string text;
+    std::uint32_t key = 0;  // 0: not keyed
   };
   std::vector<Edit> edits_;
 };

@@ -78,6 +78,7 @@ constexpr NameEntry kNames[] = {
     {"In-Reply-To", HeaderType::kInReplyTo},
     {"Identity", HeaderType::kIdentity},
     {"Authentication-Info", HeaderType::kAuthenticationInfo},
+    {"Diversion", HeaderType::kDiversion},
 };
 // clang-format on
 static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<std::size_t>(HeaderType::kCount));

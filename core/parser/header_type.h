@@ -72,6 +72,7 @@ enum class HeaderType : std::uint8_t {
   kInReplyTo,
   kIdentity,
   kAuthenticationInfo,
+  kDiversion,
   kCount
 };
 

@@ -102,47 +102,52 @@ ParseError parseNameAddr(std::string_view value, NameAddr& out) {
   return ParseError::kOk;
 }
 
-ParseError parseNameAddrList(std::string_view body, std::vector<NameAddr>& out) {
-  std::size_t start = 0;
+bool nextListElement(std::string_view body, std::size_t& pos, std::string_view& element,
+                     ParseError& err) {
+  if (err != ParseError::kOk || pos > body.size()) return false;
+  const std::size_t start = pos;
   bool in_quote = false;
   bool in_angle = false;
-  for (std::size_t i = 0; i <= body.size(); ++i) {
-    if (i < body.size()) {
-      const char c = body[i];
-      if (in_quote) {
-        if (c == '\\') {
-          if (i + 1 >= body.size()) return ParseError::kBadHeader;
-          ++i;  // quoted-pair
-        } else if (c == '"') {
-          in_quote = false;
-        }
-        continue;
+  std::size_t i = start;
+  for (; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_quote) {
+      if (c == '\\') {
+        if (i + 1 >= body.size()) break;
+        ++i;  // quoted-pair
+      } else if (c == '"') {
+        in_quote = false;
       }
-      if (in_angle) {
-        if (c == '>') in_angle = false;
-        continue;
-      }
-      if (c == '"') {
-        in_quote = true;
-        continue;
-      }
-      if (c == '<') {
-        in_angle = true;
-        continue;
-      }
-      if (c != ',') continue;
-    } else if (in_quote || in_angle) {
-      return ParseError::kBadHeader;
+    } else if (in_angle) {
+      if (c == '>') in_angle = false;
+    } else if (c == '"') {
+      in_quote = true;
+    } else if (c == '<') {
+      in_angle = true;
+    } else if (c == ',') {
+      break;
     }
-    const std::string_view one = lex::trimLws(body.substr(start, i - start));
-    if (one.empty()) return ParseError::kBadHeader;
+  }
+  element = lex::trimLws(body.substr(start, i - start));
+  if (in_quote || in_angle || i > body.size() || element.empty()) {
+    err = ParseError::kBadHeader;
+    return false;
+  }
+  pos = i + 1;  // past the comma, or body.size() + 1 at the end
+  return true;
+}
+
+ParseError parseNameAddrList(std::string_view body, std::vector<NameAddr>& out) {
+  std::size_t pos = 0;
+  std::string_view element;
+  ParseError err = ParseError::kOk;
+  while (nextListElement(body, pos, element, err)) {
     NameAddr na;
-    const ParseError e = parseNameAddr(one, na);
+    const ParseError e = parseNameAddr(element, na);
     if (e != ParseError::kOk) return e;
     out.push_back(na);
-    start = i + 1;
   }
-  return ParseError::kOk;
+  return err;
 }
 
 }  // namespace sipline

@@ -5,6 +5,7 @@
 // display name exactly as written between its quotes.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 #include <vector>
 
@@ -36,5 +37,12 @@ ParseError parseNameAddr(std::string_view value, NameAddr& out);
 // and returns kOk, or the first error (kBadHeader for an empty element or unbalanced quote or
 // <>). Contact "*" is not a name-addr: the caller checks for it first.
 ParseError parseNameAddrList(std::string_view body, std::vector<NameAddr>& out);
+
+// The list splitter of parseNameAddrList(), for callers that parse elements themselves:
+// start with pos = 0 and err = kOk; each true return gives the next element (LWS trimmed).
+// false at the end (err stays kOk) or on an empty element or unbalanced quote or <> (err =
+// kBadHeader). An empty body has no elements and is an error (kBadHeader).
+bool nextListElement(std::string_view body, std::size_t& pos, std::string_view& element,
+                     ParseError& err);
 
 }  // namespace sipline

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "core/parser/lex.h"
@@ -53,6 +54,13 @@ void SipMessage::reset() {
   ruri_state_ = vias_state_ = from_state_ = to_state_ = Lazy::kNotYet;
   max_forwards_ = kMaxForwardsNotYet;
   vias_.clear();
+  body_start_ = 0;
+  parsed_ok_ = false;
+  contacts_state_ = content_type_state_ = Lazy::kNotYet;
+  contacts_.star = false;
+  contacts_.items.clear();
+  name_addrs_state_.fill(Lazy::kNotYet);
+  for (std::vector<NameAddr>& v : name_addrs_) v.clear();
   edits_.clear();
 }
 
@@ -75,12 +83,33 @@ ParseError SipMessage::parse(std::string_view data, const ParseLimits& limits) {
   if (line_end - pos > limits.max_header_len) return ParseError::kHeaderTooLong;
   first_line_ = data.substr(pos, line_end - pos);
   ParseError e = parseFirstLine();
-  if (e != ParseError::kOk) return e;
+  if (e != ParseError::kOk) {
+    // A request line we cannot accept (RFC 4475 lwsruri, trws, badvers): the headers are still
+    // indexed, so the caller can answer 400 or 505 to the request's Via.
+    if (startsWithSipSlash(first_line_)) return e;
+    markBadRequestLine();
+    pos = next;
+    parseHeaders(pos, limits);
+    return e;
+  }
 
   pos = next;
   e = parseHeaders(pos, limits);
   if (e != ParseError::kOk) return e;
-  return checkHeaders(pos);
+  body_start_ = pos;
+  e = checkHeaders(pos);
+  parsed_ok_ = e == ParseError::kOk;
+  return e;
+}
+
+void SipMessage::markBadRequestLine() {
+  is_request_ = true;
+  const std::size_t sp = first_line_.find(' ');
+  std::string_view token = first_line_.substr(0, sp);
+  if (!token.empty() && lex::scanToken(token, 0) == token.size()) {
+    method_text_ = token;
+    method_ = methodFromName(token);
+  }
 }
 
 ParseError SipMessage::parseFirstLine() {
@@ -247,7 +276,9 @@ std::size_t SipMessage::headerCount(HeaderType type) const {
 const SipUri* SipMessage::requestUri() {
   if (ruri_state_ == Lazy::kNotYet) {
     ruri_state_ =
-        is_request_ && parseUri(ruri_text_, ruri_) == ParseError::kOk ? Lazy::kOk : Lazy::kBad;
+        is_request_ && parseUri(ruri_text_, ruri_) == ParseError::kOk && ruri_.headers.empty()
+            ? Lazy::kOk
+            : Lazy::kBad;
   }
   return ruri_state_ == Lazy::kOk ? &ruri_ : nullptr;
 }
@@ -359,8 +390,222 @@ bool SipMessage::removeTopVia() {
 void SipMessage::replaceRequestUri(std::string uri) {
   std::size_t off = 0;
   if (is_request_ && offsetOf(ruri_text_, off)) {
-    edits_.replace(off, ruri_text_.size(), std::move(uri));
+    edits_.replaceKeyed(kKeyRequestUri, off, ruri_text_.size(), std::move(uri));
   }
+}
+
+void SipMessage::insertHeaderAtTop(HeaderType type, std::string line) {
+  const HeaderField* h = header(type);
+  if (h == nullptr && !headers_.empty()) h = &headers_.front();
+  if (h != nullptr) {
+    insertHeaderBefore(*h, std::move(line));
+  } else {
+    appendHeader(std::move(line));
+  }
+}
+
+bool SipMessage::replaceBody(std::string body, std::string_view content_type) {
+  if (!parsed_ok_ || headerCount(HeaderType::kContentLength) > 1 ||
+      headerCount(HeaderType::kContentType) > 1) {
+    return false;
+  }
+  std::string length = std::to_string(body.size());
+  const HeaderField* cl = header(HeaderType::kContentLength);
+  std::size_t off = 0;
+  if (cl != nullptr && offsetOf(cl->body, off)) {
+    edits_.replaceKeyed(kKeyContentLength, off, cl->body.size(), std::move(length));
+  } else {
+    edits_.replaceKeyed(kKeyContentLength, headers_end_, 0, "Content-Length: " + length + "\r\n");
+  }
+  const HeaderField* ct = header(HeaderType::kContentType);
+  if (!content_type.empty()) {
+    if (ct != nullptr && offsetOf(ct->body, off)) {
+      edits_.replaceKeyed(kKeyContentType, off, ct->body.size(), std::string(content_type));
+    } else {
+      std::string line = "Content-Type: ";
+      line.append(content_type).append("\r\n");
+      edits_.replaceKeyed(kKeyContentType, headers_end_, 0, std::move(line));
+    }
+  } else if (body.empty() && ct != nullptr && offsetOf(ct->raw, off)) {
+    edits_.replaceKeyed(kKeyContentType, off, ct->raw.size(), std::string());
+  } else {
+    // Keep the current Content-Type; undo what an earlier call may have recorded.
+    edits_.replaceKeyed(kKeyContentType, headers_end_, 0, std::string());
+  }
+  edits_.replaceKeyed(kKeyBody, body_start_, body_.size(), std::move(body));
+  return true;
+}
+
+FieldState SipMessage::single(HeaderType type, const HeaderField*& h) const {
+  h = header(type);
+  if (h == nullptr) return FieldState::kAbsent;
+  return headerCount(type) == 1 ? FieldState::kOk : FieldState::kBad;
+}
+
+int SipMessage::nameAddrSlot(HeaderType type) const {
+  switch (type) {
+    case HeaderType::kRoute:
+      return 0;
+    case HeaderType::kRecordRoute:
+      return 1;
+    case HeaderType::kPath:
+      return 2;
+    case HeaderType::kServiceRoute:
+      return 3;
+    case HeaderType::kPAssertedIdentity:
+      return 4;
+    case HeaderType::kPPreferredIdentity:
+      return 5;
+    case HeaderType::kReplyTo:
+      return 6;
+    case HeaderType::kReferTo:
+      return 7;
+    case HeaderType::kReferredBy:
+      return 8;
+    case HeaderType::kDiversion:
+      return 9;
+    default:
+      return -1;
+  }
+}
+
+const std::vector<NameAddr>* SipMessage::nameAddrs(HeaderType type) {
+  const int slot = nameAddrSlot(type);
+  if (slot < 0) return nullptr;
+  const auto i = static_cast<std::size_t>(slot);
+  if (name_addrs_state_[i] == Lazy::kNotYet) {
+    name_addrs_state_[i] = headerCount(type) != 0 ? Lazy::kOk : Lazy::kBad;
+    for (std::size_t h = first_[static_cast<std::size_t>(type)];
+         name_addrs_state_[i] == Lazy::kOk && h < headers_.size(); ++h) {
+      if (headers_[h].type == type &&
+          parseNameAddrList(headers_[h].body, name_addrs_[i]) != ParseError::kOk) {
+        name_addrs_state_[i] = Lazy::kBad;
+        name_addrs_[i].clear();
+      }
+    }
+  }
+  return name_addrs_state_[i] == Lazy::kOk ? &name_addrs_[i] : nullptr;
+}
+
+const NameAddr* SipMessage::singleNameAddr(HeaderType type) {
+  const std::vector<NameAddr>* v = nameAddrs(type);
+  return v != nullptr && v->size() == 1 ? &v->front() : nullptr;
+}
+
+const ContactList* SipMessage::contacts() {
+  if (contacts_state_ == Lazy::kNotYet) {
+    contacts_state_ = headerCount(HeaderType::kContact) != 0 ? Lazy::kOk : Lazy::kBad;
+    for (std::size_t h = first_[static_cast<std::size_t>(HeaderType::kContact)];
+         contacts_state_ == Lazy::kOk && h < headers_.size(); ++h) {
+      if (headers_[h].type == HeaderType::kContact &&
+          parseContactBody(headers_[h].body, contacts_) != ParseError::kOk) {
+        contacts_state_ = Lazy::kBad;
+        contacts_.star = false;
+        contacts_.items.clear();
+      }
+    }
+  }
+  return contacts_state_ == Lazy::kOk ? &contacts_ : nullptr;
+}
+
+const ContentType* SipMessage::contentType() {
+  if (content_type_state_ == Lazy::kNotYet) {
+    const HeaderField* h = nullptr;
+    content_type_state_ = single(HeaderType::kContentType, h) == FieldState::kOk &&
+                                  parseContentType(h->body, content_type_) == ParseError::kOk
+                              ? Lazy::kOk
+                              : Lazy::kBad;
+  }
+  return content_type_state_ == Lazy::kOk ? &content_type_ : nullptr;
+}
+
+Uint32Field SipMessage::deltaSeconds(HeaderType type) const {
+  Uint32Field out;
+  const HeaderField* h = nullptr;
+  out.state = single(type, h);
+  if (out.state == FieldState::kOk && !parseDeltaSeconds(h->body, out.value)) {
+    out.state = FieldState::kBad;
+    out.value = 0;
+  }
+  return out;
+}
+
+namespace {
+
+template <class T>
+FieldState parseSingle(FieldState state, const HeaderField* h,
+                       ParseError (*fn)(std::string_view, T&), T& out) {
+  if (state != FieldState::kOk) return state;
+  return fn(h->body, out) == ParseError::kOk ? FieldState::kOk : FieldState::kBad;
+}
+
+}  // namespace
+
+FieldState SipMessage::event(EventHeader& out) const {
+  const HeaderField* h = nullptr;
+  const FieldState st = single(HeaderType::kEvent, h);
+  return parseSingle(st, h, &parseEvent, out);
+}
+
+FieldState SipMessage::sessionExpires(SessionExpires& out) const {
+  const HeaderField* h = nullptr;
+  const FieldState st = single(HeaderType::kSessionExpires, h);
+  return parseSingle(st, h, &parseSessionExpires, out);
+}
+
+FieldState SipMessage::retryAfter(RetryAfter& out) const {
+  const HeaderField* h = nullptr;
+  const FieldState st = single(HeaderType::kRetryAfter, h);
+  return parseSingle(st, h, &parseRetryAfter, out);
+}
+
+FieldState SipMessage::date(std::time_t& out) const {
+  const HeaderField* h = nullptr;
+  const FieldState st = single(HeaderType::kDate, h);
+  return parseSingle(st, h, &parseDate, out);
+}
+
+FieldState SipMessage::tokens(HeaderType type, std::vector<std::string_view>& out) const {
+  if (headerCount(type) == 0) return FieldState::kAbsent;
+  for (std::size_t h = first_[static_cast<std::size_t>(type)]; h < headers_.size(); ++h) {
+    if (headers_[h].type == type && parseTokenList(headers_[h].body, out) != ParseError::kOk) {
+      return FieldState::kBad;
+    }
+  }
+  return FieldState::kOk;
+}
+
+bool SipMessage::hasToken(HeaderType type, std::string_view token) const {
+  if (headerCount(type) == 0) return false;
+  for (std::size_t h = first_[static_cast<std::size_t>(type)]; h < headers_.size(); ++h) {
+    if (headers_[h].type == type && tokenListContains(headers_[h].body, token)) return true;
+  }
+  return false;
+}
+
+FieldState SipMessage::accept(std::vector<MediaRange>& out) const {
+  if (headerCount(HeaderType::kAccept) == 0) return FieldState::kAbsent;
+  for (const HeaderField& h : headers_) {
+    if (h.type == HeaderType::kAccept && parseAccept(h.body, out) != ParseError::kOk) {
+      return FieldState::kBad;
+    }
+  }
+  return FieldState::kOk;
+}
+
+FieldState SipMessage::auth(HeaderType type, std::string_view realm, AuthHeader& out) const {
+  if (headerCount(type) == 0) return FieldState::kAbsent;
+  bool bad = false;
+  for (std::size_t h = first_[static_cast<std::size_t>(type)]; h < headers_.size(); ++h) {
+    if (headers_[h].type != type) continue;
+    if (parseAuthHeader(headers_[h].body, out) != ParseError::kOk) {
+      bad = true;
+    } else if (realm.empty() || out.realm == realm) {
+      return FieldState::kOk;
+    }
+  }
+  out = AuthHeader();
+  return bad ? FieldState::kBad : FieldState::kAbsent;
 }
 
 }  // namespace sipline

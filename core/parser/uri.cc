@@ -107,7 +107,13 @@ bool paramsWellFormed(std::string_view params) {
   }
 }
 
+// A repeated parameter keeps its first value, as uriParam() reads it.
 void extractKnownParams(SipUri& out) {
+  unsigned seen = 0;
+  auto once = [&seen](unsigned bit, std::string_view& field, std::string_view value) {
+    if ((seen & bit) == 0) field = value;
+    seen |= bit;
+  };
   std::string_view p = out.params;
   while (!p.empty()) {
     const std::size_t semi = p.find(';');
@@ -122,29 +128,29 @@ void extractKnownParams(SipUri& out) {
         break;
       case 3:
         if (lex::iequals(name, "ttl")) {
-          out.ttl = value;
+          once(1u << 0, out.ttl, value);
         } else if (lex::iequals(name, "ext")) {
-          out.ext = value;
+          once(1u << 1, out.ext, value);
         }
         break;
       case 4:
         if (lex::iequals(name, "user")) {
-          out.user_param = value;
+          once(1u << 2, out.user_param, value);
         } else if (lex::iequals(name, "isub")) {
-          out.isub = value;
+          once(1u << 3, out.isub, value);
         }
         break;
       case 5:
-        if (lex::iequals(name, "maddr")) out.maddr = value;
+        if (lex::iequals(name, "maddr")) once(1u << 4, out.maddr, value);
         break;
       case 6:
-        if (lex::iequals(name, "method")) out.method_param = value;
+        if (lex::iequals(name, "method")) once(1u << 5, out.method_param, value);
         break;
       case 9:
-        if (lex::iequals(name, "transport")) out.transport = value;
+        if (lex::iequals(name, "transport")) once(1u << 6, out.transport, value);
         break;
       case 13:
-        if (lex::iequals(name, "phone-context")) out.phone_context = value;
+        if (lex::iequals(name, "phone-context")) once(1u << 7, out.phone_context, value);
         break;
       default:
         break;

@@ -55,6 +55,9 @@ const char* requestDefect(SipMessage& msg) {
   }
   if (msg.from() == nullptr) return "Bad From";
   if (msg.to() == nullptr) return "Bad To";
+  if (msg.header(HeaderType::kContact) != nullptr && msg.contacts() == nullptr) {
+    return "Bad Contact";  // RFC 4475 regbadct, badinv01
+  }
   return nullptr;
 }
 
@@ -85,7 +88,12 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
     stats.parse_errors.inc();
     if (msg.isRequest()) {
       stats.err_requests.inc();
-      if (canBeAnswered(msg)) answerBadRequest(msg, rcv, 400, parseErrorText(err));
+      if (canBeAnswered(msg)) {
+        // RFC 3261 §8.2.6.1 / RFC 4475 badvers: an unsupported version gets 505.
+        bool version = err == ParseError::kBadVersion;
+        answerBadRequest(msg, rcv, version ? 505 : 400,
+                         version ? "Version Not Supported" : parseErrorText(err));
+      }
     } else if (msg.isReply()) {
       stats.err_replies.inc();
     }

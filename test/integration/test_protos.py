@@ -37,7 +37,8 @@ route {
 }
 """
 
-BAD_MSG_REPLIES = "core:bad_msg_replies"   # 400s sent for unparseable requests
+BAD_MSG_REPLIES = "core:bad_msg_replies"   # 400s (505s) sent for unparseable requests
+REFUSALS = (400, 505)
 TOO_MANY_HOPS = "core:too_many_hops"       # 483s sent by forward() for Max-Forwards 0
 COUNTERS = (STAT.rcv_requests, STAT.rcv_replies, STAT.parse_errors, STAT.err_requests,
             STAT.err_replies, STAT.fwd_requests, STAT.fwd_replies, STAT.drop_requests,
@@ -101,7 +102,10 @@ class Datagram:
         if self.relayed:
             return "relayed"
         if self.replies:
-            return str(self.replies[0]) if len(set(self.replies)) == 1 else "mixed"
+            # A refusal is 400, or 505 for a SIP version we do not speak (RFC 3261 §8.2.6.1);
+            # both come from the parse-error path and count as "400" below.
+            kinds = {"400" if r in REFUSALS else str(r) for r in self.replies}
+            return kinds.pop() if len(kinds) == 1 else "mixed"
         return "dropped"
 
 
@@ -308,12 +312,12 @@ def test_protos_c07_sip_cases_never_kill_a_worker_and_are_accounted_for():
     datagrams = [dg for _, slots, _ in per_group for s in slots for dg in s.values()]
     invites = [dg for dg in datagrams if dg.kind == "invite"]
     teardowns = [dg for dg in datagrams if dg.kind == "teardown"]
-    n_400 = sum(dg.replies.count(400) for dg in datagrams)
+    n_400 = sum(dg.replies.count(code) for dg in datagrams for code in REFUSALS)
     n_483 = sum(dg.replies.count(483) for dg in datagrams)
     n_relayed = sum(dg.relayed for dg in datagrams)
     n_silent = sum(1 for dg in datagrams if dg.outcome == "dropped")
     other_replies = [(dg.case, dg.kind, dg.replies) for dg in datagrams
-                     if any(s not in (400, 483) for s in dg.replies)]
+                     if any(s not in REFUSALS + (483,) for s in dg.replies)]
     multi = [(dg.case, dg.kind, dg.relayed, dg.replies) for dg in datagrams
              if dg.relayed + len(dg.replies) > 1]
     verdict_misses = []   # (case, verdict, outcome)
@@ -365,7 +369,7 @@ def test_protos_c07_sip_cases_never_kill_a_worker_and_are_accounted_for():
              f"INVITEs{f' ({reps} per case)' if reps > 1 else ''}, {len(teardowns)} CANCEL "
              f"teardowns, {run.probes} OPTIONS probes.  Per group, INVITEs (other: 483 for "
              "Max-Forwards 0):"]
-    lines += ["  " + ln for ln in _table(rows, ("group", "cases", "sent", "400", "relayed",
+    lines += ["  " + ln for ln in _table(rows, ("group", "cases", "sent", "400/505", "relayed",
                                                 "dropped", "other", "skipped"))]
     lines.append("CANCEL teardowns: " + ", ".join(
         f"{k} {v}" for k, v in sorted(collections.Counter(dg.outcome for dg in teardowns).items())))
@@ -400,7 +404,7 @@ def test_protos_c07_sip_cases_never_kill_a_worker_and_are_accounted_for():
           f"{run.ambiguous[:3]}")
     check(not multi, f"datagrams with more than one outcome (case, kind, relayed, replies): "
           f"{multi[:10]}")
-    check(not other_replies, f"replies other than 400/483 (case, kind, statuses): "
+    check(not other_replies, f"replies other than 400/505/483 (case, kind, statuses): "
           f"{other_replies[:10]}")
     # core/sip/receive.cc counts every datagram that is not a bare CRLF keepalive exactly
     # once: rcv_requests (parsed request), rcv_replies (parsed reply) or parse_errors.
