@@ -105,7 +105,8 @@ install: all
 	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	@for f in sipline.cfg sipline.routes; do \
 	  if [ -e $(DESTDIR)$(SYSCONFDIR)/$$f ]; then echo "keeping existing $(SYSCONFDIR)/$$f"; \
-	  else sed 's|^mpath *=.*|mpath = "$(PREFIX)/lib/sipline/modules";|' cfg/$$f > $(DESTDIR)$(SYSCONFDIR)/$$f; fi; \
+	  else sed -e 's|^mpath *=.*|mpath = "$(PREFIX)/lib/sipline/modules";|' \
+	           -e 's|"../build/run/mi.sock"|"/run/sipline/mi.sock"|' cfg/$$f > $(DESTDIR)$(SYSCONFDIR)/$$f; fi; \
 	done
 
 clean:

@@ -7,18 +7,24 @@
 // catch, every view must lie inside the input. A violation traps (see fuzz_check.h).
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/parser/auth_header.h"
+#include "core/parser/contact.h"
 #include "core/parser/header_type.h"
+#include "core/parser/header_values.h"
 #include "core/parser/method.h"
 #include "core/parser/name_addr.h"
 #include "core/parser/parse_error.h"
 #include "core/parser/sip_message.h"
 #include "core/parser/uri.h"
 #include "core/parser/via.h"
+#include "fuzz/body_checks.h"
 #include "fuzz/fuzz_check.h"
+#include "fuzz/stream_checks.h"
 
 namespace sipline {
 namespace {
@@ -221,41 +227,153 @@ void checkLazy(SipMessage& msg, std::string_view in) {
   SL_FUZZ_CHECK((mf == -1) == (msg.headerCount(HeaderType::kMaxForwards) == 0));
 
   for (const HeaderField& h : msg.headers()) {
-    switch (h.type) {
-      case HeaderType::kContact:
-      case HeaderType::kRoute:
-      case HeaderType::kRecordRoute:
-      case HeaderType::kPath:
-      case HeaderType::kServiceRoute: {
-        std::vector<NameAddr> list;
-        if (h.body != "*" && parseNameAddrList(h.body, list) == ParseError::kOk) {
-          SL_FUZZ_CHECK(!list.empty());
-        }
-        for (const NameAddr& na : list) checkNameAddr(na, h.body);
-        break;
+    if (h.type != HeaderType::kVia) continue;
+    std::vector<Via> list;
+    g_sink = g_sink + static_cast<unsigned>(parseViaList(h.body, list));
+    for (const Via& v : list) SL_FUZZ_CHECK(within(v.text, h.body));
+  }
+}
+
+// True when view lies in the body of some header of that type.
+bool inHeaderOfType(const SipMessage& msg, std::string_view view, HeaderType type) {
+  for (const HeaderField& h : msg.headers()) {
+    if (h.type == type && within(view, h.body)) return true;
+  }
+  return false;
+}
+
+void checkFieldState(FieldState st, const SipMessage& msg, HeaderType type) {
+  SL_FUZZ_CHECK((st == FieldState::kAbsent) == (msg.headerCount(type) == 0));
+}
+
+// The accessors added for modules (contacts, name-addr lists, Content-Type, scalars, token
+// lists, Accept, auth), whatever parse() returned.
+void checkTypedAccessors(SipMessage& msg, std::string_view in) {
+  const ContactList* contacts = msg.contacts();
+  SL_FUZZ_CHECK(contacts == msg.contacts());
+  SL_FUZZ_CHECK(contacts == nullptr || msg.headerCount(HeaderType::kContact) != 0);
+  if (contacts != nullptr) {
+    if (contacts->star) SL_FUZZ_CHECK(contacts->items.empty());
+    for (const Contact& c : contacts->items) {
+      SL_FUZZ_CHECK(inHeaderOfType(msg, c.addr.text, HeaderType::kContact));
+      checkNameAddr(c.addr, in);
+      SL_FUZZ_CHECK(c.q <= 1000 && (c.has_q || c.q == 1000));
+      SL_FUZZ_CHECK(c.expires.state == FieldState::kOk || c.expires.value == 0);
+    }
+  }
+
+  constexpr HeaderType kListTypes[] = {
+      HeaderType::kRoute,        HeaderType::kRecordRoute,       HeaderType::kPath,
+      HeaderType::kServiceRoute, HeaderType::kPAssertedIdentity, HeaderType::kPPreferredIdentity,
+      HeaderType::kReplyTo,      HeaderType::kReferTo,           HeaderType::kReferredBy,
+      HeaderType::kDiversion};
+  for (HeaderType type : kListTypes) {
+    const std::vector<NameAddr>* list = msg.nameAddrs(type);
+    SL_FUZZ_CHECK(list == msg.nameAddrs(type));
+    SL_FUZZ_CHECK(list == nullptr || (msg.headerCount(type) != 0 && !list->empty()));
+    if (list != nullptr) {
+      for (const NameAddr& na : *list) {
+        SL_FUZZ_CHECK(inHeaderOfType(msg, na.text, type));
+        checkNameAddr(na, in);
       }
-      case HeaderType::kReferTo:
-      case HeaderType::kReplyTo:
-      case HeaderType::kPAssertedIdentity: {
-        NameAddr na;
-        if (parseNameAddr(h.body, na) == ParseError::kOk) checkNameAddr(na, h.body);
-        break;
+    }
+    const NameAddr* single = msg.singleNameAddr(type);
+    SL_FUZZ_CHECK(single == nullptr ||
+                  (list != nullptr && list->size() == 1 && single == &list->front()));
+  }
+  SL_FUZZ_CHECK(msg.routes() == msg.nameAddrs(HeaderType::kRoute));
+  SL_FUZZ_CHECK(msg.recordRoutes() == msg.nameAddrs(HeaderType::kRecordRoute));
+  SL_FUZZ_CHECK(msg.nameAddrs(HeaderType::kVia) == nullptr);
+  SL_FUZZ_CHECK(msg.nameAddrs(HeaderType::kOther) == nullptr);
+
+  const ContentType* ct = msg.contentType();
+  SL_FUZZ_CHECK(ct == msg.contentType());
+  if (ct != nullptr) {
+    SL_FUZZ_CHECK(msg.headerCount(HeaderType::kContentType) == 1);
+    for (std::string_view v : {ct->type, ct->subtype, ct->params, ct->boundary}) {
+      SL_FUZZ_CHECK(within(v, msg.header(HeaderType::kContentType)->body));
+      g_sink = g_sink + touch(v);
+    }
+    SL_FUZZ_CHECK(!ct->type.empty() && !ct->subtype.empty() && ct->is(ct->type, ct->subtype));
+  }
+
+  for (HeaderType type :
+       {HeaderType::kExpires, HeaderType::kMinExpires, HeaderType::kCSeq, HeaderType::kOther}) {
+    const Uint32Field f = msg.deltaSeconds(type);
+    checkFieldState(f.state, msg, type);
+    SL_FUZZ_CHECK(f.ok() || f.value == 0);
+  }
+  SL_FUZZ_CHECK(msg.expires().state == msg.deltaSeconds(HeaderType::kExpires).state);
+  SL_FUZZ_CHECK(msg.minExpires().value == msg.deltaSeconds(HeaderType::kMinExpires).value);
+
+  EventHeader event;
+  FieldState st = msg.event(event);
+  checkFieldState(st, msg, HeaderType::kEvent);
+  if (st == FieldState::kOk) {
+    for (std::string_view v : {event.type, event.id, event.params}) {
+      SL_FUZZ_CHECK(inHeaderOfType(msg, v, HeaderType::kEvent) || v.empty());
+    }
+  }
+  SessionExpires se;
+  st = msg.sessionExpires(se);
+  checkFieldState(st, msg, HeaderType::kSessionExpires);
+  if (st == FieldState::kOk) SL_FUZZ_CHECK(within(se.params, in));
+  RetryAfter ra;
+  st = msg.retryAfter(ra);
+  checkFieldState(st, msg, HeaderType::kRetryAfter);
+  if (st == FieldState::kOk) {
+    SL_FUZZ_CHECK(within(ra.comment, in) && within(ra.params, in));
+    SL_FUZZ_CHECK(ra.has_duration || ra.duration == 0);
+  }
+  std::time_t when = 0;
+  checkFieldState(msg.date(when), msg, HeaderType::kDate);
+
+  for (HeaderType type : {HeaderType::kRequire, HeaderType::kSupported, HeaderType::kUnsupported,
+                          HeaderType::kProxyRequire, HeaderType::kAllow, HeaderType::kAllowEvents,
+                          HeaderType::kContentEncoding}) {
+    std::vector<std::string_view> tokens;
+    st = msg.tokens(type, tokens);
+    checkFieldState(st, msg, type);
+    for (std::string_view t : tokens) {
+      SL_FUZZ_CHECK(!t.empty() && inHeaderOfType(msg, t, type));
+      if (st == FieldState::kOk) SL_FUZZ_CHECK(msg.hasToken(type, t));
+    }
+    if (st == FieldState::kAbsent) SL_FUZZ_CHECK(!msg.hasToken(type, "100rel"));
+  }
+
+  std::vector<MediaRange> ranges;
+  st = msg.accept(ranges);
+  checkFieldState(st, msg, HeaderType::kAccept);
+  for (const MediaRange& r : ranges) {
+    for (std::string_view v : {r.type, r.subtype, r.params}) {
+      SL_FUZZ_CHECK(v.empty() || inHeaderOfType(msg, v, HeaderType::kAccept));
+    }
+    SL_FUZZ_CHECK(r.q <= 1000);
+  }
+
+  for (HeaderType type : {HeaderType::kAuthorization, HeaderType::kProxyAuthorization,
+                          HeaderType::kWwwAuthenticate, HeaderType::kProxyAuthenticate}) {
+    for (std::string_view realm : {std::string_view(), std::string_view("example.com")}) {
+      AuthHeader auth;
+      st = msg.auth(type, realm, auth);
+      if (msg.headerCount(type) == 0) SL_FUZZ_CHECK(st == FieldState::kAbsent);
+      if (st != FieldState::kOk) continue;
+      SL_FUZZ_CHECK(realm.empty() || auth.realm == realm);
+      SL_FUZZ_CHECK(!auth.scheme.empty());
+      for (std::string_view v : {auth.scheme, auth.username, auth.realm, auth.nonce, auth.uri,
+                                 auth.response, auth.algorithm, auth.cnonce, auth.opaque, auth.qop,
+                                 auth.nc, auth.domain, auth.params}) {
+        SL_FUZZ_CHECK(v.empty() || inHeaderOfType(msg, v, type));
+        std::string buf(v.size(), '\0');
+        SL_FUZZ_CHECK(unquoteTo(v, buf.data()) <= v.size());
       }
-      case HeaderType::kVia: {
-        std::vector<Via> list;
-        g_sink = g_sink + static_cast<unsigned>(parseViaList(h.body, list));
-        for (const Via& v : list) SL_FUZZ_CHECK(within(v.text, h.body));
-        break;
-      }
-      default:
-        break;
     }
   }
 }
 
-// in: the message as parsed (buffer()). The request path of the stateless relay: annotate the top
-// Via (received/rport), add our Via before the first one, Record-Route, rewrite the Request-URI,
-// decrement or add Max-Forwards.
+// in: the message as parsed (buffer()). The request path of the stateless relay: annotate the
+// top Via (received/rport), add our Via before the first one, Record-Route at the top, rewrite
+// the Request-URI (twice: the second replaces the first), decrement or add Max-Forwards.
 void relayRequestEdits(SipMessage& msg, std::string_view in) {
   msg.edits().clear();
   std::size_t grow = 0;
@@ -274,16 +392,18 @@ void relayRequestEdits(SipMessage& msg, std::string_view in) {
   const HeaderField* first_via = msg.header(HeaderType::kVia);
   msg.insertHeaderBefore(*first_via, std::string(kNewVia));
   grow += kNewVia.size();
-  msg.appendHeader(std::string(kRecordRoute));
+  const std::vector<NameAddr>* rr = msg.recordRoutes();
+  msg.insertHeaderAtTop(HeaderType::kRecordRoute, std::string(kRecordRoute));
   grow += kRecordRoute.size();
+  const std::size_t edits_before_ruri = msg.edits().size();
+  msg.replaceRequestUri("sip:first@192.0.2.3");
+  msg.replaceRequestUri(std::string(kNewRuri));
   if (msg.isRequest()) {
-    msg.replaceRequestUri(std::string(kNewRuri));
+    SL_FUZZ_CHECK(msg.edits().size() == edits_before_ruri + 1);  // keyed: one edit
     grow += kNewRuri.size();
     shrink += msg.requestUriText().size();
   } else {
-    const std::size_t before = msg.edits().size();
-    msg.replaceRequestUri(std::string(kNewRuri));  // no-op for a reply
-    SL_FUZZ_CHECK(msg.edits().size() == before);
+    SL_FUZZ_CHECK(msg.edits().size() == edits_before_ruri);  // no-op for a reply
   }
   const int mf = msg.maxForwards();
   int mf_expected = mf;
@@ -316,6 +436,12 @@ void relayRequestEdits(SipMessage& msg, std::string_view in) {
   SL_FUZZ_CHECK(next.headers().size() == msg.headers().size() + (mf == -1 ? 3 : 2));
   SL_FUZZ_CHECK(next.headerCount(HeaderType::kRecordRoute) ==
                 msg.headerCount(HeaderType::kRecordRoute) + 1);
+  const std::vector<NameAddr>* next_rr = next.recordRoutes();
+  SL_FUZZ_CHECK(next_rr != nullptr || rr == nullptr);
+  if (next_rr != nullptr) {
+    SL_FUZZ_CHECK(next_rr->front().uri_text == "sip:192.0.2.1;lr");
+    SL_FUZZ_CHECK(next_rr->size() == (rr != nullptr ? rr->size() : 0) + 1);
+  }
   if (msg.isRequest()) SL_FUZZ_CHECK(next.requestUriText() == kNewRuri);
   SL_FUZZ_CHECK(next.requestUri() != nullptr || !msg.isRequest());
   SL_FUZZ_CHECK(next.maxForwards() == mf_expected);
@@ -360,16 +486,62 @@ void relayReplyEdits(SipMessage& msg, std::string_view in) {
   SL_FUZZ_CHECK(next_vias->back().text == vias->back().text);
 }
 
+// What nathelper/rtpengine do: replace the body (twice,
+// the second call wins) with a new SDP, then with nothing; Content-Length and Content-Type
+// follow.
+void replaceBodyEdits(SipMessage& msg) {
+  static constexpr std::string_view kSdp =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n"
+      "m=audio 40000 RTP/AVP 0\r\n";
+  const std::size_t ct_count = msg.headerCount(HeaderType::kContentType);
+  const std::size_t cl_count = msg.headerCount(HeaderType::kContentLength);
+  const bool can = ct_count <= 1;  // parse() kOk: at most one Content-Length
+
+  msg.edits().clear();
+  const bool first = msg.replaceBody("first body", "text/plain");
+  SL_FUZZ_CHECK(first == can);
+  SL_FUZZ_CHECK(msg.replaceBody(std::string(kSdp), "application/sdp") == can);
+  if (!can) {
+    SL_FUZZ_CHECK(msg.edits().empty());
+    return;
+  }
+  std::string out;
+  SL_FUZZ_CHECK(msg.build(out));
+  SipMessage next;
+  SL_FUZZ_CHECK(next.parse(out, generousLimits(out.size())) == ParseError::kOk);
+  SL_FUZZ_CHECK(next.body() == kSdp && next.callId() == msg.callId());
+  SL_FUZZ_CHECK(next.buffer().size() == out.size());
+  SL_FUZZ_CHECK(next.headerCount(HeaderType::kContentLength) == 1);
+  SL_FUZZ_CHECK(next.headerCount(HeaderType::kContentType) == 1);
+  SL_FUZZ_CHECK(next.headers().size() ==
+                msg.headers().size() + (cl_count == 0 ? 1 : 0) + (ct_count == 0 ? 1 : 0));
+  const ContentType* ct = next.contentType();
+  SL_FUZZ_CHECK(ct != nullptr && ct->is("application", "sdp"));
+  fuzz::checkBody(next.header(HeaderType::kContentType)->body, next.body());
+
+  // An empty body without a Content-Type removes the Content-Type header.
+  SL_FUZZ_CHECK(msg.replaceBody(std::string(), ""));
+  SL_FUZZ_CHECK(msg.build(out));
+  SL_FUZZ_CHECK(next.parse(out, generousLimits(out.size())) == ParseError::kOk);
+  SL_FUZZ_CHECK(next.body().empty() && next.headerCount(HeaderType::kContentType) == 0);
+  SL_FUZZ_CHECK(next.headerCount(HeaderType::kContentLength) == 1);
+  SL_FUZZ_CHECK(next.header(HeaderType::kContentLength)->body == "0");
+}
+
 void fuzzMessage(std::string_view in) {
   SipMessage msg;
   const ParseError e = msg.parse(in);
   checkEager(msg, in, e);
   checkLazy(msg, in);
+  checkTypedAccessors(msg, in);
   if (e == ParseError::kOk) {
+    const HeaderField* ct = msg.header(HeaderType::kContentType);
+    fuzz::checkBody(ct != nullptr ? ct->body : std::string_view(), msg.body());
     std::string out;
     SL_FUZZ_CHECK(msg.build(out) && out == msg.buffer());  // no edits: the message as received
     relayRequestEdits(msg, msg.buffer());
     relayReplyEdits(msg, msg.buffer());
+    replaceBodyEdits(msg);
     // Conflicting edits are refused, not built: remove the whole first Via header and also
     // replace a part of it.
     const HeaderField* via = msg.header(HeaderType::kVia);
@@ -379,7 +551,11 @@ void fuzzMessage(std::string_view in) {
     SL_FUZZ_CHECK(msg.offsetOf(via->raw, off));
     msg.edits().replace(off + 1, 1, "x");
     SL_FUZZ_CHECK(!msg.build(out));
+  } else {
+    // Edits that need a parsed message are refused.
+    SL_FUZZ_CHECK(!msg.replaceBody("x", "text/plain"));
   }
+  fuzz::checkStream(in, msg, e);
 
   // parse() resets everything: the same object, reused after edits and lazy parsing, gives the
   // same result as a fresh one.
@@ -390,6 +566,9 @@ void fuzzMessage(std::string_view in) {
   SL_FUZZ_CHECK((msg.vias() == nullptr) == (fresh.vias() == nullptr));
   SL_FUZZ_CHECK(msg.maxForwards() == fresh.maxForwards());
   SL_FUZZ_CHECK((msg.requestUri() == nullptr) == (fresh.requestUri() == nullptr));
+  SL_FUZZ_CHECK((msg.contacts() == nullptr) == (fresh.contacts() == nullptr));
+  SL_FUZZ_CHECK((msg.contentType() == nullptr) == (fresh.contentType() == nullptr));
+  SL_FUZZ_CHECK((msg.routes() == nullptr) == (fresh.routes() == nullptr));
 }
 
 }  // namespace

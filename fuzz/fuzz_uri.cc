@@ -1,8 +1,10 @@
 // libFuzzer target for the stand-alone value parsers of core/parser: parseUri, parseViaList,
-// parseNameAddr/parseNameAddrList and parseCSeq, each run on the whole input. Besides what
+// parseNameAddr/parseNameAddrList, parseCSeq, unescapeUri, isIpv4Address/isIpv6Address, each
+// run on the whole input, and uriEquals on two URIs separated by the first LF. Besides what
 // ASan/UBSan catch, it checks that every returned view lies inside the input (or inside the
 // value it belongs to), that accepted values rebuild or re-parse to the same result, and that
 // numeric fields respect their documented ranges. A violation traps (see fuzz_check.h).
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -53,6 +55,12 @@ void checkUri(std::string_view text, const SipUri& uri) {
   if (uri.scheme == SipUri::Scheme::kTel) {
     SL_FUZZ_CHECK(iequalsAscii(scheme, "tel"));
     SL_FUZZ_CHECK(!uri.user.empty() && uri.host.empty() && uri.port == 0);
+    // RFC 3966 §5.1.4/§5.1.5: '+' makes a global number; a local one needs phone-context.
+    SL_FUZZ_CHECK(uri.tel_global == (uri.user.front() == '+'));
+    if (!uri.tel_global) SL_FUZZ_CHECK(hasUriParam(uri.params, "phone-context"));
+    for (std::string_view v : {uri.phone_context, uri.isub, uri.ext}) {
+      SL_FUZZ_CHECK(within(v, uri.params));
+    }
     rebuilt += uri.user;
   } else {
     SL_FUZZ_CHECK(iequalsAscii(scheme, uri.scheme == SipUri::Scheme::kSip ? "sip" : "sips"));
@@ -70,7 +78,9 @@ void checkUri(std::string_view text, const SipUri& uri) {
     rebuilt += uri.host;
     if (uri.host_is_ipv6) {
       SL_FUZZ_CHECK(uri.host.size() >= 4 && uri.host.front() == '[' && uri.host.back() == ']');
-      SL_FUZZ_CHECK(!uri.host_is_ipv4);
+      SL_FUZZ_CHECK(!uri.host_is_ipv4 && isIpv6Address(uri.hostNoBrackets()));
+    } else {
+      SL_FUZZ_CHECK(uri.host_is_ipv4 == isIpv4Address(uri.host));
     }
     SL_FUZZ_CHECK((uri.port == 0) == uri.port_text.empty());
     if (!uri.port_text.empty()) {
@@ -109,6 +119,57 @@ void checkUri(std::string_view text, const SipUri& uri) {
   SL_FUZZ_CHECK(parseUri(text, again) == ParseError::kOk);
   SL_FUZZ_CHECK(again.host.data() == uri.host.data() && again.host.size() == uri.host.size());
   SL_FUZZ_CHECK(again.port == uri.port && again.lr == uri.lr);
+  // Equivalence (RFC 3261 §19.1.4) is reflexive, also across two parses of the same text.
+  SL_FUZZ_CHECK_KNOWN("equals-repeated-param", uriEquals(uri, uri) && uriEquals(uri, again));
+}
+
+// %HH decoding: one level, every valid escape shrinks the text by two octets.
+void fuzzUnescape(std::string_view input) {
+  std::size_t escapes = 0;
+  for (std::size_t i = 0; i + 2 < input.size(); ++i) {
+    if (input[i] == '%' && std::isxdigit(static_cast<unsigned char>(input[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(input[i + 2]))) {
+      ++escapes;
+      i += 2;
+    }
+  }
+  std::string buf(input.size(), '\0');
+  const std::size_t n = unescapeUri(input, buf.data());
+  SL_FUZZ_CHECK(n == input.size() - 2 * escapes);
+  SL_FUZZ_CHECK(unescapeUri(input) == std::string_view(buf.data(), n));
+}
+
+// The address predicates agree with what parseUri accepts as a host.
+void fuzzAddresses(std::string_view input) {
+  if (input.size() > 64) return;
+  SipUri uri;
+  if (isIpv4Address(input)) {
+    const std::string text = "sip:" + std::string(input);  // outlives uri's views
+    SL_FUZZ_CHECK(parseUri(text, uri) == ParseError::kOk);
+    SL_FUZZ_CHECK(uri.host_is_ipv4 && uri.host == input);
+  }
+  // Only text an IPv6 reference could be made of: with ']' or ';' the URI would go on after
+  // the host.
+  if (input.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) return;
+  const bool v6 = isIpv6Address(input);
+  const std::string bracketed = "sip:[" + std::string(input) + "]";
+  SL_FUZZ_CHECK((parseUri(bracketed, uri) == ParseError::kOk) == v6);
+  if (v6) SL_FUZZ_CHECK(uri.host_is_ipv6 && uri.hostNoBrackets() == input);
+}
+
+// Two URIs separated by the first '\n': equivalence is symmetric, and URIs that are equal
+// byte for byte are equivalent.
+void fuzzEquals(std::string_view input) {
+  const std::size_t nl = input.find('\n');
+  if (nl == std::string_view::npos) return;
+  SipUri a;
+  SipUri b;
+  if (parseUri(input.substr(0, nl), a) != ParseError::kOk ||
+      parseUri(input.substr(nl + 1), b) != ParseError::kOk) {
+    return;
+  }
+  SL_FUZZ_CHECK(uriEquals(a, b) == uriEquals(b, a));
+  if (input.substr(0, nl) == input.substr(nl + 1)) SL_FUZZ_CHECK(uriEquals(a, b));
 }
 
 void checkVia(const Via& via, std::string_view body) {
@@ -220,5 +281,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sipline::fuzzVia(input);
   sipline::fuzzNameAddr(input);
   sipline::fuzzCSeq(input);
+  sipline::fuzzUnescape(input);
+  sipline::fuzzAddresses(input);
+  sipline::fuzzEquals(input);
   return 0;
 }
