@@ -30,14 +30,22 @@ int main(int argc, char** argv) {
   opterr = 0;
   while ((opt = getopt(argc, argv, ":f:cdVh")) != -1) {
     switch (opt) {
-      case 'f': options.config = optarg; break;
-      case 'c': options.check_only = true; break;
-      case 'd': options.daemonize = true; break;
+      case 'f':
+        options.config = optarg;
+        break;
+      case 'c':
+        options.check_only = true;
+        break;
+      case 'd':
+        options.daemonize = true;
+        break;
       case 'V':
         std::printf("sipline %s (%s)\nbuild: %s\n", SIPLINE_VERSION, SIPLINE_GIT_REV,
                     SIPLINE_BUILD_ID);
         return 0;
-      case 'h': std::fputs(kUsage, stdout); return 0;
+      case 'h':
+        std::fputs(kUsage, stdout);
+        return 0;
       case ':':
         std::fprintf(stderr, "sipline: option -%c needs an argument\n%s", optopt, kUsage);
         return 2;

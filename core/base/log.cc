@@ -1,5 +1,6 @@
 #include "core/base/log.h"
 
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -7,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <strings.h>
 
 namespace sipline {
 namespace {
@@ -21,23 +21,32 @@ LogState g_log;
 
 int syslogPriority(LogLevel level) {
   switch (level) {
-    case LogLevel::kAlert: return LOG_ALERT;
-    case LogLevel::kCrit: return LOG_CRIT;
-    case LogLevel::kErr: return LOG_ERR;
-    case LogLevel::kWarn: return LOG_WARNING;
-    case LogLevel::kNotice: return LOG_NOTICE;
-    case LogLevel::kInfo: return LOG_INFO;
-    case LogLevel::kDbg: return LOG_DEBUG;
+    case LogLevel::kAlert:
+      return LOG_ALERT;
+    case LogLevel::kCrit:
+      return LOG_CRIT;
+    case LogLevel::kErr:
+      return LOG_ERR;
+    case LogLevel::kWarn:
+      return LOG_WARNING;
+    case LogLevel::kNotice:
+      return LOG_NOTICE;
+    case LogLevel::kInfo:
+      return LOG_INFO;
+    case LogLevel::kDbg:
+      return LOG_DEBUG;
   }
   return LOG_NOTICE;
 }
 
 int facilityCode(const std::string& name) {
-  static const struct { const char* name; int code; } kFacilities[] = {
-      {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
-      {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-      {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-      {"local7", LOG_LOCAL7}};
+  static const struct {
+    const char* name;
+    int code;
+  } kFacilities[] = {{"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+                     {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+                     {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+                     {"local7", LOG_LOCAL7}};
   for (const auto& f : kFacilities) {
     if (name == f.name) return f.code;
   }
@@ -47,17 +56,28 @@ int facilityCode(const std::string& name) {
 }  // namespace
 
 bool parseLogLevel(std::string_view text, LogLevel& out) {
-  static const struct { const char* name; LogLevel level; } kNames[] = {
-      {"alert", LogLevel::kAlert}, {"crit", LogLevel::kCrit},     {"error", LogLevel::kErr},
-      {"err", LogLevel::kErr},     {"warning", LogLevel::kWarn},  {"warn", LogLevel::kWarn},
-      {"notice", LogLevel::kNotice}, {"info", LogLevel::kInfo},   {"debug", LogLevel::kDbg},
-      // OpenSIPS numeric levels: -3 alert .. 4 debug.
-      {"-3", LogLevel::kAlert},    {"-2", LogLevel::kCrit},       {"-1", LogLevel::kErr},
-      {"1", LogLevel::kWarn},      {"2", LogLevel::kNotice},      {"3", LogLevel::kInfo},
-      {"4", LogLevel::kDbg}};
+  static const struct {
+    const char* name;
+    LogLevel level;
+  } kNames[] = {{"alert", LogLevel::kAlert},
+                {"crit", LogLevel::kCrit},
+                {"error", LogLevel::kErr},
+                {"err", LogLevel::kErr},
+                {"warning", LogLevel::kWarn},
+                {"warn", LogLevel::kWarn},
+                {"notice", LogLevel::kNotice},
+                {"info", LogLevel::kInfo},
+                {"debug", LogLevel::kDbg},
+                // OpenSIPS numeric levels: -3 alert .. 4 debug.
+                {"-3", LogLevel::kAlert},
+                {"-2", LogLevel::kCrit},
+                {"-1", LogLevel::kErr},
+                {"1", LogLevel::kWarn},
+                {"2", LogLevel::kNotice},
+                {"3", LogLevel::kInfo},
+                {"4", LogLevel::kDbg}};
   for (const auto& n : kNames) {
-    if (text.size() == std::strlen(n.name) &&
-        strncasecmp(text.data(), n.name, text.size()) == 0) {
+    if (text.size() == std::strlen(n.name) && strncasecmp(text.data(), n.name, text.size()) == 0) {
       out = n.level;
       return true;
     }
@@ -67,13 +87,20 @@ bool parseLogLevel(std::string_view text, LogLevel& out) {
 
 const char* logLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kAlert: return "alert";
-    case LogLevel::kCrit: return "crit";
-    case LogLevel::kErr: return "error";
-    case LogLevel::kWarn: return "warning";
-    case LogLevel::kNotice: return "notice";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDbg: return "debug";
+    case LogLevel::kAlert:
+      return "alert";
+    case LogLevel::kCrit:
+      return "crit";
+    case LogLevel::kErr:
+      return "error";
+    case LogLevel::kWarn:
+      return "warning";
+    case LogLevel::kNotice:
+      return "notice";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDbg:
+      return "debug";
   }
   return "notice";
 }

@@ -52,10 +52,10 @@ struct LogRateLimit {
 #define SL_INFO(...) SL_LOG_(::sipline::LogLevel::kInfo, __VA_ARGS__)
 #define SL_DBG(...) SL_LOG_(::sipline::LogLevel::kDbg, __VA_ARGS__)
 // Errors on per-packet paths: at most 10 lines per second per call site.
-#define SL_ERR_RATELIMITED(...)                              \
-  do {                                                       \
-    static ::sipline::LogRateLimit sl_rate_limit_;           \
-    if (sl_rate_limit_.allow()) SL_ERR(__VA_ARGS__);         \
+#define SL_ERR_RATELIMITED(...)                      \
+  do {                                               \
+    static ::sipline::LogRateLimit sl_rate_limit_;   \
+    if (sl_rate_limit_.allow()) SL_ERR(__VA_ARGS__); \
   } while (0)
 // Expands a string_view into the two arguments "%.*s" wants.
 #define SL_SV(sv) static_cast<int>((sv).size()), (sv).data()

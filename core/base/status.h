@@ -28,7 +28,9 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status ok() { return Status(); }
-  static Status invalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }
+  static Status invalidArgument(std::string m) {
+    return Status(Code::kInvalidArgument, std::move(m));
+  }
   static Status notFound(std::string m) { return Status(Code::kNotFound, std::move(m)); }
   static Status alreadyExists(std::string m) { return Status(Code::kAlreadyExists, std::move(m)); }
   static Status noMemory(std::string m) { return Status(Code::kNoMemory, std::move(m)); }
@@ -57,7 +59,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: must not be ok
   bool isOk() const { return value_.has_value(); }
   const Status& status() const { return status_; }

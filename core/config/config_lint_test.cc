@@ -1,8 +1,8 @@
 #include "core/config/config_lint.h"
 
-#include <string>
-
 #include <cppunit/extensions/HelperMacros.h>
+
+#include <string>
 
 namespace sipline {
 namespace {

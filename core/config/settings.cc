@@ -12,11 +12,10 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <libconfig.h++>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <libconfig.h++>
 
 #include "core/base/strings.h"
 #include "core/config/config_lint.h"
@@ -422,7 +421,8 @@ class Loader {
           "'log_level' must be one of alert, crit, error, warning, notice, info, "
           "debug (or an OpenSIPS number -3..4), got '" +
               text + "'" +
-              didYouMean(text, std::vector<std::string_view>{"alert", "crit", "error", "warning", "notice", "info", "debug"}));
+              didYouMean(text, std::vector<std::string_view>{"alert", "crit", "error", "warning",
+                                                             "notice", "info", "debug"}));
     }
     return Status::ok();
   }

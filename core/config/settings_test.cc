@@ -1,5 +1,6 @@
 #include "core/config/settings.h"
 
+#include <cppunit/extensions/HelperMacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,8 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <cppunit/extensions/HelperMacros.h>
 
 namespace sipline {
 namespace {

@@ -1,8 +1,8 @@
 #include "core/config/socket_spec.h"
 
-#include <string>
-
 #include <cppunit/extensions/HelperMacros.h>
+
+#include <string>
 
 namespace sipline {
 namespace {

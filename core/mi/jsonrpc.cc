@@ -156,16 +156,26 @@ std::string dump(const Json& value) {
 
 const char* statusCodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid_argument";
-    case Code::kNotFound: return "not_found";
-    case Code::kAlreadyExists: return "already_exists";
-    case Code::kNoMemory: return "no_memory";
-    case Code::kIoError: return "io_error";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kFailedPrecondition: return "failed_precondition";
-    case Code::kInternal: return "internal";
-    case Code::kUnsupported: return "unsupported";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid_argument";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kAlreadyExists:
+      return "already_exists";
+    case Code::kNoMemory:
+      return "no_memory";
+    case Code::kIoError:
+      return "io_error";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kFailedPrecondition:
+      return "failed_precondition";
+    case Code::kInternal:
+      return "internal";
+    case Code::kUnsupported:
+      return "unsupported";
   }
   return "unknown";
 }

@@ -20,15 +20,18 @@ const char* jsonKindName(const Json& value) {
 
 bool hasType(const Json& value, MiParamType type) {
   switch (type) {
-    case MiParamType::kString: return value.is_string();
+    case MiParamType::kString:
+      return value.is_string();
     case MiParamType::kInt:
       if (value.is_number_unsigned()) {
         return value.get<std::uint64_t>() <=
                static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
       }
       return value.is_number_integer();
-    case MiParamType::kBool: return value.is_boolean();
-    case MiParamType::kAny: return true;
+    case MiParamType::kBool:
+      return value.is_boolean();
+    case MiParamType::kAny:
+      return true;
   }
   return false;
 }
@@ -90,10 +93,14 @@ Result<Json> helpHandler(const MiRegistry& registry, const MiParams& params) {
 
 const char* miParamTypeName(MiParamType type) {
   switch (type) {
-    case MiParamType::kString: return "string";
-    case MiParamType::kInt: return "int";
-    case MiParamType::kBool: return "bool";
-    case MiParamType::kAny: return "any";
+    case MiParamType::kString:
+      return "string";
+    case MiParamType::kInt:
+      return "int";
+    case MiParamType::kBool:
+      return "bool";
+    case MiParamType::kAny:
+      return "any";
   }
   return "?";
 }

@@ -26,9 +26,12 @@ Status guarded(const LoadedModule& m, const char* what, Fn&& fn) {
 
 std::string paramTypeName(ParamSpec::Type t) {
   switch (t) {
-    case ParamSpec::Type::kInt: return "integer";
-    case ParamSpec::Type::kStr: return "string";
-    case ParamSpec::Type::kBool: return "boolean";
+    case ParamSpec::Type::kInt:
+      return "integer";
+    case ParamSpec::Type::kStr:
+      return "string";
+    case ParamSpec::Type::kBool:
+      return "boolean";
   }
   return "?";
 }
@@ -117,8 +120,8 @@ Status ModuleSet::applyParams(LoadedModule& m, const ModuleConfig& config,
         const auto* i = std::get_if<std::int64_t>(&v.value);
         if (i == nullptr) return wrongType();
         if (*i < spec->range.min || *i > spec->range.max) {
-          return Status::invalidArgument(where + ": parameter '" + v.name + "' = " +
-                                         std::to_string(*i) + " is out of range [" +
+          return Status::invalidArgument(where + ": parameter '" + v.name +
+                                         "' = " + std::to_string(*i) + " is out of range [" +
                                          std::to_string(spec->range.min) + ", " +
                                          std::to_string(spec->range.max) + "]");
         }
@@ -181,9 +184,8 @@ Status ModuleSet::checkDependencies() {
   for (const auto& m : modules_) {
     for (const ModuleSpec::Dep& d : m->spec->deps()) {
       if (d.kind == Dependency::kRequired && !has(d.module)) {
-        return Status::failedPrecondition(m->origin + ": module '" + m->name +
-                                          "' needs module '" + d.module +
-                                          "', which is not loaded (add it to modules)");
+        return Status::failedPrecondition(m->origin + ": module '" + m->name + "' needs module '" +
+                                          d.module + "', which is not loaded (add it to modules)");
       }
     }
   }

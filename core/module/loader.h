@@ -20,7 +20,7 @@ namespace sipline {
 struct LoadedModule {
   std::string name;
   std::string path;
-  std::string origin;          // "FILE:LINE" of the settings entry
+  std::string origin;  // "FILE:LINE" of the settings entry
   void* handle = nullptr;
   ModulePtr module;
   std::unique_ptr<ModuleSpec> spec;

@@ -103,7 +103,8 @@ class LoaderTest : public CppUnit::TestFixture {
     Status st = set.checkDependencies();
     CPPUNIT_ASSERT(!st.isOk());
     CPPUNIT_ASSERT_MESSAGE(st.message(), contains(st.message(), "s.cfg:7"));
-    CPPUNIT_ASSERT_MESSAGE(st.message(), contains(st.message(), "'needs_missing' needs module 'usrloc'"));
+    CPPUNIT_ASSERT_MESSAGE(st.message(),
+                           contains(st.message(), "'needs_missing' needs module 'usrloc'"));
   }
 
   void refusesTheSameModuleTwice() {
@@ -121,9 +122,9 @@ class LoaderTest : public CppUnit::TestFixture {
     on.name = "enabled";
     on.line = 6;
     on.value = true;
-    Status st = set.applyParams(*set.modules()[0],
-                                configWith({intParam("count", 7), strParam("mode", "fast"), on}),
-                                "s.cfg");
+    Status st =
+        set.applyParams(*set.modules()[0],
+                        configWith({intParam("count", 7), strParam("mode", "fast"), on}), "s.cfg");
     CPPUNIT_ASSERT_MESSAGE(st.message(), st.isOk());
   }
 
@@ -132,7 +133,8 @@ class LoaderTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(set.loadFile("good", modulePath("good"), "s.cfg:3").isOk());
     Status st = set.applyParams(*set.modules()[0], configWith({intParam("cuont", 2, 8)}), "s.cfg");
     CPPUNIT_ASSERT(!st.isOk());
-    CPPUNIT_ASSERT_MESSAGE(st.message(), contains(st.message(), "s.cfg:8: module 'good' has no parameter 'cuont'"));
+    CPPUNIT_ASSERT_MESSAGE(
+        st.message(), contains(st.message(), "s.cfg:8: module 'good' has no parameter 'cuont'"));
     CPPUNIT_ASSERT_MESSAGE(st.message(), contains(st.message(), "did you mean 'count'"));
   }
 
@@ -155,7 +157,8 @@ class LoaderTest : public CppUnit::TestFixture {
   void refusesStringNotInEnum() {
     ModuleSet set;
     CPPUNIT_ASSERT(set.loadFile("good", modulePath("good"), "s.cfg:3").isOk());
-    Status st = set.applyParams(*set.modules()[0], configWith({strParam("mode", "turbo")}), "s.cfg");
+    Status st =
+        set.applyParams(*set.modules()[0], configWith({strParam("mode", "turbo")}), "s.cfg");
     CPPUNIT_ASSERT(!st.isOk());
     CPPUNIT_ASSERT_MESSAGE(st.message(), contains(st.message(), "is not one of: fast, safe"));
   }

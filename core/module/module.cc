@@ -43,8 +43,8 @@ void ModuleSpec::command(std::string name, std::vector<ArgSpec> args, std::uint3
 
 void ModuleSpec::mi(std::string name, std::vector<MiParamSpec> params, std::string help,
                     MiHandler fn) {
-  mi_.push_back(MiCommand{std::move(name), std::move(params), std::move(help), module_,
-                          std::move(fn)});
+  mi_.push_back(
+      MiCommand{std::move(name), std::move(params), std::move(help), module_, std::move(fn)});
 }
 
 void ModuleSpec::stat(std::string name, StatCounter* counter, std::string help, StatKind kind) {

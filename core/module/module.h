@@ -112,8 +112,8 @@ class ModuleSpec {
   void param(std::string name, std::string* target, std::string help = "");
   void param(std::string name, std::string* target, OneOf allowed, std::string help = "");
   void param(std::string name, bool* target, std::string help = "");
-  void command(std::string name, std::vector<ArgSpec> args, std::uint32_t route_mask,
-               BindFn bind, std::string help = "");
+  void command(std::string name, std::vector<ArgSpec> args, std::uint32_t route_mask, BindFn bind,
+               std::string help = "");
   void mi(std::string name, std::vector<MiParamSpec> params, std::string help, MiHandler fn);
   void stat(std::string name, StatCounter* counter, std::string help = "",
             StatKind kind = StatKind::kCounter);
@@ -191,9 +191,9 @@ class Module {
 };
 using ModulePtr = std::unique_ptr<Module>;
 
-struct ModuleEntry {             // returned by the one extern "C" symbol
-  std::uint32_t abi;             // == kModuleAbi, else refused
-  const char* build_id;          // == kBuildId, else refused
+struct ModuleEntry {     // returned by the one extern "C" symbol
+  std::uint32_t abi;     // == kModuleAbi, else refused
+  const char* build_id;  // == kBuildId, else refused
   const char* name;
   ModulePtr (*create)();
 };
@@ -202,13 +202,13 @@ struct ModuleEntry {             // returned by the one extern "C" symbol
 
 #define SIPLINE_MODULE_ENTRY_SYMBOL "sipline_module_entry"
 // Exactly one per module, last line of <name>_module.cc.
-#define SIPLINE_MODULE(NAME, CLASS)                                                     \
-  namespace {                                                                           \
-  ::sipline::ModulePtr sipline_create_module() { return std::make_unique<CLASS>(); }    \
-  }                                                                                     \
-  extern "C" __attribute__((visibility("default"))) const ::sipline::ModuleEntry*     \
-  sipline_module_entry() {                                                              \
-    static const ::sipline::ModuleEntry entry{::sipline::kModuleAbi, ::sipline::kBuildId, \
-                                              NAME, &sipline_create_module};           \
-    return &entry;                                                                      \
+#define SIPLINE_MODULE(NAME, CLASS)                                                             \
+  namespace {                                                                                   \
+  ::sipline::ModulePtr sipline_create_module() { return std::make_unique<CLASS>(); }            \
+  }                                                                                             \
+  extern "C" __attribute__((visibility("default"))) const ::sipline::ModuleEntry*               \
+  sipline_module_entry() {                                                                      \
+    static const ::sipline::ModuleEntry entry{::sipline::kModuleAbi, ::sipline::kBuildId, NAME, \
+                                              &sipline_create_module};                          \
+    return &entry;                                                                              \
   }

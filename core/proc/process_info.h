@@ -12,8 +12,8 @@ const char* processRoleName(ProcessRole role);  // "master", "udp-worker", ...
 
 struct ProcessInfo {
   ProcessRole role = ProcessRole::kMaster;
-  int index = 0;                 // 0-based among processes of this role
-  std::string label() const;     // "udp-worker#1" (1-based for people), "master", "timer"
+  int index = 0;              // 0-based among processes of this role
+  std::string label() const;  // "udp-worker#1" (1-based for people), "master", "timer"
 };
 
 }  // namespace sipline

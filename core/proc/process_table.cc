@@ -8,12 +8,18 @@ ProcessSlot* g_slot = nullptr;
 
 const char* processRoleName(ProcessRole role) {
   switch (role) {
-    case ProcessRole::kMaster: return "master";
-    case ProcessRole::kUdpWorker: return "udp-worker";
-    case ProcessRole::kTcpWorker: return "tcp-worker";
-    case ProcessRole::kTimer: return "timer";
-    case ProcessRole::kMi: return "mi";
-    case ProcessRole::kModule: return "module";
+    case ProcessRole::kMaster:
+      return "master";
+    case ProcessRole::kUdpWorker:
+      return "udp-worker";
+    case ProcessRole::kTcpWorker:
+      return "tcp-worker";
+    case ProcessRole::kTimer:
+      return "timer";
+    case ProcessRole::kMi:
+      return "mi";
+    case ProcessRole::kModule:
+      return "module";
   }
   return "?";
 }

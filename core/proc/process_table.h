@@ -18,7 +18,7 @@ struct ProcessSlot {
   std::atomic<std::int32_t> pid{0};
   ProcessRole role = ProcessRole::kMaster;
   std::int32_t index = 0;
-  std::int64_t started = 0;   // unix time
+  std::int64_t started = 0;  // unix time
   std::atomic<std::uint64_t> handled{0};
   static_assert(std::atomic<std::int32_t>::is_always_lock_free);
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free);

@@ -120,8 +120,8 @@ bool Supervisor::reap(bool stopping) {
       if (!stopping) {
         unexpected = true;
         if (WIFSIGNALED(status)) {
-          SL_CRIT("%s (pid %d) was killed by signal %d (%s); shutting down", it->info.label().c_str(),
-                  pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+          SL_CRIT("%s (pid %d) was killed by signal %d (%s); shutting down",
+                  it->info.label().c_str(), pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
         } else {
           SL_CRIT("%s (pid %d) exited with status %d; shutting down", it->info.label().c_str(), pid,
                   WEXITSTATUS(status));

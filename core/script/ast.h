@@ -17,11 +17,32 @@ using ExprPtr = std::unique_ptr<Expr>;
 
 struct Expr {
   enum class Kind : std::uint8_t {
-    kInt, kString, kPvar, kMyself, kCall,
-    kNot, kNeg, kBitNot,
-    kAnd, kOr,
-    kEq, kNe, kMatch, kNotMatch, kLt, kGt, kLe, kGe,
-    kAdd, kSub, kMul, kDiv, kMod, kBitAnd, kBitOr, kBitXor,
+    kInt,
+    kString,
+    kPvar,
+    kMyself,
+    kCall,
+    kNot,
+    kNeg,
+    kBitNot,
+    kAnd,
+    kOr,
+    kEq,
+    kNe,
+    kMatch,
+    kNotMatch,
+    kLt,
+    kGt,
+    kLe,
+    kGe,
+    kAdd,
+    kSub,
+    kMul,
+    kDiv,
+    kMod,
+    kBitAnd,
+    kBitOr,
+    kBitXor,
   };
   Kind kind = Kind::kInt;
   SourcePos pos;
@@ -37,24 +58,31 @@ struct Stmt {
   enum class Kind : std::uint8_t { kCall, kIf, kBlock, kExit, kDrop, kReturn, kAssign };
   Kind kind = Kind::kBlock;
   SourcePos pos;
-  ExprPtr expr;                // kCall: the call; kIf: condition; kReturn: value (may be null); kAssign: value
-  std::string target;          // kAssign: pvar name
-  bool append = false;         // kAssign: '+='
-  std::vector<StmtPtr> body;   // kBlock: statements; kIf: [then, else?]
+  ExprPtr expr;  // kCall: the call; kIf: condition; kReturn: value (may be null); kAssign: value
+  std::string target;         // kAssign: pvar name
+  bool append = false;        // kAssign: '+='
+  std::vector<StmtPtr> body;  // kBlock: statements; kIf: [then, else?]
 };
 
 enum class RouteKind : std::uint8_t {
-  kRequest, kOnReply, kFailure, kBranch, kError, kStartup, kTimer, kLocal,
+  kRequest,
+  kOnReply,
+  kFailure,
+  kBranch,
+  kError,
+  kStartup,
+  kTimer,
+  kLocal,
 };
 RouteType routeTypeOf(RouteKind kind);
 const char* routeKindKeyword(RouteKind kind);
 
 struct RouteDef {
   RouteKind kind = RouteKind::kRequest;
-  std::string name;            // "" for the main route of a kind
-  int timer_interval = 0;      // timer_route[name, seconds]
+  std::string name;        // "" for the main route of a kind
+  int timer_interval = 0;  // timer_route[name, seconds]
   SourcePos pos;
-  StmtPtr body;                // a kBlock
+  StmtPtr body;  // a kBlock
 };
 
 struct ScriptAst {

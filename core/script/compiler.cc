@@ -28,11 +28,10 @@ class ScriptCompiler {
     for (script::RouteDef& def : ast.routes) {
       std::string key = routeKey(def.kind, def.name);
       if (index_.count(key)) {
-        return Status::invalidArgument(def.pos.toString() + ": " +
-                                       script::routeKindKeyword(def.kind) +
-                                       (def.name.empty() ? "" : "[" + def.name + "]") +
-                                       " is defined twice (first at " +
-                                       out_.routes_[index_[key]]->pos.toString() + ")");
+        return Status::invalidArgument(
+            def.pos.toString() + ": " + script::routeKindKeyword(def.kind) +
+            (def.name.empty() ? "" : "[" + def.name + "]") + " is defined twice (first at " +
+            out_.routes_[index_[key]]->pos.toString() + ")");
       }
       auto r = std::make_unique<script::CompiledRoute>();
       r->kind = def.kind;
@@ -90,7 +89,8 @@ class ScriptCompiler {
   void markReachExpr(const script::Expr& e, std::uint32_t types) {
     if (e.kind == script::Expr::Kind::kCall && e.text == "route" && e.args.size() == 1) {
       std::string name = e.args[0]->kind == script::Expr::Kind::kInt
-                             ? std::to_string(e.args[0]->int_value) : e.args[0]->text;
+                             ? std::to_string(e.args[0]->int_value)
+                             : e.args[0]->text;
       std::uint32_t& have = reach_[name];
       if ((have | types) != have) {
         have |= types;
@@ -240,7 +240,8 @@ class ScriptCompiler {
           if (e.kind != K::kEq && e.kind != K::kNe) {
             return posError(e.pos, "'myself' can only be compared with == or !=");
           }
-          if (left_myself && right_myself) return posError(e.pos, "myself == myself is always true");
+          if (left_myself && right_myself)
+            return posError(e.pos, "myself == myself is always true");
           Result<script::ExprNodePtr> other = expr(*e.args[left_myself ? 1 : 0]);
           if (!other.isOk()) return other;
           node = std::make_unique<script::MyselfExpr>(e.kind == K::kNe, std::move(other.value()));
@@ -278,8 +279,8 @@ class ScriptCompiler {
         if (!a.isOk()) return a;
         Result<script::ExprNodePtr> b = expr(*e.args[1]);
         if (!b.isOk()) return b;
-        node = std::make_unique<script::ArithExpr>(e.kind, std::move(a.value()),
-                                                   std::move(b.value()));
+        node =
+            std::make_unique<script::ArithExpr>(e.kind, std::move(a.value()), std::move(b.value()));
       }
     }
     node->pos = e.pos;
@@ -293,15 +294,16 @@ class ScriptCompiler {
         return posError(e.pos, "route() takes one route name: route(name)");
       }
       std::string name = e.args[0]->kind == script::Expr::Kind::kInt
-                             ? std::to_string(e.args[0]->int_value) : e.args[0]->text;
+                             ? std::to_string(e.args[0]->int_value)
+                             : e.args[0]->text;
       auto it = index_.find(routeKey(script::RouteKind::kRequest, name));
       if (it == index_.end() || name.empty()) {
         std::vector<std::string> names;
         for (const auto& r : out_.routes_) {
           if (r->kind == script::RouteKind::kRequest && !r->name.empty()) names.push_back(r->name);
         }
-        return posError(e.args[0]->pos, "route[" + name + "] is not defined" +
-                                            didYouMean(name, names));
+        return posError(e.args[0]->pos,
+                        "route[" + name + "] is not defined" + didYouMean(name, names));
       }
       return script::ExprNodePtr(
           std::make_unique<script::RouteCallExpr>(out_.routes_[it->second].get()));
@@ -324,13 +326,13 @@ class ScriptCompiler {
         if (!sig.empty()) sig += ", ";
         sig += a.optional ? "[" + a.name + "]" : a.name;
       }
-      return posError(e.pos, e.text + "() takes " +
-                                 (required == spec->args.size()
-                                      ? std::to_string(required)
-                                      : std::to_string(required) + " to " +
-                                            std::to_string(spec->args.size())) +
-                                 " argument(s): " + e.text + "(" + sig + "), got " +
-                                 std::to_string(e.args.size()));
+      return posError(
+          e.pos, e.text + "() takes " +
+                     (required == spec->args.size()
+                          ? std::to_string(required)
+                          : std::to_string(required) + " to " + std::to_string(spec->args.size())) +
+                     " argument(s): " + e.text + "(" + sig + "), got " +
+                     std::to_string(e.args.size()));
     }
     ScriptArgs args;
     for (std::size_t i = 0; i < e.args.size(); ++i) {
@@ -350,8 +352,8 @@ class ScriptCompiler {
         Result<script::PvarRef> ref = script::resolvePvar(a.text);
         if (!ref.isOk()) return posError(a.pos, ref.status().message());
       } else {
-        return posError(a.pos, "arguments of " + e.text +
-                                   "() must be strings, numbers or pseudo-variables");
+        return posError(
+            a.pos, "arguments of " + e.text + "() must be strings, numbers or pseudo-variables");
       }
       if (spec->args[i].type == ArgSpec::Type::kInt && sa.kind == ScriptArg::Kind::kString &&
           sa.isConstant()) {
@@ -378,11 +380,20 @@ class ScriptCompiler {
   // Points at the module to load for well-known commands of modules not loaded.
   static std::string knownModuleHint(const std::string& name) {
     static const std::map<std::string, std::string> kKnown = {
-        {"sl_send_reply", "sl"},    {"sl_reply_error", "sl"},   {"t_relay", "tm"},
-        {"t_reply", "tm"},          {"t_newtran", "tm"},        {"record_route", "rr"},
-        {"loose_route", "rr"},      {"save", "registrar"},      {"lookup", "registrar"},
-        {"mf_process_maxfwd_header", "maxfwd"}, {"www_authorize", "auth_db"},
-        {"proxy_authorize", "auth_db"}, {"www_challenge", "auth"}, {"append_hf", "textops"},
+        {"sl_send_reply", "sl"},
+        {"sl_reply_error", "sl"},
+        {"t_relay", "tm"},
+        {"t_reply", "tm"},
+        {"t_newtran", "tm"},
+        {"record_route", "rr"},
+        {"loose_route", "rr"},
+        {"save", "registrar"},
+        {"lookup", "registrar"},
+        {"mf_process_maxfwd_header", "maxfwd"},
+        {"www_authorize", "auth_db"},
+        {"proxy_authorize", "auth_db"},
+        {"www_challenge", "auth"},
+        {"append_hf", "textops"},
     };
     auto it = kKnown.find(name);
     return it == kKnown.end() ? "" : ": module " + it->second + " is not loaded";

@@ -16,8 +16,8 @@ bool xlogLevel(std::string_view text, LogLevel& out) {
   static const struct {
     const char* name;
     LogLevel level;
-  } kLevels[] = {{"L_ALERT", LogLevel::kAlert}, {"L_CRIT", LogLevel::kCrit},
-                 {"L_ERR", LogLevel::kErr},     {"L_WARN", LogLevel::kWarn},
+  } kLevels[] = {{"L_ALERT", LogLevel::kAlert},   {"L_CRIT", LogLevel::kCrit},
+                 {"L_ERR", LogLevel::kErr},       {"L_WARN", LogLevel::kWarn},
                  {"L_NOTICE", LogLevel::kNotice}, {"L_INFO", LogLevel::kInfo},
                  {"L_DBG", LogLevel::kDbg}};
   for (const auto& l : kLevels) {
@@ -34,9 +34,10 @@ Result<BoundCallPtr> bindXlog(const ScriptArgs& args, BindContext& bc) {
   const ScriptArg& fmt_arg = args.size() == 2 ? args[1] : args[0];
   if (args.size() == 2) {
     if (!args[0].isConstant() || !xlogLevel(args[0].text, level)) {
-      return bc.error(args[0], Status::invalidArgument(
-                                   "level must be one of L_ALERT, L_CRIT, L_ERR, L_WARN, "
-                                   "L_NOTICE, L_INFO, L_DBG; got \"" + args[0].text + "\""));
+      return bc.error(
+          args[0], Status::invalidArgument("level must be one of L_ALERT, L_CRIT, L_ERR, L_WARN, "
+                                           "L_NOTICE, L_INFO, L_DBG; got \"" +
+                                           args[0].text + "\""));
     }
   }
   Result<StrArg> fmt = bc.strArg(fmt_arg);
@@ -63,7 +64,8 @@ Result<BoundCallPtr> bindIsMethod(const ScriptArgs& args, BindContext& bc) {
     std::string_view m = trim(list.substr(0, bar));
     list = bar == std::string_view::npos ? std::string_view() : list.substr(bar + 1);
     if (m.empty()) {
-      return bc.error(args[0], Status::invalidArgument("empty method name in \"" + args[0].text + "\""));
+      return bc.error(args[0],
+                      Status::invalidArgument("empty method name in \"" + args[0].text + "\""));
     }
     Method method = methodFromName(m);
     if (method == Method::kOther) {
@@ -75,9 +77,10 @@ Result<BoundCallPtr> bindIsMethod(const ScriptArgs& args, BindContext& bc) {
   return makeCall([mask, others = std::move(others)](MsgContext& ctx) {
     SipMessage& msg = ctx.msg();
     Method m = msg.method();
-    if (m != Method::kOther) return (mask & (1u << static_cast<unsigned>(m))) ? Verdict::ok() : Verdict::fail();
-    std::string_view text = msg.isRequest() ? msg.methodText()
-                                            : (msg.cseq() ? msg.cseq()->method_text : "");
+    if (m != Method::kOther)
+      return (mask & (1u << static_cast<unsigned>(m))) ? Verdict::ok() : Verdict::fail();
+    std::string_view text =
+        msg.isRequest() ? msg.methodText() : (msg.cseq() ? msg.cseq()->method_text : "");
     for (const std::string& o : others) {
       if (text == o) return Verdict::ok();
     }
@@ -118,14 +121,25 @@ Result<BoundCallPtr> bindForward(const ScriptArgs& args, BindContext& bc) {
 }  // namespace
 
 Status registerCoreCommands(CommandRegistry& commands) {
-  const std::uint32_t kMsgRoutes = kRequestRoute | kOnReplyRoute | kFailureRoute |
-                                   kBranchRoute | kErrorRoute | kLocalRoute;
+  const std::uint32_t kMsgRoutes =
+      kRequestRoute | kOnReplyRoute | kFailureRoute | kBranchRoute | kErrorRoute | kLocalRoute;
   std::vector<CommandSpec> specs = {
-      {"xlog", {ArgSpec::str("level_or_format"), ArgSpec::str("format").opt()}, kAnyRoute,
-       bindXlog, "xlog([level,] format): logs the format with pseudo-variables expanded", "core"},
-      {"is_method", {ArgSpec::str("methods")}, kMsgRoutes, bindIsMethod,
-       "is_method(\"INVITE|REGISTER\"): true when the method is one of the list", "core"},
-      {"forward", {ArgSpec::str("destination").opt()}, kRequestRoute | kOnReplyRoute, bindForward,
+      {"xlog",
+       {ArgSpec::str("level_or_format"), ArgSpec::str("format").opt()},
+       kAnyRoute,
+       bindXlog,
+       "xlog([level,] format): logs the format with pseudo-variables expanded",
+       "core"},
+      {"is_method",
+       {ArgSpec::str("methods")},
+       kMsgRoutes,
+       bindIsMethod,
+       "is_method(\"INVITE|REGISTER\"): true when the method is one of the list",
+       "core"},
+      {"forward",
+       {ArgSpec::str("destination").opt()},
+       kRequestRoute | kOnReplyRoute,
+       bindForward,
        "forward([\"udp:host:port\"]): relays statelessly (requests to the destination, $du or "
        "the request-URI; replies by their Via)",
        "core"},

@@ -33,7 +33,8 @@ Result<FormatPtr> Format::compile(std::string_view text) {
     if (j < text.size() && text[j] == '(') {
       std::size_t close = text.find(')', j);
       if (close == std::string_view::npos) {
-        return Status::invalidArgument("missing ')' after $" + std::string(text.substr(i + 1, j - i - 1)));
+        return Status::invalidArgument("missing ')' after $" +
+                                       std::string(text.substr(i + 1, j - i - 1)));
       }
       j = close + 1;
       if (j < text.size() && text[j] == '[') {

@@ -111,7 +111,8 @@ class LogicExpr : public ExprNode {
 
 class CompareExpr : public ExprNode {
  public:
-  CompareExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+  CompareExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r)
+      : op_(op), l_(std::move(l)), r_(std::move(r)) {}
   Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
   int test(Exec& ex) const override {
     Value a = l_->eval(ex);
@@ -134,20 +135,33 @@ class CompareExpr : public ExprNode {
         sa_buf = std::to_string(a.i());
         sa = sa_buf;
       }
-      std::string_view sb = b.isInt() ? (sb_buf = std::to_string(b.i()), std::string_view(sb_buf))
-                                       : b.str();
+      std::string_view sb =
+          b.isInt() ? (sb_buf = std::to_string(b.i()), std::string_view(sb_buf)) : b.str();
       int c = sa.compare(sb);
       cmp = c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
     bool r = false;
     switch (op_) {
-      case Expr::Kind::kEq: r = cmp == 0; break;
-      case Expr::Kind::kNe: r = cmp != 0; break;
-      case Expr::Kind::kLt: r = cmp < 0; break;
-      case Expr::Kind::kGt: r = cmp > 0; break;
-      case Expr::Kind::kLe: r = cmp <= 0; break;
-      case Expr::Kind::kGe: r = cmp >= 0; break;
-      default: break;
+      case Expr::Kind::kEq:
+        r = cmp == 0;
+        break;
+      case Expr::Kind::kNe:
+        r = cmp != 0;
+        break;
+      case Expr::Kind::kLt:
+        r = cmp < 0;
+        break;
+      case Expr::Kind::kGt:
+        r = cmp > 0;
+        break;
+      case Expr::Kind::kLe:
+        r = cmp <= 0;
+        break;
+      case Expr::Kind::kGe:
+        r = cmp >= 0;
+        break;
+      default:
+        break;
     }
     return r ? 1 : -1;
   }
@@ -200,8 +214,9 @@ class MyselfExpr : public ExprNode {
       SipUri uri;
       if (s.find(':') != std::string_view::npos && parseUri(s, uri) == ParseError::kOk &&
           !uri.host.empty()) {
-        std::uint16_t port = uri.port != 0 ? uri.port
-                             : uri.scheme == SipUri::Scheme::kSips ? 5061 : 5060;
+        std::uint16_t port = uri.port != 0                         ? uri.port
+                             : uri.scheme == SipUri::Scheme::kSips ? 5061
+                                                                   : 5060;
         mine = listeners().isMyself(uri.host, port);
       } else {
         mine = listeners().isMyself(s, 0);
@@ -217,7 +232,8 @@ class MyselfExpr : public ExprNode {
 
 class ArithExpr : public ExprNode {
  public:
-  ArithExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r) : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+  ArithExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r)
+      : op_(op), l_(std::move(l)), r_(std::move(r)) {}
   Value eval(Exec& ex) const override {
     Value a = l_->eval(ex);
     Value b = r_ ? r_->eval(ex) : Value::integer(0);
@@ -231,9 +247,12 @@ class ArithExpr : public ExprNode {
       return Value::null();
     }
     switch (op_) {
-      case Expr::Kind::kAdd: return Value::integer(x + y);
-      case Expr::Kind::kSub: return Value::integer(x - y);
-      case Expr::Kind::kMul: return Value::integer(x * y);
+      case Expr::Kind::kAdd:
+        return Value::integer(x + y);
+      case Expr::Kind::kSub:
+        return Value::integer(x - y);
+      case Expr::Kind::kMul:
+        return Value::integer(x * y);
       case Expr::Kind::kDiv:
       case Expr::Kind::kMod:
         if (y == 0) {
@@ -241,12 +260,18 @@ class ArithExpr : public ExprNode {
           return Value::null();
         }
         return Value::integer(op_ == Expr::Kind::kDiv ? x / y : x % y);
-      case Expr::Kind::kBitAnd: return Value::integer(x & y);
-      case Expr::Kind::kBitOr: return Value::integer(x | y);
-      case Expr::Kind::kBitXor: return Value::integer(x ^ y);
-      case Expr::Kind::kNeg: return Value::integer(-x);
-      case Expr::Kind::kBitNot: return Value::integer(~x);
-      default: return Value::null();
+      case Expr::Kind::kBitAnd:
+        return Value::integer(x & y);
+      case Expr::Kind::kBitOr:
+        return Value::integer(x | y);
+      case Expr::Kind::kBitXor:
+        return Value::integer(x ^ y);
+      case Expr::Kind::kNeg:
+        return Value::integer(-x);
+      case Expr::Kind::kBitNot:
+        return Value::integer(~x);
+      default:
+        return Value::null();
     }
   }
 
@@ -332,8 +357,8 @@ class AssignStmt : public Node {
     if (append_) v = Value::owned(target_.get(ex.ctx).toString() + v.toString());
     Status st = target_.spec->set(ex.ctx, target_, v);
     if (!st.isOk()) {
-      SL_ERR_RATELIMITED("%s: cannot assign $%s: %s", pos.toString().c_str(),
-                         target_.text.c_str(), st.message().c_str());
+      SL_ERR_RATELIMITED("%s: cannot assign $%s: %s", pos.toString().c_str(), target_.text.c_str(),
+                         st.message().c_str());
     }
     return Flow::kNext;
   }

@@ -6,42 +6,78 @@ namespace sipline::script {
 
 const char* tokName(Tok t) {
   switch (t) {
-    case Tok::kEnd: return "end of file";
-    case Tok::kIdent: return "name";
-    case Tok::kInt: return "number";
-    case Tok::kString: return "string";
-    case Tok::kPvar: return "pseudo-variable";
-    case Tok::kLBrace: return "'{'";
-    case Tok::kRBrace: return "'}'";
-    case Tok::kLParen: return "'('";
-    case Tok::kRParen: return "')'";
-    case Tok::kLBracket: return "'['";
-    case Tok::kRBracket: return "']'";
-    case Tok::kSemi: return "';'";
-    case Tok::kComma: return "','";
-    case Tok::kAssign: return "'='";
-    case Tok::kPlusAssign: return "'+='";
-    case Tok::kEq: return "'=='";
-    case Tok::kNe: return "'!='";
-    case Tok::kMatch: return "'=~'";
-    case Tok::kNotMatch: return "'!~'";
-    case Tok::kLt: return "'<'";
-    case Tok::kGt: return "'>'";
-    case Tok::kLe: return "'<='";
-    case Tok::kGe: return "'>='";
-    case Tok::kAnd: return "'&&'";
-    case Tok::kOr: return "'||'";
-    case Tok::kNot: return "'!'";
-    case Tok::kPlus: return "'+'";
-    case Tok::kMinus: return "'-'";
-    case Tok::kStar: return "'*'";
-    case Tok::kSlash: return "'/'";
-    case Tok::kPercent: return "'%'";
-    case Tok::kBitAnd: return "'&'";
-    case Tok::kBitOr: return "'|'";
-    case Tok::kBitXor: return "'^'";
-    case Tok::kBitNot: return "'~'";
-    case Tok::kColon: return "':'";
+    case Tok::kEnd:
+      return "end of file";
+    case Tok::kIdent:
+      return "name";
+    case Tok::kInt:
+      return "number";
+    case Tok::kString:
+      return "string";
+    case Tok::kPvar:
+      return "pseudo-variable";
+    case Tok::kLBrace:
+      return "'{'";
+    case Tok::kRBrace:
+      return "'}'";
+    case Tok::kLParen:
+      return "'('";
+    case Tok::kRParen:
+      return "')'";
+    case Tok::kLBracket:
+      return "'['";
+    case Tok::kRBracket:
+      return "']'";
+    case Tok::kSemi:
+      return "';'";
+    case Tok::kComma:
+      return "','";
+    case Tok::kAssign:
+      return "'='";
+    case Tok::kPlusAssign:
+      return "'+='";
+    case Tok::kEq:
+      return "'=='";
+    case Tok::kNe:
+      return "'!='";
+    case Tok::kMatch:
+      return "'=~'";
+    case Tok::kNotMatch:
+      return "'!~'";
+    case Tok::kLt:
+      return "'<'";
+    case Tok::kGt:
+      return "'>'";
+    case Tok::kLe:
+      return "'<='";
+    case Tok::kGe:
+      return "'>='";
+    case Tok::kAnd:
+      return "'&&'";
+    case Tok::kOr:
+      return "'||'";
+    case Tok::kNot:
+      return "'!'";
+    case Tok::kPlus:
+      return "'+'";
+    case Tok::kMinus:
+      return "'-'";
+    case Tok::kStar:
+      return "'*'";
+    case Tok::kSlash:
+      return "'/'";
+    case Tok::kPercent:
+      return "'%'";
+    case Tok::kBitAnd:
+      return "'&'";
+    case Tok::kBitOr:
+      return "'|'";
+    case Tok::kBitXor:
+      return "'^'";
+    case Tok::kBitNot:
+      return "'~'";
+    case Tok::kColon:
+      return "':'";
   }
   return "?";
 }
@@ -103,10 +139,12 @@ class Lexer {
     }
     return c;
   }
-  bool at(const char* lit) const { return s_.compare(i_, std::char_traits<char>::length(lit), lit) == 0; }
+  bool at(const char* lit) const {
+    return s_.compare(i_, std::char_traits<char>::length(lit), lit) == 0;
+  }
   Status error(int line, int col, const std::string& msg) const {
-    return Status::invalidArgument(file_ + ":" + std::to_string(line) + ":" +
-                                   std::to_string(col) + ": " + msg);
+    return Status::invalidArgument(file_ + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                                   ": " + msg);
   }
 
   Status skipSpaceAndComments() {
@@ -143,8 +181,7 @@ class Lexer {
     bool any = false;
     while (i_ < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[i_]))) {
       char c = s_[i_];
-      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                                                          : std::tolower(c) - 'a' + 10;
+      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
       if (d >= base) break;
       v = v * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
       if (v > 0x7fffffffffffffffULL) return error(line, col, "number too large");
@@ -169,12 +206,24 @@ class Lexer {
       if (c == '\\' && i_ < s_.size()) {
         char e = advance();
         switch (e) {
-          case 'n': t.text += '\n'; break;
-          case 'r': t.text += '\r'; break;
-          case 't': t.text += '\t'; break;
-          case '\\': t.text += '\\'; break;
-          case '"': t.text += '"'; break;
-          case '\'': t.text += '\''; break;
+          case 'n':
+            t.text += '\n';
+            break;
+          case 'r':
+            t.text += '\r';
+            break;
+          case 't':
+            t.text += '\t';
+            break;
+          case '\\':
+            t.text += '\\';
+            break;
+          case '"':
+            t.text += '"';
+            break;
+          case '\'':
+            t.text += '\'';
+            break;
           default:
             // Unknown escapes stay as written (regexes need "\." and friends).
             t.text += '\\';
@@ -221,15 +270,17 @@ class Lexer {
       Tok tok;
     };
     static const Op kOps[] = {
-        {"==", Tok::kEq},     {"!=", Tok::kNe},    {"=~", Tok::kMatch}, {"!~", Tok::kNotMatch},
-        {"<=", Tok::kLe},     {">=", Tok::kGe},    {"&&", Tok::kAnd},   {"||", Tok::kOr},
-        {"+=", Tok::kPlusAssign},
-        {"{", Tok::kLBrace},  {"}", Tok::kRBrace}, {"(", Tok::kLParen}, {")", Tok::kRParen},
-        {"[", Tok::kLBracket}, {"]", Tok::kRBracket}, {";", Tok::kSemi}, {",", Tok::kComma},
-        {"=", Tok::kAssign},  {"<", Tok::kLt},     {">", Tok::kGt},     {"!", Tok::kNot},
-        {"+", Tok::kPlus},    {"-", Tok::kMinus},  {"*", Tok::kStar},   {"/", Tok::kSlash},
-        {"%", Tok::kPercent}, {"&", Tok::kBitAnd}, {"|", Tok::kBitOr},  {"^", Tok::kBitXor},
-        {"~", Tok::kBitNot},  {":", Tok::kColon},
+        {"==", Tok::kEq},       {"!=", Tok::kNe},      {"=~", Tok::kMatch},
+        {"!~", Tok::kNotMatch}, {"<=", Tok::kLe},      {">=", Tok::kGe},
+        {"&&", Tok::kAnd},      {"||", Tok::kOr},      {"+=", Tok::kPlusAssign},
+        {"{", Tok::kLBrace},    {"}", Tok::kRBrace},   {"(", Tok::kLParen},
+        {")", Tok::kRParen},    {"[", Tok::kLBracket}, {"]", Tok::kRBracket},
+        {";", Tok::kSemi},      {",", Tok::kComma},    {"=", Tok::kAssign},
+        {"<", Tok::kLt},        {">", Tok::kGt},       {"!", Tok::kNot},
+        {"+", Tok::kPlus},      {"-", Tok::kMinus},    {"*", Tok::kStar},
+        {"/", Tok::kSlash},     {"%", Tok::kPercent},  {"&", Tok::kBitAnd},
+        {"|", Tok::kBitOr},     {"^", Tok::kBitXor},   {"~", Tok::kBitNot},
+        {":", Tok::kColon},
     };
     for (const Op& o : kOps) {
       if (at(o.text)) {

@@ -15,16 +15,40 @@ namespace sipline::script {
 
 enum class Tok : std::uint8_t {
   kEnd,
-  kIdent,    // names and keywords (route, if, else, exit, ...)
+  kIdent,  // names and keywords (route, if, else, exit, ...)
   kInt,
-  kString,   // value with escapes resolved
-  kPvar,     // text without '$': "ru", "hdr(Call-ID)"
-  kLBrace, kRBrace, kLParen, kRParen, kLBracket, kRBracket, kSemi, kComma,
-  kAssign,   // =
+  kString,  // value with escapes resolved
+  kPvar,    // text without '$': "ru", "hdr(Call-ID)"
+  kLBrace,
+  kRBrace,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kSemi,
+  kComma,
+  kAssign,      // =
   kPlusAssign,  // +=
-  kEq, kNe, kMatch, kNotMatch, kLt, kGt, kLe, kGe,
-  kAnd, kOr, kNot,
-  kPlus, kMinus, kStar, kSlash, kPercent, kBitAnd, kBitOr, kBitXor, kBitNot,
+  kEq,
+  kNe,
+  kMatch,
+  kNotMatch,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kAnd,
+  kOr,
+  kNot,
+  kPlus,
+  kMinus,
+  kStar,
+  kSlash,
+  kPercent,
+  kBitAnd,
+  kBitOr,
+  kBitXor,
+  kBitNot,
   kColon,
 };
 const char* tokName(Tok t);

@@ -6,28 +6,44 @@ namespace sipline::script {
 
 RouteType routeTypeOf(RouteKind kind) {
   switch (kind) {
-    case RouteKind::kRequest: return kRequestRoute;
-    case RouteKind::kOnReply: return kOnReplyRoute;
-    case RouteKind::kFailure: return kFailureRoute;
-    case RouteKind::kBranch: return kBranchRoute;
-    case RouteKind::kError: return kErrorRoute;
-    case RouteKind::kStartup: return kStartupRoute;
-    case RouteKind::kTimer: return kTimerRoute;
-    case RouteKind::kLocal: return kLocalRoute;
+    case RouteKind::kRequest:
+      return kRequestRoute;
+    case RouteKind::kOnReply:
+      return kOnReplyRoute;
+    case RouteKind::kFailure:
+      return kFailureRoute;
+    case RouteKind::kBranch:
+      return kBranchRoute;
+    case RouteKind::kError:
+      return kErrorRoute;
+    case RouteKind::kStartup:
+      return kStartupRoute;
+    case RouteKind::kTimer:
+      return kTimerRoute;
+    case RouteKind::kLocal:
+      return kLocalRoute;
   }
   return kRequestRoute;
 }
 
 const char* routeKindKeyword(RouteKind kind) {
   switch (kind) {
-    case RouteKind::kRequest: return "route";
-    case RouteKind::kOnReply: return "onreply_route";
-    case RouteKind::kFailure: return "failure_route";
-    case RouteKind::kBranch: return "branch_route";
-    case RouteKind::kError: return "error_route";
-    case RouteKind::kStartup: return "startup_route";
-    case RouteKind::kTimer: return "timer_route";
-    case RouteKind::kLocal: return "local_route";
+    case RouteKind::kRequest:
+      return "route";
+    case RouteKind::kOnReply:
+      return "onreply_route";
+    case RouteKind::kFailure:
+      return "failure_route";
+    case RouteKind::kBranch:
+      return "branch_route";
+    case RouteKind::kError:
+      return "error_route";
+    case RouteKind::kStartup:
+      return "startup_route";
+    case RouteKind::kTimer:
+      return "timer_route";
+    case RouteKind::kLocal:
+      return "local_route";
   }
   return "route";
 }
@@ -69,11 +85,16 @@ class Parser {
   }
   static std::string describe(const Token& t) {
     switch (t.type) {
-      case Tok::kIdent: return "'" + t.text + "'";
-      case Tok::kInt: return "number " + t.text;
-      case Tok::kString: return "string \"" + t.text + "\"";
-      case Tok::kPvar: return "$" + t.text;
-      default: return tokName(t.type);
+      case Tok::kIdent:
+        return "'" + t.text + "'";
+      case Tok::kInt:
+        return "number " + t.text;
+      case Tok::kString:
+        return "string \"" + t.text + "\"";
+      case Tok::kPvar:
+        return "$" + t.text;
+      default:
+        return tokName(t.type);
     }
   }
   Status expect(Tok type, const char* context) {
@@ -89,10 +110,10 @@ class Parser {
     static const struct {
       const char* kw;
       RouteKind kind;
-    } kKinds[] = {{"route", RouteKind::kRequest},           {"onreply_route", RouteKind::kOnReply},
-                  {"failure_route", RouteKind::kFailure},   {"branch_route", RouteKind::kBranch},
-                  {"error_route", RouteKind::kError},       {"startup_route", RouteKind::kStartup},
-                  {"timer_route", RouteKind::kTimer},       {"local_route", RouteKind::kLocal}};
+    } kKinds[] = {{"route", RouteKind::kRequest},         {"onreply_route", RouteKind::kOnReply},
+                  {"failure_route", RouteKind::kFailure}, {"branch_route", RouteKind::kBranch},
+                  {"error_route", RouteKind::kError},     {"startup_route", RouteKind::kStartup},
+                  {"timer_route", RouteKind::kTimer},     {"local_route", RouteKind::kLocal}};
     const Token& kw = peek();
     RouteDef def;
     bool found = false;
@@ -105,9 +126,11 @@ class Parser {
       }
     }
     if (!found) {
-      return errorAt(kw, "expected a route block (route, onreply_route, failure_route, "
-                         "branch_route, error_route, startup_route, timer_route, local_route), "
-                         "found " + describe(kw));
+      return errorAt(kw,
+                     "expected a route block (route, onreply_route, failure_route, "
+                     "branch_route, error_route, startup_route, timer_route, local_route), "
+                     "found " +
+                         describe(kw));
     }
     def.pos = posOf(kw);
     next();
@@ -152,8 +175,8 @@ class Parser {
     Status st = expect(Tok::kLBrace, "to open a block");
     if (!st.isOk()) return st;
     while (peek().type != Tok::kRBrace) {
-      if (peek().type == Tok::kEnd) return errorAt(peek(), "missing '}' (block opened at " +
-                                                              s->pos.toString() + ")");
+      if (peek().type == Tok::kEnd)
+        return errorAt(peek(), "missing '}' (block opened at " + s->pos.toString() + ")");
       Result<StmtPtr> child = statement();
       if (!child.isOk()) return child.status();
       if (child.value()) s->body.push_back(std::move(child.value()));
@@ -220,7 +243,8 @@ class Parser {
         Status st = expect(Tok::kRParen, "after '('");
         if (!st.isOk()) return st;
       }
-      Status st = expect(Tok::kSemi, s->kind == Stmt::Kind::kExit ? "after 'exit'" : "after 'drop'");
+      Status st =
+          expect(Tok::kSemi, s->kind == Stmt::Kind::kExit ? "after 'exit'" : "after 'drop'");
       if (!st.isOk()) return st;
       return s;
     }
@@ -442,8 +466,8 @@ class Parser {
         return e;
       }
       default:
-        return errorAt(t, "expected a value, a pseudo-variable or a function call, found " +
-                              describe(t));
+        return errorAt(
+            t, "expected a value, a pseudo-variable or a function call, found " + describe(t));
     }
   }
 
@@ -468,8 +492,8 @@ class Parser {
       return e;
     }
     if (t.type != Tok::kString && t.type != Tok::kInt && t.type != Tok::kPvar) {
-      return errorAt(t, "expected an argument (string, number or pseudo-variable), found " +
-                            describe(t));
+      return errorAt(
+          t, "expected an argument (string, number or pseudo-variable), found " + describe(t));
     }
     return primary();
   }

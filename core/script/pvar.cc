@@ -43,9 +43,7 @@ Value getRpLocal(MsgContext& ctx, const PvarRef&) {
   const Listener* l = ctx.rcv().listener;
   return l ? Value::integer(l->port) : Value::null();
 }
-Value getProto(MsgContext& ctx, const PvarRef&) {
-  return Value::view(protoName(ctx.rcv().proto));
-}
+Value getProto(MsgContext& ctx, const PvarRef&) { return Value::view(protoName(ctx.rcv().proto)); }
 Value getCi(MsgContext& ctx, const PvarRef&) { return viewOrNull(ctx.msg().callId()); }
 Value getCs(MsgContext& ctx, const PvarRef&) {
   const CSeq* c = ctx.msg().cseq();
@@ -110,9 +108,7 @@ Value getHdrCnt(MsgContext& ctx, const PvarRef& ref) {
   return Value::integer(n);
 }
 
-Status setRu(MsgContext& ctx, const PvarRef&, const Value& v) {
-  return ctx.setRuri(v.toString());
-}
+Status setRu(MsgContext& ctx, const PvarRef&, const Value& v) { return ctx.setRuri(v.toString()); }
 Status setDu(MsgContext& ctx, const PvarRef&, const Value& v) {
   if (v.isNull() || v.str().empty()) {
     ctx.dst_uri.clear();

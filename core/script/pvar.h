@@ -23,16 +23,16 @@ using PvarSetter = Status (*)(MsgContext& ctx, const PvarRef& ref, const Value& 
 struct PvarSpec {
   const char* name;
   PvarGetter get;
-  PvarSetter set;      // nullptr: read-only
-  bool needs_arg;      // $hdr(Name)
+  PvarSetter set;  // nullptr: read-only
+  bool needs_arg;  // $hdr(Name)
   const char* help;
 };
 
 struct PvarRef {
   const PvarSpec* spec = nullptr;
-  std::string arg;     // the text inside (...)
-  int index = 0;       // [n]; 0 = first
-  std::string text;    // as written, without '$'
+  std::string arg;   // the text inside (...)
+  int index = 0;     // [n]; 0 = first
+  std::string text;  // as written, without '$'
   Value get(MsgContext& ctx) const { return spec->get(ctx, *this); }
 };
 

@@ -20,7 +20,8 @@ Result<ScriptPtr> Script::compile(const std::string& text, const std::string& fi
   Status st = compileScript(ast.value(), commands, services, *s);
   if (!st.isOk()) return st;
   if (s->request_ == nullptr) {
-    return Status::invalidArgument(file + ":1:1: the script has no main request route (route { ... })");
+    return Status::invalidArgument(file +
+                                   ":1:1: the script has no main request route (route { ... })");
   }
   return s;
 }

@@ -28,8 +28,7 @@ class Script {
   ~Script();
   // Reads, parses, checks and binds a script file. Errors carry file:line:col.
   static Result<std::unique_ptr<Script>> load(const std::string& path,
-                                              const CommandRegistry& commands,
-                                              Services* services);
+                                              const CommandRegistry& commands, Services* services);
   static Result<std::unique_ptr<Script>> compile(const std::string& text, const std::string& file,
                                                  const CommandRegistry& commands,
                                                  Services* services);

@@ -11,15 +11,24 @@ std::string SourcePos::toString() const {
 
 const char* routeTypeName(RouteType type) {
   switch (type) {
-    case kRequestRoute: return "route";
-    case kOnReplyRoute: return "onreply_route";
-    case kFailureRoute: return "failure_route";
-    case kBranchRoute: return "branch_route";
-    case kErrorRoute: return "error_route";
-    case kStartupRoute: return "startup_route";
-    case kTimerRoute: return "timer_route";
-    case kLocalRoute: return "local_route";
-    default: return "route";
+    case kRequestRoute:
+      return "route";
+    case kOnReplyRoute:
+      return "onreply_route";
+    case kFailureRoute:
+      return "failure_route";
+    case kBranchRoute:
+      return "branch_route";
+    case kErrorRoute:
+      return "error_route";
+    case kStartupRoute:
+      return "startup_route";
+    case kTimerRoute:
+      return "timer_route";
+    case kLocalRoute:
+      return "local_route";
+    default:
+      return "route";
   }
 }
 

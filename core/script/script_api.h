@@ -57,10 +57,10 @@ struct Verdict {
 struct ScriptArg {
   enum class Kind : std::uint8_t { kString, kInt, kPvar };
   Kind kind = Kind::kString;
-  std::string text;          // the string literal's value (escapes resolved), or the pvar name
+  std::string text;  // the string literal's value (escapes resolved), or the pvar name
   std::int64_t int_value = 0;
   SourcePos pos;
-  bool hasPvars() const;     // a string that contains $pvars (a format) or a pvar
+  bool hasPvars() const;  // a string that contains $pvars (a format) or a pvar
   bool isConstant() const { return !hasPvars(); }
 };
 using ScriptArgs = std::vector<ScriptArg>;

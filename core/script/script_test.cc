@@ -86,11 +86,11 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-#define ASSERT_ERROR(fixture, script, fragment)                                  \
-  do {                                                                           \
-    Status st_ = (fixture).compileError(script);                                 \
-    CPPUNIT_ASSERT_MESSAGE("script compiled: " script, !st_.isOk());             \
-    CPPUNIT_ASSERT_MESSAGE(st_.message(), contains(st_.message(), fragment));    \
+#define ASSERT_ERROR(fixture, script, fragment)                               \
+  do {                                                                        \
+    Status st_ = (fixture).compileError(script);                              \
+    CPPUNIT_ASSERT_MESSAGE("script compiled: " script, !st_.isOk());          \
+    CPPUNIT_ASSERT_MESSAGE(st_.message(), contains(st_.message(), fragment)); \
   } while (0)
 
 }  // namespace
@@ -143,7 +143,8 @@ class ScriptCompileTest : public CppUnit::TestFixture {
   }
   void wrongArgumentCount() {
     Fixture f;
-    ASSERT_ERROR(f, "route { probe(); }", "probe() takes 1 to 2 argument(s): probe(text, [rc]), got 0");
+    ASSERT_ERROR(f, "route { probe(); }",
+                 "probe() takes 1 to 2 argument(s): probe(text, [rc]), got 0");
     ASSERT_ERROR(f, "route { is_method(\"A\", \"B\"); }", "is_method() takes 1 argument(s)");
   }
   void integerArgumentMustBeAnInteger() {
@@ -167,7 +168,8 @@ class ScriptCompileTest : public CppUnit::TestFixture {
   }
   void duplicateRoute() {
     Fixture f;
-    ASSERT_ERROR(f, "route { }\nroute[a] { }\nroute[a] { }", "t.routes:3:1: route[a] is defined twice (first at t.routes:2:1)");
+    ASSERT_ERROR(f, "route { }\nroute[a] { }\nroute[a] { }",
+                 "t.routes:3:1: route[a] is defined twice (first at t.routes:2:1)");
   }
   void unknownPseudoVariable() {
     Fixture f;
@@ -193,10 +195,12 @@ class ScriptCompileTest : public CppUnit::TestFixture {
   }
   void unusedRouteIsAWarning() {
     Fixture f;
-    Result<ScriptPtr> s = Script::compile("route { }\nroute[spare] { }", "t.routes", f.commands, nullptr);
+    Result<ScriptPtr> s =
+        Script::compile("route { }\nroute[spare] { }", "t.routes", f.commands, nullptr);
     CPPUNIT_ASSERT(s.isOk());
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), s.value()->warnings().size());
-    CPPUNIT_ASSERT(contains(s.value()->warnings()[0], "t.routes:2:1: route[spare] is never called"));
+    CPPUNIT_ASSERT(
+        contains(s.value()->warnings()[0], "t.routes:2:1: route[spare] is never called"));
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(ScriptCompileTest);
@@ -218,7 +222,8 @@ class ScriptRunTest : public CppUnit::TestFixture {
  public:
   void pseudoVariablesReadTheMessage() {
     Fixture f;
-    auto seen = f.run("route { probe(\"$rm|$ru|$rU|$rd|$rp|$si|$sp|$ci|$fU|$ft|$tU|$ua|$hdr(CSeq)|$cs\"); }");
+    auto seen = f.run(
+        "route { probe(\"$rm|$ru|$rU|$rd|$rp|$si|$sp|$ci|$fU|$ft|$tU|$ua|$hdr(CSeq)|$cs\"); }");
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), seen.size());
     CPPUNIT_ASSERT_EQUAL(std::string("INVITE|sip:alice@example.com:5070|alice|example.com|5070|"
                                      "192.0.2.7|5099|abc@host|bob|ft|alice|tester|1 INVITE|1"),
@@ -249,7 +254,8 @@ class ScriptRunTest : public CppUnit::TestFixture {
   }
   void exitStopsTheScript() {
     Fixture f;
-    auto seen = f.run("route { probe(\"a\"); if (probe(\"zero\", 0)) { probe(\"b\"); } probe(\"c\"); }");
+    auto seen =
+        f.run("route { probe(\"a\"); if (probe(\"zero\", 0)) { probe(\"b\"); } probe(\"c\"); }");
     std::vector<std::string> want = {"a", "zero"};
     CPPUNIT_ASSERT(want == seen);
     seen = f.run("route { probe(\"a\"); exit; probe(\"b\"); }");
@@ -302,7 +308,9 @@ class ScriptRunTest : public CppUnit::TestFixture {
   }
   void assigningRequestUriChangesPseudoVariables() {
     Fixture f;
-    auto seen = f.run("route { $ru = \"sip:carol@192.0.2.9:5080\"; probe(\"$rU $rd $rp $ru\"); $du = \"sip:10.1.1.1\"; probe(\"$du\"); }");
+    auto seen = f.run(
+        "route { $ru = \"sip:carol@192.0.2.9:5080\"; probe(\"$rU $rd $rp $ru\"); $du = "
+        "\"sip:10.1.1.1\"; probe(\"$du\"); }");
     CPPUNIT_ASSERT_EQUAL(std::string("carol 192.0.2.9 5080 sip:carol@192.0.2.9:5080"), seen.at(0));
     CPPUNIT_ASSERT_EQUAL(std::string("sip:10.1.1.1"), seen.at(1));
   }

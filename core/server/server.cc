@@ -169,8 +169,8 @@ int runServer(const ServerOptions& options) {
   }
   shm::setSegment(seg.value().get());
   st = stats().materialize(*seg.value());
-  Result<ProcessTable*> table = st.isOk() ? ProcessTable::create(*seg.value())
-                                          : Result<ProcessTable*>(st);
+  Result<ProcessTable*> table =
+      st.isOk() ? ProcessTable::create(*seg.value()) : Result<ProcessTable*>(st);
   if (!table.isOk()) {
     SL_CRIT("%s", table.status().message().c_str());
     return 1;
@@ -214,9 +214,8 @@ int runServer(const ServerOptions& options) {
       SL_CRIT("too many processes (max %d)", ProcessTable::kMaxProcesses);
       return false;
     }
-    pid_t pid = supervisor.spawn(info, [&, info, slot_no, body] {
-      return childStart(info, slot_no) ? body() : 1;
-    });
+    pid_t pid = supervisor.spawn(
+        info, [&, info, slot_no, body] { return childStart(info, slot_no) ? body() : 1; });
     return pid > 0;
   };
 
@@ -225,16 +224,16 @@ int runServer(const ServerOptions& options) {
   for (const Listener& l : listeners().all()) {
     for (int i = 0; i < settings.udp_workers && spawned; ++i) {
       const Listener* lp = &l;
-      spawned = spawnRole(ProcessInfo{ProcessRole::kUdpWorker, udp_index++}, [lp, compiled, limits] {
-        MessageProcessor processor(compiled, limits);
-        return runUdpWorker(*lp, processor);
-      });
+      spawned =
+          spawnRole(ProcessInfo{ProcessRole::kUdpWorker, udp_index++}, [lp, compiled, limits] {
+            MessageProcessor processor(compiled, limits);
+            return runUdpWorker(*lp, processor);
+          });
     }
   }
   if (spawned) {
-    spawned = spawnRole(ProcessInfo{ProcessRole::kTimer, 0}, [&timers] {
-      return runTimerProcess(timers);
-    });
+    spawned = spawnRole(ProcessInfo{ProcessRole::kTimer, 0},
+                        [&timers] { return runTimerProcess(timers); });
   }
   if (spawned && have_mi) {
     spawned = spawnRole(ProcessInfo{ProcessRole::kMi, 0}, [&mi_server, &mi] {

@@ -46,8 +46,8 @@ Result<std::unique_ptr<Segment>> Segment::create(std::size_t bytes) {
     return seg;
   } catch (const bip::interprocess_exception& e) {
     bip::shared_memory_object::remove(name);
-    return Status::noMemory("cannot create a shared memory segment of " +
-                            std::to_string(bytes) + " bytes: " + e.what());
+    return Status::noMemory("cannot create a shared memory segment of " + std::to_string(bytes) +
+                            " bytes: " + e.what());
   }
 }
 

@@ -10,15 +10,14 @@
 #pragma once
 
 #include <atomic>
-#include <cstddef>
-#include <memory>
-#include <string>
-
 #include <boost/interprocess/allocators/allocator.hpp>
 #include <boost/interprocess/containers/string.hpp>
 #include <boost/interprocess/managed_shared_memory.hpp>
 #include <boost/interprocess/sync/interprocess_mutex.hpp>
 #include <boost/interprocess/sync/scoped_lock.hpp>
+#include <cstddef>
+#include <memory>
+#include <string>
 
 #include "core/base/status.h"
 

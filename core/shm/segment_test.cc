@@ -1,10 +1,9 @@
 #include "core/shm/segment.h"
 
 #include <cppunit/extensions/HelperMacros.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <dirent.h>
 
 #include <boost/interprocess/containers/vector.hpp>
 

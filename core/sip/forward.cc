@@ -12,11 +12,16 @@ namespace sipline {
 
 const char* forwardResultText(ForwardResult r) {
   switch (r) {
-    case ForwardResult::kOk: return "relayed";
-    case ForwardResult::kTooManyHops: return "Max-Forwards exhausted";
-    case ForwardResult::kBadMessage: return "malformed message";
-    case ForwardResult::kUnroutable: return "no usable destination";
-    case ForwardResult::kSendFailed: return "send failed";
+    case ForwardResult::kOk:
+      return "relayed";
+    case ForwardResult::kTooManyHops:
+      return "Max-Forwards exhausted";
+    case ForwardResult::kBadMessage:
+      return "malformed message";
+    case ForwardResult::kUnroutable:
+      return "no usable destination";
+    case ForwardResult::kSendFailed:
+      return "send failed";
   }
   return "?";
 }
@@ -117,16 +122,17 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     if (!parsed.isOk()) {
       SL_ERR_RATELIMITED("forward: no destination for Call-ID %.*s: %s", SL_SV(msg.callId()),
                          parsed.status().message().c_str());
-        return ForwardResult::kUnroutable;
+      return ForwardResult::kUnroutable;
     }
     hop = std::move(parsed.value());
   }
   SockAddr dst;
   if (!SockAddr::fromNumeric(hop.host, hop.port, dst)) {
     // TODO(#5): resolve names (RFC 3263: NAPTR, SRV, A/AAAA) through the shared DNS cache.
-    SL_ERR_RATELIMITED("forward: destination '%s' is not a numeric address (DNS resolution is "
-                       "not available yet); Call-ID %.*s",
-                       hop.host.c_str(), SL_SV(msg.callId()));
+    SL_ERR_RATELIMITED(
+        "forward: destination '%s' is not a numeric address (DNS resolution is "
+        "not available yet); Call-ID %.*s",
+        hop.host.c_str(), SL_SV(msg.callId()));
     return ForwardResult::kUnroutable;
   }
   ForwardResult mf = processMaxForwards(ctx);

@@ -18,7 +18,7 @@ namespace sipline {
 
 struct NextHop {
   Proto proto = Proto::kUdp;
-  std::string host;           // as written (IPv6 with brackets)
+  std::string host;  // as written (IPv6 with brackets)
   std::uint16_t port = 5060;
 };
 
@@ -26,7 +26,13 @@ struct NextHop {
 // ;transport=). Only UDP is accepted for now.
 Result<NextHop> parseNextHop(std::string_view text);
 
-enum class ForwardResult : std::uint8_t { kOk, kTooManyHops, kBadMessage, kUnroutable, kSendFailed };
+enum class ForwardResult : std::uint8_t {
+  kOk,
+  kTooManyHops,
+  kBadMessage,
+  kUnroutable,
+  kSendFailed
+};
 const char* forwardResultText(ForwardResult r);
 
 // Relays the request in ctx. hop: explicit destination, or nullptr for $du / request-URI.

@@ -43,13 +43,13 @@ class MsgContext {
   // Rewrites the request-URI (checked: it must parse); edits the outgoing message.
   Status setRuri(std::string uri);
 
-  std::string dst_uri;             // $du: where to send, overriding the request-URI
-  std::uint32_t flags = 0;         // message flags (setflag/isflagset)
-  bool maxfwd_processed = false;   // Max-Forwards already decremented (maxfwd module)
-  bool dropped = false;            // `drop` ran: a reply is not relayed
-  bool replied = false;            // a reply was sent for this request
-  bool relayed = false;            // the message was forwarded
-  int last_rc = 1;                 // $rc
+  std::string dst_uri;            // $du: where to send, overriding the request-URI
+  std::uint32_t flags = 0;        // message flags (setflag/isflagset)
+  bool maxfwd_processed = false;  // Max-Forwards already decremented (maxfwd module)
+  bool dropped = false;           // `drop` ran: a reply is not relayed
+  bool replied = false;           // a reply was sent for this request
+  bool relayed = false;           // the message was forwarded
+  int last_rc = 1;                // $rc
 
  private:
   SipMessage& msg_;

@@ -25,7 +25,8 @@ bool canBeAnswered(SipMessage& msg) {
 // An absolute URI scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 §3.1).
 bool hasSchemeSyntax(std::string_view uri) {
   std::size_t colon = uri.find(':');
-  if (colon == 0 || colon == std::string_view::npos || !std::isalpha(static_cast<unsigned char>(uri[0]))) {
+  if (colon == 0 || colon == std::string_view::npos ||
+      !std::isalpha(static_cast<unsigned char>(uri[0]))) {
     return false;
   }
   for (std::size_t i = 1; i < colon; ++i) {
@@ -118,8 +119,7 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
   }
   stats.rcv_replies.inc();
   const Via* top = msg.topVia();
-  if (top == nullptr ||
-      !listeners().isMyself(top->host, top->port != 0 ? top->port : 5060)) {
+  if (top == nullptr || !listeners().isMyself(top->host, top->port != 0 ? top->port : 5060)) {
     stats.drop_replies.inc();
     SL_DBG("reply from %s not for us (top Via not ours), Call-ID %.*s; dropped",
            src.toString().c_str(), SL_SV(msg.callId()));

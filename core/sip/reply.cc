@@ -52,8 +52,8 @@ std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::stri
           std::optional<std::string> annotated = annotatedVia(*top, src);
           if (annotated) {
             // Keep whatever follows the top via-parm on the same line (", next-via").
-            std::size_t top_end = static_cast<std::size_t>(top->text.data() - h.body.data()) +
-                                  top->text.size();
+            std::size_t top_end =
+                static_cast<std::size_t>(top->text.data() - h.body.data()) + top->text.size();
             out += "Via: ";
             out += *annotated;
             out.append(h.body.substr(std::min(top_end, h.body.size())));

@@ -10,8 +10,7 @@ namespace sipline {
 
 std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src) {
   SockAddr sent_by;
-  bool host_is_src = SockAddr::fromNumeric(via.hostNoBrackets(), 0, sent_by) &&
-                     sent_by.sameIp(src);
+  bool host_is_src = SockAddr::fromNumeric(via.hostNoBrackets(), 0, sent_by) && sent_by.sameIp(src);
   bool fill_rport = via.has_rport && via.rport_value.empty();
   bool add_received = (!host_is_src || fill_rport) && via.received.empty();
   if (!fill_rport && !add_received) return std::nullopt;
@@ -19,9 +18,11 @@ std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src) {
   // Rebuild the via-parm from its parts: "SIP/2.0/UDP host[:port]" + params.
   std::string out;
   out.reserve(via.text.size() + 48);
-  std::size_t params_at = via.params.empty() ? std::string_view::npos
-                                             : static_cast<std::size_t>(via.params.data() - via.text.data());
-  std::string_view head = params_at == std::string_view::npos ? via.text : via.text.substr(0, params_at);
+  std::size_t params_at = via.params.empty()
+                              ? std::string_view::npos
+                              : static_cast<std::size_t>(via.params.data() - via.text.data());
+  std::string_view head =
+      params_at == std::string_view::npos ? via.text : via.text.substr(0, params_at);
   while (!head.empty() && (head.back() == ';' || head.back() == ' ' || head.back() == '\t')) {
     head.remove_suffix(1);
   }

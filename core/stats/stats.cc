@@ -8,8 +8,8 @@ namespace {
 bool validPart(const std::string& s) {
   if (s.empty() || s.size() > 48) return false;
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '_')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
       return false;
     }
   }
@@ -52,9 +52,8 @@ Status StatsRegistry::materialize(shm::Segment& segment) {
   for (const Declared& d : declared_) n += d.compute ? 0 : 1;
   if (n == 0) return Status::ok();
   Slot* slots = nullptr;
-  Status st = shm::guardAlloc("statistics", [&] {
-    slots = segment.manager()->construct<Slot>("core.stats")[n](0);
-  });
+  Status st = shm::guardAlloc(
+      "statistics", [&] { slots = segment.manager()->construct<Slot>("core.stats")[n](0); });
   if (!st.isOk()) return st;
   std::size_t i = 0;
   for (Declared& d : declared_) {
@@ -67,15 +66,16 @@ Status StatsRegistry::materialize(shm::Segment& segment) {
 
 bool StatsRegistry::matches(const std::string& selector, const std::string& name) {
   if (selector == "all" || selector == name) return true;
-  return !selector.empty() && selector.back() == ':' && name.compare(0, selector.size(), selector) == 0;
+  return !selector.empty() && selector.back() == ':' &&
+         name.compare(0, selector.size(), selector) == 0;
 }
 
 std::vector<StatsRegistry::Entry> StatsRegistry::read(const std::string& selector) const {
   std::vector<Entry> out;
   for (const Declared& d : declared_) {
     if (!matches(selector, d.name)) continue;
-    std::uint64_t v = d.compute ? d.compute()
-                                : (d.slot != nullptr ? d.slot->load(std::memory_order_relaxed) : 0);
+    std::uint64_t v =
+        d.compute ? d.compute() : (d.slot != nullptr ? d.slot->load(std::memory_order_relaxed) : 0);
     out.push_back(Entry{d.name, v, d.kind});
   }
   return out;

@@ -31,7 +31,9 @@ class StatCounter {
   void set(std::uint64_t v) {
     if (slot_ != nullptr) slot_->store(v, std::memory_order_relaxed);
   }
-  std::uint64_t get() const { return slot_ != nullptr ? slot_->load(std::memory_order_relaxed) : 0; }
+  std::uint64_t get() const {
+    return slot_ != nullptr ? slot_->load(std::memory_order_relaxed) : 0;
+  }
   void bindForTest(std::atomic<std::uint64_t>* slot) { slot_ = slot; }
 
  private:

@@ -112,8 +112,8 @@ void Listeners::setAliases(const std::vector<std::string>& aliases) {
     std::int64_t port = 0;
     if (colon != std::string_view::npos && text.find(']', colon) == std::string_view::npos &&
         parseInt(text.substr(colon + 1), port) && port > 0 && port < 65536) {
-      aliases_.push_back({toLower(stripBrackets(text.substr(0, colon))),
-                          static_cast<std::uint16_t>(port)});
+      aliases_.push_back(
+          {toLower(stripBrackets(text.substr(0, colon))), static_cast<std::uint16_t>(port)});
     } else {
       aliases_.push_back({toLower(stripBrackets(text)), 0});
     }

@@ -19,12 +19,12 @@ struct Listener {
   int fd = -1;
   Proto proto = Proto::kUdp;
   SockAddr addr;
-  std::string ip;            // numeric, no brackets
+  std::string ip;  // numeric, no brackets
   std::uint16_t port = 0;
-  std::string via_host;      // what we write in Via/Record-Route (advertised, or ip; [v6])
+  std::string via_host;  // what we write in Via/Record-Route (advertised, or ip; [v6])
   std::uint16_t via_port = 0;
-  SockAddr via_addr;         // via_host when numeric (else family 0)
-  std::string text;          // "udp:127.0.0.1:5060"
+  SockAddr via_addr;  // via_host when numeric (else family 0)
+  std::string text;   // "udp:127.0.0.1:5060"
   int index = 0;
 };
 

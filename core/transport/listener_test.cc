@@ -57,8 +57,8 @@ class ListenerTest : public CppUnit::TestFixture {
     std::string text = "udp:0.0.0.0:" + std::to_string(freePort());
     Status st = set.bindAll({spec(text)});
     CPPUNIT_ASSERT(!st.isOk());
-    CPPUNIT_ASSERT_MESSAGE(st.message(), st.message().find("needs an address to advertise") !=
-                                             std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(st.message(),
+                           st.message().find("needs an address to advertise") != std::string::npos);
   }
 
   void wildcardMatchesInterfaceAddressesAndAdvertisesItsName() {
@@ -67,8 +67,8 @@ class ListenerTest : public CppUnit::TestFixture {
     Status st = set.bindAll({spec("udp:0.0.0.0:" + std::to_string(port) + " as sip.example.com")});
     CPPUNIT_ASSERT_MESSAGE(st.message(), st.isOk());
     CPPUNIT_ASSERT_EQUAL(std::string("sip.example.com"), set.all()[0].via_host);
-    CPPUNIT_ASSERT(set.isMyself("127.0.0.1", port));       // an interface address
-    CPPUNIT_ASSERT(set.isMyself("SIP.example.com", 0));    // the advertised name
+    CPPUNIT_ASSERT(set.isMyself("127.0.0.1", port));     // an interface address
+    CPPUNIT_ASSERT(set.isMyself("SIP.example.com", 0));  // the advertised name
     CPPUNIT_ASSERT(!set.isMyself("192.0.2.99", port));
     set.closeAll();
   }
@@ -91,8 +91,8 @@ class ListenerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(first.bindAll({spec(text)}).isOk());
     Status st = second.bindAll({spec(text)});
     CPPUNIT_ASSERT(!st.isOk());
-    CPPUNIT_ASSERT_MESSAGE(st.message(), st.message().find("cannot bind socket " + text) !=
-                                             std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(st.message(),
+                           st.message().find("cannot bind socket " + text) != std::string::npos);
     first.closeAll();
   }
 };

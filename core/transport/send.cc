@@ -11,10 +11,14 @@ namespace sipline {
 
 const char* sendResultText(SendResult r) {
   switch (r) {
-    case SendResult::kOk: return "ok";
-    case SendResult::kNoSocket: return "no socket for the destination's address family";
-    case SendResult::kTooLarge: return "message too large for UDP";
-    case SendResult::kError: return "send error";
+    case SendResult::kOk:
+      return "ok";
+    case SendResult::kNoSocket:
+      return "no socket for the destination's address family";
+    case SendResult::kTooLarge:
+      return "message too large for UDP";
+    case SendResult::kError:
+      return "send error";
   }
   return "?";
 }

@@ -23,9 +23,9 @@ struct SockAddr {
   bool isV6() const { return ss.ss_family == AF_INET6; }
   std::uint16_t port() const;
   void setPort(std::uint16_t port);
-  std::string ip() const;       // "127.0.0.1" / "::1" (no brackets)
-  std::string ipForUri() const; // "127.0.0.1" / "[::1]"
-  std::string toString() const; // "127.0.0.1:5060" / "[::1]:5060"
+  std::string ip() const;        // "127.0.0.1" / "::1" (no brackets)
+  std::string ipForUri() const;  // "127.0.0.1" / "[::1]"
+  std::string toString() const;  // "127.0.0.1:5060" / "[::1]:5060"
   bool sameIp(const SockAddr& other) const;
   bool operator==(const SockAddr& other) const;
 };

@@ -12,9 +12,12 @@ struct CheckName {
   std::uint32_t bit;
 };
 constexpr CheckName kChecks[] = {
-    {"ruri_scheme", kCheckRuriScheme},     {"max_forwards", kCheckMaxForwards},
-    {"proxy_require", kCheckProxyRequire}, {"from_tag", kCheckFromTag},
-    {"expires", kCheckExpires},            {"content_length", kCheckContentLength},
+    {"ruri_scheme", kCheckRuriScheme},
+    {"max_forwards", kCheckMaxForwards},
+    {"proxy_require", kCheckProxyRequire},
+    {"from_tag", kCheckFromTag},
+    {"expires", kCheckExpires},
+    {"content_length", kCheckContentLength},
     {"all", kCheckAll},
 };
 

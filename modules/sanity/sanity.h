@@ -30,10 +30,10 @@ enum SanityCheck : std::uint32_t {
 Result<std::uint32_t> parseSanityChecks(std::string_view text);
 
 struct SanityFailure {
-  int code = 0;                 // 0: passed
+  int code = 0;  // 0: passed
   std::string reason;
-  std::string extra_headers;    // e.g. "Unsupported: foo\r\n"
-  std::uint32_t check = 0;      // which check failed
+  std::string extra_headers;  // e.g. "Unsupported: foo\r\n"
+  std::uint32_t check = 0;    // which check failed
 };
 
 // Runs the checks in order; the first failure is returned. `supported` holds the option tags

@@ -25,8 +25,8 @@ SanityFailure checkFile(const std::string& name) {
   SipMessage msg;
   CPPUNIT_ASSERT_MESSAGE(name + " must parse", msg.parse(text) == ParseError::kOk);
   // The default checks of the module.
-  std::uint32_t checks = parseSanityChecks(
-      "ruri_scheme,max_forwards,proxy_require,expires,content_length").value();
+  std::uint32_t checks =
+      parseSanityChecks("ruri_scheme,max_forwards,proxy_require,expires,content_length").value();
   return checkRequest(msg, checks, {});
 }
 
@@ -47,7 +47,9 @@ class SanityCorpusTest : public CppUnit::TestFixture {
   void unknownProxyRequireIs420ListingIt() {
     SanityFailure f = checkFile("bext01.dat");
     CPPUNIT_ASSERT_EQUAL(420, f.code);
-    CPPUNIT_ASSERT_EQUAL(std::string("Unsupported: noProxiesSupportThis, norDoAnyProxiesSupportThis\r\n"), f.extra_headers);
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("Unsupported: noProxiesSupportThis, norDoAnyProxiesSupportThis\r\n"),
+        f.extra_headers);
   }
   // RFC 3261 §16.3 step 3: a proxy may answer an OPTIONS with Max-Forwards 0 itself; the
   // default script's mf_process_maxfwd_header() then answers 483 (RFC 4475 zeromf).

@@ -67,7 +67,8 @@ class SanityModule : public Module {
   std::string supported_text_;
   // from_tag is opt-in: RFC 2543 clients send no From tag and must still be served
   // (RFC 4475 inv2543).
-  std::string default_checks_text_ = "ruri_scheme,max_forwards,proxy_require,expires,content_length";
+  std::string default_checks_text_ =
+      "ruri_scheme,max_forwards,proxy_require,expires,content_length";
   std::vector<std::string> supported_;
   StatCounter failed_;
 };

@@ -11,14 +11,17 @@ namespace {
 
 std::string request(const std::string& ruri, const std::string& extra,
                     const std::string& from_tag = ";tag=ft", const std::string& body = "") {
-  return "INVITE " + ruri + " SIP/2.0\r\n"
+  return "INVITE " + ruri +
+         " SIP/2.0\r\n"
          "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
          "Max-Forwards: 70\r\n"
-         "From: <sip:a@example.com>" + from_tag + "\r\n"
+         "From: <sip:a@example.com>" +
+         from_tag +
+         "\r\n"
          "To: <sip:b@example.com>\r\n"
          "Call-ID: c1\r\n"
-         "CSeq: 1 INVITE\r\n" + extra +
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+         "CSeq: 1 INVITE\r\n" +
+         extra + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 SanityFailure check(const std::string& text, std::uint32_t checks = kCheckAll,
@@ -59,9 +62,10 @@ class SanityTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(483, check(text).code);
   }
   void unsupportedProxyRequireIs420WithUnsupportedHeader() {
-    SanityFailure f = check(request("sip:b@example.com",
-                                    "Proxy-Require: noodles, path\r\nProxy-Require: nothingtodo\r\n"),
-                            kCheckAll, {"path"});
+    SanityFailure f =
+        check(request("sip:b@example.com",
+                      "Proxy-Require: noodles, path\r\nProxy-Require: nothingtodo\r\n"),
+              kCheckAll, {"path"});
     CPPUNIT_ASSERT_EQUAL(420, f.code);
     CPPUNIT_ASSERT_EQUAL(std::string("Unsupported: noodles, nothingtodo\r\n"), f.extra_headers);
   }
@@ -88,7 +92,8 @@ class SanityTest : public CppUnit::TestFixture {
   void checkNamesAreParsedWithHints() {
     Result<std::uint32_t> ok = parseSanityChecks("ruri_scheme, from_tag|expires");
     CPPUNIT_ASSERT(ok.isOk());
-    CPPUNIT_ASSERT_EQUAL(std::uint32_t(kCheckRuriScheme | kCheckFromTag | kCheckExpires), ok.value());
+    CPPUNIT_ASSERT_EQUAL(std::uint32_t(kCheckRuriScheme | kCheckFromTag | kCheckExpires),
+                         ok.value());
     Result<std::uint32_t> bad = parseSanityChecks("ruri_shceme");
     CPPUNIT_ASSERT(!bad.isOk());
     CPPUNIT_ASSERT(bad.status().message().find("did you mean 'ruri_scheme'") != std::string::npos);

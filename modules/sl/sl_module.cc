@@ -10,10 +10,11 @@ namespace {
 class SlModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
-    spec.command("sl_send_reply", {ArgSpec::integer("code"), ArgSpec::str("reason")},
-                 kRequestRoute | kFailureRoute | kErrorRoute,
-                 [this](const ScriptArgs& args, BindContext& bc) { return bindSendReply(args, bc); },
-                 "sl_send_reply(code, reason): answers the request statelessly");
+    spec.command(
+        "sl_send_reply", {ArgSpec::integer("code"), ArgSpec::str("reason")},
+        kRequestRoute | kFailureRoute | kErrorRoute,
+        [this](const ScriptArgs& args, BindContext& bc) { return bindSendReply(args, bc); },
+        "sl_send_reply(code, reason): answers the request statelessly");
     spec.stat("sent_replies", &sent_, "replies sent statelessly");
     spec.stat("failures", &failures_, "replies that could not be sent");
     const char* names[] = {"1xx_replies", "2xx_replies", "3xx_replies",

@@ -11,7 +11,8 @@ ModulePtr create() { return std::make_unique<BadAbi>(); }
 }  // namespace
 }  // namespace sipline
 
-extern "C" __attribute__((visibility("default"))) const sipline::ModuleEntry* sipline_module_entry() {
+extern "C" __attribute__((visibility("default"))) const sipline::ModuleEntry*
+sipline_module_entry() {
   static const sipline::ModuleEntry entry{sipline::kModuleAbi + 41, sipline::kBuildId, "bad_abi",
                                           &sipline::create};
   return &entry;

@@ -11,7 +11,8 @@ ModulePtr create() { return std::make_unique<BadBuild>(); }
 }  // namespace
 }  // namespace sipline
 
-extern "C" __attribute__((visibility("default"))) const sipline::ModuleEntry* sipline_module_entry() {
+extern "C" __attribute__((visibility("default"))) const sipline::ModuleEntry*
+sipline_module_entry() {
   static const sipline::ModuleEntry entry{sipline::kModuleAbi, "0.0.0 clang++ 99 san=1",
                                           "bad_build", &sipline::create};
   return &entry;
