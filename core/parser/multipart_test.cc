@@ -12,31 +12,15 @@
 
 #include "core/parser/edit_list.h"
 #include "core/parser/sdp.h"
+#include "test/test_files.h"
 
 namespace sipline {
 namespace {
 
 std::string s(std::string_view v) { return std::string(v); }
 
-// The repository root: build*/unit_tests lives one level below it; else the current directory.
-std::string corpusPath(const std::string& rel) {
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    std::string dir(exe, static_cast<std::size_t>(n));
-    dir = dir.substr(0, dir.rfind('/'));
-    const std::string candidate = dir + "/../test/corpora/" + rel;
-    if (std::ifstream(candidate).good()) return candidate;
-  }
-  return "test/corpora/" + rel;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::corpusPath;
+using testing::readFile;
 
 // Each part's views must be its offsets into body.
 void checkOffsets(std::string_view body, const std::vector<MimePart>& parts) {

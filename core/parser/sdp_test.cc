@@ -10,31 +10,15 @@
 #include <string>
 
 #include "core/parser/edit_list.h"
+#include "test/test_files.h"
 
 namespace sipline {
 namespace {
 
 std::string s(std::string_view v) { return std::string(v); }
 
-// The repository root: build*/unit_tests lives one level below it; else the current directory.
-std::string corpusPath(const std::string& rel) {
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    std::string dir(exe, static_cast<std::size_t>(n));
-    dir = dir.substr(0, dir.rfind('/'));
-    const std::string candidate = dir + "/../test/corpora/" + rel;
-    if (std::ifstream(candidate).good()) return candidate;
-  }
-  return "test/corpora/" + rel;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::corpusPath;
+using testing::readFile;
 
 // The body of a stored SIP message: everything after the first empty line.
 std::string bodyOf(const std::string& message) {

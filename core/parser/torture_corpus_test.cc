@@ -3,8 +3,7 @@
 // ParseError that parse() must return and, for messages the parser accepts, the fields the
 // RFC talks about. Where parse() is lazy about a header, the row asserts that its typed
 // accessor rejects it (nullptr / kBad): the core answers 400 from there. Rows marked CHOICE
-// are cases where the RFC allows either behaviour. The corpus root is found from
-// /proc/self/exe (build/unit_tests -> ../test/corpora) or the current directory upwards.
+// are cases where the RFC allows either behaviour.
 #include <cppunit/extensions/HelperMacros.h>
 #include <unistd.h>
 
@@ -18,44 +17,14 @@
 #include <vector>
 
 #include "core/parser/sip_message.h"
+#include "test/test_files.h"
 
 namespace sipline {
 namespace {
 
-bool isDir(const std::string& path) {
-  std::ifstream f(path + "/rfc4475/MANIFEST.tsv");
-  return f.good();
-}
-
-std::string parentOf(std::string path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
-// "" when not found.
-std::string corpusRoot() {
-  char exe[PATH_MAX] = {};
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  std::vector<std::string> starts;
-  if (n > 0) starts.push_back(parentOf(std::string(exe, static_cast<std::size_t>(n))));
-  char cwd[PATH_MAX] = {};
-  if (getcwd(cwd, sizeof(cwd)) != nullptr) starts.emplace_back(cwd);
-  for (std::string dir : starts) {
-    for (int up = 0; up < 6; ++up) {
-      if (isDir(dir + "/test/corpora")) return dir + "/test/corpora";
-      if (dir == "/") break;
-      dir = parentOf(dir);
-    }
-  }
-  return "";
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+// test/corpora of this checkout.
+std::string corpusRoot() { return testing::corpusPath(""); }
+using testing::readFile;
 
 std::string s(std::string_view v) { return std::string(v); }
 std::string un(std::string_view v) { return unescapeUri(v); }

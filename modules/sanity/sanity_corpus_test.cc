@@ -7,17 +7,15 @@
 
 #include "core/parser/sip_message.h"
 #include "modules/sanity/sanity.h"
+#include "test/test_files.h"
 
 namespace sipline {
 namespace {
 
 std::string corpusFile(const std::string& name) {
-  std::ifstream in(std::string(SIPLINE_SOURCE_DIR) + "/test/corpora/rfc4475/" + name,
-                   std::ios::binary);
-  CPPUNIT_ASSERT_MESSAGE("cannot read test/corpora/rfc4475/" + name, in.good());
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
+  std::string text = testing::readFile(testing::corpusPath("rfc4475/" + name));
+  CPPUNIT_ASSERT_MESSAGE("cannot read test/corpora/rfc4475/" + name, !text.empty());
+  return text;
 }
 
 SanityFailure checkFile(const std::string& name) {
