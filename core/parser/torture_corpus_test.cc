@@ -437,8 +437,8 @@ class TortureCorpusTest : public CppUnit::TestFixture {
 
  public:
   void corpusIsFound() {
-    CPPUNIT_ASSERT_MESSAGE("test/corpora not found from /proc/self/exe or the current directory",
-                           !corpusRoot().empty());
+    CPPUNIT_ASSERT_MESSAGE("test/corpora/rfc4475/MANIFEST.tsv not found under " + corpusRoot(),
+                           !readFile(corpusRoot() + "rfc4475/MANIFEST.tsv").empty());
   }
 
   void everyManifestFileHasACase() {
