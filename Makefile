@@ -90,6 +90,12 @@ run: deps all
 bench: deps all $(BUILD)/bench_micro
 	@bench/run-all
 
+# libFuzzer targets (clang++-14, ASan+UBSan): 30 minutes per target, then the corpus merge.
+# `make test` runs each for 60 seconds (scripts/run-fuzz-smoke); see fuzz/README.md.
+fuzz: deps
+	@scripts/build-fuzz
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-1800} FUZZ_MERGE=1 scripts/run-fuzz-smoke
+
 check:
 	@scripts/check-format
 
