@@ -336,6 +336,8 @@ class Loader {
         return l.intInto(s, "max_message_size", 1024, 1048576, l.settings_.max_message_size); }},
       {"max_headers", [](Loader& l, const Setting& s) {
         return l.intInto(s, "max_headers", 8, 4096, l.settings_.max_headers); }},
+      {"max_header_length", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "max_header_length", 256, 65535, l.settings_.max_header_length); }},
     };
     // clang-format on
     std::vector<std::string_view> known;

@@ -66,6 +66,7 @@ struct Settings {
   int max_while_loops = 10000;           // 1..100000000
   std::size_t max_message_size = 65535;  // 1024..1048576
   int max_headers = 256;                 // 8..4096
+  int max_header_length = 16384;         // 256..65535: one header line, folding included
 
   // nullptr if the module is not listed.
   const ModuleConfig* findModule(std::string_view name) const;

@@ -84,7 +84,8 @@ class SettingsTest : public CppUnit::TestFixture {
         "  sl = {};\n"
         "  tm = { fr_timeout = 5; fr_inv_timeout = 30; };\n"
         "};\n"
-        "max_while_loops = 500; max_message_size = 4096; max_headers = 64;\n");
+        "max_while_loops = 500; max_message_size = 4096; max_headers = 64;\n"
+        "max_header_length = 1024;\n");
     CPPUNIT_ASSERT_EQUAL(std::string("<ok>"), messageOf(r));
     const Settings& s = r.value();
     CPPUNIT_ASSERT_EQUAL(cfg(), s.file);
@@ -125,6 +126,7 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(500, s.max_while_loops);
     CPPUNIT_ASSERT_EQUAL(std::size_t{4096}, s.max_message_size);
     CPPUNIT_ASSERT_EQUAL(64, s.max_headers);
+    CPPUNIT_ASSERT_EQUAL(1024, s.max_header_length);
   }
 
   void appliesDefaults() {
@@ -144,6 +146,7 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(10000, s.max_while_loops);
     CPPUNIT_ASSERT_EQUAL(std::size_t{65535}, s.max_message_size);
     CPPUNIT_ASSERT_EQUAL(256, s.max_headers);
+    CPPUNIT_ASSERT_EQUAL(16384, s.max_header_length);
   }
 
   void resolvesRelativePathsAgainstSettingsDir() {

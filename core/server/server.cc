@@ -193,6 +193,7 @@ int runServer(const ServerOptions& options) {
   ParseLimits limits;
   limits.max_message = settings.max_message_size;
   limits.max_headers = static_cast<std::size_t>(settings.max_headers);
+  limits.max_header_len = static_cast<std::size_t>(settings.max_header_length);
   std::vector<TimerSpec> timers = modules.timers();
   Supervisor supervisor;
   // Common start of every child: its table slot, its modules, the sockets it must not keep.
