@@ -147,6 +147,12 @@ int runServer(const ServerOptions& options) {
     }
   }
   if (options.daemonize) {
+    if (settings.log_target == LogTarget::kStderr) {
+      // A daemon has no terminal: its log goes to syslog instead of nowhere.
+      std::fprintf(stderr, "sipline: running as a daemon; logging to syslog (%s)\n",
+                   settings.log_facility.c_str());
+      logInit(LogTarget::kSyslog, settings.log_level, settings.log_facility);
+    }
     st = daemonize();
     if (!st.isOk()) {
       fail(st);
