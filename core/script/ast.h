@@ -55,7 +55,19 @@ struct Stmt;
 using StmtPtr = std::unique_ptr<Stmt>;
 
 struct Stmt {
-  enum class Kind : std::uint8_t { kCall, kIf, kBlock, kExit, kDrop, kReturn, kAssign };
+  enum class Kind : std::uint8_t {
+    kCall,
+    kIf,
+    kBlock,
+    kExit,
+    kDrop,
+    kReturn,
+    kAssign,
+    kSwitch,  // expr: subject; body: kCase statements in order
+    kCase,    // expr: the value, or null for `default`; body: its statements
+    kWhile,   // expr: condition; body: [loop body]
+    kBreak,
+  };
   Kind kind = Kind::kBlock;
   SourcePos pos;
   ExprPtr expr;  // kCall: the call; kIf: condition; kReturn: value (may be null); kAssign: value

@@ -160,6 +160,46 @@ class ScriptCompiler {
         node = std::make_unique<script::ReturnStmt>(std::move(v));
         break;
       }
+      case K::kBreak:
+        if (breakable_depth_ == 0) return posError(s.pos, "'break' outside a switch or while");
+        node = std::make_unique<script::BreakStmt>();
+        break;
+      case K::kWhile: {
+        Result<script::ExprNodePtr> cond = expr(*s.expr);
+        if (!cond.isOk()) return cond.status();
+        ++breakable_depth_;
+        Result<script::NodePtr> body = stmt(*s.body[0]);
+        --breakable_depth_;
+        if (!body.isOk()) return body.status();
+        node =
+            std::make_unique<script::WhileStmt>(std::move(cond.value()), std::move(body.value()));
+        break;
+      }
+      case K::kSwitch: {
+        Result<script::ExprNodePtr> subject = expr(*s.expr);
+        if (!subject.isOk()) return subject.status();
+        std::vector<script::SwitchStmt::Case> cases;
+        ++breakable_depth_;
+        for (script::StmtPtr& c : s.body) {
+          script::SwitchStmt::Case compiled;
+          if (c->expr) {
+            Result<script::ExprNodePtr> v = expr(*c->expr);
+            if (!v.isOk()) return v.status();
+            compiled.value = std::move(v.value());
+          }
+          for (script::StmtPtr& child : c->body) {
+            Result<script::NodePtr> n = stmt(*child);
+            if (!n.isOk()) return n.status();
+            compiled.body.push_back(std::move(n.value()));
+          }
+          cases.push_back(std::move(compiled));
+        }
+        --breakable_depth_;
+        node = std::make_unique<script::SwitchStmt>(std::move(subject.value()), std::move(cases));
+        break;
+      }
+      case K::kCase:
+        return posError(s.pos, "'case' outside a switch");
       case K::kAssign: {
         Result<script::PvarRef> ref = script::resolvePvar(s.target);
         if (!ref.isOk()) return posError(s.pos, ref.status().message());
@@ -406,6 +446,7 @@ class ScriptCompiler {
   std::map<std::string, std::uint32_t> reach_;
   std::map<std::string, const script::Stmt*> bodies_;
   std::uint32_t route_types_ = kRequestRoute;
+  int breakable_depth_ = 0;  // nesting of switch/while around the statement being compiled
 };
 
 Status compileScript(script::ScriptAst& ast, const CommandRegistry& commands, Services* services,

@@ -118,6 +118,35 @@ Result<BoundCallPtr> bindForward(const ScriptArgs& args, BindContext& bc) {
   });
 }
 
+// Message flags 0..31 (setflag/resetflag/isflagset).
+Result<BoundCallPtr> bindFlag(const ScriptArgs& args, BindContext& bc, int op) {
+  Result<IntArg> flag = bc.intArg(args[0]);
+  if (!flag.isOk()) return flag.status();
+  if (!flag.value().isConstant() || flag.value().constant() < 0 || flag.value().constant() > 31) {
+    return bc.error(args[0], Status::invalidArgument("a flag is a number 0..31"));
+  }
+  std::uint32_t bit = 1u << flag.value().constant();
+  return makeCall([bit, op](MsgContext& ctx) {
+    switch (op) {
+      case 0:
+        ctx.flags |= bit;
+        return Verdict::ok();
+      case 1:
+        ctx.flags &= ~bit;
+        return Verdict::ok();
+      default:
+        return (ctx.flags & bit) ? Verdict::ok() : Verdict::fail();
+    }
+  });
+}
+
+Result<BoundCallPtr> bindHasTotag(const ScriptArgs&, BindContext&) {
+  return makeCall([](MsgContext& ctx) {
+    const NameAddr* to = ctx.msg().to();
+    return to != nullptr && !to->tag.empty() ? Verdict::ok() : Verdict::fail();
+  });
+}
+
 }  // namespace
 
 Status registerCoreCommands(CommandRegistry& commands) {
@@ -142,6 +171,30 @@ Status registerCoreCommands(CommandRegistry& commands) {
        bindForward,
        "forward([\"udp:host:port\"]): relays statelessly (requests to the destination, $du or "
        "the request-URI; replies by their Via)",
+       "core"},
+      {"setflag",
+       {ArgSpec::integer("flag")},
+       kAnyRoute,
+       [](const ScriptArgs& a, BindContext& bc) { return bindFlag(a, bc, 0); },
+       "setflag(n): sets message flag n (0..31)",
+       "core"},
+      {"resetflag",
+       {ArgSpec::integer("flag")},
+       kAnyRoute,
+       [](const ScriptArgs& a, BindContext& bc) { return bindFlag(a, bc, 1); },
+       "resetflag(n): clears message flag n",
+       "core"},
+      {"isflagset",
+       {ArgSpec::integer("flag")},
+       kAnyRoute,
+       [](const ScriptArgs& a, BindContext& bc) { return bindFlag(a, bc, 2); },
+       "isflagset(n): true when message flag n is set",
+       "core"},
+      {"has_totag",
+       {},
+       kMsgRoutes,
+       bindHasTotag,
+       "has_totag(): true when the To header has a tag (an in-dialog request)",
        "core"},
   };
   for (CommandSpec& s : specs) {

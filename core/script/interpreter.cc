@@ -3,6 +3,13 @@
 
 namespace sipline::script {
 
+namespace {
+int g_max_while_loops = 10000;
+}  // namespace
+
+void setMaxWhileLoops(int n) { g_max_while_loops = n > 0 ? n : 1; }
+int maxWhileLoops() { return g_max_while_loops; }
+
 Regex::~Regex() {
   if (ok_) regfree(&re_);
 }

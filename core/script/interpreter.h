@@ -111,6 +111,18 @@ class LogicExpr : public ExprNode {
 
 class CompareExpr : public ExprNode {
  public:
+  // Both values not null: as integers when both are numbers, else as strings. -1, 0, 1.
+  static int compare(const Value& a, const Value& b) {
+    std::int64_t x = 0, y = 0;
+    if ((a.isInt() || b.isInt()) && a.toInt(x) && b.toInt(y)) return x < y ? -1 : (x > y ? 1 : 0);
+    int c = a.isStr() && b.isStr() ? a.str().compare(b.str()) : a.toString().compare(b.toString());
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  static bool equal(const Value& a, const Value& b) {
+    if (a.isNull() || b.isNull()) return a.isNull() && b.isNull();
+    return compare(a, b) == 0;
+  }
+
   CompareExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r)
       : op_(op), l_(std::move(l)), r_(std::move(r)) {}
   Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
@@ -124,22 +136,7 @@ class CompareExpr : public ExprNode {
       if (op_ == Expr::Kind::kNe) return both ? -1 : 1;
       return -1;
     }
-    std::int64_t x = 0, y = 0;
-    int cmp;
-    if ((a.isInt() || b.isInt()) && a.toInt(x) && b.toInt(y)) {
-      cmp = x < y ? -1 : (x > y ? 1 : 0);
-    } else {
-      std::string_view sa = a.isInt() ? std::string_view() : a.str();
-      std::string sa_buf, sb_buf;
-      if (a.isInt()) {
-        sa_buf = std::to_string(a.i());
-        sa = sa_buf;
-      }
-      std::string_view sb =
-          b.isInt() ? (sb_buf = std::to_string(b.i()), std::string_view(sb_buf)) : b.str();
-      int c = sa.compare(sb);
-      cmp = c < 0 ? -1 : (c > 0 ? 1 : 0);
-    }
+    int cmp = compare(a, b);
     bool r = false;
     switch (op_) {
       case Expr::Kind::kEq:
@@ -367,6 +364,71 @@ class AssignStmt : public Node {
   PvarRef target_;
   ExprNodePtr value_;
   bool append_;
+};
+
+class BreakStmt : public Node {
+ public:
+  Flow run(Exec&) const override { return Flow::kBreak; }
+};
+
+// switch: the first case equal to the subject (as `==` compares) runs, and execution falls
+// through the following cases until `break` (OpenSIPS and C semantics); else `default`.
+class SwitchStmt : public Node {
+ public:
+  struct Case {
+    ExprNodePtr value;  // null for default
+    std::vector<NodePtr> body;
+  };
+  SwitchStmt(ExprNodePtr subject, std::vector<Case> cases)
+      : subject_(std::move(subject)), cases_(std::move(cases)) {}
+  Flow run(Exec& ex) const override {
+    Value v = subject_->eval(ex);
+    std::size_t start = cases_.size();
+    for (std::size_t i = 0; i < cases_.size() && start == cases_.size(); ++i) {
+      if (cases_[i].value && CompareExpr::equal(v, cases_[i].value->eval(ex))) start = i;
+    }
+    for (std::size_t i = 0; i < cases_.size() && start == cases_.size(); ++i) {
+      if (!cases_[i].value) start = i;
+    }
+    for (std::size_t i = start; i < cases_.size(); ++i) {
+      for (const NodePtr& n : cases_[i].body) {
+        Flow f = n->run(ex);
+        if (f == Flow::kBreak) return Flow::kNext;
+        if (f != Flow::kNext) return f;
+      }
+    }
+    return Flow::kNext;
+  }
+
+ private:
+  ExprNodePtr subject_;
+  std::vector<Case> cases_;
+};
+
+// while: bounded by max_while_loops; past the bound the loop stops with an error log.
+class WhileStmt : public Node {
+ public:
+  WhileStmt(ExprNodePtr cond, NodePtr body) : cond_(std::move(cond)), body_(std::move(body)) {}
+  Flow run(Exec& ex) const override {
+    const int bound = maxWhileLoops();
+    for (int i = 0;; ++i) {
+      int t = cond_->test(ex);
+      if (t == 0) return Flow::kExit;
+      if (t < 0) return Flow::kNext;
+      if (i >= bound) {
+        SL_ERR_RATELIMITED("%s: while loop stopped after %d iterations (max_while_loops)",
+                           pos.toString().c_str(), bound);
+        return Flow::kNext;
+      }
+      Flow f = body_->run(ex);
+      if (f == Flow::kBreak) return Flow::kNext;
+      if (f != Flow::kNext) return f;
+    }
+  }
+
+ private:
+  ExprNodePtr cond_;
+  NodePtr body_;
 };
 
 }  // namespace sipline::script

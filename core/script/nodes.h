@@ -16,7 +16,12 @@
 
 namespace sipline::script {
 
-enum class Flow : std::uint8_t { kNext, kReturn, kExit };
+// kBreak leaves the innermost switch or while (the compiler allows it only there).
+enum class Flow : std::uint8_t { kNext, kReturn, kExit, kBreak };
+
+// The iteration bound of every while loop (settings: max_while_loops); process-global.
+void setMaxWhileLoops(int n);
+int maxWhileLoops();
 
 struct Exec {
   MsgContext& ctx;

@@ -236,6 +236,32 @@ class Parser {
       return s;
     }
     if (t.text == "else") return errorAt(t, "'else' without a matching 'if'");
+    if (t.text == "while") {
+      next();
+      s->kind = Stmt::Kind::kWhile;
+      Status st = expect(Tok::kLParen, "after 'while'");
+      if (!st.isOk()) return st;
+      Result<ExprPtr> cond = expr();
+      if (!cond.isOk()) return cond.status();
+      s->expr = std::move(cond.value());
+      st = expect(Tok::kRParen, "to close the condition of 'while'");
+      if (!st.isOk()) return st;
+      Result<StmtPtr> body = branchBody();
+      if (!body.isOk()) return body.status();
+      s->body.push_back(std::move(body.value()));
+      return s;
+    }
+    if (t.text == "switch") return switchStatement(std::move(s));
+    if (t.text == "case" || t.text == "default") {
+      return errorAt(t, "'" + t.text + "' outside a switch");
+    }
+    if (t.text == "break") {
+      next();
+      s->kind = Stmt::Kind::kBreak;
+      Status st = expect(Tok::kSemi, "after 'break'");
+      if (!st.isOk()) return st;
+      return s;
+    }
     if (t.text == "exit" || t.text == "drop") {
       s->kind = t.text == "exit" ? Stmt::Kind::kExit : Stmt::Kind::kDrop;
       next();
@@ -271,6 +297,63 @@ class Parser {
     s->expr = std::move(call.value());
     Status st = expect(Tok::kSemi, ("after the call to " + t.text + "()").c_str());
     if (!st.isOk()) return st;
+    return s;
+  }
+
+  // switch (expr) { case VALUE: ... [break;] ... default: ... }
+  Result<StmtPtr> switchStatement(StmtPtr s) {
+    next();  // 'switch'
+    s->kind = Stmt::Kind::kSwitch;
+    Status st = expect(Tok::kLParen, "after 'switch'");
+    if (!st.isOk()) return st;
+    Result<ExprPtr> subject = expr();
+    if (!subject.isOk()) return subject.status();
+    s->expr = std::move(subject.value());
+    st = expect(Tok::kRParen, "to close the subject of 'switch'");
+    if (!st.isOk()) return st;
+    st = expect(Tok::kLBrace, "to open the cases of 'switch'");
+    if (!st.isOk()) return st;
+    bool has_default = false;
+    while (!accept(Tok::kRBrace)) {
+      const Token& label = peek();
+      if (label.type == Tok::kEnd) return errorAt(label, "missing '}' to close the switch");
+      if (label.type != Tok::kIdent || (label.text != "case" && label.text != "default")) {
+        return errorAt(label, "expected 'case' or 'default' in a switch, found " + describe(label));
+      }
+      auto c = std::make_unique<Stmt>();
+      c->kind = Stmt::Kind::kCase;
+      c->pos = posOf(label);
+      next();
+      if (label.text == "default") {
+        if (has_default) return errorAt(label, "a switch has only one 'default'");
+        has_default = true;
+      } else {
+        bool negative = accept(Tok::kMinus);
+        const Token& v = peek();
+        if (v.type != Tok::kInt && v.type != Tok::kString) {
+          return errorAt(v, "expected a number or a string after 'case', found " + describe(v));
+        }
+        auto value = std::make_unique<Expr>();
+        value->pos = posOf(v);
+        value->kind = v.type == Tok::kInt ? Expr::Kind::kInt : Expr::Kind::kString;
+        value->int_value = negative ? -v.int_value : v.int_value;
+        value->text = v.text;
+        if (negative && v.type != Tok::kInt) return errorAt(v, "'-' before a string");
+        c->expr = std::move(value);
+        next();
+      }
+      st = expect(Tok::kColon, "after the case label");
+      if (!st.isOk()) return st;
+      while (
+          !(peek().type == Tok::kRBrace ||
+            (peek().type == Tok::kIdent && (peek().text == "case" || peek().text == "default")))) {
+        if (peek().type == Tok::kEnd) return errorAt(peek(), "missing '}' to close the switch");
+        Result<StmtPtr> child = statement();
+        if (!child.isOk()) return child.status();
+        if (child.value()) c->body.push_back(std::move(child.value()));
+      }
+      s->body.push_back(std::move(c));
+    }
     return s;
   }
 

@@ -108,6 +108,35 @@ Value getHdrCnt(MsgContext& ctx, const PvarRef& ref) {
   return Value::integer(n);
 }
 
+// $var(name): per-process script variables; they keep their value from one message to the
+// next in the same process, as in OpenSIPS. Slots are numbered when the script compiles.
+std::vector<std::string>& varNames() {
+  static std::vector<std::string> names;
+  return names;
+}
+std::vector<Value>& varValues() {
+  static std::vector<Value> values;
+  return values;
+}
+int varSlot(const std::string& name) {
+  std::vector<std::string>& names = varNames();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<int>(i);
+  }
+  names.push_back(name);
+  varValues().emplace_back();
+  return static_cast<int>(names.size() - 1);
+}
+Value getVar(MsgContext&, const PvarRef& ref) {
+  const Value& v = varValues()[static_cast<std::size_t>(ref.slot)];
+  return v.isStr() ? Value::owned(std::string(v.str())) : v;
+}
+Status setVar(MsgContext&, const PvarRef& ref, const Value& v) {
+  varValues()[static_cast<std::size_t>(ref.slot)] =
+      v.isStr() ? Value::owned(std::string(v.str())) : v;
+  return Status::ok();
+}
+
 Status setRu(MsgContext& ctx, const PvarRef&, const Value& v) { return ctx.setRuri(v.toString()); }
 Status setDu(MsgContext& ctx, const PvarRef&, const Value& v) {
   if (v.isNull() || v.str().empty()) {
@@ -152,6 +181,7 @@ const std::vector<PvarSpec> kPvars = {
     {"ua", getUa, nullptr, false, "User-Agent header"},
     {"hdr", getHdr, nullptr, true, "body of header Name: $hdr(Name), $hdr(Name)[n]"},
     {"hdrcnt", getHdrCnt, nullptr, true, "number of headers named Name"},
+    {"var", getVar, setVar, true, "script variable of this process: $var(name)"},
 };
 // clang-format on
 
@@ -196,6 +226,7 @@ Result<PvarRef> resolvePvar(std::string_view text) {
   if (!ref.spec->needs_arg && paren != std::string_view::npos) {
     return Status::invalidArgument("$" + std::string(name) + " takes no argument");
   }
+  if (ref.spec->get == getVar) ref.slot = varSlot(ref.arg);
   return ref;
 }
 

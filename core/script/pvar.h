@@ -32,6 +32,7 @@ struct PvarRef {
   const PvarSpec* spec = nullptr;
   std::string arg;   // the text inside (...)
   int index = 0;     // [n]; 0 = first
+  int slot = -1;     // $var(name): its slot among the process's script variables
   std::string text;  // as written, without '$'
   Value get(MsgContext& ctx) const { return spec->get(ctx, *this); }
 };

@@ -12,6 +12,8 @@ namespace sipline {
 
 Script::~Script() = default;
 
+void Script::setMaxWhileLoops(int n) { script::setMaxWhileLoops(n); }
+
 Result<ScriptPtr> Script::compile(const std::string& text, const std::string& file,
                                   const CommandRegistry& commands, Services* services) {
   Result<script::ScriptAst> ast = script::parseScript(text, file);

@@ -33,6 +33,9 @@ class Script {
                                                  const CommandRegistry& commands,
                                                  Services* services);
 
+  // The iteration bound of every `while` (settings: max_while_loops), for this process.
+  static void setMaxWhileLoops(int n);
+
   bool hasRequestRoute() const { return request_ != nullptr; }
   bool hasReplyRoute() const { return reply_ != nullptr; }
   // Runs the main request route / main onreply_route. Returns the route's return code.

@@ -113,6 +113,7 @@ class ScriptCompileTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(badXlogLevel);
   CPPUNIT_TEST(missingMainRoute);
   CPPUNIT_TEST(unusedRouteIsAWarning);
+  CPPUNIT_TEST(switchAndWhileErrors);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -193,6 +194,18 @@ class ScriptCompileTest : public CppUnit::TestFixture {
     Fixture f;
     ASSERT_ERROR(f, "route[a] { }", "no main request route");
   }
+  void switchAndWhileErrors() {
+    Fixture f;
+    ASSERT_ERROR(f, "route {\n  break;\n}", "t.routes:2:3: 'break' outside a switch or while");
+    ASSERT_ERROR(f, "route { case 1: exit; }", "'case' outside a switch");
+    ASSERT_ERROR(f, "route { switch ($rm) { exit; } }", "expected 'case' or 'default'");
+    ASSERT_ERROR(f, "route { switch ($rm) { default: exit; default: exit; } }",
+                 "only one 'default'");
+    ASSERT_ERROR(f, "route { switch ($rm) { case $rU: exit; } }", "expected a number or a string");
+    ASSERT_ERROR(f, "route { switch ($rm) { case 1 exit; } }", "expected ':'");
+    ASSERT_ERROR(f, "route { while ($rm) probe(\"x\") }", "expected ';'");
+    ASSERT_ERROR(f, "route { setflag(32); }", "a flag is a number 0..31");
+  }
   void unusedRouteIsAWarning() {
     Fixture f;
     Result<ScriptPtr> s =
@@ -217,6 +230,12 @@ class ScriptRunTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(arithmeticAndConcatenation);
   CPPUNIT_TEST(assigningRequestUriChangesPseudoVariables);
   CPPUNIT_TEST(deepRecursionStops);
+  CPPUNIT_TEST(switchFallsThroughUntilBreak);
+  CPPUNIT_TEST(switchDefaultAndNoMatch);
+  CPPUNIT_TEST(whileLoopsWithVarsAndBreak);
+  CPPUNIT_TEST(whileIsBounded);
+  CPPUNIT_TEST(varsKeepTheirValueAcrossMessages);
+  CPPUNIT_TEST(flagsAndToTag);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -318,6 +337,75 @@ class ScriptRunTest : public CppUnit::TestFixture {
     Fixture f;
     auto seen = f.run("route { route(loop); probe(\"after\"); }\nroute[loop] { route(loop); }");
     CPPUNIT_ASSERT(seen.empty());  // the depth limit stops the whole script
+  }
+  void switchFallsThroughUntilBreak() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  switch ($rm) {\n"
+        "    case \"REGISTER\": probe(\"register\"); break;\n"
+        "    case \"INVITE\": probe(\"invite\");\n"
+        "    case \"BYE\": probe(\"fell through\"); break;\n"
+        "    default: probe(\"default\");\n"
+        "  }\n"
+        "  switch ($cs) { case 1: probe(\"cseq one\"); break; case 2: probe(\"two\"); }\n"
+        "}\n");
+    std::vector<std::string> want = {"invite", "fell through", "cseq one"};
+    CPPUNIT_ASSERT(want == seen);
+  }
+  void switchDefaultAndNoMatch() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  switch ($rU) { case \"bob\": probe(\"bob\"); break; default: probe(\"other\"); }\n"
+        "  switch ($rU) { case \"bob\": probe(\"never\"); }\n"
+        "  probe(\"after\");\n"
+        "}\n");
+    std::vector<std::string> want = {"other", "after"};
+    CPPUNIT_ASSERT(want == seen);
+  }
+  void whileLoopsWithVarsAndBreak() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  $var(i) = 0;\n"
+        "  while ($var(i) < 10) {\n"
+        "    $var(i) = $var(i) + 1;\n"
+        "    if ($var(i) == 3) break;\n"
+        "  }\n"
+        "  $var(s) = \"a\";\n"
+        "  $var(s) += \"b\";\n"
+        "  probe(\"i=$var(i) s=$var(s)\");\n"
+        "}\n");
+    CPPUNIT_ASSERT_EQUAL(std::string("i=3 s=ab"), seen.at(0));
+  }
+  void whileIsBounded() {
+    Fixture f;
+    Script::setMaxWhileLoops(50);
+    auto seen =
+        f.run("route { $var(n) = 0; while (1) { $var(n) = $var(n) + 1; } probe(\"n=$var(n)\"); }");
+    Script::setMaxWhileLoops(10000);
+    CPPUNIT_ASSERT_EQUAL(std::string("n=50"), seen.at(0));
+  }
+  void varsKeepTheirValueAcrossMessages() {
+    Fixture f;
+    const char* script = "route { $var(count) = $var(count) + 1; probe(\"$var(count)\"); }";
+    f.run("route { $var(count) = 0; }");
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), f.run(script).at(0));
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), f.run(script).at(0));
+  }
+  void flagsAndToTag() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  setflag(3);\n"
+        "  if (isflagset(3)) probe(\"set\");\n"
+        "  resetflag(3);\n"
+        "  if (!isflagset(3)) probe(\"reset\");\n"
+        "  if (!has_totag()) probe(\"initial\");\n"
+        "}\n");
+    std::vector<std::string> want = {"set", "reset", "initial"};
+    CPPUNIT_ASSERT(want == seen);
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(ScriptRunTest);

@@ -113,6 +113,7 @@ int runServer(const ServerOptions& options) {
     fail(st);
     return 1;
   }
+  Script::setMaxWhileLoops(settings.max_while_loops);
   Result<ScriptPtr> script = Script::load(settings.routes, commands, &services);
   if (!script.isOk()) {
     fail(script.status());
