@@ -1,5 +1,9 @@
 #include "core/script/pvar.h"
 
+#include <unistd.h>
+
+#include <ctime>
+
 #include "core/base/strings.h"
 #include "core/parser/sip_message.h"
 #include "core/sip/msg_context.h"
@@ -108,6 +112,39 @@ Value getHdrCnt(MsgContext& ctx, const PvarRef& ref) {
   return Value::integer(n);
 }
 
+Value getRv(MsgContext& ctx, const PvarRef&) { return viewOrNull(ctx.msg().version()); }
+Value getMl(MsgContext& ctx, const PvarRef&) {
+  return Value::integer(static_cast<std::int64_t>(ctx.msg().buffer().size()));
+}
+Value getMb(MsgContext& ctx, const PvarRef&) { return Value::view(ctx.msg().buffer()); }
+Value getRb(MsgContext& ctx, const PvarRef&) { return viewOrNull(ctx.msg().body()); }
+Value getCt(MsgContext& ctx, const PvarRef&) {
+  const HeaderField* h = ctx.msg().header(HeaderType::kContact);
+  return h ? Value::view(h->body) : Value::null();
+}
+Value getTs(MsgContext&, const PvarRef&) {
+  return Value::integer(static_cast<std::int64_t>(std::time(nullptr)));
+}
+Value getTf(MsgContext&, const PvarRef&) {
+  std::time_t now = std::time(nullptr);
+  char buf[64];
+  std::tm tm_now{};
+  localtime_r(&now, &tm_now);
+  std::strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm_now);
+  return Value::owned(buf);
+}
+// $time(format): strftime(3) of the current local time.
+Value getTime(MsgContext&, const PvarRef& ref) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm_now{};
+  localtime_r(&now, &tm_now);
+  char buf[256];
+  std::size_t n = std::strftime(buf, sizeof(buf), ref.arg.c_str(), &tm_now);
+  return Value::owned(std::string(buf, n));
+}
+Value getPp(MsgContext&, const PvarRef&) { return Value::integer(getpid()); }
+Value getMf(MsgContext& ctx, const PvarRef&) { return Value::integer(ctx.flags); }
+
 // $var(name): per-process script variables; they keep their value from one message to the
 // next in the same process, as in OpenSIPS. Slots are numbered when the script compiles.
 std::vector<std::string>& varNames() {
@@ -182,6 +219,16 @@ const std::vector<PvarSpec> kPvars = {
     {"hdr", getHdr, nullptr, true, "body of header Name: $hdr(Name), $hdr(Name)[n]"},
     {"hdrcnt", getHdrCnt, nullptr, true, "number of headers named Name"},
     {"var", getVar, setVar, true, "script variable of this process: $var(name)"},
+    {"rv", getRv, nullptr, false, "SIP version of the message"},
+    {"ml", getMl, nullptr, false, "length of the message"},
+    {"mb", getMb, nullptr, false, "the whole message"},
+    {"rb", getRb, nullptr, false, "the message body"},
+    {"ct", getCt, nullptr, false, "Contact header"},
+    {"Ts", getTs, nullptr, false, "current unix time"},
+    {"Tf", getTf, nullptr, false, "current time, formatted (ctime)"},
+    {"time", getTime, nullptr, true, "current local time through strftime: $time(%H:%M)"},
+    {"pp", getPp, nullptr, false, "pid of this process"},
+    {"mf", getMf, nullptr, false, "message flags as an integer"},
 };
 // clang-format on
 

@@ -2,6 +2,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -236,6 +237,7 @@ class ScriptRunTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(whileIsBounded);
   CPPUNIT_TEST(varsKeepTheirValueAcrossMessages);
   CPPUNIT_TEST(flagsAndToTag);
+  CPPUNIT_TEST(messagePseudoVariables);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -406,6 +408,18 @@ class ScriptRunTest : public CppUnit::TestFixture {
         "}\n");
     std::vector<std::string> want = {"set", "reset", "initial"};
     CPPUNIT_ASSERT(want == seen);
+  }
+  void messagePseudoVariables() {
+    Fixture f;
+    auto seen = f.run(
+        "route { setflag(1); setflag(4); probe(\"$rv|$ml|$rb|$mf|$time(%Y)\"); "
+        "if ($Ts > 1700000000 && $pp > 0 && $mb =~ \"^INVITE \") probe(\"ok\"); }");
+    char year[8];
+    std::time_t now = std::time(nullptr);
+    std::strftime(year, sizeof(year), "%Y", std::localtime(&now));
+    CPPUNIT_ASSERT_EQUAL("SIP/2.0|" + std::to_string(sizeof(kInvite) - 1) + "|<null>|18|" + year,
+                         seen.at(0));
+    CPPUNIT_ASSERT_EQUAL(std::string("ok"), seen.at(1));
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(ScriptRunTest);
