@@ -10,6 +10,10 @@ void EditList::insert(std::size_t offset, std::string text) {
 }
 
 void EditList::remove(std::size_t offset, std::size_t length) {
+  // Removing the same range twice (remove_hf twice in a script) is one removal.
+  for (const Edit& e : edits_) {
+    if (e.offset == offset && e.length == length && e.text.empty() && length != 0) return;
+  }
   edits_.push_back(Edit{offset, length, std::string(), 0});
 }
 

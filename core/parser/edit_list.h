@@ -18,7 +18,7 @@ class EditList {
  public:
   // Inserts text before the original byte at offset (offset == size appends).
   void insert(std::size_t offset, std::string text);
-  // Removes [offset, offset + length) of the original.
+  // Removes [offset, offset + length) of the original; the same range twice is one removal.
   void remove(std::size_t offset, std::size_t length);
   // Replaces [offset, offset + length) of the original with text.
   void replace(std::size_t offset, std::size_t length, std::string text);

@@ -1,0 +1,68 @@
+#include "modules/textops/textops.h"
+
+#include <cctype>
+
+#include "core/base/strings.h"
+#include "core/parser/sip_message.h"
+
+namespace sipline {
+namespace {
+
+bool isTokenChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
+}
+
+// RFC 3261 §7.3.3: a compact name and its long form name the same header.
+bool sameHeader(const HeaderField& h, std::string_view name) {
+  HeaderType type = headerTypeFromName(name);
+  return type != HeaderType::kOther ? h.type == type : iequals(h.name, name);
+}
+
+}  // namespace
+
+std::string headerLine(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  std::size_t colon = text.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return "";
+  for (std::size_t i = 0; i < colon; ++i) {
+    if (!isTokenChar(text[i])) return "";
+  }
+  // No line break inside the value: a script must not be able to inject a second header.
+  if (text.find_first_of("\r\n") != std::string_view::npos) return "";
+  return std::string(text) + "\r\n";
+}
+
+bool appendHeaderLine(SipMessage& msg, std::string_view text) {
+  std::string line = headerLine(text);
+  if (line.empty()) return false;
+  msg.appendHeader(std::move(line));
+  return true;
+}
+
+bool insertHeaderLine(SipMessage& msg, std::string_view text) {
+  std::string line = headerLine(text);
+  if (line.empty() || msg.headers().empty()) return false;
+  msg.insertHeaderBefore(msg.headers().front(), std::move(line));
+  return true;
+}
+
+int removeHeaders(SipMessage& msg, std::string_view name) {
+  int n = 0;
+  for (const HeaderField& h : msg.headers()) {
+    if (sameHeader(h, name)) {
+      msg.removeHeader(h);
+      ++n;
+    }
+  }
+  return n;
+}
+
+bool hasHeader(SipMessage& msg, std::string_view name) {
+  for (const HeaderField& h : msg.headers()) {
+    if (sameHeader(h, name)) return true;
+  }
+  return false;
+}
+
+}  // namespace sipline

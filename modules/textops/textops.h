@@ -1,0 +1,25 @@
+// Header and text operations on a message for the textops module, apart from its glue so
+// tests call them directly. Changes go through the message's edit list (nothing is written
+// in the receive buffer); searches see the message as received.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sipline {
+
+class SipMessage;
+
+// "Name: value" (CRLF added when missing) → a complete header line; "" when the text is not a
+// header (no name, bad characters, a line break inside).
+std::string headerLine(std::string_view text);
+
+// Adds the line after the last header (append_hf) or before the first one (insert_hf).
+bool appendHeaderLine(SipMessage& msg, std::string_view text);
+bool insertHeaderLine(SipMessage& msg, std::string_view text);
+// Removes every header with this name (compact forms included); returns how many.
+int removeHeaders(SipMessage& msg, std::string_view name);
+// True when a header with this name is present.
+bool hasHeader(SipMessage& msg, std::string_view name);
+
+}  // namespace sipline

@@ -1,0 +1,60 @@
+"""textops through the real server: headers added, removed and searched in relayed
+requests; bad arguments refused when the script loads."""
+
+from harness import LOOPBACK, Server, UdpPeer, build_request, check, check_eq, write_config, \
+    check_config
+
+MODULES = "sl = {}; maxfwd = {}; textops = {};"
+ROUTES = """\
+route {
+  if (is_present_hf("X-Drop-Me")) {
+    remove_hf("X-Drop-Me");
+    append_hf("X-Removed: yes");
+  }
+  if (search("^X-Secret: ")) {
+    sl_send_reply(403, "No Secrets");
+    exit;
+  }
+  if (has_body("application/sdp")) {
+    insert_hf("X-Has-Sdp: $rm");
+  }
+  append_hf("X-Relayed-By: sipline");
+  forward("udp:127.0.0.1:@UAS_PORT@");
+}
+"""
+
+
+def test_headers_are_added_removed_and_searched_in_relayed_requests():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(routes=ROUTES, modules=MODULES, uas_port=uas.port) as srv:
+            ruri = f"sip:bob@{LOOPBACK}:{srv.port}"
+            sdp = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" \
+                  b"m=audio 4000 RTP/AVP 0\r\n"
+            uac.send(build_request("INVITE", ruri, uac.port,
+                                   extra=("X-Drop-Me: 1", "Content-Type: application/sdp"),
+                                   body=sdp), srv.addr)
+            req, _ = uas.recv_msg(3)
+            check(req is not None, "INVITE not relayed")
+            check(req.get("x-drop-me") is None, "remove_hf left the header")
+            check_eq(req.get("x-removed"), "yes", "append_hf after remove_hf")
+            check_eq(req.get("x-relayed-by"), "sipline", "append_hf")
+            check_eq(req.get("x-has-sdp"), "INVITE", "insert_hf with a pseudo-variable")
+
+            uac.send(build_request("MESSAGE", ruri, uac.port, extra=("X-Secret: 42",)), srv.addr)
+            reply = uac.expect_reply(3)
+            check(reply is not None and reply.status == 403, f"search(): got {reply}")
+            data, _ = uas.recv(0.3)
+            check(data is None, "a request answered 403 was relayed too")
+
+
+def test_bad_textops_arguments_are_refused_at_load():
+    for script, fragment in [
+        ('route { append_hf("no colon here"); }', "not a header"),
+        ('route { search("([unclosed"); }', "regex does not compile"),
+        ('route { has_body($rm); }', "the type must be a constant"),
+    ]:
+        cfg, _ = write_config(routes=script, subst={"MODULES": MODULES})
+        res = check_config(cfg)
+        check(res.returncode == 1, f"{script!r} was accepted")
+        check(fragment in res.stderr, f"{script!r}: stderr lacks {fragment!r}: {res.stderr}")
+        check(".routes:1:" in res.stderr, f"{script!r}: no position in {res.stderr!r}")
