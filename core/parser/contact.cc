@@ -21,9 +21,13 @@ bool decodeParams(Contact& c) {
     if (p.name.size() == 1 && lex::toLower(p.name[0]) == 'q') {
       c.has_q = true;
       ok = ok && parseQValue(p.value, c.q);
-    } else if (p.name.size() == 7 && lex::iequals(p.name, "expires")) {
-      c.expires.state =
-          parseDeltaSeconds(p.value, c.expires.value) ? FieldState::kOk : FieldState::kBad;
+    } else if (p.name.size() == 7 && lex::iequals(p.name, "expires") &&
+               c.expires.state == FieldState::kAbsent) {
+      // The first expires counts (as for repeated URI params); a bad one keeps value 0.
+      std::uint32_t value = 0;
+      bool good = parseDeltaSeconds(p.value, value);
+      c.expires.state = good ? FieldState::kOk : FieldState::kBad;
+      c.expires.value = good ? value : 0;
     }
   });
   return ok;

@@ -59,6 +59,7 @@ class SipMessageAccessorsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(replaceBodyFixesContentLength);
   CPPUNIT_TEST(replaceBodyAddsMissingHeaders);
   CPPUNIT_TEST(limitsAtTheirBoundaries);
+  CPPUNIT_TEST(repeatedContactExpiresKeepsTheFirst);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -74,6 +75,22 @@ class SipMessageAccessorsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::uint16_t{700}, c->items[1].q);
     CPPUNIT_ASSERT_EQUAL(s("z"), s(c->items[2].addr.uri.user));
     CPPUNIT_ASSERT(msg.contacts() == c);  // cached
+  }
+
+  // fuzz/regressions/fuzz_message-contact-expires-bad-keeps-value: the first expires counts.
+  void repeatedContactExpiresKeepsTheFirst() {
+    SipMessage msg;
+    std::string m =
+        msgWith("Contact: <sip:u@h>;expires=60;expires=4294967296\nContent-Length: 0\n");
+    CPPUNIT_ASSERT(msg.parse(m) == ParseError::kOk);
+    const Contact& c = msg.contacts()->items.at(0);
+    CPPUNIT_ASSERT(c.expires.state == FieldState::kOk);
+    CPPUNIT_ASSERT_EQUAL(60u, c.expires.value);
+    m = msgWith("Contact: <sip:u@h>;expires=4294967296;expires=60\nContent-Length: 0\n");
+    CPPUNIT_ASSERT(msg.parse(m) == ParseError::kOk);
+    const Contact& bad = msg.contacts()->items.at(0);
+    CPPUNIT_ASSERT(bad.expires.state == FieldState::kBad);
+    CPPUNIT_ASSERT_EQUAL(0u, bad.expires.value);
   }
 
   void contactStarAndBadContacts() {
