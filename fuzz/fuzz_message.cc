@@ -1,10 +1,12 @@
 // libFuzzer target for SipMessage: parses the input with the default ParseLimits, then, whatever
-// parse() returned, checks the eager results (first line, header index, body), touches every lazy
-// accessor and the header index the way modules do, and, when parse() accepted the message,
-// records the edits the stateless relay makes (core/sip/forward.cc, via_ops.cc, the maxfwd
-// module) and builds the outgoing bytes. The built message must have the size the edits imply
-// and must parse again with the expected changes and nothing else. Besides what ASan/UBSan
-// catch, every view must lie inside the input. A violation traps (see fuzz_check.h).
+// parse() returned, checks the eager results (first line, header index, body) and touches every
+// lazy and typed accessor the way the core and the modules do. When parse() accepted the
+// message it also runs the body path (Content-Type, multipart, SDP; body_checks.h), records the
+// edits the stateless relay makes (core/sip/forward.cc, via_ops.cc, the maxfwd module) and those
+// of a body rewrite, and builds the outgoing bytes: they must have the size the edits imply and
+// parse again with the expected changes and nothing else. Finally the input is read as a TCP
+// stream through StreamFramer (stream_checks.h). Besides what ASan/UBSan catch, every view must
+// lie inside the input. A violation traps (see fuzz_check.h).
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
@@ -258,6 +260,7 @@ void checkTypedAccessors(SipMessage& msg, std::string_view in) {
       SL_FUZZ_CHECK(inHeaderOfType(msg, c.addr.text, HeaderType::kContact));
       checkNameAddr(c.addr, in);
       SL_FUZZ_CHECK(c.q <= 1000 && (c.has_q || c.q == 1000));
+      // header_values.h: a Uint32Field's value is 0 unless its state is kOk.
       SL_FUZZ_CHECK(c.expires.state == FieldState::kOk || c.expires.value == 0);
     }
   }
