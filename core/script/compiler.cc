@@ -299,10 +299,10 @@ class ScriptCompiler {
       case K::kNotMatch: {
         Result<script::ExprNodePtr> a = expr(*e.args[0]);
         if (!a.isOk()) return a;
-        std::unique_ptr<script::Regex> re;
+        std::unique_ptr<Regex> re;
         script::ExprNodePtr dynamic;
         if (e.args[1]->kind == K::kString) {
-          re = std::make_unique<script::Regex>();
+          re = std::make_unique<Regex>();
           Status st = re->compile(e.args[1]->text);
           if (!st.isOk()) return posError(e.args[1]->pos, st.message());
         } else {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/base/log.h"
+#include "core/base/regex.h"
 #include "core/parser/uri.h"
 #include "core/script/nodes.h"
 #include "core/sip/msg_context.h"

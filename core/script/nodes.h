@@ -3,8 +3,6 @@
 // core/script. Process-private.
 #pragma once
 
-#include <regex.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,22 +52,6 @@ struct CompiledRoute {
   int timer_interval = 0;
   // Runs the body; returns the route's return code; sets *stop when the script must stop.
   int run(Exec& ex, bool* stop) const;
-};
-
-// A POSIX extended regex, case-insensitive (OpenSIPS semantics), compiled once.
-class Regex {
- public:
-  Regex() = default;
-  ~Regex();
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
-  // Returns the regcomp error text on failure.
-  Status compile(const std::string& pattern);
-  bool matches(std::string_view text) const;
-
- private:
-  regex_t re_{};
-  bool ok_ = false;
 };
 
 }  // namespace sipline::script

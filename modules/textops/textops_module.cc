@@ -1,10 +1,9 @@
 // textops: header and text operations for the routing script (append_hf, insert_hf,
 // remove_hf, is_present_hf, search, search_body, has_body, is_content_type). Glue only; the
 // header edits are in textops.cc.
-#include <regex.h>
-
 #include <memory>
 
+#include "core/base/regex.h"
 #include "core/base/strings.h"
 #include "core/module/module.h"
 #include "core/parser/sip_message.h"
@@ -14,38 +13,12 @@
 namespace sipline {
 namespace {
 
-// A POSIX extended regex compiled at bind time (case-insensitive, as in OpenSIPS).
-class CompiledRegex {
- public:
-  ~CompiledRegex() {
-    if (ok_) regfree(&re_);
-  }
-  Status compile(const std::string& pattern) {
-    int rc = regcomp(&re_, pattern.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB | REG_NEWLINE);
-    if (rc != 0) {
-      char buf[256];
-      regerror(rc, &re_, buf, sizeof(buf));
-      return Status::invalidArgument(std::string("regex does not compile: ") + buf);
-    }
-    ok_ = true;
-    return Status::ok();
-  }
-  bool matches(std::string_view text) const {
-    std::string s(text);  // regexec needs a NUL-terminated string
-    return regexec(&re_, s.c_str(), 0, nullptr, 0) == 0;
-  }
-
- private:
-  regex_t re_{};
-  bool ok_ = false;
-};
-
-Result<std::shared_ptr<CompiledRegex>> bindRegex(const ScriptArg& arg, BindContext& bc) {
+Result<std::shared_ptr<Regex>> bindRegex(const ScriptArg& arg, BindContext& bc) {
   if (!arg.isConstant()) {
     return bc.error(arg, Status::invalidArgument("the regex must be a constant"));
   }
-  auto re = std::make_shared<CompiledRegex>();
-  Status st = re->compile(arg.text);
+  auto re = std::make_shared<Regex>();
+  Status st = re->compile(arg.text, /*per_line=*/true);
   if (!st.isOk()) return bc.error(arg, st);
   return re;
 }
@@ -90,7 +63,7 @@ class TextopsModule : public Module {
     spec.command(
         "search", {ArgSpec::str("regex")}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
-          Result<std::shared_ptr<CompiledRegex>> re = bindRegex(a[0], bc);
+          Result<std::shared_ptr<Regex>> re = bindRegex(a[0], bc);
           if (!re.isOk()) return re.status();
           return makeCall([re = re.value()](MsgContext& ctx) {
             return re->matches(ctx.msg().buffer()) ? Verdict::ok() : Verdict::fail();
@@ -100,7 +73,7 @@ class TextopsModule : public Module {
     spec.command(
         "search_body", {ArgSpec::str("regex")}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
-          Result<std::shared_ptr<CompiledRegex>> re = bindRegex(a[0], bc);
+          Result<std::shared_ptr<Regex>> re = bindRegex(a[0], bc);
           if (!re.isOk()) return re.status();
           return makeCall([re = re.value()](MsgContext& ctx) {
             return re->matches(ctx.msg().body()) ? Verdict::ok() : Verdict::fail();
