@@ -98,7 +98,7 @@ bool headerMatches(const HeaderField& h, HeaderType type, std::string_view name)
   return type != HeaderType::kOther ? h.type == type : iequals(h.name, name);
 }
 Value getHdr(MsgContext& ctx, const PvarRef& ref) {
-  HeaderType type = headerTypeFromName(ref.arg);
+  auto type = static_cast<HeaderType>(ref.header_type);
   int seen = 0;
   for (const HeaderField& h : ctx.msg().headers()) {
     if (headerMatches(h, type, ref.arg) && seen++ == ref.index) return Value::view(h.body);
@@ -107,7 +107,7 @@ Value getHdr(MsgContext& ctx, const PvarRef& ref) {
 }
 Value getHdrCnt(MsgContext& ctx, const PvarRef& ref) {
   std::int64_t n = 0;
-  HeaderType type = headerTypeFromName(ref.arg);
+  auto type = static_cast<HeaderType>(ref.header_type);
   for (const HeaderField& h : ctx.msg().headers()) n += headerMatches(h, type, ref.arg) ? 1 : 0;
   return Value::integer(n);
 }
@@ -274,6 +274,9 @@ Result<PvarRef> resolvePvar(std::string_view text) {
     return Status::invalidArgument("$" + std::string(name) + " takes no argument");
   }
   if (ref.spec->get == getVar) ref.slot = varSlot(ref.arg);
+  if (ref.spec->get == getHdr || ref.spec->get == getHdrCnt) {
+    ref.header_type = static_cast<std::uint8_t>(headerTypeFromName(ref.arg));
+  }
   return ref;
 }
 

@@ -3,6 +3,7 @@
 // interpreter calls per message. Unknown names fail at load with a did-you-mean hint.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,10 +31,11 @@ struct PvarSpec {
 
 struct PvarRef {
   const PvarSpec* spec = nullptr;
-  std::string arg;   // the text inside (...)
-  int index = 0;     // [n]; 0 = first
-  int slot = -1;     // $var(name): its slot among the process's script variables
-  std::string text;  // as written, without '$'
+  std::string arg;               // the text inside (...)
+  int index = 0;                 // [n]; 0 = first
+  int slot = -1;                 // $var(name): its slot among the process's script variables
+  std::uint8_t header_type = 0;  // $hdr(Name), $hdrcnt(Name): HeaderType of Name, found at load
+  std::string text;              // as written, without '$'
   Value get(MsgContext& ctx) const { return spec->get(ctx, *this); }
 };
 
