@@ -242,7 +242,11 @@ class Lexer {
     while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) {
       t.text += advance();
     }
-    if (t.text.empty()) return error(line, col, "'$' must start a pseudo-variable name");
+    // "$(ru{uri.user})": a pseudo-variable with transformations; the whole "(...)" is the
+    // token, resolved by resolvePvar.
+    if (t.text.empty() && (i_ >= s_.size() || s_[i_] != '(')) {
+      return error(line, col, "'$' must start a pseudo-variable name");
+    }
     if (i_ < s_.size() && s_[i_] == '(') {
       int depth = 0;
       do {

@@ -7,16 +7,28 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/status.h"
 #include "core/config/socket_spec.h"
 #include "core/parser/sip_message.h"
+#include "core/script/avp.h"
 #include "core/script/script_api.h"
 #include "core/transport/sock_addr.h"
 
 namespace sipline {
 
 struct Listener;
+
+// An extra destination added by append_branch (branch 0 is the request-URI itself).
+struct Branch {
+  std::string uri;
+  std::string dst_uri;       // its $du, if any
+  std::string path;          // Path header value to add (RFC 3327), if any
+  int q = -1;                // q-value in thousandths; -1: none given
+  std::uint32_t bflags = 0;  // branch flags
+  const Listener* send_socket = nullptr;
+};
 
 struct ReceiveInfo {
   const Listener* listener = nullptr;  // the socket it arrived on
@@ -43,13 +55,20 @@ class MsgContext {
   // Rewrites the request-URI (checked: it must parse); edits the outgoing message.
   Status setRuri(std::string uri);
 
-  std::string dst_uri;            // $du: where to send, overriding the request-URI
-  std::uint32_t flags = 0;        // message flags (setflag/isflagset)
-  bool maxfwd_processed = false;  // Max-Forwards already decremented (maxfwd module)
-  bool dropped = false;           // `drop` ran: a reply is not relayed
-  bool replied = false;           // a reply was sent for this request
-  bool relayed = false;           // the message was forwarded
-  int last_rc = 1;                // $rc
+  std::string dst_uri;                    // $du: where to send, overriding the request-URI
+  std::uint32_t flags = 0;                // message flags (setflag/isflagset)
+  std::uint32_t bflags = 0;               // branch flags of branch 0 (setbflag/isbflagset, $bf)
+  std::vector<Branch> branches;           // extra branches (append_branch), after branch 0
+  const Listener* send_socket = nullptr;  // $fs / force_send_socket(); nullptr: chosen by route
+  std::string advertised_address;         // set_advertised_address(): used in Via/Record-Route
+  std::uint16_t advertised_port = 0;      // set_advertised_port(); 0: the socket's own
+  bool force_rport = false;               // force_rport(): answer to the source port (RFC 3581)
+  script::AvpStore avps;                  // $avp(name)
+  bool maxfwd_processed = false;          // Max-Forwards already decremented (maxfwd module)
+  bool dropped = false;                   // `drop` ran: a reply is not relayed
+  bool replied = false;                   // a reply was sent for this request
+  bool relayed = false;                   // the message was forwarded
+  int last_rc = 1;                        // $rc
 
  private:
   SipMessage& msg_;
