@@ -147,7 +147,11 @@ int Supervisor::run() {
     }
     if (signals::takeChild() && reap(false)) return 1;
     if (signals::takeHup()) {
-      SL_NOTICE("SIGHUP: reloading the routing script arrives with issue #4; ignored");
+      if (on_hangup_) {
+        on_hangup_();
+      } else {
+        SL_NOTICE("SIGHUP ignored: nothing to reload");
+      }
     }
     if (!signals::stopRequested()) sigsuspend(&empty);
   }

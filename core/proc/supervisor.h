@@ -39,6 +39,8 @@ class Supervisor {
   // Stops every child (TERM, grace period, KILL) and reaps them.
   void stopAll(int grace_ms = 3000);
   int childCount() const { return static_cast<int>(children_.size()); }
+  // What run() does on SIGHUP (reload the routing script).
+  void onHangup(std::function<void()> fn) { on_hangup_ = std::move(fn); }
 
  private:
   struct Child {
@@ -48,6 +50,7 @@ class Supervisor {
   // Reaps exited children; true if one exited while we were not stopping.
   bool reap(bool stopping);
   std::vector<Child> children_;
+  std::function<void()> on_hangup_;
 };
 
 }  // namespace sipline

@@ -23,7 +23,8 @@ std::int64_t monotonicMs() {
 
 }  // namespace
 
-int runUdpWorker(const Listener& listener, MessageProcessor& processor) {
+int runUdpWorker(const Listener& listener, MessageProcessor& processor,
+                 const std::function<void()>& before_message) {
   // One byte more than the largest datagram, so an oversized one is seen as such.
   constexpr std::size_t kBufSize = 65536;
   auto buf = std::make_unique<char[]>(kBufSize + 1);
@@ -34,6 +35,7 @@ int runUdpWorker(const Listener& listener, MessageProcessor& processor) {
     src.len = sizeof(src.ss);
     ssize_t n = ::recvfrom(listener.fd, buf.get(), kBufSize, MSG_DONTWAIT, src.sa(), &src.len);
     if (n >= 0) {
+      before_message();
       processor.onDatagram(listener, src, std::string_view(buf.get(), static_cast<std::size_t>(n)));
       if (slot != nullptr) slot->handled.fetch_add(1, std::memory_order_relaxed);
       continue;

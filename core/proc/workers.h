@@ -3,6 +3,7 @@
 // process's exit code when the stop signal arrives.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "core/module/module.h"
@@ -11,7 +12,9 @@
 
 namespace sipline {
 
-int runUdpWorker(const Listener& listener, MessageProcessor& processor);
+// `before_message` runs before each message (it switches to a reloaded script).
+int runUdpWorker(const Listener& listener, MessageProcessor& processor,
+                 const std::function<void()>& before_message);
 int runTimerProcess(const std::vector<TimerSpec>& timers);
 
 }  // namespace sipline

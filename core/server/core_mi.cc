@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/proc/process_table.h"
+#include "core/server/script_reload.h"
 #include "core/shm/segment.h"
 #include "core/stats/stats.h"
 
@@ -42,6 +43,7 @@ Result<Json> ps(const MiParams&) {
       p["index"] = s.index;
       p["started"] = s.started;
       p["handled"] = s.handled.load(std::memory_order_relaxed);
+      p["script_generation"] = s.script_generation.load(std::memory_order_relaxed);
       list.push_back(std::move(p));
     }
   }
@@ -105,6 +107,42 @@ Result<Json> shmUsage(const MiParams&) {
   return j;
 }
 
+// The master compiles and checks; the answer is its result (an error names file:line:col).
+Result<Json> reloadRoutes(const MiParams&) {
+  Result<std::string> done = ScriptReloader::requestReload(10000);
+  if (!done.isOk()) return done.status();
+  Json j = Json::object();
+  j["result"] = done.value();
+  j["generation"] = reloadShared()->generation.load();
+  return j;
+}
+
+Result<Json> routesStatus(const MiParams&) {
+  ReloadShared* shared = reloadShared();
+  if (shared == nullptr) return Status::unavailable("the server is not running");
+  Json j = Json::object();
+  j["generation"] = shared->generation.load();
+  {
+    shm::Lock lock(shared->mutex);
+    j["last_reload"] = shared->last_time.load();
+    j["last_reload_ok"] = shared->last_ok;
+    j["last_result"] = std::string(shared->last_result);
+  }
+  // Processes still on an older script have not received a message since the reload.
+  Json behind = Json::array();
+  if (ProcessTable* table = processTable()) {
+    for (int i = 0; i < table->count(); ++i) {
+      ProcessSlot& s = table->slot(i);
+      if (s.role == ProcessRole::kUdpWorker &&
+          s.script_generation.load() != shared->generation.load()) {
+        behind.push_back(i);
+      }
+    }
+  }
+  j["processes_behind"] = std::move(behind);
+  return j;
+}
+
 }  // namespace
 
 Status registerCoreMiCommands(MiRegistry& registry) {
@@ -127,6 +165,18 @@ Status registerCoreMiCommands(MiRegistry& registry) {
        "core",
        resetStatistics},
       {"shm", {}, "Shared memory size, used, free and max used (bytes).", "core", shmUsage},
+      {"reload_routes",
+       {},
+       "Reloads the routing script (as SIGHUP): the master checks it first; on an error the "
+       "running script stays and the error is returned.",
+       "core",
+       reloadRoutes},
+      {"routes_status",
+       {},
+       "Generation of the routing script, the last reload's result, processes not yet "
+       "switched.",
+       "core",
+       routesStatus},
   };
   for (MiCommand& c : cmds) {
     Status st = registry.add(std::move(c));

@@ -22,6 +22,7 @@
 #include "core/proc/workers.h"
 #include "core/script/script.h"
 #include "core/server/core_mi.h"
+#include "core/server/script_reload.h"
 #include "core/shm/segment.h"
 #include "core/sip/receive.h"
 #include "core/stats/core_stats.h"
@@ -114,7 +115,9 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   Script::setMaxWhileLoops(settings.max_while_loops);
-  Result<ScriptPtr> script = Script::load(settings.routes, commands, &services);
+  ScriptReloader reloader(settings.routes, commands, &services);
+  SourceSet sources;
+  Result<ScriptPtr> script = reloader.compileFresh(sources);
   if (!script.isOk()) {
     fail(script.status());
     return 1;
@@ -185,6 +188,13 @@ int runServer(const ServerOptions& options) {
   setProcessTable(table.value());
   int master_slot = table.value()->add(ProcessInfo{ProcessRole::kMaster, 0}, std::time(nullptr));
   table.value()->slot(master_slot).pid.store(getpid());
+  setMySlot(&table.value()->slot(master_slot));
+  st = reloader.start(*seg.value(), std::move(script.value()), sources);
+  if (!st.isOk()) {
+    SL_CRIT("%s", st.message().c_str());
+    return 1;
+  }
+  setScriptReloader(&reloader);
 
   InitContext init_ctx(seg.value().get(), &services, &settings);
   st = modules.initAll(init_ctx);
@@ -196,7 +206,6 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
 
-  const Script* compiled = script.value().get();
   ParseLimits limits;
   limits.max_message = settings.max_message_size;
   limits.max_headers = static_cast<std::size_t>(settings.max_headers);
@@ -233,9 +242,9 @@ int runServer(const ServerOptions& options) {
     for (int i = 0; i < settings.udp_workers && spawned; ++i) {
       const Listener* lp = &l;
       spawned =
-          spawnRole(ProcessInfo{ProcessRole::kUdpWorker, udp_index++}, [lp, compiled, limits] {
-            MessageProcessor processor(compiled, limits);
-            return runUdpWorker(*lp, processor);
+          spawnRole(ProcessInfo{ProcessRole::kUdpWorker, udp_index++}, [lp, &reloader, limits] {
+            MessageProcessor processor(reloader.current(), limits);
+            return runUdpWorker(*lp, processor, [&] { processor.setScript(reloader.current()); });
           });
     }
   }
@@ -256,6 +265,7 @@ int runServer(const ServerOptions& options) {
   SL_NOTICE("sipline %s started: %zu sockets, %d processes, %zu MB shared memory", SIPLINE_VERSION,
             listeners().all().size(), supervisor.childCount() + 1, settings.shm_size_mb);
 
+  supervisor.onHangup([&reloader] { reloader.onHangup(); });
   int rc = spawned ? supervisor.run() : 1;
   supervisor.stopAll();
   modules.destroyAll();
