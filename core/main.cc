@@ -1,15 +1,19 @@
-// sipline: the SIP server. Parses the command line and hands over to runServer().
+// sipline: the SIP server. Parses the command line and hands over to runServer(), or to
+// runSimulation() for --simulate.
 #include <getopt.h>
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "core/server/server.h"
+#include "core/server/simulate.h"
 
 namespace {
 
 const char kUsage[] =
     "Usage: sipline [-f FILE] [-c] [-d] [-V] [-h]\n"
+    "       sipline [-f FILE] --simulate MSG.sip [--source IP:PORT] [--route NAME]\n"
     "SIP proxy, registrar and redirect server.\n"
     "\n"
     "  -f FILE   settings file (default /etc/sipline/sipline.cfg)\n"
@@ -17,18 +21,45 @@ const char kUsage[] =
     "            (0 when valid; errors name FILE:LINE or FILE:LINE:COL)\n"
     "  -d        run as a daemon (needs pid_file in the settings); default: foreground\n"
     "  -V        print the version and exit\n"
-    "  -h        print this help and exit\n"
+    "  -h, --help  print this help and exit\n"
+    "\n"
+    "Route simulator (nothing is sent; no socket is bound):\n"
+    "  --simulate MSG.sip  run the routing script on the SIP message in the file and print\n"
+    "            the path through the script, the outcome (reply, relay, drop or\n"
+    "            no decision) and every message as it would leave. A request runs the\n"
+    "            main route, a reply the onreply_route. Files with LF line ends get CRLF\n"
+    "            and a corrected Content-Length; CRLF files are used byte for byte.\n"
+    "  --source IP:PORT  where the message comes from ($si, $sp; default: its top Via)\n"
+    "  --route NAME      run route[NAME] (onreply_route[NAME] for a reply) instead\n"
+    "  Exit status: 0 when the simulation ran, 1 when the configuration does not load,\n"
+    "  2 for bad input (options, an unreadable or unparsable message, an unknown route).\n"
     "\n"
     "Signals: SIGTERM or SIGINT stop the server gracefully.\n"
     "See sipline(8) and sipline.cfg(5).\n";
 
+enum LongOnly : int { kSimulate = 1000, kSource, kRoute };
+
+int usageError(const std::string& message) {
+  std::fprintf(stderr, "sipline: %s\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  static const option kLong[] = {
+      {"simulate", required_argument, nullptr, kSimulate},
+      {"source", required_argument, nullptr, kSource},
+      {"route", required_argument, nullptr, kRoute},
+      {"help", no_argument, nullptr, 'h'},
+      {nullptr, 0, nullptr, 0},
+  };
   sipline::ServerOptions options;
+  sipline::SimulateOptions sim;
+  bool simulate = false;
   int opt;
   opterr = 0;
-  while ((opt = getopt(argc, argv, ":f:cdVh")) != -1) {
+  while ((opt = getopt_long(argc, argv, ":f:cdVh", kLong, nullptr)) != -1) {
     switch (opt) {
       case 'f':
         options.config = optarg;
@@ -39,6 +70,16 @@ int main(int argc, char** argv) {
       case 'd':
         options.daemonize = true;
         break;
+      case kSimulate:
+        simulate = true;
+        sim.message_file = optarg;
+        break;
+      case kSource:
+        sim.source = optarg;
+        break;
+      case kRoute:
+        sim.route = optarg;
+        break;
       case 'V':
         std::printf("sipline %s (%s)\nbuild: %s\n", SIPLINE_VERSION, SIPLINE_GIT_REV,
                     SIPLINE_BUILD_ID);
@@ -47,16 +88,29 @@ int main(int argc, char** argv) {
         std::fputs(kUsage, stdout);
         return 0;
       case ':':
-        std::fprintf(stderr, "sipline: option -%c needs an argument\n%s", optopt, kUsage);
-        return 2;
+        return usageError(optopt > 0 && optopt < 256
+                              ? std::string("option -") + static_cast<char>(optopt) +
+                                    " needs an argument"
+                              : std::string("option ") + argv[optind - 1] + " needs an argument");
       default:
-        std::fprintf(stderr, "sipline: unknown option -%c\n%s", optopt, kUsage);
-        return 2;
+        return usageError(optopt != 0 && optopt < 256
+                              ? std::string("unknown option -") + static_cast<char>(optopt)
+                              : std::string("unknown option ") + argv[optind - 1]);
     }
   }
   if (optind < argc) {
-    std::fprintf(stderr, "sipline: unexpected argument '%s'\n%s", argv[optind], kUsage);
-    return 2;
+    return usageError(std::string("unexpected argument '") + argv[optind] + "'");
+  }
+  if (!simulate && (!sim.source.empty() || !sim.route.empty())) {
+    return usageError("--source and --route go with --simulate MSG.sip");
+  }
+  if (simulate) {
+    if (options.check_only || options.daemonize) {
+      return usageError("--simulate cannot be combined with -c or -d");
+    }
+    if (sim.message_file.empty()) return usageError("--simulate needs a message file");
+    sim.config = options.config;
+    return sipline::runSimulation(sim);
   }
   return sipline::runServer(options);
 }

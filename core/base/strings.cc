@@ -60,7 +60,23 @@ std::size_t editDistance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+namespace {
+// True when b is a with exactly one pair of adjacent characters swapped ("ur" for "ru").
+bool isAdjacentSwap(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (i + 1 >= a.size() || a[i] != b[i + 1] || a[i + 1] != b[i]) return false;
+  return a.substr(i + 2) == b.substr(i + 2);
+}
+}  // namespace
+
+// Two neighbouring letters swapped is the likeliest typo, so such a name wins over one that
+// is merely as close by edit distance.
 std::string closestMatch(std::string_view word, const std::vector<std::string_view>& candidates) {
+  for (std::string_view c : candidates) {
+    if (isAdjacentSwap(word, c)) return std::string(c);
+  }
   std::string best;
   std::size_t best_d = 3;
   for (std::string_view c : candidates) {

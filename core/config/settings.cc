@@ -13,6 +13,7 @@
 #include <exception>
 #include <filesystem>
 #include <libconfig.h++>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -330,6 +331,7 @@ class Loader {
       {"alias", [](Loader& l, const Setting& s) { return l.onAlias(s); }},
       {"mi", [](Loader& l, const Setting& s) { return l.onMi(s); }},
       {"modules", [](Loader& l, const Setting& s) { return l.onModules(s); }},
+      {"defines", [](Loader& l, const Setting& s) { return l.onDefines(s); }},
       {"max_while_loops", [](Loader& l, const Setting& s) {
         return l.intInto(s, "max_while_loops", 1, 100000000, l.settings_.max_while_loops); }},
       {"max_message_size", [](Loader& l, const Setting& s) {
@@ -598,6 +600,56 @@ class Loader {
         module.params.push_back(std::move(param).value());
       }
       settings_.modules.push_back(std::move(module));
+    }
+    return Status::ok();
+  }
+
+  // defines = { GW_ADDR = "10.0.0.5"; MAX_FWD = 70; DEBUG = true; };
+  Status onDefines(const Setting& s) {
+    if (!s.isGroup()) {
+      return typeError(s, "defines", "a group, e.g. defines = { GW_ADDR = \"10.0.0.5\"; }");
+    }
+    for (int i = 0; i < s.getLength(); ++i) {
+      const Setting& d = s[i];
+      ScriptDefineSetting def;
+      def.name = d.getName();
+      std::string where = this->where(d);
+      def.where = where.substr(0, where.size() - 2);  // without the trailing ": "
+      const std::string what = "define '" + def.name + "'";
+      bool word = !def.name.empty() && !std::isdigit(static_cast<unsigned char>(def.name[0]));
+      for (char c : def.name) {
+        word = word && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      }
+      if (!word) {
+        return fail(d, what + ": a define's name is letters, digits and '_' (as in the script)");
+      }
+      switch (d.getType()) {
+        case Setting::TypeInt:
+          def.value = std::int64_t{static_cast<int>(d)};
+          break;
+        case Setting::TypeInt64: {
+          const long long v = static_cast<long long>(d);
+          if (v == std::numeric_limits<long long>::min()) {
+            return fail(d, what + ": " + std::to_string(v) + " is out of range");
+          }
+          def.value = std::int64_t{v};
+          break;
+        }
+        case Setting::TypeBoolean:
+          def.value = static_cast<bool>(d);
+          break;
+        case Setting::TypeString:
+          def.value = std::string(static_cast<const char*>(d));
+          break;
+        case Setting::TypeFloat:
+          return fail(d, what +
+                             " must be a string, an integer or a boolean, got a float (the "
+                             "script has no floats; quote it to use it as text)");
+        default:
+          return fail(
+              d, what + " must be a string, an integer or a boolean, got " + typeText(d.getType()));
+      }
+      settings_.defines.push_back(std::move(def));
     }
     return Status::ok();
   }

@@ -39,6 +39,15 @@ struct ModuleConfig {
   const ModuleParamValue* findParam(std::string_view param) const;
 };
 
+// One `NAME = value;` of the `defines` group: a define of the routing script (as if the
+// script began with #!define NAME value). A string or an integer becomes that token; true
+// defines NAME as 1; false leaves NAME undefined (so `#!ifdef NAME` is false).
+struct ScriptDefineSetting {
+  std::string name;   // [A-Za-z_][A-Za-z0-9_]*
+  std::string where;  // "FILE:LINE" of the setting
+  std::variant<std::int64_t, bool, std::string> value;
+};
+
 struct MiSettings {
   std::string socket;                     // absolute path of the JSON-RPC unix socket; "" = none
   std::string socket_mode = "0660";       // octal digits, as written
@@ -62,11 +71,12 @@ struct Settings {
   std::string routes;       // absolute path of the routing script; exists and is readable
   std::vector<std::string> aliases;  // extra names for `myself`: "example.com", "host:5060"
   MiSettings mi;
-  std::vector<ModuleConfig> modules;     // in file order = load order
-  int max_while_loops = 10000;           // 1..100000000
-  std::size_t max_message_size = 65535;  // 1024..1048576
-  int max_headers = 256;                 // 8..4096
-  int max_header_length = 16384;         // 256..65535: one header line, folding included
+  std::vector<ModuleConfig> modules;         // in file order = load order
+  std::vector<ScriptDefineSetting> defines;  // in file order; names are unique
+  int max_while_loops = 10000;               // 1..100000000
+  std::size_t max_message_size = 65535;      // 1024..1048576
+  int max_headers = 256;                     // 8..4096
+  int max_header_length = 16384;             // 256..65535: one header line, folding included
 
   // nullptr if the module is not listed.
   const ModuleConfig* findModule(std::string_view name) const;

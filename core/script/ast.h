@@ -21,6 +21,7 @@ struct Expr {
     kString,
     kPvar,
     kMyself,
+    kNull,  // the NULL literal: only compared (== !=) or assigned (=)
     kCall,
     kNot,
     kNeg,
@@ -99,6 +100,8 @@ struct RouteDef {
 
 struct ScriptAst {
   std::vector<RouteDef> routes;
+  std::vector<std::string> warnings;  // from the preprocessor: "file:line:col: text"
+  std::vector<std::string> files;     // the main file and every file it includes
 };
 
 }  // namespace sipline::script

@@ -1,6 +1,10 @@
 // AvpStore: the $avp(name) values of one message: named, multi-valued, in the order OpenSIPS
 // gives them ($avp(x)[0] is the value added last). Lives in the MsgContext now and moves into
-// the transaction when the stateful proxy keeps state. Process-private.
+// the transaction when the stateful proxy keeps state. Values are stored owned (never views
+// into a message). Process-private.
+//
+// Indexes: 0 is the newest value, 1 the one added before it, ...; a negative index counts
+// from the other end (-1 is the oldest value).
 #pragma once
 
 #include <string>
@@ -14,17 +18,23 @@ namespace sipline::script {
 
 class AvpStore {
  public:
-  // Adds a value on top: it becomes $avp(name)[0].
+  // Adds a value on top: it becomes $avp(name)[0]. A string is copied.
   void push(std::string_view name, const Value& v);
-  // The index-th value of name (0 = newest); nullptr when there is none.
+  // The index-th value of name; nullptr when there is none.
   const Value* get(std::string_view name, int index = 0) const;
   int count(std::string_view name) const;
+  // Replaces the index-th value; false (nothing changed) when there is none.
+  bool replace(std::string_view name, int index, const Value& v);
+  // Removes the index-th value; false when there is none.
+  bool eraseAt(std::string_view name, int index);
   // Removes every value of name.
   void erase(std::string_view name);
   bool empty() const { return items_.empty(); }
   void clear() { items_.clear(); }
 
  private:
+  // Position in items_ of the index-th value of name, or -1.
+  long find(std::string_view name, int index) const;
   std::vector<std::pair<std::string, Value>> items_;  // oldest first
 };
 

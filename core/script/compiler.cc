@@ -2,14 +2,19 @@
 // command call site, checks route types and route references. Stage 3 of the pipeline.
 #include "core/script/compiler.h"
 
+#include <cctype>
 #include <map>
 #include <set>
 
 #include "core/base/log.h"
 #include "core/base/strings.h"
 #include "core/script/interpreter.h"
+#include "core/script/lint.h"
+#include "core/script/module_hints.h"
 #include "core/script/parser.h"
+#include "core/script/route_reach.h"
 #include "core/script/script.h"
+#include "core/script/source_set.h"
 #include "core/sip/msg_context.h"
 #include "core/transport/listener.h"
 
@@ -22,16 +27,16 @@ class ScriptCompiler {
   ScriptCompiler(const CommandRegistry& commands, Services* services, Script& out)
       : commands_(commands), services_(services), out_(out) {}
 
-  Status compile(script::ScriptAst& ast) {
+  Status compile(script::ScriptAst& ast, const ScriptOptions& options) {
     using script::RouteKind;
+    for (std::string& w : ast.warnings) out_.warnings_.push_back(std::move(w));
     // Pass 1: declare every route, refusing duplicates.
     for (script::RouteDef& def : ast.routes) {
       std::string key = routeKey(def.kind, def.name);
       if (index_.count(key)) {
         return Status::invalidArgument(
-            def.pos.toString() + ": " + script::routeKindKeyword(def.kind) +
-            (def.name.empty() ? "" : "[" + def.name + "]") + " is defined twice (first at " +
-            out_.routes_[index_[key]]->pos.toString() + ")");
+            def.pos.toString() + ": " + script::routeLabel(def.kind, def.name) +
+            " is defined twice (first at " + out_.routes_[index_[key]]->pos.toString() + ")");
       }
       auto r = std::make_unique<script::CompiledRoute>();
       r->kind = def.kind;
@@ -42,22 +47,19 @@ class ScriptCompiler {
       out_.routes_.push_back(std::move(r));
     }
     // Pass 2: which route types reach each named request route (for command checks).
-    for (script::RouteDef& def : ast.routes) {
-      if (def.kind != RouteKind::kRequest || !def.name.empty()) {
-        markReach(*def.body, script::routeTypeOf(def.kind));
-      }
-    }
+    reach_.compute(ast);
     // Pass 3: compile bodies.
     for (std::size_t i = 0; i < ast.routes.size(); ++i) {
       script::RouteDef& def = ast.routes[i];
       std::uint32_t types = script::routeTypeOf(def.kind);
+      current_route_.clear();
       if (def.kind == RouteKind::kRequest && !def.name.empty()) {
-        auto it = reach_.find(def.name);
-        if (it == reach_.end()) {
+        current_route_ = def.name;
+        if (std::uint32_t reached = reach_.typesOf(def.name); reached == 0) {
           out_.warnings_.push_back(def.pos.toString() + ": route[" + def.name +
                                    "] is never called");
         } else {
-          types = it->second;
+          types = reached;
         }
       }
       route_types_ = types;
@@ -71,7 +73,27 @@ class ScriptCompiler {
     if (main != index_.end()) out_.request_ = out_.routes_[main->second].get();
     auto reply = index_.find(routeKey(RouteKind::kOnReply, ""));
     if (reply != index_.end()) out_.reply_ = out_.routes_[reply->second].get();
+    script::LintOptions lint;
+    lint.module_flags = options.module_flags;
+    for (std::string& w : script::lintScript(ast, lint)) out_.warnings_.push_back(std::move(w));
     return Status::ok();
+  }
+
+  // The pipeline after reading: preprocess + parse + compile; a main request route is required.
+  static Result<ScriptPtr> build(const std::string& text, const std::string& file,
+                                 const CommandRegistry& commands, Services* services,
+                                 const ScriptOptions& options) {
+    Result<script::ScriptAst> ast = script::parseScript(text, file, options.preprocess);
+    if (!ast.isOk()) return ast.status();
+    ScriptPtr out(new Script());
+    ScriptCompiler compiler(commands, services, *out);
+    Status st = compiler.compile(ast.value(), options);
+    if (!st.isOk()) return st;
+    if (out->request_ == nullptr) {
+      return Status::invalidArgument(file +
+                                     ":1:1: the script has no main request route (route { ... })");
+    }
+    return out;
   }
 
  private:
@@ -79,38 +101,6 @@ class ScriptCompiler {
     return std::string(script::routeKindKeyword(kind)) + "[" + name + "]";
   }
 
-  // Propagates route types through route(name) calls (transitively, cycle-safe).
-  void markReach(const script::Stmt& s, std::uint32_t types) {
-    if (s.expr) markReachExpr(*s.expr, types);
-    for (const script::StmtPtr& c : s.body) {
-      if (c) markReach(*c, types);
-    }
-  }
-  void markReachExpr(const script::Expr& e, std::uint32_t types) {
-    if (e.kind == script::Expr::Kind::kCall && e.text == "route" && e.args.size() == 1) {
-      std::string name = e.args[0]->kind == script::Expr::Kind::kInt
-                             ? std::to_string(e.args[0]->int_value)
-                             : e.args[0]->text;
-      std::uint32_t& have = reach_[name];
-      if ((have | types) != have) {
-        have |= types;
-        auto body = bodies_.find(name);
-        if (body != bodies_.end()) markReach(*body->second, have);
-      }
-    }
-    for (const script::ExprPtr& a : e.args) markReachExpr(*a, types);
-  }
-
- public:
-  void rememberBodies(script::ScriptAst& ast) {
-    for (script::RouteDef& def : ast.routes) {
-      if (def.kind == script::RouteKind::kRequest && !def.name.empty()) {
-        bodies_[def.name] = def.body.get();
-      }
-    }
-  }
-
- private:
   Result<script::NodePtr> stmt(script::Stmt& s) {
     using K = script::Stmt::Kind;
     script::NodePtr node;
@@ -206,6 +196,11 @@ class ScriptCompiler {
         if (ref.value().spec->set == nullptr) {
           return posError(s.pos, "$" + s.target + " is read-only");
         }
+        if (s.append && s.expr->kind == script::Expr::Kind::kNull) {
+          return posError(s.expr->pos,
+                          "NULL cannot be appended; $" + s.target + " = NULL; clears the variable");
+        }
+        null_allowed_ = !s.append;
         Result<script::ExprNodePtr> e = expr(*s.expr);
         if (!e.isOk()) return e.status();
         node = std::make_unique<script::AssignStmt>(std::move(ref.value()), std::move(e.value()),
@@ -223,8 +218,18 @@ class ScriptCompiler {
 
   Result<script::ExprNodePtr> expr(script::Expr& e) {
     using K = script::Expr::Kind;
+    const bool null_ok = null_allowed_;  // only for this expression, not its operands
+    null_allowed_ = false;
     script::ExprNodePtr node;
     switch (e.kind) {
+      case K::kNull:
+        if (!null_ok) {
+          return posError(e.pos,
+                          "NULL can only be compared (X == NULL, X != NULL) or assigned "
+                          "($var(x) = NULL)");
+        }
+        node = std::make_unique<script::ConstExpr>(script::Value::null());
+        break;
       case K::kInt:
         node = std::make_unique<script::ConstExpr>(script::Value::integer(e.int_value));
         break;
@@ -287,8 +292,14 @@ class ScriptCompiler {
           node = std::make_unique<script::MyselfExpr>(e.kind == K::kNe, std::move(other.value()));
           break;
         }
+        const bool equality = e.kind == K::kEq || e.kind == K::kNe;
+        if (equality && e.args[0]->kind == K::kNull && e.args[1]->kind == K::kNull) {
+          return posError(e.pos, "NULL compared with NULL: the result never changes");
+        }
+        null_allowed_ = equality;
         Result<script::ExprNodePtr> a = expr(*e.args[0]);
         if (!a.isOk()) return a;
+        null_allowed_ = equality;
         Result<script::ExprNodePtr> b = expr(*e.args[1]);
         if (!b.isOk()) return b;
         node = std::make_unique<script::CompareExpr>(e.kind, std::move(a.value()),
@@ -349,14 +360,12 @@ class ScriptCompiler {
           std::make_unique<script::RouteCallExpr>(out_.routes_[it->second].get()));
     }
     const CommandSpec* spec = commands_.find(e.text);
-    if (spec == nullptr) {
-      return posError(e.pos, "unknown function '" + e.text + "'" +
-                                 didYouMean(e.text, commands_.names()) + knownModuleHint(e.text));
-    }
+    if (spec == nullptr) return posError(e.pos, unknownFunction(e.text));
     if ((spec->route_mask & route_types_) != route_types_) {
-      return posError(e.pos, e.text + "() is not allowed in " +
-                                 routeMaskNames(route_types_ & ~spec->route_mask) +
-                                 " (allowed in: " + routeMaskNames(spec->route_mask) + ")");
+      const std::uint32_t refused = route_types_ & ~spec->route_mask;
+      return posError(e.pos, e.text + "() is not allowed in " + routeMaskNames(refused) +
+                                 " (allowed in: " + routeMaskNames(spec->route_mask) + ")" +
+                                 reachedThrough(refused));
     }
     std::size_t required = 0;
     for (const ArgSpec& a : spec->args) required += a.optional ? 0 : 1;
@@ -417,43 +426,108 @@ class ScriptCompiler {
         std::make_unique<script::CallExpr>(std::move(bound.value()), e.text));
   }
 
-  // Points at the module to load for well-known commands of modules not loaded.
-  static std::string knownModuleHint(const std::string& name) {
-    static const std::map<std::string, std::string> kKnown = {
-        {"sl_send_reply", "sl"},
-        {"sl_reply_error", "sl"},
-        {"t_relay", "tm"},
-        {"t_reply", "tm"},
-        {"t_newtran", "tm"},
-        {"record_route", "rr"},
-        {"loose_route", "rr"},
-        {"save", "registrar"},
-        {"lookup", "registrar"},
-        {"mf_process_maxfwd_header", "maxfwd"},
-        {"www_authorize", "auth_db"},
-        {"proxy_authorize", "auth_db"},
-        {"www_challenge", "auth"},
-        {"append_hf", "textops"},
-    };
-    auto it = kKnown.find(name);
-    return it == kKnown.end() ? "" : ": module " + it->second + " is not loaded";
+  // "unknown function 'save': module registrar is not loaded (...)" when the name belongs to
+  // a known module that is not loaded; else a did-you-mean among the loaded commands.
+  std::string unknownFunction(const std::string& name) const {
+    const char* module = script::moduleOfFunction(name);
+    bool loaded = false;
+    std::vector<std::string> names = commands_.names();
+    for (const std::string& n : names) {
+      const CommandSpec* spec = module != nullptr ? commands_.find(n) : nullptr;
+      if (spec != nullptr && spec->module == module) loaded = true;
+    }
+    std::string msg = "unknown function '" + name + "'";
+    if (module != nullptr && !loaded) {
+      return msg + ": module " + module + " is not loaded (load it in the settings: modules = { " +
+             module + " = {}; ... })";
+    }
+    return msg + didYouMean(name, names);
+  }
+
+  // "; route[r] runs in branch_route: branch_route[b] -> route[r] (t.routes:4:3)" for the
+  // first route type of `types` that reaches the route being compiled through route() calls.
+  std::string reachedThrough(std::uint32_t types) const {
+    if (current_route_.empty()) return "";
+    for (std::uint32_t bit = 1; bit <= kLocalRoute; bit <<= 1) {
+      if ((types & bit) == 0) continue;
+      std::string path = reach_.explain(current_route_, bit);
+      if (!path.empty()) {
+        return "; route[" + current_route_ + "] runs in " +
+               routeTypeName(static_cast<RouteType>(bit)) + ": " + path;
+      }
+    }
+    return "";
   }
 
   const CommandRegistry& commands_;
   Services* services_;
   Script& out_;
   std::map<std::string, std::size_t> index_;
-  std::map<std::string, std::uint32_t> reach_;
-  std::map<std::string, const script::Stmt*> bodies_;
+  script::RouteReach reach_;
+  std::string current_route_;  // name of the named request route being compiled, else ""
   std::uint32_t route_types_ = kRequestRoute;
-  int breakable_depth_ = 0;  // nesting of switch/while around the statement being compiled
+  int breakable_depth_ = 0;    // nesting of switch/while around the statement being compiled
+  bool null_allowed_ = false;  // the expression being compiled may be the NULL literal
 };
 
 Status compileScript(script::ScriptAst& ast, const CommandRegistry& commands, Services* services,
-                     Script& out) {
+                     Script& out, const ScriptOptions& options) {
   ScriptCompiler compiler(commands, services, out);
-  compiler.rememberBodies(ast);
-  return compiler.compile(ast);
+  return compiler.compile(ast, options);
+}
+
+ScriptOptions scriptOptionsFrom(const Settings& settings) {
+  ScriptOptions options;
+  for (const ScriptDefineSetting& d : settings.defines) {
+    if (const auto* text = std::get_if<std::string>(&d.value)) {
+      options.preprocess.defines.push_back(script::stringDefine(d.name, *text, d.where));
+    } else if (const auto* number = std::get_if<std::int64_t>(&d.value)) {
+      options.preprocess.defines.push_back(script::integerDefine(d.name, *number, d.where));
+    } else if (std::get<bool>(d.value)) {
+      options.preprocess.defines.push_back(script::integerDefine(d.name, 1, d.where));
+    }  // false: not defined, so #!ifdef NAME is false
+  }
+  for (const ModuleConfig& m : settings.modules) {
+    for (const ModuleParamValue& p : m.params) {
+      const bool names_flags = (p.name.size() >= 4 && p.name.rfind("flag") == p.name.size() - 4) ||
+                               (p.name.size() >= 5 && p.name.rfind("flags") == p.name.size() - 5);
+      if (!names_flags) continue;
+      if (const auto* number = std::get_if<std::int64_t>(&p.value)) {
+        options.module_flags.push_back(*number);
+      } else if (const auto* text = std::get_if<std::string>(&p.value)) {
+        // "3", "3,5" or "3 5": every number in the list.
+        std::size_t i = 0;
+        while (i < text->size()) {
+          std::size_t j = i;
+          while (j < text->size() && std::isdigit(static_cast<unsigned char>((*text)[j]))) ++j;
+          std::int64_t v = 0;
+          if (j > i && parseInt(std::string_view(*text).substr(i, j - i), v)) {
+            options.module_flags.push_back(v);
+          }
+          i = j + 1;
+        }
+      }
+    }
+  }
+  return options;
+}
+
+Result<ScriptPtr> compileScriptText(const std::string& text, const std::string& file,
+                                    const CommandRegistry& commands, Services* services,
+                                    const ScriptOptions& options) {
+  return ScriptCompiler::build(text, file, commands, services, options);
+}
+
+Result<ScriptPtr> loadScript(const std::string& path, const CommandRegistry& commands,
+                             Services* services, const ScriptOptions& options) {
+  Result<std::string> text = readScriptSource(path);
+  if (!text.isOk()) return text.status();
+  return compileScriptText(text.value(), path, commands, services, options);
+}
+
+Result<ScriptPtr> loadScript(const Settings& settings, const CommandRegistry& commands,
+                             Services* services) {
+  return loadScript(settings.routes, commands, services, scriptOptionsFrom(settings));
 }
 
 }  // namespace sipline

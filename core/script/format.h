@@ -1,6 +1,7 @@
 // Format: a string with embedded pseudo-variables ("call $ci from $si:$sp"), compiled once at
 // load into literal pieces and resolved PvarRefs; evaluated per message without re-parsing.
-// A '$' not followed by a name stays literal; "$$" is a literal '$'.
+// Transformations work as in expressions: "user $(ru{uri.user}{s.tolower}) from $si". A '$'
+// not followed by a name or '(' stays literal; "$$" is a literal '$'.
 #pragma once
 
 #include <string>

@@ -1,6 +1,10 @@
 // The interpreter: the concrete statement and expression nodes of a compiled script and how
 // each one runs. Built by the compiler (compiler.cc), walked per message. Private to
 // core/script; process-private.
+//
+// Run-time errors go through runtimeError() (file:line:col of the action, rate-limited per
+// action). Tracing (Exec::trace, the simulator) costs one null-pointer test per traced action
+// when off.
 #pragma once
 
 #include <memory>
@@ -11,12 +15,38 @@
 #include "core/base/regex.h"
 #include "core/parser/uri.h"
 #include "core/script/nodes.h"
+#include "core/script/trace.h"
 #include "core/sip/msg_context.h"
 #include "core/transport/listener.h"
 
 namespace sipline::script {
 
 inline constexpr int kMaxRouteDepth = 100;
+
+// The command call running now, so that scriptError() can name its call site. Calls nest only
+// through commands that run routes themselves; `outer` restores the enclosing one.
+struct ActiveCall {
+  Exec* ex;
+  const SourcePos* pos;
+  const std::string* name;
+  LogRateLimit* rate;
+  const ActiveCall* outer;
+};
+inline const ActiveCall* g_active_call = nullptr;
+
+class ActiveCallScope {
+ public:
+  ActiveCallScope(Exec& ex, const SourcePos& pos, const std::string& name, LogRateLimit& rate)
+      : call_{&ex, &pos, &name, &rate, g_active_call} {
+    g_active_call = &call_;
+  }
+  ~ActiveCallScope() { g_active_call = call_.outer; }
+  ActiveCallScope(const ActiveCallScope&) = delete;
+  ActiveCallScope& operator=(const ActiveCallScope&) = delete;
+
+ private:
+  ActiveCall call_;
+};
 
 // ---- expressions -------------------------------------------------------------------------
 
@@ -43,8 +73,13 @@ class CallExpr : public ExprNode {
   CallExpr(BoundCallPtr call, std::string name) : call_(std::move(call)), name_(std::move(name)) {}
   Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
   int test(Exec& ex) const override {
-    int rc = call_->run(ex.ctx).rc;
+    int rc;
+    {
+      ActiveCallScope active(ex, pos, name_, error_rate);
+      rc = call_->run(ex.ctx).rc;
+    }
     ex.ctx.last_rc = rc;
+    if (ex.trace != nullptr) ex.trace->call(pos, name_, rc);
     return rc;
   }
 
@@ -59,8 +94,9 @@ class RouteCallExpr : public ExprNode {
   Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
   int test(Exec& ex) const override {
     if (ex.depth >= kMaxRouteDepth) {
-      SL_ERR_RATELIMITED("%s: route(%s): more than %d nested route calls, stopping the script",
-                         pos.toString().c_str(), target_->name.c_str(), kMaxRouteDepth);
+      runtimeError(ex, pos, error_rate,
+                   "route(%s): more than %d nested route calls, stopping the script",
+                   target_->name.c_str(), kMaxRouteDepth);
       return 0;
     }
     ++ex.depth;
@@ -184,7 +220,7 @@ class MatchExpr : public ExprNode {
       Regex re;
       Status st = re.compile(dynamic_->eval(ex).toString());
       if (!st.isOk()) {
-        SL_ERR_RATELIMITED("%s: %s", pos.toString().c_str(), st.message().c_str());
+        runtimeError(ex, pos, error_rate, "%s", st.message().c_str());
         return -1;
       }
       m = !v.isNull() && re.matches(text);
@@ -241,7 +277,8 @@ class ArithExpr : public ExprNode {
       return Value::owned(a.toString() + b.toString());  // string concatenation
     }
     if (!ints) {
-      SL_ERR_RATELIMITED("%s: arithmetic on a non-integer value", pos.toString().c_str());
+      runtimeError(ex, pos, error_rate, "arithmetic on a non-integer value (%s)",
+                   traceLiteral(a.toInt(x) ? b : a).c_str());
       return Value::null();
     }
     switch (op_) {
@@ -254,7 +291,7 @@ class ArithExpr : public ExprNode {
       case Expr::Kind::kDiv:
       case Expr::Kind::kMod:
         if (y == 0) {
-          SL_ERR_RATELIMITED("%s: division by zero", pos.toString().c_str());
+          runtimeError(ex, pos, error_rate, "division by zero");
           return Value::null();
         }
         return Value::integer(op_ == Expr::Kind::kDiv ? x / y : x % y);
@@ -307,6 +344,7 @@ class IfStmt : public Node {
       : cond_(std::move(cond)), then_(std::move(then)), else_(std::move(other)) {}
   Flow run(Exec& ex) const override {
     int t = cond_->test(ex);
+    if (ex.trace != nullptr) ex.trace->condition(pos, "if", t);
     if (t == 0) return Flow::kExit;
     if (t > 0) return then_->run(ex);
     return else_ ? else_->run(ex) : Flow::kNext;
@@ -322,6 +360,7 @@ class ExitStmt : public Node {
   explicit ExitStmt(bool drop) : drop_(drop) {}
   Flow run(Exec& ex) const override {
     if (drop_) ex.ctx.dropped = true;
+    if (ex.trace != nullptr) ex.trace->stop(pos, drop_ ? "drop" : "exit", 0);
     return Flow::kExit;
   }
 
@@ -339,6 +378,7 @@ class ReturnStmt : public Node {
       if (!v.toInt(rc)) rc = v.truthy() ? 1 : -1;
     }
     ex.ctx.last_rc = static_cast<int>(rc);
+    if (ex.trace != nullptr) ex.trace->stop(pos, "return", ex.ctx.last_rc);
     return Flow::kReturn;
   }
 
@@ -355,8 +395,10 @@ class AssignStmt : public Node {
     if (append_) v = Value::owned(target_.get(ex.ctx).toString() + v.toString());
     Status st = target_.spec->set(ex.ctx, target_, v);
     if (!st.isOk()) {
-      SL_ERR_RATELIMITED("%s: cannot assign $%s: %s", pos.toString().c_str(), target_.text.c_str(),
-                         st.message().c_str());
+      runtimeError(ex, pos, error_rate, "cannot assign %s to $%s: %s", traceLiteral(v).c_str(),
+                   target_.text.c_str(), st.message().c_str());
+    } else if (ex.trace != nullptr) {
+      ex.trace->assign(pos, target_.text, traceLiteral(v));
     }
     return Flow::kNext;
   }
@@ -379,6 +421,7 @@ class SwitchStmt : public Node {
   struct Case {
     ExprNodePtr value;  // null for default
     std::vector<NodePtr> body;
+    SourcePos pos;  // the `case`/`default` label, when the compiler sets it (line 0: unknown)
   };
   SwitchStmt(ExprNodePtr subject, std::vector<Case> cases)
       : subject_(std::move(subject)), cases_(std::move(cases)) {}
@@ -391,6 +434,7 @@ class SwitchStmt : public Node {
     for (std::size_t i = 0; i < cases_.size() && start == cases_.size(); ++i) {
       if (!cases_[i].value) start = i;
     }
+    if (ex.trace != nullptr) traceTaken(ex, v, start);
     for (std::size_t i = start; i < cases_.size(); ++i) {
       for (const NodePtr& n : cases_[i].body) {
         Flow f = n->run(ex);
@@ -402,6 +446,20 @@ class SwitchStmt : public Node {
   }
 
  private:
+  // The label's position: set by the compiler, else the case value's or the first statement's.
+  void traceTaken(Exec& ex, const Value& subject, std::size_t start) const {
+    const SourcePos* taken = nullptr;
+    if (start < cases_.size()) {
+      const Case& c = cases_[start];
+      taken = c.pos.line != 0   ? &c.pos
+              : c.value         ? &c.value->pos
+              : !c.body.empty() ? &c.body.front()->pos
+                                : &pos;
+    }
+    ex.trace->switchTaken(pos, traceLiteral(subject), taken,
+                          start < cases_.size() && !cases_[start].value);
+  }
+
   ExprNodePtr subject_;
   std::vector<Case> cases_;
 };
@@ -414,11 +472,14 @@ class WhileStmt : public Node {
     const int bound = maxWhileLoops();
     for (int i = 0;; ++i) {
       int t = cond_->test(ex);
+      if (ex.trace != nullptr) ex.trace->condition(pos, "while", t);
       if (t == 0) return Flow::kExit;
       if (t < 0) return Flow::kNext;
       if (i >= bound) {
-        SL_ERR_RATELIMITED("%s: while loop stopped after %d iterations (max_while_loops)",
-                           pos.toString().c_str(), bound);
+        runtimeError(ex, pos, error_rate,
+                     "while loop stopped after %d iterations (max_while_loops); the script "
+                     "goes on after the loop",
+                     bound);
         return Flow::kNext;
       }
       Flow f = body_->run(ex);

@@ -78,239 +78,287 @@ const char* tokName(Tok t) {
       return "'~'";
     case Tok::kColon:
       return "':'";
+    case Tok::kDirective:
+      return "directive";
   }
   return "?";
 }
 
-namespace {
-
-class Lexer {
- public:
-  Lexer(const std::string& text, const std::string& file) : s_(text), file_(file) {}
-
-  Result<std::vector<Token>> run() {
-    std::vector<Token> out;
-    while (true) {
-      Status st = skipSpaceAndComments();
-      if (!st.isOk()) return st;
-      Token t;
-      t.line = line_;
-      t.col = col_;
-      if (i_ >= s_.size()) {
-        t.type = Tok::kEnd;
-        out.push_back(t);
-        return out;
-      }
-      char c = s_[i_];
-      if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-        t.type = Tok::kIdent;
-        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) ||
-                                  s_[i_] == '_' || s_[i_] == '.')) {
-          t.text += advance();
-        }
-      } else if (std::isdigit(static_cast<unsigned char>(c))) {
-        t.type = Tok::kInt;
-        Status nst = number(t);
-        if (!nst.isOk()) return nst;
-      } else if (c == '"' || c == '\'') {
-        t.type = Tok::kString;
-        Status sst = quoted(t);
-        if (!sst.isOk()) return sst;
-      } else if (c == '$') {
-        t.type = Tok::kPvar;
-        Status pst = pvar(t);
-        if (!pst.isOk()) return pst;
-      } else {
-        Status ost = op(t);
-        if (!ost.isOk()) return ost;
-      }
-      out.push_back(std::move(t));
-    }
+char Lexer::advance() {
+  char c = s_[i_++];
+  if (c == '\n') {
+    ++line_;
+    col_ = 1;
+    line_blank_ = true;
+  } else {
+    ++col_;
   }
+  return c;
+}
 
- private:
-  char advance() {
-    char c = s_[i_++];
-    if (c == '\n') {
-      ++line_;
-      col_ = 1;
+bool Lexer::at(const char* lit) const {
+  return s_.compare(i_, std::char_traits<char>::length(lit), lit) == 0;
+}
+
+Status Lexer::error(int line, int col, const std::string& msg) const {
+  return Status::invalidArgument(*file_ + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                                 ": " + msg);
+}
+
+Result<Token> Lexer::next() {
+  Status st = skipSpaceAndComments(false);
+  if (!st.isOk()) return st;
+  Token t;
+  st = lexToken(t);
+  if (!st.isOk()) return st;
+  return t;
+}
+
+Result<Token> Lexer::nextOnLine() {
+  Status st = skipSpaceAndComments(true);
+  if (!st.isOk()) return st;
+  Token t;
+  if (i_ < s_.size() && s_[i_] == '\n') {
+    t.type = Tok::kEnd;
+    t.line = line_;
+    t.col = col_;
+    t.file = file_;
+    return t;
+  }
+  st = lexToken(t);
+  if (!st.isOk()) return st;
+  return t;
+}
+
+bool Lexer::acceptOnLine(char c) {
+  while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r')) advance();
+  if (i_ < s_.size() && s_[i_] == c) {
+    advance();
+    return true;
+  }
+  return false;
+}
+
+void Lexer::skipToDirective() {
+  while (i_ < s_.size() && s_[i_] != '\n') advance();
+  while (i_ < s_.size()) {
+    advance();  // the newline
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r')) advance();
+    if (at("#!")) return;
+    while (i_ < s_.size() && s_[i_] != '\n') advance();
+  }
+}
+
+Status Lexer::skipSpaceAndComments(bool stop_at_newline) {
+  while (i_ < s_.size()) {
+    char c = s_[i_];
+    if (c == '\n' && stop_at_newline) break;
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      advance();
+    } else if (c == '#' && line_blank_ && at("#!")) {
+      break;  // a directive
+    } else if (c == '#' || at("//")) {
+      while (i_ < s_.size() && s_[i_] != '\n') advance();
+    } else if (at("/*")) {
+      int line = line_, col = col_;
+      advance();
+      advance();
+      while (i_ < s_.size() && !at("*/")) advance();
+      if (i_ >= s_.size()) return error(line, col, "unterminated comment");
+      advance();
+      advance();
     } else {
-      ++col_;
+      break;
     }
-    return c;
   }
-  bool at(const char* lit) const {
-    return s_.compare(i_, std::char_traits<char>::length(lit), lit) == 0;
-  }
-  Status error(int line, int col, const std::string& msg) const {
-    return Status::invalidArgument(file_ + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                                   ": " + msg);
-  }
+  return Status::ok();
+}
 
-  Status skipSpaceAndComments() {
-    while (i_ < s_.size()) {
-      char c = s_[i_];
-      if (std::isspace(static_cast<unsigned char>(c))) {
-        advance();
-      } else if (c == '#' || at("//")) {
-        while (i_ < s_.size() && s_[i_] != '\n') advance();
-      } else if (at("/*")) {
-        int line = line_, col = col_;
-        advance();
-        advance();
-        while (i_ < s_.size() && !at("*/")) advance();
-        if (i_ >= s_.size()) return error(line, col, "unterminated comment");
-        advance();
-        advance();
-      } else {
-        break;
-      }
-    }
+// Lexes one token at the current position (blanks and comments already skipped).
+Status Lexer::lexToken(Token& t) {
+  t.line = line_;
+  t.col = col_;
+  t.file = file_;
+  if (i_ >= s_.size()) {
+    t.type = Tok::kEnd;
     return Status::ok();
   }
-
-  Status number(Token& t) {
-    int line = line_, col = col_;
-    std::uint64_t v = 0;
-    int base = 10;
-    if (at("0x") || at("0X")) {
-      base = 16;
-      advance();
-      advance();
-    }
-    bool any = false;
-    while (i_ < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[i_]))) {
-      char c = s_[i_];
-      int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
-      if (d >= base) break;
-      v = v * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
-      if (v > 0x7fffffffffffffffULL) return error(line, col, "number too large");
-      t.text += advance();
-      any = true;
-    }
-    if (!any) return error(line, col, "malformed number");
-    if (i_ < s_.size() && (std::isalpha(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) {
-      return error(line, col, "malformed number");
-    }
-    t.int_value = static_cast<std::int64_t>(v);
-    return Status::ok();
-  }
-
-  Status quoted(Token& t) {
-    int line = line_, col = col_;
-    char q = advance();
-    while (true) {
-      if (i_ >= s_.size()) return error(line, col, "unterminated string");
-      char c = advance();
-      if (c == q) break;
-      if (c == '\\' && i_ < s_.size()) {
-        char e = advance();
-        switch (e) {
-          case 'n':
-            t.text += '\n';
-            break;
-          case 'r':
-            t.text += '\r';
-            break;
-          case 't':
-            t.text += '\t';
-            break;
-          case '\\':
-            t.text += '\\';
-            break;
-          case '"':
-            t.text += '"';
-            break;
-          case '\'':
-            t.text += '\'';
-            break;
-          default:
-            // Unknown escapes stay as written (regexes need "\." and friends).
-            t.text += '\\';
-            t.text += e;
-        }
-        continue;
-      }
-      t.text += c;
-    }
-    return Status::ok();
-  }
-
-  Status pvar(Token& t) {
-    int line = line_, col = col_;
-    advance();  // '$'
+  const bool first_on_line = line_blank_;
+  line_blank_ = false;
+  char c = s_[i_];
+  if (first_on_line && at("#!")) {
+    t.type = Tok::kDirective;
+    advance();
+    advance();
     while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) {
       t.text += advance();
     }
-    // "$(ru{uri.user})": a pseudo-variable with transformations; the whole "(...)" is the
-    // token, resolved by resolvePvar.
-    if (t.text.empty() && (i_ >= s_.size() || s_[i_] != '(')) {
-      return error(line, col, "'$' must start a pseudo-variable name");
-    }
-    if (i_ < s_.size() && s_[i_] == '(') {
-      int depth = 0;
-      do {
-        if (i_ >= s_.size() || s_[i_] == '\n') {
-          return error(line, col, "unterminated '(' in pseudo-variable $" + t.text);
-        }
-        char c = advance();
-        depth += c == '(' ? 1 : c == ')' ? -1 : 0;
-        t.text += c;
-      } while (depth > 0);
-    }
-    if (i_ < s_.size() && s_[i_] == '[') {
-      while (i_ < s_.size() && s_[i_] != ']' && s_[i_] != '\n') t.text += advance();
-      if (i_ >= s_.size() || s_[i_] != ']') {
-        return error(line, col, "unterminated '[' in pseudo-variable $" + t.text);
-      }
+    if (t.text.empty()) return error(t.line, t.col, "expected a directive name after '#!'");
+    return Status::ok();
+  }
+  if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+    t.type = Tok::kIdent;
+    while (i_ < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' || s_[i_] == '.')) {
       t.text += advance();
     }
     return Status::ok();
   }
-
-  Status op(Token& t) {
-    struct Op {
-      const char* text;
-      Tok tok;
-    };
-    static const Op kOps[] = {
-        {"==", Tok::kEq},       {"!=", Tok::kNe},      {"=~", Tok::kMatch},
-        {"!~", Tok::kNotMatch}, {"<=", Tok::kLe},      {">=", Tok::kGe},
-        {"&&", Tok::kAnd},      {"||", Tok::kOr},      {"+=", Tok::kPlusAssign},
-        {"{", Tok::kLBrace},    {"}", Tok::kRBrace},   {"(", Tok::kLParen},
-        {")", Tok::kRParen},    {"[", Tok::kLBracket}, {"]", Tok::kRBracket},
-        {";", Tok::kSemi},      {",", Tok::kComma},    {"=", Tok::kAssign},
-        {"<", Tok::kLt},        {">", Tok::kGt},       {"!", Tok::kNot},
-        {"+", Tok::kPlus},      {"-", Tok::kMinus},    {"*", Tok::kStar},
-        {"/", Tok::kSlash},     {"%", Tok::kPercent},  {"&", Tok::kBitAnd},
-        {"|", Tok::kBitOr},     {"^", Tok::kBitXor},   {"~", Tok::kBitNot},
-        {":", Tok::kColon},
-    };
-    for (const Op& o : kOps) {
-      if (at(o.text)) {
-        t.type = o.tok;
-        t.text = o.text;
-        for (std::size_t k = 0; k < t.text.size(); ++k) advance();
-        return Status::ok();
-      }
-    }
-    unsigned char c = static_cast<unsigned char>(s_[i_]);
-    std::string shown = std::isprint(c) ? std::string("'") + static_cast<char>(c) + "'"
-                                        : "byte " + std::to_string(c);
-    return error(line_, col_, "unexpected character " + shown);
+  if (std::isdigit(static_cast<unsigned char>(c))) {
+    t.type = Tok::kInt;
+    return number(t);
   }
+  if (c == '"' || c == '\'') {
+    t.type = Tok::kString;
+    return quoted(t);
+  }
+  if (c == '$') {
+    t.type = Tok::kPvar;
+    return pvar(t);
+  }
+  return op(t);
+}
 
-  const std::string& s_;
-  const std::string& file_;
-  std::size_t i_ = 0;
-  int line_ = 1;
-  int col_ = 1;
-};
+Status Lexer::number(Token& t) {
+  int line = line_, col = col_;
+  std::uint64_t v = 0;
+  int base = 10;
+  if (at("0x") || at("0X")) {
+    base = 16;
+    advance();
+    advance();
+  }
+  bool any = false;
+  while (i_ < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[i_]))) {
+    char c = s_[i_];
+    int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
+    if (d >= base) break;
+    v = v * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
+    if (v > 0x7fffffffffffffffULL) return error(line, col, "number too large");
+    t.text += advance();
+    any = true;
+  }
+  if (!any) return error(line, col, "malformed number");
+  if (i_ < s_.size() && (std::isalpha(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) {
+    return error(line, col, "malformed number");
+  }
+  t.int_value = static_cast<std::int64_t>(v);
+  return Status::ok();
+}
 
-}  // namespace
+Status Lexer::quoted(Token& t) {
+  int line = line_, col = col_;
+  char q = advance();
+  while (true) {
+    if (i_ >= s_.size()) return error(line, col, "unterminated string");
+    char c = advance();
+    if (c == q) break;
+    if (c == '\\' && i_ < s_.size()) {
+      char e = advance();
+      switch (e) {
+        case 'n':
+          t.text += '\n';
+          break;
+        case 'r':
+          t.text += '\r';
+          break;
+        case 't':
+          t.text += '\t';
+          break;
+        case '\\':
+          t.text += '\\';
+          break;
+        case '"':
+          t.text += '"';
+          break;
+        case '\'':
+          t.text += '\'';
+          break;
+        default:
+          // Unknown escapes stay as written (regexes need "\." and friends).
+          t.text += '\\';
+          t.text += e;
+      }
+      continue;
+    }
+    t.text += c;
+  }
+  return Status::ok();
+}
+
+Status Lexer::pvar(Token& t) {
+  int line = line_, col = col_;
+  advance();  // '$'
+  while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) {
+    t.text += advance();
+  }
+  // "$(ru{uri.user})": a pseudo-variable with transformations; the whole "(...)" is the
+  // token, resolved by resolvePvar.
+  if (t.text.empty() && (i_ >= s_.size() || s_[i_] != '(')) {
+    return error(line, col, "'$' must start a pseudo-variable name");
+  }
+  if (i_ < s_.size() && s_[i_] == '(') {
+    int depth = 0;
+    do {
+      if (i_ >= s_.size() || s_[i_] == '\n') {
+        return error(line, col, "unterminated '(' in pseudo-variable $" + t.text);
+      }
+      char c = advance();
+      depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+      t.text += c;
+    } while (depth > 0);
+  }
+  if (i_ < s_.size() && s_[i_] == '[') {
+    while (i_ < s_.size() && s_[i_] != ']' && s_[i_] != '\n') t.text += advance();
+    if (i_ >= s_.size() || s_[i_] != ']') {
+      return error(line, col, "unterminated '[' in pseudo-variable $" + t.text);
+    }
+    t.text += advance();
+  }
+  return Status::ok();
+}
+
+Status Lexer::op(Token& t) {
+  struct Op {
+    const char* text;
+    Tok tok;
+  };
+  static const Op kOps[] = {
+      {"==", Tok::kEq},       {"!=", Tok::kNe},      {"=~", Tok::kMatch},
+      {"!~", Tok::kNotMatch}, {"<=", Tok::kLe},      {">=", Tok::kGe},
+      {"&&", Tok::kAnd},      {"||", Tok::kOr},      {"+=", Tok::kPlusAssign},
+      {"{", Tok::kLBrace},    {"}", Tok::kRBrace},   {"(", Tok::kLParen},
+      {")", Tok::kRParen},    {"[", Tok::kLBracket}, {"]", Tok::kRBracket},
+      {";", Tok::kSemi},      {",", Tok::kComma},    {"=", Tok::kAssign},
+      {"<", Tok::kLt},        {">", Tok::kGt},       {"!", Tok::kNot},
+      {"+", Tok::kPlus},      {"-", Tok::kMinus},    {"*", Tok::kStar},
+      {"/", Tok::kSlash},     {"%", Tok::kPercent},  {"&", Tok::kBitAnd},
+      {"|", Tok::kBitOr},     {"^", Tok::kBitXor},   {"~", Tok::kBitNot},
+      {":", Tok::kColon},
+  };
+  for (const Op& o : kOps) {
+    if (at(o.text)) {
+      t.type = o.tok;
+      t.text = o.text;
+      for (std::size_t k = 0; k < t.text.size(); ++k) advance();
+      return Status::ok();
+    }
+  }
+  unsigned char c = static_cast<unsigned char>(s_[i_]);
+  std::string shown =
+      std::isprint(c) ? std::string("'") + static_cast<char>(c) + "'" : "byte " + std::to_string(c);
+  return error(line_, col_, "unexpected character " + shown);
+}
 
 Result<std::vector<Token>> tokenize(const std::string& text, const std::string& file) {
-  return Lexer(text, file).run();
+  Lexer lexer(text, std::make_shared<const std::string>(file));
+  std::vector<Token> out;
+  while (true) {
+    Result<Token> t = lexer.next();
+    if (!t.isOk()) return t.status();
+    out.push_back(std::move(t.value()));
+    if (out.back().type == Tok::kEnd) return out;
+  }
 }
 
 }  // namespace sipline::script

@@ -52,7 +52,7 @@ namespace {
 
 class Parser {
  public:
-  Parser(std::vector<Token> toks, const std::string& file) : t_(std::move(toks)), file_(file) {}
+  explicit Parser(std::vector<Token> toks) : t_(std::move(toks)) {}
 
   Result<ScriptAst> run() {
     ScriptAst ast;
@@ -79,7 +79,7 @@ class Parser {
     next();
     return true;
   }
-  SourcePos posOf(const Token& t) const { return SourcePos{file_, t.line, t.col}; }
+  static SourcePos posOf(const Token& t) { return t.pos(); }
   Status errorAt(const Token& t, const std::string& msg) const {
     return Status::invalidArgument(posOf(t).toString() + ": " + msg);
   }
@@ -526,6 +526,11 @@ class Parser {
           next();
           return e;
         }
+        if (t.text == "NULL") {
+          e->kind = Expr::Kind::kNull;
+          next();
+          return e;
+        }
         e->kind = Expr::Kind::kCall;
         e->text = t.text;
         next();
@@ -582,16 +587,24 @@ class Parser {
   }
 
   std::vector<Token> t_;
-  const std::string& file_;
   std::size_t pos_ = 0;
 };
 
 }  // namespace
 
 Result<ScriptAst> parseScript(const std::string& text, const std::string& file) {
-  Result<std::vector<Token>> toks = tokenize(text, file);
-  if (!toks.isOk()) return toks.status();
-  return Parser(std::move(toks.value()), file).run();
+  return parseScript(text, file, PreprocessOptions());
+}
+
+Result<ScriptAst> parseScript(const std::string& text, const std::string& file,
+                              const PreprocessOptions& options) {
+  Result<Preprocessed> pre = preprocess(text, file, options);
+  if (!pre.isOk()) return pre.status();
+  Result<ScriptAst> ast = Parser(std::move(pre.value().tokens)).run();
+  if (!ast.isOk()) return ast;
+  ast.value().warnings = std::move(pre.value().warnings);
+  ast.value().files = std::move(pre.value().files);
+  return ast;
 }
 
 }  // namespace sipline::script

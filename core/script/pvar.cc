@@ -2,11 +2,16 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <ctime>
+#include <memory>
 
 #include "core/base/strings.h"
 #include "core/parser/sip_message.h"
+#include "core/script/socket_lookup.h"
+#include "core/script/transform.h"
 #include "core/sip/msg_context.h"
+#include "core/sip/uri_rewrite.h"
 #include "core/transport/listener.h"
 
 namespace sipline::script {
@@ -36,6 +41,14 @@ Value getRp(MsgContext& ctx, const PvarRef&) {
   if (u == nullptr) return Value::null();
   if (u->port != 0) return Value::integer(u->port);
   return Value::integer(u->scheme == SipUri::Scheme::kSips ? 5061 : 5060);
+}
+// $rP: the transport parameter (lower case); without one "udp", or "tls" for sips: (RFC 3261
+// §19.1.2, §26.2).
+Value getRP(MsgContext& ctx, const PvarRef&) {
+  const SipUri* u = ctx.msg().isRequest() ? ctx.ruriParsed() : nullptr;
+  if (u == nullptr) return Value::null();
+  if (!u->transport.empty()) return Value::owned(toLower(u->transport));
+  return Value::view(u->scheme == SipUri::Scheme::kSips ? "tls" : "udp");
 }
 Value getSi(MsgContext& ctx, const PvarRef&) { return Value::owned(ctx.rcv().src.ip()); }
 Value getSp(MsgContext& ctx, const PvarRef&) { return Value::integer(ctx.rcv().src.port()); }
@@ -97,10 +110,32 @@ Value getUa(MsgContext& ctx, const PvarRef&) {
 bool headerMatches(const HeaderField& h, HeaderType type, std::string_view name) {
   return type != HeaderType::kOther ? h.type == type : iequals(h.name, name);
 }
+// $hdr(Name): the first; [n] the n-th (negative: from the last); [*] all, joined by ", ".
 Value getHdr(MsgContext& ctx, const PvarRef& ref) {
   auto type = static_cast<HeaderType>(ref.header_type);
+  const std::vector<HeaderField>& headers = ctx.msg().headers();
+  if (ref.index_kind == PvarRef::Index::kAll) {
+    std::string all;
+    bool any = false;
+    for (const HeaderField& h : headers) {
+      if (!headerMatches(h, type, ref.arg)) continue;
+      if (any) all += ", ";
+      all += h.body;
+      any = true;
+    }
+    return any ? Value::owned(std::move(all)) : Value::null();
+  }
+  if (ref.index < 0) {
+    int seen = 0;
+    for (std::size_t i = headers.size(); i-- > 0;) {
+      if (headerMatches(headers[i], type, ref.arg) && --seen == ref.index) {
+        return Value::view(headers[i].body);
+      }
+    }
+    return Value::null();
+  }
   int seen = 0;
-  for (const HeaderField& h : ctx.msg().headers()) {
+  for (const HeaderField& h : headers) {
     if (headerMatches(h, type, ref.arg) && seen++ == ref.index) return Value::view(h.body);
   }
   return Value::null();
@@ -187,97 +222,332 @@ Status setDu(MsgContext& ctx, const PvarRef&, const Value& v) {
   return Status::ok();
 }
 
+// ---- $avp(name) ---------------------------------------------------------------------------
+// Values are returned as copies: an assignment may change the store while the value is used.
+Value copyOf(const Value& v) { return v.isStr() ? Value::owned(std::string(v.str())) : v; }
+
+Value getAvp(MsgContext& ctx, const PvarRef& ref) {
+  if (ref.index_kind == PvarRef::Index::kAll) {
+    int n = ctx.avps.count(ref.arg);
+    if (n == 0) return Value::null();
+    std::string all;
+    for (int i = 0; i < n; ++i) {
+      if (i > 0) all += ", ";
+      all += ctx.avps.get(ref.arg, i)->toString();
+    }
+    return Value::owned(std::move(all));
+  }
+  const Value* v = ctx.avps.get(ref.arg, ref.index);
+  return v ? copyOf(*v) : Value::null();
+}
+
+// OpenSIPS semantics: "$avp(x) = v" adds v on top; "$avp(x)[n] = v" replaces the n-th value;
+// "$avp(x)[*] = v" replaces all values by v. Assigning null deletes: the newest value, the
+// n-th, or (with [*]) all of them.
+Status setAvp(MsgContext& ctx, const PvarRef& ref, const Value& v) {
+  AvpStore& avps = ctx.avps;
+  switch (ref.index_kind) {
+    case PvarRef::Index::kNone:
+      if (v.isNull()) {
+        avps.eraseAt(ref.arg, 0);
+      } else {
+        avps.push(ref.arg, v);
+      }
+      return Status::ok();
+    case PvarRef::Index::kAt:
+      if (v.isNull()) {
+        avps.eraseAt(ref.arg, ref.index);
+        return Status::ok();
+      }
+      if (!avps.replace(ref.arg, ref.index, v)) {
+        return Status::notFound("$avp(" + ref.arg + ") has no value [" + std::to_string(ref.index) +
+                                "] to replace (it has " + std::to_string(avps.count(ref.arg)) +
+                                ")");
+      }
+      return Status::ok();
+    case PvarRef::Index::kAll: {
+      Value copy = copyOf(v);  // v may be one of the values erased next
+      avps.erase(ref.arg);
+      if (!copy.isNull()) avps.push(ref.arg, copy);
+      return Status::ok();
+    }
+  }
+  return Status::ok();
+}
+
+// ---- writable request-URI parts ($rU $rd $rp), forced socket ($fs), branch flags ($bf) ----
+Status setRuriPart(MsgContext& ctx, UriPart part, const Value& v) {
+  if (!ctx.msg().isRequest()) return Status::failedPrecondition("a reply has no request-URI");
+  return rewriteRuriPart(ctx, part, v.isNull() ? std::string() : v.toString());
+}
+Status setRU(MsgContext& ctx, const PvarRef&, const Value& v) {
+  return setRuriPart(ctx, UriPart::kUser, v);
+}
+Status setRd(MsgContext& ctx, const PvarRef&, const Value& v) {
+  if (v.isNull()) return Status::invalidArgument("the request-URI host cannot be removed");
+  return setRuriPart(ctx, UriPart::kHost, v);
+}
+Status setRp(MsgContext& ctx, const PvarRef&, const Value& v) {
+  if (!v.isNull()) {
+    std::int64_t port = 0;
+    if (!v.toInt(port) || port < 1 || port > 65535) {
+      return Status::invalidArgument("port must be 1..65535, got " + v.toString());
+    }
+  }
+  return setRuriPart(ctx, UriPart::kPort, v);
+}
+
+Value getFs(MsgContext& ctx, const PvarRef&) {
+  return ctx.send_socket ? Value::view(ctx.send_socket->text) : Value::null();
+}
+// Names one of our listeners ("udp:10.0.0.1:5060"); null or "" goes back to the automatic
+// choice.
+Status setFs(MsgContext& ctx, const PvarRef&, const Value& v) {
+  if (v.isNull() || (v.isStr() && trim(v.str()).empty())) {
+    ctx.send_socket = nullptr;
+    return Status::ok();
+  }
+  Result<const Listener*> l = findListenerByText(listeners(), trim(v.toString()));
+  if (!l.isOk()) return l.status();
+  ctx.send_socket = l.value();
+  return Status::ok();
+}
+
+Value getBf(MsgContext& ctx, const PvarRef&) { return Value::integer(ctx.bflags); }
+Status setBf(MsgContext& ctx, const PvarRef&, const Value& v) {
+  std::int64_t flags = 0;
+  if (v.isNull()) {
+    flags = 0;
+  } else if (!v.toInt(flags) || flags < 0 || flags > 0xffffffffll) {
+    return Status::invalidArgument("branch flags must be an integer 0..4294967295, got " +
+                                   v.toString());
+  }
+  ctx.bflags = static_cast<std::uint32_t>(flags);
+  return Status::ok();
+}
+
+// ---- digest credentials ($au $ad $ar) -------------------------------------------------
+// The credentials a registrar or proxy would check: Authorization first for REGISTER,
+// Proxy-Authorization first otherwise, then the other one (any realm).
+bool credentials(MsgContext& ctx, AuthHeader& out) {
+  SipMessage& m = ctx.msg();
+  if (!m.isRequest()) return false;
+  HeaderType first = m.method() == Method::kRegister ? HeaderType::kAuthorization
+                                                     : HeaderType::kProxyAuthorization;
+  HeaderType second = first == HeaderType::kAuthorization ? HeaderType::kProxyAuthorization
+                                                          : HeaderType::kAuthorization;
+  return m.auth(first, "", out) == FieldState::kOk || m.auth(second, "", out) == FieldState::kOk;
+}
+// A parameter value with its quoted-pairs decoded: a view into the message, or (only when
+// it has escapes) a copy in `decoded`.
+std::string_view unquoted(const AuthHeader& a, std::string_view s, std::string& decoded) {
+  if (!a.has_escapes || s.find('\\') == std::string_view::npos) return s;
+  decoded.resize(s.size());
+  decoded.resize(unquoteTo(s, decoded.data()));
+  return decoded;
+}
+Value viewOrCopy(std::string_view s, const std::string& decoded) {
+  if (s.empty()) return Value::null();
+  return decoded.empty() ? Value::view(s) : Value::owned(std::string(s));
+}
+// $au / $ad: the username "user@domain" split at the first '@' (no '@': all of it is the
+// user and $ad is null).
+Value authUserPart(MsgContext& ctx, bool domain) {
+  AuthHeader a;
+  if (!credentials(ctx, a)) return Value::null();
+  std::string decoded;
+  std::string_view name = unquoted(a, a.username, decoded);
+  std::size_t at = name.find('@');
+  if (!domain) return viewOrCopy(name.substr(0, at), decoded);
+  return at == std::string_view::npos ? Value::null() : viewOrCopy(name.substr(at + 1), decoded);
+}
+Value getAu(MsgContext& ctx, const PvarRef&) { return authUserPart(ctx, false); }
+Value getAd(MsgContext& ctx, const PvarRef&) { return authUserPart(ctx, true); }
+Value getAr(MsgContext& ctx, const PvarRef&) {
+  AuthHeader a;
+  if (!credentials(ctx, a)) return Value::null();
+  std::string decoded;
+  return viewOrCopy(unquoted(a, a.realm, decoded), decoded);
+}
+
+// ---- transformations -------------------------------------------------------------------
+Value getTransformed(MsgContext& ctx, const PvarRef& ref) {
+  return ref.transforms->apply(ref.base->get(ctx, ref));
+}
+const PvarSpec kTransformedSpec = {"(transformed)", getTransformed, nullptr, 0,
+                                   "a pseudo-variable with transformations (read-only)"};
+
 // clang-format off
+constexpr std::uint8_t kArg = kPvarNeedsArg;
+constexpr std::uint8_t kArgIdx = kPvarNeedsArg | kPvarIndexed;
 const std::vector<PvarSpec> kPvars = {
-    {"rm", getRm, nullptr, false, "request method (of the CSeq for replies)"},
-    {"ru", getRu, setRu, false, "request-URI"},
-    {"rU", getRU, nullptr, false, "user part of the request-URI"},
-    {"rd", getRd, nullptr, false, "host part of the request-URI"},
-    {"rp", getRp, nullptr, false, "port of the request-URI (default 5060/5061)"},
-    {"du", getDu, setDu, false, "destination URI (next hop overriding the request-URI)"},
-    {"si", getSi, nullptr, false, "source IP address"},
-    {"sp", getSp, nullptr, false, "source port"},
-    {"Ri", getRi, nullptr, false, "IP address of the receiving socket"},
-    {"Rp", getRpLocal, nullptr, false, "port of the receiving socket"},
-    {"proto", getProto, nullptr, false, "transport of the received message"},
-    {"ci", getCi, nullptr, false, "Call-ID"},
-    {"cs", getCs, nullptr, false, "CSeq number"},
-    {"rs", getRs, nullptr, false, "reply status code"},
-    {"rr", getRr, nullptr, false, "reply reason phrase"},
-    {"rc", getRc, nullptr, false, "return code of the last function or route"},
-    {"fu", nameAddrUri<&SipMessage::from>, nullptr, false, "From URI"},
-    {"fU", nameAddrUser<&SipMessage::from>, nullptr, false, "From URI user"},
-    {"fd", nameAddrHost<&SipMessage::from>, nullptr, false, "From URI host"},
-    {"fn", nameAddrDisplay<&SipMessage::from>, nullptr, false, "From display name"},
-    {"ft", nameAddrTag<&SipMessage::from>, nullptr, false, "From tag"},
-    {"tu", nameAddrUri<&SipMessage::to>, nullptr, false, "To URI"},
-    {"tU", nameAddrUser<&SipMessage::to>, nullptr, false, "To URI user"},
-    {"td", nameAddrHost<&SipMessage::to>, nullptr, false, "To URI host"},
-    {"tn", nameAddrDisplay<&SipMessage::to>, nullptr, false, "To display name"},
-    {"tt", nameAddrTag<&SipMessage::to>, nullptr, false, "To tag"},
-    {"ua", getUa, nullptr, false, "User-Agent header"},
-    {"hdr", getHdr, nullptr, true, "body of header Name: $hdr(Name), $hdr(Name)[n]"},
-    {"hdrcnt", getHdrCnt, nullptr, true, "number of headers named Name"},
-    {"var", getVar, setVar, true, "script variable of this process: $var(name)"},
-    {"rv", getRv, nullptr, false, "SIP version of the message"},
-    {"ml", getMl, nullptr, false, "length of the message"},
-    {"mb", getMb, nullptr, false, "the whole message"},
-    {"rb", getRb, nullptr, false, "the message body"},
-    {"ct", getCt, nullptr, false, "Contact header"},
-    {"Ts", getTs, nullptr, false, "current unix time"},
-    {"Tf", getTf, nullptr, false, "current time, formatted (ctime)"},
-    {"time", getTime, nullptr, true, "current local time through strftime: $time(%H:%M)"},
-    {"pp", getPp, nullptr, false, "pid of this process"},
-    {"mf", getMf, nullptr, false, "message flags as an integer"},
+    {"ru", getRu, setRu, 0, "request-URI (write: must be a valid URI)"},
+    {"rU", getRU, setRU, 0, "user part of the request-URI (write: \"\" or null removes it)"},
+    {"rd", getRd, setRd, 0, "host part of the request-URI"},
+    {"rp", getRp, setRp, 0, "port of the request-URI, 5060 (5061 for sips:) when absent "
+                            "(write: 1..65535; null removes it)"},
+    {"rP", getRP, nullptr, 0, "transport of the request-URI: its transport parameter in lower "
+                              "case, else \"udp\" (\"tls\" for sips:)"},
+    {"rm", getRm, nullptr, 0, "request method (of the CSeq for replies)"},
+    {"rs", getRs, nullptr, 0, "reply status code (null for requests)"},
+    {"rr", getRr, nullptr, 0, "reply reason phrase (null for requests)"},
+    {"rv", getRv, nullptr, 0, "SIP version of the message"},
+    {"du", getDu, setDu, 0, "destination URI, the next hop overriding the request-URI "
+                            "(write: a URI; null or \"\" clears it)"},
+    {"fs", getFs, setFs, 0, "forced send socket \"proto:ip:port\", null when not forced "
+                            "(write: one of our sockets; null or \"\" clears it)"},
+    {"si", getSi, nullptr, 0, "source IP address"},
+    {"sp", getSp, nullptr, 0, "source port"},
+    {"Ri", getRi, nullptr, 0, "IP address of the receiving socket"},
+    {"Rp", getRpLocal, nullptr, 0, "port of the receiving socket"},
+    {"proto", getProto, nullptr, 0, "transport of the received message (udp, tcp, tls)"},
+    {"ci", getCi, nullptr, 0, "Call-ID"},
+    {"cs", getCs, nullptr, 0, "CSeq number"},
+    {"fu", nameAddrUri<&SipMessage::from>, nullptr, 0, "From URI"},
+    {"fU", nameAddrUser<&SipMessage::from>, nullptr, 0, "From URI user"},
+    {"fd", nameAddrHost<&SipMessage::from>, nullptr, 0, "From URI host"},
+    {"fn", nameAddrDisplay<&SipMessage::from>, nullptr, 0, "From display name"},
+    {"ft", nameAddrTag<&SipMessage::from>, nullptr, 0, "From tag"},
+    {"tu", nameAddrUri<&SipMessage::to>, nullptr, 0, "To URI"},
+    {"tU", nameAddrUser<&SipMessage::to>, nullptr, 0, "To URI user"},
+    {"td", nameAddrHost<&SipMessage::to>, nullptr, 0, "To URI host"},
+    {"tn", nameAddrDisplay<&SipMessage::to>, nullptr, 0, "To display name"},
+    {"tt", nameAddrTag<&SipMessage::to>, nullptr, 0, "To tag"},
+    {"ua", getUa, nullptr, 0, "User-Agent header"},
+    {"ct", getCt, nullptr, 0, "body of the first Contact header"},
+    {"hdr", getHdr, nullptr, kArgIdx, "body of header Name: $hdr(Name) the first, "
+                                      "$hdr(Name)[n] the n-th (-1: the last), "
+                                      "$hdr(Name)[*] all of them joined by \", \""},
+    {"hdrcnt", getHdrCnt, nullptr, kArg, "number of headers named Name: $hdrcnt(Name)"},
+    {"mb", getMb, nullptr, 0, "the whole message as received"},
+    {"ml", getMl, nullptr, 0, "length of the message"},
+    {"rb", getRb, nullptr, 0, "the message body"},
+    {"mf", getMf, nullptr, 0, "message flags as an integer"},
+    {"bf", getBf, setBf, 0, "branch flags of branch 0 as an integer (write: an integer)"},
+    {"au", getAu, nullptr, 0, "user part of the digest username in Authorization or "
+                              "Proxy-Authorization"},
+    {"ad", getAd, nullptr, 0, "domain part of the digest username (after '@'), null without"},
+    {"ar", getAr, nullptr, 0, "realm of the digest credentials"},
+    {"rc", getRc, nullptr, 0, "return code of the last function or route"},
+    {"var", getVar, setVar, kArg, "script variable of this process: $var(name); keeps its "
+                                  "value from one message to the next"},
+    {"avp", getAvp, setAvp, kArgIdx, "value of this message: $avp(name) the newest, "
+                                     "$avp(name)[n] the n-th newest, [*] all; assigning "
+                                     "adds, null deletes"},
+    {"Ts", getTs, nullptr, 0, "current unix time"},
+    {"Tf", getTf, nullptr, 0, "current time, formatted (ctime)"},
+    {"time", getTime, nullptr, kArg, "current local time through strftime: $time(%H:%M)"},
+    {"pp", getPp, nullptr, 0, "pid of this process"},
 };
 // clang-format on
 
-}  // namespace
+bool isNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-const std::vector<PvarSpec>& pvarSpecs() { return kPvars; }
+// Position of the ')' closing the '(' at open, or npos.
+std::size_t closingParen(std::string_view text, std::size_t open) {
+  int depth = 0;
+  for (std::size_t i = open; i < text.size(); ++i) {
+    if (text[i] == '(') ++depth;
+    if (text[i] == ')' && --depth == 0) return i;
+  }
+  return std::string_view::npos;
+}
 
-Result<PvarRef> resolvePvar(std::string_view text) {
+// name, name(arg), name(arg)[n], name(arg)[*]
+Result<PvarRef> resolvePlain(std::string_view text) {
   PvarRef ref;
   ref.text = std::string(text);
-  std::string_view name = text;
-  std::size_t paren = text.find('(');
-  std::size_t bracket = text.rfind('[');
-  if (bracket != std::string_view::npos && text.back() == ']' &&
-      (paren == std::string_view::npos || bracket > text.rfind(')'))) {
-    std::int64_t idx = 0;
-    if (!parseInt(text.substr(bracket + 1, text.size() - bracket - 2), idx) || idx < 0) {
-      return Status::invalidArgument("bad index in $" + std::string(text));
+  const std::string shown = "$" + std::string(text);
+  std::size_t i = 0;
+  while (i < text.size() && isNameChar(text[i])) ++i;
+  std::string_view name = text.substr(0, i);
+  if (name.empty()) return Status::invalidArgument("expected a pseudo-variable name in " + shown);
+  bool has_paren = false;
+  if (i < text.size() && text[i] == '(') {
+    std::size_t close = closingParen(text, i);
+    if (close == std::string_view::npos) return Status::invalidArgument("missing ')' in " + shown);
+    ref.arg = std::string(trim(text.substr(i + 1, close - i - 1)));
+    has_paren = true;
+    i = close + 1;
+  }
+  if (i < text.size() && text[i] == '[') {
+    if (text.back() != ']') return Status::invalidArgument("missing ']' in " + shown);
+    std::string_view idx = trim(text.substr(i + 1, text.size() - i - 2));
+    std::int64_t n = 0;
+    if (idx == "*") {
+      ref.index_kind = PvarRef::Index::kAll;
+    } else if (parseInt(idx, n) && n > -100000 && n < 100000) {
+      ref.index_kind = PvarRef::Index::kAt;
+      ref.index = static_cast<int>(n);
+    } else {
+      return Status::invalidArgument("bad index [" + std::string(idx) + "] in " + shown +
+                                     ": expected a number or *");
     }
-    ref.index = static_cast<int>(idx);
-    text = text.substr(0, bracket);
-    name = text;
+    i = text.size();
   }
-  if (paren != std::string_view::npos && paren < text.size()) {
-    if (text.back() != ')') return Status::invalidArgument("missing ')' in $" + std::string(text));
-    ref.arg = std::string(trim(text.substr(paren + 1, text.size() - paren - 2)));
-    name = text.substr(0, paren);
+  if (i != text.size()) {
+    return Status::invalidArgument("unexpected '" + std::string(text.substr(i)) + "' in " + shown);
   }
-  std::vector<std::string> names;
+  std::vector<std::string_view> names;
   for (const PvarSpec& s : kPvars) {
     names.push_back(s.name);
     if (name == s.name) ref.spec = &s;
   }
+  const std::string pv = "$" + std::string(name);
   if (ref.spec == nullptr) {
-    return Status::invalidArgument("unknown pseudo-variable $" + std::string(name) +
-                                   didYouMean(name, names));
+    return Status::invalidArgument("unknown pseudo-variable " + pv + didYouMean(name, names));
   }
-  if (ref.spec->needs_arg && ref.arg.empty()) {
-    return Status::invalidArgument("$" + std::string(name) + " needs an argument: $" +
-                                   std::string(name) + "(Name)");
+  if (ref.spec->needsArg() && ref.arg.empty()) {
+    return Status::invalidArgument(pv + " needs an argument: " + pv +
+                                   (ref.spec->get == getTime ? "(format)" : "(name)"));
   }
-  if (!ref.spec->needs_arg && paren != std::string_view::npos) {
-    return Status::invalidArgument("$" + std::string(name) + " takes no argument");
+  if (!ref.spec->needsArg() && has_paren) {
+    return Status::invalidArgument(pv + " takes no argument");
+  }
+  if (ref.index_kind != PvarRef::Index::kNone && !ref.spec->indexed()) {
+    return Status::invalidArgument(pv +
+                                   " has one value: an index [n] is allowed only on $hdr "
+                                   "and $avp");
   }
   if (ref.spec->get == getVar) ref.slot = varSlot(ref.arg);
   if (ref.spec->get == getHdr || ref.spec->get == getHdrCnt) {
     ref.header_type = static_cast<std::uint8_t>(headerTypeFromName(ref.arg));
   }
   return ref;
+}
+
+// "(name(arg)[n]{t1}{t2,a})": the variable, then its transformations.
+Result<PvarRef> resolveTransformed(std::string_view text) {
+  const std::string shown = "$" + std::string(text);
+  if (closingParen(text, 0) != text.size() - 1) {
+    return Status::invalidArgument("unbalanced parentheses in " + shown);
+  }
+  std::string_view inner = text.substr(1, text.size() - 2);
+  std::size_t brace = std::string_view::npos;
+  int depth = 0;
+  for (std::size_t i = 0; i < inner.size() && brace == std::string_view::npos; ++i) {
+    depth += inner[i] == '(' ? 1 : inner[i] == ')' ? -1 : 0;
+    if (inner[i] == '{' && depth == 0) brace = i;
+  }
+  Result<PvarRef> ref = resolvePlain(trim(inner.substr(0, brace)));
+  if (!ref.isOk()) return ref;
+  ref.value().text = std::string(text);
+  if (brace == std::string_view::npos) return ref;  // "$(avp(x)[1])": only grouping
+  Result<TransformChain> chain = TransformChain::parse(inner.substr(brace));
+  if (!chain.isOk()) return Status::invalidArgument(chain.status().message() + " in " + shown);
+  ref.value().base = ref.value().spec;
+  ref.value().spec = &kTransformedSpec;
+  ref.value().transforms = std::make_shared<const TransformChain>(std::move(chain.value()));
+  return ref;
+}
+
+}  // namespace
+
+const std::vector<PvarSpec>& pvarSpecs() { return kPvars; }
+
+Result<PvarRef> resolvePvar(std::string_view text) {
+  if (!text.empty() && text.front() == '(') return resolveTransformed(text);
+  return resolvePlain(text);
 }
 
 }  // namespace sipline::script

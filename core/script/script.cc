@@ -39,14 +39,14 @@ Result<ScriptPtr> Script::load(const std::string& path, const CommandRegistry& c
 
 int Script::runRequest(MsgContext& ctx) const {
   if (request_ == nullptr) return 1;
-  script::Exec ex{ctx};
+  script::Exec ex{ctx, 0, tracer_};
   bool stop = false;
   return request_->run(ex, &stop);
 }
 
 int Script::runReply(MsgContext& ctx) const {
   if (reply_ == nullptr) return 1;
-  script::Exec ex{ctx};
+  script::Exec ex{ctx, 0, tracer_};
   bool stop = false;
   return reply_->run(ex, &stop);
 }
@@ -54,7 +54,7 @@ int Script::runReply(MsgContext& ctx) const {
 bool Script::runNamed(RouteType type, const std::string& name, MsgContext& ctx, int* rc) const {
   for (const auto& r : routes_) {
     if (script::routeTypeOf(r->kind) == type && r->name == name) {
-      script::Exec ex{ctx};
+      script::Exec ex{ctx, 0, tracer_};
       bool stop = false;
       int v = r->run(ex, &stop);
       if (rc != nullptr) *rc = v;
@@ -62,6 +62,14 @@ bool Script::runNamed(RouteType type, const std::string& name, MsgContext& ctx, 
     }
   }
   return false;
+}
+
+std::vector<std::string> Script::routeNames(RouteType type) const {
+  std::vector<std::string> names;
+  for (const auto& r : routes_) {
+    if (script::routeTypeOf(r->kind) == type && !r->name.empty()) names.push_back(r->name);
+  }
+  return names;
 }
 
 }  // namespace sipline

@@ -5,6 +5,9 @@
 // Return-code semantics (OpenSIPS): a command returning > 0 is true, < 0 false, and 0 stops
 // the script like `exit`. `return(n)` leaves the current route with n ($rc); a route that
 // ends without `return` returns 1. `drop` stops the script and marks the message dropped.
+//
+// Run-time errors of script actions are logged as "FILE:LINE:COL: what (Call-ID x)", at most
+// 10 lines a second per action; commands report theirs with scriptError().
 #pragma once
 
 #include <memory>
@@ -22,6 +25,7 @@ struct CompiledRoute;
 }
 
 class Services;
+class ScriptTracer;
 
 class Script {
  public:
@@ -43,6 +47,12 @@ class Script {
   int runReply(MsgContext& ctx) const;
   // Runs a named route of the given kind; false if it does not exist.
   bool runNamed(RouteType type, const std::string& name, MsgContext& ctx, int* rc) const;
+  // The names of the named routes of a type, in script order (route[a], route[b] -> a, b).
+  std::vector<std::string> routeNames(RouteType type) const;
+
+  // Every run reports to `tracer` from now on (the simulator); nullptr turns tracing off.
+  // The tracer must outlive the runs.
+  void setTracer(ScriptTracer* tracer) { tracer_ = tracer; }
 
   // Load-time warnings (unused routes, ...), "file:line:col: warning text".
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -54,10 +64,16 @@ class Script {
   const script::CompiledRoute* request_ = nullptr;
   const script::CompiledRoute* reply_ = nullptr;
   std::vector<std::string> warnings_;
+  ScriptTracer* tracer_ = nullptr;
 };
 using ScriptPtr = std::unique_ptr<Script>;
 
 // Registers the core's own script commands (xlog, is_method, forward, ...).
 Status registerCoreCommands(CommandRegistry& commands);
+
+// For commands, while their BoundCall runs: logs a run-time error at the call site as
+// "FILE:LINE:COL: name(): text (Call-ID x)", at most 10 lines a second per call site, and
+// shows it in the simulator's trace. Called outside a script call, it logs the text alone.
+void scriptError(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 }  // namespace sipline

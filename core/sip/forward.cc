@@ -109,6 +109,34 @@ ForwardResult processMaxForwards(MsgContext& ctx) {
   return ForwardResult::kOk;
 }
 
+// force_send_socket() wins; else a socket of the destination's family, preferring the one
+// the request came in on. nullptr (logged) when none fits.
+const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst) {
+  if (ctx.send_socket != nullptr) {
+    if (ctx.send_socket->addr.family() != dst.family()) {
+      SL_ERR_RATELIMITED("forward: the forced socket %s cannot reach %s (address family)",
+                         ctx.send_socket->text.c_str(), dst.toString().c_str());
+      return nullptr;
+    }
+    return ctx.send_socket;
+  }
+  const Listener* out = listeners().forDestination(dst, ctx.rcv().listener);
+  if (out == nullptr) SL_ERR_RATELIMITED("forward: no socket can reach %s", dst.toString().c_str());
+  return out;
+}
+
+// Stateless forwarding relays branch 0 only (as OpenSIPS: no stateless forking); appended
+// branches wait for tm's t_relay(). Said once per process, not per message.
+void warnIgnoredBranches(const MsgContext& ctx) {
+  static bool warned = false;
+  if (ctx.branches.empty() || warned) return;
+  warned = true;
+  SL_WARN(
+      "forward(): %zu appended branch(es) ignored: stateless forwarding relays only the "
+      "request-URI ($du); forking needs t_relay() (logged once)",
+      ctx.branches.size());
+}
+
 }  // namespace
 
 ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
@@ -145,17 +173,16 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
   if (mf != ForwardResult::kOk) {
     return mf;
   }
-  const Listener* out = listeners().forDestination(dst, ctx.rcv().listener);
-  if (out == nullptr) {
-    SL_ERR_RATELIMITED("forward: no socket can reach %s", dst.toString().c_str());
-    return ForwardResult::kUnroutable;
-  }
-  if (!annotateTopVia(msg, ctx.rcv().src)) {
+  const Listener* out = outgoingSocket(ctx, dst);
+  if (out == nullptr) return ForwardResult::kUnroutable;
+  warnIgnoredBranches(ctx);
+  if (!annotateTopVia(msg, ctx.rcv().src, ctx.force_rport)) {
     return ForwardResult::kBadMessage;
   }
   const HeaderField* first_via = msg.header(HeaderType::kVia);
   if (first_via == nullptr) return ForwardResult::kBadMessage;
-  msg.insertHeaderBefore(*first_via, statelessVia(msg, *out, ctx.ruri()));
+  msg.insertHeaderBefore(
+      *first_via, statelessVia(msg, *out, ctx.ruri(), ctx.advertised_address, ctx.advertised_port));
   std::string wire;
   if (!msg.build(wire)) {
     SL_ERR_RATELIMITED("forward: conflicting edits on Call-ID %.*s", SL_SV(msg.callId()));

@@ -3,6 +3,11 @@
 // branch), the previous top Via annotated with received/rport, and Max-Forwards decremented
 // (or added) unless the maxfwd module already did it. A reply goes back by its Via stack:
 // our Via (which must be the top one) removed, sent to the next Via's received/rport.
+// What the script set on the MsgContext is honoured: force_send_socket() picks the socket
+// (and so our Via's address), set_advertised_address/port() replace the address in our Via,
+// and force_rport() adds rport/received to the previous top Via (RFC 3581 §4). Only branch 0
+// is relayed: stateless forwarding never forks, so appended branches are left to tm (a
+// warning says so once per process).
 // Destinations must be numeric addresses until the RFC 3263 resolver lands (issue #5).
 #pragma once
 

@@ -25,4 +25,28 @@ Status MsgContext::setRuri(std::string uri) {
   return Status::ok();
 }
 
+void MsgContext::revertRuri() {
+  if (!ruri_changed_) return;
+  ruri_changed_ = false;
+  new_ruri_ok_ = false;
+  new_ruri_parsed_ = SipUri();
+  new_ruri_.clear();
+  // The keyed edit can only be overwritten: with the original text it changes nothing.
+  msg_.replaceRequestUri(std::string(msg_.requestUriText()));
+}
+
+Status MsgContext::appendBranch(Branch branch) {
+  if (branches.size() + 1 >= kMaxBranches) {
+    return Status::failedPrecondition("too many branches (at most " + std::to_string(kMaxBranches) +
+                                      ")");
+  }
+  branches.push_back(std::move(branch));
+  return Status::ok();
+}
+
+std::uint32_t* MsgContext::branchFlags(std::size_t index) {
+  if (index == 0) return &bflags;
+  return index <= branches.size() ? &branches[index - 1].bflags : nullptr;
+}
+
 }  // namespace sipline

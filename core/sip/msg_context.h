@@ -54,6 +54,17 @@ class MsgContext {
   const SipUri* ruriParsed();
   // Rewrites the request-URI (checked: it must parse); edits the outgoing message.
   Status setRuri(std::string uri);
+  // revert_uri(): back to the request-URI as received (no-op when it was not changed).
+  void revertRuri();
+
+  // Branch 0 (the request-URI) and the appended branches together hold at most this many
+  // destinations, as OpenSIPS's max_branches.
+  static constexpr std::size_t kMaxBranches = 12;
+  // Adds a branch (append_branch). failedPrecondition when kMaxBranches are there already.
+  Status appendBranch(Branch branch);
+  // The flags of branch `index` (0: the request-URI's, 1..n: appended branches in order);
+  // nullptr when there is no such branch.
+  std::uint32_t* branchFlags(std::size_t index);
 
   std::string dst_uri;                    // $du: where to send, overriding the request-URI
   std::uint32_t flags = 0;                // message flags (setflag/isflagset)

@@ -8,12 +8,13 @@
 
 namespace sipline {
 
-std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src) {
+std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src, bool force_rport) {
   SockAddr sent_by;
   bool host_is_src = SockAddr::fromNumeric(via.hostNoBrackets(), 0, sent_by) && sent_by.sameIp(src);
   bool fill_rport = via.has_rport && via.rport_value.empty();
-  bool add_received = (!host_is_src || fill_rport) && via.received.empty();
-  if (!fill_rport && !add_received) return std::nullopt;
+  bool add_rport = force_rport && !via.has_rport;
+  bool add_received = (!host_is_src || fill_rport || add_rport) && via.received.empty();
+  if (!fill_rport && !add_rport && !add_received) return std::nullopt;
 
   // Rebuild the via-parm from its parts: "SIP/2.0/UDP host[:port]" + params.
   std::string out;
@@ -40,14 +41,15 @@ std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src) {
       out.append(p);
     }
   }
+  if (add_rport) out += ";rport=" + std::to_string(src.port());
   if (add_received) out += ";received=" + src.ip();
   return out;
 }
 
-bool annotateTopVia(SipMessage& msg, const SockAddr& src) {
+bool annotateTopVia(SipMessage& msg, const SockAddr& src, bool force_rport) {
   const Via* top = msg.topVia();
   if (top == nullptr) return false;
-  std::optional<std::string> text = annotatedVia(*top, src);
+  std::optional<std::string> text = annotatedVia(*top, src, force_rport);
   if (!text) return true;
   std::size_t offset = 0;
   if (!msg.offsetOf(top->text, offset)) return false;
@@ -55,7 +57,8 @@ bool annotateTopVia(SipMessage& msg, const SockAddr& src) {
   return true;
 }
 
-std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view out_ruri) {
+std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view out_ruri,
+                         std::string_view host, std::uint16_t port) {
   const Via* top = msg.topVia();
   std::uint64_t h;
   if (top != nullptr && top->branch.size() > 7 && iequals(top->branch.substr(0, 7), "z9hG4bK")) {
@@ -71,18 +74,19 @@ std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view 
   std::string via;
   via.reserve(80);
   via += "Via: SIP/2.0/UDP ";
-  via += out.via_host;
+  via.append(host.empty() ? std::string_view(out.via_host) : host);
   via += ':';
-  via += std::to_string(out.via_port);
+  via += std::to_string(port != 0 ? port : out.via_port);
   via += ";branch=";
   via += branch;
   via += "\r\n";
   return via;
 }
 
-bool replyDestinationForRequest(const Via& top, const SockAddr& src, SockAddr& out) {
+bool replyDestinationForRequest(const Via& top, const SockAddr& src, SockAddr& out,
+                                bool force_rport) {
   out = src;
-  if (top.has_rport) return true;  // RFC 3581 §4: back to the source port
+  if (top.has_rport || force_rport) return true;  // RFC 3581 §4: back to the source port
   out.setPort(top.port != 0 ? top.port : 5060);
   return true;
 }

@@ -23,9 +23,21 @@ const char* sendResultText(SendResult r) {
   return "?";
 }
 
+namespace {
+constexpr std::size_t kMaxUdpPayload = 65507;  // 65535 - 8 (UDP) - 20 (IPv4)
+SendCapture* g_capture = nullptr;
+}  // namespace
+
+void setSendCapture(SendCapture* capture) { g_capture = capture; }
+
 SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data) {
+  if (g_capture != nullptr) {
+    if (data.size() > kMaxUdpPayload) return SendResult::kTooLarge;
+    g_capture->captured(from, to, data);
+    return SendResult::kOk;
+  }
   if (from.fd < 0) return SendResult::kNoSocket;
-  if (data.size() > 65507) return SendResult::kTooLarge;
+  if (data.size() > kMaxUdpPayload) return SendResult::kTooLarge;
   ssize_t n;
   do {
     n = ::sendto(from.fd, data.data(), data.size(), MSG_DONTWAIT, to.sa(), to.len);

@@ -15,4 +15,14 @@ const char* sendResultText(SendResult r);
 
 SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data);
 
+// The route simulator (sipline --simulate) captures what would be sent instead of sending
+// it: while a capture is set, sendTo() hands every message that would go out (after the size
+// check) to it and returns kOk, whatever the socket. nullptr restores real sends.
+class SendCapture {
+ public:
+  virtual ~SendCapture() = default;
+  virtual void captured(const Listener& from, const SockAddr& to, std::string_view data) = 0;
+};
+void setSendCapture(SendCapture* capture);
+
 }  // namespace sipline

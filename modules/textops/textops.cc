@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "core/base/strings.h"
+#include "core/parser/multipart.h"
 #include "core/parser/sip_message.h"
 
 namespace sipline {
@@ -63,6 +64,17 @@ bool hasHeader(SipMessage& msg, std::string_view name) {
     if (sameHeader(h, name)) return true;
   }
   return false;
+}
+
+bool isContentType(SipMessage& msg, std::string_view type_subtype) {
+  if (msg.headerCount(HeaderType::kContentType) != 1) return false;
+  std::string_view content_type = msg.header(HeaderType::kContentType)->body;
+  if (isMediaType(content_type, type_subtype)) return true;
+  if (!iequals(mediaTypeOf(content_type).substr(0, 10), "multipart/")) return false;
+  std::string_view part;
+  std::size_t offset = 0;
+  return findBodyOfType(content_type, msg.body(), type_subtype, part, offset) ==
+         MultipartError::kOk;
 }
 
 }  // namespace sipline

@@ -1,6 +1,7 @@
 // Header and text operations on a message for the textops module, apart from its glue so
 // tests call them directly. Changes go through the message's edit list (nothing is written
-// in the receive buffer); searches see the message as received.
+// in the receive buffer); searches see the message as received. Regex substitutions are in
+// substitute.h.
 #pragma once
 
 #include <string>
@@ -21,5 +22,9 @@ bool insertHeaderLine(SipMessage& msg, std::string_view text);
 int removeHeaders(SipMessage& msg, std::string_view name);
 // True when a header with this name is present.
 bool hasHeader(SipMessage& msg, std::string_view name);
+// is_content_type(): the Content-Type's media type equals type_subtype (case-insensitive,
+// parameters ignored), or the body is multipart and one of its parts, nested multiparts
+// included, is of that type. False without a (single, well-formed) Content-Type header.
+bool isContentType(SipMessage& msg, std::string_view type_subtype);
 
 }  // namespace sipline

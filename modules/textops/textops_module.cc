@@ -1,13 +1,19 @@
 // textops: header and text operations for the routing script (append_hf, insert_hf,
-// remove_hf, is_present_hf, search, search_body, has_body, is_content_type). Glue only; the
-// header edits are in textops.cc.
+// remove_hf, is_present_hf, search, search_body, has_body, is_content_type, subst, subst_uri,
+// subst_user, replace, replace_all). Glue only; the header edits are in textops.cc and the
+// substitutions in substitute.cc.
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "core/base/log.h"
 #include "core/base/regex.h"
 #include "core/base/strings.h"
 #include "core/module/module.h"
 #include "core/parser/sip_message.h"
 #include "core/sip/msg_context.h"
+#include "core/sip/uri_rewrite.h"
+#include "modules/textops/substitute.h"
 #include "modules/textops/textops.h"
 
 namespace sipline {
@@ -25,6 +31,113 @@ Result<std::shared_ptr<Regex>> bindRegex(const ScriptArg& arg, BindContext& bc) 
 
 constexpr std::uint32_t kMsgRoutes =
     kRequestRoute | kOnReplyRoute | kFailureRoute | kBranchRoute | kErrorRoute | kLocalRoute;
+constexpr std::uint32_t kRuriRoutes = kRequestRoute | kFailureRoute | kBranchRoute;
+
+// A "/regex/replacement/flags" bound at load: the regex compiled, and each plain-text piece
+// of the replacement compiled as a format, so "$ru" or "$hdr(X)" in it expand per message.
+struct BoundSubst {
+  std::shared_ptr<Substitution> subst;
+  std::vector<StrArg> texts;  // by piece index; used for the kText pieces
+  std::string where;          // file:line:col of the call, for run-time errors
+
+  // Applies to `subject`; returns how many replacements were made.
+  int apply(MsgContext& ctx, std::string_view subject, std::string& out) const {
+    Substitution::TextExpander expand = [&](std::size_t i, std::string& to) {
+      std::string scratch;
+      to.append(texts[i].eval(ctx, scratch));
+    };
+    return subst->apply(subject, out, &expand);
+  }
+  Substitution::TextExpander expander(MsgContext& ctx) const {
+    return [this, &ctx](std::size_t i, std::string& to) {
+      std::string scratch;
+      to.append(texts[i].eval(ctx, scratch));
+    };
+  }
+};
+
+Result<BoundSubst> bindSubst(const ScriptArg& arg, BindContext& bc) {
+  if (arg.kind != ScriptArg::Kind::kString) {
+    return bc.error(
+        arg, Status::invalidArgument("expected a string constant '/regex/replacement/flags'"));
+  }
+  BoundSubst b;
+  b.subst = std::make_shared<Substitution>();
+  Status st = b.subst->compile(arg.text);
+  if (!st.isOk()) return bc.error(arg, st);
+  for (const Substitution::Piece& piece : b.subst->pieces()) {
+    if (piece.kind != Substitution::Piece::Kind::kText) {
+      b.texts.emplace_back();
+      continue;
+    }
+    ScriptArg text = arg;
+    text.text = piece.text;
+    Result<StrArg> compiled = bc.strArg(text);
+    if (!compiled.isOk()) return compiled.status();
+    b.texts.push_back(std::move(compiled.value()));
+  }
+  b.where = bc.pos().toString();
+  return b;
+}
+
+Verdict counted(int n, const std::string& where, const char* name, MsgContext& ctx) {
+  if (n < 0) {
+    SL_ERR_RATELIMITED(
+        "%s: %s(): the message cannot be rewritten (conflicting edits or "
+        "repeated Content-Length/Content-Type), Call-ID %.*s",
+        where.c_str(), name, SL_SV(ctx.msg().callId()));
+  }
+  return n > 0 ? Verdict::of(n) : Verdict::fail();
+}
+
+// subst_uri / subst_user: the substitution's result becomes the request-URI or its user.
+Result<BoundCallPtr> bindSubstRuri(const ScriptArgs& args, BindContext& bc, bool user_only) {
+  Result<BoundSubst> b = bindSubst(args[0], bc);
+  if (!b.isOk()) return b.status();
+  return makeCall([b = std::move(b.value()), user_only](MsgContext& ctx) {
+    const char* name = user_only ? "subst_user" : "subst_uri";
+    if (!ctx.msg().isRequest()) return Verdict::fail();
+    std::string subject;
+    if (user_only) {
+      const SipUri* uri = ctx.ruriParsed();
+      if (uri == nullptr) return Verdict::fail();
+      subject = std::string(uri->user);
+    } else {
+      subject = std::string(ctx.ruri());
+    }
+    std::string out;
+    if (b.apply(ctx, subject, out) == 0) return Verdict::fail();
+    Status st = user_only ? rewriteRuriPart(ctx, UriPart::kUser, out)
+                          : rewriteRuriPart(ctx, UriPart::kWhole, out);
+    if (!st.isOk()) {
+      SL_ERR_RATELIMITED("%s: %s(): %s (Call-ID %.*s)", b.where.c_str(), name, st.message().c_str(),
+                         SL_SV(ctx.msg().callId()));
+      return Verdict::fail();
+    }
+    return Verdict::ok();
+  });
+}
+
+// replace / replace_all: a case-insensitive regex (as search) and a text with pvars.
+Result<BoundCallPtr> bindReplace(const ScriptArgs& args, BindContext& bc, bool all) {
+  if (!args[0].isConstant()) {
+    return bc.error(args[0], Status::invalidArgument("the regex must be a constant"));
+  }
+  auto re = std::make_shared<Regex>();
+  Regex::Options options;
+  options.per_line = true;
+  options.capture = true;
+  Status st = re->compile(args[0].text, options);
+  if (!st.isOk()) return bc.error(args[0], st);
+  Result<StrArg> text = bc.strArg(args[1]);
+  if (!text.isOk()) return text.status();
+  std::string where = bc.pos().toString();
+  return makeCall([re, text = std::move(text.value()), all, where](MsgContext& ctx) {
+    std::string scratch;
+    int n = replaceInMessage(ctx.msg(), *re, text.eval(ctx, scratch), all);
+    return counted(n, where, all ? "replace_all" : "replace", ctx);
+  });
+}
 
 class TextopsModule : public Module {
  public:
@@ -100,6 +213,53 @@ class TextopsModule : public Module {
           });
         },
         "has_body([\"type/subtype\"]): true when there is a body (of that type)");
+    spec.command(
+        "is_content_type", {ArgSpec::str("type")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
+          if (!a[0].isConstant()) {
+            return bc.error(a[0], Status::invalidArgument("the type must be a constant"));
+          }
+          std::string wanted(trim(a[0].text));
+          std::size_t slash = wanted.find('/');
+          if (slash == std::string::npos || slash == 0 || slash + 1 == wanted.size() ||
+              wanted.find_first_of(" ;,\t", 0) != std::string::npos) {
+            return bc.error(a[0], Status::invalidArgument("expected \"type/subtype\", got \"" +
+                                                          a[0].text + "\""));
+          }
+          return makeCall([wanted](MsgContext& ctx) {
+            return isContentType(ctx.msg(), wanted) ? Verdict::ok() : Verdict::fail();
+          });
+        },
+        "is_content_type(\"type/subtype\"): true when the Content-Type (or a part of a "
+        "multipart body) is of that type");
+    spec.command(
+        "subst", {ArgSpec::str("subst")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
+          Result<BoundSubst> b = bindSubst(a[0], bc);
+          if (!b.isOk()) return b.status();
+          return makeCall([b = std::move(b.value())](MsgContext& ctx) {
+            Substitution::TextExpander expand = b.expander(ctx);
+            return counted(substituteInMessage(ctx.msg(), *b.subst, &expand), b.where, "subst",
+                           ctx);
+          });
+        },
+        "subst('/regex/replacement/flags'): sed-like substitution in the headers and body");
+    spec.command(
+        "subst_uri", {ArgSpec::str("subst")}, kRuriRoutes,
+        [](const ScriptArgs& a, BindContext& bc) { return bindSubstRuri(a, bc, false); },
+        "subst_uri('/regex/replacement/flags'): substitution on the request-URI");
+    spec.command(
+        "subst_user", {ArgSpec::str("subst")}, kRuriRoutes,
+        [](const ScriptArgs& a, BindContext& bc) { return bindSubstRuri(a, bc, true); },
+        "subst_user('/regex/replacement/flags'): substitution on the request-URI's user");
+    spec.command(
+        "replace", {ArgSpec::str("regex"), ArgSpec::str("text")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) { return bindReplace(a, bc, false); },
+        "replace(regex, text): replaces the first match in the headers and body with text");
+    spec.command(
+        "replace_all", {ArgSpec::str("regex"), ArgSpec::str("text")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) { return bindReplace(a, bc, true); },
+        "replace_all(regex, text): replaces every match in the headers and body with text");
   }
 
  private:

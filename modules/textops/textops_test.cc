@@ -21,6 +21,16 @@ const std::string kRequest =
     "s: again\r\n"
     "Content-Length: 0\r\n\r\n";
 
+std::string withBody(const std::string& content_type_lines, const std::string& body) {
+  return "MESSAGE sip:b@example.com SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
+         "From: <sip:a@example.com>;tag=1\r\n"
+         "To: <sip:b@example.com>\r\n"
+         "Call-ID: c1\r\n"
+         "CSeq: 1 MESSAGE\r\n" +
+         content_type_lines + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 std::string built(SipMessage& msg) {
   std::string out;
   CPPUNIT_ASSERT(msg.build(out));
@@ -35,6 +45,9 @@ class TextopsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(appendAndInsert);
   CPPUNIT_TEST(removeCountsCompactFormsAndIsIdempotent);
   CPPUNIT_TEST(presence);
+  CPPUNIT_TEST(contentTypeIgnoresCaseAndParameters);
+  CPPUNIT_TEST(contentTypeLooksIntoMultipartBodies);
+  CPPUNIT_TEST(contentTypeNeedsOneWellFormedHeader);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -79,6 +92,48 @@ class TextopsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(hasHeader(msg, "s"));
     CPPUNIT_ASSERT(hasHeader(msg, "X-TRACE"));
     CPPUNIT_ASSERT(!hasHeader(msg, "Route"));
+  }
+  void contentTypeIgnoresCaseAndParameters() {
+    std::string text = withBody("Content-Type: Application/SDP ; charset=utf-8\r\n", "v=0\r\n");
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    CPPUNIT_ASSERT(isContentType(msg, "application/sdp"));
+    CPPUNIT_ASSERT(isContentType(msg, "APPLICATION/sdp"));
+    CPPUNIT_ASSERT(!isContentType(msg, "application/sd"));
+    CPPUNIT_ASSERT(!isContentType(msg, "text/plain"));
+  }
+  void contentTypeLooksIntoMultipartBodies() {
+    std::string body =
+        "--b1\r\n"
+        "Content-Type: application/sdp\r\n\r\n"
+        "v=0\r\n"
+        "--b1\r\n"
+        "Content-Type: application/isup;version=itu-t92+\r\n\r\n"
+        "xyz\r\n"
+        "--b1--\r\n";
+    std::string text = withBody("Content-Type: multipart/mixed;boundary=b1\r\n", body);
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    CPPUNIT_ASSERT(isContentType(msg, "multipart/mixed"));
+    CPPUNIT_ASSERT(isContentType(msg, "application/sdp"));
+    CPPUNIT_ASSERT(isContentType(msg, "application/isup"));
+    CPPUNIT_ASSERT(!isContentType(msg, "text/plain"));
+    // A broken multipart has no parts to offer.
+    std::string broken = withBody("Content-Type: multipart/mixed;boundary=b2\r\n", body);
+    SipMessage bad;
+    CPPUNIT_ASSERT(bad.parse(broken) == ParseError::kOk);
+    CPPUNIT_ASSERT(!isContentType(bad, "application/sdp"));
+    CPPUNIT_ASSERT(isContentType(bad, "multipart/mixed"));
+  }
+  void contentTypeNeedsOneWellFormedHeader() {
+    SipMessage none;
+    CPPUNIT_ASSERT(none.parse(kRequest) == ParseError::kOk);
+    CPPUNIT_ASSERT(!isContentType(none, "application/sdp"));
+    std::string twice =
+        withBody("Content-Type: application/sdp\r\nContent-Type: application/sdp\r\n", "v=0\r\n");
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(twice) == ParseError::kOk);
+    CPPUNIT_ASSERT(!isContentType(msg, "application/sdp"));
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(TextopsTest);

@@ -58,3 +58,66 @@ def test_bad_textops_arguments_are_refused_at_load():
         check(res.returncode == 1, f"{script!r} was accepted")
         check(fragment in res.stderr, f"{script!r}: stderr lacks {fragment!r}: {res.stderr}")
         check(".routes:1:" in res.stderr, f"{script!r}: no position in {res.stderr!r}")
+
+
+SUBST_ROUTES = r"""
+route {
+  if (is_content_type("application/sdp")) {
+    append_hf("X-Is-Sdp: yes");
+  }
+  subst('/^(Subject: )([^\r]*)/\1[\2] via $rm/');
+  subst('/^c=IN IP4 127\.0\.0\.1/c=IN IP4 203.0.113.7/g');
+  replace("^X-Old-Name:", "X-New-Name:");
+  replace_all("secret-[0-9]+", "xxx");
+  if ($rU =~ "^0") {
+    subst_user('/^0+/+/');
+  }
+  subst_uri('/;foo=[a-z]+//');
+  forward("udp:127.0.0.1:@UAS_PORT@");
+}
+"""
+
+
+def test_substitutions_reach_the_wire_with_a_matching_content_length():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(routes=SUBST_ROUTES, modules=MODULES, uas_port=uas.port) as srv:
+            ruri = f"sip:0049301234@{LOOPBACK}:{srv.port};foo=bar;lr"
+            sdp = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" \
+                  b"m=audio 4000 RTP/AVP 0\r\nc=IN IP4 127.0.0.1\r\n"
+            uac.send(build_request("INVITE", ruri, uac.port,
+                                   extra=("Subject: lunch", "X-Old-Name: 1",
+                                          "X-Codes: secret-1, secret-22",
+                                          "Content-Type: application/sdp; charset=x"),
+                                   body=sdp), srv.addr)
+            req, _ = uas.recv_msg(3)
+            check(req is not None, "INVITE not relayed")
+            check_eq(req.first, f"INVITE sip:+49301234@{LOOPBACK}:{srv.port};lr SIP/2.0",
+                     "request line after subst_user and subst_uri")
+            check_eq(req.get("subject"), "[lunch] via INVITE", "subst with \\1, \\2 and $rm")
+            check(req.get("x-old-name") is None, "replace() left the old header name")
+            check_eq(req.get("x-new-name"), "1", "replace()")
+            check_eq(req.get("x-codes"), "xxx, xxx", "replace_all()")
+            check_eq(req.get("x-is-sdp"), "yes", "is_content_type() with parameters")
+            want = sdp.replace(b"c=IN IP4 127.0.0.1", b"c=IN IP4 203.0.113.7")
+            check_eq(req.body, want, "body after subst /g")
+            check_eq(req.get("content-length"), str(len(want)), "Content-Length follows the body")
+
+
+def test_bad_substitutions_are_refused_at_load():
+    for script, fragment in [
+        ("route { subst('/a/b'); }", "missing the '/' after the replacement"),
+        ("route { subst('/([a/b/'); }", "regex does not compile"),
+        ("route { subst('/(a)/\\2/'); }", "refers to group 2 but the regex has 1"),
+        ("route { subst('/a/b/x'); }", "unknown flag 'x'"),
+        ("route { subst('/a/$nosuch/'); }", "unknown pseudo-variable $nosuch"),
+        ("route { subst($rm); }", "expected a string constant"),
+        ("route { subst_user('/a/b/q'); }", "unknown flag 'q'"),
+        ('route { replace("(", "x"); }', "regex does not compile"),
+        ('route { is_content_type("sdp"); }', 'expected "type/subtype"'),
+        ("route { }\nonreply_route { subst_uri('/a/b/'); }", "not allowed in onreply_route"),
+    ]:
+        cfg, _ = write_config(routes=script, subst={"MODULES": MODULES})
+        res = check_config(cfg)
+        check(res.returncode == 1, f"{script!r} was accepted")
+        check(fragment in res.stderr, f"{script!r}: stderr lacks {fragment!r}: {res.stderr}")
+        check(".routes:" in res.stderr, f"{script!r}: no position in {res.stderr!r}")

@@ -1,0 +1,158 @@
+// xlog, is_method, has_totag and forward: the core commands that read the message, log, and
+// relay it statelessly.
+#include <vector>
+
+#include "core/base/log.h"
+#include "core/base/strings.h"
+#include "core/script/core_commands.h"
+#include "core/script/format.h"
+#include "core/sip/forward.h"
+#include "core/sip/msg_context.h"
+
+namespace sipline {
+namespace {
+
+bool xlogLevel(std::string_view text, LogLevel& out) {
+  static const struct {
+    const char* name;
+    LogLevel level;
+  } kLevels[] = {{"L_ALERT", LogLevel::kAlert},   {"L_CRIT", LogLevel::kCrit},
+                 {"L_ERR", LogLevel::kErr},       {"L_WARN", LogLevel::kWarn},
+                 {"L_NOTICE", LogLevel::kNotice}, {"L_INFO", LogLevel::kInfo},
+                 {"L_DBG", LogLevel::kDbg}};
+  for (const auto& l : kLevels) {
+    if (iequals(text, l.name)) {
+      out = l.level;
+      return true;
+    }
+  }
+  return parseLogLevel(text, out);
+}
+
+Result<BoundCallPtr> bindXlog(const ScriptArgs& args, BindContext& bc) {
+  LogLevel level = LogLevel::kErr;  // OpenSIPS: xlog(fmt) logs at L_ERR
+  const ScriptArg& fmt_arg = args.size() == 2 ? args[1] : args[0];
+  if (args.size() == 2) {
+    if (!args[0].isConstant() || !xlogLevel(args[0].text, level)) {
+      return bc.error(
+          args[0], Status::invalidArgument("level must be one of L_ALERT, L_CRIT, L_ERR, L_WARN, "
+                                           "L_NOTICE, L_INFO, L_DBG; got \"" +
+                                           args[0].text + "\""));
+    }
+  }
+  Result<StrArg> fmt = bc.strArg(fmt_arg);
+  if (!fmt.isOk()) return fmt.status();
+  return makeCall([level, fmt = std::move(fmt.value())](MsgContext& ctx) {
+    if (static_cast<int>(level) > static_cast<int>(logLevel())) return Verdict::ok();
+    std::string scratch;
+    std::string_view text = fmt.eval(ctx, scratch);
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    logWrite(level, "%.*s", SL_SV(text));
+    return Verdict::ok();
+  });
+}
+
+Result<BoundCallPtr> bindIsMethod(const ScriptArgs& args, BindContext& bc) {
+  if (!args[0].isConstant()) {
+    return bc.error(args[0], Status::invalidArgument("the method list must be a constant"));
+  }
+  std::uint32_t mask = 0;
+  std::vector<std::string> others;
+  std::string_view list = args[0].text;
+  while (!list.empty()) {
+    std::size_t bar = list.find('|');
+    std::string_view m = trim(list.substr(0, bar));
+    list = bar == std::string_view::npos ? std::string_view() : list.substr(bar + 1);
+    if (m.empty()) {
+      return bc.error(args[0],
+                      Status::invalidArgument("empty method name in \"" + args[0].text + "\""));
+    }
+    Method method = methodFromName(m);
+    if (method == Method::kOther) {
+      others.emplace_back(m);
+    } else {
+      mask |= 1u << static_cast<unsigned>(method);
+    }
+  }
+  return makeCall([mask, others = std::move(others)](MsgContext& ctx) {
+    SipMessage& msg = ctx.msg();
+    Method m = msg.method();
+    if (m != Method::kOther)
+      return (mask & (1u << static_cast<unsigned>(m))) ? Verdict::ok() : Verdict::fail();
+    std::string_view text =
+        msg.isRequest() ? msg.methodText() : (msg.cseq() ? msg.cseq()->method_text : "");
+    for (const std::string& o : others) {
+      if (text == o) return Verdict::ok();
+    }
+    return Verdict::fail();
+  });
+}
+
+Result<BoundCallPtr> bindForward(const ScriptArgs& args, BindContext& bc) {
+  if (args.empty()) {
+    return makeCall([](MsgContext& ctx) {
+      ForwardResult r = ctx.msg().isRequest() ? forwardRequest(ctx, nullptr) : forwardReply(ctx);
+      return r == ForwardResult::kOk ? Verdict::ok() : Verdict::fail();
+    });
+  }
+  Result<StrArg> dest = bc.strArg(args[0]);
+  if (!dest.isOk()) return dest.status();
+  if (dest.value().isConstant()) {
+    Result<NextHop> hop = parseNextHop(dest.value().constant());
+    if (!hop.isOk()) return bc.error(args[0], hop.status());
+    return makeCall([hop = std::move(hop.value())](MsgContext& ctx) {
+      if (!ctx.msg().isRequest()) return Verdict::fail();
+      return forwardRequest(ctx, &hop) == ForwardResult::kOk ? Verdict::ok() : Verdict::fail();
+    });
+  }
+  return makeCall([dest = std::move(dest.value())](MsgContext& ctx) {
+    if (!ctx.msg().isRequest()) return Verdict::fail();
+    std::string scratch;
+    Result<NextHop> hop = parseNextHop(dest.eval(ctx, scratch));
+    if (!hop.isOk()) {
+      SL_ERR_RATELIMITED("forward(): bad destination: %s", hop.status().message().c_str());
+      return Verdict::fail();
+    }
+    return forwardRequest(ctx, &hop.value()) == ForwardResult::kOk ? Verdict::ok()
+                                                                   : Verdict::fail();
+  });
+}
+
+Result<BoundCallPtr> bindHasTotag(const ScriptArgs&, BindContext&) {
+  return makeCall([](MsgContext& ctx) {
+    const NameAddr* to = ctx.msg().to();
+    return to != nullptr && !to->tag.empty() ? Verdict::ok() : Verdict::fail();
+  });
+}
+
+}  // namespace
+
+void addMessageCommands(std::vector<CommandSpec>& specs) {
+  specs.push_back({"xlog",
+                   {ArgSpec::str("level_or_format"), ArgSpec::str("format").opt()},
+                   kAnyRoute,
+                   bindXlog,
+                   "xlog([level,] format): logs the format with pseudo-variables expanded",
+                   "core"});
+  specs.push_back({"is_method",
+                   {ArgSpec::str("methods")},
+                   kCoreMsgRoutes,
+                   bindIsMethod,
+                   "is_method(\"INVITE|REGISTER\"): true when the method is one of the list",
+                   "core"});
+  specs.push_back({"forward",
+                   {ArgSpec::str("destination").opt()},
+                   kRequestRoute | kOnReplyRoute,
+                   bindForward,
+                   "forward([\"udp:host:port\"]): relays statelessly (requests to the "
+                   "destination, $du or the request-URI; replies by their Via)",
+                   "core"});
+  specs.push_back({"has_totag",
+                   {},
+                   kCoreMsgRoutes,
+                   bindHasTotag,
+                   "has_totag(): true when the To header has a tag (an in-dialog request)",
+                   "core"});
+}
+
+}  // namespace sipline

@@ -1,0 +1,98 @@
+#include "modules/textops/substitute.h"
+
+#include <functional>
+#include <string>
+
+#include "core/parser/sip_message.h"
+
+namespace sipline {
+namespace {
+
+// Reports the matches in `region`; stops after the first unless `all`. Returns how many.
+using Finder = std::function<int(std::string_view region, const Substitution::OnMatch& on_match)>;
+
+// The body as it leaves now: the received one, or what earlier edits made of it.
+bool currentBody(SipMessage& msg, std::string& storage, std::string_view& body) {
+  if (msg.edits().empty()) {
+    body = msg.body();
+    return true;
+  }
+  if (!msg.build(storage)) return false;
+  // The first empty line ends the headers (CRLF or, as the parser allows, bare LF).
+  std::size_t crlf = storage.find("\r\n\r\n");
+  std::size_t lf = storage.find("\n\n");
+  std::size_t start = std::string::npos;
+  if (crlf != std::string::npos) start = crlf + 4;
+  if (lf != std::string::npos && (start == std::string::npos || lf + 2 < start)) start = lf + 2;
+  body = start == std::string::npos ? std::string_view() : std::string_view(storage).substr(start);
+  return true;
+}
+
+int editMessage(SipMessage& msg, const Finder& find, bool all) {
+  std::string_view buffer = msg.buffer();
+  int count = 0;
+  if (!msg.headers().empty()) {
+    std::size_t first = 0;
+    if (msg.offsetOf(msg.headers().front().raw, first) && first <= msg.headersEnd()) {
+      std::string_view headers = buffer.substr(first, msg.headersEnd() - first);
+      count = find(headers, [&](std::size_t begin, std::size_t end, std::string replacement) {
+        if (begin == end) {
+          msg.edits().insert(first + begin, std::move(replacement));
+        } else {
+          msg.edits().replace(first + begin, end - begin, std::move(replacement));
+        }
+      });
+    }
+  }
+  if (count > 0 && !all) return count;
+  std::string storage;
+  std::string_view body;
+  if (!currentBody(msg, storage, body)) return -1;
+  std::string new_body;
+  std::size_t copied = 0;
+  int in_body = find(body, [&](std::size_t begin, std::size_t end, std::string replacement) {
+    new_body.append(body.substr(copied, begin - copied));
+    new_body += replacement;
+    copied = end;
+  });
+  if (in_body == 0) return count;
+  new_body.append(body.substr(copied));
+  if (!msg.replaceBody(std::move(new_body))) return -1;
+  return count + in_body;
+}
+
+}  // namespace
+
+int substituteInMessage(SipMessage& msg, const Substitution& subst,
+                        const Substitution::TextExpander* expand) {
+  return editMessage(
+      msg,
+      [&](std::string_view region, const Substitution::OnMatch& on_match) {
+        return subst.run(region, expand, on_match);
+      },
+      subst.global());
+}
+
+int replaceInMessage(SipMessage& msg, const Regex& re, std::string_view text, bool all) {
+  return editMessage(
+      msg,
+      [&](std::string_view region, const Substitution::OnMatch& on_match) {
+        int n = 0;
+        std::size_t from = 0;
+        RegexMatch m;
+        while (from <= region.size() && re.find(region, from, m)) {
+          if (m.end() == m.begin()) {
+            from = m.begin() + 1;  // replace() needs text to replace
+            continue;
+          }
+          on_match(m.begin(), m.end(), std::string(text));
+          ++n;
+          if (!all) break;
+          from = m.end();
+        }
+        return n;
+      },
+      all);
+}
+
+}  // namespace sipline

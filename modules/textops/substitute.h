@@ -1,0 +1,31 @@
+// Regex substitutions on a whole message for textops' subst(), replace() and replace_all(),
+// apart from the module glue so tests call them directly.
+//
+// The headers (from the first header to the empty line; the first line is never touched) and
+// the body are searched separately, so a match never spans both. Header matches are searched
+// in the message as received and become edits at their place; two substitutions changing the
+// same header text conflict, and the message then cannot be built (forward() fails and logs
+// it). The body is searched as it currently stands (after earlier substitutions) and is
+// replaced as a whole, Content-Length following; a module that edited parts of the body
+// before (SDP rewriting) conflicts with that.
+#pragma once
+
+#include <string_view>
+
+#include "core/base/regex.h"
+
+namespace sipline {
+
+class SipMessage;
+
+// subst(): returns how many replacements were made (0: none matched), or -1 when the body
+// could not be rewritten (the message's edits conflict already, or its Content-Length or
+// Content-Type is repeated).
+int substituteInMessage(SipMessage& msg, const Substitution& subst,
+                        const Substitution::TextExpander* expand);
+
+// replace() (the first match only) and replace_all(): each match of re becomes text, as is
+// (no back-references). re must be compiled with Options::capture. Results as above.
+int replaceInMessage(SipMessage& msg, const Regex& re, std::string_view text, bool all);
+
+}  // namespace sipline
