@@ -60,6 +60,7 @@ $(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(TEST_MOD
 	  $(CORE_LIBS) $(shell pkg-config --libs cppunit)
 
 BENCH_SRCS := $(wildcard bench/micro/*.cc)
+$(BENCH_SRCS:%.cc=$(BUILD)/obj/%.o): CPPFLAGS += -DSIPLINE_SOURCE_DIR='"$(TOP)"'
 $(BUILD)/bench_micro: $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.o) $(CORE_OBJS)
 	@echo "  LINK    $(notdir $@)"
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(shell pkg-config --libs benchmark)

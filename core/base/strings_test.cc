@@ -23,7 +23,8 @@ class StringsTest : public CppUnit::TestFixture {
   }
   void closestMatchPrefersASwapOverAnEqualDistance() {
     // "ur" is one substitution from "rr" and a swap of "ru": the swap is the likelier typo.
-    CPPUNIT_ASSERT_EQUAL(std::string("ru"), closestMatch("ur", std::vector<std::string>{"rr", "ru"}));
+    CPPUNIT_ASSERT_EQUAL(std::string("ru"),
+                         closestMatch("ur", std::vector<std::string>{"rr", "ru"}));
     CPPUNIT_ASSERT_EQUAL(std::string(" (did you mean 'is_method'?)"),
                          didYouMean("is_mehtod", std::vector<std::string>{"is_method", "xlog"}));
   }
