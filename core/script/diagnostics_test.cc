@@ -239,8 +239,9 @@ class ScriptErrorTest : public CppUnit::TestFixture {
   }
   void unknownPseudoVariableSuggestsOne() {
     Fixture f;
-    SCRIPT_ASSERT_ERROR(f, "route {\n  $ur = \"sip:a@b\";\n}",
-                        "t.routes:2:3: unknown pseudo-variable $ur (did you mean 'ru'?)");
+    SCRIPT_ASSERT_ERROR(f, "route {\n  if ($hdrcount(Via) > 1) exit;\n}",
+                        "t.routes:2:7: unknown pseudo-variable $hdrcount (did you mean "
+                        "'hdrcnt'?)");
   }
   void unknownFunctionOfAModuleNotLoaded() {
     Fixture f;

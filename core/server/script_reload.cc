@@ -52,7 +52,7 @@ Result<ScriptPtr> ScriptReloader::compileFresh(SourceSet& sources) const {
   ScopedSourceRecording recording(sources);
   Result<std::string> text = readScriptSource(path_);
   if (!text.isOk()) return text.status();
-  return Script::compile(text.value(), path_, commands_, services_);
+  return compileScriptText(text.value(), path_, commands_, services_, options_);
 }
 
 Status ScriptReloader::start(shm::Segment& segment, ScriptPtr initial, const SourceSet& sources) {

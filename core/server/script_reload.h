@@ -15,6 +15,7 @@
 
 #include "core/base/status.h"
 #include "core/script/command_registry.h"
+#include "core/script/compiler.h"
 #include "core/script/script.h"
 #include "core/script/source_set.h"
 #include "core/shm/segment.h"
@@ -38,8 +39,13 @@ struct ReloadShared {
 
 class ScriptReloader {
  public:
-  ScriptReloader(std::string path, const CommandRegistry& commands, Services* services)
-      : path_(std::move(path)), commands_(commands), services_(services) {}
+  // `options`: the defines and module flags from the settings (not reloaded).
+  ScriptReloader(std::string path, const CommandRegistry& commands, Services* services,
+                 ScriptOptions options = ScriptOptions())
+      : path_(std::move(path)),
+        commands_(commands),
+        services_(services),
+        options_(std::move(options)) {}
 
   // Reads and compiles the routes file, recording what it read. Master start and reload.
   Result<ScriptPtr> compileFresh(SourceSet& sources) const;
@@ -72,6 +78,7 @@ class ScriptReloader {
   std::string path_;
   const CommandRegistry& commands_;
   Services* services_;
+  ScriptOptions options_;
   ScriptPtr script_;
   std::uint64_t generation_ = 0;
   ReloadShared* shared_ = nullptr;

@@ -115,14 +115,21 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   Script::setMaxWhileLoops(settings.max_while_loops);
-  ScriptReloader reloader(settings.routes, commands, &services);
+  ScriptReloader reloader(settings.routes, commands, &services, scriptOptionsFrom(settings));
   SourceSet sources;
   Result<ScriptPtr> script = reloader.compileFresh(sources);
   if (!script.isOk()) {
     fail(script.status());
     return 1;
   }
-  for (const std::string& w : script.value()->warnings()) SL_WARN("%s", w.c_str());
+  for (const std::string& w : script.value()->warnings()) {
+    // `sipline -c` shows every warning, whatever the log level.
+    if (options.check_only) {
+      std::fprintf(stderr, "%s\n", w.c_str());
+    } else {
+      SL_WARN("%s", w.c_str());
+    }
+  }
   if (options.check_only) {
     std::printf("sipline: %s: configuration OK (%zu modules, routes %s)\n", settings.file.c_str(),
                 settings.modules.size(), settings.routes.c_str());

@@ -2,6 +2,7 @@
 // remove_hf, is_present_hf, search, search_body, has_body, is_content_type, subst, subst_uri,
 // subst_user, replace, replace_all). Glue only; the header edits are in textops.cc and the
 // substitutions in substitute.cc.
+#include <cctype>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,8 +20,21 @@
 namespace sipline {
 namespace {
 
+// A regex is never expanded; "$name" or "$(" in it is taken for a pseudo-variable the author
+// expected to expand, and refused. '$' as an anchor ("a$|b") is fine.
+bool looksLikePvar(const ScriptArg& arg) {
+  if (arg.kind != ScriptArg::Kind::kString) return true;
+  const std::string& t = arg.text;
+  for (std::size_t i = 0; i + 1 < t.size(); ++i) {
+    if (t[i] == '$' && (std::isalpha(static_cast<unsigned char>(t[i + 1])) || t[i + 1] == '(')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Result<std::shared_ptr<Regex>> bindRegex(const ScriptArg& arg, BindContext& bc) {
-  if (!arg.isConstant()) {
+  if (looksLikePvar(arg)) {
     return bc.error(arg, Status::invalidArgument("the regex must be a constant"));
   }
   auto re = std::make_shared<Regex>();
@@ -42,10 +56,7 @@ struct BoundSubst {
 
   // Applies to `subject`; returns how many replacements were made.
   int apply(MsgContext& ctx, std::string_view subject, std::string& out) const {
-    Substitution::TextExpander expand = [&](std::size_t i, std::string& to) {
-      std::string scratch;
-      to.append(texts[i].eval(ctx, scratch));
-    };
+    Substitution::TextExpander expand = expander(ctx);
     return subst->apply(subject, out, &expand);
   }
   Substitution::TextExpander expander(MsgContext& ctx) const {
@@ -120,7 +131,7 @@ Result<BoundCallPtr> bindSubstRuri(const ScriptArgs& args, BindContext& bc, bool
 
 // replace / replace_all: a case-insensitive regex (as search) and a text with pvars.
 Result<BoundCallPtr> bindReplace(const ScriptArgs& args, BindContext& bc, bool all) {
-  if (!args[0].isConstant()) {
+  if (looksLikePvar(args[0])) {
     return bc.error(args[0], Status::invalidArgument("the regex must be a constant"));
   }
   auto re = std::make_shared<Regex>();

@@ -113,6 +113,7 @@ def test_bad_substitutions_are_refused_at_load():
         ("route { subst($rm); }", "expected a string constant"),
         ("route { subst_user('/a/b/q'); }", "unknown flag 'q'"),
         ('route { replace("(", "x"); }', "regex does not compile"),
+        ('route { replace("^X-$rm", "x"); }', "the regex must be a constant"),
         ('route { is_content_type("sdp"); }', 'expected "type/subtype"'),
         ("route { }\nonreply_route { subst_uri('/a/b/'); }", "not allowed in onreply_route"),
     ]:
