@@ -122,6 +122,9 @@ Result<BoundCallPtr> bindForceSendSocket(const ScriptArgs& args, BindContext& bc
     Result<const Listener*> l = findListenerByText(set, spec.value().text);
     if (!l.isOk()) return bc.error(args[0], l.status());
     found = l.value();
+  } else if (Status st = checkDeclaredSocket(set, spec.value().text); !st.isOk()) {
+    // Not bound yet (first start, sipline -c): checked against the settings' sockets.
+    return bc.error(args[0], st);
   }
   return BoundCallPtr(
       std::make_unique<ForceSendSocketCall>(spec.value().text, set, found, bc.pos().toString()));

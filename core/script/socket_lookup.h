@@ -14,5 +14,8 @@ class Listeners;
 
 // The listener named by text, or an error that names the text and lists our sockets.
 Result<const Listener*> findListenerByText(const Listeners& set, std::string_view text);
+// Before the sockets are bound: ok when canonical `text` is one of the declared sockets (or
+// none is declared, as in unit tests), else an error that lists them.
+Status checkDeclaredSocket(const Listeners& set, const std::string& text);
 
 }  // namespace sipline

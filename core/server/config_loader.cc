@@ -5,6 +5,7 @@
 #include "core/server/core_mi.h"
 #include "core/stats/core_stats.h"
 #include "core/stats/stats.h"
+#include "core/transport/listener.h"
 
 namespace sipline {
 
@@ -19,6 +20,7 @@ Status loadModulesAndScript(const Settings& settings, LoadedConfig& out) {
   if (st.isOk()) st = out.modules.publish(out.commands, out.mi, stats(), out.services);
   if (!st.isOk()) return st;
   Script::setMaxWhileLoops(settings.max_while_loops);
+  listeners().declare(settings.sockets);  // force_send_socket() checks its socket at load
   Result<ScriptPtr> script = loadScript(settings, out.commands, &out.services);
   if (!script.isOk()) return script.status();
   out.script = std::move(script.value());

@@ -115,6 +115,7 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   Script::setMaxWhileLoops(settings.max_while_loops);
+  listeners().declare(settings.sockets);
   ScriptReloader reloader(settings.routes, commands, &services, scriptOptionsFrom(settings));
   SourceSet sources;
   Result<ScriptPtr> script = reloader.compileFresh(sources);

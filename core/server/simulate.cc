@@ -113,8 +113,8 @@ const Listener* receivingSocket(const SockAddr& src) {
   return all.empty() ? nullptr : &all.front();
 }
 
-// TODO(#4): Listeners::declareAll() (records the sockets without binding them) once
-// core/transport/listener has it; binding here fails when a running server holds the port.
+// TODO(#4): listeners().addUnbound(settings.sockets) once core/transport/listener has it
+// (/tmp/docs/sim-listener.patch): binding here fails when a running server holds the port.
 Status declareSockets(const Settings& settings) {
   Status st = listeners().bindAll(settings.sockets);
   listeners().closeAll();

@@ -166,7 +166,7 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
   ForwardResult mf = processMaxForwards(ctx);
   if (mf == ForwardResult::kTooManyHops) {
     stats.too_many_hops.inc();
-    sendStatelessReply(msg, ctx.rcv(), 483, "Too Many Hops");
+    sendStatelessReply(ctx, 483, "Too Many Hops");
     ctx.replied = true;
     return mf;
   }

@@ -33,7 +33,7 @@ std::string statelessToTag(SipMessage& req) {
 }
 
 std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::string_view reason,
-                       std::string_view to_tag, std::string_view extra_headers) {
+                       std::string_view to_tag, std::string_view extra_headers, bool force_rport) {
   std::string out;
   out.reserve(512 + req.buffer().size() / 2);
   char status[32];
@@ -49,7 +49,7 @@ std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::stri
       case HeaderType::kVia: {
         if (!top_done && top != nullptr) {
           top_done = true;
-          std::optional<std::string> annotated = annotatedVia(*top, src);
+          std::optional<std::string> annotated = annotatedVia(*top, src, force_rport);
           if (annotated) {
             // Keep whatever follows the top via-parm on the same line (", next-via").
             std::size_t top_end =
@@ -97,22 +97,28 @@ std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::stri
 
 SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
                               std::string_view reason, std::string_view to_tag,
-                              std::string_view extra_headers) {
+                              std::string_view extra_headers, bool force_rport) {
   if (req.method() == Method::kAck) return SendResult::kOk;  // ACK is never answered
   if (rcv.listener == nullptr) return SendResult::kNoSocket;
   // A request whose top Via does not parse (answered 400) goes back to where it came from.
   const Via* top = req.topVia();
   SockAddr dst = rcv.src;
-  if (top != nullptr && !replyDestinationForRequest(*top, rcv.src, dst)) {
+  if (top != nullptr && !replyDestinationForRequest(*top, rcv.src, dst, force_rport)) {
     return SendResult::kNoSocket;
   }
-  std::string text = buildReply(req, rcv.src, code, reason, to_tag, extra_headers);
+  std::string text = buildReply(req, rcv.src, code, reason, to_tag, extra_headers, force_rport);
   SendResult r = sendTo(*rcv.listener, dst, text);
   if (r != SendResult::kOk) {
     SL_ERR_RATELIMITED("cannot send %d reply to %s (Call-ID %.*s): %s", code,
                        dst.toString().c_str(), SL_SV(req.callId()), sendResultText(r));
   }
   return r;
+}
+
+SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason,
+                              std::string_view to_tag, std::string_view extra_headers) {
+  return sendStatelessReply(ctx.msg(), ctx.rcv(), code, reason, to_tag, extra_headers,
+                            ctx.force_rport);
 }
 
 }  // namespace sipline

@@ -17,14 +17,19 @@ namespace sipline {
 std::string statelessToTag(SipMessage& req);
 
 // Builds the reply text. to_tag "" = statelessToTag(req). extra: full header lines with CRLF.
+// force_rport: the script ran force_rport() (RFC 3581 §4), as if the top Via had rport.
 std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::string_view reason,
-                       std::string_view to_tag = "", std::string_view extra_headers = "");
+                       std::string_view to_tag = "", std::string_view extra_headers = "",
+                       bool force_rport = false);
 
 // Builds and sends the reply to where RFC 3261 §18.2.2 says (the source address when the top
 // Via does not parse), from the receiving socket.
 // Never replies to ACK (kNoSocket is not used for that; it returns kOk and sends nothing).
 SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
                               std::string_view reason, std::string_view to_tag = "",
-                              std::string_view extra_headers = "");
+                              std::string_view extra_headers = "", bool force_rport = false);
+// The same for the request of a script run: honours what the script set (force_rport()).
+SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason,
+                              std::string_view to_tag = "", std::string_view extra_headers = "");
 
 }  // namespace sipline

@@ -160,4 +160,16 @@ Listeners& listeners() {
   return set;
 }
 
+void Listeners::declare(const std::vector<SocketSpec>& specs) {
+  declared_.clear();
+  for (const SocketSpec& s : specs) declared_.push_back(s.text);
+}
+
+std::vector<std::string> Listeners::socketTexts() const {
+  if (listeners_.empty()) return declared_;
+  std::vector<std::string> out;
+  for (const Listener& l : listeners_) out.push_back(l.text);
+  return out;
+}
+
 }  // namespace sipline

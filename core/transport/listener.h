@@ -34,6 +34,11 @@ class Listeners {
   // wildcard address (0.0.0.0, ::) needs an advertised address ("... as 192.0.2.10").
   Status bindAll(const std::vector<SocketSpec>& specs);
   void setAliases(const std::vector<std::string>& aliases);
+  // The sockets of the settings, known before they are bound (the script compiles first), so
+  // force_send_socket() and $fs can check their argument at load time and in `sipline -c`.
+  void declare(const std::vector<SocketSpec>& specs);
+  // The canonical texts ("udp:127.0.0.1:5060") of the bound sockets, else the declared ones.
+  std::vector<std::string> socketTexts() const;
   void closeAll();
   const std::vector<Listener>& all() const { return listeners_; }
   // The socket to send from towards `dst` (same address family; prefers `preferred`).
@@ -49,6 +54,7 @@ class Listeners {
     std::uint16_t port;  // 0 = any
   };
   std::vector<Alias> aliases_;
+  std::vector<std::string> declared_;
 };
 
 // The process-global listener set.

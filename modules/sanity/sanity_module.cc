@@ -58,7 +58,7 @@ class SanityModule : public Module {
     if (f.code == 0) return Verdict::ok();
     failed_.inc();
     if (ctx.msg().method() != Method::kAck) {
-      sendStatelessReply(ctx.msg(), ctx.rcv(), f.code, f.reason, "", f.extra_headers);
+      sendStatelessReply(ctx, f.code, f.reason, "", f.extra_headers);
       ctx.replied = true;
     }
     return Verdict::fail();

@@ -47,7 +47,7 @@ class SlModule : public Module {
     }
     std::string scratch;
     std::string_view reason = reason_arg.eval(ctx, scratch);
-    if (sendStatelessReply(msg, ctx.rcv(), static_cast<int>(code), reason) != SendResult::kOk) {
+    if (sendStatelessReply(ctx, static_cast<int>(code), reason) != SendResult::kOk) {
       failures_.inc();
       return Verdict::fail();
     }

@@ -35,8 +35,11 @@ def shipped_settings(routes_path):
     return path
 
 
-def own_settings(routes_text, socket_spec="udp:127.0.0.1:5060"):
-    """A settings file and routes file of our own in a fresh directory: (cfg, routes path)."""
+def own_settings(routes_text, sockets=None):
+    """Settings and routes files of our own in a fresh directory: (cfg, routes path, port of
+    the first socket). The sockets default to one on a free loopback port."""
+    port = free_udp_port()
+    sockets = sockets or [f"udp:127.0.0.1:{port}"]
     d = unique_path("simown")
     os.makedirs(d)
     routes = os.path.join(d, "t.routes")
@@ -44,10 +47,11 @@ def own_settings(routes_text, socket_spec="udp:127.0.0.1:5060"):
         f.write(routes_text)
     cfg = os.path.join(d, "t.cfg")
     with open(cfg, "w") as f:
-        f.write(f'socket = [ "{socket_spec}" ];\nshm_size = 16;\nlog_level = "notice";\n'
+        listed = ", ".join(f'"{x}"' for x in sockets)
+        f.write(f'socket = [ {listed} ];\nshm_size = 16;\nlog_level = "notice";\n'
                 f'mpath = "{MPATH}";\nroutes = "t.routes";\n'
                 'modules = { sl = {}; maxfwd = {}; sanity = {}; textops = {}; };\n')
-    return cfg, routes
+    return cfg, routes, int(sockets[0].rsplit(":", 1)[1])
 
 
 def message_file(text, crlf=False, name="msg.sip"):
@@ -237,7 +241,7 @@ onreply_route[late] {
 
 
 def test_trace_shows_routes_conditions_calls_assignments_and_runtime_errors():
-    cfg, _ = own_settings(TRACED)
+    cfg, _, _ = own_settings(TRACED)
     r = run(cfg, "--simulate", message_file(INVITE.replace("sip:bob@", "sip:alice@")))
     check_eq(r.exit, 0, f"exit ({r.stderr})")
     want = [
@@ -270,12 +274,12 @@ def test_trace_shows_routes_conditions_calls_assignments_and_runtime_errors():
 
 
 def test_route_option_runs_a_named_route_alone():
-    cfg, _ = own_settings(TRACED)
+    cfg, _, port = own_settings(TRACED)
     r = run(cfg, "--simulate", message_file(INVITE), "--route", "gw")
     check_eq(r.exit, 0, f"exit ({r.stderr})")
     check_eq(r.path[0], "route[gw] (t.routes:15)", "first path line")
     check_eq(r.outcome, "relay to udp:192.0.2.30:5070", "outcome")
-    reply = ("SIP/2.0 200 OK\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\n"
+    reply = (f"SIP/2.0 200 OK\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bKx\n"
              "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-sim-1\n"
              "From: <sip:alice@example.com>;tag=a1\nTo: <sip:bob@192.0.2.20>;tag=b\n"
              "Call-ID: sim-1@192.0.2.10\nCSeq: 1 INVITE\nContent-Length: 0\n\n")
@@ -286,11 +290,26 @@ def test_route_option_runs_a_named_route_alone():
     check_eq(relayed.outcome, "relay to udp:192.0.2.10:5060", "a reply without onreply_route")
 
 
+def test_the_socket_a_message_leaves_from_is_shown():
+    first, second = free_udp_port(), None
+    second = free_udp_port(exclude=(first,))
+    routes = (f'route {{\n  force_send_socket("udp:127.0.0.1:{second}");\n'
+              '  forward("udp:192.0.2.30:5060");\n}\n')
+    cfg, _, _ = own_settings(routes, [f"udp:127.0.0.1:{first}", f"udp:127.0.0.1:{second}"])
+    r = run(cfg, "--simulate", message_file(INVITE))
+    check_eq(r.exit, 0, f"exit ({r.stderr})")
+    check(r.header.endswith(f"on udp:127.0.0.1:{first}"), r.header)
+    m = r.messages[0]
+    check_eq(m.source, f"udp:127.0.0.1:{second}", "the forced socket")
+    check(m.headers("Via")[0].startswith(f"SIP/2.0/UDP 127.0.0.1:{second};branch="),
+          f"our Via: {m.headers('Via')}")
+
+
 # ---------------------------------------------------------------- no side effects
 def test_nothing_is_sent_and_no_shared_memory_is_left():
     port = free_udp_port()
     routes = f'route {{\n  forward("udp:127.0.0.1:{port}");\n}}\n'
-    cfg, _ = own_settings(routes)
+    cfg, _, _ = own_settings(routes)
     before = shm_entries()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
         peer.bind(("127.0.0.1", port))
@@ -308,7 +327,7 @@ def test_nothing_is_sent_and_no_shared_memory_is_left():
 
 # ---------------------------------------------------------------- bad input
 def test_bad_input_is_refused_with_exit_2_and_load_errors_with_exit_1():
-    cfg, routes = own_settings(TRACED)
+    cfg, routes, _ = own_settings(TRACED)
     good = message_file(INVITE)
 
     missing = run(cfg, "--simulate", "/nonexistent/msg.sip")
@@ -347,7 +366,7 @@ def test_bad_input_is_refused_with_exit_2_and_load_errors_with_exit_1():
 
     bad_cfg = os.path.join(os.path.dirname(cfg), "bad.cfg")
     with open(bad_cfg, "w") as f:
-        f.write('socket = [ "udp:127.0.0.1:5060" ];\nudp_worker = 2;\n')
+        f.write('socket = [ "udp:127.0.0.1:5999" ];\nudp_worker = 2;\n')
     settings_error = run(bad_cfg, "--simulate", good)
     check_eq(settings_error.exit, 1, "settings error")
     check("bad.cfg:2:" in settings_error.stderr, settings_error.stderr)
