@@ -6,11 +6,12 @@
 
 namespace sipline {
 
+// ASCII only, as SIP is (RFC 3261 §7.3.1); no locale lookup per character.
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
+  auto lower = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c | 0x20 : c; };
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (lower(static_cast<unsigned char>(a[i])) != lower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }

@@ -13,14 +13,20 @@ const SipUri* MsgContext::ruriParsed() {
 
 Status MsgContext::setRuri(std::string uri) {
   if (!msg_.isRequest()) return Status::failedPrecondition("a reply has no request-URI");
-  SipUri parsed;
-  if (parseUri(uri, parsed) != ParseError::kOk) {
-    return Status::invalidArgument("not a valid URI: " + uri);
-  }
+  // Parsed in place, so the views of new_ruri_parsed_ point into new_ruri_ (one parse); on
+  // failure the previous URI comes back.
+  std::string previous;
+  previous.swap(new_ruri_);
   new_ruri_ = std::move(uri);
+  if (parseUri(new_ruri_, new_ruri_parsed_) != ParseError::kOk) {
+    std::string bad = std::move(new_ruri_);
+    new_ruri_ = std::move(previous);
+    new_ruri_parsed_ = SipUri();
+    if (ruri_changed_) new_ruri_ok_ = parseUri(new_ruri_, new_ruri_parsed_) == ParseError::kOk;
+    return Status::invalidArgument("not a valid URI: " + bad);
+  }
+  new_ruri_ok_ = true;
   ruri_changed_ = true;
-  // Views must point into new_ruri_ (stable from here on): parse again in place.
-  new_ruri_ok_ = parseUri(new_ruri_, new_ruri_parsed_) == ParseError::kOk;
   msg_.replaceRequestUri(new_ruri_);
   return Status::ok();
 }

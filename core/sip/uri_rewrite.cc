@@ -234,16 +234,30 @@ Status rewriteRuriPart(MsgContext& ctx, UriPart part, std::string_view value) {
   return install(ctx, rewriteUriPart(ctx.ruri(), part, value));
 }
 
+// prefix and strip read the user from the request-URI the context has parsed already, so a
+// rewrite parses the URI once (to rebuild it) and the result once (to check it).
 Status prefixRuriUser(MsgContext& ctx, std::string_view prefix) {
   Status st = needsRequest(ctx);
   if (!st.isOk()) return st;
-  return install(ctx, prefixUriUser(ctx.ruri(), prefix));
+  const SipUri* u = ctx.ruriParsed();
+  if (u == nullptr) return install(ctx, prefixUriUser(ctx.ruri(), prefix));
+  std::string user = std::string(prefix) + std::string(u->user);
+  return install(ctx, rewriteUriPart(ctx.ruri(), UriPart::kUser, user));
 }
 
 Status stripRuriUser(MsgContext& ctx, std::size_t n, bool from_tail) {
   Status st = needsRequest(ctx);
   if (!st.isOk()) return st;
-  return install(ctx, stripUriUser(ctx.ruri(), n, from_tail));
+  const SipUri* u = ctx.ruriParsed();
+  if (u == nullptr) return install(ctx, stripUriUser(ctx.ruri(), n, from_tail));
+  std::string_view user = u->user;
+  if (n >= user.size()) {
+    user = std::string_view();
+  } else {
+    user = from_tail ? user.substr(0, user.size() - n) : user.substr(n);
+  }
+  // `user` views the current URI; rewriteUriPart copies it before the URI is replaced.
+  return install(ctx, rewriteUriPart(ctx.ruri(), UriPart::kUser, std::string(user)));
 }
 
 }  // namespace sipline
