@@ -16,6 +16,11 @@ bool isNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || 
 std::size_t pvarEnd(std::string_view text, std::size_t start) {
   std::size_t j = start;
   while (j < text.size() && isNameChar(text[j])) ++j;
+  if (j + 1 < text.size() && text[j] == '.' && isNameChar(text[j + 1]) &&
+      script::isDottedPvarFamily(text.substr(start, j - start))) {
+    ++j;  // "$err.info"
+    while (j < text.size() && isNameChar(text[j])) ++j;
+  }
   if (j == start && (j >= text.size() || text[j] != '(')) return start;
   if (j >= text.size() || text[j] != '(') return j;
   int depth = 0;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/script/pvar.h"
+
 namespace sipline::script {
 
 const char* tokName(Tok t) {
@@ -291,6 +293,12 @@ Status Lexer::pvar(Token& t) {
   advance();  // '$'
   while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) {
     t.text += advance();
+  }
+  if (i_ + 1 < s_.size() && s_[i_] == '.' && isDottedPvarFamily(t.text)) {
+    t.text += advance();  // "$err.class"
+    while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) {
+      t.text += advance();
+    }
   }
   // "$(ru{uri.user})": a pseudo-variable with transformations; the whole "(...)" is the
   // token, resolved by resolvePvar.

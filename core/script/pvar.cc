@@ -380,6 +380,23 @@ const PvarSpec kTransformedSpec = {"(transformed)", getTransformed, nullptr, 0,
 // clang-format off
 constexpr std::uint8_t kArg = kPvarNeedsArg;
 constexpr std::uint8_t kArgIdx = kPvarNeedsArg | kPvarIndexed;
+// $err.*: what error_route is running for (MsgContext::error).
+Value getErrClass(MsgContext& ctx, const PvarRef&) {
+  return ctx.error.cls != 0 ? Value::integer(ctx.error.cls) : Value::null();
+}
+Value getErrLevel(MsgContext& ctx, const PvarRef&) {
+  return ctx.error.cls != 0 ? Value::integer(ctx.error.level) : Value::null();
+}
+Value getErrInfo(MsgContext& ctx, const PvarRef&) {
+  return ctx.error.cls != 0 ? Value::view(ctx.error.info) : Value::null();
+}
+Value getErrRcode(MsgContext& ctx, const PvarRef&) {
+  return ctx.error.cls != 0 ? Value::integer(ctx.error.rcode) : Value::null();
+}
+Value getErrRreason(MsgContext& ctx, const PvarRef&) {
+  return ctx.error.cls != 0 ? Value::view(ctx.error.rreason) : Value::null();
+}
+
 const std::vector<PvarSpec> kPvars = {
     {"ru", getRu, setRu, 0, "request-URI (write: must be a valid URI)"},
     {"rU", getRU, setRU, 0, "user part of the request-URI (write: \"\" or null removes it)"},
@@ -429,6 +446,13 @@ const std::vector<PvarSpec> kPvars = {
     {"ad", getAd, nullptr, 0, "domain part of the digest username (after '@'), null without"},
     {"ar", getAr, nullptr, 0, "realm of the digest credentials"},
     {"rc", getRc, nullptr, 0, "return code of the last function or route"},
+    {"err.class", getErrClass, nullptr, 0, "in error_route: the error class (1: parse error)"},
+    {"err.level", getErrLevel, nullptr, 0, "in error_route: the severity (1: the request is "
+                                           "refused)"},
+    {"err.info", getErrInfo, nullptr, 0, "in error_route: what is wrong with the request"},
+    {"err.rcode", getErrRcode, nullptr, 0, "in error_route: the reply code the server would "
+                                           "send (400, 505)"},
+    {"err.rreason", getErrRreason, nullptr, 0, "in error_route: that reply's reason phrase"},
     {"var", getVar, setVar, kArg, "script variable of this process: $var(name); keeps its "
                                   "value from one message to the next"},
     {"avp", getAvp, setAvp, kArgIdx, "value of this message: $avp(name) the newest, "
@@ -460,6 +484,10 @@ Result<PvarRef> resolvePlain(std::string_view text) {
   const std::string shown = "$" + std::string(text);
   std::size_t i = 0;
   while (i < text.size() && isNameChar(text[i])) ++i;
+  if (i + 1 < text.size() && text[i] == '.' && isDottedPvarFamily(text.substr(0, i))) {
+    ++i;  // "err.class"
+    while (i < text.size() && isNameChar(text[i])) ++i;
+  }
   std::string_view name = text.substr(0, i);
   if (name.empty()) return Status::invalidArgument("expected a pseudo-variable name in " + shown);
   bool has_paren = false;
@@ -549,5 +577,7 @@ Result<PvarRef> resolvePvar(std::string_view text) {
   if (!text.empty() && text.front() == '(') return resolveTransformed(text);
   return resolvePlain(text);
 }
+
+bool isDottedPvarFamily(std::string_view name) { return name == "err"; }
 
 }  // namespace sipline::script

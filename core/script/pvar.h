@@ -63,6 +63,10 @@ struct PvarRef {
   Value get(MsgContext& ctx) const { return spec->get(ctx, *this); }
 };
 
+// Pseudo-variable families whose names have a dot ($err.class, $err.info): the lexer and
+// format strings take "name.member" as one name only after these.
+bool isDottedPvarFamily(std::string_view name);
+
 // Resolves "ru", "hdr(Call-ID)[1]" or "(ru{uri.user})" (text after '$'); errors explain what
 // is wrong (the caller adds the position).
 Result<PvarRef> resolvePvar(std::string_view text);

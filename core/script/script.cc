@@ -72,4 +72,19 @@ std::vector<std::string> Script::routeNames(RouteType type) const {
   return names;
 }
 
+bool Script::hasRoute(RouteType type) const {
+  for (const auto& r : routes_) {
+    if (script::routeTypeOf(r->kind) == type && r->name.empty()) return true;
+  }
+  return false;
+}
+
+std::vector<Script::TimerRoute> Script::timerRoutes() const {
+  std::vector<TimerRoute> out;
+  for (const auto& r : routes_) {
+    if (r->kind == script::RouteKind::kTimer) out.push_back({r->name, r->timer_interval});
+  }
+  return out;
+}
+
 }  // namespace sipline

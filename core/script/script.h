@@ -49,6 +49,15 @@ class Script {
   bool runNamed(RouteType type, const std::string& name, MsgContext& ctx, int* rc) const;
   // The names of the named routes of a type, in script order (route[a], route[b] -> a, b).
   std::vector<std::string> routeNames(RouteType type) const;
+  // Whether the script has the (unnamed) route of a type: error_route, startup_route.
+  bool hasRoute(RouteType type) const;
+  bool hasErrorRoute() const { return hasRoute(kErrorRoute); }
+  // timer_route[name, seconds] of the script, in script order.
+  struct TimerRoute {
+    std::string name;
+    int interval_s = 0;
+  };
+  std::vector<TimerRoute> timerRoutes() const;
 
   // Every run reports to `tracer` from now on (the simulator); nullptr turns tracing off.
   // The tracer must outlive the runs.

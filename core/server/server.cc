@@ -23,6 +23,7 @@
 #include "core/script/script.h"
 #include "core/server/core_mi.h"
 #include "core/server/script_reload.h"
+#include "core/server/script_routes.h"
 #include "core/shm/segment.h"
 #include "core/sip/receive.h"
 #include "core/stats/core_stats.h"
@@ -219,6 +220,9 @@ int runServer(const ServerOptions& options) {
   limits.max_headers = static_cast<std::size_t>(settings.max_headers);
   limits.max_header_len = static_cast<std::size_t>(settings.max_header_length);
   std::vector<TimerSpec> timers = modules.timers();
+  timers.push_back(scriptTimerRoutes(reloader));
+  // Before any worker exists, so what it sets up is inherited by all of them.
+  runStartupRoute(*reloader.current());
   Supervisor supervisor;
   // Common start of every child: its table slot, its modules, the sockets it must not keep.
   auto childStart = [&](const ProcessInfo& info, int slot_no) -> bool {

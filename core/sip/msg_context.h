@@ -30,6 +30,15 @@ struct Branch {
   const Listener* send_socket = nullptr;
 };
 
+// Why error_route runs ($err.*); cls 0 means no error.
+struct ScriptErrorInfo {
+  int cls = 0;       // 1: parse error
+  int level = 0;     // 1: the request is refused
+  std::string info;  // what is wrong
+  int rcode = 0;     // the reply the server would send
+  std::string rreason;
+};
+
 struct ReceiveInfo {
   const Listener* listener = nullptr;  // the socket it arrived on
   SockAddr src;
@@ -74,12 +83,13 @@ class MsgContext {
   std::string advertised_address;         // set_advertised_address(): used in Via/Record-Route
   std::uint16_t advertised_port = 0;      // set_advertised_port(); 0: the socket's own
   bool force_rport = false;               // force_rport(): answer to the source port (RFC 3581)
-  script::AvpStore avps;                  // $avp(name)
-  bool maxfwd_processed = false;          // Max-Forwards already decremented (maxfwd module)
-  bool dropped = false;                   // `drop` ran: a reply is not relayed
-  bool replied = false;                   // a reply was sent for this request
-  bool relayed = false;                   // the message was forwarded
-  int last_rc = 1;                        // $rc
+  script::AvpStore avps;
+  ScriptErrorInfo error;          // set for error_route                  // $avp(name)
+  bool maxfwd_processed = false;  // Max-Forwards already decremented (maxfwd module)
+  bool dropped = false;           // `drop` ran: a reply is not relayed
+  bool replied = false;           // a reply was sent for this request
+  bool relayed = false;           // the message was forwarded
+  int last_rc = 1;                // $rc
 
  private:
   SipMessage& msg_;

@@ -78,6 +78,20 @@ void answerBadRequest(SipMessage& msg, const ReceiveInfo& rcv, int code, const c
 
 }  // namespace
 
+bool MessageProcessor::runErrorRoute(SipMessage& msg, const ReceiveInfo& rcv, int code,
+                                     const char* reason) {
+  if (script_ == nullptr || !script_->hasErrorRoute()) return false;
+  MsgContext ctx(msg, rcv, kErrorRoute);
+  ctx.error.cls = 1;
+  ctx.error.level = 1;
+  ctx.error.info = reason;
+  ctx.error.rcode = code;
+  ctx.error.rreason = reason;
+  int rc = 1;
+  script_->runNamed(kErrorRoute, "", ctx, &rc);
+  return ctx.replied || ctx.dropped;
+}
+
 void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
                                   std::string_view data) {
   CoreStats& stats = coreStats();
@@ -92,8 +106,9 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
       if (canBeAnswered(msg)) {
         // RFC 3261 §8.2.6.1 / RFC 4475 badvers: an unsupported version gets 505.
         bool version = err == ParseError::kBadVersion;
-        answerBadRequest(msg, rcv, version ? 505 : 400,
-                         version ? "Version Not Supported" : parseErrorText(err));
+        int code = version ? 505 : 400;
+        const char* reason = version ? "Version Not Supported" : parseErrorText(err);
+        if (!runErrorRoute(msg, rcv, code, reason)) answerBadRequest(msg, rcv, code, reason);
       }
     } else if (msg.isReply()) {
       stats.err_replies.inc();
@@ -106,7 +121,9 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
     if (const char* defect = requestDefect(msg)) {
       stats.err_requests.inc();
       stats.parse_errors.inc();
-      if (canBeAnswered(msg)) answerBadRequest(msg, rcv, 400, defect);
+      if (canBeAnswered(msg) && !runErrorRoute(msg, rcv, 400, defect)) {
+        answerBadRequest(msg, rcv, 400, defect);
+      }
       SL_ERR_RATELIMITED("bad request from %s: %s", src.toString().c_str(), defect);
       return;
     }

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/parser/parse_error.h"
+#include "core/sip/msg_context.h"
 #include "core/transport/listener.h"
 #include "core/transport/sock_addr.h"
 
@@ -23,6 +24,8 @@ class MessageProcessor {
   void onDatagram(const Listener& listener, const SockAddr& src, std::string_view data);
 
  private:
+  // error_route for a request the server refuses: true when the script replied or dropped.
+  bool runErrorRoute(SipMessage& msg, const ReceiveInfo& rcv, int code, const char* reason);
   const Script* script_;
   ParseLimits limits_;
 };

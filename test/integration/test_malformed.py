@@ -150,6 +150,13 @@ route {
   }
   forward("udp:127.0.0.1:@UAS_PORT@");
 }
+# runs on every refused request: reads the partly parsed message through many accessors
+error_route {
+  xlog("L_DBG", "error_route: $err.info ($err.rcode) $rm $(ru{uri.user}) $fu $tt $ci $ua\n");
+  if ($err.rcode == 400 && $(hdr(Via){s.len}) > 1000) {
+    drop;
+  }
+}
 """
 
 
@@ -192,3 +199,44 @@ def test_mutated_requests_and_replies_never_kill_a_worker():
 
 
 test_mutated_requests_and_replies_never_kill_a_worker.timeout = 180
+
+
+ERROR_ROUTES = """\
+route {
+  sl_send_reply(200, "OK");
+}
+error_route {
+  xlog("L_NOTICE", "error_route: class $err.class level $err.level rcode $err.rcode: $err.info\\n");
+  if ($rm == "MESSAGE") {
+    drop;
+  }
+  if ($rm == "INFO") {
+    sl_send_reply(499, "Refused by script");
+  }
+}
+"""
+
+
+def test_error_route_sees_the_error_and_may_answer_or_drop():
+    with UdpPeer() as peer, Server(routes=ERROR_ROUTES) as srv:
+        ruri = f"sip:bob@127.0.0.1:{srv.port}"
+        # the route does nothing for INVITE: the server answers 400 as without it
+        peer.send(build_request("INVITE", ruri, peer.port, omit=("Call-ID",)), srv.addr)
+        r = peer.expect_reply(3)
+        check(r is not None and r.status == 400, f"INVITE without Call-ID: {r and r.first}")
+        check(wait_until(lambda: re.search(r"error_route: class 1 level 1 rcode 400: \S",
+                                           srv.log()), 3),
+              f"error_route did not log $err.*: {srv.log()[-800:]}")
+        # it answers INFO itself: only its reply goes out
+        peer.send(build_request("INFO", ruri, peer.port, omit=("Call-ID",)), srv.addr)
+        r = peer.expect_reply(3)
+        check(r is not None and r.status == 499, f"INFO: {r and r.first}")
+        check(peer.expect_reply(0.5) is None, "a second reply after the script answered")
+        # it drops MESSAGE: no reply at all
+        peer.send(build_request("MESSAGE", ruri, peer.port, omit=("Call-ID",)), srv.addr)
+        check(peer.expect_reply(1) is None, "a dropped MESSAGE was answered")
+        # good requests never reach it
+        peer.send(build_request("OPTIONS", ruri, peer.port), srv.addr)
+        r = peer.expect_reply(3)
+        check(r is not None and r.status == 200, f"OPTIONS: {r and r.first}")
+        check_eq(srv.log().count("error_route:"), 3, "error_route runs")
