@@ -20,10 +20,8 @@ struct Pieces {
   bool tel = false;
 };
 
-Result<Pieces> split(std::string_view uri, SipUri& parsed) {
-  if (parseUri(uri, parsed) != ParseError::kOk) {
-    return Status::invalidArgument("the request-URI \"" + std::string(uri) + "\" does not parse");
-  }
+// `parsed` is `uri` parsed (its views point into uri).
+Pieces piecesOf(std::string_view uri, const SipUri& parsed) {
   Pieces p;
   p.scheme = uri.substr(0, uri.find(':') + 1);
   p.user = parsed.user;
@@ -40,6 +38,13 @@ Result<Pieces> split(std::string_view uri, SipUri& parsed) {
   p.params = std::string(parsed.params);
   p.headers = parsed.headers;
   return p;
+}
+
+Result<Pieces> split(std::string_view uri, SipUri& parsed) {
+  if (parseUri(uri, parsed) != ParseError::kOk) {
+    return Status::invalidArgument("the request-URI \"" + std::string(uri) + "\" does not parse");
+  }
+  return piecesOf(uri, parsed);
 }
 
 std::string join(const Pieces& p) {
@@ -149,14 +154,11 @@ Result<std::string> checked(std::string out, UriPart part, std::string_view valu
   return out;
 }
 
-}  // namespace
-
-Result<std::string> rewriteUriPart(std::string_view uri, UriPart part, std::string_view value) {
+// The rewrite of a URI already parsed (the request-URI the context holds parsed).
+Result<std::string> rewriteParsed(std::string_view uri, const SipUri& parsed, UriPart part,
+                                  std::string_view value) {
   if (part == UriPart::kWhole) return checked(std::string(value), part, value);
-  SipUri parsed;
-  Result<Pieces> split_uri = split(uri, parsed);
-  if (!split_uri.isOk()) return split_uri.status();
-  Pieces p = std::move(split_uri.value());
+  Pieces p = piecesOf(uri, parsed);
   if (p.tel && part != UriPart::kUser) {
     return Status::invalidArgument(std::string("a tel: URI has no ") + partName(part));
   }
@@ -191,6 +193,17 @@ Result<std::string> rewriteUriPart(std::string_view uri, UriPart part, std::stri
       break;
   }
   return checked(join(p), part, value);
+}
+
+}  // namespace
+
+Result<std::string> rewriteUriPart(std::string_view uri, UriPart part, std::string_view value) {
+  if (part == UriPart::kWhole) return checked(std::string(value), part, value);
+  SipUri parsed;
+  if (parseUri(uri, parsed) != ParseError::kOk) {
+    return Status::invalidArgument("the request-URI \"" + std::string(uri) + "\" does not parse");
+  }
+  return rewriteParsed(uri, parsed, part, value);
 }
 
 Result<std::string> prefixUriUser(std::string_view uri, std::string_view prefix) {
@@ -231,7 +244,9 @@ Status needsRequest(MsgContext& ctx) {
 Status rewriteRuriPart(MsgContext& ctx, UriPart part, std::string_view value) {
   Status st = needsRequest(ctx);
   if (!st.isOk()) return st;
-  return install(ctx, rewriteUriPart(ctx.ruri(), part, value));
+  const SipUri* u = ctx.ruriParsed();
+  if (u == nullptr) return install(ctx, rewriteUriPart(ctx.ruri(), part, value));
+  return install(ctx, rewriteParsed(ctx.ruri(), *u, part, value));
 }
 
 // prefix and strip read the user from the request-URI the context has parsed already, so a
@@ -242,7 +257,7 @@ Status prefixRuriUser(MsgContext& ctx, std::string_view prefix) {
   const SipUri* u = ctx.ruriParsed();
   if (u == nullptr) return install(ctx, prefixUriUser(ctx.ruri(), prefix));
   std::string user = std::string(prefix) + std::string(u->user);
-  return install(ctx, rewriteUriPart(ctx.ruri(), UriPart::kUser, user));
+  return install(ctx, rewriteParsed(ctx.ruri(), *u, UriPart::kUser, user));
 }
 
 Status stripRuriUser(MsgContext& ctx, std::size_t n, bool from_tail) {
@@ -257,7 +272,7 @@ Status stripRuriUser(MsgContext& ctx, std::size_t n, bool from_tail) {
     user = from_tail ? user.substr(0, user.size() - n) : user.substr(n);
   }
   // `user` views the current URI; rewriteUriPart copies it before the URI is replaced.
-  return install(ctx, rewriteUriPart(ctx.ruri(), UriPart::kUser, std::string(user)));
+  return install(ctx, rewriteParsed(ctx.ruri(), *u, UriPart::kUser, std::string(user)));
 }
 
 }  // namespace sipline
