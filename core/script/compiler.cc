@@ -172,6 +172,7 @@ class ScriptCompiler {
         ++breakable_depth_;
         for (script::StmtPtr& c : s.body) {
           script::SwitchStmt::Case compiled;
+          compiled.pos = c->pos;  // the `case`/`default` label, for the trace
           if (c->expr) {
             Result<script::ExprNodePtr> v = expr(*c->expr);
             if (!v.isOk()) return v.status();

@@ -1,5 +1,6 @@
 // Run-time parts of the script nodes that are not inline: the while bound, route bodies (with
-// their trace), run-time error reporting and scriptError() for commands.
+// their trace), and run-time error reporting (of script actions and, through
+// ScriptErrorSite, of commands).
 #include "core/script/interpreter.h"
 
 #include <cstdarg>
@@ -27,6 +28,22 @@ bool errorsLogged() { return static_cast<int>(LogLevel::kErr) <= static_cast<int
 void setMaxWhileLoops(int n) { g_max_while_loops = n > 0 ? n : 1; }
 int maxWhileLoops() { return g_max_while_loops; }
 
+namespace {
+
+ScriptTracer* g_process_tracer = nullptr;  // Script::setTracer(): for ScriptErrorSite
+
+// The log line and the trace event of one run-time error.
+void emitError(MsgContext& ctx, ScriptTracer* trace, const SourcePos& pos, const char* text,
+               bool log) {
+  if (log) {
+    std::string_view call_id = ctx.msg().callId();
+    SL_ERR("%s: %s (Call-ID %.*s)", pos.toString().c_str(), text, SL_SV(call_id));
+  }
+  if (trace != nullptr) trace->error(pos, text);
+}
+
+}  // namespace
+
 void runtimeError(Exec& ex, const SourcePos& pos, LogRateLimit& rate, const char* fmt, ...) {
   bool log = errorsLogged() && rate.allow();
   if (!log && ex.trace == nullptr) return;
@@ -35,11 +52,7 @@ void runtimeError(Exec& ex, const SourcePos& pos, LogRateLimit& rate, const char
   va_start(ap, fmt);
   formatInto(text, fmt, ap);
   va_end(ap);
-  if (log) {
-    std::string_view call_id = ex.ctx.msg().callId();
-    SL_ERR("%s: %s (Call-ID %.*s)", pos.toString().c_str(), text.buf, SL_SV(call_id));
-  }
-  if (ex.trace != nullptr) ex.trace->error(pos, text.buf);
+  emitError(ex.ctx, ex.trace, pos, text.buf, log);
 }
 
 std::string traceLiteral(const Value& v) {
@@ -77,10 +90,24 @@ std::string traceLiteral(const Value& v) {
   return out;
 }
 
+int CallExpr::testTraced(Exec& ex) const {
+  int rc = call_->run(ex.ctx).rc;
+  ex.ctx.last_rc = rc;
+  ex.trace->call(pos, name_, rc);
+  return rc;
+}
+
 int CompiledRoute::run(Exec& ex, bool* stop) const {
-  if (ex.trace != nullptr) ex.trace->enterRoute(routeKindKeyword(kind), name, pos);
+  if (ex.trace != nullptr) [[unlikely]]
+    return runTraced(ex, stop);
+  return runBody(ex, stop);
+}
+
+// Apart from run() so that the untraced path stays a test and a jump.
+__attribute__((noinline)) int CompiledRoute::runTraced(Exec& ex, bool* stop) const {
+  ex.trace->enterRoute(routeKindKeyword(kind), name, pos);
   int rc = runBody(ex, stop);
-  if (ex.trace != nullptr) ex.trace->leaveRoute(routeKindKeyword(kind), name, rc, *stop);
+  ex.trace->leaveRoute(routeKindKeyword(kind), name, rc, *stop);
   return rc;
 }
 
@@ -101,21 +128,22 @@ int CompiledRoute::runBody(Exec& ex, bool* stop) const {
 
 namespace sipline {
 
-void scriptError(const char* fmt, ...) {
-  const script::ActiveCall* call = script::g_active_call;
+void Script::setTracer(ScriptTracer* tracer) {
+  tracer_ = tracer;
+  script::g_process_tracer = tracer;
+}
+
+void ScriptErrorSite::report(MsgContext& ctx, const char* fmt, ...) const {
+  ScriptTracer* trace = script::g_process_tracer;
+  bool log = script::errorsLogged() && rate_.allow();
+  if (!log && trace == nullptr) return;
   script::Text text;
   va_list ap;
   va_start(ap, fmt);
   script::formatInto(text, fmt, ap);
   va_end(ap);
-  if (call == nullptr) {
-    // Not inside a script call (a module's timer, a test): one shared limit.
-    static LogRateLimit rate;
-    if (script::errorsLogged() && rate.allow()) SL_ERR("%s", text.buf);
-    return;
-  }
-  script::runtimeError(*call->ex, *call->pos, *call->rate, "%s(): %s", call->name->c_str(),
-                       text.buf);
+  std::string line = command_ + "(): " + text.buf;
+  script::emitError(ctx, trace, pos_, line.c_str(), log);
 }
 
 }  // namespace sipline

@@ -23,31 +23,6 @@ namespace sipline::script {
 
 inline constexpr int kMaxRouteDepth = 100;
 
-// The command call running now, so that scriptError() can name its call site. Calls nest only
-// through commands that run routes themselves; `outer` restores the enclosing one.
-struct ActiveCall {
-  Exec* ex;
-  const SourcePos* pos;
-  const std::string* name;
-  LogRateLimit* rate;
-  const ActiveCall* outer;
-};
-inline const ActiveCall* g_active_call = nullptr;
-
-class ActiveCallScope {
- public:
-  ActiveCallScope(Exec& ex, const SourcePos& pos, const std::string& name, LogRateLimit& rate)
-      : call_{&ex, &pos, &name, &rate, g_active_call} {
-    g_active_call = &call_;
-  }
-  ~ActiveCallScope() { g_active_call = call_.outer; }
-  ActiveCallScope(const ActiveCallScope&) = delete;
-  ActiveCallScope& operator=(const ActiveCallScope&) = delete;
-
- private:
-  ActiveCall call_;
-};
-
 // ---- expressions -------------------------------------------------------------------------
 
 class ConstExpr : public ExprNode {
@@ -73,17 +48,16 @@ class CallExpr : public ExprNode {
   CallExpr(BoundCallPtr call, std::string name) : call_(std::move(call)), name_(std::move(name)) {}
   Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
   int test(Exec& ex) const override {
-    int rc;
-    {
-      ActiveCallScope active(ex, pos, name_, error_rate);
-      rc = call_->run(ex.ctx).rc;
-    }
+    // Tested before the call: the untraced path then keeps nothing alive across it.
+    if (ex.trace != nullptr) [[unlikely]]
+      return testTraced(ex);
+    int rc = call_->run(ex.ctx).rc;
     ex.ctx.last_rc = rc;
-    if (ex.trace != nullptr) ex.trace->call(pos, name_, rc);
     return rc;
   }
 
  private:
+  int testTraced(Exec& ex) const;
   BoundCallPtr call_;
   std::string name_;
 };

@@ -72,6 +72,7 @@ struct CompiledRoute {
 
  private:
   int runBody(Exec& ex, bool* stop) const;
+  int runTraced(Exec& ex, bool* stop) const;
 };
 
 }  // namespace sipline::script

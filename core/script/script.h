@@ -7,13 +7,14 @@
 // ends without `return` returns 1. `drop` stops the script and marks the message dropped.
 //
 // Run-time errors of script actions are logged as "FILE:LINE:COL: what (Call-ID x)", at most
-// 10 lines a second per action; commands report theirs with scriptError().
+// 10 lines a second per action; commands report theirs through a ScriptErrorSite.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/base/log.h"
 #include "core/base/status.h"
 #include "core/script/command_registry.h"
 #include "core/script/script_api.h"
@@ -61,7 +62,8 @@ class Script {
 
   // Every run reports to `tracer` from now on (the simulator); nullptr turns tracing off.
   // The tracer must outlive the runs.
-  void setTracer(ScriptTracer* tracer) { tracer_ = tracer; }
+  // Errors that commands report (ScriptErrorSite) go to the last tracer set in the process.
+  void setTracer(ScriptTracer* tracer);
 
   // Load-time warnings (unused routes, ...), "file:line:col: warning text".
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -80,9 +82,20 @@ using ScriptPtr = std::unique_ptr<Script>;
 // Registers the core's own script commands (xlog, is_method, forward, ...).
 Status registerCoreCommands(CommandRegistry& commands);
 
-// For commands, while their BoundCall runs: logs a run-time error at the call site as
-// "FILE:LINE:COL: name(): text (Call-ID x)", at most 10 lines a second per call site, and
-// shows it in the simulator's trace. Called outside a script call, it logs the text alone.
-void scriptError(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// How a command reports a run-time error of one call site. Made by its bind function
+// (`ScriptErrorSite site(bc.pos(), "append_branch");`) and kept in the BoundCall; report()
+// logs "FILE:LINE:COL: append_branch(): text (Call-ID x)", at most 10 lines a second for this
+// call site, and shows the error in the simulator's trace. Nothing runs until an error.
+class ScriptErrorSite {
+ public:
+  ScriptErrorSite(SourcePos pos, std::string command)
+      : pos_(std::move(pos)), command_(std::move(command)) {}
+  void report(MsgContext& ctx, const char* fmt, ...) const __attribute__((format(printf, 3, 4)));
+
+ private:
+  SourcePos pos_;
+  std::string command_;
+  mutable LogRateLimit rate_;
+};
 
 }  // namespace sipline

@@ -104,7 +104,7 @@ std::size_t countOf(const std::string& text, const std::string& what) {
 }
 
 // A registry with the core commands plus rc(n) (returns n) and failing(text), which reports
-// a run-time error through scriptError() and returns -1.
+// a run-time error through its ScriptErrorSite and returns -1.
 struct Fixture {
   CommandRegistry commands;
 
@@ -126,10 +126,11 @@ struct Fixture {
     failing.module = "test";
     failing.args = {ArgSpec::str("text")};
     failing.route_mask = kAnyRoute;
-    failing.bind = [](const ScriptArgs& args, BindContext&) -> Result<BoundCallPtr> {
+    failing.bind = [](const ScriptArgs& args, BindContext& bc) -> Result<BoundCallPtr> {
       std::string text = args[0].text;
-      return makeCall([text](MsgContext&) {
-        scriptError("cannot do %s", text.c_str());
+      ScriptErrorSite site(bc.pos(), "failing");
+      return makeCall([text, site](MsgContext& ctx) {
+        site.report(ctx, "cannot do %s", text.c_str());
         return Verdict::fail();
       });
     };
@@ -190,7 +191,8 @@ class ScriptTraceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(tooDeepRouteNestingLogsTheRouteCall);
   CPPUNIT_TEST(divisionByZeroAndBadArithmeticLogTheirOperator);
   CPPUNIT_TEST(commandErrorNamesItsCallSite);
-  CPPUNIT_TEST(scriptErrorOutsideAScriptLogsTheTextAlone);
+  CPPUNIT_TEST(commandErrorsAreRateLimitedPerCallSite);
+  CPPUNIT_TEST(commandErrorReachesTheTracerOfTheProcess);
   CPPUNIT_TEST(runtimeErrorsAreRateLimitedPerScriptAction);
   CPPUNIT_TEST(traceLiteralQuotesAndEscapes);
   CPPUNIT_TEST_SUITE_END();
@@ -273,7 +275,7 @@ class ScriptTraceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(
         all, all.find("switch 2 \"INVITE\" -> case 5\ncall 6:7 rc 2\n") != std::string::npos);
     CPPUNIT_ASSERT_MESSAGE(
-        all, all.find("switch 11 \"alice\" -> default 15\ncall 15:7 rc 5\n") != std::string::npos);
+        all, all.find("switch 11 \"alice\" -> default 14\ncall 15:7 rc 5\n") != std::string::npos);
     CPPUNIT_ASSERT_MESSAGE(all, all.find("switch 17 \"alice\" -> none\n") != std::string::npos);
     CPPUNIT_ASSERT_MESSAGE(all, all.find("rc 3") == std::string::npos);  // break stopped it
   }
@@ -401,13 +403,29 @@ class ScriptTraceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("call 2:8 failing -1"), t.events.at(2));
   }
 
-  void scriptErrorOutsideAScriptLogsTheTextAlone() {
+  void commandErrorsAreRateLimitedPerCallSite() {
+    Fixture f;
+    ScriptPtr s = f.compile("route {\n  failing(\"a\");\n  failing(\"b\");\n}\n");
     ErrorLogLevel level;
     StderrCapture err;
-    scriptError("timer: %d things", 3);
+    f.run(*s, nullptr, 30);
     std::string log = err.take();
-    CPPUNIT_ASSERT_MESSAGE(log, log.find("timer: 3 things\n") != std::string::npos);
-    CPPUNIT_ASSERT_MESSAGE(log, log.find("t.routes") == std::string::npos);
+    std::size_t first = countOf(log, "t.routes:2:3: failing(): cannot do a");
+    std::size_t second = countOf(log, "t.routes:3:3: failing(): cannot do b");
+    CPPUNIT_ASSERT_MESSAGE(log, first >= 10 && first <= 20);
+    CPPUNIT_ASSERT_MESSAGE(log, second >= 10 && second <= 20);
+  }
+
+  void commandErrorReachesTheTracerOfTheProcess() {
+    // A command has no Exec: its errors reach the tracer the script was given last.
+    Fixture f;
+    ScriptPtr s = f.compile("route {\n  failing(\"x\");\n}\n");
+    RecordingTracer t;
+    f.run(*s, &t);
+    CPPUNIT_ASSERT_EQUAL(std::string("error t.routes:2:3 failing(): cannot do x"), t.events.at(1));
+    std::size_t seen = t.events.size();
+    f.run(*s, nullptr);  // tracing off again: nothing more arrives
+    CPPUNIT_ASSERT_EQUAL(seen, t.events.size());
   }
 
   void runtimeErrorsAreRateLimitedPerScriptAction() {

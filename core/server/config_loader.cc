@@ -9,7 +9,7 @@
 
 namespace sipline {
 
-Status loadModulesAndScript(const Settings& settings, LoadedConfig& out) {
+Status loadModules(const Settings& settings, LoadedConfig& out) {
   Status st = registerCoreCommands(out.commands);
   if (st.isOk()) {
     registerBuiltinMiCommands(out.mi);
@@ -21,6 +21,12 @@ Status loadModulesAndScript(const Settings& settings, LoadedConfig& out) {
   if (!st.isOk()) return st;
   Script::setMaxWhileLoops(settings.max_while_loops);
   listeners().declare(settings.sockets);  // force_send_socket() checks its socket at load
+  return Status::ok();
+}
+
+Status loadModulesAndScript(const Settings& settings, LoadedConfig& out) {
+  Status st = loadModules(settings, out);
+  if (!st.isOk()) return st;
   Result<ScriptPtr> script = loadScript(settings, out.commands, &out.services);
   if (!script.isOk()) return script.status();
   out.script = std::move(script.value());

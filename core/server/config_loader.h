@@ -24,7 +24,11 @@ struct LoadedConfig {
 };
 
 // Registers the core's commands, MI commands and statistics (into stats()), loads the modules
-// of `settings` and compiles its routing script. Errors carry FILE:LINE (settings, module) or
+// of `settings` (with their parameters) and declares its sockets: everything the routing
+// script may name. Errors carry FILE:LINE. Once per process (stats() is global).
+Status loadModules(const Settings& settings, LoadedConfig& out);
+
+// loadModules(), then the routing script compiled. Errors carry FILE:LINE (settings, module) or
 // FILE:LINE:COL (script); script warnings are logged. Once per process (stats() is global).
 Status loadModulesAndScript(const Settings& settings, LoadedConfig& out);
 

@@ -21,6 +21,7 @@
 #include "core/proc/supervisor.h"
 #include "core/proc/workers.h"
 #include "core/script/script.h"
+#include "core/server/config_loader.h"
 #include "core/server/core_mi.h"
 #include "core/server/script_reload.h"
 #include "core/server/script_routes.h"
@@ -98,25 +99,18 @@ int runServer(const ServerOptions& options) {
           settings.log_facility);
   logSetRole("master");
 
-  // Everything the script and the MI may name, before the script compiles.
-  CommandRegistry commands;
-  MiRegistry mi;
-  Services services;
-  ModuleSet modules;
-  Status st = registerCoreCommands(commands);
-  if (st.isOk()) {
-    registerBuiltinMiCommands(mi);
-    st = registerCoreMiCommands(mi);
-  }
-  if (st.isOk()) st = declareCoreStats(stats());
-  if (st.isOk()) st = modules.loadAll(settings);
-  if (st.isOk()) st = modules.publish(commands, mi, stats(), services);
+  // Everything the script and the MI may name, before the script compiles (as -c and the
+  // simulator do).
+  LoadedConfig config;
+  Status st = loadModules(settings, config);
   if (!st.isOk()) {
     fail(st);
     return 1;
   }
-  Script::setMaxWhileLoops(settings.max_while_loops);
-  listeners().declare(settings.sockets);
+  CommandRegistry& commands = config.commands;
+  MiRegistry& mi = config.mi;
+  Services& services = config.services;
+  ModuleSet& modules = config.modules;
   ScriptReloader reloader(settings.routes, commands, &services, scriptOptionsFrom(settings));
   SourceSet sources;
   Result<ScriptPtr> script = reloader.compileFresh(sources);

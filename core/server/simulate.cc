@@ -115,9 +115,10 @@ const Listener* receivingSocket(const SockAddr& src) {
 
 // TODO(#4): listeners().addUnbound(settings.sockets) once core/transport/listener has it
 // (/tmp/docs/sim-listener.patch): binding here fails when a running server holds the port.
+// The configured sockets, recorded but not bound: the simulator sends nothing, and a running
+// server may hold the ports.
 Status declareSockets(const Settings& settings) {
-  Status st = listeners().bindAll(settings.sockets);
-  listeners().closeAll();
+  Status st = listeners().addUnbound(settings.sockets);
   if (!st.isOk()) return st;
   listeners().setAliases(settings.aliases);
   return Status::ok();

@@ -56,7 +56,11 @@ std::string_view stripBrackets(std::string_view host) {
 
 }  // namespace
 
-Status Listeners::bindAll(const std::vector<SocketSpec>& specs) {
+Status Listeners::bindAll(const std::vector<SocketSpec>& specs) { return addAll(specs, true); }
+
+Status Listeners::addUnbound(const std::vector<SocketSpec>& specs) { return addAll(specs, false); }
+
+Status Listeners::addAll(const std::vector<SocketSpec>& specs, bool bind) {
   for (const SocketSpec& spec : specs) {
     if (spec.proto != Proto::kUdp) {
       return Status::unsupported("socket " + spec.text + ": only udp is supported yet");
@@ -76,17 +80,19 @@ Status Listeners::bindAll(const std::vector<SocketSpec>& specs) {
                                      ": a wildcard address needs an address to advertise, e.g. \"" +
                                      spec.text + " as 192.0.2.10\"");
     }
-    l.fd = ::socket(l.addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (l.fd < 0) return Status::ioError("socket " + spec.text + ": " + std::strerror(errno));
-    // No SO_REUSEADDR: on UDP it would let a second server bind the same port silently.
-    int one = 1;
-    if (l.addr.isV6()) setsockopt(l.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    growBuffer(l.fd, SO_RCVBUF, SO_RCVBUFFORCE, 8 << 20);
-    growBuffer(l.fd, SO_SNDBUF, SO_SNDBUFFORCE, 4 << 20);
-    if (::bind(l.fd, l.addr.sa(), l.addr.len) != 0) {
-      int err = errno;
-      ::close(l.fd);
-      return Status::ioError("cannot bind socket " + spec.text + ": " + std::strerror(err));
+    if (bind) {
+      l.fd = ::socket(l.addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (l.fd < 0) return Status::ioError("socket " + spec.text + ": " + std::strerror(errno));
+      // No SO_REUSEADDR: on UDP it would let a second server bind the same port silently.
+      int one = 1;
+      if (l.addr.isV6()) setsockopt(l.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+      growBuffer(l.fd, SO_RCVBUF, SO_RCVBUFFORCE, 8 << 20);
+      growBuffer(l.fd, SO_SNDBUF, SO_SNDBUFFORCE, 4 << 20);
+      if (::bind(l.fd, l.addr.sa(), l.addr.len) != 0) {
+        int err = errno;
+        ::close(l.fd);
+        return Status::ioError("cannot bind socket " + spec.text + ": " + std::strerror(err));
+      }
     }
     if (!spec.advertised_host.empty()) {
       SockAddr adv;

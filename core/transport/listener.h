@@ -33,6 +33,9 @@ class Listeners {
   // Binds every socket (master, before dropping privileges). Errors name the socket. A
   // wildcard address (0.0.0.0, ::) needs an advertised address ("... as 192.0.2.10").
   Status bindAll(const std::vector<SocketSpec>& specs);
+  // The same checks and Listener records as bindAll() without opening a socket (fd -1), for
+  // the route simulator (sipline --simulate), which must not take a running server's ports.
+  Status addUnbound(const std::vector<SocketSpec>& specs);
   void setAliases(const std::vector<std::string>& aliases);
   // The sockets of the settings, known before they are bound (the script compiles first), so
   // force_send_socket() and $fs can check their argument at load time and in `sipline -c`.
@@ -47,6 +50,7 @@ class Listeners {
   bool isMyself(std::string_view host, std::uint16_t port) const;
 
  private:
+  Status addAll(const std::vector<SocketSpec>& specs, bool bind);
   std::vector<Listener> listeners_;
   std::vector<SockAddr> local_addrs_;  // interface addresses, when a socket is a wildcard
   struct Alias {

@@ -269,7 +269,7 @@ def test_trace_shows_routes_conditions_calls_assignments_and_runtime_errors():
           bye.path_text())
     other = run(cfg, "--simulate", message_file(INVITE.replace("INVITE", "MESSAGE")))
     check_eq(other.outcome, "reply 405 Not Here", "outcome of MESSAGE")
-    check('  t.routes:8: switch ($rm): "MESSAGE" -> default (line 12)' in other.path,
+    check('  t.routes:8: switch ($rm): "MESSAGE" -> default (line 11)' in other.path,
           other.path_text())
 
 
