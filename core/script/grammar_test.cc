@@ -23,6 +23,7 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(returnValueBecomesRc);
   CPPUNIT_TEST(returnWithoutValueAndFallingOffTheEnd);
   CPPUNIT_TEST(returnInMainRouteEndsTheScript);
+  CPPUNIT_TEST(returnZeroFromARouteStopsTheScript);
   CPPUNIT_TEST(exitAndExitWithParentheses);
   CPPUNIT_TEST(dropStopsAndMarksTheMessage);
   CPPUNIT_TEST(assignmentAndAppend);
@@ -107,6 +108,13 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
         "route[b] { probe(\"y\", -4); }\n");
     // `return;` and falling off the end both return 1.
     CPPUNIT_ASSERT(Seen({"x", "a=1", "y", "b=1"}) == seen);
+  }
+  void returnZeroFromARouteStopsTheScript() {
+    Fixture f;
+    Seen seen = f.run(
+        "route { probe(\"a\"); if (route(zero)) probe(\"then\"); probe(\"after\"); }\n"
+        "route[zero] { probe(\"in\"); return(0); }\n");
+    CPPUNIT_ASSERT(Seen({"a", "in"}) == seen);
   }
   void returnInMainRouteEndsTheScript() {
     Fixture f;

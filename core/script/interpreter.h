@@ -78,7 +78,8 @@ class RouteCallExpr : public ExprNode {
     int rc = target_->run(ex, &stop);
     --ex.depth;
     ex.ctx.last_rc = rc;
-    return stop ? 0 : (rc == 0 ? 1 : rc);
+    // return(0) in a route stops the whole script, as exit does (OpenSIPS semantics).
+    return stop ? 0 : rc;
   }
 
  private:
