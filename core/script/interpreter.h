@@ -45,6 +45,7 @@ class PvarExpr : public ExprNode {
 
 class CallExpr : public ExprNode {
  public:
+  bool mayChangeMessage() const override { return true; }
   CallExpr(BoundCallPtr call, std::string name) : call_(std::move(call)), name_(std::move(name)) {}
   Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
   int test(Exec& ex) const override {
@@ -64,6 +65,7 @@ class CallExpr : public ExprNode {
 
 class RouteCallExpr : public ExprNode {
  public:
+  bool mayChangeMessage() const override { return true; }
   explicit RouteCallExpr(const CompiledRoute* target) : target_(target) {}
   Value eval(Exec& ex) const override { return Value::integer(test(ex)); }
   int test(Exec& ex) const override {
@@ -89,6 +91,7 @@ class RouteCallExpr : public ExprNode {
 class NotExpr : public ExprNode {
  public:
   explicit NotExpr(ExprNodePtr e) : e_(std::move(e)) {}
+  bool mayChangeMessage() const override { return e_->mayChangeMessage(); }
   Value eval(Exec& ex) const override {
     int t = test(ex);
     return Value::integer(t > 0 ? 1 : 0);
@@ -106,6 +109,9 @@ class LogicExpr : public ExprNode {
  public:
   LogicExpr(bool is_and, ExprNodePtr l, ExprNodePtr r)
       : is_and_(is_and), l_(std::move(l)), r_(std::move(r)) {}
+  bool mayChangeMessage() const override {
+    return l_->mayChangeMessage() || r_->mayChangeMessage();
+  }
   Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
   int test(Exec& ex) const override {
     int a = l_->test(ex);
@@ -120,6 +126,11 @@ class LogicExpr : public ExprNode {
   bool is_and_;
   ExprNodePtr l_, r_;
 };
+
+// A value that no longer points into the message (see ExprNode::mayChangeMessage).
+inline Value ownedCopy(const Value& v) {
+  return v.isStr() ? Value::owned(std::string(v.str())) : v;
+}
 
 class CompareExpr : public ExprNode {
  public:
@@ -136,10 +147,14 @@ class CompareExpr : public ExprNode {
   }
 
   CompareExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r)
-      : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+      : op_(op), l_(std::move(l)), r_(std::move(r)), keep_left_(r_->mayChangeMessage()) {}
+  bool mayChangeMessage() const override {
+    return l_->mayChangeMessage() || r_->mayChangeMessage();
+  }
   Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
   int test(Exec& ex) const override {
     Value a = l_->eval(ex);
+    if (keep_left_) a = ownedCopy(a);
     Value b = r_->eval(ex);
     if (a.isNull() || b.isNull()) {
       // Null equals only null; ordering against null is false.
@@ -178,12 +193,16 @@ class CompareExpr : public ExprNode {
  private:
   Expr::Kind op_;
   ExprNodePtr l_, r_;
+  bool keep_left_;  // the right side may change the message
 };
 
 class MatchExpr : public ExprNode {
  public:
   MatchExpr(bool negate, ExprNodePtr l, std::unique_ptr<Regex> re, ExprNodePtr dynamic)
       : negate_(negate), l_(std::move(l)), re_(std::move(re)), dynamic_(std::move(dynamic)) {}
+  bool mayChangeMessage() const override {
+    return l_->mayChangeMessage() || (dynamic_ && dynamic_->mayChangeMessage());
+  }
   Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
   int test(Exec& ex) const override {
     Value v = l_->eval(ex);
@@ -242,9 +261,13 @@ class MyselfExpr : public ExprNode {
 class ArithExpr : public ExprNode {
  public:
   ArithExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r)
-      : op_(op), l_(std::move(l)), r_(std::move(r)) {}
+      : op_(op), l_(std::move(l)), r_(std::move(r)), keep_left_(r_ && r_->mayChangeMessage()) {}
+  bool mayChangeMessage() const override {
+    return l_->mayChangeMessage() || (r_ && r_->mayChangeMessage());
+  }
   Value eval(Exec& ex) const override {
     Value a = l_->eval(ex);
+    if (keep_left_) a = ownedCopy(a);
     Value b = r_ ? r_->eval(ex) : Value::integer(0);
     std::int64_t x = 0, y = 0;
     bool ints = a.toInt(x) && (r_ == nullptr || b.toInt(y));
@@ -288,6 +311,7 @@ class ArithExpr : public ExprNode {
  private:
   Expr::Kind op_;
   ExprNodePtr l_, r_;
+  bool keep_left_;  // the right side may change the message
 };
 
 // ---- statements --------------------------------------------------------------------------

@@ -46,6 +46,10 @@ class ExprNode {
   virtual Value eval(Exec& ex) const = 0;
   // As a condition: > 0 true, < 0 false, 0 stop the script (a command returned 0).
   virtual int test(Exec& ex) const { return eval(ex).truthy() ? 1 : -1; }
+  // True when evaluating may change the message (a function or route call): a binary node
+  // then copies its left value before evaluating the right one, since a view of $ru would
+  // dangle once strip() or a rewrite replaced the request-URI.
+  virtual bool mayChangeMessage() const { return false; }
   SourcePos pos;
   mutable LogRateLimit error_rate;
 };

@@ -140,14 +140,17 @@ class Preprocessor {
                             std::to_string(options_.max_include_depth) + " deep (" + chain(path) +
                             ")");
     }
+    // A process compiling a reload uses only the text the master read: the disk may have
+    // changed since, and a file the master did not find did not exist for this script.
+    bool replay = scriptSourcesReplaying();
     std::error_code ec;
-    if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    if (!replay && fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
       return errorAt(t, t.text + " \"" + name.text + "\": " + path + " is not a regular file");
     }
     // Through the reload machinery: a live reload compiles the very text the master checked.
     Result<std::string> text = readScriptSource(path);
     if (!text.isOk()) {
-      if (optional && !fs::exists(path, ec)) {
+      if (optional && (replay || !fs::exists(path, ec))) {
         out_.warnings.push_back(posText(t) + ": import_file: " + path +
                                 " does not exist, nothing imported");
         return Status::ok();

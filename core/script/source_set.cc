@@ -94,6 +94,7 @@ ScopedSourceRecording::~ScopedSourceRecording() { g_recording = nullptr; }
 ScopedSourceReplay::ScopedSourceReplay(const SourceSet& from) { g_replay = &from; }
 ScopedSourceReplay::~ScopedSourceReplay() { g_replay = nullptr; }
 
+bool scriptSourcesReplaying() { return g_replay != nullptr; }
 bool scriptIsReloading() { return g_reloading; }
 void setScriptReloading(bool reloading) { g_reloading = reloading; }
 

@@ -40,6 +40,9 @@ class ScopedSourceRecording {
   ScopedSourceRecording& operator=(const ScopedSourceRecording&) = delete;
 };
 
+// Whether readScriptSource() serves a replayed SourceSet now.
+bool scriptSourcesReplaying();
+
 // While alive, readScriptSource() serves files from `from` only.
 class ScopedSourceReplay {
  public:

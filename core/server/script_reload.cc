@@ -20,9 +20,11 @@ ReloadShared* g_shared = nullptr;
 
 constexpr const char* kShmName = "core.script_reload";
 
-void noteResult(ReloadShared& shared, bool ok, const std::string& text) {
+// `ticket`: the MI requests asked for up to the start of this reload, which it answers.
+void noteResult(ReloadShared& shared, bool ok, const std::string& text, std::uint64_t ticket) {
   shm::Lock lock(shared.mutex);
   shared.last_ok = ok;
+  shared.result_ticket = ticket;
   std::size_t n = std::min(text.size(), sizeof(shared.last_result) - 1);
   std::memcpy(shared.last_result, text.data(), n);
   shared.last_result[n] = '\0';
@@ -50,9 +52,7 @@ ReloadShared* reloadShared() { return g_shared; }
 
 Result<ScriptPtr> ScriptReloader::compileFresh(SourceSet& sources) const {
   ScopedSourceRecording recording(sources);
-  Result<std::string> text = readScriptSource(path_);
-  if (!text.isOk()) return text.status();
-  return compileScriptText(text.value(), path_, commands_, services_, options_);
+  return loadScript(path_, commands_, services_, options_);
 }
 
 Status ScriptReloader::start(shm::Segment& segment, ScriptPtr initial, const SourceSet& sources) {
@@ -61,7 +61,8 @@ Status ScriptReloader::start(shm::Segment& segment, ScriptPtr initial, const Sou
   shared_ = shared.value();
   g_shared = shared_;
   try {
-    shared_->sources = sources.serialize().c_str();
+    std::string flat = sources.serialize();
+    shared_->sources.assign(flat.data(), flat.size());  // the text may hold NUL bytes
   } catch (const shm::bip::bad_alloc&) {
     return Status::noMemory("shared memory full while storing the routing script");
   }
@@ -73,6 +74,7 @@ Status ScriptReloader::start(shm::Segment& segment, ScriptPtr initial, const Sou
 
 Status ScriptReloader::reload() {
   if (shared_ == nullptr) return Status::failedPrecondition("reload before the server started");
+  std::uint64_t asked = shared_->requested.load(std::memory_order_acquire);
   SourceSet sources;
   setScriptReloading(true);
   Result<ScriptPtr> fresh = compileFresh(sources);
@@ -80,7 +82,7 @@ Status ScriptReloader::reload() {
   if (!fresh.isOk()) {
     coreStats().script_reload_errors.inc();
     std::string why = "reload refused, the running script stays: " + fresh.status().message();
-    noteResult(*shared_, false, why);
+    noteResult(*shared_, false, why, asked);
     SL_ERR("%s", why.c_str());
     return Status::invalidArgument(why);
   }
@@ -95,7 +97,7 @@ Status ScriptReloader::reload() {
       lock.unlock();
       coreStats().script_reload_errors.inc();
       std::string why = "reload refused: shared memory full while storing the routing script";
-      noteResult(*shared_, false, why);
+      noteResult(*shared_, false, why, asked);
       SL_ERR("%s", why.c_str());
       return Status::noMemory(why);
     }
@@ -107,7 +109,7 @@ Status ScriptReloader::reload() {
   noteMyGeneration(next);
   coreStats().script_reloads.inc();
   std::string done = "routing script " + path_ + " reloaded: generation " + std::to_string(next);
-  noteResult(*shared_, true, done);
+  noteResult(*shared_, true, done, asked);
   SL_NOTICE("%s", done.c_str());
   return Status::ok();
 }
@@ -115,7 +117,7 @@ Status ScriptReloader::reload() {
 void ScriptReloader::onHangup() {
   if (shared_ == nullptr) return;
   std::uint64_t asked = shared_->requested.load(std::memory_order_acquire);
-  (void)reload();  // logged and noted for the MI inside
+  (void)reload();  // logged and noted for the MI inside (for the requests up to `asked`)
   shared_->answered.store(asked, std::memory_order_release);
 }
 
@@ -160,9 +162,13 @@ Result<std::string> ScriptReloader::requestReload(int timeout_ms) {
   for (int waited = 0; waited < timeout_ms; waited += 10) {
     if (shared->answered.load(std::memory_order_acquire) >= ticket) {
       shm::Lock lock(shared->mutex);
-      std::string text = shared->last_result;
-      if (!shared->last_ok) return Status::invalidArgument(text);
-      return text;
+      // A later reload may have answered in between; its result covers this request too
+      // (it started after it), so any result_ticket >= ticket is this request's answer.
+      if (shared->result_ticket >= ticket) {
+        std::string text = shared->last_result;
+        if (!shared->last_ok) return Status::invalidArgument(text);
+        return text;
+      }
     }
     timespec nap{0, 10 * 1000 * 1000};
     nanosleep(&nap, nullptr);

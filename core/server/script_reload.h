@@ -34,7 +34,8 @@ struct ReloadShared {
   std::atomic<std::uint64_t> answered{0};    // requests the master has answered
   std::atomic<std::int64_t> last_time{0};    // unix time of the last attempt
   bool last_ok = true;
-  char last_result[2048] = {};  // the last attempt's result, for the MI caller
+  std::uint64_t result_ticket = 0;  // the last MI request the last result answers
+  char last_result[2048] = {};      // the last attempt's result, for the MI caller
 };
 
 class ScriptReloader {
@@ -65,6 +66,8 @@ class ScriptReloader {
     return script_.get();
   }
   std::uint64_t generation() const { return generation_; }
+  // Tests: makes current() recompile from the published text, as a process behind would.
+  void forgetGenerationForTest() { generation_ = 0; }
 
   // Master, on SIGHUP: reloads and answers the MI requests that were pending.
   void onHangup();

@@ -95,6 +95,7 @@ class ScriptReloadTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(reloadPublishesAndAWorkerSwitchesBeforeItsNextMessage);
   CPPUNIT_TEST(aBrokenScriptKeepsTheOldOneAndTheNextReloadWorks);
   CPPUNIT_TEST(workersCompileWhatTheMasterCheckedEvenIfTheFileChangedSince);
+  CPPUNIT_TEST(sourcesWithANulByteSurviveTheSharedCopy);
   CPPUNIT_TEST(aProcessForkedAfterTheReloadStartsWithTheNewScript);
   CPPUNIT_TEST(aScriptNeedingANewSharedTableIsRefused);
   CPPUNIT_TEST_SUITE_END();
@@ -186,12 +187,39 @@ class ScriptReloadTest : public CppUnit::TestFixture {
 
   void workersCompileWhatTheMasterCheckedEvenIfTheFileChangedSince() {
     Fixture f(*this, routes("probe(\"one\");"));
+    // A worker forked before the reload; it switches only after the file changed again.
+    int to_child[2];
+    CPPUNIT_ASSERT(pipe(to_child) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(to_child[1]);
+      char c;
+      bool ok = f.reloader.generation() == 1 && read(to_child[0], &c, 1) == 1;
+      ok = ok && runProbe(f.reloader.current()) == "two" && f.reloader.generation() == 2;
+      _exit(ok ? 0 : 1);
+    }
+    close(to_child[0]);
     write("two");
     CPPUNIT_ASSERT(f.reloader.reload().isOk());
-    writeRaw("this is not a script");  // edited again before any worker switched
+    writeRaw("this is not a script");  // edited again before the worker switched
+    CPPUNIT_ASSERT(::write(to_child[1], "r", 1) == 1);
+    close(to_child[1]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+
+  void sourcesWithANulByteSurviveTheSharedCopy() {
+    // A NUL inside a comment: the shm copy must keep the whole text (not stop at the NUL).
+    const char text[] = "# a\0b\nroute {\n  probe(\"one\");\n}\n";
+    Fixture f(*this, std::string(text, sizeof(text) - 1));
     CPPUNIT_ASSERT(inChild([&] {
-      // a worker still on generation 1 (as if forked before the reload)
-      return runProbe(f.reloader.current()) == "two";
+      // force a recompile from the published copy of generation 1: a new Script object
+      // only when the copy deserialised and compiled
+      const Script* before = f.reloader.current();
+      f.reloader.forgetGenerationForTest();
+      const Script* after = f.reloader.current();
+      return after != before && runProbe(after) == "one" && f.reloader.generation() == 1;
     }));
   }
 

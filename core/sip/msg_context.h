@@ -83,13 +83,13 @@ class MsgContext {
   std::string advertised_address;         // set_advertised_address(): used in Via/Record-Route
   std::uint16_t advertised_port = 0;      // set_advertised_port(); 0: the socket's own
   bool force_rport = false;               // force_rport(): answer to the source port (RFC 3581)
-  script::AvpStore avps;
-  ScriptErrorInfo error;          // set for error_route                  // $avp(name)
-  bool maxfwd_processed = false;  // Max-Forwards already decremented (maxfwd module)
-  bool dropped = false;           // `drop` ran: a reply is not relayed
-  bool replied = false;           // a reply was sent for this request
-  bool relayed = false;           // the message was forwarded
-  int last_rc = 1;                // $rc
+  script::AvpStore avps;                  // $avp(name)
+  ScriptErrorInfo error;                  // $err.*, set for error_route
+  bool maxfwd_processed = false;          // Max-Forwards already decremented (maxfwd module)
+  bool dropped = false;                   // `drop` ran: a reply is not relayed
+  bool replied = false;                   // a reply was sent for this request
+  bool relayed = false;                   // the message was forwarded
+  int last_rc = 1;                        // $rc
 
  private:
   SipMessage& msg_;
