@@ -4,12 +4,11 @@ namespace sipline::script {
 namespace {
 
 // A copy that owns its text, so a stored value never points into a message or another value.
-Value ownedCopy(const Value& v) { return v.isStr() ? Value::owned(std::string(v.str())) : v; }
 
 }  // namespace
 
 void AvpStore::push(std::string_view name, const Value& v) {
-  items_.emplace_back(std::string(name), ownedCopy(v));
+  items_.emplace_back(std::string(name), v.ownedCopy());
 }
 
 long AvpStore::find(std::string_view name, int index) const {
@@ -43,7 +42,7 @@ bool AvpStore::replace(std::string_view name, int index, const Value& v) {
   long at = find(name, index);
   if (at < 0) return false;
   // Copy before assigning: v may be a view of the value being replaced.
-  Value copy = ownedCopy(v);
+  Value copy = v.ownedCopy();
   items_[static_cast<std::size_t>(at)].second = std::move(copy);
   return true;
 }

@@ -23,6 +23,13 @@ class AvpStore {
   // The index-th value of name; nullptr when there is none.
   const Value* get(std::string_view name, int index = 0) const;
   int count(std::string_view name) const;
+  // Calls fn(value) for every value of name, newest first, in one pass.
+  template <class Fn>
+  void forEach(std::string_view name, Fn fn) const {
+    for (std::size_t i = items_.size(); i-- > 0;) {
+      if (items_[i].first == name) fn(items_[i].second);
+    }
+  }
   // Replaces the index-th value; false (nothing changed) when there is none.
   bool replace(std::string_view name, int index, const Value& v);
   // Removes the index-th value; false when there is none.

@@ -127,11 +127,6 @@ class LogicExpr : public ExprNode {
   ExprNodePtr l_, r_;
 };
 
-// A value that no longer points into the message (see ExprNode::mayChangeMessage).
-inline Value ownedCopy(const Value& v) {
-  return v.isStr() ? Value::owned(std::string(v.str())) : v;
-}
-
 class CompareExpr : public ExprNode {
  public:
   // Both values not null: as integers when both are numbers, else as strings. -1, 0, 1.
@@ -154,7 +149,7 @@ class CompareExpr : public ExprNode {
   Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
   int test(Exec& ex) const override {
     Value a = l_->eval(ex);
-    if (keep_left_) a = ownedCopy(a);
+    if (keep_left_) a = a.ownedCopy();  // see ExprNode::mayChangeMessage
     Value b = r_->eval(ex);
     if (a.isNull() || b.isNull()) {
       // Null equals only null; ordering against null is false.
@@ -267,7 +262,7 @@ class ArithExpr : public ExprNode {
   }
   Value eval(Exec& ex) const override {
     Value a = l_->eval(ex);
-    if (keep_left_) a = ownedCopy(a);
+    if (keep_left_) a = a.ownedCopy();  // see ExprNode::mayChangeMessage
     Value b = r_ ? r_->eval(ex) : Value::integer(0);
     std::int64_t x = 0, y = 0;
     bool ints = a.toInt(x) && (r_ == nullptr || b.toInt(y));

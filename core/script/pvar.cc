@@ -200,12 +200,10 @@ int varSlot(const std::string& name) {
   return static_cast<int>(names.size() - 1);
 }
 Value getVar(MsgContext&, const PvarRef& ref) {
-  const Value& v = varValues()[static_cast<std::size_t>(ref.slot)];
-  return v.isStr() ? Value::owned(std::string(v.str())) : v;
+  return varValues()[static_cast<std::size_t>(ref.slot)].ownedCopy();
 }
 Status setVar(MsgContext&, const PvarRef& ref, const Value& v) {
-  varValues()[static_cast<std::size_t>(ref.slot)] =
-      v.isStr() ? Value::owned(std::string(v.str())) : v;
+  varValues()[static_cast<std::size_t>(ref.slot)] = v.ownedCopy();
   return Status::ok();
 }
 
@@ -224,21 +222,19 @@ Status setDu(MsgContext& ctx, const PvarRef&, const Value& v) {
 
 // ---- $avp(name) ---------------------------------------------------------------------------
 // Values are returned as copies: an assignment may change the store while the value is used.
-Value copyOf(const Value& v) { return v.isStr() ? Value::owned(std::string(v.str())) : v; }
-
 Value getAvp(MsgContext& ctx, const PvarRef& ref) {
   if (ref.index_kind == PvarRef::Index::kAll) {
-    int n = ctx.avps.count(ref.arg);
-    if (n == 0) return Value::null();
     std::string all;
-    for (int i = 0; i < n; ++i) {
-      if (i > 0) all += ", ";
-      all += ctx.avps.get(ref.arg, i)->toString();
-    }
-    return Value::owned(std::move(all));
+    bool any = false;
+    ctx.avps.forEach(ref.arg, [&](const Value& v) {
+      if (any) all += ", ";
+      all += v.toString();
+      any = true;
+    });
+    return any ? Value::owned(std::move(all)) : Value::null();
   }
   const Value* v = ctx.avps.get(ref.arg, ref.index);
-  return v ? copyOf(*v) : Value::null();
+  return v ? v->ownedCopy() : Value::null();
 }
 
 // OpenSIPS semantics: "$avp(x) = v" adds v on top; "$avp(x)[n] = v" replaces the n-th value;
@@ -266,7 +262,7 @@ Status setAvp(MsgContext& ctx, const PvarRef& ref, const Value& v) {
       }
       return Status::ok();
     case PvarRef::Index::kAll: {
-      Value copy = copyOf(v);  // v may be one of the values erased next
+      Value copy = v.ownedCopy();  // v may be one of the values erased next
       avps.erase(ref.arg);
       if (!copy.isNull()) avps.push(ref.arg, copy);
       return Status::ok();

@@ -55,6 +55,8 @@ class Value {
     if (type_ == Type::kStr) return std::string(str());
     return "<null>";
   }
+  // A copy whose text no longer points into the message or a script constant.
+  Value ownedCopy() const { return type_ == Type::kStr ? owned(std::string(str())) : *this; }
   // Truth of a value used as a condition: non-zero integer, non-empty string.
   bool truthy() const {
     if (type_ == Type::kInt) return i_ != 0;
