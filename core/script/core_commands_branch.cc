@@ -8,6 +8,7 @@
 #include "core/parser/header_values.h"
 #include "core/parser/uri.h"
 #include "core/script/core_commands.h"
+#include "core/script/script.h"
 #include "core/sip/msg_context.h"
 
 namespace sipline {
@@ -36,7 +37,7 @@ Status parseQ(std::string_view text, int& out) {
 // OpenSIPS semantics: without a URI, branch 0 (request-URI, $du, its flags and forced socket)
 // moves into the new branch and branch 0 starts clean except for its URI; with a URI, the new
 // branch takes that URI and copies $du, the flags and the socket of branch 0.
-Verdict appendBranch(MsgContext& ctx, const std::string& where, std::string uri, int q,
+Verdict appendBranch(MsgContext& ctx, const ScriptErrorSite& site, std::string uri, int q,
                      bool move_branch0) {
   Branch b;
   b.uri = std::move(uri);
@@ -46,8 +47,7 @@ Verdict appendBranch(MsgContext& ctx, const std::string& where, std::string uri,
   b.send_socket = ctx.send_socket;
   Status st = ctx.appendBranch(std::move(b));
   if (!st.isOk()) {
-    SL_ERR_RATELIMITED("%s: append_branch(): %s (Call-ID %.*s)", where.c_str(),
-                       st.message().c_str(), SL_SV(ctx.msg().callId()));
+    site.report(ctx, "%s", st.message().c_str());
     return Verdict::fail();
   }
   if (move_branch0) {
@@ -59,11 +59,11 @@ Verdict appendBranch(MsgContext& ctx, const std::string& where, std::string uri,
 }
 
 Result<BoundCallPtr> bindAppendBranch(const ScriptArgs& args, BindContext& bc) {
-  std::string where = bc.pos().toString();
+  ScriptErrorSite site(bc.pos(), "append_branch");
   if (args.empty()) {
-    return makeCall([where](MsgContext& ctx) {
+    return makeCall([site](MsgContext& ctx) {
       if (!ctx.msg().isRequest()) return Verdict::fail();
-      return appendBranch(ctx, where, std::string(ctx.ruri()), -1, true);
+      return appendBranch(ctx, site, std::string(ctx.ruri()), -1, true);
     });
   }
   Result<StrArg> uri = bc.strArg(args[0]);
@@ -84,7 +84,7 @@ Result<BoundCallPtr> bindAppendBranch(const ScriptArgs& args, BindContext& bc) {
     }
   }
   bool q_dynamic = args.size() > 1 && !q_arg.isConstant();
-  return makeCall([where, uri = std::move(uri.value()), q_arg = std::move(q_arg), q_const,
+  return makeCall([site, uri = std::move(uri.value()), q_arg = std::move(q_arg), q_const,
                    q_dynamic](MsgContext& ctx) {
     std::string scratch;
     std::string text(uri.eval(ctx, scratch));
@@ -92,11 +92,10 @@ Result<BoundCallPtr> bindAppendBranch(const ScriptArgs& args, BindContext& bc) {
     int q = q_const;
     if (st.isOk() && q_dynamic) st = parseQ(q_arg.eval(ctx, scratch), q);
     if (!st.isOk()) {
-      SL_ERR_RATELIMITED("%s: append_branch(): %s (Call-ID %.*s)", where.c_str(),
-                         st.message().c_str(), SL_SV(ctx.msg().callId()));
+      site.report(ctx, "%s", st.message().c_str());
       return Verdict::fail();
     }
-    return appendBranch(ctx, where, std::move(text), q, false);
+    return appendBranch(ctx, site, std::move(text), q, false);
   });
 }
 

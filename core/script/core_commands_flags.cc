@@ -6,6 +6,7 @@
 
 #include "core/base/log.h"
 #include "core/script/core_commands.h"
+#include "core/script/script.h"
 #include "core/sip/msg_context.h"
 
 namespace sipline {
@@ -62,22 +63,24 @@ Result<BoundCallPtr> bindBranchFlag(const ScriptArgs& args, BindContext& bc, Fla
                                            "request-URI, 1..: branches added by append_branch)"));
     }
   }
-  std::string where = bc.pos().toString();
-  return makeCall([bit = bit.value(), op, branch = std::move(branch), where](MsgContext& ctx) {
-    std::int64_t index = 0;
-    std::uint32_t* flags = nullptr;
-    if (branch.eval(ctx, index) && index >= 0) {
-      flags = ctx.branchFlags(static_cast<std::size_t>(index));
-    }
-    if (flags == nullptr) {
-      if (op != FlagOp::kTest) {
-        SL_ERR_RATELIMITED("%s: no branch %lld to change flags of (Call-ID %.*s)", where.c_str(),
-                           static_cast<long long>(index), SL_SV(ctx.msg().callId()));
-      }
-      return Verdict::fail();
-    }
-    return applyFlag(*flags, bit, op);
-  });
+  return makeCall(
+      [bit = bit.value(), op, branch = std::move(branch),
+       site = ScriptErrorSite(bc.pos(), op == FlagOp::kSet     ? "setbflag"
+                                        : op == FlagOp::kReset ? "resetbflag"
+                                                               : "isbflagset")](MsgContext& ctx) {
+        std::int64_t index = 0;
+        std::uint32_t* flags = nullptr;
+        if (branch.eval(ctx, index) && index >= 0) {
+          flags = ctx.branchFlags(static_cast<std::size_t>(index));
+        }
+        if (flags == nullptr) {
+          if (op != FlagOp::kTest) {
+            site.report(ctx, "no branch %lld to change flags of", static_cast<long long>(index));
+          }
+          return Verdict::fail();
+        }
+        return applyFlag(*flags, bit, op);
+      });
 }
 
 CommandSpec flagSpec(const char* name, FlagOp op, const char* help) {

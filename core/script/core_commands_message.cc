@@ -6,6 +6,7 @@
 #include "core/base/strings.h"
 #include "core/script/core_commands.h"
 #include "core/script/format.h"
+#include "core/script/script.h"
 #include "core/sip/forward.h"
 #include "core/sip/msg_context.h"
 
@@ -105,12 +106,13 @@ Result<BoundCallPtr> bindForward(const ScriptArgs& args, BindContext& bc) {
       return forwardRequest(ctx, &hop) == ForwardResult::kOk ? Verdict::ok() : Verdict::fail();
     });
   }
-  return makeCall([dest = std::move(dest.value())](MsgContext& ctx) {
+  return makeCall([dest = std::move(dest.value()),
+                   site = ScriptErrorSite(bc.pos(), "forward")](MsgContext& ctx) {
     if (!ctx.msg().isRequest()) return Verdict::fail();
     std::string scratch;
     Result<NextHop> hop = parseNextHop(dest.eval(ctx, scratch));
     if (!hop.isOk()) {
-      SL_ERR_RATELIMITED("forward(): bad destination: %s", hop.status().message().c_str());
+      site.report(ctx, "bad destination: %s", hop.status().message().c_str());
       return Verdict::fail();
     }
     return forwardRequest(ctx, &hop.value()) == ForwardResult::kOk ? Verdict::ok()

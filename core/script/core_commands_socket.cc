@@ -7,6 +7,7 @@
 #include "core/base/log.h"
 #include "core/config/socket_spec.h"
 #include "core/script/core_commands.h"
+#include "core/script/script.h"
 #include "core/script/socket_lookup.h"
 #include "core/sip/msg_context.h"
 #include "core/transport/listener.h"
@@ -20,14 +21,13 @@ namespace {
 class ForceSendSocketCall : public BoundCall {
  public:
   ForceSendSocketCall(std::string text, const Listeners& set, const Listener* resolved,
-                      std::string where)
-      : text_(std::move(text)), set_(set), resolved_(resolved), where_(std::move(where)) {}
+                      ScriptErrorSite site)
+      : text_(std::move(text)), set_(set), resolved_(resolved), site_(std::move(site)) {}
   Verdict run(MsgContext& ctx) override {
     if (resolved_ == nullptr) {
       Result<const Listener*> l = findListenerByText(set_, text_);
       if (!l.isOk()) {
-        SL_ERR_RATELIMITED("%s: force_send_socket(): %s", where_.c_str(),
-                           l.status().message().c_str());
+        site_.report(ctx, "%s", l.status().message().c_str());
         return Verdict::fail();
       }
       resolved_ = l.value();
@@ -40,7 +40,7 @@ class ForceSendSocketCall : public BoundCall {
   std::string text_;
   const Listeners& set_;
   const Listener* resolved_;
-  std::string where_;
+  ScriptErrorSite site_;
 };
 
 // The host as it goes into a Via: IPv6 in brackets, names lower-cased. "" resets.
@@ -60,7 +60,6 @@ Result<std::string> advertisedHost(std::string_view text) {
 Result<BoundCallPtr> bindAdvertisedAddress(const ScriptArgs& args, BindContext& bc) {
   Result<StrArg> addr = bc.strArg(args[0]);
   if (!addr.isOk()) return addr.status();
-  std::string where = bc.pos().toString();
   if (addr.value().isConstant()) {
     Result<std::string> host = advertisedHost(addr.value().constant());
     if (!host.isOk()) return bc.error(args[0], host.status());
@@ -69,12 +68,12 @@ Result<BoundCallPtr> bindAdvertisedAddress(const ScriptArgs& args, BindContext& 
       return Verdict::ok();
     });
   }
-  return makeCall([addr = std::move(addr.value()), where](MsgContext& ctx) {
+  return makeCall([addr = std::move(addr.value()),
+                   site = ScriptErrorSite(bc.pos(), "set_advertised_address")](MsgContext& ctx) {
     std::string scratch;
     Result<std::string> host = advertisedHost(addr.eval(ctx, scratch));
     if (!host.isOk()) {
-      SL_ERR_RATELIMITED("%s: set_advertised_address(): %s", where.c_str(),
-                         host.status().message().c_str());
+      site.report(ctx, "%s", host.status().message().c_str());
       return Verdict::fail();
     }
     ctx.advertised_address = std::move(host.value());
@@ -89,11 +88,11 @@ Result<BoundCallPtr> bindAdvertisedPort(const ScriptArgs& args, BindContext& bc)
       (port.value().constant() < 1 || port.value().constant() > 65535)) {
     return bc.error(args[0], Status::invalidArgument("a port is a number 1..65535"));
   }
-  std::string where = bc.pos().toString();
-  return makeCall([port = std::move(port.value()), where](MsgContext& ctx) {
+  return makeCall([port = std::move(port.value()),
+                   site = ScriptErrorSite(bc.pos(), "set_advertised_port")](MsgContext& ctx) {
     std::int64_t p = 0;
     if (!port.eval(ctx, p) || p < 1 || p > 65535) {
-      SL_ERR_RATELIMITED("%s: set_advertised_port(): not a port 1..65535", where.c_str());
+      site.report(ctx, "not a port 1..65535");
       return Verdict::fail();
     }
     ctx.advertised_port = static_cast<std::uint16_t>(p);
@@ -126,8 +125,8 @@ Result<BoundCallPtr> bindForceSendSocket(const ScriptArgs& args, BindContext& bc
     // Not bound yet (first start, sipline -c): checked against the settings' sockets.
     return bc.error(args[0], st);
   }
-  return BoundCallPtr(
-      std::make_unique<ForceSendSocketCall>(spec.value().text, set, found, bc.pos().toString()));
+  return BoundCallPtr(std::make_unique<ForceSendSocketCall>(
+      spec.value().text, set, found, ScriptErrorSite(bc.pos(), "force_send_socket")));
 }
 
 void addSocketCommands(std::vector<CommandSpec>& specs) {

@@ -8,6 +8,7 @@
 
 #include "core/base/log.h"
 #include "core/script/core_commands.h"
+#include "core/script/script.h"
 #include "core/sip/msg_context.h"
 #include "core/sip/uri_rewrite.h"
 
@@ -17,10 +18,10 @@ namespace {
 // What load-time checks rewrite: a URI with every part that a rewrite may replace.
 constexpr std::string_view kSampleUri = "sip:user@example.com:5060;transport=udp";
 
-Verdict report(MsgContext& ctx, const std::string& where, const char* name, const Status& st) {
+// A failed rewrite is logged at its call site (and shown in the simulator's trace).
+Verdict report(MsgContext& ctx, const ScriptErrorSite& site, const Status& st) {
   if (st.isOk()) return Verdict::ok();
-  SL_ERR_RATELIMITED("%s: %s(): %s (Call-ID %.*s)", where.c_str(), name, st.message().c_str(),
-                     SL_SV(ctx.msg().callId()));
+  site.report(ctx, "%s", st.message().c_str());
   return Verdict::fail();
 }
 
@@ -32,10 +33,10 @@ Result<BoundCallPtr> bindRewrite(const ScriptArgs& args, BindContext& bc, UriPar
     Result<std::string> trial = rewriteUriPart(kSampleUri, part, value.value().constant());
     if (!trial.isOk()) return bc.error(args[0], trial.status());
   }
-  std::string where = bc.pos().toString();
-  return makeCall([value = std::move(value.value()), part, name, where](MsgContext& ctx) {
+  return makeCall([value = std::move(value.value()), part,
+                   site = ScriptErrorSite(bc.pos(), name)](MsgContext& ctx) {
     std::string scratch;
-    return report(ctx, where, name, rewriteRuriPart(ctx, part, value.eval(ctx, scratch)));
+    return report(ctx, site, rewriteRuriPart(ctx, part, value.eval(ctx, scratch)));
   });
 }
 
@@ -49,10 +50,10 @@ Result<BoundCallPtr> bindPrefix(const ScriptArgs& args, BindContext& bc) {
     Result<std::string> trial = prefixUriUser(kSampleUri, prefix.value().constant());
     if (!trial.isOk()) return bc.error(args[0], trial.status());
   }
-  std::string where = bc.pos().toString();
-  return makeCall([prefix = std::move(prefix.value()), where](MsgContext& ctx) {
+  return makeCall([prefix = std::move(prefix.value()),
+                   site = ScriptErrorSite(bc.pos(), "prefix")](MsgContext& ctx) {
     std::string scratch;
-    return report(ctx, where, "prefix", prefixRuriUser(ctx, prefix.eval(ctx, scratch)));
+    return report(ctx, site, prefixRuriUser(ctx, prefix.eval(ctx, scratch)));
   });
 }
 
@@ -64,14 +65,14 @@ Result<BoundCallPtr> bindStrip(const ScriptArgs& args, BindContext& bc, bool fro
     return bc.error(args[0], Status::invalidArgument("the number of characters must not be "
                                                      "negative"));
   }
-  std::string where = bc.pos().toString();
-  return makeCall([n = std::move(n.value()), from_tail, name, where](MsgContext& ctx) {
+  return makeCall([n = std::move(n.value()), from_tail,
+                   site = ScriptErrorSite(bc.pos(), name)](MsgContext& ctx) {
     std::int64_t count = 0;
     if (!n.eval(ctx, count) || count < 0) {
-      return report(ctx, where, name,
+      return report(ctx, site,
                     Status::invalidArgument("the number of characters is not a number >= 0"));
     }
-    return report(ctx, where, name, stripRuriUser(ctx, static_cast<std::size_t>(count), from_tail));
+    return report(ctx, site, stripRuriUser(ctx, static_cast<std::size_t>(count), from_tail));
   });
 }
 

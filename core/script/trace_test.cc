@@ -193,6 +193,7 @@ class ScriptTraceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(commandErrorNamesItsCallSite);
   CPPUNIT_TEST(commandErrorsAreRateLimitedPerCallSite);
   CPPUNIT_TEST(commandErrorReachesTheTracerOfTheProcess);
+  CPPUNIT_TEST(coreFunctionErrorsReachTheTracerPerCallSite);
   CPPUNIT_TEST(runtimeErrorsAreRateLimitedPerScriptAction);
   CPPUNIT_TEST(traceLiteralQuotesAndEscapes);
   CPPUNIT_TEST_SUITE_END();
@@ -414,6 +415,20 @@ class ScriptTraceTest : public CppUnit::TestFixture {
     std::size_t second = countOf(log, "t.routes:3:3: failing(): cannot do b");
     CPPUNIT_ASSERT_MESSAGE(log, first >= 10 && first <= 20);
     CPPUNIT_ASSERT_MESSAGE(log, second >= 10 && second <= 20);
+  }
+
+  void coreFunctionErrorsReachTheTracerPerCallSite() {
+    // rewritehost() with a value known only at run time fails at its own call site.
+    Fixture f;
+    ScriptPtr s = f.compile(
+        "route {\n  $var(h) = \"bad host\";\n  rewritehost(\"$var(h)\");\n"
+        "  sethost(\"$var(h)\");\n}\n");
+    RecordingTracer t;
+    f.run(*s, &t);
+    std::string all = joined(t.events);
+    CPPUNIT_ASSERT_MESSAGE(all,
+                           all.find("error t.routes:3:3 rewritehost(): ") != std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(all, all.find("error t.routes:4:3 sethost(): ") != std::string::npos);
   }
 
   void commandErrorReachesTheTracerOfTheProcess() {

@@ -12,6 +12,7 @@
 #include "core/base/strings.h"
 #include "core/module/module.h"
 #include "core/parser/sip_message.h"
+#include "core/script/script.h"
 #include "core/sip/msg_context.h"
 #include "core/sip/uri_rewrite.h"
 #include "modules/textops/substitute.h"
@@ -52,7 +53,7 @@ constexpr std::uint32_t kRuriRoutes = kRequestRoute | kFailureRoute | kBranchRou
 struct BoundSubst {
   std::shared_ptr<Substitution> subst;
   std::vector<StrArg> texts;  // by piece index; used for the kText pieces
-  std::string where;          // file:line:col of the call, for run-time errors
+  ScriptErrorSite site;       // the call, for run-time errors
 
   // Applies to `subject`; returns how many replacements were made.
   int apply(MsgContext& ctx, std::string_view subject, std::string& out) const {
@@ -67,12 +68,12 @@ struct BoundSubst {
   }
 };
 
-Result<BoundSubst> bindSubst(const ScriptArg& arg, BindContext& bc) {
+Result<BoundSubst> bindSubst(const ScriptArg& arg, BindContext& bc, const char* name) {
   if (arg.kind != ScriptArg::Kind::kString) {
     return bc.error(
         arg, Status::invalidArgument("expected a string constant '/regex/replacement/flags'"));
   }
-  BoundSubst b;
+  BoundSubst b{nullptr, {}, ScriptErrorSite(bc.pos(), name)};
   b.subst = std::make_shared<Substitution>();
   Status st = b.subst->compile(arg.text);
   if (!st.isOk()) return bc.error(arg, st);
@@ -87,26 +88,23 @@ Result<BoundSubst> bindSubst(const ScriptArg& arg, BindContext& bc) {
     if (!compiled.isOk()) return compiled.status();
     b.texts.push_back(std::move(compiled.value()));
   }
-  b.where = bc.pos().toString();
   return b;
 }
 
-Verdict counted(int n, const std::string& where, const char* name, MsgContext& ctx) {
+Verdict counted(int n, const ScriptErrorSite& site, MsgContext& ctx) {
   if (n < 0) {
-    SL_ERR_RATELIMITED(
-        "%s: %s(): the message cannot be rewritten (conflicting edits or "
-        "repeated Content-Length/Content-Type), Call-ID %.*s",
-        where.c_str(), name, SL_SV(ctx.msg().callId()));
+    site.report(ctx,
+                "the message cannot be rewritten (conflicting edits or repeated "
+                "Content-Length/Content-Type)");
   }
   return n > 0 ? Verdict::of(n) : Verdict::fail();
 }
 
 // subst_uri / subst_user: the substitution's result becomes the request-URI or its user.
 Result<BoundCallPtr> bindSubstRuri(const ScriptArgs& args, BindContext& bc, bool user_only) {
-  Result<BoundSubst> b = bindSubst(args[0], bc);
+  Result<BoundSubst> b = bindSubst(args[0], bc, user_only ? "subst_user" : "subst_uri");
   if (!b.isOk()) return b.status();
   return makeCall([b = std::move(b.value()), user_only](MsgContext& ctx) {
-    const char* name = user_only ? "subst_user" : "subst_uri";
     if (!ctx.msg().isRequest()) return Verdict::fail();
     std::string subject;
     if (user_only) {
@@ -121,8 +119,7 @@ Result<BoundCallPtr> bindSubstRuri(const ScriptArgs& args, BindContext& bc, bool
     Status st = user_only ? rewriteRuriPart(ctx, UriPart::kUser, out)
                           : rewriteRuriPart(ctx, UriPart::kWhole, out);
     if (!st.isOk()) {
-      SL_ERR_RATELIMITED("%s: %s(): %s (Call-ID %.*s)", b.where.c_str(), name, st.message().c_str(),
-                         SL_SV(ctx.msg().callId()));
+      b.site.report(ctx, "%s", st.message().c_str());
       return Verdict::fail();
     }
     return Verdict::ok();
@@ -142,12 +139,13 @@ Result<BoundCallPtr> bindReplace(const ScriptArgs& args, BindContext& bc, bool a
   if (!st.isOk()) return bc.error(args[0], st);
   Result<StrArg> text = bc.strArg(args[1]);
   if (!text.isOk()) return text.status();
-  std::string where = bc.pos().toString();
-  return makeCall([re, text = std::move(text.value()), all, where](MsgContext& ctx) {
-    std::string scratch;
-    int n = replaceInMessage(ctx.msg(), *re, text.eval(ctx, scratch), all);
-    return counted(n, where, all ? "replace_all" : "replace", ctx);
-  });
+  return makeCall(
+      [re, text = std::move(text.value()), all,
+       site = ScriptErrorSite(bc.pos(), all ? "replace_all" : "replace")](MsgContext& ctx) {
+        std::string scratch;
+        int n = replaceInMessage(ctx.msg(), *re, text.eval(ctx, scratch), all);
+        return counted(n, site, ctx);
+      });
 }
 
 class TextopsModule : public Module {
@@ -246,12 +244,11 @@ class TextopsModule : public Module {
     spec.command(
         "subst", {ArgSpec::str("subst")}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
-          Result<BoundSubst> b = bindSubst(a[0], bc);
+          Result<BoundSubst> b = bindSubst(a[0], bc, "subst");
           if (!b.isOk()) return b.status();
           return makeCall([b = std::move(b.value())](MsgContext& ctx) {
             Substitution::TextExpander expand = b.expander(ctx);
-            return counted(substituteInMessage(ctx.msg(), *b.subst, &expand), b.where, "subst",
-                           ctx);
+            return counted(substituteInMessage(ctx.msg(), *b.subst, &expand), b.site, ctx);
           });
         },
         "subst('/regex/replacement/flags'): sed-like substitution in the headers and body");
