@@ -2,6 +2,8 @@
 
 #include "core/base/log.h"
 #include "core/base/strings.h"
+#include "core/sip/record_route.h"
+#include "core/sip/relay_common.h"
 #include "core/sip/reply.h"
 #include "core/sip/via_ops.h"
 #include "core/stats/core_stats.h"
@@ -88,43 +90,6 @@ Result<NextHop> parseNextHop(std::string_view text) {
 
 namespace {
 
-// Decrements Max-Forwards or adds it (RFC 3261 §16.6 step 3). kTooManyHops at 0.
-ForwardResult processMaxForwards(MsgContext& ctx) {
-  if (ctx.maxfwd_processed) return ForwardResult::kOk;
-  SipMessage& msg = ctx.msg();
-  int mf = msg.maxForwards();
-  if (mf == -1) {
-    msg.appendHeader("Max-Forwards: 70\r\n");
-  } else if (mf < 0 || mf > 255) {
-    return ForwardResult::kBadMessage;
-  } else if (mf == 0) {
-    return ForwardResult::kTooManyHops;
-  } else {
-    const HeaderField* h = msg.header(HeaderType::kMaxForwards);
-    std::size_t offset = 0;
-    if (h == nullptr || !msg.offsetOf(h->body, offset)) return ForwardResult::kBadMessage;
-    msg.edits().replace(offset, h->body.size(), std::to_string(mf - 1));
-  }
-  ctx.maxfwd_processed = true;
-  return ForwardResult::kOk;
-}
-
-// force_send_socket() wins; else a socket of the destination's family, preferring the one
-// the request came in on. nullptr (logged) when none fits.
-const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst) {
-  if (ctx.send_socket != nullptr) {
-    if (ctx.send_socket->addr.family() != dst.family()) {
-      SL_ERR_RATELIMITED("forward: the forced socket %s cannot reach %s (address family)",
-                         ctx.send_socket->text.c_str(), dst.toString().c_str());
-      return nullptr;
-    }
-    return ctx.send_socket;
-  }
-  const Listener* out = listeners().forDestination(dst, ctx.rcv().listener);
-  if (out == nullptr) SL_ERR_RATELIMITED("forward: no socket can reach %s", dst.toString().c_str());
-  return out;
-}
-
 // Stateless forwarding relays branch 0 only (as OpenSIPS: no stateless forking); appended
 // branches wait for tm's t_relay(). Said once per process, not per message.
 void warnIgnoredBranches(const MsgContext& ctx) {
@@ -163,19 +128,18 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
         hop.host.c_str(), SL_SV(msg.callId()));
     return ForwardResult::kUnroutable;
   }
-  ForwardResult mf = processMaxForwards(ctx);
-  if (mf == ForwardResult::kTooManyHops) {
+  MaxForwardsResult mf = processMaxForwards(ctx);
+  if (mf == MaxForwardsResult::kTooManyHops) {
     stats.too_many_hops.inc();
     sendStatelessReply(ctx, 483, "Too Many Hops");
     ctx.replied = true;
-    return mf;
+    return ForwardResult::kTooManyHops;
   }
-  if (mf != ForwardResult::kOk) {
-    return mf;
-  }
-  const Listener* out = outgoingSocket(ctx, dst);
+  if (mf != MaxForwardsResult::kOk) return ForwardResult::kBadMessage;
+  const Listener* out = outgoingSocket(ctx, dst, "forward");
   if (out == nullptr) return ForwardResult::kUnroutable;
   warnIgnoredBranches(ctx);
+  insertRecordRoute(ctx, *out);
   if (!annotateTopVia(msg, ctx.rcv().src, ctx.force_rport)) {
     return ForwardResult::kBadMessage;
   }

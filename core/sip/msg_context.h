@@ -30,6 +30,24 @@ struct Branch {
   const Listener* send_socket = nullptr;
 };
 
+// What record_route() asked for (rr module); the relay writes the header(s) once it knows
+// the outgoing socket (core/sip/record_route.h).
+struct RecordRouteRequest {
+  bool wanted = false;
+  std::string params;  // ";name=value..." added to our Record-Route URI (record_route(params),
+                       // add_rr_param)
+};
+
+// What the script asked of the transaction layer before (or instead of) t_relay(): routes to
+// arm and timeouts (tm module). Names are route names; "" = none.
+struct TransactionHints {
+  std::string on_failure;
+  std::string on_reply;
+  std::string on_branch;
+  std::int64_t fr_timeout_ms = -1;      // t_set_fr(); -1: the module parameter
+  std::int64_t fr_inv_timeout_ms = -1;  // t_set_fr(); -1: the module parameter
+};
+
 // Why error_route runs ($err.*); cls 0 means no error.
 struct ScriptErrorInfo {
   int cls = 0;       // 1: parse error
@@ -85,6 +103,9 @@ class MsgContext {
   bool force_rport = false;               // force_rport(): answer to the source port (RFC 3581)
   script::AvpStore avps;                  // $avp(name)
   ScriptErrorInfo error;                  // $err.*, set for error_route
+  RecordRouteRequest record_route;        // record_route() was called (rr module)
+  TransactionHints tm;                    // t_on_failure(), t_set_fr(), ... (tm module)
+  void* transaction = nullptr;            // the tm transaction of this message, if any (opaque)
   bool maxfwd_processed = false;          // Max-Forwards already decremented (maxfwd module)
   bool dropped = false;                   // `drop` ran: a reply is not relayed
   bool replied = false;                   // a reply was sent for this request
