@@ -277,6 +277,12 @@ class Loader {
     return st;
   }
 
+  Status boolInto(const Setting& s, const std::string& key, bool& out) const {
+    if (s.getType() != Setting::TypeBoolean) return typeError(s, key, "a boolean");
+    out = static_cast<bool>(s);
+    return Status::ok();
+  }
+
   Status getString(const Setting& s, const std::string& key, std::string& out) const {
     if (s.getType() != Setting::TypeString) return typeError(s, key, "a string");
     out = static_cast<const char*>(s);
@@ -340,6 +346,30 @@ class Loader {
         return l.intInto(s, "max_headers", 8, 4096, l.settings_.max_headers); }},
       {"max_header_length", [](Loader& l, const Setting& s) {
         return l.intInto(s, "max_header_length", 256, 65535, l.settings_.max_header_length); }},
+      {"dns_servers", [](Loader& l, const Setting& s) { return l.onDnsServers(s); }},
+      {"dns_timeout", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "dns_timeout", 10, 60000, l.settings_.dns.timeout_ms); }},
+      {"dns_retries", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "dns_retries", 0, 5, l.settings_.dns.retries); }},
+      {"dns_try_naptr", [](Loader& l, const Setting& s) {
+        return l.boolInto(s, "dns_try_naptr", l.settings_.dns.try_naptr); }},
+      {"dns_try_ipv6", [](Loader& l, const Setting& s) {
+        return l.boolInto(s, "dns_try_ipv6", l.settings_.dns.try_ipv6); }},
+      {"dns_cache_mem", [](Loader& l, const Setting& s) {
+        l.dns_cache_line_ = &s;
+        return l.intInto(s, "dns_cache_mem", 0, 1048576, l.settings_.dns.cache_kb); }},
+      {"dns_cache_min_ttl", [](Loader& l, const Setting& s) {
+        l.dns_ttl_line_ = &s;
+        return l.intInto(s, "dns_cache_min_ttl", 0, 86400, l.settings_.dns.cache_min_ttl); }},
+      {"dns_cache_max_ttl", [](Loader& l, const Setting& s) {
+        l.dns_ttl_line_ = &s;
+        return l.intInto(s, "dns_cache_max_ttl", 1, 604800, l.settings_.dns.cache_max_ttl); }},
+      {"dns_cache_negative_ttl", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "dns_cache_negative_ttl", 0, 3600, l.settings_.dns.cache_negative_ttl); }},
+      {"dns_blacklist_time", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "dns_blacklist_time", 0, 3600, l.settings_.dns.blacklist_time); }},
+      {"dns_blacklist_size", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "dns_blacklist_size", 16, 65536, l.settings_.dns.blacklist_size); }},
     };
     // clang-format on
     std::vector<std::string_view> known;
@@ -367,6 +397,45 @@ class Loader {
     }
     if (!seen_routes) {
       return missing("routes", "the routing script, e.g. routes = \"sipline.routes\";");
+    }
+    return checkDns();
+  }
+
+  // Cross-checks of the dns_* settings, once every key is read (their order is free).
+  Status checkDns() {
+    const DnsSettings& dns = settings_.dns;
+    if (dns.cache_min_ttl > dns.cache_max_ttl) {
+      return fail(*dns_ttl_line_, "'dns_cache_min_ttl' (" + std::to_string(dns.cache_min_ttl) +
+                                      ") is above 'dns_cache_max_ttl' (" +
+                                      std::to_string(dns.cache_max_ttl) + ")");
+    }
+    if (dns_cache_line_ == nullptr) {
+      // Unset: 1 MB, or a sixteenth of a small segment.
+      settings_.dns.cache_kb = std::min<std::size_t>(1024, settings_.shm_size_mb * 1024 / 16);
+    } else if (dns.cache_kb * 2 > settings_.shm_size_mb * 1024) {
+      return fail(*dns_cache_line_, "'dns_cache_mem' (" + std::to_string(dns.cache_kb) +
+                                        " KB) may use at most half of shm_size (" +
+                                        std::to_string(settings_.shm_size_mb) + " MB)");
+    }
+    return Status::ok();
+  }
+
+  // dns_servers = ["127.0.0.1:5353", "[::1]"]: numeric addresses, port 53 by default.
+  Status onDnsServers(const Setting& s) {
+    std::vector<const Setting*> items;
+    Status st = stringItems(s, "dns_servers", items);
+    if (!st.isOk()) return st;
+    if (items.empty()) {
+      return fail(s,
+                  "'dns_servers' needs at least one server (leave it out to use "
+                  "/etc/resolv.conf)");
+    }
+    for (const Setting* item : items) {
+      const std::string text = static_cast<const char*>(*item);
+      Result<HostPort> hp = parseHostPort(text, HostRule::kNumericOnly, PortRule::kOptional);
+      if (!hp.isOk()) return fail(*item, "dns_servers '" + text + "': " + hp.status().message());
+      if (hp.value().port == 0) hp.value().port = 53;
+      settings_.dns.servers.push_back(hp.value().toString());
     }
     return Status::ok();
   }
@@ -689,6 +758,9 @@ class Loader {
   const std::string dir_;
   const std::string& text_;
   Settings settings_;
+  // Where the cross-checked dns_* settings were written (checkDns() reports there).
+  const Setting* dns_ttl_line_ = nullptr;
+  const Setting* dns_cache_line_ = nullptr;
 };
 
 // Absolute, normalised form of `path` (relative to the working directory).

@@ -55,6 +55,23 @@ struct MiSettings {
   std::string http;  // canonical "ADDR:PORT" ("[::1]:8888"); "" = no HTTP endpoint
 };
 
+// The next-hop resolver (RFC 3263; core/dns). Names follow OpenSIPS/Kamailio where they exist.
+struct DnsSettings {
+  std::vector<std::string> servers;  // dns_servers: canonical "ADDR:PORT" (port defaults to 53);
+                                     // empty = the servers of /etc/resolv.conf
+  int timeout_ms = 1000;             // dns_timeout: a whole resolution, 10..60000 ms
+  int retries = 1;                   // dns_retries: retransmissions of one query, 0..5
+  bool try_naptr = true;             // dns_try_naptr: NAPTR first (RFC 3263 §4.1)
+  bool try_ipv6 = false;             // dns_try_ipv6: AAAA besides A
+  std::size_t cache_kb = 1024;       // dns_cache_mem: shm for the cache, 0..1048576 KB (0 = off);
+                                     // unset: 1024, at most shm_size / 16
+  int cache_min_ttl = 5;             // dns_cache_min_ttl: 0..86400 s
+  int cache_max_ttl = 3600;          // dns_cache_max_ttl: 1..604800 s, >= the minimum
+  int cache_negative_ttl = 30;       // dns_cache_negative_ttl: 0..3600 s (0 = not cached)
+  int blacklist_time = 30;           // dns_blacklist_time: default seconds, 0..3600 (0 = off)
+  int blacklist_size = 256;          // dns_blacklist_size: destinations, 16..65536
+};
+
 struct Settings {
   std::string file;                 // absolute path of the settings file
   std::string dir;                  // its directory (relative paths resolve against it)
@@ -77,6 +94,7 @@ struct Settings {
   std::size_t max_message_size = 65535;      // 1024..1048576
   int max_headers = 256;                     // 8..4096
   int max_header_length = 16384;             // 256..65535: one header line, folding included
+  DnsSettings dns;
 
   // nullptr if the module is not listed.
   const ModuleConfig* findModule(std::string_view name) const;

@@ -8,21 +8,12 @@
 #include <cstring>
 #include <memory>
 
+#include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/proc/process_table.h"
 #include "core/proc/supervisor.h"
 
 namespace sipline {
-namespace {
-
-std::int64_t monotonicMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-}  // namespace
-
 int runUdpWorker(const Listener& listener, MessageProcessor& processor,
                  const std::function<void()>& before_message) {
   // One byte more than the largest datagram, so an oversized one is seen as such.

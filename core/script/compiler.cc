@@ -416,6 +416,15 @@ class ScriptCompiler {
       args.push_back(std::move(sa));
     }
     BindContext bc(e.pos, e.text, services_);
+    bc.setRouteLookup([this](RouteType type, const std::string& name) {
+      using script::RouteKind;
+      for (RouteKind kind : {RouteKind::kRequest, RouteKind::kOnReply, RouteKind::kFailure,
+                             RouteKind::kBranch, RouteKind::kError, RouteKind::kStartup,
+                             RouteKind::kTimer, RouteKind::kLocal}) {
+        if (script::routeTypeOf(kind) == type) return index_.count(routeKey(kind, name)) != 0;
+      }
+      return false;
+    });
     Result<BoundCallPtr> bound = Status::internal("no bind function");
     try {
       bound = spec->bind(args, bc);

@@ -72,6 +72,14 @@ Value getRs(MsgContext& ctx, const PvarRef&) {
 Value getRr(MsgContext& ctx, const PvarRef&) {
   return ctx.msg().isReply() ? Value::view(ctx.msg().reason()) : Value::null();
 }
+// $T_reply_code: the winning reply in failure_route, the reply itself in onreply_route.
+Value getTReplyCode(MsgContext& ctx, const PvarRef&) {
+  if (ctx.tm.reply_code != 0) return Value::integer(ctx.tm.reply_code);
+  return ctx.msg().isReply() ? Value::integer(ctx.msg().statusCode()) : Value::null();
+}
+Value getTBranchIdx(MsgContext& ctx, const PvarRef&) {
+  return ctx.tm.branch_index >= 0 ? Value::integer(ctx.tm.branch_index) : Value::null();
+}
 Value getDu(MsgContext& ctx, const PvarRef&) {
   return ctx.dst_uri.empty() ? Value::null() : Value::view(ctx.dst_uri);
 }
@@ -405,6 +413,10 @@ const std::vector<PvarSpec> kPvars = {
     {"rs", getRs, nullptr, 0, "reply status code (null for requests)"},
     {"rr", getRr, nullptr, 0, "reply reason phrase (null for requests)"},
     {"rv", getRv, nullptr, 0, "SIP version of the message"},
+    {"T_reply_code", getTReplyCode, nullptr, 0,
+     "tm: the code of the winning reply in failure_route (of the reply in onreply_route)"},
+    {"T_branch_idx", getTBranchIdx, nullptr, 0,
+     "tm: the index of the branch in branch_route and onreply_route (0 first)"},
     {"du", getDu, setDu, 0, "destination URI, the next hop overriding the request-URI "
                             "(write: a URI; null or \"\" clears it)"},
     {"fs", getFs, setFs, 0, "forced send socket \"proto:ip:port\", null when not forced "

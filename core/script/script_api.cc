@@ -73,6 +73,19 @@ Status BindContext::error(const std::string& message) const {
   return Status::invalidArgument(call_pos_.toString() + ": " + command_ + "(): " + message);
 }
 
+Status BindContext::requireRoute(const ScriptArg& arg, RouteType type) const {
+  const char* keyword = routeTypeName(type);
+  if (!arg.isConstant() || arg.text.empty()) {
+    return error(arg, Status::invalidArgument(std::string("expects the name of a ") + keyword +
+                                              "[name] as a constant"));
+  }
+  if (route_lookup_ && !route_lookup_(type, arg.text)) {
+    return error(arg, Status::notFound(std::string("no ") + keyword + "[" + arg.text +
+                                       "] in the script"));
+  }
+  return Status::ok();
+}
+
 Result<StrArg> BindContext::strArg(const ScriptArg& arg) const {
   if (arg.kind == ScriptArg::Kind::kInt) return StrArg(std::to_string(arg.int_value));
   std::string text = arg.kind == ScriptArg::Kind::kPvar ? "$" + arg.text : arg.text;

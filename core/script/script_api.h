@@ -154,11 +154,19 @@ class BindContext {
   Result<IntArg> intArg(const ScriptArg& arg) const;
   Services* services() const { return services_; }
   const SourcePos& pos() const { return call_pos_; }
+  // Route names as arguments (t_on_failure("name")): the compiler tells which routes the
+  // script defines; without it (tests) every name is accepted.
+  using RouteLookup = std::function<bool(RouteType type, const std::string& name)>;
+  void setRouteLookup(RouteLookup lookup) { route_lookup_ = std::move(lookup); }
+  // Ok when `arg` is a constant naming a route of `type` that the script defines, else an
+  // error pointing at the argument.
+  Status requireRoute(const ScriptArg& arg, RouteType type) const;
 
  private:
   SourcePos call_pos_;
   std::string command_;
   Services* services_;
+  RouteLookup route_lookup_;
 };
 
 using BindFn = std::function<Result<BoundCallPtr>(const ScriptArgs& args, BindContext& bc)>;

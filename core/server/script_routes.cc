@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/parser/sip_message.h"
 #include "core/script/script.h"
@@ -37,12 +38,6 @@ int onPlaceholder(RouteType type, Fn fn) {
   if (!listeners().all().empty()) rcv.listener = &listeners().all().front();
   MsgContext ctx(msg, rcv, type);
   return fn(ctx);
-}
-
-std::int64_t monotonicMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 }  // namespace

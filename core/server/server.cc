@@ -14,6 +14,8 @@
 
 #include "core/base/log.h"
 #include "core/config/settings.h"
+#include "core/dns/dns_stats.h"
+#include "core/dns/resolver.h"
 #include "core/mi/jsonrpc.h"
 #include "core/mi/mi_server.h"
 #include "core/module/loader.h"
@@ -181,7 +183,10 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   shm::setSegment(seg.value().get());
-  st = stats().materialize(*seg.value());
+  st = dns::declareStats(stats());
+  if (st.isOk()) st = stats().materialize(*seg.value());
+  // The RFC 3263 resolver's settings, shared cache and blacklist, inherited by every child.
+  if (st.isOk()) st = dns::setUp(settings, seg.value().get());
   Result<ProcessTable*> table =
       st.isOk() ? ProcessTable::create(*seg.value()) : Result<ProcessTable*>(st);
   if (!table.isOk()) {

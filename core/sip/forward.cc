@@ -2,6 +2,7 @@
 
 #include "core/base/log.h"
 #include "core/base/strings.h"
+#include "core/dns/resolver.h"
 #include "core/sip/record_route.h"
 #include "core/sip/relay_common.h"
 #include "core/sip/reply.h"
@@ -28,6 +29,21 @@ const char* forwardResultText(ForwardResult r) {
   return "?";
 }
 
+namespace {
+
+// A numeric address, or a name the resolver will accept (checked at load for constants).
+Status checkHost(std::string_view host) {
+  SockAddr numeric;
+  if (SockAddr::fromNumeric(host, 0, numeric)) return Status::ok();
+  std::string why;
+  if (dns::normalizeName(host, &why).empty()) {
+    return Status::invalidArgument(why + " '" + std::string(host.substr(0, 80)) + "'");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<NextHop> parseNextHop(std::string_view text) {
   NextHop hop;
   text = trim(text);
@@ -43,8 +59,12 @@ Result<NextHop> parseNextHop(std::string_view text) {
     if (uri.scheme == SipUri::Scheme::kSips) {
       return Status::unsupported("sips: needs TLS, which is not supported yet");
     }
-    hop.host = std::string(uri.host);
+    hop.host = std::string(uri.maddr.empty() ? uri.host : uri.maddr);
+    Status st = checkHost(hop.host);
+    if (!st.isOk()) return st;
     hop.port = uri.port != 0 ? uri.port : 5060;
+    hop.port_set = uri.port != 0;
+    hop.proto_set = !uri.transport.empty();
     return hop;
   }
   std::size_t colon = text.find(':');
@@ -57,6 +77,7 @@ Result<NextHop> parseNextHop(std::string_view text) {
       return Status::invalidArgument("unknown protocol '" + std::string(proto) + "'");
     }
     text = text.substr(colon + 1);
+    hop.proto_set = true;
   }
   std::string_view host = text;
   std::string_view port_text;
@@ -84,11 +105,27 @@ Result<NextHop> parseNextHop(std::string_view text) {
       return Status::invalidArgument("bad port '" + std::string(port_text) + "'");
     }
     hop.port = static_cast<std::uint16_t>(p);
+    hop.port_set = true;
   }
+  Status st = checkHost(hop.host);
+  if (!st.isOk()) return st;
   return hop;
 }
 
 namespace {
+
+// Stateless forwarding cannot fail over: the first target that a socket can reach (the
+// forced socket's family, else any listener's), else the first one (outgoingSocket() then
+// says why it cannot be used).
+const SockAddr& firstReachable(const MsgContext& ctx, const std::vector<dns::SipTarget>& targets) {
+  for (const dns::SipTarget& t : targets) {
+    const bool reachable = ctx.send_socket != nullptr
+                               ? ctx.send_socket->addr.family() == t.addr.family()
+                               : listeners().forDestination(t.addr, ctx.rcv().listener) != nullptr;
+    if (reachable) return t.addr;
+  }
+  return targets.front().addr;
+}
 
 // Stateless forwarding relays branch 0 only (as OpenSIPS: no stateless forking); appended
 // branches wait for tm's t_relay(). Said once per process, not per message.
@@ -121,12 +158,14 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
   }
   SockAddr dst;
   if (!SockAddr::fromNumeric(hop.host, hop.port, dst)) {
-    // TODO(#5): resolve names (RFC 3263: NAPTR, SRV, A/AAAA) through the shared DNS cache.
-    SL_ERR_RATELIMITED(
-        "forward: destination '%s' is not a numeric address (DNS resolution is "
-        "not available yet); Call-ID %.*s",
-        hop.host.c_str(), SL_SV(msg.callId()));
-    return ForwardResult::kUnroutable;
+    // A name: RFC 3263 through the shared cache, blocking at most dns_timeout.
+    Result<std::vector<dns::SipTarget>> targets = dns::resolveTargets(hop);
+    if (!targets.isOk()) {
+      SL_ERR_RATELIMITED("forward: cannot resolve '%s' (Call-ID %.*s): %s", hop.host.c_str(),
+                         SL_SV(msg.callId()), targets.status().message().c_str());
+      return ForwardResult::kUnroutable;
+    }
+    dst = firstReachable(ctx, targets.value());
   }
   MaxForwardsResult mf = processMaxForwards(ctx);
   if (mf == MaxForwardsResult::kTooManyHops) {

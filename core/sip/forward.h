@@ -8,7 +8,9 @@
 // and force_rport() adds rport/received to the previous top Via (RFC 3581 §4). Only branch 0
 // is relayed: stateless forwarding never forks, so appended branches are left to tm (a
 // warning says so once per process).
-// Destinations must be numeric addresses until the RFC 3263 resolver lands (issue #5).
+// A destination that is a name is resolved by RFC 3263 (core/dns/resolver.h: NAPTR, SRV,
+// A/AAAA through the shared cache, bounded by dns_timeout); stateless forwarding cannot fail
+// over, so the first target a socket can reach is used (t_relay walks the rest).
 #pragma once
 
 #include <cstdint>
@@ -17,18 +19,14 @@
 
 #include "core/base/status.h"
 #include "core/config/socket_spec.h"
+#include "core/dns/next_hop.h"
 #include "core/sip/msg_context.h"
 
 namespace sipline {
 
-struct NextHop {
-  Proto proto = Proto::kUdp;
-  std::string host;  // as written (IPv6 with brackets)
-  std::uint16_t port = 5060;
-};
-
-// Parses "udp:host:port", "host:port", "host", or a sip:/sips: URI (its host, port and
-// ;transport=). Only UDP is accepted for now.
+// Parses "udp:host:port", "host:port", "host", or a sip: URI (its host, or maddr when present
+// (RFC 3263 §4), port and ;transport=). The host must be a numeric address or a valid DNS
+// name. Only UDP is accepted for now (sips: and other transports are kUnsupported).
 Result<NextHop> parseNextHop(std::string_view text);
 
 enum class ForwardResult : std::uint8_t {

@@ -34,6 +34,7 @@ struct Branch {
 // the outgoing socket (core/sip/record_route.h).
 struct RecordRouteRequest {
   bool wanted = false;
+  std::string preset;  // record_route_preset(): fixed host[:port] instead of the socket's
   std::string params;  // ";name=value..." added to our Record-Route URI (record_route(params),
                        // add_rr_param)
 };
@@ -46,6 +47,10 @@ struct TransactionHints {
   std::string on_branch;
   std::int64_t fr_timeout_ms = -1;      // t_set_fr(); -1: the module parameter
   std::int64_t fr_inv_timeout_ms = -1;  // t_set_fr(); -1: the module parameter
+  bool no_100 = false;        // t_relay("no-100-trying")
+  bool no_auto_reply = false;  // t_relay("no-auto-reply"): a failed relay is left to the script
+  int reply_code = 0;    // $T_reply_code: the winning reply in failure_route
+  int branch_index = -1;  // $T_branch_idx: the branch a branch_route/onreply_route is for
 };
 
 // Why error_route runs ($err.*); cls 0 means no error.

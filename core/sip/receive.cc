@@ -9,6 +9,7 @@
 #include "core/sip/forward.h"
 #include "core/sip/msg_context.h"
 #include "core/sip/reply.h"
+#include "core/sip/transaction_layer.h"
 #include "core/stats/core_stats.h"
 
 namespace sipline {
@@ -128,8 +129,11 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
       return;
     }
     stats.rcv_requests.inc();
+    TransactionLayer* tl = transactionLayer();
+    if (tl != nullptr && tl->absorbRequest(msg, rcv)) return;
     MsgContext ctx(msg, rcv, kRequestRoute);
     if (script_ != nullptr) script_->runRequest(ctx);
+    if (tl != nullptr) tl->requestDone(ctx);
     // A request the script neither relayed nor answered ends here.
     if (!ctx.relayed && !ctx.replied) stats.drop_requests.inc();
     return;
@@ -148,7 +152,10 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
     stats.drop_replies.inc();
     return;
   }
-  if (!ctx.relayed) forwardReply(ctx);
+  if (ctx.relayed) return;
+  TransactionLayer* tl = transactionLayer();
+  if (tl != nullptr && tl->takeReply(ctx)) return;
+  forwardReply(ctx);
 }
 
 }  // namespace sipline

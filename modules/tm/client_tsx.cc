@@ -1,0 +1,298 @@
+// The client side (RFC 3261 §17.1): one branch per destination, its retransmissions (timers
+// A/E), its final-response timer (B/F as fr_timeout/fr_inv_timeout, OpenSIPS style), the
+// replies it receives and what the proxy does with them (§16.7: provisional and 2xx relayed
+// at once, other finals kept until every branch has ended), hop-by-hop ACKs and CANCELs.
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/script/script.h"
+#include "core/server/script_reload.h"
+#include "core/transport/listener.h"
+#include "core/transport/send.h"
+#include "modules/tm/engine.h"
+#include "modules/tm/local_requests.h"
+#include "modules/tm/matching.h"
+
+namespace sipline::tm {
+namespace {
+
+const Listener* listenerAt(int index) {
+  const std::vector<Listener>& all = listeners().all();
+  if (index < 0 || static_cast<std::size_t>(index) >= all.size()) return nullptr;
+  return &all[static_cast<std::size_t>(index)];
+}
+
+std::string_view view(const shm::String& s) { return std::string_view(s.data(), s.size()); }
+
+bool pending(const ClientBranch& b) {
+  return b.state == ClientState::kCalling || b.state == ClientState::kProceeding;
+}
+
+}  // namespace
+
+bool Engine::anyPendingLocked(const Transaction& t) const {
+  for (int i = 0; i < t.nbranches; ++i) {
+    const ClientBranch* b = t.branches[i].get();
+    if (b != nullptr && pending(*b)) return true;
+  }
+  return false;
+}
+
+void Engine::armBranchLocked(ClientBranch& b) {
+  std::int64_t next = 0;
+  auto consider = [&next](std::int64_t at) {
+    if (at != 0 && (next == 0 || at < next)) next = at;
+  };
+  if (pending(b)) {
+    consider(b.retr_at);
+    consider(b.fr_at);
+  }
+  if (b.state == ClientState::kCompleted) consider(b.wait_at);
+  if (b.state == ClientState::kTerminated) next = monotonicMs();
+  if (!b.cancel.empty() && !b.cancel_done) consider(b.cancel_retr_at);
+  if (next != 0) {
+    wheel_->arm(b.timer, next);
+  } else {
+    wheel_->disarm(b.timer);
+  }
+}
+
+void Engine::sendRequestLocked(Transaction& t, ClientBranch& b) {
+  std::int64_t now = monotonicMs();
+  const Listener* l = listenerAt(b.listener);
+  SendResult sr = l != nullptr ? sendTo(*l, b.dst, view(b.request)) : SendResult::kNoSocket;
+  if (sr != SendResult::kOk) {
+    SL_ERR_RATELIMITED("tm: cannot send to %s: %s", b.dst.toString().c_str(), sendResultText(sr));
+    // Like a timeout: the next target, else a 503 generated here.
+    b.fr_at = now;
+  } else {
+    b.fr_at = now + t.fr_ms;
+  }
+  b.state = ClientState::kCalling;
+  bool udp = l == nullptr || l->proto == Proto::kUdp;
+  b.retr_interval = cfg_.t1_ms;
+  b.retr_at = udp && sr == SendResult::kOk ? now + cfg_.t1_ms : 0;
+  armBranchLocked(b);
+}
+
+void Engine::sendCancelLocked(Transaction& /*t*/, ClientBranch& b) {
+  std::string req(view(b.request));
+  SipMessage msg;
+  if (msg.parse(req) != ParseError::kOk) return;
+  std::string cancel = buildCancel(msg);
+  if (cancel.empty()) return;
+  Status st = shm::guardAlloc("CANCEL", [&] { b.cancel.assign(cancel.data(), cancel.size()); });
+  if (!st.isOk()) {
+    stats_.no_memory.inc();
+    b.cancel_done = true;
+  }
+  const Listener* l = listenerAt(b.listener);
+  if (l != nullptr) sendTo(*l, b.dst, cancel);
+  std::int64_t now = monotonicMs();
+  b.cancel_pending = false;
+  b.cancel_retr_interval = cfg_.t1_ms;
+  b.cancel_retr_at = (l == nullptr || l->proto == Proto::kUdp) ? now + cfg_.t1_ms : 0;
+  b.cancel_until = now + 64 * cfg_.t1_ms;
+  armBranchLocked(b);
+}
+
+void Engine::cancelBranchesLocked(Transaction& t, int except) {
+  if (t.method != Method::kInvite) return;
+  for (int i = 0; i < t.nbranches; ++i) {
+    ClientBranch* b = t.branches[i].get();
+    if (i == except || b == nullptr || !pending(*b) || !b->cancel.empty()) continue;
+    if (b->state == ClientState::kProceeding) {
+      sendCancelLocked(t, *b);
+    } else {
+      b->cancel_pending = true;  // RFC 3261 §9.1: wait for a provisional first
+    }
+  }
+}
+
+void Engine::branchTimeoutLocked(Transaction& t, int index, std::int64_t now) {
+  ClientBranch& b = *t.branches[index];
+  if (b.state == ClientState::kCalling && b.next_target < b.ntargets) {
+    // RFC 3263 §4.3: no answer from this target; try the next one within the transaction.
+    SL_NOTICE("tm: %s does not answer; trying the next target of branch %d",
+              b.dst.toString().c_str(), index);
+    b.dst = b.targets[b.next_target++];
+    stats_.failovers.inc();
+    sendRequestLocked(t, b);
+    return;
+  }
+  stats_.timeouts.inc();
+  if (t.method == Method::kInvite && b.state == ClientState::kProceeding && b.cancel.empty()) {
+    sendCancelLocked(t, b);  // §16.8: timer C fired on a ringing branch
+  }
+  b.code = 408;
+  b.local_reply = true;
+  b.state = ClientState::kCompleted;
+  b.retr_at = 0;
+  b.wait_at = now + cfg_.wait_ms;  // absorbs a late 487 and ACKs it
+  armBranchLocked(b);
+  if (!anyPendingLocked(t)) finalizeLocked(t);
+}
+
+void Engine::branchTimerLocked(Transaction& t, int index, std::int64_t now) {
+  ClientBranch& b = *t.branches[index];
+  if (pending(b)) {
+    if (b.retr_at != 0 && b.retr_at <= now) {
+      const Listener* l = listenerAt(b.listener);
+      if (l != nullptr) sendTo(*l, b.dst, view(b.request));
+      stats_.retransmissions.inc();
+      b.retr_interval = t.method == Method::kInvite ? 2 * b.retr_interval
+                                                    : std::min(2 * b.retr_interval, cfg_.t2_ms);
+      b.retr_at = now + b.retr_interval;
+    }
+    if (b.fr_at != 0 && b.fr_at <= now) {
+      branchTimeoutLocked(t, index, now);
+      return;
+    }
+  }
+  if (!b.cancel.empty() && !b.cancel_done && b.cancel_retr_at != 0 && b.cancel_retr_at <= now) {
+    if (now >= b.cancel_until || !pending(b)) {
+      b.cancel_done = true;
+    } else {
+      const Listener* l = listenerAt(b.listener);
+      if (l != nullptr) sendTo(*l, b.dst, view(b.cancel));
+      b.cancel_retr_interval = std::min(2 * b.cancel_retr_interval, cfg_.t2_ms);
+      b.cancel_retr_at = now + b.cancel_retr_interval;
+    }
+  }
+  if (b.state == ClientState::kCompleted && b.wait_at != 0 && b.wait_at <= now) {
+    b.state = ClientState::kTerminated;  // timers D / K
+  }
+  if (b.state == ClientState::kTerminated) {
+    wheel_->disarm(b.timer);
+    if (t.sstate == ServerState::kTerminated) armServerLocked(t);  // deletion check
+    return;
+  }
+  armBranchLocked(b);
+}
+
+bool Engine::takeReply(MsgContext& ctx) {
+  if (table_ == nullptr) return false;
+  SipMessage& msg = ctx.msg();
+  const Via* top = msg.topVia();
+  BranchId id;
+  if (top == nullptr || !parseBranchId(top->branch, id) || id.nonce != table_->nonce()) {
+    return false;
+  }
+  Transaction* t = table_->findByLabel(id.bucket, id.label);
+  if (t == nullptr) return false;
+  stats_.received_replies.inc();
+  {
+    TxnLock lock(*this, *t);
+    if (id.index < t->nbranches && t->branches[id.index]) {
+      handleReplyLocked(*t, id.index, ctx);
+    } else {
+      SL_DBG("tm: reply for unknown branch %d of %x.%x; dropped", id.index, id.bucket, id.label);
+    }
+  }
+  table_->unref(t);
+  return true;  // ours: never relayed statelessly
+}
+
+void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
+  SipMessage& msg = ctx.msg();
+  ClientBranch& b = *t.branches[index];
+  int code = msg.statusCode();
+  const CSeq* cseq = msg.cseq();
+  if (cseq != nullptr && cseq->method == Method::kCancel) {
+    b.cancel_done = true;  // the reply to our CANCEL ends its retransmissions
+    armBranchLocked(b);
+    return;
+  }
+  if (cseq == nullptr || cseq->method != t.method) return;
+  std::int64_t now = monotonicMs();
+
+  if (code >= 300 && (b.state == ClientState::kCompleted || b.state == ClientState::kTerminated)) {
+    // A retransmitted final (or one after our timeout): ACK it again (§17.1.1.2), no relay.
+    if (t.method == Method::kInvite) {
+      std::string req(view(b.request));
+      SipMessage rm;
+      if (rm.parse(req) == ParseError::kOk) {
+        const Listener* l = listenerAt(b.listener);
+        std::string ack = buildAck(rm, msg);
+        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst, ack);
+      }
+    }
+    return;
+  }
+
+  // Per-transaction onreply_route[name] (t_on_reply), after the main onreply_route.
+  if (!t.on_reply.empty()) {
+    if (ScriptReloader* r = scriptReloader(); r != nullptr && r->current() != nullptr) {
+      ctx.tm.branch_index = index;
+      int rc = 1;
+      r->current()->runNamed(kOnReplyRoute, std::string(view(t.on_reply)), ctx, &rc);
+    }
+  }
+
+  auto relayUp = [&](bool store) {
+    const Listener* l = listenerAt(t.in_listener);
+    if (l == nullptr || !msg.removeTopVia()) return;
+    std::string wire;
+    if (!msg.build(wire)) return;
+    SendResult sr = sendTo(*l, t.reply_dst, wire);
+    if (sr == SendResult::kOk) {
+      stats_.relayed_replies.inc();
+      ctx.relayed = true;
+    }
+    if (store) noteReplySentLocked(t, code, wire, false);
+  };
+
+  if (code < 200) {
+    if (b.state == ClientState::kCalling) b.state = ClientState::kProceeding;
+    if (t.method == Method::kInvite) {
+      b.retr_at = 0;  // timer A stops on a provisional
+      b.fr_at = now + t.fr_inv_ms;
+    } else if (b.retr_at != 0) {
+      b.retr_interval = cfg_.t2_ms;  // §17.1.2.2: E fires every T2 in Proceeding
+    }
+    if (b.cancel_pending) sendCancelLocked(t, b);
+    armBranchLocked(b);
+    // 100 is hop by hop (§16.7 step 3); others go up while no final was sent.
+    if (code > 100 && t.status < 200 && !ctx.dropped) relayUp(true);
+    return;
+  }
+
+  b.code = static_cast<std::int16_t>(code);
+  b.local_reply = false;
+  b.retr_at = 0;
+  if (code < 300) {
+    b.state = t.method == Method::kInvite ? ClientState::kAccepted : ClientState::kTerminated;
+    armBranchLocked(b);
+    bool first_final = t.status < 200;
+    // §16.7 step 5/10: every 2xx of an INVITE goes up; a non-INVITE only its first final.
+    if (t.method == Method::kInvite || first_final) relayUp(true);
+    if (first_final) cancelBranchesLocked(t, index);
+    return;
+  }
+
+  // A final >= 300: ACK it (INVITE), keep it for the choice, end the branch after D/K.
+  if (t.method == Method::kInvite) {
+    std::string req(view(b.request));
+    SipMessage rm;
+    if (rm.parse(req) == ParseError::kOk) {
+      const Listener* l = listenerAt(b.listener);
+      std::string ack = buildAck(rm, msg);
+      if (l != nullptr && !ack.empty()) sendTo(*l, b.dst, ack);
+    }
+  }
+  Status st = shm::guardAlloc("reply", [&] {
+    std::string_view raw = msg.buffer();
+    b.reply.assign(raw.data(), raw.size());
+  });
+  if (!st.isOk()) {
+    stats_.no_memory.inc();
+    b.reply.clear();
+    b.local_reply = true;  // only the code survives
+  }
+  b.state = ClientState::kCompleted;
+  b.wait_at = now + (t.method == Method::kInvite ? cfg_.wait_ms : cfg_.t4_ms);
+  armBranchLocked(b);
+  if (code >= 600 && t.method == Method::kInvite) cancelBranchesLocked(t, index);  // §16.7 step 5
+  if (!anyPendingLocked(t)) finalizeLocked(t);
+}
+
+}  // namespace sipline::tm

@@ -1,0 +1,171 @@
+// When every branch has ended without a 2xx (RFC 3261 §16.7 steps 6-7): the best reply is
+// chosen, the failure_route armed by t_on_failure() runs (it may relay again: serial forking,
+// voicemail on busy, the next gateway) and, unless it relayed or replied, the best reply goes
+// upstream: a 503 as 500, 401/407 with the challenges of every branch, a timeout as 408 (487
+// when the caller canceled).
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/script/script.h"
+#include "core/server/script_reload.h"
+#include "core/transport/listener.h"
+#include "core/transport/send.h"
+#include "modules/tm/engine.h"
+#include "modules/tm/reply.h"
+
+namespace sipline::tm {
+namespace {
+
+std::string_view view(const shm::String& s) { return std::string_view(s.data(), s.size()); }
+
+const Listener* listenerAt(int index) {
+  const std::vector<Listener>& all = listeners().all();
+  if (index < 0 || static_cast<std::size_t>(index) >= all.size()) return nullptr;
+  return &all[static_cast<std::size_t>(index)];
+}
+
+const char* localReason(int code) {
+  switch (code) {
+    case 408:
+      return "Request Timeout";
+    case 487:
+      return "Request Terminated";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Server Internal Error";
+  }
+}
+
+}  // namespace
+
+void Engine::finalizeLocked(Transaction& t) {
+  if (t.status >= 200 || t.final_pending) return;
+  t.final_pending = true;
+  std::vector<BranchOutcome> outcomes;
+  for (int i = 0; i < t.nbranches; ++i) {
+    const ClientBranch* b = t.branches[i].get();
+    outcomes.push_back(b != nullptr ? BranchOutcome{b->code, b->local_reply} : BranchOutcome{});
+  }
+  int best = pickBestBranch(outcomes);
+  int code = best >= 0 ? outcomes[static_cast<std::size_t>(best)].code : 500;
+  if (t.canceled && (best < 0 || outcomes[static_cast<std::size_t>(best)].local)) code = 487;
+  if (!t.on_failure.empty() && !t.in_failure && !t.local) {
+    int before = t.nbranches;
+    runFailureRouteLocked(t, code);
+    if (t.status >= 200 || (t.nbranches > before && anyPendingLocked(t))) {
+      t.final_pending = false;  // answered there, or new branches run
+      return;
+    }
+    // New branches may all have failed at once: choose again among every branch.
+    if (t.nbranches > before) {
+      outcomes.clear();
+      for (int i = 0; i < t.nbranches; ++i) {
+        const ClientBranch* b = t.branches[i].get();
+        outcomes.push_back(b != nullptr ? BranchOutcome{b->code, b->local_reply}
+                                        : BranchOutcome{});
+      }
+      best = pickBestBranch(outcomes);
+    }
+  }
+  t.final_pending = false;
+  if (t.local) {
+    t.status = static_cast<std::int16_t>(best >= 0 ? outcomes[static_cast<std::size_t>(best)].code : 500);
+    t.sstate = ServerState::kTerminated;
+    armServerLocked(t);
+    return;
+  }
+  relayBestLocked(t, best);
+}
+
+bool Engine::runFailureRouteLocked(Transaction& t, int code) {
+  ScriptReloader* reloader = scriptReloader();
+  const Script* script = reloader != nullptr ? reloader->current() : nullptr;
+  std::string name(view(t.on_failure));
+  t.on_failure.clear();  // one shot: the failure_route arms itself again if it relays
+  if (script == nullptr) return false;
+  std::string text(view(t.request));
+  SipMessage req;
+  if (req.parse(text) != ParseError::kOk) return false;
+  ReceiveInfo rcv{listenerAt(t.in_listener), t.src,
+                  listenerAt(t.in_listener) != nullptr ? listenerAt(t.in_listener)->proto
+                                                       : Proto::kUdp};
+  MsgContext fctx(req, rcv, kFailureRoute);
+  fctx.transaction = &t;
+  fctx.flags = t.msg_flags;
+  fctx.maxfwd_processed = true;
+  fctx.tm.reply_code = code;
+  fctx.tm.fr_timeout_ms = t.fr_ms;
+  fctx.tm.fr_inv_timeout_ms = t.fr_inv_ms;
+  fctx.record_route.wanted = t.record_route;
+  fctx.record_route.params = std::string(view(t.rr_params));
+  fctx.record_route.preset = std::string(view(t.rr_preset));
+  t.in_failure = true;
+  int rc = 1;
+  script->runNamed(kFailureRoute, name, fctx, &rc);
+  t.in_failure = false;
+  return true;
+}
+
+void Engine::relayBestLocked(Transaction& t, int best) {
+  const ClientBranch* b = best >= 0 ? t.branches[best].get() : nullptr;
+  std::string text(view(t.request));
+  SipMessage req;
+  bool have_req = req.parse(text) == ParseError::kOk;
+  if (b == nullptr || b->local_reply || b->reply.empty()) {
+    int code = b != nullptr ? b->code : 500;
+    if (t.canceled) code = 487;
+    if (have_req) {
+      sendLocalReplyLocked(t, req, code, localReason(code));
+    } else {
+      t.sstate = ServerState::kTerminated;
+      armServerLocked(t);
+    }
+    return;
+  }
+  std::string reply_text(view(b->reply));
+  SipMessage reply;
+  if (reply.parse(reply_text) != ParseError::kOk || !reply.removeTopVia()) {
+    if (have_req) sendLocalReplyLocked(t, req, 500, localReason(500));
+    return;
+  }
+  int code = reply.statusCode();
+  if (code == 503) {
+    // §16.7 step 6: a 503 would tell the caller that this proxy is unavailable.
+    std::size_t offset = 0;
+    if (reply.offsetOf(reply.firstLine(), offset)) {
+      reply.edits().replace(offset, reply.firstLine().size(), "SIP/2.0 500 Server Internal Error");
+      code = 500;
+    }
+  }
+  if (isChallenge(code)) {
+    // §16.7 step 7: every challenge of every 401/407 branch goes up in the one reply.
+    for (int i = 0; i < t.nbranches; ++i) {
+      const ClientBranch* other = t.branches[i].get();
+      if (i == best || other == nullptr || !isChallenge(other->code) || other->reply.empty()) {
+        continue;
+      }
+      std::string other_text(view(other->reply));
+      SipMessage o;
+      if (o.parse(other_text) != ParseError::kOk) continue;
+      for (const HeaderField& h : o.headers()) {
+        if (h.type == HeaderType::kWwwAuthenticate || h.type == HeaderType::kProxyAuthenticate) {
+          std::string line(h.raw);
+          if (line.empty() || line.back() != '\n') line += "\r\n";
+          reply.appendHeader(std::move(line));
+        }
+      }
+    }
+  }
+  std::string wire;
+  if (!reply.build(wire)) {
+    if (have_req) sendLocalReplyLocked(t, req, 500, localReason(500));
+    return;
+  }
+  const Listener* l = listenerAt(t.in_listener);
+  if (l != nullptr && sendTo(*l, t.reply_dst, wire) == SendResult::kOk) {
+    stats_.relayed_replies.inc();
+  }
+  noteReplySentLocked(t, code, wire, false);
+}
+
+}  // namespace sipline::tm
