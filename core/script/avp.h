@@ -37,6 +37,12 @@ class AvpStore {
   // Removes every value of name.
   void erase(std::string_view name);
   bool empty() const { return items_.empty(); }
+  // A compact text form, so tm can keep the values with a transaction (in shm) and give
+  // them back to its failure_route: per value "<type><name length>:<name><value length>:"
+  // "<value>" with type i (integer) or s (string). deserialize() replaces the content; false
+  // (and empty) when the text is not of that form.
+  std::string serialize() const;
+  bool deserialize(std::string_view text);
   void clear() { items_.clear(); }
 
  private:

@@ -27,6 +27,8 @@ class AvpStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(eraseAllOfOneName);
   CPPUNIT_TEST(storesOwnedCopies);
   CPPUNIT_TEST(pushingAViewOfAStoredValueIsSafe);
+  CPPUNIT_TEST(serializedFormRoundTripsInOrder);
+  CPPUNIT_TEST(malformedSerializedFormIsRefused);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -106,6 +108,32 @@ class AvpStoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("a value long enough to live on the heap, not in SSO"),
                          at(s, "x", -1));
     CPPUNIT_ASSERT_EQUAL(at(s, "x", -1), at(s, "x", 0));
+  }
+
+  void serializedFormRoundTripsInOrder() {
+    AvpStore s;
+    s.push("caller", Value::owned("sip:alice@a.example"));
+    s.push("n", Value::integer(-42));
+    s.push("caller", Value::owned(std::string("with:colon\0and nul", 19)));
+    s.push("empty", Value::owned(""));
+    AvpStore back;
+    CPPUNIT_ASSERT(back.deserialize(s.serialize()));
+    CPPUNIT_ASSERT_EQUAL(2, back.count("caller"));
+    CPPUNIT_ASSERT_EQUAL(std::string("with:colon\0and nul", 19), at(back, "caller", 0));
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:alice@a.example"), at(back, "caller", 1));
+    CPPUNIT_ASSERT(back.get("n", 0)->isInt());
+    CPPUNIT_ASSERT_EQUAL(std::string("-42"), at(back, "n", 0));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), at(back, "empty", 0));
+    CPPUNIT_ASSERT(AvpStore().serialize().empty());
+  }
+
+  void malformedSerializedFormIsRefused() {
+    AvpStore s;
+    s.push("keep", Value::integer(1));
+    for (const char* bad : {"x1:a1:b", "s1:a", "s1:a5:abc", "i1:a2:zz", "s:a1:b", "s1234567890:a"}) {
+      CPPUNIT_ASSERT_MESSAGE(bad, !s.deserialize(bad));
+      CPPUNIT_ASSERT(s.empty());
+    }
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(AvpStoreTest);

@@ -4,6 +4,7 @@
 // at once, other finals kept until every branch has ended), hop-by-hop ACKs and CANCELs.
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/dns/resolver.h"
 #include "core/script/script.h"
 #include "core/server/script_reload.h"
 #include "core/transport/listener.h"
@@ -114,9 +115,7 @@ void Engine::branchTimeoutLocked(Transaction& t, int index, std::int64_t now) {
     // RFC 3263 §4.3: no answer from this target; try the next one within the transaction.
     SL_NOTICE("tm: %s does not answer; trying the next target of branch %d",
               b.dst.toString().c_str(), index);
-    b.dst = b.targets[b.next_target++];
-    stats_.failovers.inc();
-    sendRequestLocked(t, b);
+    failoverLocked(t, b, "timeout");
     return;
   }
   stats_.timeouts.inc();
@@ -130,6 +129,15 @@ void Engine::branchTimeoutLocked(Transaction& t, int index, std::int64_t now) {
   b.wait_at = now + cfg_.wait_ms;  // absorbs a late 487 and ACKs it
   armBranchLocked(b);
   if (!anyPendingLocked(t)) finalizeLocked(t);
+}
+
+void Engine::failoverLocked(Transaction& t, ClientBranch& b, const char* why) {
+  const Listener* l = listenerAt(b.listener);
+  dns::SipTarget failed{l != nullptr ? l->proto : Proto::kUdp, b.dst, b.dst.ip()};
+  dns::blacklist(failed, 0, why);
+  b.dst = b.targets[b.next_target++];
+  stats_.failovers.inc();
+  sendRequestLocked(t, b);
 }
 
 void Engine::branchTimerLocked(Transaction& t, int index, std::int64_t now) {
@@ -228,6 +236,36 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     }
   }
 
+  if (t.local) {
+    // Originated here: nothing goes upstream; the final ends the transaction.
+    if (code < 200) {
+      if (b.state == ClientState::kCalling) b.state = ClientState::kProceeding;
+      if (t.method == Method::kInvite) {
+        b.retr_at = 0;
+        b.fr_at = now + t.fr_inv_ms;
+      }
+      armBranchLocked(b);
+      return;
+    }
+    b.code = static_cast<std::int16_t>(code);
+    b.retr_at = 0;
+    b.state = code < 300 && t.method == Method::kInvite ? ClientState::kAccepted
+                                                         : ClientState::kCompleted;
+    b.wait_at = now + cfg_.t4_ms;
+    if (t.method == Method::kInvite && code >= 300) {
+      std::string req(view(b.request));
+      SipMessage rm;
+      if (rm.parse(req) == ParseError::kOk) {
+        const Listener* l = listenerAt(b.listener);
+        std::string ack = buildAck(rm, msg);
+        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst, ack);
+      }
+    }
+    armBranchLocked(b);
+    completeLocalLocked(t, code, msg.reason(), msg.buffer(), false);
+    return;
+  }
+
   auto relayUp = [&](bool store) {
     const Listener* l = listenerAt(t.in_listener);
     if (l == nullptr || !msg.removeTopVia()) return;
@@ -256,6 +294,22 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     return;
   }
 
+  if (code == 503 && b.next_target < b.ntargets) {
+    // RFC 3263 §4.3: a 503 from this target: ACK it and try the next one.
+    if (t.method == Method::kInvite) {
+      std::string req(view(b.request));
+      SipMessage rm;
+      if (rm.parse(req) == ParseError::kOk) {
+        const Listener* l = listenerAt(b.listener);
+        std::string ack = buildAck(rm, msg);
+        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst, ack);
+      }
+    }
+    SL_NOTICE("tm: %s answered 503; trying the next target of branch %d",
+              b.dst.toString().c_str(), index);
+    failoverLocked(t, b, "503");
+    return;
+  }
   b.code = static_cast<std::int16_t>(code);
   b.local_reply = false;
   b.retr_at = 0;

@@ -13,11 +13,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/sip/msg_context.h"
 #include "core/sip/transaction_layer.h"
 #include "core/stats/stats.h"
 #include "core/timer/timer_wheel.h"
+#include "modules/tm/api.h"
 #include "modules/tm/tsx_shm.h"
 #include "modules/tm/tsx_table.h"
 
@@ -54,7 +56,7 @@ struct TmStats {
   StatCounter final_by_class[6];  // 1xx..6xx finals sent upstream
 };
 
-class Engine : public TransactionLayer {
+class Engine : public TransactionLayer, public Api {
  public:
   // Master, before fork: builds the table and the wheel in shm.
   Status init(shm::Segment& segment, const TmConfig& config);
@@ -77,6 +79,10 @@ class Engine : public TransactionLayer {
   // branch ended by a reply generated here: no downstream answer at all).
   bool localReplied(MsgContext& ctx, bool all);
 
+  // Api (uac.cc): requests originated here.
+  std::uint16_t registerCallback(LocalCallback cb) override;
+  Status send(const LocalRequest& request, std::uint16_t callback, std::uint64_t param) override;
+
   // Timer process: fires what is due (called every tick).
   void onTimer(std::int64_t now_ms);
 
@@ -98,9 +104,14 @@ class Engine : public TransactionLayer {
   void sendCancelLocked(Transaction& t, ClientBranch& b);
   void branchTimerLocked(Transaction& t, int index, std::int64_t now);
   void branchTimeoutLocked(Transaction& t, int index, std::int64_t now);
+  // RFC 3263 §4.3: blacklists the branch's target and sends to the next one.
+  void failoverLocked(Transaction& t, ClientBranch& b, const char* why);
   void handleReplyLocked(Transaction& t, int index, MsgContext& ctx);
   void armBranchLocked(ClientBranch& b);
   bool anyPendingLocked(const Transaction& t) const;
+  // uac.cc: reports the end of a local transaction to its callback (once).
+  void completeLocalLocked(Transaction& t, int code, std::string_view reason,
+                           std::string_view message, bool local);
   // fork.cc
   int relayCancel(MsgContext& ctx);
   bool addBranchLocked(Transaction& t, MsgContext& ctx, const std::string& base,
@@ -118,7 +129,8 @@ class Engine : public TransactionLayer {
   TmStats stats_;
   TsxTable* table_ = nullptr;
   timer::TimerWheel* wheel_ = nullptr;
-  Transaction* held_ = nullptr;  // the transaction whose mutex this process holds in a route
+  Transaction* held_ = nullptr;
+  std::vector<LocalCallback> callbacks_{nullptr};  // index 0: none  // the transaction whose mutex this process holds in a route
 };
 
 // Locks a transaction unless this process already holds it (a route of that transaction is

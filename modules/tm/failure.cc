@@ -69,9 +69,8 @@ void Engine::finalizeLocked(Transaction& t) {
   }
   t.final_pending = false;
   if (t.local) {
-    t.status = static_cast<std::int16_t>(best >= 0 ? outcomes[static_cast<std::size_t>(best)].code : 500);
-    t.sstate = ServerState::kTerminated;
-    armServerLocked(t);
+    int local_code = best >= 0 ? outcomes[static_cast<std::size_t>(best)].code : 500;
+    completeLocalLocked(t, local_code, localReason(local_code), "", true);
     return;
   }
   relayBestLocked(t, best);
@@ -94,6 +93,7 @@ bool Engine::runFailureRouteLocked(Transaction& t, int code) {
   fctx.flags = t.msg_flags;
   fctx.maxfwd_processed = true;
   fctx.tm.reply_code = code;
+  fctx.avps.deserialize(view(t.avps));
   fctx.tm.fr_timeout_ms = t.fr_ms;
   fctx.tm.fr_inv_timeout_ms = t.fr_inv_ms;
   fctx.record_route.wanted = t.record_route;

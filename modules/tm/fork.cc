@@ -100,6 +100,7 @@ int Engine::relay(MsgContext& ctx) {
     assign(t.on_branch, ctx.tm.on_branch);
     assign(t.rr_params, ctx.record_route.params);
     assign(t.rr_preset, ctx.record_route.preset);
+    assign(t.avps, ctx.avps.serialize());
   });
   if (!st.isOk()) {
     stats_.no_memory.inc();
@@ -152,6 +153,7 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
   bctx.record_route.params = std::string(view(t.rr_params));
   bctx.record_route.preset = std::string(view(t.rr_preset));
   bctx.transaction = &t;
+  bctx.avps = ctx.avps;
   bctx.tm.branch_index = index;
   if (spec.uri != bm.requestUriText() && !bctx.setRuri(spec.uri).isOk()) {
     SL_ERR_RATELIMITED("t_relay: branch URI '%s' does not parse; skipped", spec.uri.c_str());
@@ -189,6 +191,7 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
   if (out == nullptr) return false;
   insertRecordRoute(bctx, *out);
   BranchId id{table_->nonce(), t.bucket, t.label, index};
+  if (t.local) bm.removeTopVia();  // the placeholder of uac.cc
   bm.insertHeaderAtTop(HeaderType::kVia, ourVia(*out, bctx, id));
   std::string wire;
   if (!bm.build(wire)) {

@@ -9,6 +9,8 @@
 #include "core/sip/msg_context.h"
 #include "core/sip/transaction_layer.h"
 #include "modules/tm/engine.h"
+#include "modules/tm/mi_uac.h"
+#include "modules/tm/serial.h"
 
 namespace sipline {
 namespace {
@@ -94,6 +96,23 @@ class TmModule : public Module {
                  [this](const ScriptArgs& a, BindContext& bc) { return bindLocalReplied(a, bc); },
                  "t_local_replied(\"all\"|\"last\"): the failure was generated here (timeout)");
 
+    spec.command("t_load_contacts", {}, kRequestOrFailure,
+                 [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+                   return makeCall([](MsgContext& ctx) {
+                     tm::loadContacts(ctx);
+                     return Verdict::ok();
+                   });
+                 },
+                 "t_load_contacts(): orders $ru and the appended branches by q for serial "
+                 "forking (nothing to do when all have the same q)");
+    spec.command("t_next_contacts", {}, kRequestOrFailure,
+                 [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+                   return makeCall([](MsgContext& ctx) {
+                     return tm::nextContacts(ctx) ? Verdict::ok() : Verdict::fail();
+                   });
+                 },
+                 "t_next_contacts(): the next q group becomes $ru and branches; false when "
+                 "none is left");
     spec.stat("inuse_transactions", &engine_.stats().inuse, "transactions in the table",
               StatKind::kGauge);
     spec.stat("uas_transactions", &engine_.stats().uas, "server transactions created");
@@ -133,6 +152,16 @@ class TmModule : public Module {
               out["no_memory"] = s.no_memory.get();
               return out;
             });
+    spec.mi("t_uac",
+            {MiParamSpec::str("method", "request method, e.g. OPTIONS"),
+             MiParamSpec::str("ruri", "request-URI"),
+             MiParamSpec::str("dst", "next hop (URI or host:port); default: the request-URI").opt(),
+             MiParamSpec::str("headers", "extra header lines, each ending in CRLF").opt(),
+             MiParamSpec::str("body", "message body").opt(),
+             MiParamSpec::str("content_type", "type of the body").opt()},
+            "sends a request from the server (through local_route) and returns its final reply",
+            [this](const MiParams& p) { return miUac(p); });
+    spec.provide<tm::Api>("tm", &engine_);
     spec.timer("transactions", 10, [this] { engine_.onTimer(monotonicMs()); });
   }
 
@@ -158,6 +187,8 @@ class TmModule : public Module {
     cfg.hash_size = static_cast<std::uint32_t>(hash_size_);
     cfg.auto_100 = auto_100_;
     Status st = engine_.init(ctx.segment(), cfg);
+    if (!st.isOk()) return st;
+    st = mi_uac_.init(ctx.segment(), engine_);
     if (!st.isOk()) return st;
     setTransactionLayer(&engine_);
     return Status::ok();
@@ -267,6 +298,23 @@ class TmModule : public Module {
     });
   }
 
+  Result<Json> miUac(const MiParams& p) {
+    tm::LocalRequest req;
+    req.method = p.str("method");
+    req.ruri = p.str("ruri");
+    req.dst = p.str("dst");
+    req.headers = p.str("headers");
+    req.body = p.str("body");
+    req.content_type = p.str("content_type");
+    if (!req.headers.empty() && req.headers.back() != '\n') req.headers += "\r\n";
+    Result<tm::LocalReply> r = mi_uac_.run(req, engine_.config().fr_inv_ms + 1000);
+    if (!r.isOk()) return r.status();
+    Json out = Json::object();
+    out["code"] = r.value().code;
+    out["reason"] = r.value().reason;
+    return out;
+  }
+
   std::int64_t fr_timeout_s_ = 5;
   std::int64_t fr_inv_timeout_s_ = 120;
   std::int64_t wt_timer_ms_ = 5000;
@@ -278,6 +326,7 @@ class TmModule : public Module {
   std::int64_t hash_size_ = 4096;
   bool auto_100_ = true;
   tm::Engine engine_;
+  tm::MiUac mi_uac_;
 };
 
 }  // namespace

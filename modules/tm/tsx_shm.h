@@ -86,7 +86,7 @@ struct LocalCompletion {
 struct Transaction {
   explicit Transaction(shm::SegmentManager* sm)
       : key(sm), request(sm), last_reply(sm), to_tag(sm), on_failure(sm), on_reply(sm),
-        on_branch(sm), rr_params(sm), rr_preset(sm) {}
+        on_branch(sm), rr_params(sm), rr_preset(sm), avps(sm) {}
 
   // Bucket chain (guarded by the bucket lock).
   boost::interprocess::offset_ptr<Transaction> next;
@@ -134,6 +134,7 @@ struct Transaction {
   bool record_route = false;
   shm::String rr_params;
   shm::String rr_preset;
+  shm::String avps;  // the script's $avp values (AvpStore::serialize), back in failure_route
 
   LocalCompletion completion;
 

@@ -15,13 +15,19 @@ def test_call_pair_completes_directly():
     uac, uas = _direct("tm_uac_call.xml", "tm_uas_call.xml", 3)
     check_flow(uac, uas, 3, "call")
     check_eq(step_count(uac, "4_200_Recv"), 3, "200 OKs received by the caller")
-    check_eq(step_count(uas, "5_ACK_Recv"), 3, "ACKs received by the callee")
-    check_eq(step_count(uas, "6_BYE_Recv"), 3, "BYEs received by the callee")
+    check_eq(step_count(uas, "4_ACK_Recv"), 3, "ACKs received by the callee")
+    check_eq(step_count(uas, "5_BYE_Recv"), 3, "BYEs received by the callee")
 
 
 def test_call_pair_with_ringing_time_completes_directly():
     uac, uas = _direct("tm_uac_call.xml", "tm_uas_call.xml", 2, uas_args=("-d", "300"))
     check_flow(uac, uas, 2, "call with 300 ms of ringing")
+
+
+def test_call_pair_without_ringing_completes_directly():
+    uac, uas = _direct("tm_uac_call.xml", "tm_uas_answer.xml", 2)
+    check_flow(uac, uas, 2, "call answered at once")
+    check_eq(step_count(uac, "2_180_Recv"), 0, "180s at the caller")
 
 
 def test_busy_pair_completes_directly():

@@ -4,6 +4,7 @@ The scenarios are test/scenarios/tm_*.xml, written for RFC 3665's session flows:
 
   caller (uac)            callee (uas)              flow
   tm_uac_call.xml         tm_uas_call.xml           INVITE 100 180 200 ACK BYE 200 (3.1, 3.2)
+                          tm_uas_answer.xml         the same without 180 (for sipp -lost runs)
   tm_uac_busy.xml         tm_uas_busy.xml           INVITE 486 ACK (3.9)
   tm_uac_noanswer.xml     tm_uas_cancelled.xml      INVITE 180 ... 408/480 ACK; callee CANCELed
                           tm_uas_unavailable.xml    INVITE 180 480 ACK (3.11)
