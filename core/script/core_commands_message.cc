@@ -89,11 +89,32 @@ Result<BoundCallPtr> bindIsMethod(const ScriptArgs& args, BindContext& bc) {
   });
 }
 
+// What sl_reply_error() answers after a failed forward(), with OpenSIPS's codes.
+Verdict forwardVerdict(MsgContext& ctx, ForwardResult r) {
+  switch (r) {
+    case ForwardResult::kOk:
+      return Verdict::ok();
+    case ForwardResult::kUnroutable:
+      ctx.noteRelayError(478, "Unresolvable destination");
+      break;
+    case ForwardResult::kSendFailed:
+      ctx.noteRelayError(477, "Unfortunately error on sending to next hop occurred");
+      break;
+    case ForwardResult::kBadMessage:
+      ctx.noteRelayError(400, "Bad Request");
+      break;
+    case ForwardResult::kTooManyHops:
+      ctx.noteRelayError(483, "Too Many Hops");
+      break;
+  }
+  return Verdict::fail();
+}
+
 Result<BoundCallPtr> bindForward(const ScriptArgs& args, BindContext& bc) {
   if (args.empty()) {
     return makeCall([](MsgContext& ctx) {
       ForwardResult r = ctx.msg().isRequest() ? forwardRequest(ctx, nullptr) : forwardReply(ctx);
-      return r == ForwardResult::kOk ? Verdict::ok() : Verdict::fail();
+      return forwardVerdict(ctx, r);
     });
   }
   Result<StrArg> dest = bc.strArg(args[0]);
@@ -103,7 +124,7 @@ Result<BoundCallPtr> bindForward(const ScriptArgs& args, BindContext& bc) {
     if (!hop.isOk()) return bc.error(args[0], hop.status());
     return makeCall([hop = std::move(hop.value())](MsgContext& ctx) {
       if (!ctx.msg().isRequest()) return Verdict::fail();
-      return forwardRequest(ctx, &hop) == ForwardResult::kOk ? Verdict::ok() : Verdict::fail();
+      return forwardVerdict(ctx, forwardRequest(ctx, &hop));
     });
   }
   return makeCall([dest = std::move(dest.value()),
@@ -113,10 +134,10 @@ Result<BoundCallPtr> bindForward(const ScriptArgs& args, BindContext& bc) {
     Result<NextHop> hop = parseNextHop(dest.eval(ctx, scratch));
     if (!hop.isOk()) {
       site.report(ctx, "bad destination: %s", hop.status().message().c_str());
+      ctx.noteRelayError(478, "Unresolvable destination");
       return Verdict::fail();
     }
-    return forwardRequest(ctx, &hop.value()) == ForwardResult::kOk ? Verdict::ok()
-                                                                   : Verdict::fail();
+    return forwardVerdict(ctx, forwardRequest(ctx, &hop.value()));
   });
 }
 

@@ -109,6 +109,14 @@ class MsgContext {
   bool force_rport = false;               // force_rport(): answer to the source port (RFC 3581)
   script::AvpStore avps;                  // $avp(name)
   ScriptErrorInfo error;                  // $err.*, set for error_route
+  // Why the last relay (forward(), t_relay()) failed, as the reply sl_reply_error() sends;
+  // code 0: no failure noted.
+  int relay_error_code = 0;
+  std::string relay_error_reason;
+  void noteRelayError(int code, std::string reason) {
+    relay_error_code = code;
+    relay_error_reason = std::move(reason);
+  }
   RecordRouteRequest record_route;        // record_route() was called (rr module)
   TransactionHints tm;                    // t_on_failure(), t_set_fr(), ... (tm module)
   void* transaction = nullptr;            // the tm transaction of this message, if any (opaque)

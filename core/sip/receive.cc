@@ -63,6 +63,16 @@ const char* requestDefect(SipMessage& msg) {
   return nullptr;
 }
 
+// The ACK of a negative reply this server sent statelessly (sl_send_reply, a 400) ends here:
+// its To tag is the deterministic tag of that reply (RFC 3261 §17.2.1: part of the INVITE
+// transaction, never forwarded).
+bool ackOfOurStatelessReply(SipMessage& msg) {
+  if (msg.method() != Method::kAck) return false;
+  const NameAddr* to = msg.to();
+  return to != nullptr && to->tag.size() > 2 && to->tag.substr(0, 2) == "sl" &&
+         to->tag == statelessToTag(msg);
+}
+
 bool isKeepalive(std::string_view data) {
   for (char c : data) {
     if (c != '\r' && c != '\n') return false;
@@ -129,6 +139,10 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
       return;
     }
     stats.rcv_requests.inc();
+    if (ackOfOurStatelessReply(msg)) {
+      stats.absorbed_acks.inc();
+      return;
+    }
     TransactionLayer* tl = transactionLayer();
     if (tl != nullptr && tl->absorbRequest(msg, rcv)) return;
     MsgContext ctx(msg, rcv, kRequestRoute);

@@ -27,6 +27,8 @@ Status declareCoreStats(StatsRegistry& r) {
       {"parse_errors", &s.parse_errors, "datagrams that did not parse"},
       {"bad_msg_replies", &s.bad_replies_sent, "400 replies sent for bad requests"},
       {"too_many_hops", &s.too_many_hops, "requests refused with 483 by forward()"},
+      {"absorbed_acks", &s.absorbed_acks,
+       "ACKs of negative replies this server sent statelessly (not relayed)"},
       {"script_reloads", &s.script_reloads, "routing script reloads that took effect"},
       {"script_reload_errors", &s.script_reload_errors,
        "routing script reloads refused (the running script stayed)"},

@@ -19,6 +19,7 @@ struct CoreStats {
   StatCounter parse_errors;          // every datagram that did not parse
   StatCounter bad_replies_sent;      // 400s sent for unparseable requests
   StatCounter too_many_hops;         // 483s sent by forward() for Max-Forwards 0
+  StatCounter absorbed_acks;         // ACKs of stateless negative replies, ended here
   StatCounter script_reloads;        // routing script reloads that took effect
   StatCounter script_reload_errors;  // reloads refused (the old script stayed)
 };

@@ -15,7 +15,15 @@ class SlModule : public Module {
         kRequestRoute | kFailureRoute | kErrorRoute,
         [this](const ScriptArgs& args, BindContext& bc) { return bindSendReply(args, bc); },
         "sl_send_reply(code, reason): answers the request statelessly");
+    spec.command(
+        "sl_reply_error", {}, kRequestRoute | kFailureRoute | kErrorRoute,
+        [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+          return makeCall([this](MsgContext& ctx) { return replyError(ctx); });
+        },
+        "sl_reply_error(): answers with the error of the last failed relay (forward(), "
+        "t_relay()), else 500");
     spec.stat("sent_replies", &sent_, "replies sent statelessly");
+    spec.stat("sent_err_replies", &sent_err_, "error replies sent by sl_reply_error()");
     spec.stat("failures", &failures_, "replies that could not be sent");
     const char* names[] = {"1xx_replies", "2xx_replies", "3xx_replies",
                            "4xx_replies", "5xx_replies", "6xx_replies"};
@@ -35,6 +43,23 @@ class SlModule : public Module {
     if (!reason.isOk()) return reason.status();
     return makeCall([this, code = std::move(code.value()), reason = std::move(reason.value())](
                         MsgContext& ctx) { return send(ctx, code, reason); });
+  }
+
+  Verdict replyError(MsgContext& ctx) {
+    SipMessage& msg = ctx.msg();
+    if (!msg.isRequest() || msg.method() == Method::kAck) return Verdict::fail();
+    int code = ctx.relay_error_code != 0 ? ctx.relay_error_code : 500;
+    std::string reason = ctx.relay_error_code != 0 ? ctx.relay_error_reason
+                                                   : std::string("Server Internal Error");
+    if (sendStatelessReply(ctx, code, reason) != SendResult::kOk) {
+      failures_.inc();
+      return Verdict::fail();
+    }
+    ctx.replied = true;
+    sent_.inc();
+    sent_err_.inc();
+    by_class_[code / 100 - 1].inc();
+    return Verdict::ok();
   }
 
   Verdict send(MsgContext& ctx, const IntArg& code_arg, const StrArg& reason_arg) {
@@ -57,7 +82,7 @@ class SlModule : public Module {
     return Verdict::ok();
   }
 
-  StatCounter sent_, failures_;
+  StatCounter sent_, failures_, sent_err_;
   StatCounter by_class_[6];
 };
 

@@ -177,6 +177,7 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
   if (!hop.isOk()) {
     SL_ERR_RATELIMITED("t_relay: no destination for branch %d of Call-ID %.*s: %s", index,
                        SL_SV(bm.callId()), hop.status().message().c_str());
+    ctx.noteRelayError(478, "Unresolvable destination");
     return false;
   }
   Result<std::vector<dns::SipTarget>> targets = dns::resolveTargets(hop.value());
@@ -184,11 +185,15 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
     SL_ERR_RATELIMITED("t_relay: cannot resolve %s for Call-ID %.*s: %s", hop.value().host.c_str(),
                        SL_SV(bm.callId()),
                        targets.isOk() ? "no targets" : targets.status().message().c_str());
+    ctx.noteRelayError(478, "Unresolvable destination");
     return false;
   }
   const dns::SipTarget& first = targets.value().front();
   const Listener* out = outgoingSocket(bctx, first.addr, "t_relay");
-  if (out == nullptr) return false;
+  if (out == nullptr) {
+    ctx.noteRelayError(478, "Unresolvable destination");
+    return false;
+  }
   insertRecordRoute(bctx, *out);
   BranchId id{table_->nonce(), t.bucket, t.label, index};
   if (t.local) bm.removeTopVia();  // the placeholder of uac.cc
@@ -211,6 +216,7 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
     stats_.no_memory.inc();
     SL_ERR_RATELIMITED("tm: %s; branch %d of Call-ID %.*s not sent", st.message().c_str(), index,
                        SL_SV(bm.callId()));
+    ctx.noteRelayError(500, "No memory left");
     return false;
   }
   shm::noteUsage(sm);

@@ -108,6 +108,24 @@ def test_non_invite_retransmission_after_the_final_gets_the_same_final_again():
         check_no_transactions(srv)
 
 
+def test_unreachable_next_hop_gets_one_error_reply_and_leaves_no_transaction():
+    """The shipped script answers a failed t_relay() with sl_reply_error(): an IPv6
+    request-URI with only an IPv4 socket gets 478 once, its retransmission the same answer,
+    and no transaction stays behind."""
+    with UdpPeer() as uac, proxy() as srv:
+        msg = build_request("MESSAGE", "sip:bob@[2001:db8::20]", uac.port, branch=new_branch())
+        for attempt in ("request", "retransmission"):
+            uac.send(msg, srv.addr)
+            got = []
+            while True:
+                r = uac.expect_reply(0.6)
+                if r is None:
+                    break
+                got.append(r.status)
+            check_eq(got, [478], f"final replies to the {attempt}")
+        check_no_transactions(srv)
+
+
 # ---------------------------------------------------------------- CANCEL
 def test_cancel_without_a_matching_transaction_is_answered_481():
     with UdpPeer() as uas, UdpPeer() as uac, proxy() as srv:
@@ -206,9 +224,8 @@ def test_rfc4475_bare_magic_cookie_branch_is_handled_without_harm():
             reply = uac.expect_reply(3)
             check(reply is not None and reply.status == 200, f"200 not relayed: {reply}")
             check(uac.expect_reply(0.5) is None, "two replies to one OPTIONS")
-        pong = uac.send(build_request("OPTIONS", f"sip:{LOOPBACK}:{srv.port}", uac.port),
-                        srv.addr)
-        check_eq(_status(uac.expect_reply(3)), 200, f"OPTIONS after badbranch {pong}")
+        uac.send(build_request("OPTIONS", f"sip:{LOOPBACK}:{srv.port}", uac.port), srv.addr)
+        check_eq(_status(uac.expect_reply(3)), 200, "OPTIONS to the server after badbranch")
         check_no_transactions(srv)
 
 
