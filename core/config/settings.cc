@@ -365,7 +365,8 @@ class Loader {
         l.dns_ttl_line_ = &s;
         return l.intInto(s, "dns_cache_max_ttl", 1, 604800, l.settings_.dns.cache_max_ttl); }},
       {"dns_cache_negative_ttl", [](Loader& l, const Setting& s) {
-        return l.intInto(s, "dns_cache_negative_ttl", 0, 3600, l.settings_.dns.cache_negative_ttl); }},
+        return l.intInto(s, "dns_cache_negative_ttl", 0, 3600,
+                         l.settings_.dns.cache_negative_ttl); }},
       {"dns_blacklist_time", [](Loader& l, const Setting& s) {
         return l.intInto(s, "dns_blacklist_time", 0, 3600, l.settings_.dns.blacklist_time); }},
       {"dns_blacklist_size", [](Loader& l, const Setting& s) {

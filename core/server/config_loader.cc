@@ -1,6 +1,7 @@
 #include "core/server/config_loader.h"
 
 #include "core/base/log.h"
+#include "core/dns/dns_stats.h"
 #include "core/script/compiler.h"
 #include "core/server/core_mi.h"
 #include "core/stats/core_stats.h"
@@ -16,6 +17,7 @@ Status loadModules(const Settings& settings, LoadedConfig& out) {
     st = registerCoreMiCommands(out.mi);
   }
   if (st.isOk()) st = declareCoreStats(stats());
+  if (st.isOk()) st = dns::declareStats(stats());
   if (st.isOk()) st = out.modules.loadAll(settings);
   if (st.isOk()) st = out.modules.publish(out.commands, out.mi, stats(), out.services);
   if (!st.isOk()) return st;

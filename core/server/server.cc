@@ -183,8 +183,7 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   shm::setSegment(seg.value().get());
-  st = dns::declareStats(stats());
-  if (st.isOk()) st = stats().materialize(*seg.value());
+  st = stats().materialize(*seg.value());
   // The RFC 3263 resolver's settings, shared cache and blacklist, inherited by every child.
   if (st.isOk()) st = dns::setUp(settings, seg.value().get());
   Result<ProcessTable*> table =

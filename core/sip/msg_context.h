@@ -49,6 +49,7 @@ struct TransactionHints {
   std::int64_t fr_inv_timeout_ms = -1;  // t_set_fr(); -1: the module parameter
   bool no_100 = false;        // t_relay("no-100-trying")
   bool no_auto_reply = false;  // t_relay("no-auto-reply"): a failed relay is left to the script
+  bool no_memory = false;      // shm was full: answered 500 after the script unless it answered
   int reply_code = 0;    // $T_reply_code: the winning reply in failure_route
   int branch_index = -1;  // $T_branch_idx: the branch a branch_route/onreply_route is for
 };

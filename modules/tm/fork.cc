@@ -104,10 +104,10 @@ int Engine::relay(MsgContext& ctx) {
   });
   if (!st.isOk()) {
     stats_.no_memory.inc();
-    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s answered 500", st.message().c_str(),
+    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s gets 500", st.message().c_str(),
                        SL_SV(msg.callId()));
-    sendLocalReplyLocked(t, msg, 500, "Server Internal Error - No Memory");
-    ctx.replied = true;
+    ctx.tm.no_memory = true;
+    ctx.noteRelayError(500, "No memory left");
     return -1;
   }
   if (ctx.tm.fr_timeout_ms > 0) t.fr_ms = ctx.tm.fr_timeout_ms;
@@ -216,6 +216,7 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
     stats_.no_memory.inc();
     SL_ERR_RATELIMITED("tm: %s; branch %d of Call-ID %.*s not sent", st.message().c_str(), index,
                        SL_SV(bm.callId()));
+    ctx.tm.no_memory = true;
     ctx.noteRelayError(500, "No memory left");
     return false;
   }

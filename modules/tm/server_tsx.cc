@@ -138,11 +138,10 @@ int Engine::newTransaction(MsgContext& ctx) {
       table_->findOrCreate(key.hash, key.key, [m](const Transaction& x) { return x.method == m; });
   if (!made.isOk()) {
     stats_.no_memory.inc();
-    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s answered 500", made.status().message().c_str(),
+    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s gets 500", made.status().message().c_str(),
                        SL_SV(msg.callId()));
-    if (sendStatelessReply(ctx, 500, "Server Internal Error - No Memory") == SendResult::kOk) {
-      ctx.replied = true;
-    }
+    ctx.tm.no_memory = true;
+    ctx.noteRelayError(500, "No memory left");
     return -1;
   }
   Transaction* t = made.value().txn;
@@ -163,16 +162,16 @@ int Engine::newTransaction(MsgContext& ctx) {
   stats_.inuse.inc();
   stats_.uas.inc();
   if (!st.isOk()) {
-    // The transaction exists but holds nothing usable: answer and let it expire.
+    // The transaction exists but holds nothing usable: it ends at once (the timer frees
+    // it); the request gets 500 from the script (sl_reply_error) or after it.
     stats_.no_memory.inc();
-    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s answered 500", st.message().c_str(),
+    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s gets 500", st.message().c_str(),
                        SL_SV(msg.callId()));
     TxnLock lock(*this, *t);
     t->sstate = ServerState::kTerminated;
     armServerLocked(*t);
-    if (sendStatelessReply(ctx, 500, "Server Internal Error - No Memory") == SendResult::kOk) {
-      ctx.replied = true;
-    }
+    ctx.tm.no_memory = true;
+    ctx.noteRelayError(500, "No memory left");
     return -1;
   }
   if (m == Method::kInvite && cfg_.auto_100 && !ctx.tm.no_100) {
@@ -297,18 +296,31 @@ bool Engine::localReplied(MsgContext& ctx, bool all) {
 
 void Engine::requestDone(MsgContext& ctx) {
   Transaction* t = current(ctx);
-  if (t == nullptr) return;
+  // Shared memory was full and the script did not answer: the promised 500, statelessly.
+  auto answerNoMemory = [&ctx] {
+    if (ctx.tm.no_memory && !ctx.replied && !ctx.tm.no_auto_reply &&
+        sendStatelessReply(ctx, 500, "No memory left") == SendResult::kOk) {
+      ctx.replied = true;
+    }
+  };
+  if (t == nullptr) {
+    answerNoMemory();
+    return;
+  }
   {
     TxnLock lock(*this, *t);
-    if (t->status < 200 && !anyPendingLocked(*t) && !t->final_pending) {
+    if (t->sstate == ServerState::kTerminated) {
+      answerNoMemory();
+    } else if (t->status < 200 && !anyPendingLocked(*t) && !t->final_pending) {
       if (ctx.replied) {
         // Answered statelessly (sl_send_reply after t_newtran): nothing left to do here.
         t->sstate = ServerState::kTerminated;
         armServerLocked(*t);
       } else if (t->nbranches > 0) {
         finalizeLocked(*t);  // every branch failed at once (unreachable)
-      } else if (ctx.tm.no_auto_reply) {
-        t->sstate = ServerState::kTerminated;  // the script chose to leave it unanswered
+      } else if (ctx.tm.no_auto_reply || ctx.tm.no_memory) {
+        answerNoMemory();
+        t->sstate = ServerState::kTerminated;  // answered above, or left unanswered
         armServerLocked(*t);
       } else {
         SL_ERR_RATELIMITED(

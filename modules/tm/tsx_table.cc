@@ -48,6 +48,8 @@ Result<Transaction*> TsxTable::allocateLocked(Bucket& b, std::uint32_t index,
   }
   shm::noteUsage(sm);
   t->bucket = index;
+  t->timer.owner = t;  // from the start, so even a transaction left half-built is freed
+  t->timer.tag = kServerTimer;
   t->label = b.next_label++;
   if (b.next_label == 0) b.next_label = 1;
   t->refs.store(1, std::memory_order_relaxed);

@@ -362,6 +362,7 @@ log_target = "stderr";
 mpath = "@MPATH@";
 routes = "@ROUTES_NAME@";
 mi = { socket = "@MI_SOCK@"; };
+@DNS@
 modules = { @MODULES@ };
 @EXTRA@
 """
@@ -411,6 +412,10 @@ def write_config(settings=DEFAULT_SETTINGS, routes=DEFAULT_ROUTES, subst=None, n
     }
     s.update(subst)
     s.setdefault("SOCKETS", f'"udp:{LOOPBACK}:{s["PORT"]}"')
+    # Never the system resolver: a name forwarded to by mistake fails fast (discard port),
+    # unless the test names its own DNS server.
+    s.setdefault("DNS", "" if "dns_servers" in str(s.get("EXTRA", ""))
+                 else '# never the system resolver\ndns_servers = ["127.0.0.1:9"];')
     cfg = os.path.join(d, f"{name}.cfg")
     rts = os.path.join(d, f"{name}.routes")
     with open(cfg, "w") as f:
