@@ -70,7 +70,9 @@ class Engine : public TransactionLayer, public Api {
   bool takeReply(MsgContext& ctx) override;
 
   // Script commands. Return the verdict's rc: 1 ok, -1 failure, 0 stop (a retransmission).
-  int newTransaction(MsgContext& ctx);  // t_newtran()
+  // t_newtran(). send_100: answer an INVITE with 100 Trying at once (t_newtran() does, as
+  // the script may take long now; t_relay() sends it once a branch went out).
+  int newTransaction(MsgContext& ctx, bool send_100 = true);
   int relay(MsgContext& ctx);           // t_relay()
   int reply(MsgContext& ctx, int code, std::string_view reason);  // t_reply()
   int checkTransaction(MsgContext& ctx);                            // t_check_trans()

@@ -56,7 +56,7 @@ int Engine::relay(MsgContext& ctx) {
   }
   bool in_failure = ctx.routeType() == kFailureRoute;
   if (ctx.transaction == nullptr) {
-    int rc = newTransaction(ctx);
+    int rc = newTransaction(ctx, false);
     if (rc <= 0) return rc;
   }
   Transaction& t = *current(ctx);
@@ -127,6 +127,12 @@ int Engine::relay(MsgContext& ctx) {
   }
   ctx.branches.clear();  // relayed; a failure_route starts with none
   if (sent == 0) return -1;
+  // RFC 3261 §16.2: a proxy answers an INVITE 100 Trying (here once it went somewhere, so an
+  // unroutable INVITE gets just the script's error reply).
+  if (!in_failure && t.status == 0 && t.method == Method::kInvite && cfg_.auto_100 &&
+      !ctx.tm.no_100) {
+    sendLocalReplyLocked(t, msg, 100, "Trying");
+  }
   ctx.relayed = true;
   return 1;
 }
@@ -209,7 +215,6 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
   Status st = shm::guardAlloc("branch", [&] {
     b = sm->construct<ClientBranch>(boost::interprocess::anonymous_instance)(sm);
     assign(b->request, wire);
-    assign(b->uri, bctx.ruri());
   });
   if (!st.isOk()) {
     if (b != nullptr) sm->destroy_ptr(b);

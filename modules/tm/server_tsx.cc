@@ -115,7 +115,6 @@ void Engine::initServerLocked(Transaction& t, MsgContext& ctx, bool rfc3261) {
   char tag[24];
   std::snprintf(tag, sizeof(tag), "tm%08x%06x", t.label, static_cast<unsigned>(now & 0xffffff));
   t.to_tag.assign(tag);
-  t.request.assign(msg.buffer().data(), msg.buffer().size());
   t.created_ms = now;
   t.fr_ms = cfg_.fr_ms;
   t.fr_inv_ms = cfg_.fr_inv_ms;
@@ -126,7 +125,7 @@ void Engine::initServerLocked(Transaction& t, MsgContext& ctx, bool rfc3261) {
   armServerLocked(t);
 }
 
-int Engine::newTransaction(MsgContext& ctx) {
+int Engine::newTransaction(MsgContext& ctx, bool send_100) {
   if (table_ == nullptr) return -1;
   if (ctx.transaction != nullptr) return 1;
   SipMessage& msg = ctx.msg();
@@ -174,7 +173,7 @@ int Engine::newTransaction(MsgContext& ctx) {
     ctx.noteRelayError(500, "No memory left");
     return -1;
   }
-  if (m == Method::kInvite && cfg_.auto_100 && !ctx.tm.no_100) {
+  if (send_100 && m == Method::kInvite && cfg_.auto_100 && !ctx.tm.no_100) {
     TxnLock lock(*this, *t);
     sendLocalReplyLocked(*t, msg, 100, "Trying");
   }
@@ -183,7 +182,11 @@ int Engine::newTransaction(MsgContext& ctx) {
 
 void Engine::noteReplySentLocked(Transaction& t, int code, std::string_view wire, bool local) {
   std::int64_t now = monotonicMs();
-  Status st = shm::guardAlloc("reply", [&] { t.last_reply.assign(wire.data(), wire.size()); });
+  Status st = shm::guardAlloc("reply", [&] {
+    // Room for the replies that usually follow (100, 180, 200 with SDP): one allocation.
+    if (t.last_reply.capacity() < wire.size()) t.last_reply.reserve(wire.size() + 512);
+    t.last_reply.assign(wire.data(), wire.size());
+  });
   if (!st.isOk()) {
     stats_.no_memory.inc();
     t.last_reply.clear();

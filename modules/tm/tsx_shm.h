@@ -49,11 +49,10 @@ inline constexpr std::uint16_t kServerTimer = 0;
 
 struct ClientBranch {
   explicit ClientBranch(shm::SegmentManager* sm)
-      : request(sm), uri(sm), reply(sm), cancel(sm) {}
+      : request(sm), reply(sm), cancel(sm) {}
 
   timer::TimerLink timer;
   shm::String request;  // the bytes sent: retransmitted, and the source of CANCEL and ACK
-  shm::String uri;      // its request-URI
   shm::String reply;    // the final reply received, kept for the best-reply choice (§16.7)
   shm::String cancel;   // the CANCEL sent on this branch (retransmitted like a request)
   SockAddr dst;
