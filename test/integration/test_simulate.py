@@ -154,9 +154,9 @@ def test_relayed_request_is_printed_exactly_as_it_would_leave():
     cfg = shipped_settings(os.path.join(ROOT, "cfg", "sipline.routes"))
     r = run(cfg, "--simulate", message_file(INVITE))
     check_eq(r.exit, 0, f"exit ({r.stderr})")
-    check_eq(r.outcome, "reply 100 Trying, then relay to udp:192.0.2.20:5060", "outcome")
-    check_eq(len(r.messages), 2, "messages (tm's 100 Trying, then the INVITE)")
-    m = r.messages[1]
+    check_eq(r.outcome, "relay to udp:192.0.2.20:5060, then reply 100 Trying", "outcome")
+    check_eq(len(r.messages), 2, "messages (the INVITE, then tm's 100 Trying)")
+    m = r.messages[0]
     check_eq((m.source, m.to), ("udp:127.0.0.1:5060", "udp:192.0.2.20:5060"), "socket and to")
     check_eq(m.first_line(), "INVITE sip:bob@192.0.2.20 SIP/2.0", "request line")
     vias = m.headers("Via")
@@ -170,8 +170,8 @@ def test_relayed_request_is_printed_exactly_as_it_would_leave():
     check(m.data.count(b"\n") == m.data.count(b"\r\n"), "a bare LF left in the message")
     check(any(f"Content-Length 999 was set to {len(SDP_CRLF)}" in n for n in r.notes),
           f"notes: {r.notes}")
-    check(any("t_relay() -> 1 (true); sends reply 100 Trying to udp:192.0.2.10:5060; relays to "
-              "udp:192.0.2.20:5060" in p for p in r.path),
+    check(any("t_relay() -> 1 (true); relays to udp:192.0.2.20:5060; sends reply 100 Trying to "
+              "udp:192.0.2.10:5060" in p for p in r.path),
           r.path_text())
 
 
@@ -186,7 +186,7 @@ def test_crlf_message_file_is_taken_byte_for_byte():
     r = run(cfg, "--simulate", path)
     check_eq(r.exit, 0, f"exit ({r.stderr})")
     check_eq(r.notes, [], "notes for a CRLF file")
-    check_eq(r.messages[-1].body(), body.encode(), "body")
+    check_eq(r.messages[0].body(), body.encode(), "body (of the relayed INVITE)")
 
 
 def test_reply_from_the_script_goes_back_to_the_source_with_received():
