@@ -43,8 +43,9 @@ int runUdpWorker(const Listener& listener, MessageProcessor& processor,
       for (int i = 0; i < n; ++i) {
         srcs[i].len = msgs[i].msg_hdr.msg_namelen;
         before_message();
-        processor.onDatagram(listener, srcs[i],
-                             std::string_view(static_cast<char*>(iovs[i].iov_base), msgs[i].msg_len));
+        processor.onDatagram(
+            listener, srcs[i],
+            std::string_view(static_cast<char*>(iovs[i].iov_base), msgs[i].msg_len));
         if (slot != nullptr) slot->handled.fetch_add(1, std::memory_order_relaxed);
       }
       continue;

@@ -130,7 +130,8 @@ class AvpStoreTest : public CppUnit::TestFixture {
   void malformedSerializedFormIsRefused() {
     AvpStore s;
     s.push("keep", Value::integer(1));
-    for (const char* bad : {"x1:a1:b", "s1:a", "s1:a5:abc", "i1:a2:zz", "s:a1:b", "s1234567890:a"}) {
+    for (const char* bad :
+         {"x1:a1:b", "s1:a", "s1:a5:abc", "i1:a2:zz", "s:a1:b", "s1234567890:a"}) {
       CPPUNIT_ASSERT_MESSAGE(bad, !s.deserialize(bad));
       CPPUNIT_ASSERT(s.empty());
     }

@@ -26,8 +26,8 @@ struct TimerLink {
   boost::interprocess::offset_ptr<TimerLink> next;
   std::int64_t expires_ms = 0;
   boost::interprocess::offset_ptr<void> owner;  // the object the link is embedded in
-  std::int32_t slot = -1;                        // -1: not armed
-  std::uint16_t tag = 0;  // the owner's: which of its timers this is
+  std::int32_t slot = -1;                       // -1: not armed
+  std::uint16_t tag = 0;                        // the owner's: which of its timers this is
   bool armed() const { return slot >= 0; }
 };
 
@@ -60,7 +60,9 @@ class TimerWheel {
  private:
   void collectDue(std::int64_t now_ms, std::vector<TimerLink*>& out);
   void unlinkLocked(TimerLink& link);
-  std::size_t slotOf(std::int64_t tick) const { return static_cast<std::size_t>(tick) & (kSlots - 1); }
+  std::size_t slotOf(std::int64_t tick) const {
+    return static_cast<std::size_t>(tick) & (kSlots - 1);
+  }
 
   shm::Mutex mutex_;
   std::int64_t tick_ms_;

@@ -73,4 +73,20 @@ bool SockAddr::operator==(const SockAddr& other) const {
   return sameIp(other) && port() == other.port();
 }
 
+PackedAddr PackedAddr::of(const SockAddr& a) {
+  PackedAddr p;
+  std::size_t n = std::min<std::size_t>(a.len, sizeof(p.sa));
+  std::memcpy(&p.sa, &a.ss, n);
+  return p;
+}
+
+SockAddr PackedAddr::unpack() const {
+  SockAddr a;
+  a.len = sa.sin6_family == AF_INET6  ? sizeof(sockaddr_in6)
+          : sa.sin6_family == AF_INET ? sizeof(sockaddr_in)
+                                      : 0;
+  std::memcpy(&a.ss, &sa, a.len);
+  return a;
+}
+
 }  // namespace sipline

@@ -49,8 +49,8 @@ class SlModule : public Module {
     SipMessage& msg = ctx.msg();
     if (!msg.isRequest() || msg.method() == Method::kAck) return Verdict::fail();
     int code = ctx.relay_error_code != 0 ? ctx.relay_error_code : 500;
-    std::string reason = ctx.relay_error_code != 0 ? ctx.relay_error_reason
-                                                   : std::string("Server Internal Error");
+    std::string reason =
+        ctx.relay_error_code != 0 ? ctx.relay_error_reason : std::string("Server Internal Error");
     if (sendStatelessReply(ctx, code, reason) != SendResult::kOk) {
       failures_.inc();
       return Verdict::fail();

@@ -15,12 +15,12 @@
 namespace sipline::tm {
 
 struct LocalRequest {
-  std::string method;        // "OPTIONS", "BYE", ...
-  std::string ruri;          // request-URI
-  std::string dst;           // next hop (URI or host[:port]); "" = the request-URI
-  std::string from;          // From value with its tag; "" = sip:sipline@<socket>;tag=<random>
-  std::string to;            // To value (with the tag for an in-dialog request); "" = ruri
-  std::string call_id;       // "" = generated
+  std::string method;   // "OPTIONS", "BYE", ...
+  std::string ruri;     // request-URI
+  std::string dst;      // next hop (URI or host[:port]); "" = the request-URI
+  std::string from;     // From value with its tag; "" = sip:sipline@<socket>;tag=<random>
+  std::string to;       // To value (with the tag for an in-dialog request); "" = ruri
+  std::string call_id;  // "" = generated
   std::uint32_t cseq = 1;
   std::string headers;       // extra header lines, each ending in CRLF (Route, Contact, ...)
   std::string content_type;  // with a body
@@ -29,10 +29,10 @@ struct LocalRequest {
 };
 
 struct LocalReply {
-  int code = 0;             // the final code; 408 when nothing answered in time
+  int code = 0;  // the final code; 408 when nothing answered in time
   std::string reason;
-  std::string message;      // the reply as received ("" when generated here)
-  bool local = false;       // generated here (timeout, unreachable)
+  std::string message;  // the reply as received ("" when generated here)
+  bool local = false;   // generated here (timeout, unreachable)
 };
 
 // Runs in the process where the final reply arrives (a worker or the timer process): keep it

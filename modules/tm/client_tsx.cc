@@ -60,9 +60,11 @@ void Engine::armBranchLocked(ClientBranch& b) {
 void Engine::sendRequestLocked(Transaction& t, ClientBranch& b) {
   std::int64_t now = monotonicMs();
   const Listener* l = listenerAt(b.listener);
-  SendResult sr = l != nullptr ? sendTo(*l, b.dst, view(b.request)) : SendResult::kNoSocket;
+  SendResult sr =
+      l != nullptr ? sendTo(*l, b.dst.unpack(), view(b.request)) : SendResult::kNoSocket;
   if (sr != SendResult::kOk) {
-    SL_ERR_RATELIMITED("tm: cannot send to %s: %s", b.dst.toString().c_str(), sendResultText(sr));
+    SL_ERR_RATELIMITED("tm: cannot send to %s: %s", b.dst.unpack().toString().c_str(),
+                       sendResultText(sr));
     // Like a timeout: the next target, else a 503 generated here.
     b.fr_at = now;
   } else {
@@ -87,9 +89,11 @@ void Engine::sendCancelLocked(Transaction& /*t*/, ClientBranch& b) {
     b.cancel_done = true;
   }
   const Listener* l = listenerAt(b.listener);
-  if (l != nullptr) sendTo(*l, b.dst, cancel);
+  if (l != nullptr) sendTo(*l, b.dst.unpack(), cancel);
   std::int64_t now = monotonicMs();
   b.cancel_pending = false;
+  // §9.1: the 487 should come; the branch gives up 64*T1 after its CANCEL at the latest.
+  if (b.fr_at == 0 || b.fr_at > now + 64 * cfg_.t1_ms) b.fr_at = now + 64 * cfg_.t1_ms;
   b.cancel_retr_interval = cfg_.t1_ms;
   b.cancel_retr_at = (l == nullptr || l->proto == Proto::kUdp) ? now + cfg_.t1_ms : 0;
   b.cancel_until = now + 64 * cfg_.t1_ms;
@@ -111,16 +115,18 @@ void Engine::cancelBranchesLocked(Transaction& t, int except) {
 
 void Engine::branchTimeoutLocked(Transaction& t, int index, std::int64_t now) {
   ClientBranch& b = *t.branches[index];
-  if (b.state == ClientState::kCalling && b.next_target < b.ntargets) {
+  if (b.state == ClientState::kCalling && canFailOverLocked(t, b)) {
     // RFC 3263 §4.3: no answer from this target; try the next one within the transaction.
     SL_NOTICE("tm: %s does not answer; trying the next target of branch %d",
-              b.dst.toString().c_str(), index);
+              b.dst.unpack().toString().c_str(), index);
     failoverLocked(t, b, "timeout");
     return;
   }
   stats_.timeouts.inc();
   if (t.method == Method::kInvite && b.state == ClientState::kProceeding && b.cancel.empty()) {
     sendCancelLocked(t, b);  // §16.8: timer C fired on a ringing branch
+  } else if (t.method == Method::kInvite && b.state == ClientState::kCalling) {
+    b.cancel_pending = true;  // a provisional that still comes gets a CANCEL (§9.1)
   }
   b.code = 408;
   b.local_reply = true;
@@ -131,9 +137,16 @@ void Engine::branchTimeoutLocked(Transaction& t, int index, std::int64_t now) {
   if (!anyPendingLocked(t)) finalizeLocked(t);
 }
 
+bool Engine::canFailOverLocked(const Transaction& t, const ClientBranch& b) const {
+  // Only while the call is wanted: not after a CANCEL, an answer elsewhere, or a CANCEL
+  // already sent or due on this branch.
+  return b.next_target < b.ntargets && !t.canceled && t.status < 200 && b.cancel.empty() &&
+         !b.cancel_pending;
+}
+
 void Engine::failoverLocked(Transaction& t, ClientBranch& b, const char* why) {
   const Listener* l = listenerAt(b.listener);
-  dns::SipTarget failed{l != nullptr ? l->proto : Proto::kUdp, b.dst, b.dst.ip()};
+  dns::SipTarget failed{l != nullptr ? l->proto : Proto::kUdp, b.dst.unpack(), b.dst.unpack().ip()};
   dns::blacklist(failed, 0, why);
   b.dst = b.targets[b.next_target++];
   stats_.failovers.inc();
@@ -145,7 +158,7 @@ void Engine::branchTimerLocked(Transaction& t, int index, std::int64_t now) {
   if (pending(b)) {
     if (b.retr_at != 0 && b.retr_at <= now) {
       const Listener* l = listenerAt(b.listener);
-      if (l != nullptr) sendTo(*l, b.dst, view(b.request));
+      if (l != nullptr) sendTo(*l, b.dst.unpack(), view(b.request));
       stats_.retransmissions.inc();
       b.retr_interval = t.method == Method::kInvite ? 2 * b.retr_interval
                                                     : std::min(2 * b.retr_interval, cfg_.t2_ms);
@@ -157,16 +170,19 @@ void Engine::branchTimerLocked(Transaction& t, int index, std::int64_t now) {
     }
   }
   if (!b.cancel.empty() && !b.cancel_done && b.cancel_retr_at != 0 && b.cancel_retr_at <= now) {
-    if (now >= b.cancel_until || !pending(b)) {
+    // It ends with its own reply, a final from downstream, or after 64*T1 (RFC 3261 §9.1);
+    // a branch that timed out here keeps retransmitting it.
+    if (now >= b.cancel_until || (!pending(b) && !b.local_reply)) {
       b.cancel_done = true;
     } else {
       const Listener* l = listenerAt(b.listener);
-      if (l != nullptr) sendTo(*l, b.dst, view(b.cancel));
+      if (l != nullptr) sendTo(*l, b.dst.unpack(), view(b.cancel));
       b.cancel_retr_interval = std::min(2 * b.cancel_retr_interval, cfg_.t2_ms);
       b.cancel_retr_at = now + b.cancel_retr_interval;
     }
   }
-  if (b.state == ClientState::kCompleted && b.wait_at != 0 && b.wait_at <= now) {
+  if (b.state == ClientState::kCompleted && b.wait_at != 0 && b.wait_at <= now &&
+      (b.cancel.empty() || b.cancel_done)) {
     b.state = ClientState::kTerminated;  // timers D / K
   }
   if (b.state == ClientState::kTerminated) {
@@ -205,7 +221,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
   ClientBranch& b = *t.branches[index];
   int code = msg.statusCode();
   const CSeq* cseq = msg.cseq();
-  if (cseq != nullptr && cseq->method == Method::kCancel) {
+  if (cseq != nullptr && cseq->method == Method::kCancel && t.method == Method::kInvite) {
     b.cancel_done = true;  // the reply to our CANCEL ends its retransmissions
     armBranchLocked(b);
     return;
@@ -221,7 +237,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
       if (rm.parse(req) == ParseError::kOk) {
         const Listener* l = listenerAt(b.listener);
         std::string ack = buildAck(rm, msg);
-        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst, ack);
+        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
       }
     }
     return;
@@ -231,8 +247,10 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
   if (!t.on_reply.empty()) {
     if (ScriptReloader* r = scriptReloader(); r != nullptr && r->current() != nullptr) {
       ctx.tm.branch_index = index;
+      ctx.transaction = &t;  // t_was_cancelled(), t_check_status() (we hold its lock)
       int rc = 1;
       r->current()->runNamed(kOnReplyRoute, std::string(view(t.on_reply)), ctx, &rc);
+      ctx.transaction = nullptr;
     }
   }
 
@@ -250,7 +268,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     b.code = static_cast<std::int16_t>(code);
     b.retr_at = 0;
     b.state = code < 300 && t.method == Method::kInvite ? ClientState::kAccepted
-                                                         : ClientState::kCompleted;
+                                                        : ClientState::kCompleted;
     b.wait_at = now + cfg_.t4_ms;
     if (t.method == Method::kInvite && code >= 300) {
       std::string req(view(b.request));
@@ -258,7 +276,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
       if (rm.parse(req) == ParseError::kOk) {
         const Listener* l = listenerAt(b.listener);
         std::string ack = buildAck(rm, msg);
-        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst, ack);
+        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
       }
     }
     armBranchLocked(b);
@@ -268,10 +286,14 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
 
   auto relayUp = [&](bool store) {
     const Listener* l = listenerAt(t.in_listener);
-    if (l == nullptr || !msg.removeTopVia()) return;
     std::string wire;
-    if (!msg.build(wire)) return;
-    SendResult sr = sendTo(*l, t.reply_dst, wire);
+    if (l == nullptr || !msg.removeTopVia() || !msg.build(wire)) {
+      SL_ERR_RATELIMITED("tm: cannot relay the %d of Call-ID %.*s upstream", code,
+                         SL_SV(msg.callId()));
+      if (store) noteReplySentLocked(t, code, "", false);  // the state moves on all the same
+      return;
+    }
+    SendResult sr = sendTo(*l, t.reply_dst.unpack(), wire);
     if (sr == SendResult::kOk) {
       stats_.relayed_replies.inc();
       ctx.relayed = true;
@@ -280,10 +302,15 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
   };
 
   if (code < 200) {
+    if (!pending(b)) {
+      // Late (the branch timed out or was answered): at most the CANCEL it was waiting for.
+      if (b.cancel_pending) sendCancelLocked(t, b);
+      return;
+    }
     if (b.state == ClientState::kCalling) b.state = ClientState::kProceeding;
     if (t.method == Method::kInvite) {
-      b.retr_at = 0;  // timer A stops on a provisional
-      b.fr_at = now + t.fr_inv_ms;
+      b.retr_at = 0;                                      // timer A stops on a provisional
+      if (b.cancel.empty()) b.fr_at = now + t.fr_inv_ms;  // canceled: §9.1 bound stays
     } else if (b.retr_at != 0) {
       b.retr_interval = cfg_.t2_ms;  // §17.1.2.2: E fires every T2 in Proceeding
     }
@@ -294,7 +321,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     return;
   }
 
-  if (code == 503 && b.next_target < b.ntargets) {
+  if (code == 503 && canFailOverLocked(t, b)) {
     // RFC 3263 §4.3: a 503 from this target: ACK it and try the next one.
     if (t.method == Method::kInvite) {
       std::string req(view(b.request));
@@ -302,11 +329,11 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
       if (rm.parse(req) == ParseError::kOk) {
         const Listener* l = listenerAt(b.listener);
         std::string ack = buildAck(rm, msg);
-        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst, ack);
+        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
       }
     }
     SL_NOTICE("tm: %s answered 503; trying the next target of branch %d",
-              b.dst.toString().c_str(), index);
+              b.dst.unpack().toString().c_str(), index);
     failoverLocked(t, b, "503");
     return;
   }
@@ -330,7 +357,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     if (rm.parse(req) == ParseError::kOk) {
       const Listener* l = listenerAt(b.listener);
       std::string ack = buildAck(rm, msg);
-      if (l != nullptr && !ack.empty()) sendTo(*l, b.dst, ack);
+      if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
     }
   }
   Status st = shm::guardAlloc("reply", [&] {

@@ -56,13 +56,13 @@ SockAddr addr(const char* ip, std::uint16_t port) {
 
 std::string invite(const std::string& branch, const std::string& ruri = "sip:bob@127.0.0.2:5070",
                    const std::string& method = "INVITE") {
-  return method + " " + ruri + " SIP/2.0\r\n" +
-         "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" + branch + ";rport\r\n" +
+  return method + " " + ruri + " SIP/2.0\r\n" + "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" + branch +
+         ";rport\r\n" +
          "Max-Forwards: 70\r\n"
          "From: <sip:alice@a.example>;tag=fa\r\n"
          "To: <sip:bob@b.example>\r\n"
-         "Call-ID: " + branch + "@a\r\n" +
-         "CSeq: 1 " + method + "\r\n" +
+         "Call-ID: " +
+         branch + "@a\r\n" + "CSeq: 1 " + method + "\r\n" +
          "Contact: <sip:alice@192.0.2.1>\r\n"
          "Content-Length: 0\r\n\r\n";
 }
@@ -102,6 +102,8 @@ class TmEngineTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(noFinalInTimeGives408AndCancelsARingingBranch);
   CPPUNIT_TEST(cancelIsAnsweredAndRelayedThen487GoesUp);
   CPPUNIT_TEST(cancelBeforeAProvisionalWaitsForIt);
+  CPPUNIT_TEST(cancelAfterATimeoutIsRetransmittedUntilAnswered);
+  CPPUNIT_TEST(cancelWithoutItsInviteIsRelayedAndItsReplyComesBack);
   CPPUNIT_TEST(parallelForkingRelaysTheAnswerAndCancelsTheOther);
   CPPUNIT_TEST(bestFinalIsChosenWhenEveryBranchFails);
   CPPUNIT_TEST(challengesOfEveryBranchAreMerged);
@@ -172,9 +174,12 @@ class TmEngineTest : public CppUnit::TestFixture {
     return engine_->takeReply(ctx);
   }
 
+  // The timer process's clock runs ahead of the real one here, and never backwards (as in
+  // the server): each call goes on from where the previous one stopped.
   void runTimersFor(std::int64_t ms) {
-    std::int64_t start = monotonicMs();
+    std::int64_t start = std::max(clock_, monotonicMs());
     for (std::int64_t t = 0; t <= ms; t += 10) engine_->onTimer(start + t);
+    clock_ = start + ms;
   }
 
   // The request sent downstream (the only one of `sent` with a request line to 127.0.0.2).
@@ -253,11 +258,12 @@ class TmEngineTest : public CppUnit::TestFixture {
     Sent inv = downstream(capture_.take(), "INVITE");
     reply(replyTo(inv.data, 404, "Not Found"));
     capture_.take();
-    std::string ack = "ACK sip:bob@127.0.0.2:5070 SIP/2.0\r\n"
-                      "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa5;rport\r\n"
-                      "Max-Forwards: 70\r\nFrom: <sip:alice@a.example>;tag=fa\r\n"
-                      "To: <sip:bob@b.example>;tag=callee\r\nCall-ID: z9hG4bKa5@a\r\n"
-                      "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+    std::string ack =
+        "ACK sip:bob@127.0.0.2:5070 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKa5;rport\r\n"
+        "Max-Forwards: 70\r\nFrom: <sip:alice@a.example>;tag=fa\r\n"
+        "To: <sip:bob@b.example>;tag=callee\r\nCall-ID: z9hG4bKa5@a\r\n"
+        "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
     CPPUNIT_ASSERT(absorbed(ack));
     CPPUNIT_ASSERT(absorbed(ack));  // its retransmission too
     runTimersFor(100);
@@ -330,6 +336,40 @@ class TmEngineTest : public CppUnit::TestFixture {
     out = capture_.take();
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, out.size());
     CPPUNIT_ASSERT(out[0].firstLine().rfind("CANCEL ", 0) == 0);
+  }
+
+  void cancelAfterATimeoutIsRetransmittedUntilAnswered() {
+    relayRequest(invite("z9hG4bKc1"));
+    Sent inv = downstream(capture_.take(), "INVITE");
+    reply(replyTo(inv.data, 180, "Ringing"));
+    capture_.take();
+    runTimersFor(3050);  // fr_inv_timeout: CANCEL + 408
+    std::vector<Sent> out = capture_.take();
+    Sent cancel = downstream(out, "CANCEL");
+    runTimersFor(250);  // T1 = 100: the CANCEL again (it may have been lost)
+    out = capture_.take();
+    CPPUNIT_ASSERT(!out.empty());
+    CPPUNIT_ASSERT_EQUAL(cancel.data, downstream(out, "CANCEL").data);
+    reply(replyTo(cancel.data, 200, "OK"));
+    capture_.take();
+    runTimersFor(400);
+    for (const Sent& x : capture_.take()) {  // the 408 may be resent (no ACK here): no CANCEL
+      CPPUNIT_ASSERT_MESSAGE(x.firstLine(), x.firstLine().rfind("CANCEL", 0) != 0);
+    }
+    // A 180 that still comes is not relayed up (the caller has its 408).
+    reply(replyTo(inv.data, 180, "Ringing"));
+    CPPUNIT_ASSERT(capture_.take().empty());
+  }
+
+  void cancelWithoutItsInviteIsRelayedAndItsReplyComesBack() {
+    std::string cancel = invite("z9hG4bKc2", "sip:bob@127.0.0.2:5070", "CANCEL");
+    CPPUNIT_ASSERT_EQUAL(1, relayRequest(cancel));
+    Sent down = downstream(capture_.take(), "CANCEL");
+    CPPUNIT_ASSERT(reply(replyTo(down.data, 481, "Call/Transaction Does Not Exist")));
+    std::vector<Sent> out = capture_.take();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, out.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0 481 Call/Transaction Does Not Exist"),
+                         out[0].firstLine());
   }
 
   void parallelForkingRelaysTheAnswerAndCancelsTheOther() {
@@ -419,9 +459,10 @@ class TmEngineTest : public CppUnit::TestFixture {
   }
 
   void replyOfAnotherServerStartIsNotOurs() {
-    std::string r = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.9:5060;branch=z9hG4bKT1.0.1.0\r\n"
-                    "Via: SIP/2.0/UDP 192.0.2.1\r\nFrom: <sip:a@a>;tag=1\r\nTo: <sip:b@b>;tag=2\r\n"
-                    "Call-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    std::string r =
+        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.9:5060;branch=z9hG4bKT1.0.1.0\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.1\r\nFrom: <sip:a@a>;tag=1\r\nTo: <sip:b@b>;tag=2\r\n"
+        "Call-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
     CPPUNIT_ASSERT(!reply(r));
   }
 
@@ -490,6 +531,7 @@ class TmEngineTest : public CppUnit::TestFixture {
   std::unique_ptr<shm::Segment> segment_;
   std::unique_ptr<Engine> engine_;
   Capture capture_;
+  std::int64_t clock_ = 0;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(TmEngineTest);

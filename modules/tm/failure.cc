@@ -61,8 +61,7 @@ void Engine::finalizeLocked(Transaction& t) {
       outcomes.clear();
       for (int i = 0; i < t.nbranches; ++i) {
         const ClientBranch* b = t.branches[i].get();
-        outcomes.push_back(b != nullptr ? BranchOutcome{b->code, b->local_reply}
-                                        : BranchOutcome{});
+        outcomes.push_back(b != nullptr ? BranchOutcome{b->code, b->local_reply} : BranchOutcome{});
       }
       best = pickBestBranch(outcomes);
     }
@@ -85,9 +84,9 @@ bool Engine::runFailureRouteLocked(Transaction& t, int code) {
   std::string text(view(t.request));
   SipMessage req;
   if (req.parse(text) != ParseError::kOk) return false;
-  ReceiveInfo rcv{listenerAt(t.in_listener), t.src,
-                  listenerAt(t.in_listener) != nullptr ? listenerAt(t.in_listener)->proto
-                                                       : Proto::kUdp};
+  ReceiveInfo rcv{
+      listenerAt(t.in_listener), t.src.unpack(),
+      listenerAt(t.in_listener) != nullptr ? listenerAt(t.in_listener)->proto : Proto::kUdp};
   MsgContext fctx(req, rcv, kFailureRoute);
   fctx.transaction = &t;
   fctx.flags = t.msg_flags;
@@ -162,7 +161,7 @@ void Engine::relayBestLocked(Transaction& t, int best) {
     return;
   }
   const Listener* l = listenerAt(t.in_listener);
-  if (l != nullptr && sendTo(*l, t.reply_dst, wire) == SendResult::kOk) {
+  if (l != nullptr && sendTo(*l, t.reply_dst.unpack(), wire) == SendResult::kOk) {
     stats_.relayed_replies.inc();
   }
   noteReplySentLocked(t, code, wire, false);

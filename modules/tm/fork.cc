@@ -30,7 +30,9 @@ void assign(shm::String& s, std::string_view v) { s.assign(v.data(), v.size()); 
 std::string ourVia(const Listener& out, const MsgContext& ctx, const BranchId& id) {
   std::string via;
   via.reserve(96);
-  via += out.proto == Proto::kUdp ? "Via: SIP/2.0/UDP " : out.proto == Proto::kTcp ? "Via: SIP/2.0/TCP " : "Via: SIP/2.0/TLS ";
+  via += out.proto == Proto::kUdp   ? "Via: SIP/2.0/UDP "
+         : out.proto == Proto::kTcp ? "Via: SIP/2.0/TCP "
+                                    : "Via: SIP/2.0/TLS ";
   via += ctx.advertised_address.empty() ? out.via_host : ctx.advertised_address;
   via += ':';
   via += std::to_string(ctx.advertised_port != 0 ? ctx.advertised_port : out.via_port);
@@ -55,6 +57,7 @@ int Engine::relay(MsgContext& ctx) {
     if (rc != 2) return rc;  // 2: no INVITE to cancel; relayed as a request of its own
   }
   bool in_failure = ctx.routeType() == kFailureRoute;
+  if (ctx.tm.no_memory) return -1;  // half-built: requestDone() answers 500
   if (ctx.transaction == nullptr) {
     int rc = newTransaction(ctx, false);
     if (rc <= 0) return rc;
@@ -104,8 +107,7 @@ int Engine::relay(MsgContext& ctx) {
   });
   if (!st.isOk()) {
     stats_.no_memory.inc();
-    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s gets 500", st.message().c_str(),
-                       SL_SV(msg.callId()));
+    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s gets 500", st.message().c_str(), SL_SV(msg.callId()));
     ctx.tm.no_memory = true;
     ctx.noteRelayError(500, "No memory left");
     return -1;
@@ -121,7 +123,8 @@ int Engine::relay(MsgContext& ctx) {
   first.bflags = ctx.bflags;
   int sent = addBranchLocked(t, ctx, base, first, ctx.send_socket) ? 1 : 0;
   for (const Branch& b : ctx.branches) {
-    if (addBranchLocked(t, ctx, base, b, b.send_socket != nullptr ? b.send_socket : ctx.send_socket)) {
+    if (addBranchLocked(t, ctx, base, b,
+                        b.send_socket != nullptr ? b.send_socket : ctx.send_socket)) {
       ++sent;
     }
   }
@@ -228,13 +231,13 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
   shm::noteUsage(sm);
   b->timer.owner = &t;
   b->timer.tag = static_cast<std::uint16_t>(1 + index);
-  b->dst = first.addr;
+  b->dst = PackedAddr::of(first.addr);
   b->listener = static_cast<std::int16_t>(out->index);
   b->bflags = bctx.bflags;
   for (std::size_t i = 1; i < targets.value().size() && b->ntargets < kMaxTargets; ++i) {
     // Failover stays on the socket chosen for the first target: same family only.
     if (targets.value()[i].addr.family() == first.addr.family()) {
-      b->targets[b->ntargets++] = targets.value()[i].addr;
+      b->targets[b->ntargets++] = PackedAddr::of(targets.value()[i].addr);
     }
   }
   t.branches[index] = b;

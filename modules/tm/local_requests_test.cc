@@ -48,9 +48,11 @@ class LocalRequestsTest : public CppUnit::TestFixture {
     std::string c = buildCancel(inv_);
     CPPUNIT_ASSERT_EQUAL(std::string("CANCEL sip:bob@10.0.0.2 SIP/2.0\r\n"), c.substr(0, 33));
     // Only our Via (§9.1: the CANCEL's Via is the top Via of the request it cancels).
-    CPPUNIT_ASSERT(c.find("Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKT1.2.3.0\r\n") != std::string::npos);
+    CPPUNIT_ASSERT(c.find("Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKT1.2.3.0\r\n") !=
+                   std::string::npos);
     CPPUNIT_ASSERT(c.find("z9hG4bKcaller") == std::string::npos);
-    CPPUNIT_ASSERT(c.find("Route: <sip:10.0.0.3;lr>\r\nRoute: <sip:10.0.0.4;lr>\r\n") != std::string::npos);
+    CPPUNIT_ASSERT(c.find("Route: <sip:10.0.0.3;lr>\r\nRoute: <sip:10.0.0.4;lr>\r\n") !=
+                   std::string::npos);
     CPPUNIT_ASSERT(c.find("CSeq: 314 CANCEL\r\n") != std::string::npos);
     CPPUNIT_ASSERT(c.find("To: <sip:bob@b.example>\r\n") != std::string::npos);
     CPPUNIT_ASSERT(c.find("Content-Type") == std::string::npos);

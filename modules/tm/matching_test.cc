@@ -42,7 +42,7 @@ class MatchingTest : public CppUnit::TestFixture {
     ServerKey b = keyOf(request("INVITE", "h1:5062;branch=z9hG4bKabc", ""));
     ServerKey c = keyOf(request("INVITE", "h1;branch=z9hG4bKabc", ""));
     CPPUNIT_ASSERT(a.rfc3261);
-    CPPUNIT_ASSERT(a.key != b.key);   // another sent-by: another client
+    CPPUNIT_ASSERT(a.key != b.key);      // another sent-by: another client
     CPPUNIT_ASSERT_EQUAL(a.key, c.key);  // no port means 5060
   }
 
@@ -91,9 +91,9 @@ class MatchingTest : public CppUnit::TestFixture {
 
   void foreignBranchesAreNotOurs() {
     BranchId out;
-    for (const char* b : {"", "z9hG4bK", "z9hG4bKabc", "z9hG4bKT1.2.3", "z9hG4bKT1.2.3.x",
-                          "z9hG4bKT1.2.3.4.5", "z9hG4bKT123456789.1.1.1", "z9hG4bKT1.2.3.40",
-                          "z9hG4bKT..."}) {
+    for (const char* b :
+         {"", "z9hG4bK", "z9hG4bKabc", "z9hG4bKT1.2.3", "z9hG4bKT1.2.3.x", "z9hG4bKT1.2.3.4.5",
+          "z9hG4bKT123456789.1.1.1", "z9hG4bKT1.2.3.40", "z9hG4bKT..."}) {
       CPPUNIT_ASSERT_MESSAGE(b, !parseBranchId(b, out));
     }
   }

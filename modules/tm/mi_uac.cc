@@ -21,9 +21,11 @@ Status MiUac::init(shm::Segment& segment, Api& api) {
 }
 
 void MiUac::onReply(const LocalReply& reply, std::uint64_t param) {
-  if (g_slots == nullptr || param >= UacSlots::kSlots) return;
-  UacSlot& s = g_slots->slots[param];
-  if (s.state.load() != 1) return;
+  std::uint64_t index = param & 0xff;
+  auto generation = static_cast<std::uint32_t>(param >> 8);
+  if (g_slots == nullptr || index >= UacSlots::kSlots) return;
+  UacSlot& s = g_slots->slots[index];
+  if (s.state.load() != 1 || s.generation.load() != generation) return;
   s.code = reply.code;
   std::strncpy(s.reason, reply.reason.c_str(), sizeof(s.reason) - 1);
   s.state.store(2, std::memory_order_release);
@@ -40,7 +42,10 @@ Result<LocalReply> MiUac::run(const LocalRequest& request, std::int64_t wait_ms)
   UacSlot& slot = g_slots->slots[index];
   slot.code = 0;
   slot.reason[0] = '\0';
-  Status st = api_->send(request, callback_, static_cast<std::uint64_t>(index));
+  std::uint32_t generation = slot.generation.fetch_add(1) + 1;
+  std::uint64_t param =
+      (static_cast<std::uint64_t>(generation) << 8) | static_cast<std::uint64_t>(index);
+  Status st = api_->send(request, callback_, param);
   if (!st.isOk()) {
     slot.state.store(0);
     return st;

@@ -15,6 +15,9 @@ namespace sipline::tm {
 
 struct UacSlot {
   std::atomic<std::uint32_t> state{0};  // 0 free, 1 waiting, 2 answered
+  // Bumped per use: a reply arriving after its MI call gave up (and the slot was reused)
+  // carries an old generation and is ignored.
+  std::atomic<std::uint32_t> generation{0};
   std::int32_t code = 0;
   char reason[96] = {};
 };

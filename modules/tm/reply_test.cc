@@ -30,7 +30,9 @@ class BestReplyTest : public CppUnit::TestFixture {
   void serviceUnavailableComesLastAmongServerErrors() {
     CPPUNIT_ASSERT_EQUAL(1, pickBestBranch({{503, false}, {500, false}}));
   }
-  void firstOfEqualsWins() { CPPUNIT_ASSERT_EQUAL(0, pickBestBranch({{486, false}, {486, false}})); }
+  void firstOfEqualsWins() {
+    CPPUNIT_ASSERT_EQUAL(0, pickBestBranch({{486, false}, {486, false}}));
+  }
   void noFinalMeansNoChoice() {
     CPPUNIT_ASSERT_EQUAL(-1, pickBestBranch({}));
     CPPUNIT_ASSERT_EQUAL(-1, pickBestBranch({{0, false}, {180, false}}));

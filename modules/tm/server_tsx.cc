@@ -64,7 +64,7 @@ bool matchesMethod(const Transaction& t, Method m) { return t.method == m; }
 void Engine::resendLastReplyLocked(Transaction& t) {
   const Listener* l = listenerAt(t.in_listener);
   if (t.last_reply.empty() || l == nullptr) return;
-  sendTo(*l, t.reply_dst, view(t.last_reply));
+  sendTo(*l, t.reply_dst.unpack(), view(t.last_reply));
 }
 
 bool Engine::absorbRequest(SipMessage& msg, const ReceiveInfo& /*rcv*/) {
@@ -73,8 +73,8 @@ bool Engine::absorbRequest(SipMessage& msg, const ReceiveInfo& /*rcv*/) {
   if (!serverKey(msg, key)) return false;
   bool ack = msg.method() == Method::kAck;
   Method want = ack ? Method::kInvite : msg.method();
-  Transaction* t =
-      table_->find(key.hash, key.key, [want](const Transaction& x) { return matchesMethod(x, want); });
+  Transaction* t = table_->find(key.hash, key.key,
+                                [want](const Transaction& x) { return matchesMethod(x, want); });
   if (t == nullptr) return false;
   bool consumed = false;
   {
@@ -106,20 +106,21 @@ void Engine::initServerLocked(Transaction& t, MsgContext& ctx, bool rfc3261) {
   std::int64_t now = monotonicMs();
   t.rfc3261 = rfc3261;
   t.method = msg.method();
-  t.src = ctx.rcv().src;
-  t.in_listener = ctx.rcv().listener != nullptr ? static_cast<std::int16_t>(ctx.rcv().listener->index) : -1;
+  t.src = PackedAddr::of(ctx.rcv().src);
+  t.in_listener =
+      ctx.rcv().listener != nullptr ? static_cast<std::int16_t>(ctx.rcv().listener->index) : -1;
   const Via* top = msg.topVia();
-  if (top == nullptr || !replyDestinationForRequest(*top, t.src, t.reply_dst, ctx.force_rport)) {
-    t.reply_dst = t.src;
-  }
+  SockAddr reply_dst = ctx.rcv().src;
+  if (top != nullptr) replyDestinationForRequest(*top, ctx.rcv().src, reply_dst, ctx.force_rport);
+  t.reply_dst = PackedAddr::of(reply_dst);
   char tag[24];
   std::snprintf(tag, sizeof(tag), "tm%08x%06x", t.label, static_cast<unsigned>(now & 0xffffff));
   t.to_tag.assign(tag);
   t.created_ms = now;
   t.fr_ms = cfg_.fr_ms;
   t.fr_inv_ms = cfg_.fr_inv_ms;
-  t.lifetime_at = now + (t.method == Method::kInvite ? cfg_.max_inv_lifetime_ms
-                                                     : cfg_.max_noninv_lifetime_ms);
+  t.lifetime_at =
+      now + (t.method == Method::kInvite ? cfg_.max_inv_lifetime_ms : cfg_.max_noninv_lifetime_ms);
   t.timer.owner = &t;
   t.timer.tag = kServerTimer;
   armServerLocked(t);
@@ -133,8 +134,8 @@ int Engine::newTransaction(MsgContext& ctx, bool send_100) {
   ServerKey key;
   if (!serverKey(msg, key)) return -1;
   Method m = msg.method();
-  Result<TsxTable::Created> made =
-      table_->findOrCreate(key.hash, key.key, [m](const Transaction& x) { return x.method == m; });
+  Result<TsxTable::Created> made = table_->findOrCreate(
+      key.hash, key.key, m, [m](const Transaction& x) { return x.method == m; });
   if (!made.isOk()) {
     stats_.no_memory.inc();
     SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s gets 500", made.status().message().c_str(),
@@ -164,8 +165,7 @@ int Engine::newTransaction(MsgContext& ctx, bool send_100) {
     // The transaction exists but holds nothing usable: it ends at once (the timer frees
     // it); the request gets 500 from the script (sl_reply_error) or after it.
     stats_.no_memory.inc();
-    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s gets 500", st.message().c_str(),
-                       SL_SV(msg.callId()));
+    SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s gets 500", st.message().c_str(), SL_SV(msg.callId()));
     TxnLock lock(*this, *t);
     t->sstate = ServerState::kTerminated;
     armServerLocked(*t);
@@ -183,8 +183,11 @@ int Engine::newTransaction(MsgContext& ctx, bool send_100) {
 void Engine::noteReplySentLocked(Transaction& t, int code, std::string_view wire, bool local) {
   std::int64_t now = monotonicMs();
   Status st = shm::guardAlloc("reply", [&] {
-    // Room for the replies that usually follow (100, 180, 200 with SDP): one allocation.
-    if (t.last_reply.capacity() < wire.size()) t.last_reply.reserve(wire.size() + 512);
+    // An INVITE's 100 is usually followed by a 180 and a 200 with SDP: room for them in
+    // one allocation.
+    if (t.last_reply.capacity() < wire.size()) {
+      t.last_reply.reserve(wire.size() + (t.method == Method::kInvite ? 512 : 0));
+    }
     t.last_reply.assign(wire.data(), wire.size());
   });
   if (!st.isOk()) {
@@ -223,12 +226,12 @@ void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
                                   std::string_view reason, std::string_view extra_headers) {
   const Listener* l = listenerAt(t.in_listener);
   std::string_view tag = code > 100 ? view(t.to_tag) : std::string_view();
-  std::string wire = buildReply(req, t.src, code, reason, tag, extra_headers);
+  std::string wire = buildReply(req, t.src.unpack(), code, reason, tag, extra_headers);
   if (l != nullptr) {
-    SendResult sr = sendTo(*l, t.reply_dst, wire);
+    SendResult sr = sendTo(*l, t.reply_dst.unpack(), wire);
     if (sr != SendResult::kOk) {
       SL_ERR_RATELIMITED("tm: cannot send %d reply to %s: %s", code,
-                         t.reply_dst.toString().c_str(), sendResultText(sr));
+                         t.reply_dst.unpack().toString().c_str(), sendResultText(sr));
     }
   }
   stats_.local_replies.inc();
@@ -236,6 +239,7 @@ void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
 }
 
 int Engine::reply(MsgContext& ctx, int code, std::string_view reason) {
+  if (ctx.tm.no_memory) return -1;  // half-built: requestDone() answers 500
   if (ctx.transaction == nullptr) {
     int rc = newTransaction(ctx);
     if (rc <= 0) return rc;
@@ -301,7 +305,7 @@ void Engine::requestDone(MsgContext& ctx) {
   Transaction* t = current(ctx);
   // Shared memory was full and the script did not answer: the promised 500, statelessly.
   auto answerNoMemory = [&ctx] {
-    if (ctx.tm.no_memory && !ctx.replied && !ctx.tm.no_auto_reply &&
+    if (ctx.tm.no_memory && !ctx.replied && !ctx.relayed && !ctx.tm.no_auto_reply &&
         sendStatelessReply(ctx, 500, "No memory left") == SendResult::kOk) {
       ctx.replied = true;
     }
@@ -364,9 +368,11 @@ bool Engine::serverTimerLocked(Transaction& t, std::int64_t now) {
         for (int i = 0; i < t.nbranches; ++i) {
           ClientBranch* b = t.branches[i].get();
           if (b != nullptr && b->state < ClientState::kCompleted) {
-            b->state = ClientState::kTerminated;
+            b->state = ClientState::kCompleted;  // its CANCEL goes on until answered
             b->code = 408;
             b->local_reply = true;
+            b->wait_at = now + cfg_.wait_ms;
+            armBranchLocked(*b);
           }
         }
         std::string req(view(t.request));
@@ -378,7 +384,18 @@ bool Engine::serverTimerLocked(Transaction& t, std::int64_t now) {
           t.sstate = ServerState::kTerminated;
         }
       } else if (t.local && t.lifetime_at != 0 && t.lifetime_at <= now) {
-        t.sstate = ServerState::kTerminated;
+        cancelBranchesLocked(t, -1);
+        for (int i = 0; i < t.nbranches; ++i) {
+          ClientBranch* b = t.branches[i].get();
+          if (b != nullptr && b->state < ClientState::kCompleted) {
+            b->state = ClientState::kCompleted;
+            b->code = 408;
+            b->local_reply = true;
+            b->wait_at = now + cfg_.wait_ms;
+            armBranchLocked(*b);
+          }
+        }
+        completeLocalLocked(t, 408, "Request Timeout", "", true);
       }
       break;
     case ServerState::kCompleted:
@@ -406,7 +423,8 @@ bool Engine::doneLocked(const Transaction& t) const {
   if (t.sstate != ServerState::kTerminated) return false;
   for (int i = 0; i < t.nbranches; ++i) {
     const ClientBranch* b = t.branches[i].get();
-    if (b != nullptr && b->state != ClientState::kTerminated && b->state != ClientState::kAccepted) {
+    if (b != nullptr && b->state != ClientState::kTerminated &&
+        b->state != ClientState::kAccepted) {
       return false;
     }
   }

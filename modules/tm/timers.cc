@@ -32,6 +32,9 @@ void Engine::onTimer(std::int64_t now) {
       }
     } catch (const boost::interprocess::bad_alloc&) {
       stats_.no_memory.inc();
+    } catch (...) {
+      // Never leave the lock held: the transaction goes on at its next timer.
+      SL_ERR("tm: a timer of transaction %x.%x threw; continuing", t->bucket, t->label);
     }
     held_ = nullptr;
     t->mutex.unlock();

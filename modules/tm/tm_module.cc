@@ -39,80 +39,90 @@ class TmModule : public Module {
                "buckets of the transaction table (a power of two)");
     spec.param("auto_100trying", &auto_100_, "send 100 Trying for every INVITE made stateful");
 
-    spec.command("t_relay", {ArgSpec::str("flags").opt()}, kRequestOrFailure,
-                 [this](const ScriptArgs& a, BindContext& bc) { return bindRelay(a, bc); },
-                 "t_relay([flags]): relays statefully to $du/$ru and every appended branch; "
-                 "relays a CANCEL to the pending branches of its INVITE");
-    spec.command("t_newtran", {}, kRequestRoute,
-                 [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
-                   return makeCall([this](MsgContext& ctx) {
-                     return Verdict::of(engine_.newTransaction(ctx));
-                   });
-                 },
-                 "t_newtran(): makes the request stateful (absorbs its retransmissions)");
-    spec.command("t_reply", {ArgSpec::integer("code"), ArgSpec::str("reason")}, kRequestOrFailure,
-                 [this](const ScriptArgs& a, BindContext& bc) { return bindReply(a, bc); },
-                 "t_reply(code, reason): answers through the transaction (created if needed)");
-    spec.command("t_on_failure", {ArgSpec::str("route")}, kRequestOrFailure | kBranchRoute,
-                 [](const ScriptArgs& a, BindContext& bc) {
-                   return bindArm(a, bc, kFailureRoute, &TransactionHints::on_failure);
-                 },
-                 "t_on_failure(name): runs failure_route[name] when every branch failed");
-    spec.command("t_on_reply", {ArgSpec::str("route")}, kRequestOrFailure | kBranchRoute,
-                 [](const ScriptArgs& a, BindContext& bc) {
-                   return bindArm(a, bc, kOnReplyRoute, &TransactionHints::on_reply);
-                 },
-                 "t_on_reply(name): runs onreply_route[name] for the replies of the transaction");
-    spec.command("t_on_branch", {ArgSpec::str("route")}, kRequestOrFailure,
-                 [](const ScriptArgs& a, BindContext& bc) {
-                   return bindArm(a, bc, kBranchRoute, &TransactionHints::on_branch);
-                 },
-                 "t_on_branch(name): runs branch_route[name] for every branch t_relay() sends");
-    spec.command("t_check_trans", {}, kRequestRoute | kOnReplyRoute | kFailureRoute,
-                 [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
-                   return makeCall([this](MsgContext& ctx) {
-                     if (!ctx.msg().isRequest()) return Verdict::ok();
-                     return Verdict::of(engine_.checkTransaction(ctx));
-                   });
-                 },
-                 "t_check_trans(): true when the request belongs to a transaction (a CANCEL to "
-                 "its INVITE); a retransmission is answered and the script stops");
-    spec.command("t_was_cancelled", {}, kFailureRoute | kOnReplyRoute | kBranchRoute,
-                 [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
-                   return makeCall([this](MsgContext& ctx) {
-                     return engine_.wasCanceled(ctx) ? Verdict::ok() : Verdict::fail();
-                   });
-                 },
-                 "t_was_cancelled(): true when the caller canceled the INVITE");
-    spec.command("t_check_status", {ArgSpec::str("regex")},
-                 kFailureRoute | kOnReplyRoute,
-                 [](const ScriptArgs& a, BindContext& bc) { return bindCheckStatus(a, bc); },
-                 "t_check_status(regex): matches the reply code (failure_route: the winning one)");
-    spec.command("t_set_fr", {ArgSpec::integer("fr_inv_ms"), ArgSpec::integer("fr_ms").opt()},
-                 kRequestOrFailure | kBranchRoute,
-                 [](const ScriptArgs& a, BindContext& bc) { return bindSetFr(a, bc); },
-                 "t_set_fr(fr_inv_ms[, fr_ms]): timeouts for this transaction (0 keeps one)");
-    spec.command("t_local_replied", {ArgSpec::str("which")}, kFailureRoute | kOnReplyRoute,
-                 [this](const ScriptArgs& a, BindContext& bc) { return bindLocalReplied(a, bc); },
-                 "t_local_replied(\"all\"|\"last\"): the failure was generated here (timeout)");
+    spec.command(
+        "t_relay", {ArgSpec::str("flags").opt()}, kRequestOrFailure,
+        [this](const ScriptArgs& a, BindContext& bc) { return bindRelay(a, bc); },
+        "t_relay([flags]): relays statefully to $du/$ru and every appended branch; "
+        "relays a CANCEL to the pending branches of its INVITE");
+    spec.command(
+        "t_newtran", {}, kRequestRoute,
+        [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+          return makeCall(
+              [this](MsgContext& ctx) { return Verdict::of(engine_.newTransaction(ctx)); });
+        },
+        "t_newtran(): makes the request stateful (absorbs its retransmissions)");
+    spec.command(
+        "t_reply", {ArgSpec::integer("code"), ArgSpec::str("reason")}, kRequestOrFailure,
+        [this](const ScriptArgs& a, BindContext& bc) { return bindReply(a, bc); },
+        "t_reply(code, reason): answers through the transaction (created if needed)");
+    spec.command(
+        "t_on_failure", {ArgSpec::str("route")}, kRequestOrFailure,
+        [](const ScriptArgs& a, BindContext& bc) {
+          return bindArm(a, bc, kFailureRoute, &TransactionHints::on_failure);
+        },
+        "t_on_failure(name): runs failure_route[name] when every branch failed");
+    spec.command(
+        "t_on_reply", {ArgSpec::str("route")}, kRequestOrFailure,
+        [](const ScriptArgs& a, BindContext& bc) {
+          return bindArm(a, bc, kOnReplyRoute, &TransactionHints::on_reply);
+        },
+        "t_on_reply(name): runs onreply_route[name] for the replies of the transaction");
+    spec.command(
+        "t_on_branch", {ArgSpec::str("route")}, kRequestOrFailure,
+        [](const ScriptArgs& a, BindContext& bc) {
+          return bindArm(a, bc, kBranchRoute, &TransactionHints::on_branch);
+        },
+        "t_on_branch(name): runs branch_route[name] for every branch t_relay() sends");
+    spec.command(
+        "t_check_trans", {}, kRequestRoute | kOnReplyRoute | kFailureRoute,
+        [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+          return makeCall([this](MsgContext& ctx) {
+            if (!ctx.msg().isRequest()) return Verdict::ok();
+            return Verdict::of(engine_.checkTransaction(ctx));
+          });
+        },
+        "t_check_trans(): true when the request belongs to a transaction (a CANCEL to "
+        "its INVITE); a retransmission is answered and the script stops");
+    spec.command(
+        "t_was_cancelled", {}, kFailureRoute | kOnReplyRoute | kBranchRoute,
+        [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+          return makeCall([this](MsgContext& ctx) {
+            return engine_.wasCanceled(ctx) ? Verdict::ok() : Verdict::fail();
+          });
+        },
+        "t_was_cancelled(): true when the caller canceled the INVITE");
+    spec.command(
+        "t_check_status", {ArgSpec::str("regex")}, kFailureRoute | kOnReplyRoute,
+        [](const ScriptArgs& a, BindContext& bc) { return bindCheckStatus(a, bc); },
+        "t_check_status(regex): matches the reply code (failure_route: the winning one)");
+    spec.command(
+        "t_set_fr", {ArgSpec::integer("fr_inv_ms"), ArgSpec::integer("fr_ms").opt()},
+        kRequestOrFailure, [](const ScriptArgs& a, BindContext& bc) { return bindSetFr(a, bc); },
+        "t_set_fr(fr_inv_ms[, fr_ms]): timeouts for this transaction (0 keeps one)");
+    spec.command(
+        "t_local_replied", {ArgSpec::str("which")}, kFailureRoute | kOnReplyRoute,
+        [this](const ScriptArgs& a, BindContext& bc) { return bindLocalReplied(a, bc); },
+        "t_local_replied(\"all\"|\"last\"): the failure was generated here (timeout)");
 
-    spec.command("t_load_contacts", {}, kRequestOrFailure,
-                 [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
-                   return makeCall([](MsgContext& ctx) {
-                     tm::loadContacts(ctx);
-                     return Verdict::ok();
-                   });
-                 },
-                 "t_load_contacts(): orders $ru and the appended branches by q for serial "
-                 "forking (nothing to do when all have the same q)");
-    spec.command("t_next_contacts", {}, kRequestOrFailure,
-                 [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
-                   return makeCall([](MsgContext& ctx) {
-                     return tm::nextContacts(ctx) ? Verdict::ok() : Verdict::fail();
-                   });
-                 },
-                 "t_next_contacts(): the next q group becomes $ru and branches; false when "
-                 "none is left");
+    spec.command(
+        "t_load_contacts", {}, kRequestOrFailure,
+        [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+          return makeCall([](MsgContext& ctx) {
+            tm::loadContacts(ctx);
+            return Verdict::ok();
+          });
+        },
+        "t_load_contacts(): orders $ru and the appended branches by q for serial "
+        "forking (nothing to do when all have the same q)");
+    spec.command(
+        "t_next_contacts", {}, kRequestOrFailure,
+        [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+          return makeCall([](MsgContext& ctx) {
+            return tm::nextContacts(ctx) ? Verdict::ok() : Verdict::fail();
+          });
+        },
+        "t_next_contacts(): the next q group becomes $ru and branches; false when "
+        "none is left");
     spec.stat("inuse_transactions", &engine_.stats().inuse, "transactions in the table",
               StatKind::kGauge);
     spec.stat("uas_transactions", &engine_.stats().uas, "server transactions created");
@@ -214,9 +224,9 @@ class TmModule : public Module {
         } else if (f == "no-auto-reply") {
           no_auto_reply = true;
         } else if (!f.empty()) {
-          return bc.error(args[0], Status::invalidArgument(
-                                       "unknown t_relay flag '" + std::string(f) +
-                                       "' (known: no-100-trying, no-auto-reply)"));
+          return bc.error(args[0],
+                          Status::invalidArgument("unknown t_relay flag '" + std::string(f) +
+                                                  "' (known: no-100-trying, no-auto-reply)"));
         }
       }
     }

@@ -48,28 +48,27 @@ enum class ClientState : std::uint8_t {
 inline constexpr std::uint16_t kServerTimer = 0;
 
 struct ClientBranch {
-  explicit ClientBranch(shm::SegmentManager* sm)
-      : request(sm), reply(sm), cancel(sm) {}
+  explicit ClientBranch(shm::SegmentManager* sm) : request(sm), reply(sm), cancel(sm) {}
 
   timer::TimerLink timer;
   shm::String request;  // the bytes sent: retransmitted, and the source of CANCEL and ACK
   shm::String reply;    // the final reply received, kept for the best-reply choice (§16.7)
   shm::String cancel;   // the CANCEL sent on this branch (retransmitted like a request)
-  SockAddr dst;
-  SockAddr targets[kMaxTargets];  // the rest of the RFC 3263 list, for failover
+  PackedAddr dst;
+  PackedAddr targets[kMaxTargets];  // the rest of the RFC 3263 list, for failover
   std::uint8_t ntargets = 0;
   std::uint8_t next_target = 0;
   std::int16_t listener = -1;  // index in listeners().all()
   ClientState state = ClientState::kCalling;
-  std::int16_t code = 0;         // best code received (or generated locally: 408, 503)
-  bool local_reply = false;      // `code` was generated here (timeout, send failure)
-  bool cancel_pending = false;   // CANCEL asked before a provisional arrived (§9.1)
-  bool cancel_done = false;      // the CANCEL was answered or given up
+  std::int16_t code = 0;        // best code received (or generated locally: 408, 503)
+  bool local_reply = false;     // `code` was generated here (timeout, send failure)
+  bool cancel_pending = false;  // CANCEL asked before a provisional arrived (§9.1)
+  bool cancel_done = false;     // the CANCEL was answered or given up
   std::uint32_t bflags = 0;
-  std::int64_t retr_at = 0;      // next retransmission (timers A/E); 0: none
+  std::int64_t retr_at = 0;  // next retransmission (timers A/E); 0: none
   std::int64_t retr_interval = 0;
-  std::int64_t fr_at = 0;        // final-response deadline (timers B/F, fr_(inv_)timeout)
-  std::int64_t wait_at = 0;      // end of Completed (timers D/K)
+  std::int64_t fr_at = 0;    // final-response deadline (timers B/F, fr_(inv_)timeout)
+  std::int64_t wait_at = 0;  // end of Completed (timers D/K)
   std::int64_t cancel_retr_at = 0;
   std::int64_t cancel_retr_interval = 0;
   std::int64_t cancel_until = 0;
@@ -84,8 +83,16 @@ struct LocalCompletion {
 
 struct Transaction {
   explicit Transaction(shm::SegmentManager* sm)
-      : key(sm), request(sm), last_reply(sm), to_tag(sm), on_failure(sm), on_reply(sm),
-        on_branch(sm), rr_params(sm), rr_preset(sm), avps(sm) {}
+      : key(sm),
+        request(sm),
+        last_reply(sm),
+        to_tag(sm),
+        on_failure(sm),
+        on_reply(sm),
+        on_branch(sm),
+        rr_params(sm),
+        rr_preset(sm),
+        avps(sm) {}
 
   // Bucket chain (guarded by the bucket lock).
   boost::interprocess::offset_ptr<Transaction> next;
@@ -108,19 +115,19 @@ struct Transaction {
   shm::String request;     // the request as received plus the script's edits (no Via of ours)
   shm::String last_reply;  // the last reply sent upstream (resent on retransmissions)
   shm::String to_tag;      // our To tag in replies generated here
-  SockAddr src;            // where the request came from
-  SockAddr reply_dst;      // where replies go (RFC 3261 §18.2.2 / RFC 3581)
+  PackedAddr src;          // where the request came from
+  PackedAddr reply_dst;    // where replies go (RFC 3261 §18.2.2 / RFC 3581)
   std::int16_t in_listener = -1;
   ServerState sstate = ServerState::kTrying;
-  std::int16_t status = 0;          // last reply code sent upstream
-  bool local_replied = false;       // the last final was generated here
-  bool canceled = false;            // a CANCEL matched it
-  bool in_failure = false;          // failure_route is running
-  bool final_pending = false;       // every branch ended: the best reply is being chosen
-  std::int64_t retr_at = 0;         // timer G
+  std::int16_t status = 0;     // last reply code sent upstream
+  bool local_replied = false;  // the last final was generated here
+  bool canceled = false;       // a CANCEL matched it
+  bool in_failure = false;     // failure_route is running
+  bool final_pending = false;  // every branch ended: the best reply is being chosen
+  std::int64_t retr_at = 0;    // timer G
   std::int64_t retr_interval = 0;
-  std::int64_t wait_at = 0;         // timers H, I, J, and the Accepted wait
-  std::int64_t lifetime_at = 0;     // max lifetime
+  std::int64_t wait_at = 0;      // timers H, I, J, and the Accepted wait
+  std::int64_t lifetime_at = 0;  // max lifetime
   std::int64_t created_ms = 0;
 
   // What the script armed.
@@ -142,6 +149,6 @@ struct Transaction {
 };
 
 static_assert(std::atomic<std::int32_t>::is_always_lock_free);
-static_assert(std::is_trivially_copyable_v<SockAddr>);
+static_assert(std::is_trivially_copyable_v<PackedAddr>);
 
 }  // namespace sipline::tm

@@ -35,8 +35,8 @@ Transaction* TsxTable::findByLabel(std::uint32_t bucket, std::uint32_t label) {
   return nullptr;
 }
 
-Result<Transaction*> TsxTable::allocateLocked(Bucket& b, std::uint32_t index,
-                                             std::string_view key) {
+Result<Transaction*> TsxTable::allocateLocked(Bucket& b, std::uint32_t index, std::string_view key,
+                                              Method method) {
   shm::SegmentManager* sm = shm::segment()->manager();
   Transaction* t = nullptr;
   try {
@@ -48,6 +48,7 @@ Result<Transaction*> TsxTable::allocateLocked(Bucket& b, std::uint32_t index,
   }
   shm::noteUsage(sm);
   t->bucket = index;
+  t->method = method;
   t->timer.owner = t;  // from the start, so even a transaction left half-built is freed
   t->timer.tag = kServerTimer;
   t->label = b.next_label++;
@@ -61,7 +62,7 @@ Result<Transaction*> TsxTable::allocateLocked(Bucket& b, std::uint32_t index,
 }
 
 Result<TsxTable::Created> TsxTable::findOrCreate(std::uint64_t hash, std::string_view key,
-                                                 const Match& match) {
+                                                 Method method, const Match& match) {
   std::uint32_t index = bucketOf(hash);
   Bucket& b = buckets_[index];
   shm::Lock lock(b.mutex);
@@ -71,7 +72,7 @@ Result<TsxTable::Created> TsxTable::findOrCreate(std::uint64_t hash, std::string
       return Created{t, true};
     }
   }
-  Result<Transaction*> t = allocateLocked(b, index, key);
+  Result<Transaction*> t = allocateLocked(b, index, key, method);
   if (!t.isOk()) return t.status();
   return Created{t.value(), false};
 }
@@ -80,7 +81,7 @@ Result<Transaction*> TsxTable::createLocal(std::uint64_t hash) {
   std::uint32_t index = bucketOf(hash);
   Bucket& b = buckets_[index];
   shm::Lock lock(b.mutex);
-  Result<Transaction*> t = allocateLocked(b, index, "");
+  Result<Transaction*> t = allocateLocked(b, index, "", Method::kOther);
   if (t.isOk()) t.value()->local = true;
   return t;
 }

@@ -22,7 +22,9 @@ class TsxTable {
   TsxTable(const TsxTable&) = delete;
   TsxTable& operator=(const TsxTable&) = delete;
 
-  std::uint32_t bucketOf(std::uint64_t hash) const { return static_cast<std::uint32_t>(hash) & mask_; }
+  std::uint32_t bucketOf(std::uint64_t hash) const {
+    return static_cast<std::uint32_t>(hash) & mask_;
+  }
   std::uint32_t nonce() const { return nonce_; }
   std::uint32_t size() const { return mask_ + 1; }
 
@@ -39,7 +41,10 @@ class TsxTable {
   };
   // Atomically (under the bucket lock): the matching transaction if there is one, else a new
   // one with `key`, a fresh label and refs 1. kNoMemory when shm is full.
-  Result<Created> findOrCreate(std::uint64_t hash, std::string_view key, const Match& match);
+  // `method` is set before the transaction becomes visible, so a concurrent retransmission
+  // matches it.
+  Result<Created> findOrCreate(std::uint64_t hash, std::string_view key, Method method,
+                               const Match& match);
   // A transaction with no server key (UAC API), referenced.
   Result<Transaction*> createLocal(std::uint64_t hash);
 
@@ -59,7 +64,8 @@ class TsxTable {
     boost::interprocess::offset_ptr<Transaction> head;
     std::uint32_t next_label = 1;
   };
-  Result<Transaction*> allocateLocked(Bucket& b, std::uint32_t index, std::string_view key);
+  Result<Transaction*> allocateLocked(Bucket& b, std::uint32_t index, std::string_view key,
+                                      Method method);
 
   std::uint32_t mask_;
   std::uint32_t nonce_;

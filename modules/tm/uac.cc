@@ -50,18 +50,19 @@ Status Engine::send(const LocalRequest& request, std::uint16_t callback, std::ui
     return Status::invalidArgument("a local request needs a method and a request-URI");
   }
   const std::vector<Listener>& all = listeners().all();
-  const Listener* socket = request.socket != nullptr ? request.socket
-                                                     : (all.empty() ? nullptr : &all.front());
+  const Listener* socket =
+      request.socket != nullptr ? request.socket : (all.empty() ? nullptr : &all.front());
   if (socket == nullptr) return Status::unavailable("no socket to send from");
-  std::string call_id = request.call_id.empty() ? randomHex() + "@" + socket->via_host
-                                                : request.call_id;
+  std::string call_id =
+      request.call_id.empty() ? randomHex() + "@" + socket->via_host : request.call_id;
   std::string text;
   text.reserve(512 + request.headers.size() + request.body.size());
   text += request.method + " " + request.ruri + " SIP/2.0\r\n";
   text += "Max-Forwards: 70\r\n";
-  text += "From: " + (request.from.empty()
-                          ? "<sip:sipline@" + socket->via_host + ">;tag=" + randomHex()
-                          : request.from) + "\r\n";
+  text += "From: " +
+          (request.from.empty() ? "<sip:sipline@" + socket->via_host + ">;tag=" + randomHex()
+                                : request.from) +
+          "\r\n";
   text += "To: " + (request.to.empty() ? "<" + request.ruri + ">" : request.to) + "\r\n";
   text += "Call-ID: " + call_id + "\r\n";
   text += "CSeq: " + std::to_string(request.cseq) + " " + request.method + "\r\n";
@@ -85,8 +86,8 @@ Status Engine::send(const LocalRequest& request, std::uint16_t callback, std::ui
   ctx.send_socket = request.socket;
   ctx.maxfwd_processed = true;
   if (!request.dst.empty()) ctx.dst_uri = request.dst;
-  if (ScriptReloader* r = scriptReloader(); r != nullptr && r->current() != nullptr &&
-                                            r->current()->hasRoute(kLocalRoute)) {
+  if (ScriptReloader* r = scriptReloader();
+      r != nullptr && r->current() != nullptr && r->current()->hasRoute(kLocalRoute)) {
     int rc = 1;
     r->current()->runNamed(kLocalRoute, "", ctx, &rc);
     if (ctx.dropped) {
@@ -120,9 +121,8 @@ Status Engine::send(const LocalRequest& request, std::uint16_t callback, std::ui
     Branch b0;
     b0.uri = std::string(ctx.ruri());
     b0.dst_uri = ctx.dst_uri;
-    Status st = shm::guardAlloc("local request", [&] {
-      sent = addBranchLocked(t, ctx, base, b0, ctx.send_socket);
-    });
+    Status st = shm::guardAlloc("local request",
+                                [&] { sent = addBranchLocked(t, ctx, base, b0, ctx.send_socket); });
     if (!st.isOk()) stats_.no_memory.inc();
     if (!sent) {
       t.sstate = ServerState::kTerminated;  // nothing went out: no report, freed by the timer
