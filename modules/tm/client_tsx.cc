@@ -243,13 +243,15 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     return;
   }
 
-  // Per-transaction onreply_route[name] (t_on_reply), after the main onreply_route.
-  if (!t.on_reply.empty()) {
+  // onreply_route[name] of the branch (t_on_reply in its branch_route) or of the transaction,
+  // after the main onreply_route.
+  const shm::String& on_reply = b.on_reply.empty() ? t.on_reply : b.on_reply;
+  if (!on_reply.empty()) {
     if (ScriptReloader* r = scriptReloader(); r != nullptr && r->current() != nullptr) {
       ctx.tm.branch_index = index;
       ctx.transaction = &t;  // t_was_cancelled(), t_check_status() (we hold its lock)
       int rc = 1;
-      r->current()->runNamed(kOnReplyRoute, std::string(view(t.on_reply)), ctx, &rc);
+      r->current()->runNamed(kOnReplyRoute, std::string(view(on_reply)), ctx, &rc);
       ctx.transaction = nullptr;
     }
   }

@@ -218,6 +218,8 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
   Status st = shm::guardAlloc("branch", [&] {
     b = sm->construct<ClientBranch>(boost::interprocess::anonymous_instance)(sm);
     assign(b->request, wire);
+    // t_on_reply() in the branch_route: this branch's replies get their own route.
+    if (bctx.tm.on_reply != view(t.on_reply)) assign(b->on_reply, bctx.tm.on_reply);
   });
   if (!st.isOk()) {
     if (b != nullptr) sm->destroy_ptr(b);

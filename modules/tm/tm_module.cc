@@ -62,7 +62,7 @@ class TmModule : public Module {
         },
         "t_on_failure(name): runs failure_route[name] when every branch failed");
     spec.command(
-        "t_on_reply", {ArgSpec::str("route")}, kRequestOrFailure,
+        "t_on_reply", {ArgSpec::str("route")}, kRequestOrFailure | kBranchRoute,
         [](const ScriptArgs& a, BindContext& bc) {
           return bindArm(a, bc, kOnReplyRoute, &TransactionHints::on_reply);
         },

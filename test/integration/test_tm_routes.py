@@ -1,0 +1,102 @@
+"""The routes tm runs for a transaction: branch_route[name] once per branch on that branch's
+copy of the request ($T_branch_idx; drop skips the branch), onreply_route[name] for the
+replies, per branch when a branch_route arms it, and failure_route with the AVPs and flags of
+the request route.  Hand-made callees (UdpPeer) show exactly what each branch got."""
+
+from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch)
+from sipp_flows import check_no_transactions, proxy, tm_modules
+
+ROUTES = """\
+route {
+  if (is_method("CANCEL")) { t_relay(); exit; }
+  if (has_totag()) { t_relay(); exit; }
+  $avp(caller) = $fU;
+  setflag(3);
+  append_branch("sip:carol@127.0.0.1:@SECOND@");
+  t_on_branch("each");
+  t_on_reply("all");
+  t_on_failure("failed");
+  if (!t_relay()) sl_reply_error();
+}
+
+branch_route[each] {
+  append_hf("X-Branch: $T_branch_idx\\r\\n");
+  if ($rU == "dropme") drop;
+  if ($T_branch_idx == 1) t_on_reply("second");
+}
+
+onreply_route[all] {
+  append_hf("X-Reply-Route: all\\r\\n");
+}
+
+onreply_route[second] {
+  append_hf("X-Reply-Route: second\\r\\n");
+}
+
+failure_route[failed] {
+  if (isflagset(3) && $avp(caller) != NULL) {
+    t_reply(480, "Gone $avp(caller) $T_reply_code");
+  }
+}
+"""
+
+
+def _recv_request(peer, method, timeout=3):
+    while True:
+        msg, at = peer.recv_msg(timeout)
+        check(msg is not None, f"no {method} at 127.0.0.1:{peer.port}")
+        if not msg.is_reply and msg.method == method:
+            return msg, at
+
+
+def _reply(req, status, reason, tag):
+    lines = [f"SIP/2.0 {status} {reason}"] + [f"Via: {v}" for v in req.all("via")]
+    lines += [f"From: {req.get('from')}", f"To: {req.get('to')};tag={tag}",
+              f"Call-ID: {req.get('call-id')}", f"CSeq: {req.get('cseq')}", "Content-Length: 0"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _server(second_port):
+    return proxy(routes=ROUTES, subst={"SECOND": second_port},
+                 modules=tm_modules(extra="textops = {};"))
+
+
+def test_branch_and_reply_routes_run_per_branch_and_failure_route_sees_avps_and_flags():
+    with UdpPeer() as bob, UdpPeer() as carol, UdpPeer() as uac:
+        with _server(carol.port) as srv:
+            uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{bob.port}", uac.port,
+                                   branch=new_branch()), srv.addr)
+            inv_b, at_b = _recv_request(bob, "INVITE")
+            inv_c, at_c = _recv_request(carol, "INVITE")
+            check_eq(inv_b.all("x-branch"), ["0"], "X-Branch of branch 0")
+            check_eq(inv_c.all("x-branch"), ["1"], "X-Branch of branch 1")
+            bob.send(_reply(inv_b, 180, "Ringing", "b1"), at_b)
+            first = uac.expect_reply(3, skip_provisional=False)
+            while first is not None and first.status == 100:
+                first = uac.expect_reply(3, skip_provisional=False)
+            check(first is not None and first.status == 180, f"180 of bob: {first}")
+            check_eq(first.all("x-reply-route"), ["all"], "route of branch 0's reply")
+            carol.send(_reply(inv_c, 180, "Ringing", "c1"), at_c)
+            second = uac.expect_reply(3, skip_provisional=False)
+            check(second is not None and second.status == 180, f"180 of carol: {second}")
+            check_eq(second.all("x-reply-route"), ["second"], "route of branch 1's reply")
+            bob.send(_reply(inv_b, 486, "Busy Here", "b1"), at_b)
+            carol.send(_reply(inv_c, 486, "Busy Here", "c1"), at_c)
+            final = uac.expect_reply(3)
+            check(final is not None and final.status == 480, f"final: {final}")
+            check_eq(final.reason, "Gone alice 486", "the failure_route's reply (AVP, code)")
+            check_no_transactions(srv)
+
+
+def test_branch_route_drop_skips_only_that_branch():
+    with UdpPeer() as bob, UdpPeer() as carol, UdpPeer() as uac:
+        with _server(carol.port) as srv:
+            uac.send(build_request("INVITE", f"sip:dropme@{LOOPBACK}:{bob.port}", uac.port,
+                                   branch=new_branch()), srv.addr)
+            inv_c, at_c = _recv_request(carol, "INVITE")
+            stray, _ = bob.recv(0.3)
+            check(stray is None, "the dropped branch was sent")
+            carol.send(_reply(inv_c, 404, "Not Found", "c1"), at_c)
+            final = uac.expect_reply(3)
+            check(final is not None and final.status == 480, f"final: {final}")
+            check_no_transactions(srv)
