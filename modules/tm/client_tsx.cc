@@ -12,17 +12,10 @@
 #include "modules/tm/engine.h"
 #include "modules/tm/local_requests.h"
 #include "modules/tm/matching.h"
+#include "modules/tm/tsx_util.h"
 
 namespace sipline::tm {
 namespace {
-
-const Listener* listenerAt(int index) {
-  const std::vector<Listener>& all = listeners().all();
-  if (index < 0 || static_cast<std::size_t>(index) >= all.size()) return nullptr;
-  return &all[static_cast<std::size_t>(index)];
-}
-
-std::string_view view(const shm::String& s) { return std::string_view(s.data(), s.size()); }
 
 bool pending(const ClientBranch& b) {
   return b.state == ClientState::kCalling || b.state == ClientState::kProceeding;
@@ -137,6 +130,15 @@ void Engine::branchTimeoutLocked(Transaction& t, int index, std::int64_t now) {
   if (!anyPendingLocked(t)) finalizeLocked(t);
 }
 
+void Engine::sendAckLocked(ClientBranch& b, const SipMessage& reply) {
+  std::string req(view(b.request));
+  SipMessage rm;
+  if (rm.parse(req) != ParseError::kOk) return;
+  const Listener* l = listenerAt(b.listener);
+  std::string ack = buildAck(rm, reply);
+  if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
+}
+
 bool Engine::canFailOverLocked(const Transaction& t, const ClientBranch& b) const {
   // Only while the call is wanted: not after a CANCEL, an answer elsewhere, or a CANCEL
   // already sent or due on this branch.
@@ -231,15 +233,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
 
   if (code >= 300 && (b.state == ClientState::kCompleted || b.state == ClientState::kTerminated)) {
     // A retransmitted final (or one after our timeout): ACK it again (§17.1.1.2), no relay.
-    if (t.method == Method::kInvite) {
-      std::string req(view(b.request));
-      SipMessage rm;
-      if (rm.parse(req) == ParseError::kOk) {
-        const Listener* l = listenerAt(b.listener);
-        std::string ack = buildAck(rm, msg);
-        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
-      }
-    }
+    if (t.method == Method::kInvite) sendAckLocked(b, msg);
     return;
   }
 
@@ -325,15 +319,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
 
   if (code == 503 && canFailOverLocked(t, b)) {
     // RFC 3263 §4.3: a 503 from this target: ACK it and try the next one.
-    if (t.method == Method::kInvite) {
-      std::string req(view(b.request));
-      SipMessage rm;
-      if (rm.parse(req) == ParseError::kOk) {
-        const Listener* l = listenerAt(b.listener);
-        std::string ack = buildAck(rm, msg);
-        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
-      }
-    }
+    if (t.method == Method::kInvite) sendAckLocked(b, msg);
     SL_NOTICE("tm: %s answered 503; trying the next target of branch %d",
               b.dst.unpack().toString().c_str(), index);
     failoverLocked(t, b, "503");
@@ -353,15 +339,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
   }
 
   // A final >= 300: ACK it (INVITE), keep it for the choice, end the branch after D/K.
-  if (t.method == Method::kInvite) {
-    std::string req(view(b.request));
-    SipMessage rm;
-    if (rm.parse(req) == ParseError::kOk) {
-      const Listener* l = listenerAt(b.listener);
-      std::string ack = buildAck(rm, msg);
-      if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
-    }
-  }
+  if (t.method == Method::kInvite) sendAckLocked(b, msg);
   Status st = shm::guardAlloc("reply", [&] {
     std::string_view raw = msg.buffer();
     b.reply.assign(raw.data(), raw.size());

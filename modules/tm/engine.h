@@ -109,6 +109,8 @@ class Engine : public TransactionLayer, public Api {
   // RFC 3263 §4.3: blacklists the branch's target and sends to the next one.
   void failoverLocked(Transaction& t, ClientBranch& b, const char* why);
   bool canFailOverLocked(const Transaction& t, const ClientBranch& b) const;
+  // The hop-by-hop ACK of a non-2xx final of an INVITE branch (RFC 3261 §17.1.1.3).
+  void sendAckLocked(ClientBranch& b, const SipMessage& reply);
   void handleReplyLocked(Transaction& t, int index, MsgContext& ctx);
   void armBranchLocked(ClientBranch& b);
   bool anyPendingLocked(const Transaction& t) const;

@@ -11,17 +11,10 @@
 #include "core/transport/send.h"
 #include "modules/tm/engine.h"
 #include "modules/tm/reply.h"
+#include "modules/tm/tsx_util.h"
 
 namespace sipline::tm {
 namespace {
-
-std::string_view view(const shm::String& s) { return std::string_view(s.data(), s.size()); }
-
-const Listener* listenerAt(int index) {
-  const std::vector<Listener>& all = listeners().all();
-  if (index < 0 || static_cast<std::size_t>(index) >= all.size()) return nullptr;
-  return &all[static_cast<std::size_t>(index)];
-}
 
 const char* localReason(int code) {
   switch (code) {

@@ -19,13 +19,10 @@
 #include "core/stats/core_stats.h"
 #include "modules/tm/engine.h"
 #include "modules/tm/matching.h"
+#include "modules/tm/tsx_util.h"
 
 namespace sipline::tm {
 namespace {
-
-std::string_view view(const shm::String& s) { return std::string_view(s.data(), s.size()); }
-
-void assign(shm::String& s, std::string_view v) { s.assign(v.data(), v.size()); }
 
 std::string ourVia(const Listener& out, const MsgContext& ctx, const BranchId& id) {
   std::string via;

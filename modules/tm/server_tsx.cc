@@ -12,6 +12,7 @@
 #include "core/transport/send.h"
 #include "modules/tm/engine.h"
 #include "modules/tm/matching.h"
+#include "modules/tm/tsx_util.h"
 
 namespace sipline::tm {
 
@@ -48,14 +49,6 @@ Status Engine::init(shm::Segment& segment, const TmConfig& config) {
 }
 
 namespace {
-
-const Listener* listenerAt(int index) {
-  const std::vector<Listener>& all = listeners().all();
-  if (index < 0 || static_cast<std::size_t>(index) >= all.size()) return nullptr;
-  return &all[static_cast<std::size_t>(index)];
-}
-
-std::string_view view(const shm::String& s) { return std::string_view(s.data(), s.size()); }
 
 bool matchesMethod(const Transaction& t, Method m) { return t.method == m; }
 
