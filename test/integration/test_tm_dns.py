@@ -5,7 +5,8 @@ inside the same transaction and blacklists the first, so the next request goes s
 the second.  The shipped script (cfg/sipline.routes) routes; never the system resolver."""
 
 from dnsserver import DnsServer
-from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch)
+from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch,
+                     recv_request, reply_to)
 from sipp_flows import check_no_transactions, proxy
 
 FAILOVERS = "tm:dns_failovers"
@@ -23,35 +24,17 @@ def _dns_settings(dns):
     return f'dns_servers = ["{dns.address}"];\ndns_timeout = 1000;\n'
 
 
-def _recv_request(peer, method, timeout=4):
-    while True:
-        msg, at = peer.recv_msg(timeout)
-        check(msg is not None, f"no {method} arrived at 127.0.0.1:{peer.port}")
-        if not msg.is_reply and msg.method == method:
-            return msg, at
-
-
-def _reply(req, status, reason, tag="t1"):
-    lines = [f"SIP/2.0 {status} {reason}"] + [f"Via: {v}" for v in req.all("via")]
-    to = req.get("to")
-    if ";tag=" not in to:
-        to += f";tag={tag}"
-    lines += [f"From: {req.get('from')}", f"To: {to}", f"Call-ID: {req.get('call-id')}",
-              f"CSeq: {req.get('cseq')}", f"Contact: <sip:bob@{LOOPBACK}>", "Content-Length: 0"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
 def test_silent_first_srv_target_fails_over_to_the_second_and_is_blacklisted():
     with UdpPeer() as silent, UdpPeer() as second, UdpPeer() as uac:
         with DnsServer(**_srv_records(silent.port, second.port)) as dns:
             with proxy(tm={"fr_timeout": 1}, extra_settings=_dns_settings(dns)) as srv:
                 uac.send(build_request("OPTIONS", "sip:bob@example.test", uac.port,
                                        branch=new_branch()), srv.addr)
-                first, _ = _recv_request(silent, "OPTIONS")
+                first, _ = recv_request(silent, "OPTIONS")
                 # nothing from the first target: after fr_timeout the second one gets it
-                req, at = _recv_request(second, "OPTIONS", timeout=4)
+                req, at = recv_request(second, "OPTIONS", timeout=4)
                 check_eq(req.get("call-id"), first.get("call-id"), "Call-ID of the failover")
-                second.send(_reply(req, 200, "OK"), at)
+                second.send(reply_to(req, 200, "OK"), at)
                 ok = uac.expect_reply(3)
                 check(ok is not None and ok.status == 200, f"caller got {ok}, expected 200")
                 check_eq(srv.stat(FAILOVERS), 1, FAILOVERS)
@@ -60,8 +43,8 @@ def test_silent_first_srv_target_fails_over_to_the_second_and_is_blacklisted():
                 # the first target is blacklisted now: the next request goes to the second
                 uac.send(build_request("OPTIONS", "sip:carol@example.test", uac.port,
                                        branch=new_branch()), srv.addr)
-                req, at = _recv_request(second, "OPTIONS", timeout=3)
-                second.send(_reply(req, 200, "OK"), at)
+                req, at = recv_request(second, "OPTIONS", timeout=3)
+                second.send(reply_to(req, 200, "OK"), at)
                 ok = uac.expect_reply(3)
                 check(ok is not None and ok.status == 200, f"second request: {ok}")
                 stray, _ = silent.recv(0.3)
@@ -76,13 +59,13 @@ def test_service_unavailable_from_the_first_srv_target_moves_the_invite_to_the_s
             with proxy(extra_settings=_dns_settings(dns)) as srv:
                 uac.send(build_request("INVITE", "sip:bob@example.test", uac.port,
                                        branch=new_branch()), srv.addr)
-                inv1, at1 = _recv_request(busy_gw, "INVITE")
-                busy_gw.send(_reply(inv1, 503, "Service Unavailable", tag="gw1"), at1)
-                ack, _ = _recv_request(busy_gw, "ACK")  # the 503 is ACKed hop by hop
+                inv1, at1 = recv_request(busy_gw, "INVITE")
+                busy_gw.send(reply_to(inv1, 503, "Service Unavailable", tag="gw1"), at1)
+                ack, _ = recv_request(busy_gw, "ACK")  # the 503 is ACKed hop by hop
                 check(ack.get("to").endswith(";tag=gw1"), f"To of the ACK: {ack.get('to')}")
-                inv2, at2 = _recv_request(second, "INVITE")
+                inv2, at2 = recv_request(second, "INVITE")
                 check_eq(inv2.get("call-id"), inv1.get("call-id"), "Call-ID at the second target")
-                second.send(_reply(inv2, 200, "OK", tag="gw2"), at2)
+                second.send(reply_to(inv2, 200, "OK", tag="gw2"), at2)
                 final = uac.expect_reply(3)
                 check(final is not None and final.status == 200,
                       f"caller got {final}, expected the second target's 200 (never the 503)")

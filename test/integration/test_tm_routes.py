@@ -3,7 +3,8 @@ copy of the request ($T_branch_idx; drop skips the branch), onreply_route[name] 
 replies, per branch when a branch_route arms it, and failure_route with the AVPs and flags of
 the request route.  Hand-made callees (UdpPeer) show exactly what each branch got."""
 
-from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch)
+from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch,
+                     recv_request, reply_to)
 from sipp_flows import check_no_transactions, proxy, tm_modules
 
 ROUTES = """\
@@ -41,21 +42,6 @@ failure_route[failed] {
 """
 
 
-def _recv_request(peer, method, timeout=3):
-    while True:
-        msg, at = peer.recv_msg(timeout)
-        check(msg is not None, f"no {method} at 127.0.0.1:{peer.port}")
-        if not msg.is_reply and msg.method == method:
-            return msg, at
-
-
-def _reply(req, status, reason, tag):
-    lines = [f"SIP/2.0 {status} {reason}"] + [f"Via: {v}" for v in req.all("via")]
-    lines += [f"From: {req.get('from')}", f"To: {req.get('to')};tag={tag}",
-              f"Call-ID: {req.get('call-id')}", f"CSeq: {req.get('cseq')}", "Content-Length: 0"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
 def _server(second_port):
     return proxy(routes=ROUTES, subst={"SECOND": second_port},
                  modules=tm_modules(extra="textops = {};"))
@@ -66,22 +52,22 @@ def test_branch_and_reply_routes_run_per_branch_and_failure_route_sees_avps_and_
         with _server(carol.port) as srv:
             uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{bob.port}", uac.port,
                                    branch=new_branch()), srv.addr)
-            inv_b, at_b = _recv_request(bob, "INVITE")
-            inv_c, at_c = _recv_request(carol, "INVITE")
+            inv_b, at_b = recv_request(bob, "INVITE")
+            inv_c, at_c = recv_request(carol, "INVITE")
             check_eq(inv_b.all("x-branch"), ["0"], "X-Branch of branch 0")
             check_eq(inv_c.all("x-branch"), ["1"], "X-Branch of branch 1")
-            bob.send(_reply(inv_b, 180, "Ringing", "b1"), at_b)
+            bob.send(reply_to(inv_b, 180, "Ringing", "b1"), at_b)
             first = uac.expect_reply(3, skip_provisional=False)
             while first is not None and first.status == 100:
                 first = uac.expect_reply(3, skip_provisional=False)
             check(first is not None and first.status == 180, f"180 of bob: {first}")
             check_eq(first.all("x-reply-route"), ["all"], "route of branch 0's reply")
-            carol.send(_reply(inv_c, 180, "Ringing", "c1"), at_c)
+            carol.send(reply_to(inv_c, 180, "Ringing", "c1"), at_c)
             second = uac.expect_reply(3, skip_provisional=False)
             check(second is not None and second.status == 180, f"180 of carol: {second}")
             check_eq(second.all("x-reply-route"), ["second"], "route of branch 1's reply")
-            bob.send(_reply(inv_b, 486, "Busy Here", "b1"), at_b)
-            carol.send(_reply(inv_c, 486, "Busy Here", "c1"), at_c)
+            bob.send(reply_to(inv_b, 486, "Busy Here", "b1"), at_b)
+            carol.send(reply_to(inv_c, 486, "Busy Here", "c1"), at_c)
             final = uac.expect_reply(3)
             check(final is not None and final.status == 480, f"final: {final}")
             check_eq(final.reason, "Gone alice 486", "the failure_route's reply (AVP, code)")
@@ -93,10 +79,10 @@ def test_branch_route_drop_skips_only_that_branch():
         with _server(carol.port) as srv:
             uac.send(build_request("INVITE", f"sip:dropme@{LOOPBACK}:{bob.port}", uac.port,
                                    branch=new_branch()), srv.addr)
-            inv_c, at_c = _recv_request(carol, "INVITE")
+            inv_c, at_c = recv_request(carol, "INVITE")
             stray, _ = bob.recv(0.3)
             check(stray is None, "the dropped branch was sent")
-            carol.send(_reply(inv_c, 404, "Not Found", "c1"), at_c)
+            carol.send(reply_to(inv_c, 404, "Not Found", "c1"), at_c)
             final = uac.expect_reply(3)
             check(final is not None and final.status == 480, f"final: {final}")
             check_no_transactions(srv)

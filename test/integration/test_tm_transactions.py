@@ -9,7 +9,7 @@ empty transaction table."""
 import os
 
 from harness import (LOOPBACK, ROOT, STAT, UdpPeer, build_request, check, check_eq, new_branch,
-                     new_callid, parse_sip)
+                     new_callid, parse_sip, recv_request, reply_to)
 from sipp_flows import check_no_transactions, proxy
 
 CORPUS = os.path.join(ROOT, "test", "corpora", "rfc4475")
@@ -25,13 +25,13 @@ def test_error_final_is_acked_by_the_proxy_with_the_branch_of_the_invite_it_sent
         uac.send(build_request("INVITE", ruri, uac.port, branch=branch), srv.addr)
         trying = uac.expect_reply(3, skip_provisional=False)
         check(trying is not None and trying.status == 100, f"no 100 Trying: {trying}")
-        inv, at = _recv_request(uas, "INVITE")
+        inv, at = recv_request(uas, "INVITE")
         check_eq(len(inv.all("via")), 2, f"Vias of the relayed INVITE {inv.all('via')}")
         check(_branch(inv.all("via")[0]) != branch, "the proxy reused the caller's branch")
 
-        busy_at_uas = _reply(inv, 486, "Busy Here", tag="busy1")
+        busy_at_uas = reply_to(inv, 486, "Busy Here", tag="busy1")
         uas.send(busy_at_uas, at)
-        ack, _ = _recv_request(uas, "ACK")
+        ack, _ = recv_request(uas, "ACK")
         check_eq(ack.first, f"ACK {ruri} SIP/2.0", "request line of the proxy's ACK")
         check_eq(ack.all("via"), inv.all("via")[:1],
                  "the proxy's ACK has exactly its own Via of the INVITE (same branch)")
@@ -52,7 +52,7 @@ def test_error_final_is_acked_by_the_proxy_with_the_branch_of_the_invite_it_sent
         # the callee did not get the ACK (lost): its retransmitted 486 is ACKed again
         # (RFC 3261 §17.1.1.2, state Completed) and not relayed a second time
         uas.send(busy_at_uas, at)
-        ack2, _ = _recv_request(uas, "ACK")
+        ack2, _ = recv_request(uas, "ACK")
         check_eq(ack2.all("via"), ack.all("via"), "Via of the repeated ACK")
         again = uac.expect_reply(0.5)
         check(again is None, f"the retransmitted 486 was relayed again: {again}")
@@ -67,8 +67,8 @@ def test_invite_retransmission_is_answered_with_the_last_provisional_and_not_rel
         a0 = srv.stat(STAT.tm_absorbed)
         uac.send(invite, srv.addr)
         check_eq(_status(uac.expect_reply(3, skip_provisional=False)), 100, "first reply")
-        inv, at = _recv_request(uas, "INVITE")
-        uas.send(_reply(inv, 180, "Ringing", tag="r1"), at)
+        inv, at = recv_request(uas, "INVITE")
+        uas.send(reply_to(inv, 180, "Ringing", tag="r1"), at)
         check_eq(_status(uac.expect_reply(3, skip_provisional=False)), 180, "relayed 180")
         uas.drain(0.3)  # timer A copies sent before the 180 arrived
 
@@ -79,8 +79,8 @@ def test_invite_retransmission_is_answered_with_the_last_provisional_and_not_rel
         check(stray is None, f"the retransmission reached the callee: {(stray or b'')[:80]!r}")
         check(srv.stat(STAT.tm_absorbed) > a0, f"{STAT.tm_absorbed} did not grow")
 
-        uas.send(_reply(inv, 480, "Temporarily Unavailable", tag="r1"), at)
-        _recv_request(uas, "ACK")
+        uas.send(reply_to(inv, 480, "Temporarily Unavailable", tag="r1"), at)
+        recv_request(uas, "ACK")
         final = uac.expect_reply(3)
         check_eq(_status(final), 480, "final at the caller")
         uac.send(_ack_for(final, ruri, uac.port, _branch(parse_sip(invite).get("via"))),
@@ -96,8 +96,8 @@ def test_non_invite_retransmission_after_the_final_gets_the_same_final_again():
         message = build_request("MESSAGE", ruri, uac.port, branch=new_branch(), body=b"hi",
                                 extra=("Content-Type: text/plain",))
         uac.send(message, srv.addr)
-        req, at = _recv_request(uas, "MESSAGE")
-        uas.send(_reply(req, 202, "Accepted", tag="m1"), at)
+        req, at = recv_request(uas, "MESSAGE")
+        uas.send(reply_to(req, 202, "Accepted", tag="m1"), at)
         first = uac.expect_reply(3)
         check_eq(_status(first), 202, "relayed final")
         uac.send(message, srv.addr)
@@ -147,8 +147,8 @@ def test_cancel_of_a_ringing_invite_is_answered_200_and_the_invite_487():
         branch, call_id = new_branch(), new_callid()
         invite = build_request("INVITE", ruri, uac.port, branch=branch, call_id=call_id)
         uac.send(invite, srv.addr)
-        inv, at = _recv_request(uas, "INVITE")
-        uas.send(_reply(inv, 180, "Ringing", tag="c1"), at)
+        inv, at = recv_request(uas, "INVITE")
+        uas.send(reply_to(inv, 180, "Ringing", tag="c1"), at)
         uac.drain(0.3)
         cancel = invite.split(b"\r\n", 1)[1]
         cancel = (f"CANCEL {ruri} SIP/2.0\r\n".encode() + cancel).replace(
@@ -157,12 +157,12 @@ def test_cancel_of_a_ringing_invite_is_answered_200_and_the_invite_487():
         got = uac.expect_reply(3)
         check(got is not None and got.status == 200 and got.get("cseq") == "1 CANCEL",
               f"200 for the CANCEL: {got}")
-        c, at2 = _recv_request(uas, "CANCEL")
+        c, at2 = recv_request(uas, "CANCEL")
         check_eq(c.all("via"), inv.all("via")[:1], "the proxy's CANCEL: its INVITE Via only")
         check_eq(c.get("cseq"), f"{inv.get('cseq').split()[0]} CANCEL", "CSeq of the CANCEL")
-        uas.send(_reply(c, 200, "OK", tag="c1"), at2)
-        uas.send(_reply(inv, 487, "Request Terminated", tag="c1"), at)
-        _recv_request(uas, "ACK")
+        uas.send(reply_to(c, 200, "OK", tag="c1"), at2)
+        uas.send(reply_to(inv, 487, "Request Terminated", tag="c1"), at)
+        recv_request(uas, "ACK")
         final = uac.expect_reply(3)
         check_eq(_status(final), 487, "final of the cancelled INVITE at the caller")
         uac.send(_ack_for(final, ruri, uac.port, branch), srv.addr)
@@ -195,7 +195,7 @@ def test_rfc4475_unknown_method_is_relayed_statefully_and_its_retransmission_abs
         check(len(copies) >= 2, "no retransmission from the proxy to a silent callee (timer E)")
         check_eq({_branch(m.all("via")[0]) for m in copies}, {_branch(first.all("via")[0])},
                  "branches of the copies the callee got (one transaction)")
-        uas.send(_reply(first, 200, "OK", tag="u1"), at)
+        uas.send(reply_to(first, 200, "OK", tag="u1"), at)
         ok = uac.expect_reply(3)
         check(ok is not None and ok.status == 200, f"200 not relayed: {ok}")
         check_eq(ok.get("cseq"), first.get("cseq"), "CSeq of the relayed 200")
@@ -220,7 +220,7 @@ def test_rfc4475_bare_magic_cookie_branch_is_handled_without_harm():
             more = [m for m in (uas.recv_msg(0.4)[0] for _ in range(3)) if m is not None]
             check(all(_branch(m.all("via")[0]) == _branch(req.all("via")[0]) for m in more),
                   f"the retransmission made another branch: {[m.all('via') for m in more]}")
-            uas.send(_reply(req, 200, "OK", tag="bb"), at)
+            uas.send(reply_to(req, 200, "OK", tag="bb"), at)
             reply = uac.expect_reply(3)
             check(reply is not None and reply.status == 200, f"200 not relayed: {reply}")
             check(uac.expect_reply(0.5) is None, "two replies to one OPTIONS")
@@ -237,18 +237,18 @@ def test_rfc4475_rfc2543_invite_is_relayed_and_matched_without_a_branch():
         msg = _corpus("inv2543.dat", uac.port, uas.port,
                       b"Via: SIP/2.0/UDP iftgw.example.com\r\n", b"@example.com SIP/2.0\r\n")
         uac.send(msg, srv.addr)
-        inv, at = _recv_request(uas, "INVITE")
+        inv, at = recv_request(uas, "INVITE")
         check(_branch(inv.all("via")[0]).startswith("z9hG4bK"),
               f"the proxy's Via lacks an RFC 3261 branch: {inv.all('via')}")
         check(inv.raw.endswith(b"m=audio 49217 RTP/AVP 0\r\n"), "the body was not relayed whole")
-        uas.send(_reply(inv, 180, "Ringing", tag="u2543"), at)
+        uas.send(reply_to(inv, 180, "Ringing", tag="u2543"), at)
         uac.drain(0.5)
         uac.send(msg, srv.addr)
         again = uac.expect_reply(3, skip_provisional=False)
         check_eq(_status(again), 180, "reply to the retransmitted RFC 2543 INVITE")
         check(uas.recv(0.4)[0] is None, "the retransmission reached the callee")
-        uas.send(_reply(inv, 486, "Busy Here", tag="u2543"), at)
-        _recv_request(uas, "ACK")
+        uas.send(reply_to(inv, 486, "Busy Here", tag="u2543"), at)
+        recv_request(uas, "ACK")
         busy = uac.expect_reply(3)
         check_eq(_status(busy), 486, "486 relayed to the RFC 2543 caller")
         ruri = msg.split(b" ")[1].decode()
@@ -272,27 +272,6 @@ def _corpus(name, uac_port, uas_port, via_prefix, ruri_tail):
     new_via += b";" if via_prefix.endswith(b";") else b"\r\n"
     data = data.replace(via_prefix, new_via, 1)
     return data.replace(ruri_tail, f"@{LOOPBACK}:{uas_port} SIP/2.0\r\n".encode(), 1)
-
-
-def _recv_request(peer, method, timeout=3):
-    """The next request of `method` at peer (other datagrams are skipped), else a failure."""
-    while True:
-        msg, at = peer.recv_msg(timeout)
-        check(msg is not None, f"no {method} arrived")
-        if not msg.is_reply and msg.method == method:
-            return msg, at
-
-
-def _reply(req, status, reason, tag):
-    lines = [f"SIP/2.0 {status} {reason}"] + [f"Via: {v}" for v in req.all("via")]
-    to = req.get("to")
-    if ";tag=" not in to:
-        to += f";tag={tag}"
-    lines += [f"From: {req.get('from')}", f"To: {to}", f"Call-ID: {req.get('call-id')}",
-              f"CSeq: {req.get('cseq')}"]
-    lines += [f"Record-Route: {r}" for r in req.all("record-route")]
-    lines += [f"Contact: <sip:bob@{LOOPBACK}>", "Content-Length: 0"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def _ack_for(final, ruri, port, branch):

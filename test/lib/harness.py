@@ -783,6 +783,30 @@ class UdpPeer:
         self.close()
 
 
+def recv_request(peer, method, timeout=3.0):
+    """(SipMsg, source) of the next `method` request at UdpPeer `peer`; other datagrams are
+    skipped.  Fails the test when none arrives within `timeout` seconds."""
+    while True:
+        msg, at = peer.recv_msg(timeout)
+        check(msg is not None, f"no {method} arrived at {LOOPBACK}:{peer.port}")
+        if not msg.is_reply and msg.method == method:
+            return msg, at
+
+
+def reply_to(req, status, reason, tag="callee"):
+    """The reply a UAS sends to SipMsg `req`: its Vias and Record-Route in order, From, To
+    with `tag` (unless it has one), Call-ID, CSeq, a Contact, no body (bytes)."""
+    lines = [f"SIP/2.0 {status} {reason}"] + [f"Via: {v}" for v in req.all("via")]
+    to = req.get("to")
+    if ";tag=" not in to:
+        to += f";tag={tag}"
+    lines += [f"From: {req.get('from')}", f"To: {to}", f"Call-ID: {req.get('call-id')}",
+              f"CSeq: {req.get('cseq')}"]
+    lines += [f"Record-Route: {r}" for r in req.all("record-route")]
+    lines += [f"Contact: <sip:bob@{LOOPBACK}>", "Content-Length: 0"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
 def options_ping(server_addr, timeout=2.0):
     """Sends one OPTIONS to sip:<server> and returns the final reply (SipMsg) or None."""
     with UdpPeer() as p:
