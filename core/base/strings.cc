@@ -1,5 +1,7 @@
 #include "core/base/strings.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -101,6 +103,22 @@ std::string didYouMean(std::string_view word, const std::vector<std::string_view
 
 std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates) {
   return didYouMean(word, std::vector<std::string_view>(candidates.begin(), candidates.end()));
+}
+
+void appendHex(std::string& out, std::uint64_t v, int width) {
+  char buf[16];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, 16);
+  (void)ec;  // 16 hex digits always fit
+  int digits = static_cast<int>(end - buf);
+  if (width > digits) out.append(static_cast<std::size_t>(width - digits), '0');
+  out.append(buf, end);
+}
+
+void appendDecimal(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  (void)ec;  // 20 digits and a sign always fit
+  out.append(buf, end);
 }
 
 }  // namespace sipline

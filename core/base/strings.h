@@ -14,6 +14,10 @@ std::string_view trim(std::string_view s);
 std::string toLower(std::string_view s);
 // Whole string must be a decimal integer (optional leading '-'); no overflow.
 bool parseInt(std::string_view s, std::int64_t& out);
+// Appends v in lower-case hex, zero-padded to at least `width` digits (hot paths: no printf).
+void appendHex(std::string& out, std::uint64_t v, int width = 0);
+// Appends v in decimal.
+void appendDecimal(std::string& out, std::int64_t v);
 std::size_t editDistance(std::string_view a, std::string_view b);
 // The closest candidate within distance 2 (or a case-insensitive match), "" if none.
 std::string closestMatch(std::string_view word, const std::vector<std::string_view>& candidates);

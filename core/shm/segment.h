@@ -20,39 +20,92 @@
 #include <string>
 
 #include "core/base/status.h"
+#include "core/shm/pool.h"
 
 namespace sipline::shm {
 
 namespace bip = boost::interprocess;
 using SegmentManager = bip::managed_shared_memory::segment_manager;
 
-// Segment header kept in shm: the high-water mark of used bytes.
+// Segment header kept in shm: the high-water mark of used bytes and the size-class pool.
 struct SegmentHeader {
   std::atomic<std::size_t> max_used{0};
+  SizeClassPool pool;
   static_assert(std::atomic<std::size_t>::is_always_lock_free);
 };
+
+// The header of a segment made by Segment::create (registered per process, inherited by
+// fork); nullptr for any other segment manager.
+SegmentHeader* headerOf(SegmentManager* sm);
 
 // Notes the current usage in the segment's high-water mark (called after allocations).
 void noteUsage(SegmentManager* sm);
 
-// The allocator every shm container uses: bip::allocator plus high-water tracking.
-template <class T>
-class Allocator : public bip::allocator<T, SegmentManager> {
-  using Base = bip::allocator<T, SegmentManager>;
+// Raw shm memory through the segment's pool (16-byte aligned); throws bip::bad_alloc when
+// full. Segments without a header (none in practice) fall back to the best-fit allocator.
+void* allocateBytes(SegmentManager* sm, std::size_t n);
+void deallocateBytes(SegmentManager* sm, void* p) noexcept;
 
+// Constructs one T in the segment (through the pool); throws bip::bad_alloc when full.
+template <class T, class... Args>
+T* create(SegmentManager* sm, Args&&... args) {
+  void* mem = allocateBytes(sm, sizeof(T));
+  try {
+    return ::new (mem) T(std::forward<Args>(args)...);
+  } catch (...) {
+    deallocateBytes(sm, mem);
+    throw;
+  }
+}
+template <class T>
+void destroy(SegmentManager* sm, T* p) noexcept {
+  if (p == nullptr) return;
+  p->~T();
+  deallocateBytes(sm, p);
+}
+
+// The allocator every shm container uses: offset pointers into the segment, memory from its
+// size-class pool, high-water tracking. A plain (version 1) allocator on purpose: Boost's
+// version-2 allocation_command would go around the pool.
+template <class T>
+class Allocator {
  public:
+  using value_type = T;
+  using pointer = bip::offset_ptr<T>;
+  using const_pointer = bip::offset_ptr<const T>;
+  using void_pointer = bip::offset_ptr<void>;
+  using const_void_pointer = bip::offset_ptr<const void>;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
   template <class U>
   struct rebind {
     using other = Allocator<U>;
   };
-  Allocator(SegmentManager* sm) : Base(sm) {}  // NOLINT: implicit like bip::allocator
+
+  Allocator(SegmentManager* sm) : sm_(sm) {}  // NOLINT: implicit like bip::allocator
   template <class U>
-  Allocator(const Allocator<U>& other) : Base(other.get_segment_manager()) {}  // NOLINT
-  typename Base::pointer allocate(typename Base::size_type n) {
-    typename Base::pointer p = Base::allocate(n);
-    noteUsage(this->get_segment_manager());
-    return p;
+  Allocator(const Allocator<U>& other) : sm_(other.get_segment_manager()) {}  // NOLINT
+
+  SegmentManager* get_segment_manager() const { return sm_.get(); }
+
+  pointer allocate(size_type n) {
+    if (n > static_cast<size_type>(-1) / 2 / sizeof(T)) throw bip::bad_alloc();
+    void* p = allocateBytes(sm_.get(), n * sizeof(T));
+    noteUsage(sm_.get());
+    return pointer(static_cast<T*>(p));
   }
+  void deallocate(const pointer& p, size_type /*n*/) noexcept {
+    deallocateBytes(sm_.get(), static_cast<void*>(p.get()));
+  }
+  size_type max_size() const { return static_cast<size_type>(-1) / 2 / sizeof(T); }
+
+  template <class U>
+  bool operator==(const Allocator<U>& o) const { return sm_.get() == o.get_segment_manager(); }
+  template <class U>
+  bool operator!=(const Allocator<U>& o) const { return !(*this == o); }
+
+ private:
+  bip::offset_ptr<SegmentManager> sm_;
 };
 
 using String = bip::basic_string<char, std::char_traits<char>, Allocator<char>>;
@@ -100,8 +153,7 @@ class Segment {
   const std::string& name() const { return name_; }
 
  private:
-  Segment(bip::managed_shared_memory memory, std::string name, SegmentHeader* header)
-      : memory_(std::move(memory)), name_(std::move(name)), header_(header) {}
+  Segment(bip::managed_shared_memory memory, std::string name, SegmentHeader* header);
   bip::managed_shared_memory memory_;
   std::string name_;
   SegmentHeader* header_;

@@ -1,9 +1,8 @@
 #include "core/sip/reply.h"
 
-#include <cstdio>
-
 #include "core/base/hash.h"
 #include "core/base/log.h"
+#include "core/base/strings.h"
 #include "core/sip/via_ops.h"
 
 namespace sipline {
@@ -27,8 +26,8 @@ std::string statelessToTag(SipMessage& req) {
   const CSeq* cseq = req.cseq();
   std::string num = cseq ? std::to_string(cseq->number) : "";
   std::uint64_t h = fnv1a({req.callId(), from ? from->tag : "", num, top ? top->branch : ""});
-  char tag[24];
-  std::snprintf(tag, sizeof(tag), "sl%014llx", static_cast<unsigned long long>(h >> 8));
+  std::string tag = "sl";
+  appendHex(tag, h >> 8, 14);
   return tag;
 }
 
@@ -36,9 +35,9 @@ std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::stri
                        std::string_view to_tag, std::string_view extra_headers, bool force_rport) {
   std::string out;
   out.reserve(512 + req.buffer().size() / 2);
-  char status[32];
-  std::snprintf(status, sizeof(status), "SIP/2.0 %d ", code);
-  out += status;
+  out += "SIP/2.0 ";
+  appendDecimal(out, code);
+  out += ' ';
   out.append(reason);
   out += "\r\n";
 

@@ -1,6 +1,5 @@
 #include "core/sip/via_ops.h"
 
-#include <cstdio>
 
 #include "core/base/hash.h"
 #include "core/base/strings.h"
@@ -69,8 +68,8 @@ std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view 
     std::string num = cseq ? std::to_string(cseq->number) : "";
     h = fnv1a({msg.callId(), from ? from->tag : "", num, top ? top->text : "", out_ruri});
   }
-  char branch[40];
-  std::snprintf(branch, sizeof(branch), "z9hG4bKsl%016llx", static_cast<unsigned long long>(h));
+  std::string branch = "z9hG4bKsl";
+  appendHex(branch, h, 16);
   std::string via;
   via.reserve(80);
   via += "Via: SIP/2.0/UDP ";

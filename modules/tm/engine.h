@@ -134,9 +134,9 @@ class Engine : public TransactionLayer, public Api {
   TmStats stats_;
   TsxTable* table_ = nullptr;
   timer::TimerWheel* wheel_ = nullptr;
-  Transaction* held_ = nullptr;
-  std::vector<LocalCallback> callbacks_{
-      nullptr};  // index 0: none  // the transaction whose mutex this process holds in a route
+  Transaction* held_ = nullptr;  // the transaction whose mutex this process holds in a route
+  std::vector<LocalCallback> callbacks_{nullptr};  // index 0: none
+  std::vector<Transaction*> finished_;             // timer process: freed after the tick
 };
 
 // Locks a transaction unless this process already holds it (a route of that transaction is

@@ -213,13 +213,13 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
   shm::SegmentManager* sm = shm::segment()->manager();
   ClientBranch* b = nullptr;
   Status st = shm::guardAlloc("branch", [&] {
-    b = sm->construct<ClientBranch>(boost::interprocess::anonymous_instance)(sm);
+    b = shm::create<ClientBranch>(sm, sm);
     assign(b->request, wire);
     // t_on_reply() in the branch_route: this branch's replies get their own route.
     if (bctx.tm.on_reply != view(t.on_reply)) assign(b->on_reply, bctx.tm.on_reply);
   });
   if (!st.isOk()) {
-    if (b != nullptr) sm->destroy_ptr(b);
+    shm::destroy(sm, b);
     stats_.no_memory.inc();
     SL_ERR_RATELIMITED("tm: %s; branch %d of Call-ID %.*s not sent", st.message().c_str(), index,
                        SL_SV(bm.callId()));

@@ -1,7 +1,6 @@
 #include "modules/tm/matching.h"
 
 #include <cctype>
-#include <cstdio>
 
 #include "core/base/hash.h"
 #include "core/base/strings.h"
@@ -73,9 +72,15 @@ bool serverKey(SipMessage& req, ServerKey& out) {
 }
 
 std::string formatBranchId(const BranchId& id) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "z9hG4bKT%x.%x.%x.%x", id.nonce, id.bucket, id.label, id.index);
-  return buf;
+  std::string out = "z9hG4bKT";
+  appendHex(out, id.nonce);
+  out += '.';
+  appendHex(out, id.bucket);
+  out += '.';
+  appendHex(out, id.label);
+  out += '.';
+  appendHex(out, id.index);
+  return out;
 }
 
 bool parseBranchId(std::string_view branch, BranchId& out) {

@@ -1,11 +1,11 @@
 // The server side (RFC 3261 §17.2): creating the transaction of a request the script makes
 // stateful, absorbing retransmissions and the ACK of a non-2xx final, replies sent upstream
 // (relayed or generated here) and the server timers G, H, I, J and the maximum lifetime.
-#include <cstdio>
 #include <random>
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/base/strings.h"
 #include "core/sip/reply.h"
 #include "core/sip/via_ops.h"
 #include "core/transport/listener.h"
@@ -106,9 +106,10 @@ void Engine::initServerLocked(Transaction& t, MsgContext& ctx, bool rfc3261) {
   SockAddr reply_dst = ctx.rcv().src;
   if (top != nullptr) replyDestinationForRequest(*top, ctx.rcv().src, reply_dst, ctx.force_rport);
   t.reply_dst = PackedAddr::of(reply_dst);
-  char tag[24];
-  std::snprintf(tag, sizeof(tag), "tm%08x%06x", t.label, static_cast<unsigned>(now & 0xffffff));
-  t.to_tag.assign(tag);
+  std::string tag = "tm";
+  appendHex(tag, t.label, 8);
+  appendHex(tag, static_cast<std::uint64_t>(now) & 0xffffff, 6);
+  assign(t.to_tag, tag);
   t.created_ms = now;
   t.fr_ms = cfg_.fr_ms;
   t.fr_inv_ms = cfg_.fr_inv_ms;

@@ -3,8 +3,6 @@
 // A transaction busy in another process (its route runs) is retried at the next tick instead
 // of blocking every other timer behind it. Only this process frees transactions, and only
 // after a whole batch is handled, so no fired link points at freed memory.
-#include <set>
-
 #include "core/base/log.h"
 #include "modules/tm/engine.h"
 
@@ -12,10 +10,10 @@ namespace sipline::tm {
 
 void Engine::onTimer(std::int64_t now) {
   if (wheel_ == nullptr) return;
-  std::set<Transaction*> finished;
+  finished_.clear();  // a member: no allocation per tick once it has grown
   wheel_->expire(now, [&](timer::TimerLink& link) {
     auto* t = static_cast<Transaction*>(link.owner.get());
-    if (t == nullptr || finished.count(t) != 0) return;
+    if (t == nullptr || t->reaping) return;
     if (!t->mutex.try_lock()) {
       wheel_->arm(link, now + cfg_.tick_ms);
       return;
@@ -38,7 +36,10 @@ void Engine::onTimer(std::int64_t now) {
     }
     held_ = nullptr;
     t->mutex.unlock();
-    if (done) finished.insert(t);
+    if (done) {
+      t->reaping = true;
+      finished_.push_back(t);
+    }
   });
   auto detach = [this](Transaction& t) {
     wheel_->disarm(t.timer);
@@ -46,10 +47,11 @@ void Engine::onTimer(std::int64_t now) {
       if (t.branches[i]) wheel_->disarm(t.branches[i]->timer);
     }
   };
-  for (Transaction* t : finished) {
+  for (Transaction* t : finished_) {
     if (table_->tryFree(t, detach)) {
       stats_.inuse.dec();
     } else {
+      t->reaping = false;
       wheel_->arm(t->timer, now + cfg_.tick_ms);  // still referenced: later
     }
   }

@@ -126,6 +126,7 @@ struct Transaction {
   bool canceled = false;       // a CANCEL matched it
   bool in_failure = false;     // failure_route is running
   bool final_pending = false;  // every branch ended: the best reply is being chosen
+  bool reaping = false;        // timer process only: queued to be freed after this tick
   std::int64_t retr_at = 0;    // timer G
   std::int64_t retr_interval = 0;
   std::int64_t wait_at = 0;      // timers H, I, J, and the Accepted wait

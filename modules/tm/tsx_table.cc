@@ -40,10 +40,10 @@ Result<Transaction*> TsxTable::allocateLocked(Bucket& b, std::uint32_t index, st
   shm::SegmentManager* sm = shm::segment()->manager();
   Transaction* t = nullptr;
   try {
-    t = sm->construct<Transaction>(bip::anonymous_instance)(sm);
+    t = shm::create<Transaction>(sm, sm);
     t->key.assign(key.data(), key.size());
   } catch (const bip::bad_alloc&) {
-    if (t != nullptr) sm->destroy_ptr(t);
+    shm::destroy(sm, t);
     return Status::noMemory("shared memory full: no room for a transaction");
   }
   shm::noteUsage(sm);
@@ -101,9 +101,9 @@ bool TsxTable::tryFree(Transaction* t, const std::function<void(Transaction&)>& 
   detach(*t);
   shm::SegmentManager* sm = shm::segment()->manager();
   for (int i = 0; i < t->nbranches; ++i) {
-    if (t->branches[i]) sm->destroy_ptr(t->branches[i].get());
+    shm::destroy(sm, t->branches[i].get());
   }
-  sm->destroy_ptr(t);
+  shm::destroy(sm, t);
   in_use_.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
