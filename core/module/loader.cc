@@ -278,4 +278,12 @@ std::vector<TimerSpec> ModuleSet::timers() const {
   return out;
 }
 
+std::vector<ProcessSpec> ModuleSet::processes() const {
+  std::vector<ProcessSpec> out;
+  for (LoadedModule* m : init_order_) {
+    for (const ProcessSpec& p : m->spec->processes()) out.push_back(p);
+  }
+  return out;
+}
+
 }  // namespace sipline

@@ -49,6 +49,7 @@ class ModuleSet {
   void destroyAll() noexcept;
 
   std::vector<TimerSpec> timers() const;
+  std::vector<ProcessSpec> processes() const;
   const std::vector<std::unique_ptr<LoadedModule>>& modules() const { return modules_; }
   bool has(const std::string& name) const;
 

@@ -55,4 +55,8 @@ void ModuleSpec::timer(std::string name, std::uint32_t interval_ms, std::functio
   timers_.push_back(TimerSpec{std::move(name), interval_ms, std::move(fn)});
 }
 
+void ModuleSpec::process(std::string name, std::function<int()> body) {
+  processes_.push_back(ProcessSpec{std::move(name), std::move(body)});
+}
+
 }  // namespace sipline

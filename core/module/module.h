@@ -100,6 +100,15 @@ struct TimerSpec {
   std::function<void()> fn;  // runs in the timer process
 };
 
+// A process of the module's own (a DB flusher, a prober), forked with the workers after
+// childInit(). The body loops until signals::stopRequested() (core/proc/supervisor.h),
+// sleeping only in calls that take signals::childWaitMask() (ppoll) or in bounded waits, and
+// returns its exit code; returning while no stop was asked shuts the whole server down.
+struct ProcessSpec {
+  std::string name;  // "usrloc-flusher": its label in logs and the process list
+  std::function<int()> body;
+};
+
 // Filled by Module::describe(). Pure data: no I/O, no shm.
 class ModuleSpec {
  public:
@@ -118,6 +127,7 @@ class ModuleSpec {
   void stat(std::string name, StatCounter* counter, std::string help = "",
             StatKind kind = StatKind::kCounter);
   void timer(std::string name, std::uint32_t interval_ms, std::function<void()> fn);
+  void process(std::string name, std::function<int()> body);
   template <class T>
   void provide(std::string name, T* api) {
     provides_.push_back([name = std::move(name), api](Services& s, const std::string& m) {
@@ -135,6 +145,7 @@ class ModuleSpec {
   const std::vector<CommandSpec>& commands() const { return commands_; }
   const std::vector<MiCommand>& miCommands() const { return mi_; }
   const std::vector<TimerSpec>& timers() const { return timers_; }
+  const std::vector<ProcessSpec>& processes() const { return processes_; }
   struct StatDecl {
     std::string name;
     StatCounter* counter;
@@ -154,6 +165,7 @@ class ModuleSpec {
   std::vector<MiCommand> mi_;
   std::vector<StatDecl> stats_;
   std::vector<TimerSpec> timers_;
+  std::vector<ProcessSpec> processes_;
   std::vector<std::function<Status(Services&, const std::string&)>> provides_;
 };
 

@@ -13,6 +13,7 @@ const char* processRoleName(ProcessRole role);  // "master", "udp-worker", ...
 struct ProcessInfo {
   ProcessRole role = ProcessRole::kMaster;
   int index = 0;              // 0-based among processes of this role
+  std::string name;           // kModule: the module's name for it ("usrloc-flusher")
   std::string label() const;  // "udp-worker#1" (1-based for people), "master", "timer"
 };
 

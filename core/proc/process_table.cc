@@ -25,6 +25,7 @@ const char* processRoleName(ProcessRole role) {
 }
 
 std::string ProcessInfo::label() const {
+  if (role == ProcessRole::kModule && !name.empty()) return name;
   if (role == ProcessRole::kMaster || role == ProcessRole::kTimer || role == ProcessRole::kMi) {
     return processRoleName(role);
   }

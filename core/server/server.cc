@@ -193,7 +193,7 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   setProcessTable(table.value());
-  int master_slot = table.value()->add(ProcessInfo{ProcessRole::kMaster, 0}, std::time(nullptr));
+  int master_slot = table.value()->add(ProcessInfo{ProcessRole::kMaster, 0, ""}, std::time(nullptr));
   table.value()->slot(master_slot).pid.store(getpid());
   setMySlot(&table.value()->slot(master_slot));
   st = reloader.start(*seg.value(), std::move(script.value()), sources);
@@ -252,18 +252,23 @@ int runServer(const ServerOptions& options) {
     for (int i = 0; i < settings.udp_workers && spawned; ++i) {
       const Listener* lp = &l;
       spawned =
-          spawnRole(ProcessInfo{ProcessRole::kUdpWorker, udp_index++}, [lp, &reloader, limits] {
+          spawnRole(ProcessInfo{ProcessRole::kUdpWorker, udp_index++, ""}, [lp, &reloader, limits] {
             MessageProcessor processor(reloader.current(), limits);
             return runUdpWorker(*lp, processor, [&] { processor.setScript(reloader.current()); });
           });
     }
   }
   if (spawned) {
-    spawned = spawnRole(ProcessInfo{ProcessRole::kTimer, 0},
+    spawned = spawnRole(ProcessInfo{ProcessRole::kTimer, 0, ""},
                         [&timers] { return runTimerProcess(timers); });
   }
+  int module_index = 0;
+  for (const ProcessSpec& p : modules.processes()) {
+    if (!spawned) break;
+    spawned = spawnRole(ProcessInfo{ProcessRole::kModule, module_index++, p.name}, p.body);
+  }
   if (spawned && have_mi) {
-    spawned = spawnRole(ProcessInfo{ProcessRole::kMi, 0}, [&mi_server, &mi] {
+    spawned = spawnRole(ProcessInfo{ProcessRole::kMi, 0, ""}, [&mi_server, &mi] {
       signals::unblockStop();
       Status ss = mi_server.serve(mi, [] { return signals::stopRequested(); });
       if (!ss.isOk()) SL_CRIT("management socket: %s", ss.message().c_str());

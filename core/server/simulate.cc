@@ -298,7 +298,7 @@ int runSimulation(const SimulateOptions& options) {
   st = stats().materialize(*seg.value());
   InitContext init_ctx(seg.value().get(), &config.services, &settings);
   if (st.isOk()) st = config.modules.initAll(init_ctx);
-  if (st.isOk()) st = config.modules.childInitAll(ProcessInfo{ProcessRole::kUdpWorker, 0});
+  if (st.isOk()) st = config.modules.childInitAll(ProcessInfo{ProcessRole::kUdpWorker, 0, ""});
   if (!st.isOk()) {
     config.modules.destroyAll();
     return loadError(st);

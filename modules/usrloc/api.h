@@ -1,0 +1,71 @@
+// The usrloc service ("usrloc") as registrar, lookup users and later modules (nathelper
+// pings, MI) see it: AOR → contacts, in shared memory, hashed by AOR with one lock per
+// bucket. Everything here is process-local values; the shm layout is usrloc's business.
+//
+// Tables ("location", or any name a script uses) are declared at bind time with domain();
+// usrloc creates their shm in its init() and, with a DB mode, loads their rows there.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/status.h"
+
+namespace sipline::usrloc {
+
+// One binding (RFC 3261 §10.3), plus what NAT traversal and RFC 5626/3327 need.
+struct Contact {
+  std::string uri;         // the Contact URI as registered
+  std::string received;    // "sip:ip:port;transport=x" the REGISTER came from, when it differs
+  std::string path;        // RFC 3327 Path header values, comma separated, as received
+  std::string callid;
+  std::string user_agent;
+  std::string socket;      // listener it arrived on, "udp:127.0.0.1:5060"
+  std::string instance;    // RFC 5626 +sip.instance (with its <> and quotes removed)
+  std::int64_t expires = 0;        // absolute, unix seconds
+  std::int32_t q = -1;             // 0..1000 (q * 1000); -1: not given
+  std::int32_t cseq = 0;
+  std::int32_t reg_id = 0;         // RFC 5626 reg-id, 0: none
+  std::uint32_t flags = 0;         // usrloc/registrar flags
+  std::uint32_t cflags = 0;        // branch flags to restore on lookup
+  std::uint32_t methods = 0xffffffffu;  // bit per Method from Allow; all when unknown
+  std::int64_t last_modified = 0;  // unix seconds
+};
+
+class Domain;  // a table; opaque
+
+// An AOR locked for an edit. Valid only inside withRecord().
+class Record {
+ public:
+  virtual ~Record() = default;
+  virtual const std::string& aor() const = 0;
+  // The unexpired contacts, in insertion order.
+  virtual std::vector<Contact> contacts() const = 0;
+  // kNoMemory when shared memory is full (nothing changed then).
+  virtual Status insert(const Contact& c) = 0;
+  // Replaces the contact whose uri equals c.uri; kNotFound if none.
+  virtual Status update(const Contact& c) = 0;
+  virtual bool remove(std::string_view uri) = 0;
+  virtual void removeAll() = 0;
+};
+
+class Api {
+ public:
+  virtual ~Api() = default;
+  // Bind time (master, before init): the table of that name, declared if new.
+  virtual Result<Domain*> domain(std::string_view name) = 0;
+  // Runs fn with the AOR's record locked; a record is created for it if absent and dropped
+  // again if it ends empty. fn must not block nor call usrloc. With a DB mode, fn's changes
+  // go to the DB as that mode says. kUnavailable in DB-only mode while the DB is down.
+  virtual Status withRecord(Domain* d, std::string_view aor,
+                            const std::function<Status(Record&)>& fn) = 0;
+  // The AOR's unexpired contacts (empty when unknown). Memory only, except in DB-only mode.
+  virtual Result<std::vector<Contact>> get(Domain* d, std::string_view aor) = 0;
+  // Whether AORs are user@domain (use_domain = true) or user.
+  virtual bool useDomain() const = 0;
+};
+
+}  // namespace sipline::usrloc
