@@ -1,0 +1,59 @@
+# Shell functions shared by the load benches (bench/run-calls, bench/run-register); sourced,
+# not run. The caller sets PY, and uses SRVPID/UASPID for the server and peer it started.
+# Loopback only; free ports are picked by binding port 0.
+
+free_port() {
+  $PY -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port_bound() { ss -Hlun "sport = :$1" | grep -q .; }
+
+SRVPID="" UASPID=""
+stop_pid() {  # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL
+  local pid=$1 i
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+stop_all() {
+  stop_pid "$UASPID"; UASPID=""
+  local kids=""
+  [[ -n "$SRVPID" ]] && kids=$(ps -o pid= --ppid "$SRVPID" 2>/dev/null || true)
+  stop_pid "$SRVPID"; SRVPID=""
+  local k; for k in $kids; do kill -KILL "$k" 2>/dev/null || true; done
+}
+
+# utime+stime ticks of a pid and its direct children (both servers fork their workers)
+ticks_tree() {
+  local root=$1 t=0 p v
+  for p in $root $(ps -o pid= --ppid "$root" 2>/dev/null); do
+    v=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + ${v:-0}))
+  done
+  echo $t
+}
+
+idle_ticks() { awk '/^cpu /{print $5 + $6}' /proc/stat; }  # idle + iowait, all cores
+
+col() {  # col FILE NAME: value of column NAME in the last row of a sipp -trace_stat csv
+  awk -F';' -v n="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==n) c=i} END{if(c) print $c; else print 0}' "$1"
+}
+
+# mi_stats SOCKET NAME...: prints "NAME VALUE" lines read through Sipline's JSON-RPC socket
+mi_stats() {
+  local sock=$1; shift
+  $PY - "$sock" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(sys.argv[1])
+s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "get_statistics",
+                      "params": {"statistics": sys.argv[2:]}}).encode() + b"\n")
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk: break
+    data += chunk
+for k, v in json.loads(data).get("result", {}).items():
+    print(k, v)
+PY
+}
