@@ -42,6 +42,7 @@ int ProcessTable::add(const ProcessInfo& info, std::int64_t now) {
   slots_[n].role = info.role;
   slots_[n].index = info.index;
   slots_[n].started = now;
+  info.name.copy(slots_[n].name, sizeof(slots_[n].name) - 1);
   count_.store(n + 1, std::memory_order_release);
   return n;
 }

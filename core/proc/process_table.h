@@ -19,6 +19,7 @@ struct ProcessSlot {
   ProcessRole role = ProcessRole::kMaster;
   std::int32_t index = 0;
   std::int64_t started = 0;  // unix time
+  char name[32] = {};        // ProcessInfo::name (module processes), NUL-terminated
   std::atomic<std::uint64_t> handled{0};
   std::atomic<std::uint64_t> script_generation{0};  // routing script the process runs
   static_assert(std::atomic<std::int32_t>::is_always_lock_free);

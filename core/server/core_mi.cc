@@ -41,6 +41,7 @@ Result<Json> ps(const MiParams&) {
       p["pid"] = s.pid.load(std::memory_order_relaxed);
       p["role"] = processRoleName(s.role);
       p["index"] = s.index;
+      if (s.name[0] != '\0') p["name"] = std::string(s.name);
       p["started"] = s.started;
       p["handled"] = s.handled.load(std::memory_order_relaxed);
       p["script_generation"] = s.script_generation.load(std::memory_order_relaxed);
