@@ -187,4 +187,45 @@ LintFinding findBareName(std::string_view text) {
   return {};
 }
 
+namespace {
+
+// OpenSIPS 1.x global names an operator is likely to bring along, with what to write instead.
+struct LegacyName {
+  const char* name;
+  const char* hint;
+};
+// clang-format off
+constexpr LegacyName kLegacyNames[] = {
+    {"children", "use udp_workers"},
+    {"tcp_children", "use tcp_workers"},
+    {"listen", "use socket"},
+    {"port", "put the port in each socket, e.g. socket = \"udp:10.0.0.1:5080\""},
+    {"debug", "use log_level"},
+    {"log_stderror", "use log_target = \"stderr\" or \"syslog\""},
+    {"loadmodule", "modules are listed in the modules group, e.g. modules = { tm = {}; }"},
+    {"modparam", "modules are listed in the modules group, e.g. "
+                 "modules = { tm = { fr_timeout = 5; }; }"},
+    {"fork", "sipline runs in the foreground; use -d to daemonize"},
+};
+// clang-format on
+
+}  // namespace
+
+const char* legacyNameHint(std::string_view name) {
+  for (const LegacyName& l : kLegacyNames) {
+    if (name == l.name) return l.hint;
+  }
+  return nullptr;
+}
+
+std::string lineOf(std::string_view text, int line) {
+  std::size_t pos = 0;
+  for (int i = 1; i < line && pos != std::string_view::npos; ++i) {
+    pos = text.find('\n', pos);
+    if (pos != std::string_view::npos) ++pos;
+  }
+  if (pos == std::string_view::npos || pos >= text.size()) return "";
+  return std::string(text.substr(pos, text.find('\n', pos) - pos));
+}
+
 }  // namespace sipline

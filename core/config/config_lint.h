@@ -4,7 +4,8 @@
 //    they carry an L suffix (3000000000 reads back as -1294967296).
 //  - findDuplicateName: libconfig says "duplicate setting name" without the name.
 //  - findBareName: the first name used as a statement rather than a setting (`loadmodule
-//    "tm.so"`), so OpenSIPS 1.x lines get a hint before libconfig's generic syntax error.
+//    "tm.so"`), so OpenSIPS 1.x lines get a hint before libconfig's generic syntax error;
+//    legacyNameHint gives that hint.
 // Pure functions over text; they never fail. Comments and strings are skipped; @include'd
 // files are not read. The text need not be valid libconfig.
 #pragma once
@@ -25,5 +26,10 @@ LintFinding findWrappedInteger(std::string_view text);
 LintFinding findDuplicateName(std::string_view text);
 // A name not followed by '=' or ':' (true/false excepted).
 LintFinding findBareName(std::string_view text);
+// What to write instead of an OpenSIPS 1.x global ("children" -> "use udp_workers"); nullptr
+// when `name` is not one.
+const char* legacyNameHint(std::string_view name);
+// Line `line` (1-based) of `text` without its newline; empty when there is no such line.
+std::string lineOf(std::string_view text, int line);
 
 }  // namespace sipline

@@ -27,34 +27,10 @@ namespace {
 using libconfig::Setting;
 namespace fs = std::filesystem;
 
-// OpenSIPS 1.x global names an operator is likely to bring along, with what to write instead.
-struct LegacyName {
-  const char* name;
-  const char* hint;
-};
 // clang-format off
-constexpr LegacyName kLegacyNames[] = {
-    {"children", "use udp_workers"},
-    {"tcp_children", "use tcp_workers"},
-    {"listen", "use socket"},
-    {"port", "put the port in each socket, e.g. socket = \"udp:10.0.0.1:5080\""},
-    {"debug", "use log_level"},
-    {"log_stderror", "use log_target = \"stderr\" or \"syslog\""},
-    {"loadmodule", "modules are listed in the modules group, e.g. modules = { tm = {}; }"},
-    {"modparam", "modules are listed in the modules group, e.g. "
-                 "modules = { tm = { fr_timeout = 5; }; }"},
-    {"fork", "sipline runs in the foreground; use -d to daemonize"},
-};
 constexpr const char* kFacilities[] = {"daemon", "user",   "local0", "local1", "local2",
                                        "local3", "local4", "local5", "local6", "local7"};
 // clang-format on
-
-const LegacyName* findLegacy(std::string_view name) {
-  for (const LegacyName& l : kLegacyNames) {
-    if (name == l.name) return &l;
-  }
-  return nullptr;
-}
 
 const char* typeText(Setting::Type type) {
   switch (type) {
@@ -97,16 +73,6 @@ bool isAllDigits(std::string_view s) {
   return true;
 }
 
-std::string lineOf(const std::string& text, int line) {
-  std::size_t pos = 0;
-  for (int i = 1; i < line && pos != std::string::npos; ++i) {
-    pos = text.find('\n', pos);
-    if (pos != std::string::npos) ++pos;
-  }
-  if (pos == std::string::npos || pos >= text.size()) return "";
-  return text.substr(pos, text.find('\n', pos) - pos);
-}
-
 class Loader {
  public:
   Loader(std::string file, std::string dir, const std::string& text)
@@ -119,10 +85,10 @@ class Loader {
     // Before libconfig: its error path for `loadmodule "tm.so"` says only "syntax error" (and
     // libconfig 1.5 leaks the string token while saying it).
     if (const LintFinding bare = findBareName(text_); bare.found()) {
-      if (const LegacyName* legacy = findLegacy(bare.text)) {
+      if (const char* hint = legacyNameHint(bare.text)) {
         return Status::invalidArgument(file_ + ":" + std::to_string(bare.line) +
                                        ": syntax error (OpenSIPS 1.x '" + bare.text +
-                                       "': " + legacy->hint + ")");
+                                       "': " + hint + ")");
       }
     }
     libconfig::Config config;
@@ -226,9 +192,9 @@ class Loader {
     if (word != std::string::npos) {
       const std::string first =
           line.substr(word, word_end == std::string::npos ? word_end : word_end - word);
-      if (const LegacyName* legacy = findLegacy(first)) {
+      if (const char* hint = legacyNameHint(first)) {
         return Status::invalidArgument(at + error + " (OpenSIPS 1.x '" + first +
-                                       "': " + legacy->hint + ")");
+                                       "': " + hint + ")");
       }
     }
     if (e.getFile() == nullptr && error == "cannot open include file") {
@@ -246,8 +212,8 @@ class Loader {
                     const std::vector<std::string_view>& known) const {
     const std::string name = s.getName();
     if (prefix.empty()) {
-      if (const LegacyName* legacy = findLegacy(name)) {
-        return fail(s, "unknown setting '" + name + "' (OpenSIPS 1.x name: " + legacy->hint + ")");
+      if (const char* hint = legacyNameHint(name)) {
+        return fail(s, "unknown setting '" + name + "' (OpenSIPS 1.x name: " + hint + ")");
       }
     }
     return fail(s, "unknown setting '" + prefix + name + "'" + didYouMean(name, known));
