@@ -1,4 +1,5 @@
 #include "core/dns/ares_client.h"
+#include "test/udp_peer.h"
 
 #include <arpa/inet.h>
 #include <cppunit/extensions/HelperMacros.h>
@@ -10,34 +11,6 @@
 
 namespace sipline::dns {
 namespace {
-
-// A UDP socket on 127.0.0.1 that never answers: a DNS server that is down but reachable.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CPPUNIT_ASSERT(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-    socklen_t len = sizeof(a);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentServer() { ::close(fd_); }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  // How many queries arrived (drains the socket).
-  int received() {
-    int n = 0;
-    char buf[512];
-    while (::recv(fd_, buf, sizeof(buf), MSG_DONTWAIT) > 0) ++n;
-    return n;
-  }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
 
 // Header (id, flags, 1 question, `answers` answers) + question a.test SRV IN.
 std::string replyHead(int answers) {
@@ -81,7 +54,7 @@ class AresClientTest : public CppUnit::TestFixture {
 
  public:
   void silentServerTimesOutWithinTheDeadline() {
-    SilentServer server;
+    testing::UdpPeer server;  // a DNS server that is down but reachable
     AresClient client(AresOptions{{server.address()}, 300, 1});
     const std::int64_t start = monotonicMs();
     std::vector<DnsAnswer> got =
@@ -91,7 +64,7 @@ class AresClientTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(got[0].rcode == Rcode::kTimeout);
     CPPUNIT_ASSERT(got[1].rcode == Rcode::kTimeout);
     CPPUNIT_ASSERT_MESSAGE(std::to_string(took), took >= 290 && took < 450);
-    CPPUNIT_ASSERT(server.received() >= 2);  // the queries did go out
+    CPPUNIT_ASSERT(server.drain() >= 2);  // the queries did go out
     // The channel is still usable for the next resolution.
     const std::int64_t again = monotonicMs();
     got = client.query({{"example.test", RrType::kSrv}}, again + 100);
@@ -100,18 +73,18 @@ class AresClientTest : public CppUnit::TestFixture {
   }
 
   void retransmitsWithinTheBudget() {
-    SilentServer server;
+    testing::UdpPeer server;  // a DNS server that is down but reachable
     // 2 retries: tries of 85, 170 and 340 ms fit in 600 ms.
     AresClient client(AresOptions{{server.address()}, 600, 2});
     const std::int64_t start = monotonicMs();
     std::vector<DnsAnswer> got = client.query({{"example.test", RrType::kA}}, start + 600);
     CPPUNIT_ASSERT(got[0].rcode == Rcode::kTimeout);
     CPPUNIT_ASSERT(monotonicMs() - start < 750);
-    CPPUNIT_ASSERT_EQUAL(3, server.received());
+    CPPUNIT_ASSERT_EQUAL(3, server.drain());
   }
 
   void passedDeadlineReturnsAtOnce() {
-    SilentServer server;
+    testing::UdpPeer server;  // a DNS server that is down but reachable
     AresClient client(AresOptions{{server.address()}, 1000, 1});
     const std::int64_t start = monotonicMs();
     std::vector<DnsAnswer> got = client.query({{"example.test", RrType::kA}}, start - 1);

@@ -9,30 +9,10 @@
 #include <string>
 
 #include "core/dns/dns_stats.h"
+#include "test/udp_peer.h"
 
 namespace sipline::dns {
 namespace {
-
-// A bound UDP socket that never answers.
-class SilentServer {
- public:
-  SilentServer() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CPPUNIT_ASSERT(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-    socklen_t len = sizeof(a);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentServer() { ::close(fd_); }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
 
 Settings settingsWith(const std::string& dns_server, int timeout_ms) {
   Settings s;
@@ -155,7 +135,7 @@ class ResolverTest : public CppUnit::TestFixture {
   }
 
   void silentServerFailsWithinTheTimeout() {
-    SilentServer server;
+    testing::UdpPeer server;  // never answers
     auto seg = std::move(shm::Segment::create(1 << 20).value());
     CPPUNIT_ASSERT(dns::setUp(settingsWith(server.address(), 200), seg.get()).isOk());
     const std::int64_t start = monotonicMs();

@@ -10,6 +10,7 @@
 #include "core/base/clock.h"
 #include "core/dns/resolver.h"
 #include "core/sip/forward.h"
+#include "test/udp_peer.h"
 
 namespace sipline {
 namespace {
@@ -23,19 +24,6 @@ const char kRequest[] =
     "Call-ID: fwd-dns-test\r\n"
     "CSeq: 1 MESSAGE\r\n"
     "Content-Length: 0\r\n\r\n";
-
-// A bound UDP socket that never answers (a DNS server that is down).
-int silentSocket(std::uint16_t& port) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CPPUNIT_ASSERT(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  return fd;
-}
 
 }  // namespace
 
@@ -99,12 +87,11 @@ class ForwardDnsTest : public CppUnit::TestFixture {
   }
 
   void silentDnsServerMakesForwardFailInTime() {
-    std::uint16_t dns_port = 0;
-    const int dns_fd = silentSocket(dns_port);
+    testing::UdpPeer dns_server;  // never answers
     auto seg = std::move(shm::Segment::create(1 << 20).value());
     Settings s;
     s.sockets.push_back(parseSocketSpec("udp:127.0.0.1:5060").value());
-    s.dns.servers = {"127.0.0.1:" + std::to_string(dns_port)};
+    s.dns.servers = {"127.0.0.1:" + std::to_string(dns_server.port())};
     s.dns.timeout_ms = 150;
     CPPUNIT_ASSERT(dns::setUp(s, seg.get()).isOk());
     SipMessage msg;
@@ -116,7 +103,6 @@ class ForwardDnsTest : public CppUnit::TestFixture {
     const std::int64_t took = monotonicMs() - start;
     CPPUNIT_ASSERT_MESSAGE(std::to_string(took), took >= 140 && took < 300);
     CPPUNIT_ASSERT(!ctx.relayed);
-    ::close(dns_fd);
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(ForwardDnsTest);

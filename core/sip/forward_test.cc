@@ -9,44 +9,13 @@
 #include <string>
 
 #include "core/transport/listener.h"
+#include "test/udp_peer.h"
 
 namespace sipline {
 namespace {
 
-// A UDP socket on 127.0.0.1 that plays the next hop.
-class Peer {
- public:
-  Peer() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CPPUNIT_ASSERT(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-    socklen_t len = sizeof(a);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~Peer() { ::close(fd_); }
-  std::uint16_t port() const { return port_; }
-  // The next datagram ("" after a second) and the port it came from.
-  std::string receive(std::uint16_t& from_port) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, 1000) != 1) return "";
-    char buf[4096];
-    sockaddr_in from{};
-    socklen_t len = sizeof(from);
-    ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
-    from_port = ntohs(from.sin_port);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
-  }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
-
 std::uint16_t freePort() {
-  Peer p;
+  testing::UdpPeer p;
   return p.port();
 }
 
@@ -86,7 +55,7 @@ class ForwardTest : public CppUnit::TestFixture {
   void tearDown() override { sockets_.closeAll(); }
 
   void forcedSocketAdvertisedAddressAndRport() {
-    Peer next;
+    testing::UdpPeer next;  // the next hop
     SipMessage msg;
     CPPUNIT_ASSERT(msg.parse(kRequest) == ParseError::kOk);
     ReceiveInfo rcv;
