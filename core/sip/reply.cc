@@ -114,8 +114,54 @@ SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
   return r;
 }
 
+namespace {
+
+// q in thousandths as a qvalue (RFC 3261 §20.10): 1000 "1", 800 "0.8", 25 "0.025".
+void appendQ(std::string& out, int q) {
+  if (q >= 1000) {
+    out += '1';
+    return;
+  }
+  char digits[3] = {static_cast<char>('0' + q / 100), static_cast<char>('0' + q / 10 % 10),
+                    static_cast<char>('0' + q % 10)};
+  std::size_t n = 3;
+  while (n > 1 && digits[n - 1] == '0') --n;
+  out += "0.";
+  out.append(digits, n);
+}
+
+void appendContact(std::string& out, std::string_view uri, int q) {
+  if (out.empty()) {
+    out += "Contact: <";
+  } else {
+    out += ", <";
+  }
+  out.append(uri);
+  out += '>';
+  if (q >= 0) {
+    out += ";q=";
+    appendQ(out, q);
+  }
+}
+
+}  // namespace
+
+std::string destinationSetContacts(MsgContext& ctx) {
+  std::string out;
+  if (ctx.branches.empty() && ctx.ruri() == ctx.msg().requestUriText()) return out;
+  appendContact(out, ctx.ruri(), ctx.ruri_q);
+  for (const Branch& b : ctx.branches) appendContact(out, b.uri, b.q);
+  out += "\r\n";
+  return out;
+}
+
 SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason,
                               std::string_view to_tag, std::string_view extra_headers) {
+  if (code >= 300 && code < 400) {
+    std::string headers(extra_headers);
+    headers += destinationSetContacts(ctx);
+    return sendStatelessReply(ctx.msg(), ctx.rcv(), code, reason, to_tag, headers, ctx.force_rport);
+  }
   return sendStatelessReply(ctx.msg(), ctx.rcv(), code, reason, to_tag, extra_headers,
                             ctx.force_rport);
 }

@@ -28,7 +28,14 @@ std::string buildReply(SipMessage& req, const SockAddr& src, int code, std::stri
 SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
                               std::string_view reason, std::string_view to_tag = "",
                               std::string_view extra_headers = "", bool force_rport = false);
+// The Contact header lines of a 3xx built from the script's destination set (RFC 3261 §21.3):
+// the request-URI, when the script changed it or added branches, then every branch, each with
+// its q ("Contact: <sip:a@h>;q=0.8, <sip:b@h>;q=0.3\r\n"), as OpenSIPS's sl prints them.
+// "" when the destination set is the untouched request-URI alone.
+std::string destinationSetContacts(MsgContext& ctx);
+
 // The same for the request of a script run: honours what the script set (force_rport()).
+// A 3xx lists the destination set as its Contact (destinationSetContacts).
 SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason,
                               std::string_view to_tag = "", std::string_view extra_headers = "");
 

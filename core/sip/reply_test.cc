@@ -30,6 +30,8 @@ class ReplyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(copiesTheDialogHeadersAndAddsAToTag);
   CPPUNIT_TEST(topViaGetsReceivedWhenTheSourceDiffers);
   CPPUNIT_TEST(forcedRportAnswersTheSourcePort);
+  CPPUNIT_TEST(destinationSetListsTheRequestUriAndEveryBranchWithItsQ);
+  CPPUNIT_TEST(untouchedRequestUriIsNoDestinationSet);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -66,6 +68,41 @@ class ReplyTest : public CppUnit::TestFixture {
     std::string r = buildReply(req, src, 200, "OK", "", "", true);
     CPPUNIT_ASSERT_MESSAGE(r, has(r, "rport=40000"));
     CPPUNIT_ASSERT_MESSAGE(r, has(r, "received=192.0.2.5"));
+  }
+
+  void destinationSetListsTheRequestUriAndEveryBranchWithItsQ() {
+    SipMessage req;
+    CPPUNIT_ASSERT(req.parse(kRequest) == ParseError::kOk);
+    ReceiveInfo rcv;
+    MsgContext ctx(req, rcv, kRequestRoute);
+    CPPUNIT_ASSERT(ctx.setRuri("sip:bob@10.0.0.7:5062").isOk());
+    ctx.ruri_q = 800;
+    Branch second;
+    second.uri = "sip:bob@10.0.0.8";
+    second.q = 25;
+    CPPUNIT_ASSERT(ctx.appendBranch(second).isOk());
+    Branch third;
+    third.uri = "sip:bob@10.0.0.9;transport=tcp";
+    CPPUNIT_ASSERT(ctx.appendBranch(third).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("Contact: <sip:bob@10.0.0.7:5062>;q=0.8, "
+                                     "<sip:bob@10.0.0.8>;q=0.025, "
+                                     "<sip:bob@10.0.0.9;transport=tcp>\r\n"),
+                         destinationSetContacts(ctx));
+    ctx.ruri_q = 1000;
+    CPPUNIT_ASSERT(has(destinationSetContacts(ctx), "<sip:bob@10.0.0.7:5062>;q=1, "));
+  }
+
+  void untouchedRequestUriIsNoDestinationSet() {
+    SipMessage req;
+    CPPUNIT_ASSERT(req.parse(kRequest) == ParseError::kOk);
+    ReceiveInfo rcv;
+    MsgContext ctx(req, rcv, kRequestRoute);
+    CPPUNIT_ASSERT_EQUAL(std::string(), destinationSetContacts(ctx));
+    Branch b;
+    b.uri = "sip:bob@10.0.0.8";
+    CPPUNIT_ASSERT(ctx.appendBranch(b).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("Contact: <sip:bob@example.com>, <sip:bob@10.0.0.8>\r\n"),
+                         destinationSetContacts(ctx));
   }
 };
 

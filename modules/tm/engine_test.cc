@@ -113,6 +113,7 @@ class TmEngineTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(fullSharedMemoryAnswers500);
   CPPUNIT_TEST(localRequestReportsItsFinalReply);
   CPPUNIT_TEST(localRequestWithoutAnswerReports408);
+  CPPUNIT_TEST(redirectListsTheDestinationSetAsContacts);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -511,6 +512,28 @@ class TmEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(42, reports()[0].second);
     runTimersFor(700);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, engine_->inUse());
+  }
+
+  void redirectListsTheDestinationSetAsContacts() {
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(invite("z9hG4bKr1")) == ParseError::kOk);
+    ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
+    MsgContext ctx(msg, rcv, kRequestRoute);
+    CPPUNIT_ASSERT(ctx.setRuri("sip:bob@10.0.0.7:5062").isOk());
+    ctx.ruri_q = 1000;
+    Branch b;
+    b.uri = "sip:bob@10.0.0.8";
+    b.q = 500;
+    CPPUNIT_ASSERT(ctx.appendBranch(b).isOk());
+    CPPUNIT_ASSERT_EQUAL(1, engine_->reply(ctx, 302, "Moved Temporarily"));
+    engine_->requestDone(ctx);
+    std::vector<Sent> out = capture_.take();
+    CPPUNIT_ASSERT(!out.empty());
+    const Sent& last = out.back();  // after the 100 Trying of the new INVITE transaction
+    CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0 302 Moved Temporarily"), last.firstLine());
+    CPPUNIT_ASSERT_MESSAGE(last.data, has(last.data, "Contact: <sip:bob@10.0.0.7:5062>;q=1, "
+                                                     "<sip:bob@10.0.0.8>;q=0.5\r\n"));
+    CPPUNIT_ASSERT(last.to == addr("192.0.2.1", 5060));
   }
 
   void localRequestWithoutAnswerReports408() {

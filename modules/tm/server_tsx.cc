@@ -247,7 +247,9 @@ int Engine::reply(MsgContext& ctx, int code, std::string_view reason) {
     return -1;
   }
   if (code >= 200) cancelBranchesLocked(t, -1);
-  sendLocalReplyLocked(t, ctx.msg(), code, reason);
+  // A 3xx lists the destination set as its Contacts, as sl_send_reply does (redirect server).
+  std::string contacts = code >= 300 && code < 400 ? destinationSetContacts(ctx) : std::string();
+  sendLocalReplyLocked(t, ctx.msg(), code, reason, contacts);
   ctx.replied = true;
   return 1;
 }
