@@ -14,16 +14,24 @@ CORE_OBJS := $(CORE_SRCS:%.cc=$(BUILD)/obj/%.o)
 CORE_LIBS := $(shell pkg-config --libs $(PKGS)) -ldl -lrt
 MODULES   := $(notdir $(patsubst %/,%,$(dir $(wildcard modules/*/Makefile))))
 MODULE_SOS := $(MODULES:%=$(BUILD)/modules/%.so)
-TEST_SRCS := $(wildcard core/*/*_test.cc modules/*/*_test.cc) test/unit_main.cc
+TEST_SRCS := $(wildcard core/*/*_test.cc modules/*/*_test.cc tools/*/*_test.cc) test/unit_main.cc
 TEST_OBJS := $(TEST_SRCS:%.cc=$(BUILD)/obj/%.o)
 # Module feature code for the unit runner: every module object except the glue.
 MODULE_FEATURE_SRCS := $(filter-out %_test.cc %_module.cc,$(wildcard modules/*/*.cc))
 MODULE_FEATURE_OBJS := $(MODULE_FEATURE_SRCS:%.cc=$(BUILD)/obj/%.pic.o)
 TEST_MODULES := $(notdir $(wildcard test/modules/*))
 TEST_MODULE_SOS := $(TEST_MODULES:%=$(BUILD)/test-modules/%.so)
+# siplinectl (tools/siplinectl): its feature code is in the unit runner too; the binary links
+# the core (as an archive: only what it uses) and the db_postgres driver's feature objects, so
+# it needs no module directory. The schema files of scripts/sql/ are embedded at build time.
+CTL_SRCS := $(filter-out %_test.cc tools/siplinectl/main.cc,$(wildcard tools/siplinectl/*.cc))
+CTL_OBJS := $(CTL_SRCS:%.cc=$(BUILD)/obj/%.o)
+CTL_SQL  := $(wildcard scripts/sql/*.sql)
+CTL_GEN  := $(BUILD)/gen/tools/siplinectl/schema_sql.gen.h
+CTL_DRIVER_OBJS := $(filter $(BUILD)/obj/modules/db_postgres/%,$(MODULE_FEATURE_OBJS))
 
 .PHONY: all deps test unit asan run install clean check format bench bench-micro fuzz soak modules
-all: $(BUILD)/sipline $(MODULE_SOS)
+all: $(BUILD)/sipline $(BUILD)/siplinectl $(MODULE_SOS)
 
 deps:
 	@scripts/install-deps
@@ -46,6 +54,23 @@ $(BUILD)/obj/%.pic.o: %.cc
 $(BUILD)/modules/%.so: FORCE
 	@$(MAKE) -s -C modules/$* BUILD=$(BUILD) SAN=$(SAN)
 
+$(CTL_GEN): $(CTL_SQL) tools/siplinectl/embed-sql
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $(notdir $@)"
+	$(Q)tools/siplinectl/embed-sql $@ $(CTL_SQL)
+
+$(BUILD)/obj/tools/siplinectl/embedded_schema.o: $(CTL_GEN)
+$(BUILD)/obj/tools/siplinectl/embedded_schema.o: CPPFLAGS += -I$(BUILD)/gen
+
+$(BUILD)/libsipline-core.a: $(CORE_OBJS)
+	@echo "  AR      $(notdir $@)"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/siplinectl: $(BUILD)/obj/tools/siplinectl/main.o $(CTL_OBJS) $(CTL_DRIVER_OBJS) \
+    $(BUILD)/libsipline-core.a
+	@echo "  LINK    $(notdir $@)"
+	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(shell pkg-config --libs libpq)
+
 # Test modules (loader tests) resolve core symbols against the unit-test runner.
 $(BUILD)/test-modules/%.so: test/modules/%/module.cc
 	@mkdir -p $(dir $@)
@@ -54,9 +79,9 @@ $(BUILD)/test-modules/%.so: test/modules/%/module.cc
 
 $(TEST_OBJS): CPPFLAGS += -DSIPLINE_TEST_MODULE_DIR='"$(BUILD)/test-modules"' -DSIPLINE_SOURCE_DIR='"$(TOP)"'
 
-$(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(TEST_MODULE_SOS)
+$(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(CTL_OBJS) $(TEST_MODULE_SOS)
 	@echo "  LINK    $(notdir $@)"
-	$(Q)$(CXX) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) \
+	$(Q)$(CXX) $(LDFLAGS) -rdynamic -o $@ $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(CTL_OBJS) \
 	  $(CORE_LIBS) $(shell pkg-config --libs cppunit)
 
 BENCH_SRCS := $(wildcard bench/micro/*.cc)
@@ -106,6 +131,9 @@ format:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/sipline/modules $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(BUILD)/sipline $(DESTDIR)$(PREFIX)/sbin/sipline
+	install -m 0755 $(BUILD)/siplinectl $(DESTDIR)$(PREFIX)/sbin/siplinectl
+	install -d $(DESTDIR)$(PREFIX)/share/sipline/sql
+	install -m 0644 scripts/sql/*.sql scripts/sql/README.md $(DESTDIR)$(PREFIX)/share/sipline/sql/
 	install -m 0644 $(MODULE_SOS) $(DESTDIR)$(PREFIX)/lib/sipline/modules/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
@@ -120,8 +148,9 @@ clean:
 	rm -rf build build-asan
 
 # Relative names for the absolute targets (make build/unit_tests works too).
-build/sipline build/unit_tests build/bench_micro: build/%: $(BUILD)/% ;
+build/sipline build/siplinectl build/unit_tests build/bench_micro: build/%: $(BUILD)/% ;
 
 FORCE:
 -include $(CORE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MODULE_FEATURE_OBJS:.o=.d) $(BUILD)/obj/core/main.d \
+  $(CTL_OBJS:.o=.d) $(BUILD)/obj/tools/siplinectl/main.d \
   $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.d)

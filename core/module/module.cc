@@ -55,8 +55,9 @@ void ModuleSpec::timer(std::string name, std::uint32_t interval_ms, std::functio
   timers_.push_back(TimerSpec{std::move(name), interval_ms, std::move(fn)});
 }
 
-void ModuleSpec::process(std::string name, std::function<int()> body) {
-  processes_.push_back(ProcessSpec{std::move(name), std::move(body)});
+void ModuleSpec::process(std::string name, std::function<int()> body,
+                         std::function<bool()> enabled) {
+  processes_.push_back(ProcessSpec{std::move(name), std::move(body), std::move(enabled)});
 }
 
 }  // namespace sipline

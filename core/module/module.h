@@ -107,6 +107,9 @@ struct TimerSpec {
 struct ProcessSpec {
   std::string name;  // "usrloc-flusher": its label in logs and the process list
   std::function<int()> body;
+  // Asked in the master after init(), when the parameters are known: false skips the process
+  // (a DB flusher in memory mode). Empty: always.
+  std::function<bool()> enabled;
 };
 
 // Filled by Module::describe(). Pure data: no I/O, no shm.
@@ -127,7 +130,8 @@ class ModuleSpec {
   void stat(std::string name, StatCounter* counter, std::string help = "",
             StatKind kind = StatKind::kCounter);
   void timer(std::string name, std::uint32_t interval_ms, std::function<void()> fn);
-  void process(std::string name, std::function<int()> body);
+  void process(std::string name, std::function<int()> body,
+               std::function<bool()> enabled = nullptr);
   template <class T>
   void provide(std::string name, T* api) {
     provides_.push_back([name = std::move(name), api](Services& s, const std::string& m) {

@@ -265,6 +265,7 @@ int runServer(const ServerOptions& options) {
   int module_index = 0;
   for (const ProcessSpec& p : modules.processes()) {
     if (!spawned) break;
+    if (p.enabled && !p.enabled()) continue;
     spawned = spawnRole(ProcessInfo{ProcessRole::kModule, module_index++, p.name}, p.body);
   }
   if (spawned && have_mi) {

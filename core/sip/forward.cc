@@ -178,6 +178,10 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
   const Listener* out = outgoingSocket(ctx, dst, "forward");
   if (out == nullptr) return ForwardResult::kUnroutable;
   warnIgnoredBranches(ctx);
+  // RFC 3327: the Path of the registration becomes the Route of the request.
+  if (!ctx.ruri_path.empty()) {
+    msg.insertHeaderAtTop(HeaderType::kRoute, "Route: " + ctx.ruri_path + "\r\n");
+  }
   insertRecordRoute(ctx, *out);
   if (!annotateTopVia(msg, ctx.rcv().src, ctx.force_rport)) {
     return ForwardResult::kBadMessage;

@@ -103,6 +103,7 @@ class MsgContext {
   std::uint32_t flags = 0;                // message flags (setflag/isflagset)
   std::uint32_t bflags = 0;               // branch flags of branch 0 (setbflag/isbflagset, $bf)
   int ruri_q = -1;                        // q of branch 0 in thousandths (registrar lookup); -1: none
+  std::string ruri_path;                  // Path of branch 0 (registrar lookup): its Route (RFC 3327)
   std::vector<Branch> branches;           // extra branches (append_branch), after branch 0
   const Listener* send_socket = nullptr;  // $fs / force_send_socket(); nullptr: chosen by route
   std::string advertised_address;         // set_advertised_address(): used in Via/Record-Route

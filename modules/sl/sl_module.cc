@@ -48,6 +48,8 @@ class SlModule : public Module {
   Verdict replyError(MsgContext& ctx) {
     SipMessage& msg = ctx.msg();
     if (!msg.isRequest() || msg.method() == Method::kAck) return Verdict::fail();
+    // Already answered (save() replied 423, t_relay() sent 483): one reply per request.
+    if (ctx.replied) return Verdict::ok();
     int code = ctx.relay_error_code != 0 ? ctx.relay_error_code : 500;
     std::string reason =
         ctx.relay_error_code != 0 ? ctx.relay_error_reason : std::string("Server Internal Error");

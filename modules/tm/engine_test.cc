@@ -114,6 +114,7 @@ class TmEngineTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(localRequestReportsItsFinalReply);
   CPPUNIT_TEST(localRequestWithoutAnswerReports408);
   CPPUNIT_TEST(redirectListsTheDestinationSetAsContacts);
+  CPPUNIT_TEST(pathOfTheRequestUriBecomesItsRoute);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -143,12 +144,14 @@ class TmEngineTest : public CppUnit::TestFixture {
 
   // A request from the caller through the request route: t_relay() (and the end of the
   // script). Returns t_relay's rc.
-  int relayRequest(const std::string& text, std::vector<std::string> extra_branches = {}) {
+  int relayRequest(const std::string& text, std::vector<std::string> extra_branches = {},
+                   const std::string& ruri_path = "") {
     SipMessage msg;
     CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
     ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
     if (engine_->absorbRequest(msg, rcv)) return 100;
     MsgContext ctx(msg, rcv, kRequestRoute);
+    ctx.ruri_path = ruri_path;
     for (const std::string& uri : extra_branches) {
       Branch b;
       b.uri = uri;
@@ -512,6 +515,20 @@ class TmEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(42, reports()[0].second);
     runTimersFor(700);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, engine_->inUse());
+  }
+
+  void pathOfTheRequestUriBecomesItsRoute() {
+    // What registrar lookup() sets for a binding registered through an edge proxy (RFC 3327).
+    CPPUNIT_ASSERT_EQUAL(1, relayRequest(invite("z9hG4bKp1"), {"sip:carol@127.0.0.3:5080"},
+                                         "<sip:127.0.0.2:5070;lr>"));
+    std::vector<Sent> out = capture_.take();
+    int with_route = 0, without = 0;
+    for (const Sent& s : out) {
+      if (s.firstLine().rfind("INVITE ", 0) != 0) continue;
+      (has(s.data, "Route: <sip:127.0.0.2:5070;lr>\r\n") ? with_route : without)++;
+    }
+    CPPUNIT_ASSERT_EQUAL(1, with_route);  // branch 0 only: the other has no Path
+    CPPUNIT_ASSERT_EQUAL(1, without);
   }
 
   void redirectListsTheDestinationSetAsContacts() {

@@ -118,6 +118,7 @@ int Engine::relay(MsgContext& ctx) {
   first.uri = std::string(ctx.ruri());
   first.dst_uri = ctx.dst_uri;
   first.bflags = ctx.bflags;
+  first.path = ctx.ruri_path;
   int sent = addBranchLocked(t, ctx, base, first, ctx.send_socket) ? 1 : 0;
   for (const Branch& b : ctx.branches) {
     if (addBranchLocked(t, ctx, base, b,

@@ -49,6 +49,7 @@ int loadContacts(MsgContext& ctx) {
   first.branch.uri = std::string(ctx.ruri());
   first.branch.dst_uri = ctx.dst_uri;
   first.branch.bflags = ctx.bflags;
+  first.branch.path = ctx.ruri_path;
   all.push_back(first);
   for (const Branch& b : ctx.branches) all.push_back(Contact{b.q, b});
   bool same = std::all_of(all.begin(), all.end(), [&](const Contact& c) {
@@ -80,6 +81,7 @@ bool nextContacts(MsgContext& ctx) {
   ctx.dst_uri = c.branch.dst_uri;
   ctx.bflags = c.branch.bflags;
   ctx.ruri_q = c.q;
+  ctx.ruri_path = c.branch.path;
   ctx.branches.clear();
   ctx.avps.eraseAt(kContactsAvp, 0);
   while (const script::Value* v = ctx.avps.get(kContactsAvp, 0)) {

@@ -18,21 +18,21 @@ namespace sipline::usrloc {
 
 // One binding (RFC 3261 §10.3), plus what NAT traversal and RFC 5626/3327 need.
 struct Contact {
-  std::string uri;         // the Contact URI as registered
-  std::string received;    // "sip:ip:port;transport=x" the REGISTER came from, when it differs
-  std::string path;        // RFC 3327 Path header values, comma separated, as received
+  std::string uri;       // the Contact URI as registered
+  std::string received;  // "sip:ip:port;transport=x" the REGISTER came from, when it differs
+  std::string path;      // RFC 3327 Path header values, comma separated, as received
   std::string callid;
   std::string user_agent;
-  std::string socket;      // listener it arrived on, "udp:127.0.0.1:5060"
-  std::string instance;    // RFC 5626 +sip.instance (with its <> and quotes removed)
-  std::int64_t expires = 0;        // absolute, unix seconds
-  std::int32_t q = -1;             // 0..1000 (q * 1000); -1: not given
+  std::string socket;        // listener it arrived on, "udp:127.0.0.1:5060"
+  std::string instance;      // RFC 5626 +sip.instance (with its <> and quotes removed)
+  std::int64_t expires = 0;  // absolute, unix seconds
+  std::int32_t q = -1;       // 0..1000 (q * 1000); -1: not given
   std::int32_t cseq = 0;
-  std::int32_t reg_id = 0;         // RFC 5626 reg-id, 0: none
-  std::uint32_t flags = 0;         // usrloc/registrar flags
-  std::uint32_t cflags = 0;        // branch flags to restore on lookup
+  std::int32_t reg_id = 0;              // RFC 5626 reg-id, 0: none
+  std::uint32_t flags = 0;              // usrloc/registrar flags
+  std::uint32_t cflags = 0;             // branch flags to restore on lookup
   std::uint32_t methods = 0xffffffffu;  // bit per Method from Allow; all when unknown
-  std::int64_t last_modified = 0;  // unix seconds
+  std::int64_t last_modified = 0;       // unix seconds
 };
 
 class Domain;  // a table; opaque
@@ -44,7 +44,8 @@ class Record {
   virtual const std::string& aor() const = 0;
   // The unexpired contacts, in insertion order.
   virtual std::vector<Contact> contacts() const = 0;
-  // kNoMemory when shared memory is full (nothing changed then).
+  // Adds c; a contact with the same uri is replaced. kNoMemory when shared memory is full,
+  // kInvalidArgument when a field is over its limit (nothing changed then).
   virtual Status insert(const Contact& c) = 0;
   // Replaces the contact whose uri equals c.uri; kNotFound if none.
   virtual Status update(const Contact& c) = 0;

@@ -11,6 +11,11 @@ route {
     sl_send_reply(404, "Not Found");
     exit;
   }
+  if (is_method("OPTIONS")) {
+    sl_send_reply(404, "Not Here");
+    sl_reply_error();
+    exit;
+  }
   if (is_method("ACK")) {
     xlog("L_ERR", "ACK reached the script\\n");
     forward("udp:127.0.0.1:9");
@@ -57,3 +62,13 @@ def test_ack_of_a_stateless_negative_reply_ends_at_the_server():
         check(srv.wait_stat("core:fwd_requests", lambda v: v >= 1, timeout=3) == 1,
               "the foreign ACK went through the script")
         check_eq(srv.stat("core:absorbed_acks"), 1, "core:absorbed_acks after a foreign ACK")
+
+
+def test_reply_error_after_a_reply_sends_nothing_more():
+    with Server(routes=ROUTES, modules=tm_modules()) as srv, UdpPeer() as uac:
+        uac.send(build_request("OPTIONS", f"sip:bob@{LOOPBACK}:{srv.addr[1]}", uac.port), srv.addr)
+        first = uac.expect_reply(3, skip_provisional=False)
+        check(first is not None and first.status == 404, f"the script's reply: {first}")
+        check(uac.expect_reply(1, skip_provisional=False) is None,
+              "sl_reply_error() answered a request that had its reply")
+        check_eq(srv.stat("sl:sent_err_replies"), 0, "sl:sent_err_replies")

@@ -30,7 +30,7 @@ def test_shipped_configuration_passes_the_check():
         f.write(text)
     r = check_config(cfg)
     check_eq(r.returncode, 0, f"sipline -c of the shipped configuration: {r.stdout}{r.stderr}")
-    check("configuration OK (5 modules" in r.stdout + r.stderr, f"{r.stdout}{r.stderr}")
+    check("configuration OK (7 modules" in r.stdout + r.stderr, f"{r.stdout}{r.stderr}")
 
 
 # ---------------------------------------------------------------- 3.1/3.2 successful session

@@ -57,14 +57,20 @@ def tm_modules(tm=None, extra=""):
             f"sanity = {{ proxy_require = \"\"; }}; {extra}")
 
 
+# What the shipped script's save() and lookup() need: the location service in memory (a
+# small table, so that tests with a tiny segment still start).
+LOCATION_MODULES = 'usrloc = { db_mode = "memory"; hash_size = 256; }; registrar = {};'
+
+
 def proxy(routes=None, tm=None, name="proxy", **kw):
-    """A Server (not started) running `routes` (default: the shipped script) as a stateful
-    proxy; placeholders such as @PORT@ are filled by the harness, more through `subst`."""
+    """A Server (not started) running `routes` (default: the shipped script, with
+    LOCATION_MODULES loaded) as a stateful proxy; placeholders such as @PORT@ are filled by
+    the harness, more through `subst`."""
     subst = kw.pop("subst", {})
     text = routes if routes is not None else shipped_routes()
     for k, v in subst.items():
         text = text.replace(f"@{k}@", str(v))
-    kw.setdefault("modules", tm_modules(tm))
+    kw.setdefault("modules", tm_modules(tm, LOCATION_MODULES if routes is None else ""))
     return Server(routes=text, name=name, **kw)
 
 

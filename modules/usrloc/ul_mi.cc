@@ -1,0 +1,205 @@
+#include "modules/usrloc/ul_mi.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace sipline::usrloc {
+namespace {
+
+Result<Domain*> tableOf(Service& s, const MiParams& p) {
+  std::string name = p.str("table");
+  if (Domain* d = s.findDomain(name)) return d;
+  std::string known;
+  for (const auto& d : s.domains()) known += (known.empty() ? "" : ", ") + d->name();
+  return Status::notFound("no usrloc table '" + name +
+                          "' (tables: " + (known.empty() ? std::string("none") : known) + ")");
+}
+
+Json aorJson(const std::string& aor, const std::vector<Contact>& contacts, std::int64_t now) {
+  Json out = Json::object();
+  out["aor"] = aor;
+  Json list = Json::array();
+  for (const Contact& c : contacts) list.push_back(contactJson(c, now));
+  out["contacts"] = std::move(list);
+  return out;
+}
+
+Result<Json> dumpTable(Service& s, Domain& d) {
+  std::int64_t now = s.now();
+  Json aors = Json::array();
+  std::uint64_t contacts = 0;
+  if (d.table() != nullptr) {
+    d.table()->forEach(now, [&](const std::string& aor, std::vector<Contact>& cs) {
+      contacts += cs.size();
+      aors.push_back(aorJson(aor, cs, now));
+    });
+  } else {  // DB-only
+    if (s.connection() == nullptr) {
+      return Status::unavailable("usrloc: no DB connection in this process");
+    }
+    Result<std::vector<AorContact>> rows = d.sql().selectAll(*s.connection(), now);
+    if (!rows.isOk()) return rows.status();
+    std::vector<Contact> group;
+    std::string current;
+    for (AorContact& ac : rows.value()) {
+      if (ac.aor != current && !group.empty()) {
+        aors.push_back(aorJson(current, group, now));
+        group.clear();
+      }
+      current = ac.aor;
+      group.push_back(std::move(ac.contact));
+      ++contacts;
+    }
+    if (!group.empty()) aors.push_back(aorJson(current, group, now));
+  }
+  Json out = Json::object();
+  out["table"] = d.name();
+  out["users"] = aors.size();
+  out["contacts"] = contacts;
+  out["aors"] = std::move(aors);
+  return out;
+}
+
+}  // namespace
+
+Json contactJson(const Contact& c, std::int64_t now) {
+  Json j = Json::object();
+  j["contact"] = c.uri;
+  j["expires"] = c.expires > now ? c.expires - now : 0;
+  j["expires_at"] = c.expires;
+  if (c.q < 0) {
+    j["q"] = nullptr;
+  } else {
+    j["q"] = static_cast<double>(c.q) / 1000.0;
+  }
+  j["callid"] = c.callid;
+  j["cseq"] = c.cseq;
+  j["received"] = c.received;
+  j["path"] = c.path;
+  j["user_agent"] = c.user_agent;
+  j["socket"] = c.socket;
+  j["instance"] = c.instance;
+  j["reg_id"] = c.reg_id;
+  j["flags"] = c.flags;
+  j["cflags"] = c.cflags;
+  j["methods"] = c.methods;
+  j["last_modified"] = c.last_modified;
+  return j;
+}
+
+Result<Json> miDump(Service& s, const MiParams& p) {
+  Json tables = Json::array();
+  if (p.has("table")) {
+    Result<Domain*> d = tableOf(s, p);
+    if (!d.isOk()) return d.status();
+    Result<Json> t = dumpTable(s, *d.value());
+    if (!t.isOk()) return t.status();
+    tables.push_back(std::move(t.value()));
+  } else {
+    for (const auto& d : s.domains()) {
+      Result<Json> t = dumpTable(s, *d);
+      if (!t.isOk()) return t.status();
+      tables.push_back(std::move(t.value()));
+    }
+  }
+  Json out = Json::object();
+  out["mode"] = dbModeName(s.mode());
+  out["tables"] = std::move(tables);
+  return out;
+}
+
+Result<Json> miShowContact(Service& s, const MiParams& p) {
+  Result<Domain*> d = tableOf(s, p);
+  if (!d.isOk()) return d.status();
+  std::string aor = p.str("aor");
+  Result<std::vector<Contact>> cs = s.get(d.value(), aor);
+  if (!cs.isOk()) return cs.status();
+  if (cs.value().empty()) {
+    return Status::notFound("AOR " + aor + " not found in table " + d.value()->name());
+  }
+  return aorJson(aor, cs.value(), s.now());
+}
+
+Result<Json> miRemoveAor(Service& s, const MiParams& p) {
+  Result<Domain*> d = tableOf(s, p);
+  if (!d.isOk()) return d.status();
+  std::string aor = p.str("aor");
+  std::size_t removed = 0;
+  Status st = s.withRecord(d.value(), aor, [&](Record& r) {
+    removed = r.contacts().size();
+    r.removeAll();
+    return Status::ok();
+  });
+  if (!st.isOk()) return st;
+  if (removed == 0) {
+    return Status::notFound("AOR " + aor + " not found in table " + d.value()->name());
+  }
+  Json out = Json::object();
+  out["removed"] = removed;
+  return out;
+}
+
+Result<Json> miRemoveContact(Service& s, const MiParams& p) {
+  Result<Domain*> d = tableOf(s, p);
+  if (!d.isOk()) return d.status();
+  std::string aor = p.str("aor");
+  std::string uri = p.str("contact");
+  bool removed = false;
+  Status st = s.withRecord(d.value(), aor, [&](Record& r) {
+    removed = r.remove(uri);
+    return Status::ok();
+  });
+  if (!st.isOk()) return st;
+  if (!removed) return Status::notFound("contact " + uri + " of " + aor + " not found");
+  Json out = Json::object();
+  out["removed"] = 1;
+  return out;
+}
+
+Result<Json> miAdd(Service& s, const MiParams& p) {
+  Result<Domain*> d = tableOf(s, p);
+  if (!d.isOk()) return d.status();
+  std::int64_t expires = p.integer("expires");
+  if (expires <= 0 || expires > 10LL * 365 * 86400) {
+    return Status::invalidArgument("expires must be 1 .. 315360000 seconds");
+  }
+  Contact c;
+  c.uri = p.str("contact");
+  c.expires = s.now() + expires;
+  c.last_modified = s.now();
+  c.callid = "mi-ul_add";
+  c.cseq = 1;
+  if (p.has("q")) {
+    std::string q = p.str("q");
+    double v = -1;
+    auto [end, ec] = std::from_chars(q.data(), q.data() + q.size(), v);
+    if (ec != std::errc() || end != q.data() + q.size() || !(v >= 0 && v <= 1)) {
+      return Status::invalidArgument("q must be a number from 0 to 1, got '" + q + "'");
+    }
+    c.q = static_cast<std::int32_t>(std::lround(v * 1000));
+  }
+  c.flags = static_cast<std::uint32_t>(p.integer("flags", 0));
+  c.cflags = static_cast<std::uint32_t>(p.integer("cflags", 0));
+  c.methods = static_cast<std::uint32_t>(p.integer("methods", 0xffffffffLL));
+  std::string aor = p.str("aor");
+  Status st = s.withRecord(d.value(), aor, [&](Record& r) { return r.insert(c); });
+  if (!st.isOk()) return st;
+  Json out = Json::object();
+  out["aor"] = aor;
+  out["contact"] = contactJson(c, s.now());
+  return out;
+}
+
+Result<Json> miFlush(Service& s, const MiParams& /*p*/) {
+  int timeout_ms = static_cast<int>(s.config().db_query_timeout_ms * 4 + 5000);
+  Result<FlushReport> r = s.requestFlush(timeout_ms);
+  if (!r.isOk()) return r.status();
+  if (!r.value().status.isOk()) return r.value().status;
+  Json out = Json::object();
+  out["mode"] = dbModeName(s.mode());
+  out["written"] = r.value().written;
+  out["pending"] = r.value().pending;
+  return out;
+}
+
+}  // namespace sipline::usrloc

@@ -1,0 +1,155 @@
+// The usrloc MI commands over a memory-mode service and a DB-only one (fake DB): their JSON,
+// their errors, and that their edits follow the DB mode.
+#include "modules/usrloc/ul_mi.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <memory>
+
+#include "modules/usrloc/fake_db_test_util.h"
+
+namespace sipline::usrloc {
+
+class UlMiTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(UlMiTest);
+  CPPUNIT_TEST(addShowAndDump);
+  CPPUNIT_TEST(unknownTableAndAorAreNotFound);
+  CPPUNIT_TEST(addRefusesBadValues);
+  CPPUNIT_TEST(removeContactThenAor);
+  CPPUNIT_TEST(flushWithoutDbModeWritesNothing);
+  CPPUNIT_TEST(dbOnlyDumpReadsTheDb);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void setUp() override {
+    seg_ = std::move(shm::Segment::create(8 << 20).value());
+    svc_ = std::make_unique<Service>();
+    svc_->config().hash_size = 256;
+    svc_->setClockForTest([] { return std::int64_t(50000); });
+  }
+  void tearDown() override {
+    svc_.reset();
+    seg_.reset();
+  }
+  void start(const std::string& mode) {
+    svc_->config().db_mode = mode;
+    svc_->config().db_url = "postgres://fake/db";
+    svc_->setConnectorForTest(
+        [this]() { return Result<std::unique_ptr<db::Connection>>(testing::fakeConnection(db_)); });
+    CPPUNIT_ASSERT(svc_->domain("location").isOk());
+    CPPUNIT_ASSERT(svc_->init(*seg_).isOk());
+    CPPUNIT_ASSERT(svc_->childInit(ProcessInfo{ProcessRole::kMi, 0, ""}).isOk());
+  }
+  static MiParams params(Json j) { return MiParams(std::move(j)); }
+
+  void addShowAndDump() {
+    start("memory");
+    Result<Json> r = miAdd(*svc_, params({{"table", "location"},
+                                          {"aor", "alice"},
+                                          {"contact", "sip:alice@192.0.2.1"},
+                                          {"expires", 120},
+                                          {"q", "0.7"}}));
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.isOk());
+    CPPUNIT_ASSERT(miAdd(*svc_, params({{"table", "location"},
+                                        {"aor", "alice"},
+                                        {"contact", "sip:alice@192.0.2.2"},
+                                        {"expires", 60}}))
+                       .isOk());
+    Result<Json> show = miShowContact(*svc_, params({{"table", "location"}, {"aor", "alice"}}));
+    CPPUNIT_ASSERT(show.isOk());
+    const Json& cs = show.value()["contacts"];
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), cs.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:alice@192.0.2.1"), cs[0]["contact"].get<std::string>());
+    CPPUNIT_ASSERT_EQUAL(120, cs[0]["expires"].get<int>());
+    CPPUNIT_ASSERT_EQUAL(50120, cs[0]["expires_at"].get<int>());
+    CPPUNIT_ASSERT_DOUBLES_EQUAL(0.7, cs[0]["q"].get<double>(), 1e-9);
+    CPPUNIT_ASSERT(cs[1]["q"].is_null());
+    Result<Json> dump = miDump(*svc_, params(Json::object()));
+    CPPUNIT_ASSERT(dump.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("memory"), dump.value()["mode"].get<std::string>());
+    const Json& t = dump.value()["tables"][0];
+    CPPUNIT_ASSERT_EQUAL(std::string("location"), t["table"].get<std::string>());
+    CPPUNIT_ASSERT_EQUAL(1, t["users"].get<int>());
+    CPPUNIT_ASSERT_EQUAL(2, t["contacts"].get<int>());
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), t["aors"][0]["aor"].get<std::string>());
+  }
+
+  void unknownTableAndAorAreNotFound() {
+    start("memory");
+    Result<Json> r = miShowContact(*svc_, params({{"table", "nope"}, {"aor", "alice"}}));
+    CPPUNIT_ASSERT(r.status().code() == Code::kNotFound);
+    CPPUNIT_ASSERT(r.status().message().find("tables: location") != std::string::npos);
+    CPPUNIT_ASSERT(
+        miShowContact(*svc_, params({{"table", "location"}, {"aor", "bob"}})).status().code() ==
+        Code::kNotFound);
+    CPPUNIT_ASSERT(
+        miRemoveAor(*svc_, params({{"table", "location"}, {"aor", "bob"}})).status().code() ==
+        Code::kNotFound);
+    CPPUNIT_ASSERT(miDump(*svc_, params({{"table", "x"}})).status().code() == Code::kNotFound);
+  }
+
+  void addRefusesBadValues() {
+    start("memory");
+    auto add = [&](Json extra) {
+      Json p = {{"table", "location"}, {"aor", "alice"}, {"contact", "sip:a"}, {"expires", 60}};
+      for (auto& [k, v] : extra.items()) p[k] = v;
+      return miAdd(*svc_, params(p)).status();
+    };
+    CPPUNIT_ASSERT(add({{"q", "1.5"}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add({{"q", "half"}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add({{"expires", 0}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add({{"contact", ""}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add({{"aor", ""}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add(Json::object()).isOk());
+  }
+
+  void removeContactThenAor() {
+    start("memory");
+    for (const char* c : {"sip:a", "sip:b", "sip:c"}) {
+      CPPUNIT_ASSERT(
+          miAdd(*svc_,
+                params({{"table", "location"}, {"aor", "alice"}, {"contact", c}, {"expires", 60}}))
+              .isOk());
+    }
+    Json rm = {{"table", "location"}, {"aor", "alice"}, {"contact", "sip:b"}};
+    CPPUNIT_ASSERT(miRemoveContact(*svc_, params(rm)).isOk());
+    CPPUNIT_ASSERT(miRemoveContact(*svc_, params(rm)).status().code() == Code::kNotFound);
+    Result<Json> r = miRemoveAor(*svc_, params({{"table", "location"}, {"aor", "alice"}}));
+    CPPUNIT_ASSERT(r.isOk());
+    CPPUNIT_ASSERT_EQUAL(2, r.value()["removed"].get<int>());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), svc_->findDomain("location")->table()->users());
+  }
+
+  void flushWithoutDbModeWritesNothing() {
+    start("memory");
+    Result<Json> r = miFlush(*svc_, params(Json::object()));
+    CPPUNIT_ASSERT(r.isOk());
+    CPPUNIT_ASSERT_EQUAL(0, r.value()["written"].get<int>());
+    CPPUNIT_ASSERT_EQUAL(0, db_.statements);
+  }
+
+  void dbOnlyDumpReadsTheDb() {
+    db_.put("location", "bob", "", "sip:b1", 60000);
+    db_.put("location", "bob", "", "sip:b2", 60000);
+    db_.put("location", "carol", "", "sip:c", 60000);
+    db_.put("location", "dave", "", "sip:d", 100);  // expired
+    start("db-only");
+    Result<Json> dump = miDump(*svc_, params(Json::object()));
+    CPPUNIT_ASSERT_MESSAGE(dump.status().message(), dump.isOk());
+    const Json& t = dump.value()["tables"][0];
+    CPPUNIT_ASSERT_EQUAL(2, t["users"].get<int>());
+    CPPUNIT_ASSERT_EQUAL(3, t["contacts"].get<int>());
+    CPPUNIT_ASSERT(miRemoveAor(*svc_, params({{"table", "location"}, {"aor", "bob"}})).isOk());
+    CPPUNIT_ASSERT(db_.find("location", "bob", "", "sip:b1") == nullptr);
+    db_.down = true;
+    CPPUNIT_ASSERT(miDump(*svc_, params(Json::object())).status().code() == Code::kUnavailable);
+  }
+
+ private:
+  testing::FakeDb db_;
+  std::unique_ptr<shm::Segment> seg_;
+  std::unique_ptr<Service> svc_;
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(UlMiTest);
+
+}  // namespace sipline::usrloc

@@ -1,0 +1,24 @@
+// siplinectl: the operator's command-line tool. The PostgreSQL driver is linked in (no module
+// directory needed); everything else is in run.cc.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "core/db/db.h"
+#include "modules/db_postgres/pg_driver.h"
+#include "tools/siplinectl/cli.h"
+#include "tools/siplinectl/run.h"
+
+int main(int argc, char** argv) {
+  sipline::db::registerDriver(&sipline::pg::pgDriver());
+  std::vector<std::string> args(argv + 1, argv + argc);
+  sipline::ctl::RunContext ctx{std::cout, std::cerr, std::getenv(sipline::ctl::kDbUrlEnv),
+                               [](const std::string& url, const sipline::db::Options& options) {
+                                 return sipline::db::openUrl(url, options);
+                               },
+                               true};
+  const int code = sipline::ctl::runCtl(args, ctx);
+  std::cout.flush();
+  return code;
+}

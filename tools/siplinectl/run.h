@@ -1,0 +1,35 @@
+// siplinectl from argv to exit code: parse the command line, find the database, open the
+// connection, run the command, print the result (text or --json), map the outcome to an
+// ExitCode (cli.h). Everything the outside world provides comes in through RunContext, so
+// the unit tests run whole commands against a fake connection and capture the output.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/db/db.h"
+
+namespace sipline::ctl {
+
+using OpenConnection = std::function<Result<std::unique_ptr<db::Connection>>(
+    const std::string& url, const db::Options& options)>;
+
+struct RunContext {
+  std::ostream& out;
+  std::ostream& err;
+  const char* env_db_url = nullptr;  // getenv(SIPLINE_DB_URL)
+  OpenConnection open;               // main(): db::openUrl with the linked drivers
+  bool init_logging = false;         // main(): route the core log to stderr at -v's level
+};
+
+// How long siplinectl waits: connecting, and for each statement.
+db::Options ctlDbOptions();
+
+// args: argv[1..].
+int runCtl(const std::vector<std::string>& args, RunContext& ctx);
+
+}  // namespace sipline::ctl
