@@ -37,6 +37,17 @@ bool validSchemeChar(char c, bool first) {
   return alpha || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
 }
 
+// The URL for error messages: everything between "://" and the last '@' hidden, so that no
+// password shows whatever else is wrong with the URL (a '?', '#' or '/' inside it included).
+std::string maskedForErrors(std::string_view url) {
+  std::size_t sep = url.find("://");
+  std::size_t at = url.rfind('@');
+  if (sep == std::string_view::npos || at == std::string_view::npos || at < sep + 3) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, sep + 3)) + "***" + std::string(url.substr(at));
+}
+
 std::string normalisedScheme(std::string_view scheme) {
   std::string s = toLower(scheme);
   return s == "postgresql" ? "postgres" : s;
@@ -58,23 +69,23 @@ Result<DbUrl> parseDbUrl(std::string_view url) {
           "bad DB URL: it contains a space or control character (percent-encode it)");
     }
   }
+  const std::string safe = maskedForErrors(url);
   std::size_t sep = url.find("://");
   if (url.empty()) return Status::invalidArgument("empty DB URL (expected postgres://...)");
-  if (sep == std::string_view::npos || sep == 0) return urlError(url, "no scheme://");
+  if (sep == std::string_view::npos || sep == 0) return urlError(safe, "no scheme://");
   for (std::size_t i = 0; i < sep; ++i) {
-    if (!validSchemeChar(url[i], i == 0)) return urlError(url, "bad scheme");
+    if (!validSchemeChar(url[i], i == 0)) return urlError(safe, "bad scheme");
   }
   out.scheme = normalisedScheme(url.substr(0, sep));
   std::string_view rest = url.substr(sep + 3);
   if (rest.find_first_of("?#") != std::string_view::npos) {
-    return urlError(url, "query parameters (?...) are not supported");
+    return urlError(safe, "query parameters (?...) are not supported");
   }
   std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
 
-  // The password is masked in `text`, so errors below must not print the URL itself when it
-  // has one; they use `shown`, filled in as soon as the userinfo is known.
+  // `text` shows the user and masks only the password; errors use `safe`.
   std::string shown(url);
   std::size_t at = authority.rfind('@');
   std::string_view hostport = authority;
@@ -88,9 +99,9 @@ Result<DbUrl> parseDbUrl(std::string_view url) {
       std::size_t pass_pos = sep + 3 + colon + 1;
       shown = std::string(url.substr(0, pass_pos)) + "***" +
               std::string(url.substr(pass_pos + pass.size()));
-      if (!percentDecode(pass, out.password)) return urlError(shown, "bad %-escape in password");
+      if (!percentDecode(pass, out.password)) return urlError(safe, "bad %-escape in password");
     }
-    if (!percentDecode(user, out.user)) return urlError(shown, "bad %-escape in user name");
+    if (!percentDecode(user, out.user)) return urlError(safe, "bad %-escape in user name");
   }
   out.text = shown;
 
@@ -99,18 +110,18 @@ Result<DbUrl> parseDbUrl(std::string_view url) {
   bool has_port = false;
   if (!hostport.empty() && hostport.front() == '[') {
     std::size_t close = hostport.find(']');
-    if (close == std::string_view::npos) return urlError(shown, "unterminated [IPv6 address]");
+    if (close == std::string_view::npos) return urlError(safe, "unterminated [IPv6 address]");
     host = hostport.substr(1, close - 1);
     std::string_view after = hostport.substr(close + 1);
     if (!after.empty() && after.front() != ':') {
-      return urlError(shown, "unexpected text after ]");
+      return urlError(safe, "unexpected text after ]");
     }
     if (!after.empty()) {
       port = after.substr(1);
       has_port = true;
     }
     if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
-      return urlError(shown, "bad IPv6 address in []");
+      return urlError(safe, "bad IPv6 address in []");
     }
     out.host = std::string(host);
   } else {
@@ -120,22 +131,22 @@ Result<DbUrl> parseDbUrl(std::string_view url) {
       port = hostport.substr(colon + 1);
       has_port = true;
       if (host.find(':') != std::string_view::npos) {
-        return urlError(shown, "an IPv6 address needs brackets: [::1]");
+        return urlError(safe, "an IPv6 address needs brackets: [::1]");
       }
     }
-    if (!percentDecode(host, out.host)) return urlError(shown, "bad %-escape in host");
+    if (!percentDecode(host, out.host)) return urlError(safe, "bad %-escape in host");
   }
   if (has_port) {
     std::int64_t n = 0;
     if (!parseInt(port, n) || n < 1 || n > 65535 || port.front() == '-') {
-      return urlError(shown, "bad port \"" + std::string(port) + "\" (1-65535)");
+      return urlError(safe, "bad port \"" + std::string(port) + "\" (1-65535)");
     }
     out.port = static_cast<std::uint16_t>(n);
   }
   if (path.find('/') != std::string_view::npos) {
-    return urlError(shown, "a database name cannot contain '/'");
+    return urlError(safe, "a database name cannot contain '/'");
   }
-  if (!percentDecode(path, out.database)) return urlError(shown, "bad %-escape in database name");
+  if (!percentDecode(path, out.database)) return urlError(safe, "bad %-escape in database name");
   return out;
 }
 

@@ -128,10 +128,18 @@ class DbUrlTest : public CppUnit::TestFixture {
     Result<DbUrl> u = parseDbUrl("postgres://u:hunter2@h:99999/d");
     CPPUNIT_ASSERT(!u.isOk());
     CPPUNIT_ASSERT(u.status().message().find("hunter2") == std::string::npos);
-    CPPUNIT_ASSERT(u.status().message().find("u:***@h:99999") != std::string::npos);
+    CPPUNIT_ASSERT(u.status().message().find("postgres://***@h:99999") != std::string::npos);
     Result<DbUrl> ws = parseDbUrl("postgres://u:hunter 2@h/d");
     CPPUNIT_ASSERT(!ws.isOk());
     CPPUNIT_ASSERT(ws.status().message().find("hunter") == std::string::npos);
+    // Characters that end the userinfo early elsewhere ('?', '#', '/') must not expose it.
+    for (const char* url : {"postgres://u:hunt?er2@h/d", "postgres://u:hunt#er2@h/d",
+                            "postgres://u:hunt/er2@h:5432/d", "postgres://u:hunter2@h:x/d"}) {
+      Result<DbUrl> r = parseDbUrl(url);
+      CPPUNIT_ASSERT_MESSAGE(url, !r.isOk());
+      CPPUNIT_ASSERT_MESSAGE(r.status().message(),
+                             r.status().message().find("er2") == std::string::npos);
+    }
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(DbUrlTest);

@@ -117,7 +117,10 @@ Status PgConnection::connect() {
   keys.push_back(nullptr);
   values.push_back(nullptr);
 
-  std::int64_t deadline = monotonicMs() + options_.connect_timeout_ms;
+  // A connect is part of some call: it must not make that call wait longer than a statement
+  // may (a frozen server accepts TCP and never answers the startup).
+  const int wait_ms = std::min(options_.connect_timeout_ms, options_.query_timeout_ms);
+  std::int64_t deadline = monotonicMs() + wait_ms;
   conn_ = PQconnectStartParams(keys.data(), values.data(), 0);
   std::string error;
   if (conn_ == nullptr) {
@@ -129,8 +132,7 @@ Status PgConnection::connect() {
     while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
       std::int64_t left = deadline - monotonicMs();
       if (left <= 0) {
-        error = "no answer within the connect timeout of " +
-                std::to_string(options_.connect_timeout_ms) + " ms";
+        error = "no answer within the connect timeout of " + std::to_string(wait_ms) + " ms";
         break;
       }
       // The socket may change between calls (another address, SSL retry).

@@ -210,7 +210,9 @@ class PgOutageTest : public PgFixture {
   void frozenServerTimesOutTheConnect() {
     SL_NEED_PG();
     db::Options o = fastOptions();
-    o.connect_timeout_ms = 300;
+    // A connect is bounded by the query timeout too: no call waits longer than a statement.
+    o.connect_timeout_ms = 3000;
+    o.query_timeout_ms = 300;
     PgConnection& c = open(o);
     freeze();
     Stopwatch sw;

@@ -107,7 +107,11 @@ bool readPath(SipMessage& msg, const SaveLimits& limits, RegisterRequest& out,
   if (limits.path_received && path->front().uri_ok) {
     std::string_view rcv;
     if (headerParam(path->front().uri.params, "received", rcv) && !rcv.empty()) {
-      path_received = unescapeUri(unquote(rcv));
+      // Only a SIP URI is used: the value is echoed in the 200 and becomes $du, so an escaped
+      // CRLF or anything else that is not a URI would forge headers.
+      std::string decoded = unescapeUri(unquote(rcv));
+      SipUri check;
+      if (parseUri(decoded, check) == ParseError::kOk) path_received = std::move(decoded);
     }
   }
   return true;
@@ -187,6 +191,13 @@ bool readContacts(SipMessage& msg, const SaveLimits& limits, const RequestSource
     }
     out.star = true;
     return true;
+  }
+  // Every new Contact is compared with the earlier ones (§10.3 step 6 URI equality): bound
+  // the count so that one packet cannot cost a worker a noticeable slice of CPU.
+  if (contacts->items.size() > kMaxContactsPerRegister) {
+    return refuse(reply, 400, "Too Many Contacts", kSaveBadRequest,
+                  std::to_string(contacts->items.size()) + " Contacts in one REGISTER (at most " +
+                      std::to_string(kMaxContactsPerRegister) + ")");
   }
   for (const Contact& c : contacts->items) {
     RequestedBinding b;

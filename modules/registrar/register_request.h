@@ -19,6 +19,9 @@
 
 namespace sipline::registrar {
 
+// More Contacts than this in one REGISTER is answered 400 (no phone sends that many).
+inline constexpr std::size_t kMaxContactsPerRegister = 64;
+
 // save()'s return codes: > 0 true, < 0 false in the script ($rc tells which).
 enum SaveRc : int {
   kSaveOk = 1,           // stored (or a query answered); 200 sent unless no-reply

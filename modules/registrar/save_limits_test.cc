@@ -15,6 +15,7 @@ using testing::RegistrarHarness;
 class SaveLimitsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(SaveLimitsTest);
   CPPUNIT_TEST(tooBriefGets423WithMinExpires);
+  CPPUNIT_TEST(tooManyContactsInOneRegisterIs400);
   CPPUNIT_TEST(tooBriefInAParamGets423Too);
   CPPUNIT_TEST(expiresZeroIsNeverTooBrief);
   CPPUNIT_TEST(adjustModeRaisesToTheMinimum);
@@ -43,6 +44,20 @@ class SaveLimitsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  void tooManyContactsInOneRegisterIs400() {
+    RegistrarHarness h;
+    std::string many = "Contact: ";
+    for (std::size_t i = 0; i <= kMaxContactsPerRegister; ++i) {
+      many += (i ? ", " : "") + std::string("<sip:a@10.0.") + std::to_string(i / 250) + "." +
+              std::to_string(i % 250 + 1) + ">";
+    }
+    SaveReply r = h.save(registerText({many}));
+    CPPUNIT_ASSERT_EQUAL(400, r.code);
+    CPPUNIT_ASSERT(h.bindings().empty());
+    std::string fine = "Contact: <sip:a@10.0.0.1>, <sip:a@10.0.0.2>";
+    CPPUNIT_ASSERT_EQUAL(200, h.save(registerText({fine})).code);
+  }
+
   void tooBriefGets423WithMinExpires() {
     RegistrarHarness h;
     h.options.limits.min_expires = 60;

@@ -26,6 +26,7 @@ class SavePathTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(severalPathHeadersAreJoinedInOrder);
   CPPUNIT_TEST(malformedPathIs400);
   CPPUNIT_TEST(pathReceivedTakesTheFirstHopsReceivedParam);
+  CPPUNIT_TEST(pathReceivedThatIsNoUriIsIgnored);
   CPPUNIT_TEST(sourceIsStoredWhenItDiffersFromTheContact);
   CPPUNIT_TEST(sameIpOtherPortCountsOnlyInDiffIpPortMode);
   CPPUNIT_TEST(noReceivedWhenTheContactIsTheSource);
@@ -112,6 +113,18 @@ class SavePathTest : public CppUnit::TestFixture {
          "Path: <sip:lb.example.net;lr;received=sip:203.0.113.9:40000%3Btransport%3Dtcp>"}));
     CPPUNIT_ASSERT_EQUAL(std::string("sip:203.0.113.9:40000;transport=tcp"),
                          h.bindings()[0].received);
+  }
+
+  void pathReceivedThatIsNoUriIsIgnored() {
+    RegistrarHarness h;  // from 192.0.2.7:5099
+    h.options.limits.path_received = true;
+    SaveReply r = h.save(registerText(
+        {"Contact: <sip:alice@10.0.0.5>",
+         "Path: <sip:lb.example.net;lr;received=sip:1.2.3.4%0D%0AX-Injected:%20yes>"}));
+    CPPUNIT_ASSERT_EQUAL(200, r.code);
+    CPPUNIT_ASSERT(!contains(r.headers, "X-Injected"));
+    CPPUNIT_ASSERT(h.bindings()[0].received.find('\n') == std::string::npos);
+    CPPUNIT_ASSERT(h.bindings()[0].received.find("1.2.3.4") == std::string::npos);
   }
 
   void sourceIsStoredWhenItDiffersFromTheContact() {

@@ -86,11 +86,63 @@ Status checkAor(std::string_view aor, bool use_domain, const FieldLimits& limits
   return Status::ok();
 }
 
-std::string_view cutUtf8(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return s.substr(0, cut);
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates, at most
+// U+10FFFF); 0 when none starts there.
+std::size_t utf8Sequence(std::string_view s, std::size_t i) {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b = at(i);
+  if (b >= 0x01 && b < 0x80) return 1;
+  std::size_t n = b >= 0xC2 && b <= 0xDF   ? 2
+                  : b >= 0xE0 && b <= 0xEF ? 3
+                  : b >= 0xF0 && b <= 0xF4 ? 4
+                                           : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((at(i + k) & 0xC0) != 0x80) return 0;
+  }
+  unsigned char c1 = at(i + 1);
+  if ((b == 0xE0 && c1 < 0xA0) || (b == 0xED && c1 > 0x9F) || (b == 0xF0 && c1 < 0x90) ||
+      (b == 0xF4 && c1 > 0x8F)) {
+    return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string storableText(std::string_view s, std::size_t max) {
+  std::string out;
+  out.reserve(std::min(s.size(), max));
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t n = utf8Sequence(s, i);
+    std::size_t add = n == 0 ? 1 : n;
+    if (out.size() + add > max) break;
+    if (n == 0) {
+      out += '?';
+    } else {
+      out.append(s.substr(i, n));
+    }
+    i += add;
+  }
+  return out;
+}
+
+Contact storableContact(const Contact& c, const FieldLimits& limits) {
+  Contact out = c;
+  std::string* fields[kTextFields] = {};
+  fields[kUri] = &out.uri;
+  fields[kReceived] = &out.received;
+  fields[kPath] = &out.path;
+  fields[kCallId] = &out.callid;
+  fields[kUserAgent] = &out.user_agent;
+  fields[kSocket] = &out.socket;
+  fields[kInstance] = &out.instance;
+  for (int f = 0; f < kTextFields; ++f) {
+    if (fields[f] != nullptr) *fields[f] = storableText(*fields[f], limits.text[f]);
+  }
+  return out;
 }
 
 PackedText packText(const Contact& c, const FieldLimits& limits) {
@@ -99,8 +151,7 @@ PackedText packText(const Contact& c, const FieldLimits& limits) {
   for (int f = 0; f < kTextFields; ++f) total += fieldOf(c, f).size();
   out.bytes.reserve(total);
   for (int f = 0; f < kTextFields; ++f) {
-    std::string_view v = fieldOf(c, f);
-    v = cutUtf8(v, std::min<std::size_t>(limits.text[f], 65535));
+    std::string v = storableText(fieldOf(c, f), std::min<std::size_t>(limits.text[f], 65535));
     out.len[f] = static_cast<std::uint16_t>(v.size());
     out.bytes.append(v);
   }

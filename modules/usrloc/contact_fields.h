@@ -39,8 +39,12 @@ AorParts splitAor(std::string_view aor, bool use_domain);
 // invalidArgument for an empty AOR or parts over the limits.
 Status checkAor(std::string_view aor, bool use_domain, const FieldLimits& limits);
 
-// s cut to at most `max` bytes, not inside a UTF-8 sequence.
-std::string_view cutUtf8(std::string_view s, std::size_t max);
+// s as text PostgreSQL accepts: valid UTF-8 (a byte that starts no valid sequence, and NUL,
+// become '?': phones send Latin-1 User-Agents), cut to at most `max` bytes at a character
+// boundary. Memory and DB hold the same text, so a row can never be refused for its bytes.
+std::string storableText(std::string_view s, std::size_t max);
+// c with every text field made storableText within its limit.
+Contact storableContact(const Contact& c, const FieldLimits& limits);
 
 // The strings of c in TextField order, each cut to its limit (only the user agent can be
 // longer after checkContact), and their lengths.

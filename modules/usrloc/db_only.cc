@@ -15,10 +15,9 @@ std::vector<Contact> PrivateRecord::contacts() const {
 Status PrivateRecord::insert(const Contact& c) {
   Status st = checkContact(c, limits_);
   if (!st.isOk()) return st;
-  Contact copy = c;
-  copy.user_agent = std::string(cutUtf8(c.user_agent, limits_.text[kUserAgent]));
+  Contact copy = storableContact(c, limits_);
   for (Contact& have : contacts_) {
-    if (have.uri == c.uri) {
+    if (have.uri == copy.uri) {
       have = std::move(copy);
       return Status::ok();
     }
