@@ -532,8 +532,9 @@ class TmEngineTest : public CppUnit::TestFixture {
   }
 
   void redirectListsTheDestinationSetAsContacts() {
+    const std::string text = invite("z9hG4bKr1");  // the message views it: must outlive msg
     SipMessage msg;
-    CPPUNIT_ASSERT(msg.parse(invite("z9hG4bKr1")) == ParseError::kOk);
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
     ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
     MsgContext ctx(msg, rcv, kRequestRoute);
     CPPUNIT_ASSERT(ctx.setRuri("sip:bob@10.0.0.7:5062").isOk());
