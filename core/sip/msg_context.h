@@ -63,6 +63,15 @@ struct ScriptErrorInfo {
   std::string rreason;
 };
 
+// What the digest check of this request found (auth, auth_db).
+struct AuthState {
+  // The credentials header that authorized the request: consume_credentials() removes it.
+  const HeaderField* credentials = nullptr;
+  // The last check met a nonce that is expired or used up while the digest was right:
+  // the next challenge says stale=true (RFC 7616 §3.3), so the phone retries silently.
+  bool stale = false;
+};
+
 struct ReceiveInfo {
   const Listener* listener = nullptr;  // the socket it arrived on
   SockAddr src;
@@ -121,6 +130,7 @@ class MsgContext {
   }
   RecordRouteRequest record_route;        // record_route() was called (rr module)
   TransactionHints tm;                    // t_on_failure(), t_set_fr(), ... (tm module)
+  AuthState auth;                         // www_authorize() and friends (auth modules)
   void* transaction = nullptr;            // the tm transaction of this message, if any (opaque)
   bool maxfwd_processed = false;          // Max-Forwards already decremented (maxfwd module)
   bool dropped = false;                   // `drop` ran: a reply is not relayed

@@ -3,6 +3,7 @@
 #include "core/base/hash.h"
 #include "core/base/log.h"
 #include "core/base/strings.h"
+#include "core/sip/transaction_layer.h"
 #include "core/sip/via_ops.h"
 
 namespace sipline {
@@ -164,6 +165,16 @@ SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason
   }
   return sendStatelessReply(ctx.msg(), ctx.rcv(), code, reason, to_tag, extra_headers,
                             ctx.force_rport);
+}
+
+bool sendReply(MsgContext& ctx, int code, std::string_view reason,
+               std::string_view extra_headers) {
+  TransactionLayer* tl = transactionLayer();
+  bool sent = tl != nullptr && ctx.transaction != nullptr
+                  ? tl->replyInTransaction(ctx, code, reason, extra_headers)
+                  : sendStatelessReply(ctx, code, reason, "", extra_headers) == SendResult::kOk;
+  if (sent) ctx.replied = true;
+  return sent;
 }
 
 }  // namespace sipline

@@ -39,4 +39,10 @@ std::string destinationSetContacts(MsgContext& ctx);
 SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason,
                               std::string_view to_tag = "", std::string_view extra_headers = "");
 
+// How modules answer a request (save(), www_challenge()): through its transaction when the
+// script created one (t_newtran), so retransmissions get the same reply, else statelessly.
+// Sets ctx.replied. False when nothing could be sent (the caller logs and counts).
+bool sendReply(MsgContext& ctx, int code, std::string_view reason,
+               std::string_view extra_headers = "");
+
 }  // namespace sipline

@@ -9,6 +9,8 @@
 //     (RFC 3261 §16.7), else the core relays it statelessly.
 #pragma once
 
+#include <string_view>
+
 #include "core/sip/msg_context.h"
 
 namespace sipline {
@@ -23,6 +25,10 @@ class TransactionLayer {
   virtual void requestDone(MsgContext& ctx) = 0;
   // A reply after the main onreply_route: true when a transaction took it.
   virtual bool takeReply(MsgContext& ctx) = 0;
+  // Answers ctx's request through its transaction (ctx.transaction is set: t_newtran ran).
+  // extra_headers: full header lines with CRLF. True when the reply went out.
+  virtual bool replyInTransaction(MsgContext& ctx, int code, std::string_view reason,
+                                  std::string_view extra_headers) = 0;
 };
 
 // nullptr when tm is not loaded (a stateless server).

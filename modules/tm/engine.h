@@ -74,7 +74,13 @@ class Engine : public TransactionLayer, public Api {
   // the script may take long now; t_relay() sends it once a branch went out).
   int newTransaction(MsgContext& ctx, bool send_100 = true);
   int relay(MsgContext& ctx);                                     // t_relay()
-  int reply(MsgContext& ctx, int code, std::string_view reason);  // t_reply()
+  // t_reply(); extra_headers: full lines with CRLF (a challenge, a registrar's Contacts).
+  int reply(MsgContext& ctx, int code, std::string_view reason,
+            std::string_view extra_headers = "");
+  bool replyInTransaction(MsgContext& ctx, int code, std::string_view reason,
+                          std::string_view extra_headers) override {
+    return reply(ctx, code, reason, extra_headers) == 1;
+  }
   int checkTransaction(MsgContext& ctx);                          // t_check_trans()
   bool wasCanceled(MsgContext& ctx);
   // t_local_replied(): "last" (the final sent upstream was generated here) or "all" (every

@@ -232,7 +232,8 @@ void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
   noteReplySentLocked(t, code, wire, true);
 }
 
-int Engine::reply(MsgContext& ctx, int code, std::string_view reason) {
+int Engine::reply(MsgContext& ctx, int code, std::string_view reason,
+                  std::string_view extra_headers) {
   if (ctx.tm.no_memory) return -1;  // half-built: requestDone() answers 500
   if (ctx.transaction == nullptr) {
     int rc = newTransaction(ctx);
@@ -248,8 +249,9 @@ int Engine::reply(MsgContext& ctx, int code, std::string_view reason) {
   }
   if (code >= 200) cancelBranchesLocked(t, -1);
   // A 3xx lists the destination set as its Contacts, as sl_send_reply does (redirect server).
-  std::string contacts = code >= 300 && code < 400 ? destinationSetContacts(ctx) : std::string();
-  sendLocalReplyLocked(t, ctx.msg(), code, reason, contacts);
+  std::string headers(extra_headers);
+  if (code >= 300 && code < 400) headers += destinationSetContacts(ctx);
+  sendLocalReplyLocked(t, ctx.msg(), code, reason, headers);
   ctx.replied = true;
   return 1;
 }
