@@ -54,7 +54,14 @@ $(BUILD)/obj/%.pic.o: %.cc
 $(BUILD)/modules/%.so: FORCE
 	@$(MAKE) -s -C modules/$* BUILD=$(BUILD) SAN=$(SAN)
 
-$(CTL_GEN): $(CTL_SQL) tools/siplinectl/embed-sql
+# The list of SQL files as a stamp: adding or removing one regenerates the header even when
+# the new file is older than it.
+CTL_SQL_LIST := $(BUILD)/gen/tools/siplinectl/sql-files.txt
+$(CTL_SQL_LIST): FORCE
+	@mkdir -p $(dir $@)
+	@echo "$(CTL_SQL)" | cmp -s - $@ || echo "$(CTL_SQL)" > $@
+
+$(CTL_GEN): $(CTL_SQL) $(CTL_SQL_LIST) tools/siplinectl/embed-sql
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $(notdir $@)"
 	$(Q)tools/siplinectl/embed-sql $@ $(CTL_SQL)

@@ -31,6 +31,11 @@ class EditList {
   bool empty() const { return edits_.empty(); }
   std::size_t size() const { return edits_.size(); }
   void clear() { edits_.clear(); }
+  // Drops the edits recorded after the first n: undoes plain insert()/remove()/replace() calls
+  // made since size() was n (not a keyed edit that overwrote an earlier one).
+  void truncate(std::size_t n) {
+    if (n < edits_.size()) edits_.resize(n);
+  }
 
   // Writes original + edits into out (replacing its contents). Edits apply in offset order;
   // inserts at the same offset keep call order and go before a removal/replacement that starts

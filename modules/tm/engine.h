@@ -127,6 +127,7 @@ class Engine : public TransactionLayer, public Api {
   int relayCancel(MsgContext& ctx);
   bool addBranchLocked(Transaction& t, MsgContext& ctx, const std::string& base, const Branch& spec,
                        const Listener* socket);
+  bool sendBranchLocked(Transaction& t, MsgContext& ctx, MsgContext& bctx, int index);
   // failure.cc
   void finalizeLocked(Transaction& t);
   void relayBestLocked(Transaction& t, int best);

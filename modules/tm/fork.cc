@@ -145,6 +145,18 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
                        SL_SV(ctx.msg().callId()), kMaxBranches);
     return false;
   }
+  // Branch 0 of a first relay that goes where the script left the request, with no
+  // branch_route and no Path to add: its wire is the script's message plus our Record-Route
+  // and Via, so the base is not parsed again (at thousands of calls/s that parse is a fifth
+  // of the relay's CPU). The two headers are undone right after, leaving ctx as it was.
+  if (t.nbranches == 0 && !t.local && t.on_branch.empty() && spec.path.empty() &&
+      socket == ctx.send_socket && spec.uri == ctx.ruri() && spec.dst_uri == ctx.dst_uri &&
+      spec.bflags == ctx.bflags && ctx.record_route.wanted == t.record_route) {
+    std::size_t edits = ctx.msg().edits().size();
+    bool sent = sendBranchLocked(t, ctx, ctx, 0);
+    ctx.msg().edits().truncate(edits);
+    return sent;
+  }
   int index = t.nbranches;
   SipMessage bm;
   if (bm.parse(base) != ParseError::kOk) return false;
@@ -180,6 +192,13 @@ bool Engine::addBranchLocked(Transaction& t, MsgContext& ctx, const std::string&
       }
     }
   }
+  return sendBranchLocked(t, ctx, bctx, index);
+}
+
+// bctx: the branch's own context (its message is the branch's request); ctx: the request's,
+// which collects relay errors. They are the same object on the fast path above.
+bool Engine::sendBranchLocked(Transaction& t, MsgContext& ctx, MsgContext& bctx, int index) {
+  SipMessage& bm = bctx.msg();
   Result<NextHop> hop = parseNextHop(bctx.dst_uri.empty() ? bctx.ruri() : bctx.dst_uri);
   if (!hop.isOk()) {
     SL_ERR_RATELIMITED("t_relay: no destination for branch %d of Call-ID %.*s: %s", index,
