@@ -15,7 +15,7 @@ import pgserver
 from harness import check, check_eq
 
 SIPLINECTL = os.path.join(harness.BUILD, "siplinectl")
-TABLES = ("version", "location", "subscriber")
+TABLES = ("version", "domain", "location", "subscriber")
 
 
 def ctl(*args, env=None, timeout=30, binary=SIPLINECTL):
@@ -62,16 +62,16 @@ def test_init_creates_the_schema_once_and_check_accepts_it():
         check_eq(existing_tables(pg), set(TABLES), "tables after db init")
         check_eq(pg.psql("SELECT table_name || '=' || table_version FROM version "
                          "ORDER BY table_name"),
-                 "location=1\nsubscriber=1\nversion=1", "version rows")
+                 "domain=1\nlocation=1\nsubscriber=1\nversion=1", "version rows")
         check(":sipline@" not in done.stdout, f"the password was printed:\n{done.stdout}")
 
         again = expect(ctl("--db-url", pg.url, "db", "init"), 5, "second db init")
-        check("already has tables version, location, subscriber" in again.stderr, again.stderr)
+        check("already has tables version, domain, location, subscriber" in again.stderr, again.stderr)
         check("nothing was changed" in again.stderr and "db check" in again.stderr, again.stderr)
-        check_eq(pg.psql("SELECT count(*) FROM version"), "3", "version rows after the refusal")
+        check_eq(pg.psql("SELECT count(*) FROM version"), "4", "version rows after the refusal")
 
         ok = expect(ctl("--db-url", pg.url, "db", "check"), 0, "db check")
-        check("schema OK: 3 tables as expected" in ok.stdout, ok.stdout)
+        check("schema OK: 4 tables as expected" in ok.stdout, ok.stdout)
         for t in TABLES:
             check(any(line.split()[:2] == [t, "OK"] for line in ok.stdout.splitlines()),
                   f"no OK line for {t}:\n{ok.stdout}")
@@ -106,7 +106,7 @@ def test_check_reports_every_kind_of_damage():
                      "location    note     extra column note (text)",
                      "subscriber  PROBLEM  table_version is 2, this siplinectl expects 1",
                      "version     OK       table_version 1",
-                     "2 of 3 tables with problems (4 problems)"):
+                     "2 of 4 tables with problems (4 problems)"):
             check(line in r.stdout, f"missing {line!r} in:\n{r.stdout}")
 
         j = json.loads(expect(ctl("--db-url", pg.url, "db", "check", "--json"), 4,
@@ -211,4 +211,4 @@ def test_bad_arguments_are_exit_2_with_usage():
         r = expect(ctl(*args), 0, f"siplinectl {' '.join(args)}")
         check("db init" in r.stdout and "db check" in r.stdout, r.stdout)
     r = expect(ctl("--version"), 0, "--version")
-    check("schema: version 1 location 1 subscriber 1" in r.stdout, r.stdout)
+    check("schema: version 1 domain 1 location 1 subscriber 1" in r.stdout, r.stdout)

@@ -6,100 +6,110 @@ namespace sipline::ctl {
 
 namespace {
 
+// Options of the subscriber and domain commands, as bits of SubCommand::options.
+enum OptionBit : unsigned {
+  kOptStdin = 1u << 0,
+  kOptStorePassword = 1u << 1,
+  kOptEmail = 1u << 2,
+  kOptForce = 1u << 3,
+  kOptShowHashes = 1u << 4,
+  kOptLimit = 1u << 5,
+  kOptMiSocket = 1u << 6,
+};
+
 struct SubCommand {
   const char* group;
   const char* name;
   Command command;
+  std::size_t min_operands, max_operands;
+  const char* operands;  // for messages: "USER@DOMAIN [PASSWORD]"
+  unsigned options;
 };
 
 // clang-format off
 const SubCommand kSubCommands[] = {
-    {"db", "init", Command::kDbInit},
-    {"db", "check", Command::kDbCheck},
+    {"db", "init", Command::kDbInit, 0, 0, "", 0},
+    {"db", "check", Command::kDbCheck, 0, 0, "", 0},
+    {"subscriber", "add", Command::kSubscriberAdd, 1, 2, "USER@DOMAIN [PASSWORD]",
+     kOptStdin | kOptStorePassword | kOptEmail | kOptForce},
+    {"subscriber", "passwd", Command::kSubscriberPasswd, 1, 2, "USER@DOMAIN [PASSWORD]",
+     kOptStdin | kOptStorePassword | kOptMiSocket},
+    {"subscriber", "rm", Command::kSubscriberRm, 1, 1, "USER@DOMAIN", kOptMiSocket},
+    {"subscriber", "show", Command::kSubscriberShow, 1, 1, "USER@DOMAIN", kOptShowHashes},
+    {"subscriber", "list", Command::kSubscriberList, 0, 1, "[DOMAIN]", kOptLimit},
+    {"domain", "add", Command::kDomainAdd, 1, 1, "DOMAIN", 0},
+    {"domain", "rm", Command::kDomainRm, 1, 1, "DOMAIN", kOptForce | kOptMiSocket},
+    {"domain", "list", Command::kDomainList, 0, 0, "", kOptLimit},
 };
 // clang-format on
 
+struct OptionName {
+  unsigned bit;
+  const char* name;
+};
+const OptionName kOptionNames[] = {
+    {kOptStdin, "--stdin"},        {kOptStorePassword, "--store-password"}, {kOptEmail, "--email"},
+    {kOptForce, "--force"},        {kOptShowHashes, "--show-hashes"},       {kOptLimit, "--limit"},
+    {kOptMiSocket, "--mi-socket"},
+};
+
 // Candidates for "did you mean" (function statics: nothing runs before main()).
 const std::vector<std::string_view>& groups() {
-  static const std::vector<std::string_view> names = {"db"};
+  static const std::vector<std::string_view> names = {"db", "subscriber", "domain"};
   return names;
 }
 const std::vector<std::string_view>& topWords() {
-  static const std::vector<std::string_view> names = {"db", "help"};
+  static const std::vector<std::string_view> names = {"db", "subscriber", "domain", "help"};
   return names;
 }
 const std::vector<std::string_view>& longOptions() {
-  static const std::vector<std::string_view> names = {"--db-url", "--json", "--verbose", "--help",
-                                                      "--version"};
+  static const std::vector<std::string_view> names = {
+      "--db-url",         "--json",  "--verbose", "--help",        "--version", "--stdin",
+      "--store-password", "--email", "--force",   "--show-hashes", "--limit",   "--mi-socket"};
   return names;
 }
 
-const char kOptionsHelp[] =
-    "Options (anywhere on the line):\n"
-    "  -f FILE        settings file of the server (default /etc/sipline/sipline.cfg)\n"
-    "  --db-url URL   the database, postgres://user:pass@host:port/dbname\n"
-    "  --json         print one JSON object on standard output instead of text\n"
-    "  -v, --verbose  show the database driver's log (-vv: debug)\n"
-    "  -h, --help     print help and exit\n"
-    "  -V, --version  print the version and the schema's table versions, then exit\n";
-
-const char kDbUrlHelp[] =
-    "The database is --db-url URL, else $SIPLINE_DB_URL, else the db_url parameter of the\n"
-    "first module group in the settings file that sets one (usrloc, auth_db, ...).\n";
-
-const char kExitHelp[] =
-    "Exit status: 0 ok, 1 failure, 2 usage error, 3 cannot reach the database,\n"
-    "4 schema mismatch (db check), 5 tables of the schema already exist (db init).\n";
-
-const char kDbCommandsHelp[] =
-    "  db init    create every table of the schema, with its indexes and version row, in\n"
-    "             one transaction; refuses (exit 5) when any of the tables exists\n"
-    "  db check   compare the database with the schema of this siplinectl: each table's\n"
-    "             version row, columns, types and keys; one line per table and problem\n";
-
 Status usageError(std::string message) { return Status::invalidArgument(std::move(message)); }
 
-bool takesValue(std::string_view opt) { return opt == "-f" || opt == "--db-url"; }
+bool takesValue(std::string_view opt) {
+  return opt == "-f" || opt == "--db-url" || opt == "--email" || opt == "--limit" ||
+         opt == "--mi-socket";
+}
+
+std::string valueName(std::string_view opt) {
+  if (opt == "-f") return "a FILE";
+  if (opt == "--db-url") return "a URL";
+  if (opt == "--email") return "an ADDRESS";
+  if (opt == "--limit") return "a number";
+  return "a PATH";
+}
+
+Result<int> parseLimit(const std::string& text) {
+  if (text.empty() || text.size() > 7 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return usageError("--limit needs a number from 0 (all) to " + std::to_string(kMaxListLimit) +
+                      ", got '" + text + "'");
+  }
+  const int n = std::stoi(text);
+  if (n > kMaxListLimit) {
+    return usageError("--limit needs a number from 0 (all) to " + std::to_string(kMaxListLimit) +
+                      ", got '" + text + "'");
+  }
+  return n;
+}
+
+std::string commandList(std::string_view group) {
+  std::string out;
+  for (const SubCommand& sc : kSubCommands) {
+    if (group != sc.group) continue;
+    out += std::string(out.empty() ? "" : ", ") + sc.name;
+  }
+  const std::size_t last = out.rfind(", ");
+  if (last != std::string::npos) out.replace(last, 2, " or ");
+  return out;
+}
 
 }  // namespace
-
-const std::string& mainHelp() {
-  static const std::string text =
-      std::string(
-          "Usage: siplinectl [OPTIONS] COMMAND [ARGS]\n"
-          "The operator's tool for the Sipline SIP server.\n"
-          "\n"
-          "Commands:\n") +
-      kDbCommandsHelp +
-      "  help [db]  this help, or the db commands' help\n"
-      "\n" +
-      kOptionsHelp + "\n" + kDbUrlHelp + kExitHelp +
-      "Subscriber provisioning and the management commands come in later versions.\n"
-      "See siplinectl(8).\n";
-  return text;
-}
-
-std::string groupHelp(std::string_view group) {
-  if (group != "db") return "";
-  return std::string(
-             "Usage: siplinectl [OPTIONS] db init\n"
-             "       siplinectl [OPTIONS] db check\n"
-             "The PostgreSQL schema: the tables the server's modules use (scripts/sql/ in the\n"
-             "source tree; built into siplinectl).\n"
-             "\n") +
-         kDbCommandsHelp + "\n" + kOptionsHelp + "\n" + kDbUrlHelp + kExitHelp;
-}
-
-std::string shortUsage(std::string_view group) {
-  if (group == "db") {
-    return "Usage: siplinectl [OPTIONS] db init\n"
-           "       siplinectl [OPTIONS] db check\n"
-           "'siplinectl db --help' explains the commands and the options.\n";
-  }
-  return "Usage: siplinectl [OPTIONS] COMMAND [ARGS]\n"
-         "Commands: db init, db check, help [db]. 'siplinectl --help' explains them and the\n"
-         "options.\n";
-}
 
 std::string usageFor(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -116,15 +126,11 @@ std::string usageFor(const std::vector<std::string>& args) {
   return shortUsage("");
 }
 
-std::string versionText() {
-  return std::string("siplinectl ") + SIPLINE_VERSION + " (" + SIPLINE_GIT_REV +
-         ")\nbuild: " + SIPLINE_BUILD_ID + "\n";
-}
-
 Result<Invocation> parseArgs(const std::vector<std::string>& args) {
   Invocation inv;
   std::vector<std::string> words;
   bool help = false, version = false, options_done = false;
+  unsigned given = 0;  // OptionBits seen
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (options_done || a.size() < 2 || a[0] != '-') {
@@ -149,17 +155,27 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
     }
     if (takesValue(name)) {
       if (!inline_value) {
-        if (i + 1 >= args.size()) {
-          return usageError("option " + name + " needs " + (name == "-f" ? "a FILE" : "a URL"));
-        }
+        if (i + 1 >= args.size()) return usageError("option " + name + " needs " + valueName(name));
         value = args[++i];
       }
       if (value.empty()) return usageError("option " + name + " needs a non-empty value");
       if (name == "-f") {
         inv.settings_file = value;
         inv.settings_given = true;
-      } else {
+      } else if (name == "--db-url") {
         inv.db_url = value;
+      } else if (name == "--email") {
+        inv.email = value;
+        inv.email_given = true;
+        given |= kOptEmail;
+      } else if (name == "--limit") {
+        Result<int> limit = parseLimit(value);
+        if (!limit.isOk()) return limit.status();
+        inv.limit = limit.value();
+        given |= kOptLimit;
+      } else {
+        inv.mi_socket = value;
+        given |= kOptMiSocket;
       }
       continue;
     }
@@ -174,6 +190,18 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
       ++inv.verbosity;
     } else if (a == "-vv") {
       inv.verbosity += 2;
+    } else if (a == "--stdin") {
+      inv.password_stdin = true;
+      given |= kOptStdin;
+    } else if (a == "--store-password") {
+      inv.store_password = true;
+      given |= kOptStorePassword;
+    } else if (a == "--force") {
+      inv.force = true;
+      given |= kOptForce;
+    } else if (a == "--show-hashes") {
+      inv.show_hashes = true;
+      given |= kOptShowHashes;
     } else if (a.rfind("--", 0) == 0) {
       return usageError("unknown option " + a + didYouMean(a, longOptions()));
     } else {
@@ -206,22 +234,37 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
   inv.help_topic = first;
   if (words.size() == 1) {
     if (help) return inv;
-    return usageError(first + " needs a command: init or check");
+    return usageError(first + " needs a command: " + commandList(first));
   }
   std::vector<std::string_view> names;
+  const SubCommand* found = nullptr;
   for (const SubCommand& sc : kSubCommands) {
     if (first != sc.group) continue;
     names.push_back(sc.name);
-    if (words[1] == sc.name) inv.command = sc.command;
+    if (words[1] == sc.name) found = &sc;
   }
-  if (inv.command == Command::kHelp) {
+  if (found == nullptr) {
     return usageError("unknown " + first + " command '" + words[1] + "'" +
                       didYouMean(words[1], names));
   }
-  if (words.size() > 2) {
-    return usageError(first + " " + words[1] + ": unexpected argument '" + words[2] + "'");
+  if (help) return inv;  // kHelp of the group, whatever else is on the line
+  const std::string what = first + " " + words[1];
+  inv.operands.assign(words.begin() + 2, words.end());
+  if (inv.operands.size() > found->max_operands) {
+    return usageError(what + ": unexpected argument '" + inv.operands[found->max_operands] + "'");
   }
-  if (help) inv.command = Command::kHelp;
+  if (inv.operands.size() < found->min_operands) {
+    return usageError(what + " needs " + found->operands);
+  }
+  for (const OptionName& o : kOptionNames) {
+    if ((given & o.bit) != 0 && (found->options & o.bit) == 0) {
+      return usageError(what + " takes no option " + o.name);
+    }
+  }
+  if (inv.password_stdin && inv.operands.size() > 1) {
+    return usageError(what + ": give the password as an argument or with --stdin, not both");
+  }
+  inv.command = found->command;
   return inv;
 }
 

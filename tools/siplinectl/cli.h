@@ -20,21 +20,56 @@ enum ExitCode : int {
   kExitUnreachable = 3,     // cannot connect to the database
   kExitSchemaMismatch = 4,  // db check found a problem
   kExitSchemaExists = 5,    // db init: tables of the schema already exist; nothing changed
+  kExitAlreadyExists = 6,   // subscriber add / domain add: it exists already
+  kExitNotFound = 7,        // no such subscriber (passwd, rm, show) or domain (rm)
+  kExitUnknownDomain = 8,   // subscriber add: the domain is not in table domain
+  kExitDomainInUse = 9,     // domain rm: subscribers of the domain exist (--force removes them)
 };
 
 inline constexpr char kDefaultSettingsFile[] = "/etc/sipline/sipline.cfg";
 inline constexpr char kDbUrlEnv[] = "SIPLINE_DB_URL";
 
-enum class Command { kHelp, kVersion, kDbInit, kDbCheck };
+enum class Command {
+  kHelp,
+  kVersion,
+  kDbInit,
+  kDbCheck,
+  kSubscriberAdd,
+  kSubscriberPasswd,
+  kSubscriberRm,
+  kSubscriberShow,
+  kSubscriberList,
+  kDomainAdd,
+  kDomainRm,
+  kDomainList,
+};
+
+// "db init", "subscriber add", ... ("help", "version" for those).
+const char* commandName(Command c);
+
+inline constexpr int kDefaultListLimit = 100;
+inline constexpr int kMaxListLimit = 1000000;
 
 struct Invocation {
   Command command = Command::kHelp;
-  std::string help_topic;  // kHelp: "" (everything) or a command group ("db")
+  std::string help_topic;  // kHelp: "" (everything) or a command group ("db", "subscriber")
+  std::vector<std::string> operands;  // after the command words: USER@DOMAIN, PASSWORD, DOMAIN
   std::string settings_file = kDefaultSettingsFile;
   bool settings_given = false;  // -f was used
   std::string db_url;           // --db-url; "" = not given
   bool json = false;
   int verbosity = 0;  // -v: driver logs at info, -vv: debug
+  // Options of the subscriber and domain commands; parseArgs() refuses one given to a command
+  // that does not take it.
+  bool password_stdin = false;  // --stdin: the password is the first line of standard input
+  bool store_password = false;  // --store-password: keep the clear password too
+  std::string email;            // --email ADDRESS
+  bool email_given = false;
+  bool force = false;             // --force: subscriber add without a domain row; domain rm
+                                  // together with the domain's subscribers
+  bool show_hashes = false;       // --show-hashes (subscriber show)
+  int limit = kDefaultListLimit;  // --limit N (the list commands); 0 = no limit
+  std::string mi_socket;          // --mi-socket PATH; "" = the settings' mi.socket
 };
 
 // args: argv[1..]. kInvalidArgument carries the message for the user (without "siplinectl: ")
@@ -43,9 +78,9 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args);
 
 // The full help (`siplinectl --help`, `siplinectl help`).
 const std::string& mainHelp();
-// Help of a command group ("db"), "" if there is no such group.
+// Help of a command group ("db", "subscriber", "domain"), "" if there is no such group.
 std::string groupHelp(std::string_view group);
-// The short usage of a group ("db") or of siplinectl (any other word), for usage errors.
+// The short usage of a group or of siplinectl (any other word), for usage errors.
 std::string shortUsage(std::string_view group);
 // The short usage to print after a usage error in the given argv: the group's if argv names
 // one.

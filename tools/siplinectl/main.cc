@@ -8,16 +8,22 @@
 #include "core/db/db.h"
 #include "modules/db_postgres/pg_driver.h"
 #include "tools/siplinectl/cli.h"
+#include "tools/siplinectl/mi_client.h"
 #include "tools/siplinectl/run.h"
 
 int main(int argc, char** argv) {
   sipline::db::registerDriver(&sipline::pg::pgDriver());
   std::vector<std::string> args(argv + 1, argv + argc);
-  sipline::ctl::RunContext ctx{std::cout, std::cerr, std::getenv(sipline::ctl::kDbUrlEnv),
-                               [](const std::string& url, const sipline::db::Options& options) {
-                                 return sipline::db::openUrl(url, options);
-                               },
-                               true};
+  sipline::ctl::RunContext ctx{
+      std::cout,
+      std::cerr,
+      std::getenv(sipline::ctl::kDbUrlEnv),
+      [](const std::string& url, const sipline::db::Options& options) {
+        return sipline::db::openUrl(url, options);
+      },
+      true,
+      &std::cin,
+      [](const std::string& path) { return sipline::ctl::connectMiSocket(path); }};
   const int code = sipline::ctl::runCtl(args, ctx);
   std::cout.flush();
   return code;

@@ -1,5 +1,7 @@
 #include "tools/siplinectl/run.h"
 
+#include <optional>
+
 #include "core/base/log.h"
 #include "tools/siplinectl/cli.h"
 #include "tools/siplinectl/db_check.h"
@@ -7,31 +9,12 @@
 #include "tools/siplinectl/db_target.h"
 #include "tools/siplinectl/embedded_schema.h"
 #include "tools/siplinectl/output.h"
+#include "tools/siplinectl/provision_run.h"
+#include "tools/siplinectl/run_util.h"
 
 namespace sipline::ctl {
 
 namespace {
-
-const char* commandName(Command c) {
-  switch (c) {
-    case Command::kDbInit:
-      return "db init";
-    case Command::kDbCheck:
-      return "db check";
-    case Command::kVersion:
-      return "version";
-    case Command::kHelp:
-      break;
-  }
-  return "help";
-}
-
-// Prints an error the way --json asks for (a JSON object on stdout as well) and returns `code`.
-int fail(RunContext& ctx, const Invocation& inv, int code, const std::string& message) {
-  ctx.err << "siplinectl: " << commandName(inv.command) << ": " << message << "\n";
-  if (inv.json) ctx.out << errorJson(commandName(inv.command), code, message).dump(2) << "\n";
-  return code;
-}
 
 int exitCodeFor(const Status& st) {
   switch (st.code()) {
@@ -44,25 +27,6 @@ int exitCodeFor(const Status& st) {
   }
 }
 
-// libpq's messages span lines ("...refused\n\tIs the server running..."): one line each.
-std::string oneLine(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    const bool space = c == '\n' || c == '\t' || c == '\r' || c == ' ';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out += space ? ' ' : c;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-// "<what> URL: <message>", unless the driver's message names the URL already.
-std::string aboutTarget(const std::string& what, const TargetInfo& info, const Status& st) {
-  const std::string message = oneLine(st.message());
-  if (message.find(info.url_text) != std::string::npos) return message;
-  return what + " " + info.url_text + ": " + message;
-}
-
 void setUpLogging(const Invocation& inv) {
   // The driver's own log lines repeat what the returned Status says; -v shows them.
   const LogLevel level = inv.verbosity >= 2   ? LogLevel::kDbg
@@ -72,7 +36,10 @@ void setUpLogging(const Invocation& inv) {
   logSetRole("siplinectl");
 }
 
-int runDbCommand(const Invocation& inv, const std::vector<TableDef>& schema, RunContext& ctx) {
+// Resolves the database and connects. 0 with `conn` and `info` set, else the exit code of the
+// failure, which is reported already.
+int connectDb(const Invocation& inv, RunContext& ctx, std::unique_ptr<db::Connection>& conn,
+              TargetInfo& info) {
   Result<DbTarget> target = resolveDbTarget(inv, ctx.env_db_url);
   if (!target.isOk()) return fail(ctx, inv, kExitFailure, target.status().message());
   for (const std::string& w : target.value().warnings)
@@ -82,16 +49,21 @@ int runDbCommand(const Invocation& inv, const std::vector<TableDef>& schema, Run
     return fail(ctx, inv, kExitFailure,
                 url.status().message() + " (from " + target.value().source + ")");
   }
-  TargetInfo info{url.value().text, target.value().source, target.value().warnings};
+  info = TargetInfo{url.value().text, target.value().source, target.value().warnings};
   if (!ctx.open) return fail(ctx, inv, kExitFailure, "no database driver in this build");
-  Result<std::unique_ptr<db::Connection>> conn = ctx.open(target.value().url, ctlDbOptions());
-  if (!conn.isOk()) return fail(ctx, inv, kExitFailure, conn.status().message());
-  db::Connection& c = *conn.value();
+  Result<std::unique_ptr<db::Connection>> opened = ctx.open(target.value().url, ctlDbOptions());
+  if (!opened.isOk()) return fail(ctx, inv, kExitFailure, opened.status().message());
+  conn = std::move(opened).value();
   // Any failure to connect (refused, timeout, authentication, no such database) is exit 3.
-  Status connected = c.ensureConnected();
+  Status connected = conn->ensureConnected();
   if (!connected.isOk()) {
     return fail(ctx, inv, kExitUnreachable, aboutTarget("cannot connect to", info, connected));
   }
+  return kExitOk;
+}
+
+int runDbCommand(const Invocation& inv, const std::vector<TableDef>& schema, db::Connection& c,
+                 const TargetInfo& info, RunContext& ctx) {
   if (inv.command == Command::kDbInit) {
     Result<InitReport> report = initSchema(c, schema);
     if (!report.isOk()) {
@@ -158,7 +130,23 @@ int runCtl(const std::vector<std::string>& args, RunContext& ctx) {
     }
     return kExitOk;
   }
-  return runDbCommand(inv, schema.value(), ctx);
+  // The subscriber and domain commands check their operands and get the password before
+  // touching the database, so a typo costs no connection and changes nothing.
+  std::optional<ProvisionInput> input;
+  if (isProvisionCommand(inv.command)) {
+    Result<ProvisionInput> prepared = prepareProvision(inv, ctx);
+    if (!prepared.isOk()) {
+      const bool usage = prepared.status().code() == Code::kInvalidArgument;
+      return fail(ctx, inv, usage ? kExitUsage : kExitFailure, prepared.status().message());
+    }
+    input = std::move(prepared).value();
+  }
+  std::unique_ptr<db::Connection> conn;
+  TargetInfo info;
+  const int connected = connectDb(inv, ctx, conn, info);
+  if (connected != kExitOk) return connected;
+  if (input) return runProvision(inv, *input, *conn, info, ctx);
+  return runDbCommand(inv, schema.value(), *conn, info, ctx);
 }
 
 }  // namespace sipline::ctl

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <istream>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "tools/siplinectl/mi_client.h"
 
 namespace sipline::ctl {
 
@@ -24,6 +26,8 @@ struct RunContext {
   const char* env_db_url = nullptr;  // getenv(SIPLINE_DB_URL)
   OpenConnection open;               // main(): db::openUrl with the linked drivers
   bool init_logging = false;         // main(): route the core log to stderr at -v's level
+  std::istream* in = nullptr;        // main(): std::cin, for --stdin
+  MiConnect mi_connect;              // main(): connectMiSocket; empty = no MI (a note)
 };
 
 // How long siplinectl waits: connecting, and for each statement.

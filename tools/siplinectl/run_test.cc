@@ -9,65 +9,14 @@
 #include "tools/siplinectl/cli.h"
 #include "tools/siplinectl/embedded_schema.h"
 #include "tools/siplinectl/fake_db_test_util.h"
+#include "tools/siplinectl/run_test_util.h"
 
 namespace sipline::ctl {
 namespace {
 
 using testing::FakeDb;
-
-const char kUrl[] = "postgres://sipline:secret@127.0.0.1:5999/sipline";
-
-// Runs siplinectl against one FakeDb (which outlives the runs; each open hands out a proxy).
-class Harness {
- public:
-  FakeDb db;
-  std::string out, err;
-  std::string opened_url;
-  const char* env = nullptr;
-
-  int run(const std::vector<std::string>& args) {
-    std::ostringstream o, e;
-    RunContext ctx{o, e, env,
-                   [this](const std::string& url, const db::Options& options) {
-                     opened_url = url;
-                     CPPUNIT_ASSERT(options.connect_timeout_ms > 0);
-                     return Result<std::unique_ptr<db::Connection>>(
-                         std::unique_ptr<db::Connection>(new Proxy(db)));
-                   },
-                   false};
-    const int code = runCtl(args, ctx);
-    out = o.str();
-    err = e.str();
-    return code;
-  }
-
- private:
-  class Proxy final : public db::Connection {
-   public:
-    explicit Proxy(FakeDb& db) : db_(db) {}
-    Result<db::Rows> query(std::string_view s, std::initializer_list<db::Param> p) override {
-      return db_.query(s, p);
-    }
-    Result<db::Rows> query(std::string_view s, const std::vector<db::Param>& p) override {
-      return db_.query(s, p);
-    }
-    Result<std::int64_t> exec(std::string_view s, std::initializer_list<db::Param> p) override {
-      return db_.exec(s, p);
-    }
-    Result<std::int64_t> exec(std::string_view s, const std::vector<db::Param>& p) override {
-      return db_.exec(s, p);
-    }
-    Status begin() override { return db_.begin(); }
-    Status commit() override { return db_.commit(); }
-    Status rollback() override { return db_.rollback(); }
-    bool connected() const override { return db_.connected(); }
-    Status ensureConnected() override { return db_.ensureConnected(); }
-    const db::DbUrl& url() const override { return db_.url(); }
-
-   private:
-    FakeDb& db_;
-  };
-};
+using testing::Harness;
+using testing::kUrl;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -115,7 +64,7 @@ class RunTest : public CppUnit::TestFixture {
   void versionNamesTheSchemaVersions() {
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"--version"}));
     CPPUNIT_ASSERT(contains(h_.out, "siplinectl " SIPLINE_VERSION));
-    CPPUNIT_ASSERT(contains(h_.out, "schema: version 1 location 1 subscriber 1"));
+    CPPUNIT_ASSERT(contains(h_.out, "schema: version 1 domain 1 location 1 subscriber 1"));
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"--version", "--json"}));
     Json j = Json::parse(h_.out);
     CPPUNIT_ASSERT_EQUAL(1, j["schema"]["location"].get<int>());
@@ -126,7 +75,7 @@ class RunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"db", "check", "--db-url", kUrl}));
     CPPUNIT_ASSERT_EQUAL(std::string(kUrl), h_.opened_url);
     CPPUNIT_ASSERT(contains(h_.out, "location    OK       table_version 1"));
-    CPPUNIT_ASSERT(contains(h_.out, "schema OK: 3 tables as expected"));
+    CPPUNIT_ASSERT(contains(h_.out, "schema OK: 4 tables as expected"));
     CPPUNIT_ASSERT(contains(h_.out, "(from --db-url)"));
     CPPUNIT_ASSERT(h_.err.empty());
   }
@@ -136,7 +85,7 @@ class RunTest : public CppUnit::TestFixture {
     h_.db.versions["location"] = 2;
     CPPUNIT_ASSERT_EQUAL(4, h_.run({"db", "check", "--db-url", kUrl}));
     CPPUNIT_ASSERT(contains(h_.out, "location    PROBLEM  table_version is 2"));
-    CPPUNIT_ASSERT(contains(h_.out, "1 of 3 tables with problems (1 problem)"));
+    CPPUNIT_ASSERT(contains(h_.out, "1 of 4 tables with problems (1 problem)"));
     h_.db.tables.clear();
     CPPUNIT_ASSERT_EQUAL(4, h_.run({"db", "check", "--db-url", kUrl}));
     CPPUNIT_ASSERT(contains(h_.out, "'siplinectl db init' creates them"));
@@ -150,23 +99,23 @@ class RunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("db check"), j["command"].get<std::string>());
     CPPUNIT_ASSERT(!j["ok"].get<bool>());
     CPPUNIT_ASSERT_EQUAL(1, j["problems"].get<int>());
-    CPPUNIT_ASSERT_EQUAL(std::size_t{3}, j["tables"].size());
-    CPPUNIT_ASSERT_EQUAL(std::string("subscriber"), j["tables"][2]["table"].get<std::string>());
-    CPPUNIT_ASSERT(contains(j["tables"][2]["problems"][0].get<std::string>(), "created"));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{4}, j["tables"].size());
+    CPPUNIT_ASSERT_EQUAL(std::string("subscriber"), j["tables"][3]["table"].get<std::string>());
+    CPPUNIT_ASSERT(contains(j["tables"][3]["problems"][0].get<std::string>(), "created"));
     CPPUNIT_ASSERT(j["tables"][1]["ok"].get<bool>());
   }
 
   void initCreatesAndRefusesToClobber() {
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"db", "init", "--db-url", kUrl}));
     CPPUNIT_ASSERT(contains(h_.out, "created table location (table_version 1)"));
-    CPPUNIT_ASSERT(contains(h_.out, "schema created: 3 tables"));
+    CPPUNIT_ASSERT(contains(h_.out, "schema created: 4 tables"));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, h_.db.count("COMMIT"));
     h_.db.createFrom(schema());
     CPPUNIT_ASSERT_EQUAL(5, h_.run({"db", "init", "--db-url", kUrl}));
     CPPUNIT_ASSERT(h_.out.empty());
     CPPUNIT_ASSERT(contains(h_.err,
                             "siplinectl: db init: the database already has tables "
-                            "version, location, subscriber; nothing was changed"));
+                            "version, domain, location, subscriber; nothing was changed"));
     CPPUNIT_ASSERT(contains(h_.err, "'siplinectl db check'"));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, h_.db.count("COMMIT"));
     CPPUNIT_ASSERT_EQUAL(5, h_.run({"db", "init", "--json", "--db-url", kUrl}));

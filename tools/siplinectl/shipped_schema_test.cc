@@ -1,6 +1,7 @@
 // The schema files of scripts/sql/ as shipped: they parse, siplinectl embeds exactly them, and
-// they have the layout agreed for issue 6 (which usrloc and auth_db query). The agreed layout
-// is written out here on purpose: a change of a file must be a deliberate change of this test.
+// they have the layout agreed for issues 6 and 7 (which usrloc, auth_db and siplinectl query). The
+// agreed layout is written out here on purpose: a change of a file must be a deliberate change of
+// this test.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <filesystem>
@@ -54,6 +55,7 @@ class ShippedSchemaTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(versionTableIsFirst);
   CPPUNIT_TEST(locationHasTheAgreedLayout);
   CPPUNIT_TEST(subscriberHasTheAgreedLayout);
+  CPPUNIT_TEST(domainHasTheAgreedLayout);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -139,6 +141,22 @@ class ShippedSchemaTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(hasIndex(*t, {"id"}, true, true));
     CPPUNIT_ASSERT(hasIndex(*t, {"username", "domain"}, true, false));
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, t->indexes.size());
+  }
+
+  void domainHasTheAgreedLayout() {
+    const TableDef* t = find(schema_, "domain");
+    CPPUNIT_ASSERT(t != nullptr);
+    CPPUNIT_ASSERT_EQUAL(1, t->version);
+    checkColumns(*t, {
+                         {"id", "integer", true},
+                         {"domain", "character varying(64)", true},
+                         {"created", "timestamp with time zone", true},
+                     });
+    CPPUNIT_ASSERT(hasIndex(*t, {"id"}, true, true));
+    CPPUNIT_ASSERT(hasIndex(*t, {"domain"}, true, false));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, t->indexes.size());
+    // The second table created, right after version (db init: version first, then by name).
+    CPPUNIT_ASSERT_EQUAL(std::string("domain"), schema_[1].name);
   }
 
  private:

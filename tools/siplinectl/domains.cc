@@ -1,0 +1,95 @@
+#include "tools/siplinectl/domains.h"
+
+#include <algorithm>
+
+namespace sipline::ctl {
+
+namespace {
+
+// Rolls back and returns `st`; a failed rollback only matters when the connection is gone,
+// and then the server discards the transaction anyway.
+Status abort(db::Connection& conn, Status st) {
+  Status rb = conn.rollback();
+  (void)rb;
+  return st;
+}
+
+}  // namespace
+
+Status addDomain(db::Connection& conn, const std::string& domain) {
+  Result<std::int64_t> added = conn.exec(
+      "INSERT INTO domain (domain) VALUES ($1) ON CONFLICT (domain) DO NOTHING", {domain});
+  if (!added.isOk()) return added.status();
+  if (added.value() == 0) return Status::alreadyExists("domain " + domain + " exists already");
+  return Status::ok();
+}
+
+Result<DomainRemoval> removeDomain(db::Connection& conn, const std::string& domain, bool force) {
+  Status st = conn.begin();
+  if (!st.isOk()) return st;
+  // The row lock keeps a concurrent `subscriber add` check from passing until we are done.
+  Result<db::Rows> found =
+      conn.query("SELECT 1 FROM domain WHERE domain = $1 FOR UPDATE", {domain});
+  if (!found.isOk()) return abort(conn, found.status());
+  if (found.value().empty()) return abort(conn, Status::notFound("no domain " + domain));
+  DomainRemoval removal;
+  if (force) {
+    Result<db::Rows> users =
+        conn.query("DELETE FROM subscriber WHERE domain = $1 RETURNING username", {domain});
+    if (!users.isOk()) return abort(conn, users.status());
+    for (std::size_t i = 0; i < users.value().size(); ++i) {
+      std::optional<std::string_view> user = users.value().text(i, 0);
+      if (user) removal.removed_users.emplace_back(*user);
+    }
+    std::sort(removal.removed_users.begin(), removal.removed_users.end());
+  } else {
+    Result<db::Rows> count =
+        conn.query("SELECT count(*) FROM subscriber WHERE domain = $1", {domain});
+    if (!count.isOk()) return abort(conn, count.status());
+    std::int64_t n = 0;
+    if (count.value().size() != 1 || !count.value().getInt(0, 0, n)) {
+      return abort(conn, Status::internal("unexpected answer from the database (count)"));
+    }
+    if (n > 0) {
+      return abort(conn, Status::failedPrecondition(
+                             "domain " + domain + " still has " + std::to_string(n) +
+                             (n == 1 ? " subscriber" : " subscribers") +
+                             "; remove them first, or use --force to remove them with it"));
+    }
+  }
+  Result<std::int64_t> removed = conn.exec("DELETE FROM domain WHERE domain = $1", {domain});
+  if (!removed.isOk()) return abort(conn, removed.status());
+  st = conn.commit();
+  if (!st.isOk()) return st.withPrefix("commit");
+  return removal;
+}
+
+Result<DomainPage> listDomains(db::Connection& conn, int limit) {
+  db::Param fetch = limit > 0 ? db::Param(std::int64_t{limit} + 1) : db::Param(std::monostate{});
+  Result<db::Rows> rows = conn.query(
+      "SELECT d.domain,"
+      " to_char(d.created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+      " (SELECT count(*) FROM subscriber s WHERE s.domain = d.domain)"
+      " FROM domain d ORDER BY d.domain LIMIT $1",
+      {fetch});
+  if (!rows.isOk()) return rows.status();
+  const db::Rows& r = rows.value();
+  DomainPage page;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (limit > 0 && page.rows.size() == static_cast<std::size_t>(limit)) {
+      page.truncated = true;
+      break;
+    }
+    DomainRow row;
+    std::optional<std::string_view> name = r.text(i, 0), created = r.text(i, 1);
+    if (!name || !r.getInt(i, 2, row.subscribers)) {
+      return Status::internal("unexpected answer from the database (domain list)");
+    }
+    row.domain = std::string(*name);
+    row.created = created ? std::string(*created) : std::string();
+    page.rows.push_back(std::move(row));
+  }
+  return page;
+}
+
+}  // namespace sipline::ctl
