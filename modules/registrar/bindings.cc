@@ -59,6 +59,7 @@ usrloc::Contact makeBinding(const RegisterRequest& request, const RequestedBindi
   c.cseq = request.cseq;
   c.reg_id = b.reg_id;
   c.cflags = request.cflags;
+  c.flags = request.flags;
   c.methods = request.methods;
   c.last_modified = now;
   return c;
@@ -131,7 +132,8 @@ ApplyOutcome applyRegistration(usrloc::Record& record, const RegisterRequest& re
     if (steps[i].op == Op::kUpdate) {
       usrloc::Contact c = makeBinding(request, request.bindings[i], now);
       const usrloc::Contact& s = stored[steps[i].existing];
-      c.flags = s.flags;
+      // The stored flags stay, except memory-only, which this save decides.
+      c.flags = (s.flags & ~usrloc::kContactMemoryOnly) | request.flags;
       if (c.uri == s.uri) {
         st = record.update(c);
       } else {

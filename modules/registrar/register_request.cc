@@ -257,6 +257,28 @@ bool headerParam(std::string_view params, std::string_view name, std::string_vie
   return false;
 }
 
+Status checkExpiresLimits(std::int64_t default_expires, std::int64_t min_expires,
+                          std::int64_t max_expires) {
+  auto n = [](std::int64_t v) { return std::to_string(v); };
+  if (max_expires > 0 && min_expires > max_expires) {
+    return Status::invalidArgument("min_expires (" + n(min_expires) + ") is above max_expires (" +
+                                   n(max_expires) + "): every REGISTER would get 423");
+  }
+  if (min_expires > 0 && default_expires < min_expires) {
+    return Status::invalidArgument(
+        "default_expires (" + n(default_expires) + ") is below min_expires (" + n(min_expires) +
+        "): a REGISTER without an expiry would get 423 or be raised to " + n(min_expires) +
+        "; lower min_expires or raise default_expires");
+  }
+  if (max_expires > 0 && default_expires > max_expires) {
+    return Status::invalidArgument("default_expires (" + n(default_expires) +
+                                   ") is above max_expires (" + n(max_expires) +
+                                   "): a REGISTER without an expiry would be cut to " +
+                                   n(max_expires) + "; raise max_expires or lower default_expires");
+  }
+  return Status::ok();
+}
+
 std::string sourceUri(const SockAddr& src, Proto proto) {
   std::string uri = "sip:";
   uri += src.ipForUri();

@@ -68,6 +68,12 @@ struct SaveLimits {
   AorOptions aor;
 };
 
+// The expires parameters agree (checked at load): min_expires not above max_expires, and
+// default_expires within them, else every REGISTER without an expiry would be refused (423)
+// or silently changed. 0 for min/max means none. kInvalidArgument naming both values.
+Status checkExpiresLimits(std::int64_t default_expires, std::int64_t min_expires,
+                          std::int64_t max_expires);
+
 // Where the REGISTER came from.
 struct RequestSource {
   SockAddr src;
@@ -99,6 +105,7 @@ struct RegisterRequest {
   std::string socket;
   std::uint32_t methods = 0xffffffffu;  // from Allow; every method when absent
   std::uint32_t cflags = 0;
+  std::uint32_t flags = 0;  // usrloc::Contact::flags the save sets (kContactMemoryOnly)
 };
 
 // The bit of a method in usrloc::Contact::methods; 0 for kOther (unknown methods are never

@@ -116,11 +116,8 @@ class RegistrarModule : public Module {
   }
 
   Status init(InitContext&) override {
-    if (max_expires_ > 0 && min_expires_ > max_expires_) {
-      return Status::invalidArgument("registrar: min_expires (" + std::to_string(min_expires_) +
-                                     ") is above max_expires (" + std::to_string(max_expires_) +
-                                     ")");
-    }
+    Status st = registrar::checkExpiresLimits(default_expires_, min_expires_, max_expires_);
+    if (!st.isOk()) return st.withPrefix("registrar");
     gauge_default_expires_.set(static_cast<std::uint64_t>(default_expires_));
     gauge_max_expires_.set(static_cast<std::uint64_t>(max_expires_));
     gauge_max_contacts_.set(static_cast<std::uint64_t>(max_contacts_));
@@ -198,6 +195,7 @@ class RegistrarModule : public Module {
                                                      : registrar::ReceivedMode::kDiffIpPort;
     l.aor = aorOptions(api);
     o.only_request_contacts = f.only_request_contacts;
+    o.memory_only = f.memory_only;
     o.received_param = received_param_;
     o.retry_after = retry_after_;
     return o;
@@ -210,12 +208,23 @@ class RegistrarModule : public Module {
     if (!text.isOk()) return text.status();
     Result<registrar::SaveFlags> flags = registrar::parseSaveFlags(text.value());
     if (!flags.isOk()) return bc.error(a[1], flags.status());
-    std::int64_t min = flags.value().min_expires.value_or(min_expires_);
-    std::int64_t max = flags.value().max_expires.value_or(max_expires_);
-    if (max > 0 && min > max) {
-      return bc.error(a[1], Status::invalidArgument("min-expires " + std::to_string(min) +
-                                                    " is above max-expires " + std::to_string(max) +
-                                                    ": every REGISTER would get 423"));
+    // The expires limits of this call (its min-expires/max-expires flags, else the
+    // parameters) against each other and default_expires; here so that `sipline -c` sees it
+    // (init() checks the parameters again for a script without save()).
+    Status limits = registrar::checkExpiresLimits(default_expires_,
+                                                  flags.value().min_expires.value_or(min_expires_),
+                                                  flags.value().max_expires.value_or(max_expires_));
+    if (!limits.isOk()) {
+      if (flags.value().min_expires.has_value() || flags.value().max_expires.has_value()) {
+        return bc.error(a[1], limits.withPrefix("save() flags"));
+      }
+      return bc.error("registrar parameters: " + limits.message());
+    }
+    if (flags.value().memory_only && !table.value().usrloc->memoryOnlyContacts()) {
+      return bc.error(a[1], Status::invalidArgument(
+                                "memory-only needs a shared-memory location table, and usrloc's "
+                                "db_mode \"db-only\" has none: drop the flag or use "
+                                "write-through/write-back"));
     }
     Result<AorArg> aor = bindAor(a, 2, bc);
     if (!aor.isOk()) return aor.status();

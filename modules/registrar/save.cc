@@ -64,6 +64,7 @@ SaveReply processRegister(MsgContext& ctx, usrloc::Api& usrloc, usrloc::Domain* 
   source.bflags = ctx.bflags;
   RegisterRequest req;
   if (!parseRegister(msg, source, aor, options.limits, req, reply)) return reply;
+  if (options.memory_only) req.flags |= usrloc::kContactMemoryOnly;
 
   std::vector<usrloc::Contact> current;
   if (!req.has_contacts) {
@@ -107,11 +108,7 @@ SaveReply processRegister(MsgContext& ctx, usrloc::Api& usrloc, usrloc::Domain* 
 
 bool sendSaveReply(MsgContext& ctx, const SaveReply& reply) {
   if (reply.code == 0) return true;
-  if (sendStatelessReply(ctx, reply.code, reply.reason, "", reply.headers) != SendResult::kOk) {
-    return false;
-  }
-  ctx.replied = true;
-  return true;
+  return sendReply(ctx, reply.code, reply.reason, reply.headers);
 }
 
 }  // namespace sipline::registrar

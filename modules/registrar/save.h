@@ -20,6 +20,7 @@ namespace sipline::registrar {
 struct SaveOptions {
   SaveLimits limits;
   bool only_request_contacts = false;
+  bool memory_only = false;                 // the bindings never reach the DB
   std::string received_param = "received";  // "" keeps received out of the 200's Contacts
   std::int64_t retry_after = 0;             // > 0: Retry-After on 5xx replies
 };
@@ -31,7 +32,9 @@ SaveReply processRegister(MsgContext& ctx, usrloc::Api& usrloc, usrloc::Domain* 
                           const SaveOptions& options, std::optional<std::string_view> aor,
                           std::int64_t now);
 
-// Sends reply statelessly (as sl does); false when it could not be sent. Code 0 sends nothing.
+// Sends reply through the request's transaction when the script made one (t_newtran), so a
+// retransmission gets the same reply, else statelessly (sendReply()); false when it could
+// not be sent. Code 0 sends nothing.
 bool sendSaveReply(MsgContext& ctx, const SaveReply& reply);
 
 }  // namespace sipline::registrar

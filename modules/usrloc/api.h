@@ -16,6 +16,11 @@
 
 namespace sipline::usrloc {
 
+// Contact::flags bits with a meaning to usrloc (the rest are free for the callers).
+// Memory-only (save()'s "memory-only", OpenSIPS FL_MEM): the contact lives in shared memory
+// only and never reaches the DB in write-through/write-back; it is lost on a restart.
+inline constexpr std::uint32_t kContactMemoryOnly = 1u << 0;
+
 // One binding (RFC 3261 §10.3), plus what NAT traversal and RFC 5626/3327 need.
 struct Contact {
   std::string uri;       // the Contact URI as registered
@@ -61,12 +66,17 @@ class Api {
   // Runs fn with the AOR's record locked; a record is created for it if absent and dropped
   // again if it ends empty. fn must not block nor call usrloc. With a DB mode, fn's changes
   // go to the DB as that mode says. kUnavailable in DB-only mode while the DB is down.
+  // In DB-only mode fn runs a second time when it adds a contact (on the rows read again
+  // under the AOR's lock); only its last run counts, so fn must be repeatable.
   virtual Status withRecord(Domain* d, std::string_view aor,
                             const std::function<Status(Record&)>& fn) = 0;
   // The AOR's unexpired contacts (empty when unknown). Memory only, except in DB-only mode.
   virtual Result<std::vector<Contact>> get(Domain* d, std::string_view aor) = 0;
   // Whether AORs are user@domain (use_domain = true) or user.
   virtual bool useDomain() const = 0;
+  // Whether contacts flagged kContactMemoryOnly can be kept: false in DB-only mode (there is
+  // no shared-memory table; such an insert is refused). Known from bind time on.
+  virtual bool memoryOnlyContacts() const { return true; }
 };
 
 }  // namespace sipline::usrloc

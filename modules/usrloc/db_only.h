@@ -1,6 +1,7 @@
 // DB-only mode (no shm cache): an edit reads the AOR's rows (locked with SELECT ... FOR UPDATE
-// inside a transaction, so two workers editing one AOR take turns), runs the caller's
-// function on a private copy, and writes back only the difference. Expired rows of the AOR
+// inside a transaction, so two workers editing one AOR take turns; an edit adding a row also
+// takes the AOR's advisory lock), runs the caller's function on a private copy, and writes
+// back only the difference. Expired rows of the AOR
 // are deleted on the way. Process-private; blocks at most the connection's timeouts.
 #pragma once
 
@@ -49,8 +50,10 @@ struct DbOnlyEdit {
   std::uint64_t written = 0;  // rows inserted, updated or deleted
 };
 
-// Runs fn on the AOR's rows and writes the difference, all in one transaction. A DB failure
-// is the Status (kUnavailable when the DB is out); then nothing was written.
+// Runs fn on the AOR's rows and writes the difference, all in one transaction. When fn adds a
+// row, the AOR's advisory lock (TableSql::lockAor) is taken and fn runs once more on the rows
+// read under it, so concurrent inserts cannot pass a limit fn enforces; the last run counts.
+// A DB failure is the Status (kUnavailable when the DB is out); then nothing was written.
 Result<DbOnlyEdit> editDbOnly(db::Connection& conn, const TableSql& sql, std::string_view aor,
                               std::int64_t now, const FieldLimits& limits,
                               const std::function<Status(Record&)>& fn);

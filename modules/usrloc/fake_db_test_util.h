@@ -34,6 +34,7 @@ struct FakeDb {
   std::string refuse_contact;  // statements writing this contact URI fail (bad data)
   int statements = 0;
   std::vector<std::string> log;
+  std::vector<std::string> locks;  // keys of pg_advisory_xact_lock calls
 
   // Test helpers.
   Row* find(const std::string& table, const std::string& user, const std::string& domain,
@@ -165,6 +166,10 @@ class FakeConnection final : public db::Connection {
   }
 
   Result<db::Rows> select(const std::string& sql, const std::vector<db::Param>& p) {
+    if (sql.find("pg_advisory_xact_lock") != std::string::npos) {
+      db_.locks.push_back(*text(p[0]));
+      return db::Rows({"pg_advisory_xact_lock"}, {{std::string()}});
+    }
     if (sql.find("FROM version") != std::string::npos) {
       auto v = db_.versions.find(*text(p[0]));
       if (v == db_.versions.end()) return db::Rows({"table_version"}, {});

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <tuple>
 
 namespace sipline::usrloc {
 namespace {
@@ -58,6 +59,19 @@ Result<Json> dumpTable(Service& s, Domain& d) {
   out["contacts"] = contacts;
   out["aors"] = std::move(aors);
   return out;
+}
+
+// An optional unsigned 32-bit mask param (flags, cflags, methods).
+Status maskParam(const MiParams& p, const char* name, std::uint32_t fallback, std::uint32_t& out) {
+  out = fallback;
+  if (!p.has(name)) return Status::ok();
+  std::int64_t v = p.integer(name, -1);
+  if (v < 0 || v > 0xffffffffLL) {
+    return Status::invalidArgument(
+        std::string(name) + " must be a bit mask from 0 to 4294967295, got " + std::to_string(v));
+  }
+  out = static_cast<std::uint32_t>(v);
+  return Status::ok();
 }
 
 }  // namespace
@@ -161,7 +175,8 @@ Result<Json> miAdd(Service& s, const MiParams& p) {
   if (!d.isOk()) return d.status();
   std::int64_t expires = p.integer("expires");
   if (expires <= 0 || expires > 10LL * 365 * 86400) {
-    return Status::invalidArgument("expires must be 1 .. 315360000 seconds");
+    return Status::invalidArgument("expires must be 1 .. 315360000 seconds, got " +
+                                   std::to_string(expires));
   }
   Contact c;
   c.uri = p.str("contact");
@@ -178,9 +193,12 @@ Result<Json> miAdd(Service& s, const MiParams& p) {
     }
     c.q = static_cast<std::int32_t>(std::lround(v * 1000));
   }
-  c.flags = static_cast<std::uint32_t>(p.integer("flags", 0));
-  c.cflags = static_cast<std::uint32_t>(p.integer("cflags", 0));
-  c.methods = static_cast<std::uint32_t>(p.integer("methods", 0xffffffffLL));
+  for (auto [name, field, fallback] :
+       {std::tuple{"flags", &c.flags, 0u}, std::tuple{"cflags", &c.cflags, 0u},
+        std::tuple{"methods", &c.methods, 0xffffffffu}}) {
+    Status st = maskParam(p, name, fallback, *field);
+    if (!st.isOk()) return st;
+  }
   std::string aor = p.str("aor");
   Status st = s.withRecord(d.value(), aor, [&](Record& r) { return r.insert(c); });
   if (!st.isOk()) return st;

@@ -100,7 +100,26 @@ class UlMiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(add({{"expires", 0}}).code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(add({{"contact", ""}}).code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(add({{"aor", ""}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add({{"expires", 315360001LL}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add({{"expires", -5}}).code() == Code::kInvalidArgument);
+    for (const char* mask : {"flags", "cflags", "methods"}) {
+      for (long long bad : {-1LL, 4294967296LL, 9223372036854775807LL}) {
+        Status st = add({{mask, bad}});
+        CPPUNIT_ASSERT_MESSAGE(mask, st.code() == Code::kInvalidArgument);
+        CPPUNIT_ASSERT_MESSAGE(st.message(), st.message().find(mask) != std::string::npos);
+      }
+      CPPUNIT_ASSERT_MESSAGE(mask, add({{mask, 4294967295LL}}).isOk());
+      CPPUNIT_ASSERT_MESSAGE(mask, add({{mask, 0}}).isOk());
+    }
+    CPPUNIT_ASSERT(add({{"q", "-0.1"}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add({{"q", "nan"}}).code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(add({{"q", "0.5x"}}).code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(add(Json::object()).isOk());
+    // Nothing refused was stored: the last good add is what the AOR holds.
+    Result<Json> show = miShowContact(*svc_, params({{"table", "location"}, {"aor", "alice"}}));
+    CPPUNIT_ASSERT(show.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), show.value()["contacts"].size());
+    CPPUNIT_ASSERT_EQUAL(0xffffffffLL, show.value()["contacts"][0]["methods"].get<long long>());
   }
 
   void removeContactThenAor() {

@@ -48,7 +48,7 @@ void appendRow(std::vector<db::Param>& p, const AorParts& parts, const Contact& 
   p.emplace_back(c.callid);
   p.emplace_back(static_cast<std::int64_t>(c.cseq));
   p.emplace_back(static_cast<std::int64_t>(c.last_modified));
-  p.emplace_back(asInt4(c.flags));
+  p.emplace_back(asInt4(c.flags & ~kContactMemoryOnly));  // a row is never memory-only
   p.emplace_back(asInt4(c.cflags));
   p.emplace_back(c.user_agent);
   p.push_back(textOrNull(c.socket));
@@ -173,7 +173,9 @@ Result<std::vector<AorContact>> TableSql::rowsToContacts(const db::Rows& rows,
     c.q = q < 0 ? -1 : static_cast<std::int32_t>(std::lround(std::min(q, 1.0) * 1000));
     c.cseq = static_cast<std::int32_t>(cseq);
     c.last_modified = last_modified;
-    c.flags = static_cast<std::uint32_t>(flags);
+    // A row is persistent by definition: a stray memory-only bit would keep it out of every
+    // later write and leave it in the DB forever.
+    c.flags = static_cast<std::uint32_t>(flags) & ~kContactMemoryOnly;
     c.cflags = static_cast<std::uint32_t>(cflags);
     c.methods = static_cast<std::uint32_t>(methods);
     c.reg_id = static_cast<std::int32_t>(reg_id);
@@ -234,6 +236,13 @@ Result<std::vector<Contact>> TableSql::selectAor(db::Connection& conn, std::stri
   std::vector<Contact> out;
   for (AorContact& ac : all.value()) out.push_back(std::move(ac.contact));
   return out;
+}
+
+Status TableSql::lockAor(db::Connection& conn, std::string_view aor) const {
+  // One 64-bit key space for every table: a collision only makes two AORs take turns.
+  Result<db::Rows> r = conn.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                  {db::Param(table_ + ":" + std::string(aor))});
+  return r.status();
 }
 
 Result<std::vector<AorContact>> TableSql::selectAll(db::Connection& conn, std::int64_t now) const {

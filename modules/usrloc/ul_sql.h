@@ -57,6 +57,10 @@ class TableSql {
   // them (inside a transaction).
   Result<std::vector<Contact>> selectAor(db::Connection& conn, std::string_view aor,
                                          std::int64_t unexpired_at, bool for_update) const;
+  // Takes the AOR's transaction-scoped advisory lock (pg_advisory_xact_lock on a hash of
+  // table and AOR), waiting for the transaction holding it; inside a transaction. Lets
+  // DB-only edits that add rows take turns even when there is no row to lock yet.
+  Status lockAor(db::Connection& conn, std::string_view aor) const;
   // Every unexpired row (MI dump in DB-only mode), ordered by AOR.
   Result<std::vector<AorContact>> selectAll(db::Connection& conn, std::int64_t now) const;
 

@@ -11,6 +11,13 @@ namespace sipline::usrloc {
 
 namespace bip = boost::interprocess;
 
+namespace {
+
+bool memoryOnly(const Contact& c) { return (c.flags & kContactMemoryOnly) != 0; }
+bool memoryOnly(const ContactShm& c) { return (c.flags & kContactMemoryOnly) != 0; }
+
+}  // namespace
+
 // The record of one AOR while its bucket is locked (edit()). The RecordShm is made on the
 // first insert; the table drops it after fn when it ended empty.
 class Table::ShmRecord final : public Record {
@@ -50,13 +57,14 @@ class Table::ShmRecord final : public Record {
       }
       return noMemory();
     }
-    cancelTombstone(c.uri);
+    // A memory-only contact leaves a pending DELETE of its URI alone: that row must still go.
+    if (!memoryOnly(c)) cancelTombstone(c.uri);
     bip::offset_ptr<ContactShm>* link = &rec_->contacts;  // append: insertion order
     while (*link) link = &(*link)->next;
     *link = node;
     if (++rec_->live == 1) t_.shm_->users.fetch_add(1, std::memory_order_relaxed);
     t_.shm_->contacts.fetch_add(1, std::memory_order_relaxed);
-    if (t_.persist()) t_.touchLocked(*node);
+    if (t_.tracked(*node)) t_.touchLocked(*node);
     return Status::ok();
   }
 
@@ -96,8 +104,17 @@ class Table::ShmRecord final : public Record {
   }
 
   // Same URI: the numbers in place when the strings are unchanged, else a new block in the
-  // same position (nothing changes when it does not fit).
+  // same position (nothing changes when it does not fit). A contact turning memory-only
+  // leaves a tombstone, so its row leaves the DB; one turning back is written again.
   Status replace(ContactShm* cur, ContactShm* prev, const Contact& c) {
+    bool was_tracked = t_.tracked(*cur);
+    bool now_tracked = t_.persist() && !memoryOnly(c);
+    if (was_tracked && !now_tracked) {
+      Status st = t_.tombstoneLocked(*rec_, c.uri);  // first: it may not fit
+      if (!st.isOk()) return noMemory();
+      if (cur->dirty) t_.shm_->pending.fetch_sub(1, std::memory_order_relaxed);
+      cur->dirty = false;
+    }
     PackedText text = packText(c, t_.limits());
     bool same_text = std::memcmp(text.len, cur->len, sizeof(text.len)) == 0 &&
                      std::memcmp(text.bytes.data(), cur->text(), text.bytes.size()) == 0;
@@ -120,7 +137,10 @@ class Table::ShmRecord final : public Record {
       cur = node;
     }
     setNumbers(*cur, c);
-    if (t_.persist()) t_.touchLocked(*cur);
+    if (now_tracked) {
+      if (!was_tracked) cancelTombstone(c.uri);
+      t_.touchLocked(*cur);
+    }
     return Status::ok();
   }
 
@@ -231,6 +251,17 @@ ContactShm* Table::newContact(const PackedText& text, const Contact& c) {
   return node;
 }
 
+Status Table::tombstoneLocked(RecordShm& r, std::string_view uri) {
+  return shm::guardAlloc("usrloc tombstone", [&] {
+    Contact gone;
+    gone.uri = std::string(uri);
+    ContactShm* node = newContact(packText(gone, limits()), gone);
+    touchLocked(*node);
+    node->next = r.removed;
+    r.removed = node;
+  });
+}
+
 void Table::touchLocked(ContactShm& c) {
   c.stamp = shm_->next_stamp.fetch_add(1, std::memory_order_relaxed);
   if (!c.dirty) {
@@ -251,7 +282,7 @@ void Table::removeLiveLocked(RecordShm& r, ContactShm* prev, ContactShm* c, bool
     shm_->expired.fetch_add(1, std::memory_order_relaxed);
     counters_->expired_contacts.inc();
   }
-  if (!persist()) {
+  if (!tracked(*c)) {  // memory mode, or a memory-only contact: no row to delete
     freeContact(c);
     return;
   }
@@ -279,7 +310,7 @@ std::uint64_t Table::expireLocked(RecordShm& r, std::int64_t now) {
 
 void Table::collectRecordLocked(const RecordShm& r, std::vector<PendingWrite>& out) {
   for (const ContactShm* c = r.contacts.get(); c != nullptr; c = c->next.get()) {
-    if (c->dirty)
+    if (c->dirty && !memoryOnly(*c))
       out.push_back(PendingWrite{std::string(r.aor()), unpackContactLocked(*c), false, c->stamp});
   }
   for (const ContactShm* c = r.removed.get(); c != nullptr; c = c->next.get()) {
@@ -395,15 +426,15 @@ void Table::settle(const PendingWrite& w) {
         }
       }
     }
-    if (live != nullptr) {
+    if (live != nullptr && tracked(*live)) {
       if (!w.remove && live->stamp == w.stamp) {
         if (live->dirty) shm_->pending.fetch_sub(1, std::memory_order_relaxed);
         live->dirty = false;
       } else if (!live->dirty) {
         touchLocked(*live);  // our write may have landed after a newer one: write it again
       }
-    } else if (tomb != nullptr) {
-      if (w.remove && tomb->stamp == w.stamp) {
+    } else if (w.remove) {
+      if (tomb != nullptr && tomb->stamp == w.stamp) {
         if (tomb_prev != nullptr) {
           tomb_prev->next = tomb->next;
         } else {
@@ -412,17 +443,17 @@ void Table::settle(const PendingWrite& w) {
         freeContact(tomb);
         shm_->pending.fetch_sub(1, std::memory_order_relaxed);
       }
-    } else if (!w.remove && persist()) {
-      // Removed and its DELETE written while our upsert was on the way: delete it again.
-      Status st = shm::guardAlloc("usrloc tombstone", [&] {
+    } else if (tomb != nullptr) {
+      // Our upsert landed while the DELETE is pending: a DELETE already on its way may have
+      // landed before it, so the tombstone takes a new stamp and is written again.
+      touchLocked(*tomb);
+    } else if (persist()) {
+      // Removed (or made memory-only) and its DELETE written while our upsert was on the way:
+      // delete it again.
+      Status st = shm::guardAlloc("usrloc record", [&] {
         if (r == nullptr) r = newRecordLocked(b, w.aor);
-        Contact gone;
-        gone.uri = w.contact.uri;
-        ContactShm* node = newContact(packText(gone, limits()), gone);
-        touchLocked(*node);
-        node->next = r->removed;
-        r->removed = node;
       });
+      if (st.isOk()) st = tombstoneLocked(*r, w.contact.uri);
       if (!st.isOk()) {
         counters_->no_memory.inc();
         SL_ERR_RATELIMITED("usrloc: no room to re-delete %s of %s: %s", w.contact.uri.c_str(),

@@ -7,11 +7,12 @@
 // the lock, so that function must not block nor call back into the table.
 //
 // DB bookkeeping (a table made with persist = true): edits mark what they change (dirty
-// contacts, tombstones for removed ones); a writer copies the marks out with collectPending()
-// or edit()'s `writes`, writes them with no lock held, then calls settle() for each one
-// written. settle() clears a mark only if the contact did not change again meanwhile, and
-// marks it again otherwise, so concurrent writers can neither lose a change nor leave a stale
-// row behind.
+// contacts, tombstones for removed ones); memory-only contacts (kContactMemoryOnly) are never
+// marked, and one turning memory-only leaves a tombstone so that its row goes. A writer
+// copies the marks out with collectPending() or edit()'s `writes`, writes them with no lock
+// held, then calls settle() for each one written. settle() clears a mark only if the contact did
+// not change again meanwhile, and marks it again otherwise, so concurrent writers can neither lose
+// a change nor leave a stale row behind.
 #pragma once
 
 #include <cstdint>
@@ -116,6 +117,12 @@ class Table {
   ContactShm* newContact(const PackedText& text, const Contact& c);  // throws bad_alloc
   void freeContact(ContactShm* c) { shm::deallocateBytes(sm_, c); }
   void touchLocked(ContactShm& c);
+  // Whether c's changes go to the DB: a persisting table, and c not memory-only.
+  bool tracked(const ContactShm& c) const {
+    return persist() && (c.flags & kContactMemoryOnly) == 0;
+  }
+  // Adds a pending DELETE of uri to r; kNoMemory when it does not fit.
+  Status tombstoneLocked(RecordShm& r, std::string_view uri);
   // Unlinks live contact c (prev: its predecessor or null): tombstone or free.
   void removeLiveLocked(RecordShm& r, ContactShm* prev, ContactShm* c, bool expired);
   std::uint64_t expireLocked(RecordShm& r, std::int64_t now);

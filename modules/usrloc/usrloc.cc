@@ -67,6 +67,11 @@ Result<Domain*> Service::domain(std::string_view name) {
   return domains_.back().get();
 }
 
+bool Service::memoryOnlyContacts() const {
+  DbMode mode = DbMode::kMemory;
+  return !parseDbMode(config_.db_mode, mode) || mode != DbMode::kDbOnly;
+}
+
 Domain* Service::findDomain(std::string_view name) const {
   for (const auto& d : domains_) {
     if (d->name() == name) return d.get();

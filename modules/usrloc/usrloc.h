@@ -8,6 +8,9 @@
 //                  write_back_interval, at ul_flush and at shutdown.
 //   db-only        no shm: every edit and lookup goes to the DB.
 //
+// Contacts flagged kContactMemoryOnly (save()'s memory-only) stay in shm in every mode with
+// shm: never written, never reloaded (a restart loses them); db-only refuses them.
+//
 // Processes: the master makes the tables in init() and, with write-through/write-back, loads
 // every unexpired row (its connection is closed before fork). Workers and the MI process open
 // their own connection in childInit() for write-through and db-only; the flusher
@@ -97,6 +100,8 @@ class Service final : public Api {
                     const std::function<Status(Record&)>& fn) override;
   Result<std::vector<Contact>> get(Domain* d, std::string_view aor) override;
   bool useDomain() const override { return config_.use_domain; }
+  // False in db-only mode (read from the parameter, so right at bind time too).
+  bool memoryOnlyContacts() const override;
 
   // Master, before fork: checks the settings, makes every declared table, and with a DB mode
   // checks the schema and (write-through/write-back) loads the rows. Errors refuse the start.

@@ -24,7 +24,7 @@ Contact contact(const std::string& uri, std::int64_t expires, std::int32_t cseq 
   c.user_agent = "UA";
   c.q = 500;
   c.methods = 0x1f;
-  c.flags = 0x80000001u;
+  c.flags = 0x80000002u;  // high bit: int4 round trip; bit 0 (memory-only) clear
   return c;
 }
 
@@ -177,7 +177,7 @@ class UsrlocModesTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(row != nullptr);
     CPPUNIT_ASSERT_EQUAL(std::string("0.5"), *(*row)["q"]);
     CPPUNIT_ASSERT_EQUAL(std::to_string(now_ + 60), *(*row)["expires"]);
-    CPPUNIT_ASSERT_EQUAL(std::string("-2147483647"), *(*row)["flags"]);
+    CPPUNIT_ASSERT_EQUAL(std::string("-2147483646"), *(*row)["flags"]);
     CPPUNIT_ASSERT_EQUAL(std::string("31"), *(*row)["methods"]);
     CPPUNIT_ASSERT(!(*row)["received"].has_value());  // empty is NULL
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), loc_->table()->pending());
@@ -328,7 +328,7 @@ class UsrlocModesTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("<urn:uuid:7>"), got[0].instance);
     CPPUNIT_ASSERT_EQUAL(std::int32_t(1), got[0].reg_id);
     CPPUNIT_ASSERT_EQUAL(std::int32_t(500), got[0].q);
-    CPPUNIT_ASSERT_EQUAL(0x80000001u, got[0].flags);
+    CPPUNIT_ASSERT_EQUAL(0x80000002u, got[0].flags);
     CPPUNIT_ASSERT_EQUAL(0x1fu, got[0].methods);
     CPPUNIT_ASSERT(s2.get(loc_, "u10").value().empty());
   }
@@ -411,7 +411,7 @@ class UsrlocModesTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(s.get(loc_, "alice").status().code() == Code::kUnavailable);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), db_errors_.load());
     db_.down = false;
-    db_.fail_in = 3;  // BEGIN, SELECT, then the write fails: nothing half-written
+    db_.fail_in = 5;  // BEGIN, SELECT, lock, SELECT, then the write fails: nothing half-written
     CPPUNIT_ASSERT(add(s, "alice", contact("sip:c", now_ + 60)).code() == Code::kUnavailable);
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), db_.rows("location"));
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), s.get(loc_, "alice").value().size());
