@@ -1,0 +1,79 @@
+#include "modules/auth_db/uri_checks.h"
+
+#include <vector>
+
+#include "core/base/log.h"
+#include "core/parser/auth_header.h"
+#include "core/parser/uri.h"
+
+namespace sipline::auth_db {
+namespace {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string unquoted(std::string_view v, bool has_escapes) {
+  if (!has_escapes) return std::string(v);
+  std::string out(v.size(), '\0');
+  out.resize(unquoteTo(v, out.data()));
+  return out;
+}
+
+}  // namespace
+
+bool authenticatedIdentity(MsgContext& ctx, AuthIdentity& out) {
+  const HeaderField* h = ctx.auth.credentials;
+  if (h == nullptr) return false;
+  AuthHeader a;
+  if (parseAuthHeader(h->body, a) != ParseError::kOk || !a.is_digest) return false;
+  std::string username = unquoted(a.username, a.has_escapes);
+  out.user = username.substr(0, username.find('@'));
+  out.realm = unquoted(a.realm, a.has_escapes);
+  return !out.user.empty();
+}
+
+int isUriAuthorized(MsgContext& ctx, const NameAddr* na, bool use_domain) {
+  AuthIdentity id;
+  if (!authenticatedIdentity(ctx, id)) return -1;
+  if (na == nullptr || !na->uri_ok || na->uri.scheme == SipUri::Scheme::kTel) return -1;
+  if (unescapeUri(na->uri.user) != id.user) return -1;
+  if (use_domain && !equalsIgnoreCase(na->uri.host, id.realm)) return -1;
+  return 1;
+}
+
+int doesUriExist(Service& service, Table& table, MsgContext& ctx,
+                 std::optional<std::string_view> uri) {
+  SipUri parsed;
+  const SipUri* u = nullptr;
+  if (uri.has_value()) {
+    if (parseUri(*uri, parsed) != ParseError::kOk) {
+      SL_DBG("auth_db: db_does_uri_exist: not a URI: %.*s", SL_SV(*uri));
+      return -2;
+    }
+    u = &parsed;
+  } else {
+    u = ctx.ruriParsed();
+    if (u == nullptr) return -2;
+  }
+  if (u->scheme == SipUri::Scheme::kTel || u->user.empty()) return -1;
+  std::string user = unescapeUri(u->user);
+  switch (service.exists(table, user, u->host)) {
+    case Lookup::kFound:
+      return 1;
+    case Lookup::kNotFound:
+      return -1;
+    case Lookup::kError:
+      break;
+  }
+  return -2;
+}
+
+}  // namespace sipline::auth_db
