@@ -169,6 +169,8 @@ SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason
 
 bool sendReply(MsgContext& ctx, int code, std::string_view reason,
                std::string_view extra_headers) {
+  // One final reply per request: a module after another's 400/500 must not answer again.
+  if (ctx.replied && code >= 200) return false;
   TransactionLayer* tl = transactionLayer();
   bool sent = tl != nullptr && ctx.transaction != nullptr
                   ? tl->replyInTransaction(ctx, code, reason, extra_headers)

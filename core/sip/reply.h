@@ -41,7 +41,8 @@ SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason
 
 // How modules answer a request (save(), www_challenge()): through its transaction when the
 // script created one (t_newtran), so retransmissions get the same reply, else statelessly.
-// Sets ctx.replied. False when nothing could be sent (the caller logs and counts).
+// Sets ctx.replied. False when nothing could be sent (the caller logs and counts), and for a
+// final reply when the request was answered already.
 bool sendReply(MsgContext& ctx, int code, std::string_view reason,
                std::string_view extra_headers = "");
 

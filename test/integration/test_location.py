@@ -1,13 +1,13 @@
-"""Calls through the location service of the shipped script (cfg/sipline.routes, usrloc in
-memory): a phone registers, then a sipp caller calls sip:bob@<server> and lookup("location")
-sends the call to where bob registered (a sipp callee on that port) with the request-URI
-rewritten to the Contact; a phone behind NAT is reached at the address it registered from; a
-call to a user who is not registered gets 404; a user with two registered phones rings both
-in parallel (the one that does not answer is CANCELled); a method none of the user's phones
-allows gets 405; an unregistered or expired binding is no longer used; with use_domain one
-user name in two domains is two users. The shipped redirect server
-(cfg/examples/redirect.routes) answers an INVITE with 302 and the registered contacts, and
-the registrar example (cfg/examples/registrar.routes) relays nothing for other domains."""
+"""Calls through the location service of the registrar + proxy script without authentication
+(cfg/examples/registrar-proxy.routes, usrloc in memory): a phone registers, then a sipp caller calls
+sip:bob@<server> and lookup("location") sends the call to where bob registered (a sipp callee on
+that port) with the request-URI rewritten to the Contact; a phone behind NAT is reached at the
+address it registered from; a call to a user who is not registered gets 404; a user with two
+registered phones rings both in parallel (the one that does not answer is CANCELled); a method none
+of the user's phones allows gets 405; an unregistered or expired binding is no longer used; with
+use_domain one user name in two domains is two users. The shipped redirect server
+(cfg/examples/redirect.routes) answers an INVITE with 302 and the registered contacts, and the
+registrar example (cfg/examples/registrar.routes) relays nothing for other domains."""
 
 import time
 

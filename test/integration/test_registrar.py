@@ -1,14 +1,19 @@
-"""The registrar of the shipped script (cfg/sipline.routes: REGISTER -> save("location"), usrloc
-in memory) against hand-made REGISTERs on loopback, RFC 3261 §10.3 step by step: a new
-binding, its refresh, several contacts, a query, removing them all, the expires limits (423
-with Min-Expires, capped at max_expires, the default), an invalid Contact (400), max_contacts
-(503), and a refresh that arrives out of order (same Call-ID, lower CSeq: 400). Every 200
-lists every current binding of the AOR with its expires. After each test every UDP worker
-still answers and the server stops cleanly."""
+"""The registrar of the script without authentication (cfg/examples/registrar-proxy.routes: REGISTER
+-> save("location"), usrloc in memory) against hand-made REGISTERs on loopback, RFC 3261 §10.3 step
+by step: a new binding, its refresh, several contacts, a query, removing them all, the expires
+limits (423 with Min-Expires, capped at max_expires, the default), an invalid Contact (400),
+max_contacts (503), and a refresh that arrives out of order (same Call-ID, lower CSeq: 400). Every
+200 lists every current binding of the AOR with its expires. After each test every UDP worker still
+answers and the server stops cleanly. Also: save() after t_newtran() answers through the
+transaction (a retransmission gets the same reply and is not processed again), and expires
+limits that contradict each other or memory-only with db-only usrloc are refused at load."""
 
-from harness import check, check_eq
+import time
+
+from harness import check, check_config, check_eq
 from location_flows import (Phone, binding_for, check_bindings, check_server_stops_cleanly,
-                            check_status, check_workers_answer, contacts_of, registrar_server)
+                            check_status, check_workers_answer, contacts_of, registrar_server,
+                            ul_contacts)
 
 
 def _finish(srv):
@@ -202,3 +207,77 @@ def test_out_of_order_refresh_is_refused_and_a_retransmission_is_answered_again(
         q = phone.query(cseq=11)
         check(590 <= contacts_of(q)[0].expires <= 600, f"binding changed: {contacts_of(q)}")
         _finish(srv)
+
+
+# ---------------------------------------------------------------- stateful save, load checks
+STATEFUL_REGISTRAR = """
+route {
+  if (is_method("REGISTER")) {
+    if (!t_newtran()) {
+      exit;
+    }
+    save("location");
+    exit;
+  }
+  sl_send_reply(200, "OK");  # the keepalive OPTIONS of check_workers_answer()
+}
+"""
+
+
+def test_stateful_save_answers_a_retransmission_with_the_same_reply():
+    """t_newtran() then save(): the 200 goes out through the transaction, so tm absorbs the
+    retransmitted REGISTER and sends that very 200 again (same Date, same expires, same To
+    tag) and the registrar does not process it a second time."""
+    # wt_timer: the completed transaction stays 5 s (the test default of 0.5 s is shorter than
+    # the pause below).
+    with registrar_server(routes=STATEFUL_REGISTRAR, tm={"wt_timer": 5000}) as srv, \
+            Phone(srv.addr, "kate") as phone:
+        req = phone.register_request([phone.contact()], expires=600)
+        phone.send(req, srv.addr)
+        first = phone.expect_reply(3)
+        check(first is not None, "no reply to the REGISTER")
+        check_status(first, 200, "REGISTER after t_newtran()")
+        time.sleep(1.2)  # a second processing would show another Date and expires
+        phone.send(req, srv.addr)
+        again = phone.expect_reply(3)
+        check(again is not None, "no reply to the retransmitted REGISTER")
+        check_eq(again.raw, first.raw, "reply to the retransmission")
+        check_eq(srv.stat("registrar:accepted_regs"), 1, "REGISTERs save() processed")
+        check_eq(len(ul_contacts(srv, "kate")), 1, "bindings of kate")
+        # A refused REGISTER is answered through its transaction too.
+        brief = phone.register_request([phone.contact()], expires=3)
+        phone.send(brief, srv.addr)
+        r423 = phone.expect_reply(3)
+        check_status(r423, 423, "REGISTER with Expires: 3 (min_expires 10)")
+        phone.send(brief, srv.addr)
+        check_eq(phone.expect_reply(3).raw, r423.raw, "reply to the retransmitted 423 case")
+        check_eq(srv.stat("registrar:rejected_regs"), 1, "REGISTERs save() refused")
+        _finish(srv)
+
+
+def _check_refused(srv, *needles):
+    res = check_config(srv.cfg)
+    out = res.stdout + res.stderr
+    check(res.returncode != 0, f"sipline -c accepted the configuration:\n{out}")
+    for n in needles:
+        check(n in out, f"{n!r} not in the error:\n{out}")
+
+
+def test_default_expires_outside_min_and_max_is_refused_at_load():
+    _check_refused(registrar_server(registrar={"default_expires": 30, "min_expires": 60}),
+                   "default_expires (30)", "min_expires (60)")
+    _check_refused(registrar_server(registrar={"default_expires": 7200, "max_expires": 3600}),
+                   "default_expires (7200)", "max_expires (3600)")
+    _check_refused(registrar_server(registrar={"min_expires": 600, "max_expires": 300,
+                                               "default_expires": 400}),
+                   "min_expires (600)", "max_expires (300)")
+    ok = check_config(registrar_server(registrar={"default_expires": 60, "min_expires": 60,
+                                                  "max_expires": 60}).cfg)
+    check_eq(ok.returncode, 0, f"limits that agree: {ok.stdout}{ok.stderr}")
+
+
+def test_memory_only_is_refused_at_load_in_db_only_mode():
+    routes = 'route { if (is_method("REGISTER")) { save("location", "memory-only"); exit; } }'
+    srv = registrar_server(routes=routes, usrloc={"db_mode": "db-only",
+                                                  "db_url": "postgres://x@127.0.0.1:9/x"})
+    _check_refused(srv, "memory-only", "db-only")

@@ -1,7 +1,7 @@
-"""RFC 4475's registrar messages sent to the shipped registrar (cfg/sipline.routes with usrloc
-in memory; example.com is an alias of the server): unksm2 (§3.3.4), cparam01 (§3.3.12),
-cparam02 (§3.3.13), regescrt (§3.3.14) and escnull (§3.1.1.4), read byte-exact from
-test/corpora/rfc4475.
+"""RFC 4475's registrar messages sent to the registrar without authentication
+(cfg/examples/registrar-proxy.routes with usrloc in memory; example.com is an alias of the server):
+unksm2 (§3.3.4), cparam01 (§3.3.12), cparam02 (§3.3.13), regescrt (§3.3.14) and escnull (§3.1.1.4),
+read byte-exact from test/corpora/rfc4475.
 
 One line is changed before sending: the top Via, whose sent-by names a host of the RFC's
 (saturn.example.com, host5.example.com, 192.0.2.21), becomes 127.0.0.1:<test port> with the

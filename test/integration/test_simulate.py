@@ -14,16 +14,23 @@ from harness import (MPATH, ROOT, SIPLINE, check, check_eq, free_udp_port, shm_e
 
 sys.path.insert(0, os.path.join(ROOT, "test", "scripts"))
 import script_test  # noqa: E402
+from location_db import LocationDb  # noqa: E402
 
 SHIPPED_CFG = os.path.join(ROOT, "cfg", "sipline.cfg")
 CASES = os.path.join(ROOT, "test", "scripts")
+# The registrar + proxy without authentication: relays a stranger's INVITE, which the shipped
+# provider script (cfg/sipline.routes) refuses.
+REGISTRAR_PROXY = os.path.join(ROOT, "cfg", "examples", "registrar-proxy.routes")
 
 
-def shipped_settings(routes_path):
+def shipped_settings(routes_path, db_url=None):
     """cfg/sipline.cfg (its sockets and modules) with this build's modules, the given script
-    and no management socket; returns the path of the written file."""
+    and no management socket (and `db_url` for auth_db, which checks its table at start when
+    the script authenticates); returns the path of the written file."""
     with open(SHIPPED_CFG) as f:
         text = f.read()
+    if db_url:
+        text = re.sub(r'postgres://[^"]*', db_url, text)
     text = re.sub(r"^mpath\s*=.*$", f'mpath = "{MPATH}";', text, flags=re.M)
     text = re.sub(r"^routes\s*=.*$", f'routes = "{routes_path}";', text, flags=re.M)
     text = re.sub(r"^mi\s*=\s*\{.*?\};", "", text, flags=re.M | re.S)
@@ -99,6 +106,15 @@ def test_every_shipped_routing_script_passes_its_simulator_cases():
     scripts = shipped_scripts()
     check(len(scripts) >= 3, f"shipped scripts found: {scripts}")
     failures = []
+    # The provider's script authenticates: auth_db checks the subscriber table at start, so the
+    # settings name a throw-away PostgreSQL with the schema (an empty subscriber table).
+    with LocationDb() as pg:
+        pg.init_schema()
+        _run_cases(scripts, pg.url, failures)
+    check(not failures, "\n".join(failures))
+
+
+def _run_cases(scripts, db_url, failures):
     for routes in scripts:
         stem = os.path.basename(routes)[:-len(".routes")]
         case_dir = os.path.join(CASES, stem)
@@ -107,13 +123,12 @@ def test_every_shipped_routing_script_passes_its_simulator_cases():
             failures.append(f"{routes}: needs at least 3 cases in test/scripts/{stem}/, "
                             f"found {len(cases)}")
             continue
-        cfg = shipped_settings(routes)
+        cfg = shipped_settings(routes, db_url)
         for case in cases:
             problems, result = script_test.run_case(cfg, case, SIPLINE)
             if problems:
                 shown = (result.stdout + result.stderr) if result else ""
                 failures.append(f"{os.path.relpath(case, ROOT)}: {'; '.join(problems)}\n{shown}")
-    check(not failures, "\n".join(failures))
 
 
 def test_operator_runner_reports_pass_fail_and_exit_status():
@@ -151,7 +166,7 @@ def test_operator_runner_reports_pass_fail_and_exit_status():
 
 # ---------------------------------------------------------------- what leaves, exactly
 def test_relayed_request_is_printed_exactly_as_it_would_leave():
-    cfg = shipped_settings(os.path.join(ROOT, "cfg", "sipline.routes"))
+    cfg = shipped_settings(REGISTRAR_PROXY)
     r = run(cfg, "--simulate", message_file(INVITE))
     check_eq(r.exit, 0, f"exit ({r.stderr})")
     check_eq(r.outcome, "relay to udp:192.0.2.20:5060, then reply 100 Trying", "outcome")
@@ -182,7 +197,7 @@ def test_crlf_message_file_is_taken_byte_for_byte():
     path = message_file(text + "\n\n", crlf=True)
     with open(path, "ab") as f:
         f.write(body.encode())
-    cfg = shipped_settings(os.path.join(ROOT, "cfg", "sipline.routes"))
+    cfg = shipped_settings(REGISTRAR_PROXY)
     r = run(cfg, "--simulate", path)
     check_eq(r.exit, 0, f"exit ({r.stderr})")
     check_eq(r.notes, [], "notes for a CRLF file")
@@ -190,8 +205,8 @@ def test_crlf_message_file_is_taken_byte_for_byte():
 
 
 def test_reply_from_the_script_goes_back_to_the_source_with_received():
-    cfg = shipped_settings(os.path.join(ROOT, "cfg", "sipline.routes"))
-    msg = os.path.join(CASES, "sipline", "options-to-server.sip")
+    cfg = shipped_settings(REGISTRAR_PROXY)
+    msg = os.path.join(CASES, "registrar-proxy", "options-to-server.sip")
     r = run(cfg, "--simulate", msg, "--source", "10.1.1.1:4000")
     check_eq(r.exit, 0, f"exit ({r.stderr})")
     check_eq(r.outcome, "reply 200 OK", "outcome")
@@ -205,7 +220,7 @@ def test_reply_from_the_script_goes_back_to_the_source_with_received():
 
 
 def test_request_the_core_refuses_never_reaches_the_script():
-    cfg = shipped_settings(os.path.join(ROOT, "cfg", "sipline.routes"))
+    cfg = shipped_settings(REGISTRAR_PROXY)
     bad = INVITE.replace("Max-Forwards: 70", "Max-Forwards: 300")
     r = run(cfg, "--simulate", message_file(bad))
     check_eq(r.exit, 0, f"exit ({r.stderr})")

@@ -2,7 +2,8 @@
 dnsmasq on a loopback port holds two SRV targets for the domain; when the first one does not
 answer (no reply at all within fr_timeout) or answers 503, t_relay() moves to the second
 inside the same transaction and blacklists the first, so the next request goes straight to
-the second.  The shipped script (cfg/sipline.routes) routes; never the system resolver."""
+the second.  The registrar + proxy script (cfg/examples/registrar-proxy.routes) routes; never
+the system resolver."""
 
 from dnsserver import DnsServer
 from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch,

@@ -1,9 +1,9 @@
-"""RFC 3665 session flows through the shipped routing script (cfg/sipline.routes) as a
-transaction-stateful proxy, with sipp callers and callees on loopback
-(test/lib/sipp_flows.py, test/scenarios/tm_*.xml): a successful session, two proxies in a
-row, busy, temporarily unavailable, no answer (the proxy's INVITE timer fires), CANCEL before
-the answer, and calls that still complete when sipp loses 10% of the messages on both sides.
-After every flow the transaction table is empty again."""
+"""RFC 3665 session flows through the registrar + proxy script without authentication
+(cfg/examples/registrar-proxy.routes) as a transaction-stateful proxy, with sipp callers and callees
+on loopback (test/lib/sipp_flows.py, test/scenarios/tm_*.xml): a successful session, two proxies in
+a row, busy, temporarily unavailable, no answer (the proxy's INVITE timer fires), CANCEL before the
+answer, and calls that still complete when sipp loses 10% of the messages on both sides. After every
+flow the transaction table is empty again."""
 
 import glob
 import os
@@ -16,21 +16,25 @@ from sipp_flows import (SHIPPED_ROUTES, check_flow, check_no_transactions, flow,
 
 # ---------------------------------------------------------------- the shipped configuration
 def test_shipped_configuration_passes_the_check():
-    """`sipline -c` accepts cfg/sipline.cfg with cfg/sipline.routes (its modules from this
-    build, its management socket in the test's directory)."""
-    d = unique_path("shipped")
-    os.makedirs(d)
-    with open(os.path.join(ROOT, "cfg", "sipline.cfg")) as f:
-        text = f.read()
-    text = re.sub(r"^mpath\s*=.*$", f'mpath = "{MPATH}";', text, flags=re.M)
-    text = re.sub(r"^routes\s*=.*$", f'routes = "{SHIPPED_ROUTES}";', text, flags=re.M)
-    text = text.replace('"../build/run/mi.sock"', f'"{os.path.join(d, "mi.sock")}"')
-    cfg = os.path.join(d, "sipline.cfg")
-    with open(cfg, "w") as f:
-        f.write(text)
-    r = check_config(cfg)
-    check_eq(r.returncode, 0, f"sipline -c of the shipped configuration: {r.stdout}{r.stderr}")
-    check("configuration OK (7 modules" in r.stdout + r.stderr, f"{r.stdout}{r.stderr}")
+    """`sipline -c` accepts cfg/sipline.cfg with cfg/sipline.routes (the provider's script,
+    with auth, auth_db and db_postgres; no database needed for the check) and with the
+    script these flows run, examples/registrar-proxy.routes (its modules from this build, its
+    management socket in the test's directory)."""
+    for routes in (os.path.join(ROOT, "cfg", "sipline.routes"), SHIPPED_ROUTES):
+        d = unique_path("shipped")
+        os.makedirs(d)
+        with open(os.path.join(ROOT, "cfg", "sipline.cfg")) as f:
+            text = f.read()
+        text = re.sub(r"^mpath\s*=.*$", f'mpath = "{MPATH}";', text, flags=re.M)
+        text = re.sub(r"^routes\s*=.*$", f'routes = "{routes}";', text, flags=re.M)
+        text = text.replace('"../build/run/mi.sock"', f'"{os.path.join(d, "mi.sock")}"')
+        cfg = os.path.join(d, "sipline.cfg")
+        with open(cfg, "w") as f:
+            f.write(text)
+        r = check_config(cfg)
+        check_eq(r.returncode, 0, f"sipline -c of the shipped configuration with {routes}: "
+                                  f"{r.stdout}{r.stderr}")
+        check("configuration OK (10 modules" in r.stdout + r.stderr, f"{r.stdout}{r.stderr}")
 
 
 # ---------------------------------------------------------------- 3.1/3.2 successful session

@@ -7,8 +7,8 @@ CANCEL handling around a fixed forking plan."""
 from harness import STAT, check, check_eq
 from sipp_flows import call, callee, check_calls, check_no_transactions, proxy, step_count
 
-# In-dialog requests, CANCEL and retransmissions as in cfg/sipline.routes; new requests are
-# record-routed and relayed by route[fork] (defined by each test's script).
+# In-dialog requests, CANCEL and retransmissions as in cfg/examples/registrar-proxy.routes; new
+# requests are record-routed and relayed by route[fork] (defined by each test's script).
 PREAMBLE = """\
 route {
   if (!mf_process_maxfwd_header(10)) {

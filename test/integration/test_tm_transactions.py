@@ -1,10 +1,10 @@
 """The transaction layer of the stateful proxy seen datagram by datagram: hand-made callers and
-callees (UdpPeer) around the shipped script (cfg/sipline.routes), for what sipp cannot show
-exactly: the hop-by-hop ACK for an error (RFC 3261 §17.1.1.3), absorbed retransmissions
-(§17.2.1, §17.2.2), CANCEL without a transaction (§9.2), and the RFC 4475 messages that test
-transaction matching: an unknown method (3.1.1.2, intmeth), a bare magic-cookie branch (3.2.1,
-badbranch) and an RFC 2543 INVITE without a branch (3.4.1, inv2543).  Every test ends with an
-empty transaction table."""
+callees (UdpPeer) around the registrar + proxy script (cfg/examples/registrar-proxy.routes), for
+what sipp cannot show exactly: the hop-by-hop ACK for an error (RFC 3261 §17.1.1.3), absorbed
+retransmissions (§17.2.1, §17.2.2), CANCEL without a transaction (§9.2), and the RFC 4475 messages
+that test transaction matching: an unknown method (3.1.1.2, intmeth), a bare magic-cookie branch
+(3.2.1, badbranch) and an RFC 2543 INVITE without a branch (3.4.1, inv2543).  Every test ends with
+an empty transaction table."""
 
 import os
 

@@ -5,7 +5,8 @@ behind the shipped registrar + proxy script:
     shutdown flush) and all 1,000 are reachable again after a restart (MI and calls);
     changes, unregistrations and expiries are flushed every write_back_interval;
   * write-through: every change is in the DB when the REGISTER is answered;
-  * db-only: lookups and registrations go to the DB and survive a restart;
+  * db-only: lookups and registrations go to the DB and survive a restart; two workers
+    registering one new AOR at once stay within max_contacts;
   * PostgreSQL stopped in the middle of a registration run (write-back, write-through):
     every REGISTER is still answered 200 from memory, and once PostgreSQL is back every
     binding reaches it (nothing lost);
@@ -221,6 +222,29 @@ def _postgres_stopped_in_the_middle(mode):
             check_eq(srv.stat("usrloc:pending_writes"), 0, "usrloc:pending_writes")
             print(f"{mode}: {count} registrations reached PostgreSQL {took:.1f}s after it "
                   "came back")
+            check_workers_answer(srv)
+            check_server_stops_cleanly(srv)
+
+
+def test_db_only_new_aor_registered_by_two_workers_at_once_stays_within_max_contacts():
+    """Two phones of one new AOR register at the same instant, each REGISTER handled by its own
+    worker: the AOR has no row for SELECT ... FOR UPDATE to lock, so only the AOR's advisory
+    lock keeps the second from also passing max_contacts 1. Each AOR ends with one row, and
+    one of the two REGISTERs gets 503."""
+    aors = 12
+    with LocationDb() as pg:
+        pg.init_schema()
+        with db_server(pg, "db-only", registrar={"max_contacts": 1}) as srv:
+            for i in range(aors):
+                user = f"race{i}"
+                with Phone(srv.addr, user) as a, Phone(srv.addr, user) as b:
+                    reqs = [(p, p.register_request([p.contact()], expires=600)) for p in (a, b)]
+                    for p, req in reqs:
+                        p.send(req, srv.addr)
+                    codes = sorted(p.expect_reply(3).status for p, _ in reqs)
+                    check_eq(codes, [200, 503], f"replies to the two REGISTERs of {user}")
+                    check_eq(row_count(pg, where=f"WHERE username = '{user}'"), 1,
+                             f"rows of {user}")
             check_workers_answer(srv)
             check_server_stops_cleanly(srv)
 

@@ -1,10 +1,11 @@
-"""Registrar and location-service flows around sipline (issue 6): the shipped registrar + proxy
-script (cfg/sipline.routes) with usrloc and registrar loaded, phones that register by hand
-(exact headers, RFC 3261 §10), and what the server holds (MI, statistics).
+"""Registrar and location-service flows around sipline (issue 6): the registrar + proxy script
+without authentication (cfg/examples/registrar-proxy.routes) with usrloc and registrar
+loaded, phones that register by hand (exact headers, RFC 3261 §10), and what the server
+holds (MI, statistics).
 
   location_modules(usrloc, registrar, tm, db)   the settings' modules group: sl, tm (short
                                  timers), rr, maxfwd, sanity, [db_postgres], usrloc, registrar
-  registrar_server(...)          a Server (not started) running cfg/sipline.routes (or `routes`)
+  registrar_server(...)          a Server (not started) running registrar-proxy.routes (or `routes`)
                                  with those modules; `aliases` adds names that mean "myself"
   Phone(server_addr, user)       a UdpPeer that registers: register(contacts, expires, ...)
                                  keeps its Call-ID and raises its CSeq like a real UA
@@ -82,7 +83,7 @@ def read_routes(path):
 
 def registrar_server(routes=None, usrloc=None, registrar=None, tm=None, aliases=(),
                      name="registrar", extra_settings="", **kw):
-    """A Server (not started) running `routes` (default: cfg/sipline.routes) with
+    """A Server (not started) running `routes` (default: examples/registrar-proxy.routes) with
     location_modules(); the DB module is loaded when usrloc has a db_url.  `aliases` are
     names the server takes as its own (RFC 4475 messages are for example.com)."""
     text = routes if routes is not None else shipped_routes()

@@ -17,7 +17,9 @@ stay on 127.0.0.1.
 
   proxy(routes, tm=...)          a Server running `routes` with sl, tm, rr, maxfwd, sanity and
                                  short transaction timers (TM_TIMERS)
-  shipped_routes()               the text of cfg/sipline.routes
+  shipped_routes()               the text of cfg/examples/registrar-proxy.routes, the
+                                 registrar + proxy without authentication (the shipped
+                                 cfg/sipline.routes authenticates: test_auth*.py)
   callee(xml, calls, ...)        a background SippUas with -trace_counts
   call(first_hop, xml, callee_port, calls, ...)   a sipp caller run to its end
   check_calls(result, n, who)    exactly n successful calls and no failed one
@@ -40,7 +42,8 @@ TM_TIMERS = {"t1_timer": 100, "t2_timer": 400, "t4_timer": 500, "wt_timer": 500,
 # margin for a loaded machine.
 DRAIN_TIMEOUT = 20
 
-SHIPPED_ROUTES = os.path.join(ROOT, "cfg", "sipline.routes")
+# The default script's shape without authentication: what the flow and location tests run.
+SHIPPED_ROUTES = os.path.join(ROOT, "cfg", "examples", "registrar-proxy.routes")
 
 
 def shipped_routes():
