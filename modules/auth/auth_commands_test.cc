@@ -136,14 +136,20 @@ class AuthCommandsTest : public CppUnit::TestFixture {
     }
   }
 
+  // Binding adds the call's algorithms to those a foreign nonce may be answered with; the
+  // nonce of the bound challenge itself admits exactly the algorithms it offered.
   void bindingAcceptsTheOfferedAlgorithms() {
     AuthHarness h;
     h.service.config.accepted = 0;
-    bind(h, false, {str("r"), str("auth"), str("SHA-256")});
+    BoundCallPtr call = bind(h, false, {str(""), str("auth"), str("SHA-256")});
     CPPUNIT_ASSERT_EQUAL(1u << static_cast<unsigned>(DigestAlgorithm::kSha256),
                          h.service.config.accepted);
+    h.service.config.accepted = ~0u;  // as if another call site offered everything
+    CPPUNIT_ASSERT_EQUAL(1, run(call, h.parse(requestText("REGISTER", {}))));
+    const std::string reply = h.lastSent();
+    std::size_t b = reply.find("nonce=\"") + 7;
     ClientAnswer a;
-    a.nonce = h.nonce();
+    a.nonce = reply.substr(b, reply.find('"', b) - b);
     CPPUNIT_ASSERT_EQUAL(int(kError), h.authorize(requestText("REGISTER", {credentialsLine(a)})));
     a.algorithm = DigestAlgorithm::kSha256;
     CPPUNIT_ASSERT_EQUAL(int(kAuthorized),

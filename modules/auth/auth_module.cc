@@ -26,7 +26,8 @@ class AuthModule : public Module {
                "second times nonce_expire");
     spec.param("algorithms", &options_.algorithms,
                "digest algorithms a challenge offers when it names none, in that order "
-               "(MD5, SHA-256, SHA-512-256)");
+               "(MD5, SHA-256, SHA-512-256); an answer must use one its own challenge offered "
+               "(signed into the nonce)");
     spec.param("realm_prefix", &service_.config.realm_prefix,
                "prefix stripped from a realm taken from the To/From host (\"sip.\")");
     spec.param("password_avp", &options_.password_avp,

@@ -4,6 +4,7 @@
 
 #include "core/base/log.h"
 #include "core/sip/reply.h"
+#include "modules/auth/credential_text.h"
 
 namespace sipline::auth {
 namespace {
@@ -51,7 +52,35 @@ std::uint32_t bit(crypto::DigestAlgorithm a) { return 1u << static_cast<unsigned
 
 std::string source(MsgContext& ctx) { return ctx.rcv().src.toString(); }
 
+std::string lowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Null when the nonce's challenge offered this algorithm and qop, else what it did not offer.
+// A challenge with qop requires one of its values (RFC 7616 §3.4: no RFC 2069 fallback, which
+// would drop the cnonce and the body protection of auth-int); qop in an answer to a challenge
+// without qop is stronger, not weaker, and passes.
+const char* notOffered(const NonceOffer& offer, crypto::DigestAlgorithm a, std::string_view qop) {
+  if (!offer.offers(a)) return "an algorithm its challenge did not offer";
+  if (!offer.qopOffered()) return nullptr;
+  if (qop.empty()) return "no qop although its challenge asked for one";
+  bool ok = (qop == "auth" && offer.qop_auth) || (qop == "auth-int" && offer.qop_auth_int);
+  return ok ? nullptr : "a qop its challenge did not offer";
+}
+
 }  // namespace
+
+NonceOffer nonceOfferFor(const QopOffer& qop, const AlgorithmList& algorithms) {
+  NonceOffer o;
+  for (crypto::DigestAlgorithm a : algorithms) o.algorithms |= static_cast<std::uint8_t>(bit(a));
+  o.qop_auth = qop.auth;
+  o.qop_auth_int = qop.auth_int;
+  return o;
+}
 
 Status AuthService::init(shm::Segment& segment, std::string_view secret, std::int64_t nonce_slots) {
   Status st = codec_.init(secret);
@@ -82,12 +111,15 @@ std::string AuthService::realmFor(MsgContext& ctx, std::string_view realm) const
   SipMessage& m = ctx.msg();
   const NameAddr* na = m.method() == Method::kRegister ? m.to() : m.from();
   if (na == nullptr || !na->uri_ok) return std::string();
-  std::string_view host = na->uri.host;
-  const std::string& prefix = config.realm_prefix;
-  if (!prefix.empty() && host.size() > prefix.size() && host.substr(0, prefix.size()) == prefix) {
-    host.remove_prefix(prefix.size());
+  // Hosts compare case-insensitively (RFC 3261 §19.1.4), and the HA1s are stored with the
+  // lower-cased domain: Example.COM must get realm "example.com".
+  std::string host = lowerAscii(na->uri.host);
+  const std::string prefix = lowerAscii(config.realm_prefix);
+  if (!prefix.empty() && host.size() > prefix.size() &&
+      host.compare(0, prefix.size(), prefix) == 0) {
+    host.erase(0, prefix.size());
   }
-  return std::string(host);
+  return host;
 }
 
 int AuthService::reject(MsgContext& ctx, const char* what) {
@@ -113,7 +145,10 @@ int AuthService::preAuth(MsgContext& ctx, std::string_view realm_arg, HeaderType
     if (h.type != type) continue;
     AuthHeader a;
     if (parseAuthHeader(h.body, a) != ParseError::kOk) {
-      malformed = true;
+      // Broken credentials for a proxy further on are not ours to refuse; ours, or ones whose
+      // realm cannot be read, get the 400 when nothing usable follows.
+      std::string r;
+      if (!readRealmLeniently(h.body, r) || r == realm) malformed = true;
       continue;
     }
     // Another scheme (RFC 4475 regaut01) is no credentials for us: the phone gets a challenge.
@@ -134,9 +169,7 @@ int AuthService::preAuth(MsgContext& ctx, std::string_view realm_arg, HeaderType
     return reject(ctx, "credentials without username, nonce, uri or response");
   }
   std::optional<crypto::DigestAlgorithm> alg = crypto::parseDigestAlgorithm(d.algorithm);
-  if (!alg.has_value() || (config.accepted & bit(*alg)) == 0) {
-    return reject(ctx, "credentials with an algorithm not offered");
-  }
+  if (!alg.has_value()) return reject(ctx, "credentials with an unknown algorithm");
   out.algorithm = *alg;
   if (!d.qop.empty()) {
     std::uint32_t nc = 0;
@@ -151,8 +184,18 @@ int AuthService::preAuth(MsgContext& ctx, std::string_view realm_arg, HeaderType
     return reject(ctx, "credentials whose response is not a hash of their algorithm");
   }
   out.user = out.username.substr(0, out.username.find('@'));
-  std::uint64_t serial = 0;
-  out.nonce = codec_.verify(d.nonce, now(), serial);
+  // A downgrade (another algorithm than offered, qop dropped) is malformed: 400, as for an
+  // unknown algorithm. Our nonce (even expired) names its challenge's offer; a foreign one
+  // cannot, and there only the configured algorithms pass (its best outcome is stale anyway).
+  NonceInfo info;
+  out.nonce = codec_.verify(d.nonce, now(), info);
+  if (out.nonce == NonceState::kForeign) {
+    if ((config.accepted & bit(out.algorithm)) == 0) {
+      return reject(ctx, "credentials with an algorithm not offered");
+    }
+  } else if (const char* what = notOffered(info.offer, out.algorithm, d.qop)) {
+    return reject(ctx, (std::string("credentials with ") + what).c_str());
+  }
   return kAuthorized;
 }
 
@@ -161,7 +204,16 @@ int AuthService::postAuth(MsgContext& ctx, const Credentials& c, std::string_vie
   if (exempt(m)) return kAuthorized;
   if (c.header == nullptr) return kError;
   const AuthHeader& d = c.digest;
-  bool usable = ha1.size() == crypto::digestHexLength(c.algorithm) && isHex(ha1);
+  const std::string who = printableForLog(c.username) + "@" + printableForLog(c.realm);
+  // Verified here (not taken from preAuth): the HMAC is cheap, a nonce that expired while the
+  // back-end looked the user up is expired, and the offer check must hold whatever the
+  // back-end did with `c` in between. A mismatch here counts as a wrong password.
+  NonceInfo info;
+  NonceState state = codec_.verify(d.nonce, now(), info);
+  const char* downgrade =
+      state == NonceState::kForeign ? nullptr : notOffered(info.offer, c.algorithm, d.qop);
+  bool usable =
+      downgrade == nullptr && ha1.size() == crypto::digestHexLength(c.algorithm) && isHex(ha1);
   bool match = false;
   if (usable) {
     std::string key = lowerHex(ha1);
@@ -178,15 +230,14 @@ int AuthService::postAuth(MsgContext& ctx, const Credentials& c, std::string_vie
   }
   if (!match) {
     stats.invalid_password.inc();
-    AUTH_LOG(LogLevel::kInfo, "auth: wrong response for %s@%s from %s (Call-ID %.*s)%s",
-             c.username.c_str(), c.realm.c_str(), source(ctx).c_str(), SL_SV(m.callId()),
-             usable ? "" : ": the stored HA1 does not fit the algorithm");
+    const char* why = downgrade != nullptr ? downgrade
+                      : usable             ? ""
+                                           : "the stored HA1 does not fit the algorithm";
+    AUTH_LOG(LogLevel::kInfo, "auth: wrong response for %s from %s (Call-ID %.*s)%s%s", who.c_str(),
+             source(ctx).c_str(), SL_SV(m.callId()), *why != 0 ? ": " : "", why);
     return kInvalidPassword;
   }
-  // The digest is right; now the nonce. Verified again for its serial: the HMAC is cheap
-  // and a nonce that expired while the back-end looked the user up is expired.
-  std::uint64_t serial = 0;
-  NonceState state = codec_.verify(d.nonce, now(), serial);
+  // The digest is right; now the nonce.
   int rc = kAuthorized;
   if (state != NonceState::kValid || table_ == nullptr) {
     rc = kStaleNonce;
@@ -194,37 +245,40 @@ int AuthService::postAuth(MsgContext& ctx, const Credentials& c, std::string_vie
     std::uint32_t nc = 0;
     bool has_qop = !d.qop.empty();
     if (has_qop) parseNonceCount(d.nc, nc);
-    NcResult r = table_->use(serial, nc, has_qop);
+    NcResult r = table_->use(info.serial, nc, has_qop);
     rc = r == NcResult::kOk ? kAuthorized : r == NcResult::kReplay ? kNonceReused : kStaleNonce;
   }
   if (rc == kAuthorized) {
     stats.authorized.inc();
     ctx.auth.credentials = c.header;
-    AUTH_LOG(LogLevel::kDbg, "auth: %s@%s authorized (Call-ID %.*s)", c.username.c_str(),
-             c.realm.c_str(), SL_SV(m.callId()));
+    AUTH_LOG(LogLevel::kDbg, "auth: %s authorized (Call-ID %.*s)", who.c_str(), SL_SV(m.callId()));
     return rc;
   }
   ctx.auth.stale = true;
   if (rc == kStaleNonce) {
     stats.stale.inc();
-    AUTH_LOG(LogLevel::kDbg, "auth: stale nonce for %s@%s (Call-ID %.*s)", c.username.c_str(),
-             c.realm.c_str(), SL_SV(m.callId()));
+    AUTH_LOG(LogLevel::kDbg, "auth: stale nonce for %s (Call-ID %.*s)", who.c_str(),
+             SL_SV(m.callId()));
   } else {
     stats.reused.inc();
-    AUTH_LOG(LogLevel::kNotice, "auth: replayed nonce-count for %s@%s from %s (Call-ID %.*s)",
-             c.username.c_str(), c.realm.c_str(), source(ctx).c_str(), SL_SV(m.callId()));
+    AUTH_LOG(LogLevel::kNotice, "auth: replayed nonce-count for %s from %s (Call-ID %.*s)",
+             who.c_str(), source(ctx).c_str(), SL_SV(m.callId()));
   }
   return rc;
 }
 
-std::string AuthService::newNonce() {
+std::string AuthService::newNonce(const NonceOffer& offer) {
   std::uint64_t serial = table_ != nullptr ? table_->issue() : 0;
-  return codec_.issue(now() + config.nonce_expire, serial);
+  return codec_.issue(now() + config.nonce_expire, serial, offer);
 }
 
 bool AuthService::challenge(MsgContext& ctx, bool proxy, std::string_view realm_arg,
                             const QopOffer& qop, const AlgorithmList& algorithms,
                             std::string& why) {
+  if (ctx.replied) {
+    why = "the request was answered already (no challenge after it)";
+    return false;
+  }
   std::string realm = realmFor(ctx, realm_arg);
   if (realm.empty()) {
     why = "no realm: none given and no host in the ";
@@ -235,7 +289,7 @@ bool AuthService::challenge(MsgContext& ctx, bool proxy, std::string_view realm_
     why = "the auth module is not initialised";
     return false;
   }
-  std::string nonce = newNonce();
+  std::string nonce = newNonce(nonceOfferFor(qop, algorithms));
   ChallengeSpec spec;
   spec.proxy = proxy;
   spec.realm = realm;

@@ -35,8 +35,13 @@ struct AuthStats {
 struct AuthConfig {
   std::int64_t nonce_expire = 30;  // seconds a nonce is good for
   std::string realm_prefix;        // stripped from a realm taken from To/From ("sip.")
-  std::uint32_t accepted = 0;      // bit per crypto::DigestAlgorithm a response may use
+  // Bit per crypto::DigestAlgorithm: what any challenge may offer. Only consulted for a
+  // nonce that is not ours (its own offer cannot be read); an ours names its challenge's.
+  std::uint32_t accepted = 0;
 };
+
+// The offer a challenge signs into its nonce.
+NonceOffer nonceOfferFor(const QopOffer& qop, const AlgorithmList& algorithms);
 
 class AuthService : public Api {
  public:
@@ -44,18 +49,21 @@ class AuthService : public Api {
   Status init(shm::Segment& segment, std::string_view secret, std::int64_t nonce_slots);
   bool ready() const { return table_ != nullptr; }
 
-  // Lets responses use these algorithms (the `algorithms` parameter and every challenge's).
+  // Lets responses to foreign nonces use these algorithms (the `algorithms` parameter and
+  // every challenge's); responses to our nonces may use what their challenge offered only.
   void accept(const AlgorithmList& list);
 
   std::string realmFor(MsgContext& ctx, std::string_view realm) const override;
   int preAuth(MsgContext& ctx, std::string_view realm, HeaderType type, Credentials& out) override;
   int postAuth(MsgContext& ctx, const Credentials& c, std::string_view ha1) override;
 
-  // A fresh nonce (takes a nonce-count slot).
-  std::string newNonce();
+  // A fresh nonce carrying `offer` (takes a nonce-count slot).
+  std::string newNonce(const NonceOffer& offer);
   // Sends the 401 (or 407 when proxy) with one challenge per algorithm and a fresh nonce;
-  // stale=true when ctx.auth.stale. False when the realm is empty (no realm given and no
-  // host in To/From) or the reply could not be sent; `why` says which.
+  // stale=true when ctx.auth.stale. False, without taking a nonce slot, when the request was
+  // answered already (ctx.replied: a 400 for bad credentials, auth_db's 500), when the realm
+  // is empty (no realm given and no host in To/From), or when the reply could not be sent;
+  // `why` says which.
   bool challenge(MsgContext& ctx, bool proxy, std::string_view realm, const QopOffer& qop,
                  const AlgorithmList& algorithms, std::string& why);
 

@@ -42,6 +42,12 @@ class AuthServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(challengeSends401WithFreshNonces);
   CPPUNIT_TEST(staleChallengeAfterExpiredNonce);
   CPPUNIT_TEST(challengeWithoutRealmFails);
+  CPPUNIT_TEST(algorithmOutsideTheForeignNonceFallbackIs400);
+  CPPUNIT_TEST(droppedOrOtherQopIs400);
+  CPPUNIT_TEST(postAuthRefusesWhatTheNonceDidNotOffer);
+  CPPUNIT_TEST(noChallengeAfterAReplyAndNoSlotTaken);
+  CPPUNIT_TEST(realmFromAHostIsLowerCase);
+  CPPUNIT_TEST(brokenCredentialsForAnotherRealmAreNotOurs);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -273,12 +279,146 @@ class AuthServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(int(kAuthorized), h.service.postAuth(ctx, c, good));
   }
 
+  // The challenge offered SHA-256 only; an MD5 answer is refused although another call site
+  // (here: the harness's accept of every algorithm) lets MD5 in elsewhere.
   void algorithmNotOfferedIs400() {
     AuthHarness h;
+    ClientAnswer a;
+    a.nonce = h.nonce({DigestAlgorithm::kSha256});
+    CPPUNIT_ASSERT_EQUAL(int(kError), h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+    CPPUNIT_ASSERT(h.lastSent().rfind("SIP/2.0 400 ", 0) == 0);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), h.stat(h.service.stats.malformed));
+    // ... also with an expired nonce: its offer is still signed.
+    a.nonce = h.nonce({DigestAlgorithm::kSha256});
+    h.now += 1000;
+    CPPUNIT_ASSERT_EQUAL(int(kError), h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+    a.algorithm = DigestAlgorithm::kSha256;
+    CPPUNIT_ASSERT_EQUAL(int(kStaleNonce),
+                         h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+  }
+
+  // A nonce that is not ours has no readable offer: the configured algorithms decide.
+  void algorithmOutsideTheForeignNonceFallbackIs400() {
+    AuthHarness h;
+    AuthHarness other(NonceTable::kMinSlots, "other-secret");
     h.service.config.accepted = 1u << static_cast<unsigned>(DigestAlgorithm::kSha256);
     ClientAnswer a;
-    a.nonce = h.nonce();
+    a.nonce = other.nonce();
     CPPUNIT_ASSERT_EQUAL(int(kError), h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+    a.algorithm = DigestAlgorithm::kSha256;
+    CPPUNIT_ASSERT_EQUAL(int(kStaleNonce),
+                         h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+  }
+
+  void droppedOrOtherQopIs400() {
+    AuthHarness h;
+    ClientAnswer a;
+    a.qop = "";  // a right RFC 2069 answer to a challenge with qop="auth": no cnonce, no nc
+    a.nonce = h.nonce({DigestAlgorithm::kMd5}, QopOffer{true, false});
+    CPPUNIT_ASSERT_EQUAL(int(kError), h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+    CPPUNIT_ASSERT(h.lastSent().rfind("SIP/2.0 400 ", 0) == 0);
+    // qop="auth-int" offered (the body is to be covered): "auth" is a downgrade.
+    a.qop = "auth";
+    a.nonce = h.nonce({DigestAlgorithm::kMd5}, QopOffer{false, true});
+    CPPUNIT_ASSERT_EQUAL(int(kError), h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+    a.qop = "auth-int";
+    CPPUNIT_ASSERT_EQUAL(int(kAuthorized),
+                         h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+    // No qop offered: a qop in the answer is stronger, and passes.
+    a.qop = "auth";
+    a.nonce = h.nonce({DigestAlgorithm::kMd5}, QopOffer{});
+    CPPUNIT_ASSERT_EQUAL(int(kAuthorized),
+                         h.authorize(requestText("REGISTER", {credentialsLine(a)})));
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), h.stat(h.service.stats.malformed));
+  }
+
+  // A back-end hands postAuth() credentials whose nonce does not offer their algorithm (or
+  // qop): a wrong password, even though the response fits.
+  void postAuthRefusesWhatTheNonceDidNotOffer() {
+    AuthHarness h;
+    ClientAnswer a;
+    a.nonce = h.nonce();
+    MsgContext& ctx = h.parse(requestText("REGISTER", {credentialsLine(a)}));
+    Credentials c;
+    CPPUNIT_ASSERT_EQUAL(int(kAuthorized),
+                         h.service.preAuth(ctx, "", HeaderType::kAuthorization, c));
+    const std::string sha256_only = h.nonce({DigestAlgorithm::kSha256}, QopOffer{true, false});
+    c.digest.nonce = sha256_only;
+    a.nonce = sha256_only;
+    const std::string response = responseFor(a);
+    c.digest.response = response;
+    std::string ha1 = crypto::digestHa1(c.algorithm, c.username, c.realm, "secret");
+    CPPUNIT_ASSERT_EQUAL(int(kInvalidPassword), h.service.postAuth(ctx, c, ha1));
+    // qop="auth" offered, an RFC 2069 answer (no qop) handed in.
+    const std::string with_qop = h.nonce({DigestAlgorithm::kMd5}, QopOffer{true, false});
+    a.nonce = with_qop;
+    a.qop = "";
+    const std::string plain = responseFor(a);
+    c.digest.nonce = with_qop;
+    c.digest.response = plain;
+    c.digest.qop = "";
+    CPPUNIT_ASSERT_EQUAL(int(kInvalidPassword), h.service.postAuth(ctx, c, ha1));
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), h.stat(h.service.stats.invalid_password));
+    CPPUNIT_ASSERT(ctx.auth.credentials == nullptr);
+  }
+
+  static std::uint64_t serialOf(const std::string& nonce) {
+    std::string raw;
+    CPPUNIT_ASSERT(base64UrlDecode(nonce, raw));
+    std::uint64_t v = 0;
+    for (int i = 8; i < 16; ++i) v = (v << 8) | static_cast<unsigned char>(raw[i]);
+    return v;
+  }
+
+  void noChallengeAfterAReplyAndNoSlotTaken() {
+    AuthHarness h;
+    h.parse(requestText("REGISTER", {"Authorization: ="}));
+    Credentials c;
+    CPPUNIT_ASSERT_EQUAL(int(kError),
+                         h.service.preAuth(h.ctx(), "", HeaderType::kAuthorization, c));
+    CPPUNIT_ASSERT(h.ctx().replied);
+    std::uint64_t before = serialOf(h.nonce());
+    std::string why;
+    CPPUNIT_ASSERT(!h.service.challenge(h.ctx(), false, "", QopOffer{true, false},
+                                        {DigestAlgorithm::kMd5}, why));
+    CPPUNIT_ASSERT_MESSAGE(why, contains(why, "answered already"));
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), h.capture.sent.size());  // the 400 only
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), h.stat(h.service.stats.challenges));
+    CPPUNIT_ASSERT_EQUAL(before + 1, serialOf(h.nonce()));
+  }
+
+  void realmFromAHostIsLowerCase() {
+    AuthHarness h;
+    MsgContext& reg = h.parse(
+        "REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\r\n"
+        "From: <sip:bob@From.Example>;tag=1\r\nTo: <sip:bob@SIP.Example.COM>\r\n"
+        "Call-ID: r\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n");
+    CPPUNIT_ASSERT_EQUAL(std::string("sip.example.com"), h.service.realmFor(reg, ""));
+    h.service.config.realm_prefix = "sip.";
+    CPPUNIT_ASSERT_EQUAL(std::string("example.com"), h.service.realmFor(reg, ""));
+    CPPUNIT_ASSERT_EQUAL(std::string("Given.Realm"), h.service.realmFor(reg, "Given.Realm"));
+    // The phone answers the lower-case realm of the challenge; it authorizes.
+    ClientAnswer a;
+    a.nonce = h.nonce();
+    std::string text = requestText("REGISTER", {credentialsLine(a)});
+    std::size_t to = text.find("To: <sip:alice@example.com>");
+    text.replace(to, 27, "To: <sip:alice@EXAMPLE.com>");
+    CPPUNIT_ASSERT_EQUAL(int(kAuthorized), h.authorize(text));
+  }
+
+  void brokenCredentialsForAnotherRealmAreNotOurs() {
+    AuthHarness h;
+    // Repeated parameter: does not parse; its realm is a downstream proxy's.
+    const std::string theirs =
+        "Authorization: Digest username=\"a\", username=\"b\", realm=\"downstream.example\"";
+    CPPUNIT_ASSERT_EQUAL(int(kNoCredentials), h.authorize(requestText("REGISTER", {theirs})));
+    CPPUNIT_ASSERT(h.capture.sent.empty());
+    CPPUNIT_ASSERT(!h.ctx().replied);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), h.stat(h.service.stats.malformed));
+    // Ours (realm example.com) still gets the 400.
+    const std::string ours =
+        "Authorization: Digest username=\"a\", username=\"b\", realm=\"example.com\"";
+    CPPUNIT_ASSERT_EQUAL(int(kError), h.authorize(requestText("REGISTER", {theirs, ours})));
     CPPUNIT_ASSERT(h.lastSent().rfind("SIP/2.0 400 ", 0) == 0);
   }
 
@@ -339,7 +479,7 @@ class AuthServiceTest : public CppUnit::TestFixture {
     ClientAnswer a;
     a.qop = "";
     a.send_algorithm = false;
-    a.nonce = h.nonce();
+    a.nonce = h.nonce({DigestAlgorithm::kMd5}, QopOffer{});
     std::string text = requestText("REGISTER", {credentialsLine(a)});
     CPPUNIT_ASSERT_EQUAL(int(kAuthorized), h.authorize(text));
     CPPUNIT_ASSERT_EQUAL(int(kNonceReused), h.authorize(text));
@@ -379,6 +519,7 @@ class AuthServiceTest : public CppUnit::TestFixture {
     std::string why;
     AlgorithmList algs{DigestAlgorithm::kMd5, DigestAlgorithm::kSha256};
     CPPUNIT_ASSERT(h.service.challenge(h.ctx(), false, "", QopOffer{true, false}, algs, why));
+    h.parse(requestText("REGISTER", {}));  // one final reply per request
     CPPUNIT_ASSERT(h.service.challenge(h.ctx(), true, "realm.example", QopOffer{}, algs, why));
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), h.capture.sent.size());
     const std::string& www = h.capture.sent[0];

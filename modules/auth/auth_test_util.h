@@ -127,8 +127,14 @@ class AuthHarness {
                             crypto::digestHa1(c.algorithm, c.username, c.realm, password));
   }
 
-  // A nonce as a challenge would give it.
-  std::string nonce() { return service.newNonce(); }
+  // A nonce as a challenge offering `algorithms` and `qop` would give it; by default every
+  // algorithm and both qop values.
+  std::string nonce(const AlgorithmList& algorithms = {crypto::DigestAlgorithm::kMd5,
+                                                       crypto::DigestAlgorithm::kSha256,
+                                                       crypto::DigestAlgorithm::kSha512_256},
+                    QopOffer qop = QopOffer{true, true}) {
+    return service.newNonce(nonceOfferFor(qop, algorithms));
+  }
 
   std::string lastSent() const { return capture.sent.empty() ? "" : capture.sent.back(); }
 

@@ -10,10 +10,15 @@
 namespace sipline::auth {
 namespace {
 
-constexpr std::size_t kSignedBytes = 20;  // expiry, serial, epoch
-constexpr std::size_t kMacBytes = 16;
+constexpr std::size_t kSignedBytes = 21;  // expiry, serial, epoch, offer
+constexpr std::size_t kMacBytes = 18;
 constexpr std::size_t kRawBytes = kSignedBytes + kMacBytes;
-static_assert(kRawBytes * 4 / 3 == kNonceLength);
+static_assert(kRawBytes % 3 == 0 && kRawBytes * 4 / 3 == kNonceLength);
+
+constexpr std::uint8_t kAlgorithmBits = 0x07;
+constexpr std::uint8_t kQopAuthBit = 0x10;
+constexpr std::uint8_t kQopAuthIntBit = 0x20;
+static_assert(crypto::kDigestAlgorithmCount <= 3);
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -39,6 +44,19 @@ std::uint64_t getBe(const unsigned char* p, int bytes) {
 }
 
 }  // namespace
+
+std::uint8_t NonceOffer::toByte() const {
+  return static_cast<std::uint8_t>((algorithms & kAlgorithmBits) | (qop_auth ? kQopAuthBit : 0) |
+                                   (qop_auth_int ? kQopAuthIntBit : 0));
+}
+
+NonceOffer NonceOffer::fromByte(std::uint8_t b) {
+  NonceOffer o;
+  o.algorithms = b & kAlgorithmBits;
+  o.qop_auth = (b & kQopAuthBit) != 0;
+  o.qop_auth_int = (b & kQopAuthIntBit) != 0;
+  return o;
+}
 
 std::string base64UrlEncode(const unsigned char* data, std::size_t n) {
   std::string out;
@@ -112,19 +130,20 @@ void NonceCodec::mac(const unsigned char* data, std::size_t n, unsigned char out
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), data, n, out, &len);
 }
 
-std::string NonceCodec::issue(std::int64_t expires, std::uint64_t serial) const {
+std::string NonceCodec::issue(std::int64_t expires, std::uint64_t serial,
+                              const NonceOffer& offer) const {
   unsigned char raw[kRawBytes];
   putBe(raw, static_cast<std::uint64_t>(expires), 8);
   putBe(raw + 8, serial, 8);
   putBe(raw + 16, epoch_, 4);
+  raw[20] = offer.toByte();
   unsigned char digest[32];
   mac(raw, kSignedBytes, digest);
   std::memcpy(raw + kSignedBytes, digest, kMacBytes);
   return base64UrlEncode(raw, kRawBytes);
 }
 
-NonceState NonceCodec::verify(std::string_view nonce, std::int64_t now,
-                              std::uint64_t& serial) const {
+NonceState NonceCodec::verify(std::string_view nonce, std::int64_t now, NonceInfo& info) const {
   std::string raw;
   if (!ready_ || nonce.size() != kNonceLength || !base64UrlDecode(nonce, raw) ||
       raw.size() != kRawBytes) {
@@ -135,7 +154,8 @@ NonceState NonceCodec::verify(std::string_view nonce, std::int64_t now,
   mac(bytes, kSignedBytes, digest);
   if (CRYPTO_memcmp(digest, bytes + kSignedBytes, kMacBytes) != 0) return NonceState::kForeign;
   if (getBe(bytes + 16, 4) != epoch_) return NonceState::kForeign;
-  serial = getBe(bytes + 8, 8);
+  info.serial = getBe(bytes + 8, 8);
+  info.offer = NonceOffer::fromByte(bytes[20]);
   auto expires = static_cast<std::int64_t>(getBe(bytes, 8));
   return expires < now ? NonceState::kExpired : NonceState::kValid;
 }

@@ -8,6 +8,18 @@
 #include <string>
 
 namespace sipline::auth {
+namespace {
+
+NonceOffer offerOf(std::uint8_t algorithms, bool auth, bool auth_int) {
+  NonceOffer o;
+  o.algorithms = algorithms;
+  o.qop_auth = auth;
+  o.qop_auth_int = auth_int;
+  return o;
+}
+const NonceOffer kOffer = offerOf(0x7, true, false);
+
+}  // namespace
 
 class NonceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(NonceTest);
@@ -19,6 +31,7 @@ class NonceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(otherEpochIsForeign);
   CPPUNIT_TEST(randomSecretsDiffer);
   CPPUNIT_TEST(garbageIsForeign);
+  CPPUNIT_TEST(offerIsSignedAndReadBack);
   CPPUNIT_TEST(uninitialisedCodecTrustsNothing);
   CPPUNIT_TEST(base64UrlRoundTrip);
   CPPUNIT_TEST(base64UrlRejectsBadText);
@@ -28,21 +41,21 @@ class NonceTest : public CppUnit::TestFixture {
   void issuedNonceVerifiesWithItsSerial() {
     NonceCodec c;
     CPPUNIT_ASSERT(c.init("s3cret", 7).isOk());
-    std::string n = c.issue(1000, 123456789012345ULL);
+    std::string n = c.issue(1000, 123456789012345ULL, kOffer);
     CPPUNIT_ASSERT_EQUAL(kNonceLength, n.size());
-    std::uint64_t serial = 0;
-    CPPUNIT_ASSERT(c.verify(n, 999, serial) == NonceState::kValid);
-    CPPUNIT_ASSERT_EQUAL(std::uint64_t{123456789012345ULL}, serial);
-    CPPUNIT_ASSERT(c.verify(n, 1000, serial) == NonceState::kValid);  // good through its second
+    NonceInfo info;
+    CPPUNIT_ASSERT(c.verify(n, 999, info) == NonceState::kValid);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{123456789012345ULL}, info.serial);
+    CPPUNIT_ASSERT(c.verify(n, 1000, info) == NonceState::kValid);  // good through its second
     // Serials differ, so do nonces.
-    CPPUNIT_ASSERT(c.issue(1000, 1) != c.issue(1000, 2));
+    CPPUNIT_ASSERT(c.issue(1000, 1, kOffer) != c.issue(1000, 2, kOffer));
   }
 
   void nonceUsesOnlyTokenCharacters() {
     NonceCodec c;
     CPPUNIT_ASSERT(c.init("").isOk());
     for (std::uint64_t s = 0; s < 200; ++s) {
-      for (char ch : c.issue(1700000000 + static_cast<std::int64_t>(s), s * 7919)) {
+      for (char ch : c.issue(1700000000 + static_cast<std::int64_t>(s), s * 7919, kOffer)) {
         bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
         CPPUNIT_ASSERT_MESSAGE(std::string(1, ch), ok);
       }
@@ -52,33 +65,33 @@ class NonceTest : public CppUnit::TestFixture {
   void expiredAfterItsTime() {
     NonceCodec c;
     CPPUNIT_ASSERT(c.init("k", 1).isOk());
-    std::string n = c.issue(500, 3);
-    std::uint64_t serial = 0;
-    CPPUNIT_ASSERT(c.verify(n, 501, serial) == NonceState::kExpired);
-    CPPUNIT_ASSERT_EQUAL(std::uint64_t{3}, serial);
+    std::string n = c.issue(500, 3, kOffer);
+    NonceInfo info;
+    CPPUNIT_ASSERT(c.verify(n, 501, info) == NonceState::kExpired);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{3}, info.serial);
   }
 
   void everyTamperedCharacterIsForeign() {
     NonceCodec c;
     CPPUNIT_ASSERT(c.init("k", 1).isOk());
-    std::string n = c.issue(500, 3);
-    std::uint64_t serial = 0;
+    std::string n = c.issue(500, 3, kOffer);
+    NonceInfo info;
     for (std::size_t i = 0; i < n.size(); ++i) {
       std::string t = n;
       t[i] = t[i] == 'A' ? 'B' : 'A';
-      CPPUNIT_ASSERT_MESSAGE(t, c.verify(t, 0, serial) == NonceState::kForeign);
+      CPPUNIT_ASSERT_MESSAGE(t, c.verify(t, 0, info) == NonceState::kForeign);
     }
     // A nonce moved in time by its holder: the MAC covers the expiry.
-    CPPUNIT_ASSERT(c.verify(n.substr(0, n.size() - 1), 0, serial) == NonceState::kForeign);
-    CPPUNIT_ASSERT(c.verify(n + "A", 0, serial) == NonceState::kForeign);
+    CPPUNIT_ASSERT(c.verify(n.substr(0, n.size() - 1), 0, info) == NonceState::kForeign);
+    CPPUNIT_ASSERT(c.verify(n + "A", 0, info) == NonceState::kForeign);
   }
 
   void otherSecretIsForeign() {
     NonceCodec a, b;
     CPPUNIT_ASSERT(a.init("one", 1).isOk());
     CPPUNIT_ASSERT(b.init("two", 1).isOk());
-    std::uint64_t serial = 0;
-    CPPUNIT_ASSERT(b.verify(a.issue(500, 3), 0, serial) == NonceState::kForeign);
+    NonceInfo info;
+    CPPUNIT_ASSERT(b.verify(a.issue(500, 3, kOffer), 0, info) == NonceState::kForeign);
   }
 
   void otherEpochIsForeign() {
@@ -86,26 +99,57 @@ class NonceTest : public CppUnit::TestFixture {
     NonceCodec a, b;
     CPPUNIT_ASSERT(a.init("same", 1).isOk());
     CPPUNIT_ASSERT(b.init("same", 2).isOk());
-    std::uint64_t serial = 0;
-    CPPUNIT_ASSERT(b.verify(a.issue(500, 3), 0, serial) == NonceState::kForeign);
+    NonceInfo info;
+    CPPUNIT_ASSERT(b.verify(a.issue(500, 3, kOffer), 0, info) == NonceState::kForeign);
     NonceCodec again;
     CPPUNIT_ASSERT(again.init("same", 1).isOk());
-    CPPUNIT_ASSERT(again.verify(a.issue(500, 3), 0, serial) == NonceState::kValid);
+    CPPUNIT_ASSERT(again.verify(a.issue(500, 3, kOffer), 0, info) == NonceState::kValid);
   }
 
   void randomSecretsDiffer() {
     NonceCodec a, b;
     CPPUNIT_ASSERT(a.init("", 5).isOk());
     CPPUNIT_ASSERT(b.init("", 5).isOk());
-    std::uint64_t serial = 0;
-    CPPUNIT_ASSERT(b.verify(a.issue(500, 3), 0, serial) == NonceState::kForeign);
-    CPPUNIT_ASSERT(a.verify(a.issue(500, 3), 0, serial) == NonceState::kValid);
+    NonceInfo info;
+    CPPUNIT_ASSERT(b.verify(a.issue(500, 3, kOffer), 0, info) == NonceState::kForeign);
+    CPPUNIT_ASSERT(a.verify(a.issue(500, 3, kOffer), 0, info) == NonceState::kValid);
+  }
+
+  // The offer byte travels in the nonce and is covered by the MAC: a client cannot widen it.
+  void offerIsSignedAndReadBack() {
+    NonceCodec c;
+    CPPUNIT_ASSERT(c.init("k", 1).isOk());
+    for (std::uint8_t algs = 0; algs < 8; ++algs) {
+      for (int q = 0; q < 4; ++q) {
+        NonceOffer o = offerOf(algs, (q & 1) != 0, (q & 2) != 0);
+        NonceInfo info;
+        CPPUNIT_ASSERT(c.verify(c.issue(500, 9, o), 0, info) == NonceState::kValid);
+        CPPUNIT_ASSERT_EQUAL(int{algs}, int{info.offer.algorithms});
+        CPPUNIT_ASSERT_EQUAL(o.qop_auth, info.offer.qop_auth);
+        CPPUNIT_ASSERT_EQUAL(o.qop_auth_int, info.offer.qop_auth_int);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t{9}, info.serial);
+      }
+    }
+    NonceOffer md5_only =
+        offerOf(1u << static_cast<unsigned>(crypto::DigestAlgorithm::kMd5), false, false);
+    CPPUNIT_ASSERT(md5_only.offers(crypto::DigestAlgorithm::kMd5));
+    CPPUNIT_ASSERT(!md5_only.offers(crypto::DigestAlgorithm::kSha256));
+    CPPUNIT_ASSERT(!md5_only.qopOffered());
+    // Flip the offer byte (raw byte 20) to "everything": the MAC no longer fits.
+    std::string raw;
+    CPPUNIT_ASSERT(base64UrlDecode(c.issue(500, 9, md5_only), raw));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{39}, raw.size());
+    raw[20] = static_cast<char>(0x37);
+    std::string forged =
+        base64UrlEncode(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+    NonceInfo info;
+    CPPUNIT_ASSERT(c.verify(forged, 0, info) == NonceState::kForeign);
   }
 
   void garbageIsForeign() {
     NonceCodec c;
     CPPUNIT_ASSERT(c.init("k", 1).isOk());
-    std::uint64_t serial = 0;
+    NonceInfo info;
     const char* bad[] = {"",
                          "abc",
                          "0123456789abcdef0123456789abcdef",
@@ -113,16 +157,16 @@ class NonceTest : public CppUnit::TestFixture {
                          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="};
     for (const char* n : bad) {
-      CPPUNIT_ASSERT_MESSAGE(n, c.verify(n, 0, serial) == NonceState::kForeign);
+      CPPUNIT_ASSERT_MESSAGE(n, c.verify(n, 0, info) == NonceState::kForeign);
     }
   }
 
   void uninitialisedCodecTrustsNothing() {
     NonceCodec ready, none;
     CPPUNIT_ASSERT(ready.init("k", 0).isOk());
-    std::uint64_t serial = 0;
+    NonceInfo info;
     CPPUNIT_ASSERT(!none.ready());
-    CPPUNIT_ASSERT(none.verify(ready.issue(500, 1), 0, serial) == NonceState::kForeign);
+    CPPUNIT_ASSERT(none.verify(ready.issue(500, 1, kOffer), 0, info) == NonceState::kForeign);
   }
 
   void base64UrlRoundTrip() {

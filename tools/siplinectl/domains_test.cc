@@ -22,6 +22,7 @@ class DomainsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(rmForceRemovesTheSubscribersInOneTransaction);
   CPPUNIT_TEST(failureHalfWayRollsBack);
   CPPUNIT_TEST(listCountsSubscribersAndIsBounded);
+  CPPUNIT_TEST(databasePreconditionFailuresAreNotRefusals);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -101,6 +102,27 @@ class DomainsTest : public CppUnit::TestFixture {
     Result<DomainPage> two = listDomains(db_, 2);
     CPPUNIT_ASSERT(two.isOk() && two.value().truncated);
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, two.value().rows.size());
+  }
+
+  // A deadlock or read-only standby (kFailedPrecondition from db_postgres) is not "domain has
+  // subscribers"; its DETAIL stays out of the message.
+  void databasePreconditionFailuresAreNotRefusals() {
+    db_.domains["example.com"] = "";
+    db_.fail_on = "SELECT count(*)";
+    db_.fail_status =
+        Status::failedPrecondition("deadlock detected: Process 7 waits (SQLSTATE 40P01)");
+    Result<DomainRemoval> r = removeDomain(db_, "example.com", false);
+    CPPUNIT_ASSERT(r.status().code() == Code::kInternal);
+    CPPUNIT_ASSERT_EQUAL(std::string("deadlock detected (SQLSTATE 40P01)"), r.status().message());
+    CPPUNIT_ASSERT_EQUAL(std::string("ROLLBACK"), db_.log.back());
+    db_.fail_on = "COMMIT";
+    db_.fail_status =
+        Status::failedPrecondition("the transaction was rolled back: a statement in it had failed");
+    CPPUNIT_ASSERT(removeDomain(db_, "example.com", false).status().code() == Code::kInternal);
+    db_.fail_on = "INSERT INTO domain";
+    db_.fail_status = Status::failedPrecondition(
+        "cannot execute INSERT in a read-only transaction (SQLSTATE 25006)");
+    CPPUNIT_ASSERT(addDomain(db_, "x.org").code() == Code::kInternal);
   }
 
  private:

@@ -3,7 +3,9 @@
 // pg_index, the version table) from `tables` and `versions`, and the statements of
 // subscribers.cc and domains.cc from `subscribers` and `domains` (BEGIN snapshots them,
 // ROLLBACK restores them); it logs every statement and transaction step with its parameters,
-// and fails on demand (connect, or any statement containing a text). Test-only.
+// and fails on demand (connect, or any statement containing a text). Like the real database's
+// guarantee it stands for, a domain check (SELECT 1 FROM domain WHERE domain = $1) must lock
+// the row (FOR SHARE / FOR UPDATE) inside a transaction, else it fails. Test-only.
 #pragma once
 
 #include <algorithm>
@@ -111,12 +113,17 @@ class FakeDb final : public db::Connection {
   Status begin() override {
     saved_subscribers_ = subscribers;
     saved_domains_ = domains;
+    in_transaction_ = true;
     return step("BEGIN");
   }
-  Status commit() override { return step("COMMIT"); }
+  Status commit() override {
+    in_transaction_ = false;
+    return step("COMMIT");
+  }
   Status rollback() override {
     subscribers = saved_subscribers_;
     domains = saved_domains_;
+    in_transaction_ = false;
     return step("ROLLBACK");
   }
   // The params of the last statement containing `sql_part`; empty if none.
@@ -149,6 +156,10 @@ class FakeDb final : public db::Connection {
   std::optional<db::Rows> provisioningQuery(std::string_view sql, const std::vector<db::Param>& p) {
     using Cells = std::vector<std::vector<std::optional<std::string>>>;
     if (has(sql, "SELECT 1 FROM domain WHERE domain = $1")) {
+      // Unlocked or outside a transaction, the answer could be stale by the next statement.
+      if (!in_transaction_ || !(has(sql, " FOR SHARE") || has(sql, " FOR UPDATE"))) {
+        return std::nullopt;  // "unexpected query"
+      }
       Cells out;
       if (domains.count(str(p, 0)) != 0) out.push_back({"1"});
       return db::Rows({"?column?"}, out);
@@ -249,10 +260,12 @@ class FakeDb final : public db::Connection {
   }
   Status step(const std::string& what) {
     log.push_back(what);
+    params_log.emplace_back();  // keeps params_log in step with log
     if (!fail_on.empty() && what.find(fail_on) != std::string::npos) return fail_status;
     return Status::ok();
   }
   db::DbUrl url_;
+  bool in_transaction_ = false;
   std::map<SubscriberKey, FakeSubscriber> saved_subscribers_;
   std::map<std::string, std::string> saved_domains_;
   std::int64_t next_id_ = 1;

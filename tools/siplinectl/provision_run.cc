@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tools/siplinectl/cache_flush.h"
+#include "tools/siplinectl/db_errors.h"
 #include "tools/siplinectl/domains.h"
 #include "tools/siplinectl/password.h"
 #include "tools/siplinectl/run_util.h"
@@ -27,12 +28,13 @@ void emit(RunContext& ctx, const Json& j) { ctx.out << j.dump(2) << "\n"; }
 
 // A failed operation: its exit code and message.
 int failWith(RunContext& ctx, const Invocation& inv, const TargetInfo& info, const Status& st) {
-  std::string message = oneLine(st.message());
+  // Never the server's DETAIL (it can hold the failing row, hashes and all): db_errors.h.
+  std::string message = oneLine(withoutServerDetail(st.message()));
   int code = kExitFailure;
   switch (st.code()) {
     case Code::kUnavailable:
       code = kExitUnreachable;
-      message = aboutTarget("lost the connection to", info, st);
+      message = aboutTarget("lost the connection to", info, Status::unavailable(message));
       break;
     case Code::kAlreadyExists:
       code = kExitAlreadyExists;
@@ -41,7 +43,10 @@ int failWith(RunContext& ctx, const Invocation& inv, const TargetInfo& info, con
       code = kExitNotFound;
       break;
     case Code::kFailedPrecondition:
-      code = inv.command == Command::kDomainRm ? kExitDomainInUse : kExitUnknownDomain;
+      // Only the refusals of subscribers.cc/domains.cc carry this code (db_errors.h); any
+      // other command's is a plain failure.
+      if (inv.command == Command::kSubscriberAdd) code = kExitUnknownDomain;
+      if (inv.command == Command::kDomainRm) code = kExitDomainInUse;
       break;
     default:
       // Most likely a database without this siplinectl's tables ("relation ... does not exist").

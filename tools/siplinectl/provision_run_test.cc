@@ -53,6 +53,7 @@ class ProvisionRunTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(missingTableHintsAtDbCheck);
   CPPUNIT_TEST(everyCommandPrintsOneJsonObject);
   CPPUNIT_TEST(givenPasswordsAreNeverPrinted);
+  CPPUNIT_TEST(databasePreconditionFailuresAreExitOne);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -291,6 +292,31 @@ class ProvisionRunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(3, h_.run(cmd({"subscriber", "list"})));
     CPPUNIT_ASSERT(contains(h_.err, "lost the connection to postgres://sipline:***@"));
     CPPUNIT_ASSERT(h_.mi.calls.empty());
+  }
+
+  // Read-only standby, deadlock: exit 1, not 8 ("unknown domain") or 9 ("domain in use"); and
+  // never the failing row of a constraint violation.
+  void databasePreconditionFailuresAreExitOne() {
+    h_.db.fail_on = "INSERT INTO subscriber";
+    h_.db.fail_status = Status::failedPrecondition(
+        "cannot execute INSERT in a read-only transaction (SQLSTATE 25006)");
+    CPPUNIT_ASSERT_EQUAL(1, h_.run(cmd({"subscriber", "add", "alice@example.com", "pw"})));
+    CPPUNIT_ASSERT(contains(h_.err, "read-only transaction"));
+    h_.db.fail_status = Status::failedPrecondition(
+        "new row for relation \"subscriber\" violates check constraint \"c\": Failing row "
+        "contains (1, alice, example.com, pw, 0a1b). (SQLSTATE 23514)");
+    CPPUNIT_ASSERT_EQUAL(1, h_.run(cmd({"subscriber", "add", "alice@example.com", "pw"})));
+    CPPUNIT_ASSERT(contains(h_.err, "violates check constraint \"c\" (SQLSTATE 23514)"));
+    CPPUNIT_ASSERT(!contains(h_.err, "Failing row"));
+    CPPUNIT_ASSERT_EQUAL(1,
+                         h_.run(cmd({"subscriber", "add", "alice@example.com", "pw", "--json"})));
+    CPPUNIT_ASSERT(!contains(h_.out, "Failing row"));
+    h_.db.fail_on = "SELECT count(*)";
+    h_.db.fail_status = Status::failedPrecondition("deadlock detected (SQLSTATE 40P01)");
+    CPPUNIT_ASSERT_EQUAL(1, h_.run(cmd({"domain", "rm", "example.com"})));
+    CPPUNIT_ASSERT(contains(h_.err, "deadlock detected"));
+    h_.db.fail_on = "UPDATE subscriber";
+    CPPUNIT_ASSERT_EQUAL(1, h_.run(cmd({"subscriber", "passwd", "alice@example.com", "pw"})));
   }
 
   void missingTableHintsAtDbCheck() {

@@ -1,6 +1,7 @@
 #include "tools/siplinectl/subscribers.h"
 
 #include "core/crypto/digest.h"
+#include "tools/siplinectl/db_errors.h"
 
 namespace sipline::ctl {
 
@@ -29,16 +30,9 @@ Ha1Set ha1For(const Aor& aor, std::string_view password) {
                 crypto::digestHa1(DigestAlgorithm::kSha512_256, aor.user, aor.domain, password)};
 }
 
-Status addSubscriber(db::Connection& conn, const NewSubscriber& sub) {
-  if (sub.check_domain) {
-    Result<db::Rows> known = conn.query("SELECT 1 FROM domain WHERE domain = $1", {sub.aor.domain});
-    if (!known.isOk()) return known.status();
-    if (known.value().empty()) {
-      return Status::failedPrecondition("domain " + sub.aor.domain +
-                                        " is not in table domain ('siplinectl domain add " +
-                                        sub.aor.domain + "' adds it; --force skips this check)");
-    }
-  }
+namespace {
+
+Status insertSubscriber(db::Connection& conn, const NewSubscriber& sub) {
   const Ha1Set h = ha1For(sub.aor, sub.password);
   Result<std::int64_t> added = conn.exec(
       "INSERT INTO subscriber (username, domain, password, ha1, ha1_sha256, ha1_sha512t256,"
@@ -46,12 +40,36 @@ Status addSubscriber(db::Connection& conn, const NewSubscriber& sub) {
       " ON CONFLICT (username, domain) DO NOTHING",
       {sub.aor.user, sub.aor.domain, sub.store_password ? sub.password : std::string(), h.md5,
        h.sha256, h.sha512_256, sub.email});
-  if (!added.isOk()) return added.status();
+  if (!added.isOk()) return fromDatabase(added.status());
   if (added.value() == 0) {
     return Status::alreadyExists("subscriber " + sub.aor.text() +
                                  " exists already ('siplinectl subscriber passwd' changes its "
                                  "password)");
   }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status addSubscriber(db::Connection& conn, const NewSubscriber& sub) {
+  if (!sub.check_domain) return insertSubscriber(conn, sub);
+  // The check and the INSERT in one transaction, the domain row locked FOR SHARE: a
+  // concurrent `domain rm` (which locks it FOR UPDATE) waits for us, or we for it and then
+  // find the domain gone; no subscriber is left in a removed domain.
+  Status st = conn.begin();
+  if (!st.isOk()) return fromDatabase(st);
+  Result<db::Rows> known =
+      conn.query("SELECT 1 FROM domain WHERE domain = $1 FOR SHARE", {sub.aor.domain});
+  if (!known.isOk()) return rollbackWith(conn, fromDatabase(known.status()));
+  if (known.value().empty()) {
+    return rollbackWith(conn, refusal("domain " + sub.aor.domain +
+                                      " is not in table domain ('siplinectl domain add " +
+                                      sub.aor.domain + "' adds it; --force skips this check)"));
+  }
+  st = insertSubscriber(conn, sub);
+  if (!st.isOk()) return rollbackWith(conn, st);
+  st = conn.commit();
+  if (!st.isOk()) return fromDatabase(st).withPrefix("commit");
   return Status::ok();
 }
 
@@ -63,7 +81,7 @@ Status setSubscriberPassword(db::Connection& conn, const Aor& aor, std::string_v
       " WHERE username = $1 AND domain = $2",
       {aor.user, aor.domain, store_password ? std::string(password) : std::string(), h.md5,
        h.sha256, h.sha512_256});
-  if (!changed.isOk()) return changed.status();
+  if (!changed.isOk()) return fromDatabase(changed.status());
   if (changed.value() == 0) return Status::notFound("no subscriber " + aor.text());
   return Status::ok();
 }
@@ -71,7 +89,7 @@ Status setSubscriberPassword(db::Connection& conn, const Aor& aor, std::string_v
 Status removeSubscriber(db::Connection& conn, const Aor& aor) {
   Result<std::int64_t> removed = conn.exec(
       "DELETE FROM subscriber WHERE username = $1 AND domain = $2", {aor.user, aor.domain});
-  if (!removed.isOk()) return removed.status();
+  if (!removed.isOk()) return fromDatabase(removed.status());
   if (removed.value() == 0) return Status::notFound("no subscriber " + aor.text());
   return Status::ok();
 }
@@ -81,7 +99,7 @@ Result<SubscriberRow> findSubscriber(db::Connection& conn, const Aor& aor) {
                                          ", password <> '', ha1, ha1_sha256, ha1_sha512t256"
                                          " FROM subscriber WHERE username = $1 AND domain = $2",
                                      {aor.user, aor.domain});
-  if (!rows.isOk()) return rows.status();
+  if (!rows.isOk()) return fromDatabase(rows.status());
   const db::Rows& r = rows.value();
   if (r.empty()) return Status::notFound("no subscriber " + aor.text());
   SubscriberRow row;
@@ -103,7 +121,7 @@ Result<SubscriberPage> listSubscribers(db::Connection& conn, const std::string& 
                      ", password <> '' FROM subscriber WHERE ($1 = '' OR domain = $1)"
                      " ORDER BY domain, username LIMIT $2",
                  {domain, db::Param(fetch)});
-  if (!rows.isOk()) return rows.status();
+  if (!rows.isOk()) return fromDatabase(rows.status());
   const db::Rows& r = rows.value();
   SubscriberPage page;
   for (std::size_t i = 0; i < r.size(); ++i) {

@@ -2,9 +2,9 @@
 // password, remove, show, list. Only the HA1 hashes are stored (MD5, SHA-256, SHA-512-256 with
 // realm = the domain, core/crypto/digest.h); the clear password only when asked for, because
 // auth_db's calculate_ha1 mode needs it. A clear password is never read back. Parameterised
-// statements only. Errors: the connection's Status passes through (kUnavailable when the
-// database is gone); the outcomes an operator must tell apart have their own codes, documented
-// per function.
+// statements only. Errors: kUnavailable when the database is gone, kInternal for any other
+// database error (without the server's DETAIL: db_errors.h); the outcomes an operator must
+// tell apart have their own codes, documented per function.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +31,9 @@ struct NewSubscriber {
   bool check_domain = true;  // false: --force
 };
 
-// kFailedPrecondition: the domain is not in table domain (only with check_domain);
-// kAlreadyExists: the subscriber exists (nothing changed).
+// kFailedPrecondition (a refusal, db_errors.h): the domain is not in table domain (only with
+// check_domain); kAlreadyExists: the subscriber exists (nothing changed). With check_domain
+// the check (SELECT ... FOR SHARE on the domain row) and the INSERT are one transaction.
 Status addSubscriber(db::Connection& conn, const NewSubscriber& sub);
 
 // New hashes (and the clear password with store_password, else the password column is

@@ -37,6 +37,9 @@ class SubscribersTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(findReadsTheRowButNeverTheClearPassword);
   CPPUNIT_TEST(listIsOrderedFilteredAndBounded);
   CPPUNIT_TEST(databaseErrorsPassThrough);
+  CPPUNIT_TEST(addChecksAndInsertsInOneTransactionHoldingTheDomain);
+  CPPUNIT_TEST(databasePreconditionFailuresAreNotRefusals);
+  CPPUNIT_TEST(constraintViolationsNeverShowTheFailingRow);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -174,8 +177,75 @@ class SubscribersTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(listSubscribers(db_, "", 5).status().code() == Code::kUnavailable);
     db_.fail_on = "FROM domain";
     db_.fail_status = Status::invalidArgument("ERROR: relation \"domain\" does not exist");
+    Status st = addSubscriber(db_, {kAlice, "pw", false, "", true});
+    CPPUNIT_ASSERT(st.code() == Code::kInternal);
+    CPPUNIT_ASSERT_EQUAL(std::string("ERROR: relation \"domain\" does not exist"), st.message());
+  }
+
+  // `domain rm --force` locks the domain row FOR UPDATE; the check of `subscriber add` takes
+  // it FOR SHARE in the transaction of its INSERT, so the two cannot interleave.
+  void addChecksAndInsertsInOneTransactionHoldingTheDomain() {
+    CPPUNIT_ASSERT(addSubscriber(db_, {kAlice, "pw", false, "", true}).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{4}, db_.log.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("BEGIN"), db_.log[0]);
+    CPPUNIT_ASSERT_EQUAL(std::string("SELECT 1 FROM domain WHERE domain = $1 FOR SHARE"),
+                         db_.log[1]);
+    CPPUNIT_ASSERT(db_.log[2].find("INSERT INTO subscriber") == 0);
+    CPPUNIT_ASSERT_EQUAL(std::string("COMMIT"), db_.log[3]);
+    // An INSERT that fails rolls the check back with it.
+    db_.log.clear();
+    db_.fail_on = "INSERT INTO subscriber";
+    CPPUNIT_ASSERT(!addSubscriber(db_, {Aor{"bob", "example.com"}, "pw", false, "", true}).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("ROLLBACK"), db_.log.back());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, db_.count("COMMIT"));
+    // Unknown domain and existing subscriber end the transaction too.
+    db_.fail_on.clear();
+    CPPUNIT_ASSERT(addSubscriber(db_, {Aor{"bob", "typo.org"}, "pw", false, "", true}).code() ==
+                   Code::kFailedPrecondition);
+    CPPUNIT_ASSERT_EQUAL(std::string("ROLLBACK"), db_.log.back());
     CPPUNIT_ASSERT(addSubscriber(db_, {kAlice, "pw", false, "", true}).code() ==
-                   Code::kInvalidArgument);
+                   Code::kAlreadyExists);
+    CPPUNIT_ASSERT_EQUAL(std::string("ROLLBACK"), db_.log.back());
+    // --force checks nothing, so it needs no transaction.
+    db_.log.clear();
+    CPPUNIT_ASSERT(addSubscriber(db_, {Aor{"bob", "typo.org"}, "pw", false, "", false}).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, db_.log.size());
+  }
+
+  // db_postgres maps read-only standby (25006), deadlock (40P01) and a rolled-back COMMIT to
+  // kFailedPrecondition: none of them may look like "unknown domain".
+  void databasePreconditionFailuresAreNotRefusals() {
+    db_.fail_on = "INSERT INTO subscriber";
+    db_.fail_status = Status::failedPrecondition(
+        "cannot execute INSERT in a read-only transaction (SQLSTATE 25006)");
+    Status st = addSubscriber(db_, {kAlice, "pw", false, "", true});
+    CPPUNIT_ASSERT(st.code() == Code::kInternal);
+    CPPUNIT_ASSERT(st.message().find("read-only transaction") != std::string::npos);
+    st = addSubscriber(db_, {kAlice, "pw", false, "", false});
+    CPPUNIT_ASSERT(st.code() == Code::kInternal);
+    db_.fail_on = "COMMIT";
+    db_.fail_status =
+        Status::failedPrecondition("the transaction was rolled back: a statement in it had failed");
+    st = addSubscriber(db_, {kAlice, "pw", false, "", true});
+    CPPUNIT_ASSERT(st.code() == Code::kInternal);
+    CPPUNIT_ASSERT(st.message().find("commit: ") == 0);
+    db_.fail_on = "UPDATE subscriber";
+    db_.fail_status = Status::failedPrecondition("deadlock detected (SQLSTATE 40P01)");
+    CPPUNIT_ASSERT(setSubscriberPassword(db_, kAlice, "pw", false).code() == Code::kInternal);
+    db_.fail_on = "DELETE FROM subscriber";
+    CPPUNIT_ASSERT(removeSubscriber(db_, kAlice).code() == Code::kInternal);
+  }
+
+  void constraintViolationsNeverShowTheFailingRow() {
+    db_.fail_on = "INSERT INTO subscriber";
+    db_.fail_status = Status::failedPrecondition(
+        "new row for relation \"subscriber\" violates check constraint \"subscriber_email\": "
+        "Failing row contains (7, alice, example.com, s3cret, 0a1b2c, 3d4e5f, 6a7b8c, x). "
+        "(SQLSTATE 23514)");
+    Status st = addSubscriber(db_, {kAlice, "s3cret", true, "x", true});
+    CPPUNIT_ASSERT_EQUAL(std::string("new row for relation \"subscriber\" violates check "
+                                     "constraint \"subscriber_email\" (SQLSTATE 23514)"),
+                         st.message());
   }
 
  private:
