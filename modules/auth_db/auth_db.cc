@@ -2,6 +2,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/base/clock.h"
@@ -206,14 +207,39 @@ void Service::noteDbOk() {
   SL_NOTICE("auth_db: the DB answers again");
 }
 
+std::int64_t Service::negativeTtlMs() const {
+  return std::min(config_.negative_cache_ttl_s, config_.cache_ttl_s) * 1000;
+}
+
+bool Service::cachedLookup(const std::string& key, SubscriberRow* out, Lookup& result) {
+  std::string payload;
+  if (!cache_->get(key, clock_ms_(), payload)) return false;
+  if (payload.empty()) {  // a cached "no such subscriber" (rows never pack to nothing)
+    result = Lookup::kNotFound;
+    return true;
+  }
+  if (out != nullptr && !unpack(payload, *out)) return false;
+  result = Lookup::kFound;
+  return true;
+}
+
+void Service::cacheNotFound(const std::string& key, std::uint64_t generation) {
+  if (cache_ != nullptr && negativeTtlMs() > 0) {
+    cache_->put(key, "", clock_ms_(), generation, negativeTtlMs());
+  }
+}
+
 Lookup Service::lookup(Table& t, std::string_view user, std::string_view domain,
                        SubscriberRow& out) {
   if (t.sql() == nullptr) return Lookup::kError;
   std::string key;
+  std::uint64_t generation = 0;
   if (cache_ != nullptr) {
     key = cacheKey(t, user, domain);
-    std::string payload;
-    if (cache_->get(key, clock_ms_(), payload) && unpack(payload, out)) return Lookup::kFound;
+    // Before the fetch: a flush after this point voids the put below (credential_cache.h).
+    generation = cache_->generation();
+    Lookup cached;
+    if (cachedLookup(key, &out, cached)) return cached;
   }
   if (conn_ == nullptr) {
     noteDbError(Status::unavailable("no DB connection in this process"), t);
@@ -226,17 +252,24 @@ Lookup Service::lookup(Table& t, std::string_view user, std::string_view domain,
     return Lookup::kError;
   }
   noteDbOk();
-  if (!row.value().has_value()) return Lookup::kNotFound;  // never cached: new users work at once
+  if (!row.value().has_value()) {
+    cacheNotFound(key, generation);
+    return Lookup::kNotFound;
+  }
   out = std::move(*row.value());
-  if (cache_ != nullptr) cache_->put(key, pack(out), clock_ms_());
+  if (cache_ != nullptr) cache_->put(key, pack(out), clock_ms_(), generation);
   return Lookup::kFound;
 }
 
 Lookup Service::exists(Table& t, std::string_view user, std::string_view domain) {
   if (t.sql() == nullptr) return Lookup::kError;
+  std::string key;
+  std::uint64_t generation = 0;
   if (cache_ != nullptr) {
-    std::string payload;
-    if (cache_->get(cacheKey(t, user, domain), clock_ms_(), payload)) return Lookup::kFound;
+    key = cacheKey(t, user, domain);
+    generation = cache_->generation();
+    Lookup cached;
+    if (cachedLookup(key, nullptr, cached)) return cached;
   }
   if (conn_ == nullptr) {
     noteDbError(Status::unavailable("no DB connection in this process"), t);
@@ -249,6 +282,7 @@ Lookup Service::exists(Table& t, std::string_view user, std::string_view domain)
     return Lookup::kError;
   }
   noteDbOk();
+  if (!found.value()) cacheNotFound(key, generation);
   return found.value() ? Lookup::kFound : Lookup::kNotFound;
 }
 

@@ -80,13 +80,17 @@ class Service {
   Status childInit(const ProcessInfo& proc);
 
   // The row of (user, domain) of `t`: the cache first (fresh entries only), else the DB; a
-  // row read from the DB is cached. kError when the DB failed (counted, logged per outage).
+  // row read from the DB is cached for cache_ttl, a "no such row" for negative_cache_ttl
+  // (capped by cache_ttl; 0: never), unless a flush ran during the fetch. kError when the DB
+  // failed (counted, logged per outage).
   Lookup lookup(Table& t, std::string_view user, std::string_view domain, SubscriberRow& out);
-  // Whether (user, domain) is a subscriber of `t`: a cached entry says yes, else the DB.
+  // Whether (user, domain) is a subscriber of `t`: a cached row says yes, a cached "no such
+  // row" no, else the DB (a "no" is cached as lookup() does).
   Lookup exists(Table& t, std::string_view user, std::string_view domain);
 
-  // Removes the cached entries of user@domain in every table (without use_domain, those of
-  // the user), or everything when user is nullopt. How many.
+  // Removes the cached entries (rows and "no such row") of user@domain in every table
+  // (without use_domain, those of the user), or everything when user is nullopt; voids the
+  // puts of lookups in flight. How many.
   std::uint64_t flushCache(std::optional<std::string_view> user, std::string_view domain);
   CredentialCache* cache() { return cache_.get(); }
 
@@ -103,6 +107,11 @@ class Service {
  private:
   std::string cacheKey(const Table& t, std::string_view user, std::string_view domain) const;
   std::string pack(const SubscriberRow& row) const;
+  std::int64_t negativeTtlMs() const;
+  // A fresh cache entry of key: true with `result` (kFound, unpacked into *out when not null;
+  // kNotFound for a cached "no such row"); false on a miss.
+  bool cachedLookup(const std::string& key, SubscriberRow* out, Lookup& result);
+  void cacheNotFound(const std::string& key, std::uint64_t generation);
   bool unpack(std::string_view payload, SubscriberRow& row) const;
   void noteDbError(const Status& st, const Table& t);
   void noteDbOk();

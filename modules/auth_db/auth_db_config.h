@@ -26,6 +26,8 @@ struct Config {
   bool skip_version_check = false;
   std::int64_t cache_size = 4096;  // entries; 0 disables the cache
   std::int64_t cache_ttl_s = 60;
+  std::int64_t negative_cache_ttl_s =
+      5;  // "no such subscriber" kept (capped by cache_ttl); 0: never
   std::int64_t db_connect_timeout_ms = 2000;
   std::int64_t db_query_timeout_ms = 1000;
   std::int64_t db_error_reply = 500;  // reply sent when the DB fails; 0: none (script answers)

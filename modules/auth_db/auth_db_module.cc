@@ -47,6 +47,8 @@ class AuthDbModule : public Module {
                "subscriber rows kept in shared memory (0: no cache)");
     spec.param("cache_ttl", &c.cache_ttl_s, IntRange{1, 86400},
                "seconds a cached row is used before the DB is asked again");
+    spec.param("negative_cache_ttl", &c.negative_cache_ttl_s, IntRange{0, 3600},
+               "seconds a \"no such subscriber\" is cached (at most cache_ttl; 0: never)");
     spec.param("db_connect_timeout", &c.db_connect_timeout_ms, IntRange{50, 60000},
                "ms a DB connection attempt may take (never more than db_query_timeout)");
     spec.param("db_query_timeout", &c.db_query_timeout_ms, IntRange{50, 60000},
@@ -69,27 +71,19 @@ class AuthDbModule : public Module {
           return bindAuthorize(a, bc, HeaderType::kProxyAuthorization);
         },
         "proxy_authorize(realm, table): as www_authorize with Proxy-Authorization");
+    // Request route only: they read the credentials www/proxy_authorize() left in this
+    // request's context, which failure and branch routes (a fresh context) never have.
     for (const char* name : {"db_is_to_authorized", "db_check_to"}) {
       spec.command(
-          name, {}, kCheckRoutes,
-          [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
-            return makeCall([this](MsgContext& ctx) {
-              return Verdict::of(
-                  auth_db::isUriAuthorized(ctx, ctx.msg().to(), service_.config().use_domain));
-            });
-          },
+          name, {}, kRequestRoute,
+          [this](const ScriptArgs&, BindContext& bc) { return bindIsAuthorized(bc, true); },
           std::string(name) +
               "(): true when the authenticated user (and realm) is the To URI's user@host");
     }
     for (const char* name : {"db_is_from_authorized", "db_check_from"}) {
       spec.command(
-          name, {}, kCheckRoutes,
-          [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
-            return makeCall([this](MsgContext& ctx) {
-              return Verdict::of(
-                  auth_db::isUriAuthorized(ctx, ctx.msg().from(), service_.config().use_domain));
-            });
-          },
+          name, {}, kRequestRoute,
+          [this](const ScriptArgs&, BindContext& bc) { return bindIsAuthorized(bc, false); },
           std::string(name) +
               "(): true when the authenticated user (and realm) is the From URI's user@host");
     }
@@ -145,6 +139,17 @@ class AuthDbModule : public Module {
                                             [](MsgContext& c, int code, std::string_view reason) {
                                               return sendReply(c, code, reason);
                                             }));
+    });
+  }
+
+  Result<BoundCallPtr> bindIsAuthorized(BindContext& bc, bool to) {
+    if (bc.services() == nullptr) return bc.error("auth_db needs the auth module");
+    Result<auth::Api*> api = bc.services()->require<auth::Api>("auth", "auth_db");
+    if (!api.isOk()) return bc.error(api.status().message());
+    return makeCall([this, api = api.value(), to](MsgContext& ctx) {
+      const NameAddr* na = to ? ctx.msg().to() : ctx.msg().from();
+      return Verdict::of(auth_db::isUriAuthorized(ctx, na, service_.config().use_domain,
+                                                  auth_db::realmPrefixInUse(*api, ctx)));
     });
   }
 

@@ -24,6 +24,10 @@ class AuthDbServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(miFlushRefusesABadAor);
   CPPUNIT_TEST(miFlushWithoutUseDomainTakesABareUser);
   CPPUNIT_TEST(childWithoutConnectionFailsClosed);
+  CPPUNIT_TEST(flushDuringTheFetchKeepsTheOldRowOut);
+  CPPUNIT_TEST(unknownSubscribersAreCachedBriefly);
+  CPPUNIT_TEST(negativeCacheTtlZeroNeverCachesUnknowns);
+  CPPUNIT_TEST(existsSharesTheNegativeCache);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -189,6 +193,98 @@ class AuthDbServiceTest : public CppUnit::TestFixture {
     SubscriberRow row;
     CPPUNIT_ASSERT(h.service.lookup(h.table(), "alice", "example.com", row) == Lookup::kError);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), h.db_errors.load());
+  }
+
+  // `siplinectl subscriber passwd` changes the row and flushes while a worker's SELECT of the
+  // old row is in flight: that old row must not be cached after the flush.
+  void flushDuringTheFetchKeepsTheOldRowOut() {
+    ServiceHarness h;
+    h.db.add("subscriber", "alice", "example.com", {{"ha1", "old"}});
+    h.mustStart();
+    // The fake answers after the hook, so the hook only flushes; the DB change it follows is
+    // made below (the SELECT's snapshot predates it either way).
+    h.db.during_query = [&h] {
+      h.db.during_query = nullptr;
+      h.service.flushCache("alice", "example.com");
+    };
+    SubscriberRow row;
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "alice", "example.com", row) == Lookup::kFound);
+    CPPUNIT_ASSERT_EQUAL(std::string("old"), row.ha1[0]);  // read before the change
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), h.service.cache()->size());
+    h.db.remove("subscriber", "alice");
+    h.db.add("subscriber", "alice", "example.com", {{"ha1", "new"}});
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "alice", "example.com", row) == Lookup::kFound);
+    CPPUNIT_ASSERT_EQUAL(std::string("new"), row.ha1[0]);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), h.db_lookups.load());
+    // Without a flush in between, the row is cached as usual.
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "alice", "example.com", row) == Lookup::kFound);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), h.db_lookups.load());
+    // A flush of everything voids a fetch in flight too.
+    h.service.flushCache(std::nullopt, "");
+    h.db.during_query = [&h] {
+      h.db.during_query = nullptr;
+      h.service.flushCache(std::nullopt, "");
+    };
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "alice", "example.com", row) == Lookup::kFound);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), h.service.cache()->size());
+  }
+
+  void unknownSubscribersAreCachedBriefly() {
+    ServiceHarness h;
+    h.mustStart();  // negative_cache_ttl 5 s by default
+    SubscriberRow row;
+    for (int i = 0; i < 3; ++i) {
+      CPPUNIT_ASSERT(h.service.lookup(h.table(), "ghost", "example.com", row) == Lookup::kNotFound);
+    }
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), h.db_lookups.load());  // a flood costs one SELECT
+    h.db.add("subscriber", "ghost", "example.com", {{"ha1", "x"}});
+    h.now_ms += 4999;
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "ghost", "example.com", row) == Lookup::kNotFound);
+    h.now_ms += 1;
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "ghost", "example.com", row) == Lookup::kFound);
+    // `siplinectl subscriber add` flushes: a new subscriber works at once.
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "new", "example.com", row) == Lookup::kNotFound);
+    h.db.add("subscriber", "new", "example.com", {{"ha1", "y"}});
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), h.service.flushCache("new", "example.com"));
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "new", "example.com", row) == Lookup::kFound);
+    // Capped by cache_ttl.
+    ServiceHarness shortTtl;
+    shortTtl.service.config().cache_ttl_s = 2;
+    shortTtl.mustStart();
+    CPPUNIT_ASSERT(shortTtl.service.lookup(shortTtl.table(), "g", "example.com", row) ==
+                   Lookup::kNotFound);
+    shortTtl.now_ms += 2000;
+    shortTtl.db.add("subscriber", "g", "example.com", {{"ha1", "z"}});
+    CPPUNIT_ASSERT(shortTtl.service.lookup(shortTtl.table(), "g", "example.com", row) ==
+                   Lookup::kFound);
+  }
+
+  void negativeCacheTtlZeroNeverCachesUnknowns() {
+    ServiceHarness h;
+    h.service.config().negative_cache_ttl_s = 0;
+    h.mustStart();
+    SubscriberRow row;
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "ghost", "example.com", row) == Lookup::kNotFound);
+    CPPUNIT_ASSERT(h.service.exists(h.table(), "ghost", "example.com") == Lookup::kNotFound);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), h.service.cache()->size());
+    h.db.add("subscriber", "ghost", "example.com", {{"ha1", "x"}});
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "ghost", "example.com", row) == Lookup::kFound);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(3), h.db_lookups.load());
+  }
+
+  void existsSharesTheNegativeCache() {
+    ServiceHarness h;
+    h.db.add("subscriber", "alice", "example.com", {{"ha1", "a"}});
+    h.mustStart();
+    CPPUNIT_ASSERT(h.service.exists(h.table(), "ghost", "example.com") == Lookup::kNotFound);
+    SubscriberRow row;
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "ghost", "example.com", row) == Lookup::kNotFound);
+    CPPUNIT_ASSERT(h.service.exists(h.table(), "ghost", "example.com") == Lookup::kNotFound);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), h.db_lookups.load());
+    // A cached row says yes, a cached "no" no: never the other way round.
+    CPPUNIT_ASSERT(h.service.lookup(h.table(), "alice", "example.com", row) == Lookup::kFound);
+    CPPUNIT_ASSERT(h.service.exists(h.table(), "alice", "example.com") == Lookup::kFound);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), h.db_lookups.load());
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(AuthDbServiceTest);

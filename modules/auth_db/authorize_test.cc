@@ -60,7 +60,9 @@ class AuthorizeTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(cachedSubscriberPassesWhileTheDbIsDown);
   CPPUNIT_TEST(cacheSavesTheSecondRoundTrip);
   CPPUNIT_TEST(cacheExpiresAfterTheTtl);
-  CPPUNIT_TEST(unknownUsersAreNeverCached);
+  CPPUNIT_TEST(unknownUsersAreNeverCachedWithoutNegativeTtl);
+  CPPUNIT_TEST(emptyHa1CostsWhatAWrongPasswordCosts);
+  CPPUNIT_TEST(emptyPasswordCostsWhatAWrongPasswordCosts);
   CPPUNIT_TEST(cacheOffAlwaysAsksTheDb);
   CPPUNIT_TEST(loadCredentialsFillsAvps);
   CPPUNIT_TEST(loadCredentialsComeFromTheCacheToo);
@@ -282,8 +284,9 @@ class AuthorizeTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), h.db_lookups.load());
   }
 
-  void unknownUsersAreNeverCached() {
+  void unknownUsersAreNeverCachedWithoutNegativeTtl() {
     ServiceHarness h;
+    h.service.config().negative_cache_ttl_s = 0;
     h.mustStart();
     Request a(aliceRegister("secret"));
     CPPUNIT_ASSERT_EQUAL(-1, run(h, a));
@@ -291,6 +294,40 @@ class AuthorizeTest : public CppUnit::TestFixture {
     h.db.add("subscriber", "alice", "example.com", hashes("alice", "example.com", "secret"));
     Request b(aliceRegister("secret"));
     CPPUNIT_ASSERT_EQUAL(1, run(h, b));  // a new subscriber works at once
+  }
+
+  // An empty (or malformed) HA1 column must not answer faster than an unknown user: postAuth()
+  // runs on the decoy, never on nothing.
+  void emptyHa1CostsWhatAWrongPasswordCosts() {
+    ServiceHarness h;
+    h.db.add("subscriber", "alice", "example.com", {{"ha1", ""}});
+    h.db.add("subscriber", "bob", "example.com", {{"ha1", "abc"}});
+    h.mustStart();
+    const std::string& decoy = h.service.decoyHa1(DigestAlgorithm::kMd5);
+    Request a(aliceRegister("secret"));
+    CPPUNIT_ASSERT_EQUAL(-2, run(h, a));
+    CPPUNIT_ASSERT_EQUAL(1, api_.post_calls);
+    CPPUNIT_ASSERT_EQUAL(decoy, api_.last_ha1);
+    CPPUNIT_ASSERT(a.ctx().auth.credentials == nullptr);
+    Request b(aliceRegister("secret", DigestAlgorithm::kMd5, "bob"));
+    CPPUNIT_ASSERT_EQUAL(-2, run(h, b));
+    CPPUNIT_ASSERT_EQUAL(decoy, api_.last_ha1);
+    Request ghost(aliceRegister("secret", DigestAlgorithm::kMd5, "ghost"));
+    CPPUNIT_ASSERT_EQUAL(-1, run(h, ghost));
+    CPPUNIT_ASSERT_EQUAL(decoy, api_.last_ha1);
+    CPPUNIT_ASSERT_EQUAL(3, api_.post_calls);
+  }
+
+  void emptyPasswordCostsWhatAWrongPasswordCosts() {
+    ServiceHarness h;
+    h.service.config().calculate_ha1 = true;
+    h.db.add("subscriber", "alice", "example.com", {{"password", ""}});
+    h.mustStart();
+    // A phone that sends the HA1 of an empty password is still refused.
+    Request a(aliceRegister(""));
+    CPPUNIT_ASSERT_EQUAL(-2, run(h, a));
+    CPPUNIT_ASSERT_EQUAL(1, api_.post_calls);
+    CPPUNIT_ASSERT_EQUAL(h.service.decoyHa1(DigestAlgorithm::kMd5), api_.last_ha1);
   }
 
   void cacheOffAlwaysAsksTheDb() {

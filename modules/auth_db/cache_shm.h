@@ -17,7 +17,7 @@ namespace sipline::auth_db {
 
 struct CacheEntryShm {
   boost::interprocess::offset_ptr<CacheEntryShm> next;
-  std::int64_t stored_ms = 0;  // monotonic ms when stored (TTL base)
+  std::int64_t expires_ms = 0;  // monotonic ms from which it is no longer returned
   std::uint32_t key_len = 0;
   std::uint32_t payload_len = 0;
 
@@ -37,6 +37,10 @@ struct CacheShm {
   std::uint32_t per_bucket = 0;  // at most this many entries per bucket
   std::uint64_t capacity = 0;    // at most this many entries in all
   std::atomic<std::uint64_t> entries{0};
+  // Bumped by every flush (erase, clear) before it removes anything. A reader takes it before
+  // its DB fetch and put() drops the row when it moved: a row read before a flush must not come
+  // back after it (the flush follows a password change or removal in the DB).
+  std::atomic<std::uint64_t> generation{0};
   boost::interprocess::offset_ptr<CacheBucketShm> buckets;
 };
 

@@ -1,5 +1,6 @@
 #include "modules/auth_db/credential_cache.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -23,15 +24,18 @@ Result<std::unique_ptr<CredentialCache>> CredentialCache::create(shm::SegmentMan
                                                                  std::int64_t ttl_ms,
                                                                  CacheCounters* counters) {
   if (capacity == 0) return Status::invalidArgument("auth_db: cache capacity 0");
-  // About four entries per bucket: short lists, and "the oldest of the bucket" stays close to
-  // the oldest overall.
+  // About four entries per bucket on average: short lists, and "the oldest of the bucket" stays
+  // close to the oldest overall. The per-bucket bound is well above that mean: with exactly
+  // the mean, a bucket that hashing gave 5 of 2000 users evicted one at every pass, and a
+  // cyclic load (every phone refreshing) missed on all of them each time.
   std::uint32_t buckets = roundUpPow2((capacity + 3) / 4);
+  std::uint64_t mean = (capacity + buckets - 1) / buckets;
   CacheShm* state = nullptr;
   Status st = shm::guardAlloc("auth_db credential cache", [&] {
     state = shm::create<CacheShm>(sm);
     state->mask = buckets - 1;
     state->capacity = capacity;
-    state->per_bucket = static_cast<std::uint32_t>((capacity + buckets - 1) / buckets);
+    state->per_bucket = static_cast<std::uint32_t>(std::max<std::uint64_t>(16, 4 * mean));
     state->buckets = sm->construct<CacheBucketShm>(bip::anonymous_instance)[buckets]();
   });
   if (!st.isOk()) {
@@ -67,7 +71,7 @@ bool CredentialCache::get(std::string_view key, std::int64_t now_ms, std::string
     CacheEntryShm* prev = nullptr;
     for (CacheEntryShm* e = b.head.get(); e != nullptr; prev = e, e = e->next.get()) {
       if (e->key() != key) continue;
-      if (now_ms - e->stored_ms >= ttl_ms_) {
+      if (now_ms >= e->expires_ms) {
         unlinkLocked(b, prev, e);
       } else {
         payload.assign(e->payload());
@@ -81,8 +85,11 @@ bool CredentialCache::get(std::string_view key, std::int64_t now_ms, std::string
   return hit;
 }
 
-bool CredentialCache::put(std::string_view key, std::string_view payload, std::int64_t now_ms) {
+bool CredentialCache::put(std::string_view key, std::string_view payload, std::int64_t now_ms,
+                          std::uint64_t generation, std::int64_t ttl_ms) {
   if (key.size() > kMaxKeyBytes || payload.size() > kMaxPayloadBytes) return false;
+  if (ttl_ms < 0) ttl_ms = ttl_ms_;
+  if (ttl_ms == 0) return false;
   // Allocated before taking the bucket lock: the pool has its own lock, never held with ours.
   void* mem = nullptr;
   try {
@@ -93,7 +100,7 @@ bool CredentialCache::put(std::string_view key, std::string_view payload, std::i
   }
   shm::noteUsage(sm_);
   auto* fresh = ::new (mem) CacheEntryShm();
-  fresh->stored_ms = now_ms;
+  fresh->expires_ms = now_ms + ttl_ms;
   fresh->key_len = static_cast<std::uint32_t>(key.size());
   fresh->payload_len = static_cast<std::uint32_t>(payload.size());
   std::memcpy(fresh->bytes(), key.data(), key.size());
@@ -103,11 +110,18 @@ bool CredentialCache::put(std::string_view key, std::string_view payload, std::i
   bool stored = false;
   {
     shm::Lock lock(b.mutex);
+    // A flush since the caller's fetch: what it read may be what the flush removed. Checked
+    // under the bucket lock, which the flush takes after bumping: either we see the bump, or
+    // the flush removes our entry after we link it.
+    if (shm_->generation.load(std::memory_order_acquire) != generation) {
+      shm::deallocateBytes(sm_, fresh);
+      return false;
+    }
     // The old entry of this key and expired ones go first.
     CacheEntryShm* prev = nullptr;
     for (CacheEntryShm* e = b.head.get(); e != nullptr;) {
       CacheEntryShm* next = e->next.get();
-      if (e->key() == key || now_ms - e->stored_ms >= ttl_ms_) {
+      if (e->key() == key || now_ms >= e->expires_ms) {
         unlinkLocked(b, prev, e);
       } else {
         prev = e;
@@ -139,6 +153,7 @@ bool CredentialCache::put(std::string_view key, std::string_view payload, std::i
 }
 
 bool CredentialCache::erase(std::string_view key) {
+  shm_->generation.fetch_add(1, std::memory_order_acq_rel);
   CacheBucketShm& b = bucketOf(key);
   bool found = false;
   {
@@ -157,6 +172,7 @@ bool CredentialCache::erase(std::string_view key) {
 }
 
 std::uint64_t CredentialCache::clear() {
+  shm_->generation.fetch_add(1, std::memory_order_acq_rel);
   std::uint64_t n = 0;
   for (std::uint32_t i = 0; i <= shm_->mask; ++i) {
     CacheBucketShm& b = shm_->buckets[i];

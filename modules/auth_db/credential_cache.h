@@ -2,9 +2,10 @@
 // table, so that a registration refresh need not cost a DB round trip. Keys and payloads are
 // opaque bytes (the Service builds them); entries older than the TTL are never returned.
 //
-// Bounds: at most `capacity` entries in all and about capacity/buckets per bucket; a new entry
-// in a full bucket (or a full cache) replaces the oldest entry of its bucket. Memory is that
-// many entries, each at most kMaxKeyBytes + kMaxPayloadBytes. Shared memory running out is not
+// Bounds: at most `capacity` entries in all and at most 4x the mean per bucket (at least 16:
+// a hash spreads keys unevenly, and a tighter bound evicts long before the cache is full); a
+// new entry in a full bucket (or a full cache) replaces the oldest entry of its bucket. Memory is
+// that many entries, each at most kMaxKeyBytes + kMaxPayloadBytes. Shared memory running out is not
 // an error: the entry is simply not stored (counted in no_memory).
 //
 // Concurrency: one process-shared mutex per bucket, held only to copy an entry in or out; never
@@ -48,12 +49,17 @@ class CredentialCache {
   // Copies the payload of a fresh entry to `payload`: true (a hit) or false (a miss; an expired
   // entry found on the way is removed).
   bool get(std::string_view key, std::int64_t now_ms, std::string& payload);
-  // Stores (or replaces) an entry. False when it was not stored: too large, or shm full.
-  bool put(std::string_view key, std::string_view payload, std::int64_t now_ms);
-  // Removes the entry of key; whether there was one.
+  // The flush generation: read it before fetching what put() will store.
+  std::uint64_t generation() const { return shm_->generation.load(std::memory_order_acquire); }
+  // Stores (or replaces) an entry fresh for ttl_ms (< 0: the cache's TTL). False when it was
+  // not stored: too large, shm full, or a flush ran since generation() returned `generation`.
+  bool put(std::string_view key, std::string_view payload, std::int64_t now_ms,
+           std::uint64_t generation, std::int64_t ttl_ms = -1);
+  // Removes the entry of key (and voids puts in flight); whether there was one.
   bool erase(std::string_view key);
-  // Removes every entry; how many.
+  // Removes every entry (and voids puts in flight); how many.
   std::uint64_t clear();
+  std::uint32_t perBucket() const { return shm_->per_bucket; }
   std::uint64_t size() const { return shm_->entries.load(std::memory_order_relaxed); }
   std::uint64_t capacity() const { return shm_->capacity; }
   std::uint32_t bucketCount() const { return shm_->mask + 1; }

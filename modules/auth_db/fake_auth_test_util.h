@@ -26,8 +26,22 @@ class FakeAuthApi final : public auth::Api {
   std::string last_ha1;              // what the back-end passed to the last postAuth()
   std::optional<int> nonce_outcome;  // kStaleNonce / kNonceReused after a right response
 
-  std::string realmFor(MsgContext&, std::string_view realm) const override {
-    return realm.empty() ? default_realm : std::string(realm);
+  // Set: realmFor() follows auth's rule (the To host for a REGISTER, else the From host,
+  // without this prefix); unset: default_realm.
+  std::optional<std::string> realm_prefix;
+
+  std::string realmFor(MsgContext& ctx, std::string_view realm) const override {
+    if (!realm.empty()) return std::string(realm);
+    if (!realm_prefix.has_value()) return default_realm;
+    SipMessage& m = ctx.msg();
+    const NameAddr* na = m.method() == Method::kRegister ? m.to() : m.from();
+    if (na == nullptr || !na->uri_ok) return std::string();
+    std::string host(na->uri.host);
+    const std::string& p = *realm_prefix;
+    if (!p.empty() && host.size() > p.size() && host.compare(0, p.size(), p) == 0) {
+      host.erase(0, p.size());
+    }
+    return host;
   }
 
   int preAuth(MsgContext& ctx, std::string_view realm, HeaderType type,

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,8 @@ struct FakeSubscriberDb {
   int fail_in = 0;  // > 0: that many statements later, one fails (kUnavailable)
   int statements = 0;
   std::vector<std::string> log;
+  // Runs inside every statement, before it is answered: what another process does meanwhile.
+  std::function<void()> during_query;
 
   // A subscriber row with every standard column (values "" unless given).
   void add(const std::string& table, const std::string& user, const std::string& domain,
@@ -57,6 +60,7 @@ class FakeSubscriberConnection final : public db::Connection {
   Result<db::Rows> query(std::string_view sql, const std::vector<db::Param>& p) override {
     ++db_.statements;
     db_.log.emplace_back(sql);
+    if (db_.during_query) db_.during_query();
     if (db_.down) return Status::unavailable("fake DB is down");
     if (db_.fail_in > 0 && --db_.fail_in == 0) return Status::unavailable("fake: injected outage");
     return select(std::string(sql), p);

@@ -27,7 +27,38 @@ std::string unquoted(std::string_view v, bool has_escapes) {
   return out;
 }
 
+std::string lowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The realm of a URI host: lower-cased, without the prefix (auth's realmFor() rule).
+std::string realmOfHost(std::string_view host, std::string_view realm_prefix) {
+  std::string h = lowerAscii(host);
+  std::string prefix = lowerAscii(realm_prefix);
+  if (!prefix.empty() && h.size() > prefix.size() && h.compare(0, prefix.size(), prefix) == 0) {
+    h.erase(0, prefix.size());
+  }
+  return h;
+}
+
 }  // namespace
+
+std::string realmPrefixInUse(const auth::Api& api, MsgContext& ctx) {
+  SipMessage& m = ctx.msg();
+  const NameAddr* na = m.method() == Method::kRegister ? m.to() : m.from();
+  if (na == nullptr || !na->uri_ok) return std::string();
+  std::string host = lowerAscii(na->uri.host);
+  std::string realm = lowerAscii(api.realmFor(ctx, ""));
+  if (realm.empty() || host.size() <= realm.size() ||
+      host.compare(host.size() - realm.size(), realm.size(), realm) != 0) {
+    return std::string();
+  }
+  return host.substr(0, host.size() - realm.size());
+}
 
 bool authenticatedIdentity(MsgContext& ctx, AuthIdentity& out) {
   const HeaderField* h = ctx.auth.credentials;
@@ -40,12 +71,15 @@ bool authenticatedIdentity(MsgContext& ctx, AuthIdentity& out) {
   return !out.user.empty();
 }
 
-int isUriAuthorized(MsgContext& ctx, const NameAddr* na, bool use_domain) {
+int isUriAuthorized(MsgContext& ctx, const NameAddr* na, bool use_domain,
+                    std::string_view realm_prefix) {
   AuthIdentity id;
   if (!authenticatedIdentity(ctx, id)) return -1;
   if (na == nullptr || !na->uri_ok || na->uri.scheme == SipUri::Scheme::kTel) return -1;
   if (unescapeUri(na->uri.user) != id.user) return -1;
-  if (use_domain && !equalsIgnoreCase(na->uri.host, id.realm)) return -1;
+  if (use_domain && !equalsIgnoreCase(realmOfHost(na->uri.host, realm_prefix), id.realm)) {
+    return -1;
+  }
   return 1;
 }
 

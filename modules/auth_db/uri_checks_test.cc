@@ -41,6 +41,8 @@ class UriChecksTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(usernameWithDomainPartUsesItsUser);
   CPPUNIT_TEST(doesUriExistAsksTheTable);
   CPPUNIT_TEST(doesUriExistUsesTheCacheAndFailsOnDbErrors);
+  CPPUNIT_TEST(realmPrefixIsStrippedAsAuthStripsIt);
+  CPPUNIT_TEST(realmPrefixInUseIsWhatRealmForStrips);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -153,6 +155,43 @@ class UriChecksTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(h.service.lookup(h.table(), "alice", "example.com", row) == Lookup::kFound);
     h.db.down = true;
     CPPUNIT_ASSERT_EQUAL(1, doesUriExist(h.service, h.table(), r.ctx(), std::nullopt));
+  }
+
+  // With auth's realm_prefix "sip.", a REGISTER for sip:alice@sip.example.com authenticates in
+  // realm example.com; the To check must compare the host as stripped, not the full host.
+  void realmPrefixIsStrippedAsAuthStripsIt() {
+    Request r(authenticated("REGISTER", "sip:alice@sip.example.com", "sip:alice@SIP.example.com",
+                            "alice", "example.com"));
+    markAuthenticated(r);
+    CPPUNIT_ASSERT_EQUAL(-1, isUriAuthorized(r.ctx(), r.ctx().msg().to(), true));
+    CPPUNIT_ASSERT_EQUAL(1, isUriAuthorized(r.ctx(), r.ctx().msg().to(), true, "sip."));
+    CPPUNIT_ASSERT_EQUAL(1, isUriAuthorized(r.ctx(), r.ctx().msg().from(), true, "SIP."));
+    // Only the prefix goes: another host, or the bare prefix, still differs.
+    Request evil(authenticated("REGISTER", "sip:alice@sip.evil.example",
+                               "sip:alice@sip.evil.example", "alice", "example.com"));
+    markAuthenticated(evil);
+    CPPUNIT_ASSERT_EQUAL(-1, isUriAuthorized(evil.ctx(), evil.ctx().msg().to(), true, "sip."));
+    Request plain(authenticated("REGISTER", "sip:alice@example.com", "sip:alice@example.com",
+                                "alice", "example.com"));
+    markAuthenticated(plain);
+    CPPUNIT_ASSERT_EQUAL(1, isUriAuthorized(plain.ctx(), plain.ctx().msg().to(), true, "sip."));
+  }
+
+  void realmPrefixInUseIsWhatRealmForStrips() {
+    testing::FakeAuthApi api;
+    api.realm_prefix = "";
+    Request reg(
+        requestText("REGISTER", "sip:alice@sip.example.com", "sip:alice@sip.example.com", ""));
+    CPPUNIT_ASSERT_EQUAL(std::string(), realmPrefixInUse(api, reg.ctx()));  // no prefix set
+    api.realm_prefix = "sip.";
+    CPPUNIT_ASSERT_EQUAL(std::string("sip."), realmPrefixInUse(api, reg.ctx()));
+    // Other methods: realmFor() reads the From.
+    Request inv(requestText("INVITE", "sip:alice@sip.example.com", "sip:bob@example.com", ""));
+    CPPUNIT_ASSERT_EQUAL(std::string("sip."), realmPrefixInUse(api, inv.ctx()));
+    Request bare(requestText("INVITE", "sip:alice@example.com", "sip:bob@sip.example.com", ""));
+    CPPUNIT_ASSERT_EQUAL(std::string(), realmPrefixInUse(api, bare.ctx()));
+    Request tel(requestText("INVITE", "tel:+123", "sip:bob@sip.example.com", ""));
+    CPPUNIT_ASSERT_EQUAL(std::string(), realmPrefixInUse(api, tel.ctx()));
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(UriChecksTest);

@@ -31,7 +31,7 @@ const SubCommand kSubCommands[] = {
     {"db", "init", Command::kDbInit, 0, 0, "", 0},
     {"db", "check", Command::kDbCheck, 0, 0, "", 0},
     {"subscriber", "add", Command::kSubscriberAdd, 1, 2, "USER@DOMAIN [PASSWORD]",
-     kOptStdin | kOptStorePassword | kOptEmail | kOptForce},
+     kOptStdin | kOptStorePassword | kOptEmail | kOptForce | kOptMiSocket},
     {"subscriber", "passwd", Command::kSubscriberPasswd, 1, 2, "USER@DOMAIN [PASSWORD]",
      kOptStdin | kOptStorePassword | kOptMiSocket},
     {"subscriber", "rm", Command::kSubscriberRm, 1, 1, "USER@DOMAIN", kOptMiSocket},

@@ -62,8 +62,8 @@ const char kProvisionOptionsHelp[] =
     "                     they are as good as the password)\n"
     "  --limit N          (subscriber list, domain list) print at most N rows (default 100;\n"
     "                     0 = all)\n"
-    "  --mi-socket PATH   (subscriber passwd, rm, domain rm) the server's MI socket for the\n"
-    "                     cache flush (default: mi.socket of the settings file); no server or\n"
+    "  --mi-socket PATH   (subscriber add, passwd, rm, domain rm) the server's MI socket for\n"
+    "                     the cache flush (default: mi.socket of the settings file); no server or\n"
     "                     no auth_db there is a note, not an error: the cache expires anyway\n";
 
 const char kDomainCommandsHelp[] =

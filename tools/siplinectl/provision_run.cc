@@ -72,10 +72,10 @@ void addPasswordJson(const ProvisionInput& input, const Invocation& inv, Json& j
   j["password_stored"] = inv.store_password;
 }
 
-// Flushes and reports: text on stdout when done, a note on stderr when not; with --json the
-// report goes into `j` only.
+// Flushes and reports: text on stdout when done, a note on stderr when not (unless quiet);
+// with --json the report goes into `j` only.
 void reportFlush(const Invocation& inv, RunContext& ctx, const std::vector<std::string>& aors,
-                 Json& j) {
+                 Json& j, bool quiet = false) {
   if (aors.empty()) return;
   FlushReport report = flushCredentialCache(inv, ctx.mi_connect, aors);
   j["cache_flush"] = flushJson(report);
@@ -84,7 +84,7 @@ void reportFlush(const Invocation& inv, RunContext& ctx, const std::vector<std::
     ctx.out << "the server's cached credentials of "
             << (aors.size() == 1 ? aors.front() : std::to_string(aors.size()) + " subscribers")
             << " were dropped (" << report.socket << ")\n";
-  } else {
+  } else if (!quiet) {
     ctx.err << "siplinectl: note: " << report.note << "\n";
   }
 }
@@ -99,18 +99,21 @@ int runSubscriberAdd(const Invocation& inv, const ProvisionInput& input, db::Con
   NewSubscriber sub{input.aor, input.password, inv.store_password, inv.email, !inv.force};
   Status st = addSubscriber(conn, sub);
   if (!st.isOk()) return failWith(ctx, inv, info, st);
+  Json j = okJson(inv, info);
   if (inv.json) {
-    Json j = okJson(inv, info);
     j["subscriber"] = input.aor.text();
     j["user"] = input.aor.user;
     j["domain"] = input.aor.domain;
     j["email"] = inv.email;
     addPasswordJson(input, inv, j);
-    emit(ctx, j);
-    return kExitOk;
+  } else {
+    ctx.out << "added subscriber " << input.aor.text() << " (" << passwordNote(inv) << ")\n";
+    printGenerated(input, inv, ctx);
   }
-  ctx.out << "added subscriber " << input.aor.text() << " (" << passwordNote(inv) << ")\n";
-  printGenerated(input, inv, ctx);
+  // auth_db caches "no such subscriber" for a few seconds: drop that so the new one works at
+  // once. Quiet when no server answers: then there is no cache to worry about.
+  reportFlush(inv, ctx, {input.aor.text()}, j, true);
+  if (inv.json) emit(ctx, j);
   return kExitOk;
 }
 

@@ -38,6 +38,7 @@ std::vector<std::string> cmdNoMi(std::vector<std::string> words) {
 class ProvisionRunTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ProvisionRunTest);
   CPPUNIT_TEST(addWithPasswordStoresHashesOnly);
+  CPPUNIT_TEST(addFlushesTheNegativeCacheQuietly);
   CPPUNIT_TEST(addWithoutPasswordGeneratesAndPrintsItOnce);
   CPPUNIT_TEST(addReadsThePasswordFromStdin);
   CPPUNIT_TEST(addErrorsHaveTheirExitCodes);
@@ -69,7 +70,7 @@ class ProvisionRunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(
         crypto::digestHex(crypto::DigestAlgorithm::kMd5, "alice:example.com:s3cret"), s.ha1);
     CPPUNIT_ASSERT(s.password.empty());
-    CPPUNIT_ASSERT(h_.mi.calls.empty());  // add flushes nothing
+    CPPUNIT_ASSERT(h_.mi.calls.empty());  // no MI socket known: add flushes nothing, says nothing
     CPPUNIT_ASSERT_EQUAL(0, h_.run(cmd({"subscriber", "add", "bob@example.com", "pw",
                                         "--store-password", "--email", "bob@example.com"})));
     CPPUNIT_ASSERT(contains(h_.out, "HA1 hashes and the clear password stored"));
@@ -142,6 +143,22 @@ class ProvisionRunTest : public CppUnit::TestFixture {
     Json j = Json::parse(h_.out);
     CPPUNIT_ASSERT_EQUAL(2, j["exit"].get<int>());
     CPPUNIT_ASSERT(contains(j["error"].get<std::string>(), "the domain 'a_b.org' is not"));
+  }
+
+  // auth_db caches unknown users briefly: add drops that entry, and says nothing when no
+  // server runs (there is no cache then).
+  void addFlushesTheNegativeCacheQuietly() {
+    std::vector<std::string> words = cmd({"subscriber", "add", "carol@example.com", "pw"});
+    words.insert(words.end(), {"--mi-socket", "/run/t/mi.sock"});
+    CPPUNIT_ASSERT_EQUAL(0, h_.run(words));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, h_.mi.calls.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("carol@example.com"),
+                         h_.mi.calls[0].second["aor"].get<std::string>());
+    h_.mi.connect_status = Status::unavailable("MI socket /run/t/mi.sock: Connection refused");
+    words = cmd({"subscriber", "add", "dave@example.com", "pw"});
+    words.insert(words.end(), {"--mi-socket", "/run/t/mi.sock"});
+    CPPUNIT_ASSERT_EQUAL(0, h_.run(words));
+    CPPUNIT_ASSERT(!contains(h_.err, "note"));
   }
 
   void passwdChangesAndFlushesTheCache() {
