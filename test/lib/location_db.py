@@ -16,10 +16,14 @@ import os
 import subprocess
 import time
 
-from harness import BUILD, TestFailure, check, wait_until
+from harness import BUILD, ROOT, TestFailure, check, wait_until
 from pgserver import PgServer
 
+# siplinectl only provisions the database here; the ASan build (SIPLINE_BUILD=build-asan) has
+# no siplinectl of its own, so the tests then use the regular build's.
 SIPLINECTL = os.path.join(BUILD, "siplinectl")
+if not os.access(SIPLINECTL, os.X_OK):
+    SIPLINECTL = os.path.join(ROOT, "build", "siplinectl")
 
 
 class LocationDb(PgServer):
