@@ -53,6 +53,9 @@ class Api {
   // The realm to use: `realm` when not empty, else the host of the To URI for a REGISTER and
   // of the From URI otherwise (as OpenSIPS).
   virtual std::string realmFor(MsgContext& ctx, std::string_view realm) const = 0;
+  // The realm_prefix parameter: what realmFor() strips from a To/From host ("sip."), so that
+  // other modules compare hosts with realms by the same rule.
+  virtual std::string_view realmPrefix() const = 0;
   // Step 1, for `type` (kAuthorization for www_*, kProxyAuthorization for proxy_*). Returns
   // kAuthorized when the back-end should fetch the HA1 of (out.user, out.realm) and call
   // postAuth(); otherwise the final result: kNoCredentials (none for this realm), or kError

@@ -54,6 +54,7 @@ class AuthService : public Api {
   void accept(const AlgorithmList& list);
 
   std::string realmFor(MsgContext& ctx, std::string_view realm) const override;
+  std::string_view realmPrefix() const override { return config.realm_prefix; }
   int preAuth(MsgContext& ctx, std::string_view realm, HeaderType type, Credentials& out) override;
   int postAuth(MsgContext& ctx, const Credentials& c, std::string_view ha1) override;
 

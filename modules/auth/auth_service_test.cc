@@ -59,8 +59,11 @@ class AuthServiceTest : public CppUnit::TestFixture {
         "Call-ID: r\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n");
     CPPUNIT_ASSERT_EQUAL(std::string("given"), h.service.realmFor(reg, "given"));
     CPPUNIT_ASSERT_EQUAL(std::string("sip.to.example"), h.service.realmFor(reg, ""));
+    CPPUNIT_ASSERT_EQUAL(std::string_view(), h.service.realmPrefix());
     h.service.config.realm_prefix = "sip.";
     CPPUNIT_ASSERT_EQUAL(std::string("to.example"), h.service.realmFor(reg, ""));
+    // What other modules (auth_db's To/From checks) strip by the same rule.
+    CPPUNIT_ASSERT_EQUAL(std::string_view("sip."), h.service.realmPrefix());
     MsgContext& inv = h.parse(
         "INVITE sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK1\r\n"
         "From: <sip:bob@from.example>;tag=1\r\nTo: <sip:bob@sip.to.example>\r\n"

@@ -149,7 +149,7 @@ class AuthDbModule : public Module {
     return makeCall([this, api = api.value(), to](MsgContext& ctx) {
       const NameAddr* na = to ? ctx.msg().to() : ctx.msg().from();
       return Verdict::of(auth_db::isUriAuthorized(ctx, na, service_.config().use_domain,
-                                                  auth_db::realmPrefixInUse(*api, ctx)));
+                                                  api->realmPrefix()));
     });
   }
 

@@ -30,6 +30,10 @@ class FakeAuthApi final : public auth::Api {
   // without this prefix); unset: default_realm.
   std::optional<std::string> realm_prefix;
 
+  std::string_view realmPrefix() const override {
+    return realm_prefix.has_value() ? std::string_view(*realm_prefix) : std::string_view();
+  }
+
   std::string realmFor(MsgContext& ctx, std::string_view realm) const override {
     if (!realm.empty()) return std::string(realm);
     if (!realm_prefix.has_value()) return default_realm;

@@ -47,19 +47,6 @@ std::string realmOfHost(std::string_view host, std::string_view realm_prefix) {
 
 }  // namespace
 
-std::string realmPrefixInUse(const auth::Api& api, MsgContext& ctx) {
-  SipMessage& m = ctx.msg();
-  const NameAddr* na = m.method() == Method::kRegister ? m.to() : m.from();
-  if (na == nullptr || !na->uri_ok) return std::string();
-  std::string host = lowerAscii(na->uri.host);
-  std::string realm = lowerAscii(api.realmFor(ctx, ""));
-  if (realm.empty() || host.size() <= realm.size() ||
-      host.compare(host.size() - realm.size(), realm.size(), realm) != 0) {
-    return std::string();
-  }
-  return host.substr(0, host.size() - realm.size());
-}
-
 bool authenticatedIdentity(MsgContext& ctx, AuthIdentity& out) {
   const HeaderField* h = ctx.auth.credentials;
   if (h == nullptr) return false;

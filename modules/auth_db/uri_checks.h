@@ -11,7 +11,6 @@
 #include <string_view>
 
 #include "core/sip/msg_context.h"
-#include "modules/auth/api.h"
 #include "modules/auth_db/auth_db.h"
 
 namespace sipline::auth_db {
@@ -30,11 +29,6 @@ bool authenticatedIdentity(MsgContext& ctx, AuthIdentity& out);
 // loses `realm_prefix` as auth's realmFor() strips it (sip.example.com is realm example.com).
 int isUriAuthorized(MsgContext& ctx, const NameAddr* na, bool use_domain,
                     std::string_view realm_prefix = "");
-
-// The auth module's realm_prefix as it applies to this request: what api.realmFor(ctx, "")
-// strips from the host it reads (To for a REGISTER, else From); "" when it strips nothing.
-// auth::Api does not expose the parameter itself.
-std::string realmPrefixInUse(const auth::Api& api, MsgContext& ctx);
 
 // 1 when the user@host of `uri` (nullopt: the request-URI) has a row in `table`, -1 when not
 // (or the URI has no user), -2 on a malformed URI or a DB failure.

@@ -42,7 +42,6 @@ class UriChecksTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(doesUriExistAsksTheTable);
   CPPUNIT_TEST(doesUriExistUsesTheCacheAndFailsOnDbErrors);
   CPPUNIT_TEST(realmPrefixIsStrippedAsAuthStripsIt);
-  CPPUNIT_TEST(realmPrefixInUseIsWhatRealmForStrips);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -175,23 +174,6 @@ class UriChecksTest : public CppUnit::TestFixture {
                                 "alice", "example.com"));
     markAuthenticated(plain);
     CPPUNIT_ASSERT_EQUAL(1, isUriAuthorized(plain.ctx(), plain.ctx().msg().to(), true, "sip."));
-  }
-
-  void realmPrefixInUseIsWhatRealmForStrips() {
-    testing::FakeAuthApi api;
-    api.realm_prefix = "";
-    Request reg(
-        requestText("REGISTER", "sip:alice@sip.example.com", "sip:alice@sip.example.com", ""));
-    CPPUNIT_ASSERT_EQUAL(std::string(), realmPrefixInUse(api, reg.ctx()));  // no prefix set
-    api.realm_prefix = "sip.";
-    CPPUNIT_ASSERT_EQUAL(std::string("sip."), realmPrefixInUse(api, reg.ctx()));
-    // Other methods: realmFor() reads the From.
-    Request inv(requestText("INVITE", "sip:alice@sip.example.com", "sip:bob@example.com", ""));
-    CPPUNIT_ASSERT_EQUAL(std::string("sip."), realmPrefixInUse(api, inv.ctx()));
-    Request bare(requestText("INVITE", "sip:alice@example.com", "sip:bob@sip.example.com", ""));
-    CPPUNIT_ASSERT_EQUAL(std::string(), realmPrefixInUse(api, bare.ctx()));
-    Request tel(requestText("INVITE", "tel:+123", "sip:bob@sip.example.com", ""));
-    CPPUNIT_ASSERT_EQUAL(std::string(), realmPrefixInUse(api, tel.ctx()));
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(UriChecksTest);
