@@ -16,9 +16,11 @@ MODULES   := $(notdir $(patsubst %/,%,$(dir $(wildcard modules/*/Makefile))))
 MODULE_SOS := $(MODULES:%=$(BUILD)/modules/%.so)
 TEST_SRCS := $(wildcard core/*/*_test.cc modules/*/*_test.cc tools/*/*_test.cc) test/unit_main.cc
 TEST_OBJS := $(TEST_SRCS:%.cc=$(BUILD)/obj/%.o)
-# Module feature code for the unit runner: every module object except the glue.
-MODULE_FEATURE_SRCS := $(filter-out %_test.cc %_module.cc,$(wildcard modules/*/*.cc))
-MODULE_FEATURE_OBJS := $(MODULE_FEATURE_SRCS:%.cc=$(BUILD)/obj/%.pic.o)
+# Module objects (built here with Makefile.module's flags); the unit runner links every one of
+# them except the glue (<name>_module.o).
+MODULE_SRCS := $(filter-out %_test.cc,$(wildcard modules/*/*.cc))
+MODULE_OBJS := $(MODULE_SRCS:%.cc=$(BUILD)/obj/%.o)
+MODULE_FEATURE_OBJS := $(filter-out %_module.o,$(MODULE_OBJS))
 TEST_MODULES := $(notdir $(wildcard test/modules/*))
 TEST_MODULE_SOS := $(TEST_MODULES:%=$(BUILD)/test-modules/%.so)
 # siplinectl (tools/siplinectl): its feature code is in the unit runner too; the binary links
@@ -45,14 +47,17 @@ $(BUILD)/obj/%.o: %.cc
 	@echo "  CXX     $<"
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/%.pic.o: %.cc
+# Absolute source paths, so the dependency files read the same here and in the module's make.
+$(BUILD)/obj/modules/%.o: $(TOP)/modules/%.cc
 	@mkdir -p $(dir $@)
-	@echo "  CXX     $< (pic)"
-	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c -o $@ $<
+	@echo "  CXX     modules/$*.cc"
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(MODULE_CXXFLAGS) -c -o $@ $<
 
 # Modules resolve core symbols against the sipline executable (-rdynamic) at dlopen time.
+# The module's Makefile links what this one compiled (and adds its LIBS).
 $(BUILD)/modules/%.so: FORCE
 	@$(MAKE) -s -C modules/$* BUILD=$(BUILD) SAN=$(SAN)
+$(foreach m,$(MODULES),$(eval $(BUILD)/modules/$(m).so: $(filter $(BUILD)/obj/modules/$(m)/%,$(MODULE_OBJS))))
 
 # The list of SQL files as a stamp: adding or removing one regenerates the header even when
 # the new file is older than it.
@@ -84,6 +89,8 @@ $(BUILD)/test-modules/%.so: test/modules/%/module.cc
 	@echo "  MODULE  test/$*"
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
 
+# Tests need line numbers in backtraces, not full debug info (a third of their compile time).
+$(TEST_OBJS): DEBUG := -g1
 $(TEST_OBJS): CPPFLAGS += -DSIPLINE_TEST_MODULE_DIR='"$(BUILD)/test-modules"' -DSIPLINE_SOURCE_DIR='"$(TOP)"'
 
 $(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(CTL_OBJS) $(TEST_MODULE_SOS)
@@ -145,6 +152,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 tools/siplinectl/siplinectl.bash-completion \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/siplinectl
 	@for f in sipline.cfg sipline.routes; do \
 	  if [ -e $(DESTDIR)$(SYSCONFDIR)/$$f ]; then echo "keeping existing $(SYSCONFDIR)/$$f"; \
 	  else sed -e 's|^mpath *=.*|mpath = "$(PREFIX)/lib/sipline/modules";|' \
@@ -158,6 +168,6 @@ clean:
 build/sipline build/siplinectl build/unit_tests build/bench_micro: build/%: $(BUILD)/% ;
 
 FORCE:
--include $(CORE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MODULE_FEATURE_OBJS:.o=.d) $(BUILD)/obj/core/main.d \
+-include $(CORE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MODULE_OBJS:.o=.d) $(BUILD)/obj/core/main.d \
   $(CTL_OBJS:.o=.d) $(BUILD)/obj/tools/siplinectl/main.d \
   $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.d)

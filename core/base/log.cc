@@ -14,10 +14,11 @@ namespace {
 
 struct LogState {
   LogTarget target = LogTarget::kStderr;
-  LogLevel level = LogLevel::kNotice;
   char role[48] = "main";
 };
 LogState g_log;
+// The level before logBindLevel() (and after logBindLevel(nullptr)).
+std::atomic<std::int32_t> g_private_level{static_cast<std::int32_t>(LogLevel::kNotice)};
 
 int syslogPriority(LogLevel level) {
   switch (level) {
@@ -54,6 +55,10 @@ int facilityCode(const std::string& name) {
 }
 
 }  // namespace
+
+namespace log_detail {
+std::atomic<std::atomic<std::int32_t>*> g_level_word{&g_private_level};
+}  // namespace log_detail
 
 bool parseLogLevel(std::string_view text, LogLevel& out) {
   static const struct {
@@ -107,12 +112,19 @@ const char* logLevelName(LogLevel level) {
 
 void logInit(LogTarget target, LogLevel level, const std::string& facility) {
   g_log.target = target;
-  g_log.level = level;
+  logSetLevel(level);
   if (target == LogTarget::kSyslog) openlog("sipline", LOG_NDELAY, facilityCode(facility));
 }
 
-void logSetLevel(LogLevel level) { g_log.level = level; }
-LogLevel logLevel() { return g_log.level; }
+void logSetLevel(LogLevel level) {
+  log_detail::g_level_word.load(std::memory_order_relaxed)
+      ->store(static_cast<std::int32_t>(level), std::memory_order_relaxed);
+}
+
+void logBindLevel(std::atomic<std::int32_t>* shared) {
+  log_detail::g_level_word.store(shared != nullptr ? shared : &g_private_level,
+                                 std::memory_order_relaxed);
+}
 
 void logSetRole(const std::string& role) {
   std::snprintf(g_log.role, sizeof(g_log.role), "%s", role.c_str());

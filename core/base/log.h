@@ -4,8 +4,13 @@
 // text. Target is stderr (default) or syslog. Per-packet paths log at DBG, or use
 // SL_ERR_RATELIMITED for errors so a flood cannot fill the disk.
 // Process-private state; call logInit() once in the master, logSetRole() after each fork.
+//
+// The level a process logs at may live in shared memory (its process-table slot), so the MI can
+// change it at run time: logBindLevel() points the level at that word. Until then (and in
+// tools and tests) it is a process-private value. Reading it is one relaxed atomic load.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,8 +26,22 @@ const char* logLevelName(LogLevel level);
 enum class LogTarget { kStderr, kSyslog };
 // facility: a syslog facility name such as "local0"; ignored for stderr.
 void logInit(LogTarget target, LogLevel level, const std::string& facility = "daemon");
+// Sets the level where it lives now (the bound shared word, else the private value).
 void logSetLevel(LogLevel level);
-LogLevel logLevel();
+// `shared`: the word the level is read from from now on (a process-table slot; it keeps its
+// value, the caller stores the starting level), or nullptr for the private value again.
+void logBindLevel(std::atomic<std::int32_t>* shared);
+
+namespace log_detail {
+// Where logLevel() reads; never null.
+extern std::atomic<std::atomic<std::int32_t>*> g_level_word;
+}  // namespace log_detail
+
+// Inline: every SL_* call asks it before formatting anything.
+inline LogLevel logLevel() {
+  return static_cast<LogLevel>(
+      log_detail::g_level_word.load(std::memory_order_relaxed)->load(std::memory_order_relaxed));
+}
 // Role label shown in every line ("master", "udp-worker#1", "timer", ...).
 void logSetRole(const std::string& role);
 

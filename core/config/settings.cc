@@ -1,7 +1,9 @@
 #include "core/config/settings.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -568,9 +570,13 @@ class Loader {
     if (!s.isGroup()) {
       return typeError(s, "mi", "a group, e.g. mi = { socket = \"/run/sipline/mi.sock\"; }");
     }
-    static const std::vector<std::string_view> kKnown = {"socket", "socket_mode", "socket_user",
-                                                         "socket_group", "http"};
+    static const std::vector<std::string_view> kKnown = {
+        "socket", "socket_mode", "socket_user",  "socket_group",
+        "http",   "http_user",   "http_password"};
     MiSettings& mi = settings_.mi;
+    const Setting* http = nullptr;
+    const Setting* http_user = nullptr;
+    const Setting* http_password = nullptr;
     for (int i = 0; i < s.getLength(); ++i) {
       const Setting& m = s[i];
       const std::string_view name = m.getName();
@@ -595,18 +601,65 @@ class Loader {
       } else if (name == "socket_group") {
         st = onAccount(m, "mi.socket_group", true, mi.socket_group);
       } else if (name == "http") {
+        http = &m;
         st = getString(m, "mi.http", mi.http);
         if (st.isOk() && !mi.http.empty()) {
           Result<HostPort> hp = parseHostPort(mi.http, HostRule::kNumericOnly, PortRule::kRequired);
           if (!hp.isOk()) return fail(m, "'mi.http' '" + mi.http + "': " + hp.status().message());
           mi.http = hp.value().toString();
         }
+      } else if (name == "http_user") {
+        http_user = &m;
+        st = getNonEmpty(m, "mi.http_user", mi.http_user);
+        // RFC 7617 §2: the user-id of basic auth cannot contain a colon.
+        if (st.isOk() && mi.http_user.find(':') != std::string::npos) {
+          return fail(m, "'mi.http_user' must not contain ':' (HTTP basic auth splits on it)");
+        }
+      } else if (name == "http_password") {
+        http_password = &m;
+        st = getNonEmpty(m, "mi.http_password", mi.http_password);
       } else {
         return unknownKey(m, "mi.", kKnown);
       }
       if (!st.isOk()) return st;
     }
+    return checkMiHttpAuth(http, http_user, http_password);
+  }
+
+  // Both credentials or neither; an endpoint reachable from other hosts must ask for them.
+  Status checkMiHttpAuth(const Setting* http, const Setting* user, const Setting* password) const {
+    if (user != nullptr && password == nullptr) {
+      return fail(*user,
+                  "'mi.http_user' is set but 'mi.http_password' is not; set both or neither");
+    }
+    if (password != nullptr && user == nullptr) {
+      return fail(*password,
+                  "'mi.http_password' is set but 'mi.http_user' is not; set both or neither");
+    }
+    const MiSettings& mi = settings_.mi;
+    if (http != nullptr && !mi.http.empty() && user == nullptr && !isLoopbackHttp(mi.http)) {
+      return fail(*http, "'mi.http' '" + mi.http +
+                             "' is not a loopback address and has no credentials: set "
+                             "mi.http_user and mi.http_password (HTTP basic auth), or listen on "
+                             "127.0.0.1 or [::1]");
+    }
     return Status::ok();
+  }
+
+  // `canonical` is "a.b.c.d:port" or "[v6]:port" (parseHostPort's form).
+  static bool isLoopbackHttp(const std::string& canonical) {
+    const std::size_t colon = canonical.rfind(':');
+    if (colon == std::string::npos) return false;
+    std::string host = canonical.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      in6_addr a6;
+      if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6) != 1) return false;
+      if (IN6_IS_ADDR_LOOPBACK(&a6)) return true;
+      // ::ffff:127.x.y.z reaches the IPv4 loopback.
+      return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+    }
+    in_addr a4;
+    return inet_pton(AF_INET, host.c_str(), &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
   }
 
   Status onModules(const Setting& s) {

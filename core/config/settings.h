@@ -53,6 +53,10 @@ struct MiSettings {
   std::string socket_mode = "0660";       // octal digits, as written
   std::string socket_user, socket_group;  // "" = leave as created
   std::string http;  // canonical "ADDR:PORT" ("[::1]:8888"); "" = no HTTP endpoint
+  // HTTP basic auth for every path of the endpoint; both set (non-empty, no ':' in the user)
+  // or neither. Required when `http` is not a loopback address (127.0.0.0/8, ::1). The
+  // password is a secret: nothing logs it.
+  std::string http_user, http_password;
 };
 
 // The next-hop resolver (RFC 3263; core/dns). Names follow OpenSIPS/Kamailio where they exist.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/base/log.h"
+#include "core/proc/process_load.h"
 
 namespace sipline {
 namespace {
@@ -189,6 +190,7 @@ std::string jsonRpcErrorResponse(int code, std::string_view message) {
 }
 
 std::string handleJsonRpc(const MiRegistry& registry, std::string_view request) {
+  BusyScope busy;  // the MI process's load: its time answering requests
   try {
     Json parsed = Json::parse(request, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
@@ -199,6 +201,11 @@ std::string handleJsonRpc(const MiRegistry& registry, std::string_view request) 
       return response ? dump(*response) : std::string();
     }
     if (parsed.empty()) return dump(invalidRequest(Json(), "empty batch"));
+    if (parsed.size() > kJsonRpcMaxBatch) {
+      return dump(invalidRequest(Json(), "batch of " + std::to_string(parsed.size()) +
+                                             " requests exceeds the limit of " +
+                                             std::to_string(kJsonRpcMaxBatch)));
+    }
     Json responses = Json::array();
     for (const Json& element : parsed) {
       std::optional<Json> response = handleOne(registry, element);

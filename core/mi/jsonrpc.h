@@ -6,7 +6,9 @@
 // Error mapping (the "code" of the error object):
 //   -32700 parse error        the text is not JSON (message carries nlohmann's position text)
 //   -32600 invalid request    not an object, "jsonrpc" != "2.0", "method" not a string, "id" not
-//                             a string/number/null, "params" not an object/array, empty batch
+//                             a string/number/null, "params" not an object/array, empty batch,
+//                             a batch of more than kJsonRpcMaxBatch elements (one error, id
+//                             null, naming the limit; none of the elements runs)
 //   -32601 method not found   message names the method; data {"suggestions": [...]} when
 //                             close names exist
 //   -32602 invalid params     message names the param and the expected type (bindMiParams);
@@ -23,6 +25,7 @@
 // responses, or nothing at all when every element was a notification.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -30,6 +33,10 @@
 #include "core/mi/mi_registry.h"
 
 namespace sipline {
+
+// Elements of one batch at most: a batch runs to completion in the single-threaded MI loop,
+// so its size bounds how long one client can hold every other one up.
+inline constexpr std::size_t kJsonRpcMaxBatch = 100;
 
 enum JsonRpcError : int {
   kJsonRpcParseError = -32700,

@@ -23,6 +23,7 @@
 
 #include "core/base/log.h"
 #include "core/mi/jsonrpc.h"
+#include "core/mi/mi_http.h"
 
 namespace sipline {
 namespace {
@@ -122,6 +123,7 @@ struct MiServer::Loop {
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
   ~Loop() {
+    if (http != nullptr) http->detach();
     for (auto& client : clients) bufferevent_free(client->bev);
     if (listener != nullptr) evconnlistener_free(listener);
     if (tick != nullptr) event_free(tick);
@@ -156,6 +158,7 @@ struct MiServer::Loop {
   evconnlistener* listener = nullptr;
   event* tick = nullptr;
   event* accept_retry = nullptr;
+  MiHttp* http = nullptr;  // attached to `base` while serving
   std::vector<std::unique_ptr<Client>> clients;
 };
 
@@ -447,26 +450,40 @@ Status MiServer::listen(const std::string& path, const std::string& mode, const 
   return Status::ok();
 }
 
-Status MiServer::serve(const MiRegistry& registry, std::function<bool()> should_stop) {
-  if (fd_ < 0) return Status::failedPrecondition("mi: serve() without a listening socket");
+Status MiServer::serve(const MiRegistry& registry, std::function<bool()> should_stop,
+                       MiHttp* http) {
+  const bool with_http = http != nullptr && http->listening();
+  if (fd_ < 0 && !with_http) {
+    return Status::failedPrecondition("mi: serve() without a listening socket");
+  }
   ignoreSigpipe();
   Loop loop(*this, registry, std::move(should_stop));
   loop.base = event_base_new();
   if (loop.base == nullptr) return Status::ioError("mi: cannot create an event base");
-  loop.listener = evconnlistener_new(loop.base, Loop::onAccept, &loop, LEV_OPT_CLOSE_ON_EXEC,
-                                     /*backlog=0: already listening*/ 0, fd_);
+  const std::string where = fd_ >= 0 ? path_ : http->address();
+  if (fd_ >= 0) {
+    loop.listener = evconnlistener_new(loop.base, Loop::onAccept, &loop, LEV_OPT_CLOSE_ON_EXEC,
+                                       /*backlog=0: already listening*/ 0, fd_);
+    if (loop.listener == nullptr) {
+      return Status::ioError("mi: cannot watch " + path_ + " with libevent");
+    }
+    evconnlistener_set_error_cb(loop.listener, Loop::onAcceptError);
+  }
   loop.tick = event_new(loop.base, -1, EV_PERSIST, Loop::onTick, &loop);
   loop.accept_retry = evtimer_new(loop.base, Loop::onAcceptRetry, &loop);
-  if (loop.listener == nullptr || loop.tick == nullptr || loop.accept_retry == nullptr ||
-      event_add(loop.tick, &kTick) != 0) {
-    return Status::ioError("mi: cannot watch " + path_ + " with libevent");
+  if (loop.tick == nullptr || loop.accept_retry == nullptr || event_add(loop.tick, &kTick) != 0) {
+    return Status::ioError("mi: cannot set up the event loop for " + where);
   }
-  evconnlistener_set_error_cb(loop.listener, Loop::onAcceptError);
-  SL_INFO("mi: serving JSON-RPC on %s", path_.c_str());
+  if (with_http) {
+    Status st = http->attach(loop.base, registry);
+    if (!st.isOk()) return st;
+    loop.http = http;  // detached by ~Loop, before the base goes
+  }
+  if (fd_ >= 0) SL_INFO("mi: serving JSON-RPC on %s", path_.c_str());
   int rc = event_base_dispatch(loop.base);
   stop_requested_.store(false, std::memory_order_relaxed);
-  SL_INFO("mi: stopped serving on %s", path_.c_str());
-  if (rc < 0) return Status::ioError("mi: event loop on " + path_ + " failed");
+  SL_INFO("mi: stopped serving on %s", where.c_str());
+  if (rc < 0) return Status::ioError("mi: event loop on " + where + " failed");
   return Status::ok();
 }
 

@@ -3,9 +3,10 @@
 // Lifecycle across processes: the master calls listen() before fork, so the socket exists (with
 // its mode and owner) before any child runs; every process but the MI process then calls
 // closeListener(); the MI process calls serve(), which runs its own libevent loop until stop()
-// or should_stop(); the master calls unlinkSocket() at shutdown (the destructor only closes the
-// descriptor, so a child exiting never removes the master's socket). Not thread-safe except
-// stop(), which only sets a flag and may be called from a signal handler or another thread.
+// or should_stop() (the HTTP endpoint, MiHttp, shares that loop when passed in); the master calls
+// unlinkSocket() at shutdown (the destructor only closes the descriptor, so a child exiting never
+// removes the master's socket). Not thread-safe except stop(), which only sets a flag and may be
+// called from a signal handler or another thread.
 //
 // Framing: a client writes requests terminated by "\n" (a "\r" before it and blank lines are
 // ignored); a request the client ends by half-closing (shutdown SHUT_WR) without a newline is
@@ -37,6 +38,8 @@
 
 namespace sipline {
 
+class MiHttp;
+
 // The defaults are the production limits; tests shrink them. MiServer raises a zero size or
 // count to 1.
 struct MiServerLimits {
@@ -65,10 +68,13 @@ class MiServer {
 
   // MI process, after fork: serves connections with a libevent loop until stop() or
   // should_stop() (polled every 100 ms; may be empty) returns true, then closes every client
-  // connection and returns ok. The listening descriptor stays open. Sets SIGPIPE to ignored if
-  // it was at its default. failedPrecondition without a prior listen(); ioError if libevent
-  // cannot be set up.
-  Status serve(const MiRegistry& registry, std::function<bool()> should_stop);
+  // connection and returns ok. `http`, when not null and listening, is attached to the same
+  // loop and detached before returning, so one process serves both; either may be absent
+  // (no unix socket: HTTP only). The listening descriptors stay open. Sets SIGPIPE to ignored
+  // if it was at its default. failedPrecondition when there is nothing to serve (no listen()
+  // and no listening `http`); ioError if libevent cannot be set up.
+  Status serve(const MiRegistry& registry, std::function<bool()> should_stop,
+               MiHttp* http = nullptr);
 
   // Makes serve() return within 100 ms. Async-signal-safe.
   void stop() { stop_requested_.store(true, std::memory_order_relaxed); }

@@ -5,6 +5,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,6 +21,7 @@
 
 #include "core/mi/json.h"
 #include "core/mi/jsonrpc.h"
+#include "core/mi/mi_http.h"
 #include "core/mi/mi_registry.h"
 
 namespace sipline {
@@ -129,6 +131,7 @@ class MiServerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(listenRefusesALiveSocket);
   CPPUNIT_TEST(unlinkSocketRemovesOnlyItsOwnSocket);
   CPPUNIT_TEST(serveWithoutListenFails);
+  CPPUNIT_TEST(servesSocketAndHttpOnOneLoop);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -152,6 +155,7 @@ class MiServerTest : public CppUnit::TestFixture {
   void tearDown() override {
     stopServer();
     server_.reset();
+    http_.reset();
     ::unlink(path_.c_str());
     ::unlink((dir_ + "/file").c_str());
     ::rmdir(dir_.c_str());
@@ -389,16 +393,69 @@ class MiServerTest : public CppUnit::TestFixture {
     MiServer server;
     Status s = server.serve(registry_, [] { return true; });
     CPPUNIT_ASSERT(s.code() == Code::kFailedPrecondition);
+    MiHttp not_listening;
+    s = server.serve(
+        registry_, [] { return true; }, &not_listening);
+    CPPUNIT_ASSERT(s.code() == Code::kFailedPrecondition);
+  }
+
+  void servesSocketAndHttpOnOneLoop() {
+    // A member, so that a failing assertion (which leaves the server thread running until
+    // tearDown) cannot destroy it under the loop.
+    http_ = std::make_unique<MiHttp>();
+    MiHttp& http = *http_;
+    CPPUNIT_ASSERT(http.listen("127.0.0.1:0").isOk());
+    startServer(MiServerLimits(), &http);
+    TestClient client(path_);
+    CPPUNIT_ASSERT(client.send(request("big", "[2]", 7)));
+    CPPUNIT_ASSERT_EQUAL(std::string("xx"), client.readJson().at("result").get<std::string>());
+    std::string body = R"({"jsonrpc":"2.0","method":"big","params":[2],"id":8})";
+    std::string reply = httpExchange(
+        http.port(),
+        "POST /mi HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Connection: close\r\nContent-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body);
+    CPPUNIT_ASSERT_MESSAGE(reply, reply.compare(0, 12, "HTTP/1.1 200") == 0);
+    CPPUNIT_ASSERT_MESSAGE(reply, reply.find(R"("result":"xx")") != std::string::npos);
+    // The unix socket client is still served after the HTTP one.
+    CPPUNIT_ASSERT(client.send(request("which", "[]", 9)));
+    CPPUNIT_ASSERT_EQUAL(9, client.readJson().at("id").get<int>());
+    stopServer();
   }
 
  private:
-  void startServer(MiServerLimits limits = MiServerLimits()) {
+  void startServer(MiServerLimits limits = MiServerLimits(), MiHttp* http = nullptr) {
     server_ = std::make_unique<MiServer>(limits);
     Status s = server_->listen(path_, "0600", "", "");
     CPPUNIT_ASSERT_MESSAGE(s.message(), s.isOk());
     stop_.store(false);
-    thread_ = std::thread(
-        [this] { serve_status_ = server_->serve(registry_, [this] { return stop_.load(); }); });
+    thread_ = std::thread([this, http] {
+      serve_status_ = server_->serve(
+          registry_, [this] { return stop_.load(); }, http);
+    });
+  }
+
+  // One HTTP/1.1 exchange with 127.0.0.1:port: sends `request`, returns all until EOF.
+  static std::string httpExchange(std::uint16_t port, const std::string& request) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string out;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(request.size())) {
+      char chunk[4096];
+      ssize_t n;
+      while ((n = ::recv(fd, chunk, sizeof(chunk), 0)) > 0) {
+        out.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
+    ::close(fd);
+    return out;
   }
 
   void stopServer() {
@@ -410,6 +467,7 @@ class MiServerTest : public CppUnit::TestFixture {
   std::string dir_;
   std::string path_;
   MiRegistry registry_;
+  std::unique_ptr<MiHttp> http_;  // declared first: destroyed after server_
   std::unique_ptr<MiServer> server_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

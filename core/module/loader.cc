@@ -232,7 +232,7 @@ Status ModuleSet::publish(CommandRegistry& commands, MiRegistry& mi, StatsRegist
       if (!st.isOk()) return st.withPrefix(where);
     }
     for (const ModuleSpec::StatDecl& s : m->spec->statDecls()) {
-      Status st = stats.declare(m->name, s.name, s.counter, s.kind, s.help);
+      Status st = stats.declare(m->name, s.name, s.counter, s.kind, s.help, s.labels);
       if (!st.isOk()) return st.withPrefix(where);
     }
     for (const auto& provide : m->spec->provides()) {

@@ -129,6 +129,13 @@ class ModuleSpec {
   void mi(std::string name, std::vector<MiParamSpec> params, std::string help, MiHandler fn);
   void stat(std::string name, StatCounter* counter, std::string help = "",
             StatKind kind = StatKind::kCounter);
+  // A member of a labelled family of this module's group (see StatLabels in stats.h), e.g.
+  // stat("2xx_replies", &c, "replies sent, by class", kCounter, {"sent_replies_class",
+  // {{"class", "2xx"}}}).
+  void stat(std::string name, StatCounter* counter, std::string help, StatKind kind,
+            StatLabels labels) {
+    stats_.push_back(StatDecl{std::move(name), counter, std::move(help), kind, std::move(labels)});
+  }
   void timer(std::string name, std::uint32_t interval_ms, std::function<void()> fn);
   void process(std::string name, std::function<int()> body,
                std::function<bool()> enabled = nullptr);
@@ -155,6 +162,7 @@ class ModuleSpec {
     StatCounter* counter;
     std::string help;
     StatKind kind;
+    StatLabels labels{};  // empty: not in a family
   };
   const std::vector<StatDecl>& statDecls() const { return stats_; }
   const std::vector<std::function<Status(Services&, const std::string&)>>& provides() const {

@@ -33,7 +33,10 @@ std::string ProcessInfo::label() const {
 }
 
 Result<ProcessTable*> ProcessTable::create(shm::Segment& segment) {
-  return segment.construct<ProcessTable>("core.processes");
+  Result<ProcessTable*> t = segment.construct<ProcessTable>("core.processes");
+  // The master has applied the settings' log_level by now: that is where every process starts.
+  if (t.isOk()) t.value()->setDefaultLogLevel(logLevel());
+  return t;
 }
 
 int ProcessTable::add(const ProcessInfo& info, std::int64_t now) {
@@ -43,6 +46,8 @@ int ProcessTable::add(const ProcessInfo& info, std::int64_t now) {
   slots_[n].index = info.index;
   slots_[n].started = now;
   info.name.copy(slots_[n].name, sizeof(slots_[n].name) - 1);
+  slots_[n].log_level.store(default_log_level_.load(std::memory_order_relaxed),
+                            std::memory_order_relaxed);
   count_.store(n + 1, std::memory_order_release);
   return n;
 }
@@ -50,6 +55,15 @@ int ProcessTable::add(const ProcessInfo& info, std::int64_t now) {
 ProcessTable* processTable() { return g_table; }
 void setProcessTable(ProcessTable* t) { g_table = t; }
 ProcessSlot* mySlot() { return g_slot; }
-void setMySlot(ProcessSlot* s) { g_slot = s; }
+void setMySlot(ProcessSlot* s) {
+  g_slot = s;
+  if (s == nullptr) {
+    logBindLevel(nullptr);
+    return;
+  }
+  LogLevel start = g_table != nullptr ? g_table->defaultLogLevel() : logLevel();
+  s->log_level.store(static_cast<std::int32_t>(start), std::memory_order_relaxed);
+  logBindLevel(&s->log_level);
+}
 
 }  // namespace sipline

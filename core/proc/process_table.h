@@ -1,13 +1,17 @@
 // The table of server processes in shm: role, index, pid and start time of every child, and
 // how many messages each worker handled (the MI `ps` reads it). The master fills a slot
 // before fork and the child confirms its pid; slots are fixed, so no lock is needed (each
-// slot has one writer).
+// slot has one writer; the MI's log-level change is a single atomic store).
+// Log levels: each process logs at its slot's log_level (setMySlot() binds core/base/log to
+// it); a process that takes a slot starts at the table's default, the level last set for all
+// processes (initially the settings' log_level).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <vector>
 
+#include "core/base/log.h"
 #include "core/base/status.h"
 #include "core/proc/process_info.h"
 #include "core/shm/segment.h"
@@ -22,6 +26,15 @@ struct ProcessSlot {
   char name[32] = {};        // ProcessInfo::name (module processes), NUL-terminated
   std::atomic<std::uint64_t> handled{0};
   std::atomic<std::uint64_t> script_generation{0};  // routing script the process runs
+  // Load: busy_us is the time the process spent working (not waiting in its event loop or
+  // receive call), cumulative; the timer process samples it every second into the busy
+  // share of the last second and its 1- and 10-minute moving averages, in 1/10000 (10000 =
+  // always busy). The MI `ps` and /metrics show them.
+  std::atomic<std::uint64_t> busy_us{0};
+  std::atomic<std::uint32_t> load_recent{0}, load_1m{0}, load_10m{0};
+  // The process's log level (LogLevel as int); the MI `log_level` writes it, the process
+  // reads it on every log call.
+  std::atomic<std::int32_t> log_level{0};
   static_assert(std::atomic<std::int32_t>::is_always_lock_free);
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 };
@@ -35,13 +48,23 @@ class ProcessTable {
   int add(const ProcessInfo& info, std::int64_t now);
   ProcessSlot& slot(int n) { return slots_[n]; }
   int count() const { return count_.load(std::memory_order_acquire); }
+  // The level a process starts at (see the header comment).
+  LogLevel defaultLogLevel() const {
+    return static_cast<LogLevel>(default_log_level_.load(std::memory_order_relaxed));
+  }
+  void setDefaultLogLevel(LogLevel level) {
+    default_log_level_.store(static_cast<std::int32_t>(level), std::memory_order_relaxed);
+  }
 
  private:
   std::atomic<int> count_{0};
+  std::atomic<std::int32_t> default_log_level_{static_cast<std::int32_t>(LogLevel::kNotice)};
   ProcessSlot slots_[kMaxProcesses];
 };
 
-// This process's table and slot (set after fork).
+// This process's table and slot (set after fork). setMySlot() also starts the slot at the
+// table's default log level and makes this process log at the slot's level from then on
+// (nullptr: back to the process-private level).
 ProcessTable* processTable();
 void setProcessTable(ProcessTable* t);
 ProcessSlot* mySlot();

@@ -10,6 +10,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/proc/process_load.h"
 #include "core/proc/process_table.h"
 #include "core/proc/supervisor.h"
 
@@ -47,6 +48,7 @@ int runUdpWorker(const Listener& listener, MessageProcessor& processor,
     }
     int n = ::recvmmsg(listener.fd, msgs, kBatch, MSG_WAITFORONE, nullptr);
     if (n > 0) {
+      BusyScope busy;  // the batch, not the wait in recvmmsg
       for (int i = 0; i < n; ++i) {
         srcs[i].len = msgs[i].msg_hdr.msg_namelen;
         before_message();
@@ -72,19 +74,31 @@ int runTimerProcess(const std::vector<TimerSpec>& timers) {
   std::vector<std::int64_t> due(timers.size());
   std::int64_t now = monotonicMs();
   for (std::size_t i = 0; i < timers.size(); ++i) due[i] = now + timers[i].interval_ms;
+  // The process loads are sampled here every kLoadSampleMs (the one 1 s tick the server has).
+  constexpr std::int64_t kLoadSampleMs = 1000;
+  LoadSampler load_sampler;
+  std::int64_t load_due = now;
   while (!signals::stopRequested()) {
     now = monotonicMs();
     std::int64_t next = now + 1000;
-    for (std::size_t i = 0; i < timers.size(); ++i) {
-      if (due[i] <= now) {
-        try {
-          timers[i].fn();
-        } catch (...) {
-          SL_ERR("timer %s threw; continuing", timers[i].name.c_str());
+    {
+      BusyScope busy;  // timer work, not the wait in ppoll
+      for (std::size_t i = 0; i < timers.size(); ++i) {
+        if (due[i] <= now) {
+          try {
+            timers[i].fn();
+          } catch (...) {
+            SL_ERR("timer %s threw; continuing", timers[i].name.c_str());
+          }
+          due[i] = now + timers[i].interval_ms;
         }
-        due[i] = now + timers[i].interval_ms;
+        next = std::min(next, due[i]);
       }
-      next = std::min(next, due[i]);
+      if (load_due <= now) {
+        if (ProcessTable* table = processTable()) load_sampler.sample(*table, busyClockUs());
+        load_due = now + kLoadSampleMs;
+      }
+      next = std::min(next, load_due);
     }
     std::int64_t wait = std::max<std::int64_t>(0, next - monotonicMs());
     timespec ts{static_cast<time_t>(wait / 1000), static_cast<long>((wait % 1000) * 1000000)};

@@ -1,6 +1,8 @@
 // The loops of the non-master processes: UDP workers (receive and process datagrams on one
-// listener), the timer process (runs module timers at their intervals). Each returns the
-// process's exit code when the stop signal arrives.
+// listener), the timer process (runs module timers at their intervals and samples every
+// process's load once a second). Both add the time they work to their slot's busy_us
+// (core/proc/process_load.h). Each returns the process's exit code when the stop signal
+// arrives.
 #pragma once
 
 #include <functional>

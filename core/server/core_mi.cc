@@ -1,7 +1,11 @@
 #include "core/server/core_mi.h"
 
+#include <cstdint>
 #include <ctime>
+#include <vector>
 
+#include "core/base/log.h"
+#include "core/proc/process_log_level.h"
 #include "core/proc/process_table.h"
 #include "core/server/script_reload.h"
 #include "core/shm/segment.h"
@@ -30,6 +34,10 @@ Result<Json> uptime(const MiParams&) {
   return j;
 }
 
+double percent(const std::atomic<std::uint32_t>& load_units) {
+  return static_cast<double>(load_units.load(std::memory_order_relaxed)) / 100.0;
+}
+
 Result<Json> ps(const MiParams&) {
   ProcessTable* table = processTable();
   Json list = Json::array();
@@ -45,6 +53,14 @@ Result<Json> ps(const MiParams&) {
       p["started"] = s.started;
       p["handled"] = s.handled.load(std::memory_order_relaxed);
       p["script_generation"] = s.script_generation.load(std::memory_order_relaxed);
+      // Percent of the time busy (the slot keeps 1/10000): the last second, ~1 and ~10 minutes.
+      Json load = Json::object();
+      load["recent"] = percent(s.load_recent);
+      load["1m"] = percent(s.load_1m);
+      load["10m"] = percent(s.load_10m);
+      p["load"] = std::move(load);
+      p["busy_seconds"] = static_cast<double>(s.busy_us.load(std::memory_order_relaxed)) / 1e6;
+      p["log_level"] = logLevelName(slotLogLevel(s));
       list.push_back(std::move(p));
     }
   }
@@ -144,6 +160,75 @@ Result<Json> routesStatus(const MiParams&) {
   return j;
 }
 
+constexpr const char* kLogLevelNames =
+    "alert, crit, error, warning, notice, info, debug (or the OpenSIPS numbers -3 .. 4)";
+
+// "level" as a name or an OpenSIPS number, given as a string or a JSON integer.
+Result<LogLevel> levelParam(const Json& v) {
+  std::string text;
+  if (v.is_string()) {
+    text = v.get<std::string>();
+  } else if (v.is_number_integer()) {
+    text = std::to_string(v.get<std::int64_t>());
+  } else {
+    return Status::invalidArgument(std::string("level: expected a name, one of ") + kLogLevelNames);
+  }
+  LogLevel level = LogLevel::kNotice;
+  if (!parseLogLevel(text, level)) {
+    return Status::invalidArgument("level: unknown log level '" + text +
+                                   "'; valid: " + kLogLevelNames);
+  }
+  return level;
+}
+
+Json logLevelEntry(ProcessTable& table, int n) {
+  ProcessSlot& s = table.slot(n);
+  Json p = Json::object();
+  p["pid"] = s.pid.load(std::memory_order_relaxed);
+  p["role"] = processRoleName(s.role);
+  p["index"] = s.index;
+  if (s.name[0] != '\0') p["name"] = std::string(s.name);
+  p["log_level"] = logLevelName(slotLogLevel(s));
+  return p;
+}
+
+// No level: every process's level (or with "pid" that process's). A level: sets every process and
+// the default level of processes started later, or with "pid" only that process. Answers the
+// processes concerned.
+Result<Json> logLevelCommand(const MiParams& params) {
+  ProcessTable* table = processTable();
+  if (table == nullptr) return Status::unavailable("the server is not running");
+  std::vector<int> slots;
+  if (!params.has("level")) {
+    slots = liveProcessSlots(*table);
+    if (params.has("pid")) {  // only that process's level
+      std::int64_t pid = params.integer("pid");
+      std::erase_if(slots, [&](int n) { return table->slot(n).pid.load() != pid; });
+      if (slots.empty())
+        return Status::notFound("no server process with pid " + std::to_string(pid));
+    }
+  } else {
+    Result<LogLevel> level = levelParam(params.raw("level"));
+    if (!level.isOk()) return level.status();
+    if (params.has("pid")) {
+      std::int64_t pid = params.integer("pid");
+      if (pid <= 0 || pid > INT32_MAX) {
+        return Status::notFound("no server process with pid " + std::to_string(pid));
+      }
+      Result<int> n = setProcessLogLevel(*table, static_cast<std::int32_t>(pid), level.value());
+      if (!n.isOk()) return n.status();
+      slots.push_back(n.value());
+    } else {
+      slots = setEveryLogLevel(*table, level.value());
+    }
+  }
+  Json list = Json::array();
+  for (int n : slots) list.push_back(logLevelEntry(*table, n));
+  Json j = Json::object();
+  j["processes"] = std::move(list);
+  return j;
+}
+
 }  // namespace
 
 Status registerCoreMiCommands(MiRegistry& registry) {
@@ -152,7 +237,8 @@ Status registerCoreMiCommands(MiRegistry& registry) {
       {"uptime", {}, "Start time and seconds since start.", "core", uptime},
       {"ps",
        {},
-       "Every server process: role, index, pid, start time, messages handled.",
+       "Every server process: role, index, pid, start time, messages handled, load (percent "
+       "busy: last second, 1 and 10 minute averages), busy seconds, log level.",
        "core",
        ps},
       {"get_statistics",
@@ -178,6 +264,13 @@ Status registerCoreMiCommands(MiRegistry& registry) {
        "switched.",
        "core",
        routesStatus},
+      {"log_level",
+       {MiParamSpec::any("level", std::string("new level: ") + kLogLevelNames).opt(),
+        MiParamSpec::integer("pid", "only this process").opt()},
+       "Log level of every process (or of pid); with level sets it for every process (and "
+       "those started later), with pid only for that process.",
+       "core",
+       logLevelCommand},
   };
   for (MiCommand& c : cmds) {
     Status st = registry.add(std::move(c));

@@ -1,5 +1,5 @@
 // The core's management commands: version, uptime, ps, get_statistics, reset_statistics,
-// shm. Registered by the master; served by the MI process.
+// shm, reload_routes, routes_status, log_level. Registered by the master; served by the MI process.
 #pragma once
 
 #include "core/base/status.h"

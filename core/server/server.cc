@@ -17,8 +17,11 @@
 #include "core/dns/dns_stats.h"
 #include "core/dns/resolver.h"
 #include "core/mi/jsonrpc.h"
+#include "core/mi/mi_http.h"
 #include "core/mi/mi_server.h"
+#include "core/mi/mi_stats.h"
 #include "core/module/loader.h"
+#include "core/proc/process_load.h"
 #include "core/proc/process_table.h"
 #include "core/proc/supervisor.h"
 #include "core/proc/workers.h"
@@ -30,6 +33,7 @@
 #include "core/shm/segment.h"
 #include "core/sip/receive.h"
 #include "core/stats/core_stats.h"
+#include "core/stats/prometheus.h"
 #include "core/transport/listener.h"
 
 namespace sipline {
@@ -155,6 +159,22 @@ int runServer(const ServerOptions& options) {
       return 1;
     }
   }
+  // The HTTP endpoint is served by the same MI process (and loop) as the socket.
+  MiHttp mi_http;
+  bool have_http = !settings.mi.http.empty();
+  if (have_http) {
+    st = mi_http.listen(settings.mi.http);
+    if (!st.isOk()) {
+      fail(st);
+      if (have_mi) mi_server.unlinkSocket();
+      return 1;
+    }
+    mi_http.setCredentials(settings.mi.http_user, settings.mi.http_password);
+    mi_http.setMetricsRenderer([] {
+      BusyScope busy;  // a scrape is MI work like a request
+      return renderPrometheus(stats(), processTable());
+    });
+  }
   if (options.daemonize) {
     if (settings.log_target == LogTarget::kStderr) {
       // A daemon has no terminal: its log goes to syslog instead of nowhere.
@@ -183,7 +203,8 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   shm::setSegment(seg.value().get());
-  st = stats().materialize(*seg.value());
+  st = declareMiStats(stats());
+  if (st.isOk()) st = stats().materialize(*seg.value());
   // The RFC 3263 resolver's settings, shared cache and blacklist, inherited by every child.
   if (st.isOk()) st = dns::setUp(settings, seg.value().get());
   Result<ProcessTable*> table =
@@ -228,6 +249,7 @@ int runServer(const ServerOptions& options) {
     slot.pid.store(getpid());
     setMySlot(&slot);
     if (info.role != ProcessRole::kMi && have_mi) mi_server.closeListener();
+    if (info.role != ProcessRole::kMi && have_http) mi_http.closeListener();
     Status cs = modules.childInitAll(info);
     if (!cs.isOk()) {
       SL_CRIT("%s", cs.message().c_str());
@@ -268,15 +290,17 @@ int runServer(const ServerOptions& options) {
     if (p.enabled && !p.enabled()) continue;
     spawned = spawnRole(ProcessInfo{ProcessRole::kModule, module_index++, p.name}, p.body);
   }
-  if (spawned && have_mi) {
-    spawned = spawnRole(ProcessInfo{ProcessRole::kMi, 0, ""}, [&mi_server, &mi] {
+  if (spawned && (have_mi || have_http)) {
+    spawned = spawnRole(ProcessInfo{ProcessRole::kMi, 0, ""}, [&mi_server, &mi_http, &mi] {
       signals::unblockStop();
-      Status ss = mi_server.serve(mi, [] { return signals::stopRequested(); });
-      if (!ss.isOk()) SL_CRIT("management socket: %s", ss.message().c_str());
+      Status ss = mi_server.serve(
+          mi, [] { return signals::stopRequested(); }, &mi_http);
+      if (!ss.isOk()) SL_CRIT("management interface: %s", ss.message().c_str());
       return ss.isOk() ? 0 : 1;
     });
   }
   if (have_mi) mi_server.closeListener();
+  if (have_http) mi_http.closeListener();
   listeners().closeAll();
   SL_NOTICE("sipline %s started: %zu sockets, %d processes, %zu MB shared memory", SIPLINE_VERSION,
             listeners().all().size(), supervisor.childCount() + 1, settings.shm_size_mb);

@@ -139,6 +139,7 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
       return;
     }
     stats.rcv_requests.inc();
+    stats.countRequest(msg.method());
     if (ackOfOurStatelessReply(msg)) {
       stats.absorbed_acks.inc();
       return;
@@ -153,6 +154,7 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
     return;
   }
   stats.rcv_replies.inc();
+  stats.countReply(msg.statusCode());
   const Via* top = msg.topVia();
   if (top == nullptr || !listeners().isMyself(top->host, top->port != 0 ? top->port : 5060)) {
     stats.drop_replies.inc();

@@ -1,8 +1,49 @@
 #include "core/stats/core_stats.h"
 
+#include <cctype>
+#include <iterator>
+#include <string>
+
 #include "core/shm/segment.h"
 
 namespace sipline {
+namespace {
+
+// The order of the exposition: the common methods first, unknown ones last.
+constexpr Method kMethodOrder[] = {
+    Method::kInvite,  Method::kAck,       Method::kBye,    Method::kCancel,  Method::kRegister,
+    Method::kOptions, Method::kSubscribe, Method::kNotify, Method::kMessage, Method::kInfo,
+    Method::kUpdate,  Method::kPrack,     Method::kRefer,  Method::kPublish, Method::kOther,
+};
+static_assert(std::size(kMethodOrder) == kMethodStats, "every Method has a counter");
+
+Status declareByMethod(StatsRegistry& r, CoreStats& s) {
+  for (Method m : kMethodOrder) {
+    std::string label = m == Method::kOther ? "other" : std::string(methodName(m));
+    std::string name = "rcv_requests_";
+    for (char c : label) {
+      name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    StatLabels labels{"rcv_requests_method", {{"method", label}}};
+    Status st = r.declare("core", name, &s.rcv_requests_by_method[static_cast<std::size_t>(m)],
+                          StatKind::kCounter, "requests received, by method", std::move(labels));
+    if (!st.isOk()) return st;
+  }
+  return Status::ok();
+}
+
+Status declareByClass(StatsRegistry& r, CoreStats& s) {
+  for (int i = 0; i < 6; ++i) {
+    std::string cls = std::to_string(i + 1) + "xx";
+    StatLabels labels{"rcv_replies_class", {{"class", cls}}};
+    Status st = r.declare("core", "rcv_replies_" + cls, &s.rcv_replies_by_class[i],
+                          StatKind::kCounter, "replies received, by class", std::move(labels));
+    if (!st.isOk()) return st;
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 CoreStats& coreStats() {
   static CoreStats s;
@@ -37,6 +78,9 @@ Status declareCoreStats(StatsRegistry& r) {
     Status st = r.declare("core", c.name, c.counter, StatKind::kCounter, c.help);
     if (!st.isOk()) return st;
   }
+  Status st = declareByMethod(r, s);
+  if (st.isOk()) st = declareByClass(r, s);
+  if (!st.isOk()) return st;
   auto usage = [](std::size_t shm::Usage::*field) {
     return [field]() -> std::uint64_t {
       shm::Segment* seg = shm::segment();

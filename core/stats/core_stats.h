@@ -1,11 +1,19 @@
 // The core's own statistics (group "core"), declared by the master before the segment exists
-// and counted by every worker.
+// and counted by every worker. Received requests are also counted by method (family
+// "rcv_requests_method", label method) and received replies by class (family
+// "rcv_replies_class", label class); both are arrays indexed on the hot path.
 #pragma once
 
+#include <cstddef>
+
 #include "core/base/status.h"
+#include "core/parser/method.h"
 #include "core/stats/stats.h"
 
 namespace sipline {
+
+// One counter per Method value (kOther = 0 counts every unknown method).
+inline constexpr std::size_t kMethodStats = static_cast<std::size_t>(Method::kPublish) + 1;
 
 struct CoreStats {
   StatCounter rcv_requests;          // requests received and parsed
@@ -22,6 +30,18 @@ struct CoreStats {
   StatCounter absorbed_acks;         // ACKs of stateless negative replies, ended here
   StatCounter script_reloads;        // routing script reloads that took effect
   StatCounter script_reload_errors;  // reloads refused (the old script stayed)
+  StatCounter rcv_requests_by_method[kMethodStats];  // indexed by Method
+  StatCounter rcv_replies_by_class[6];               // [0] = 1xx ... [5] = 6xx
+
+  // Counts a received, well-formed request / reply (next to rcv_requests / rcv_replies).
+  void countRequest(Method method) {
+    auto i = static_cast<std::size_t>(method);
+    rcv_requests_by_method[i < kMethodStats ? i : 0].inc();
+  }
+  void countReply(int status_code) {
+    int cls = status_code / 100;
+    if (cls >= 1 && cls <= 6) rcv_replies_by_class[cls - 1].inc();
+  }
 };
 
 CoreStats& coreStats();

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/stats/metric_name.h"
+
 namespace sipline {
 namespace {
 
@@ -16,30 +18,115 @@ bool validPart(const std::string& s) {
   return true;
 }
 
+// Prometheus label names: [a-zA-Z_][a-zA-Z0-9_]*; "__" starts the reserved ones.
+bool validLabelName(const std::string& s) {
+  if (s.empty() || s.size() > 48 || s.compare(0, 2, "__") == 0) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (!(std::isalpha(c) || c == '_' || (i > 0 && std::isdigit(c)))) return false;
+  }
+  return true;
+}
+
+std::string groupOf(const std::string& full_name) {
+  return full_name.substr(0, full_name.find(':'));
+}
+
+bool sameLabelNames(const StatLabels& a, const StatLabels& b) {
+  if (a.pairs.size() != b.pairs.size()) return false;
+  for (std::size_t i = 0; i < a.pairs.size(); ++i) {
+    if (a.pairs[i].first != b.pairs[i].first) return false;
+  }
+  return true;
+}
+
+bool sameLabelValues(const StatLabels& a, const StatLabels& b) {
+  for (std::size_t i = 0; i < a.pairs.size(); ++i) {
+    if (a.pairs[i].second != b.pairs[i].second) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
+Status StatsRegistry::checkFamily(const std::string& group, const std::string& name, StatKind kind,
+                                  const StatLabels& labels) const {
+  const std::string full = group + ":" + name;
+  if (!validPart(labels.family)) {
+    return Status::invalidArgument("statistic " + full + ": bad family name '" + labels.family +
+                                   "' (lowercase letters, digits and _)");
+  }
+  if (labels.pairs.empty()) {
+    return Status::invalidArgument("statistic " + full + ": family " + labels.family +
+                                   " without labels");
+  }
+  for (std::size_t i = 0; i < labels.pairs.size(); ++i) {
+    const std::string& label = labels.pairs[i].first;
+    if (!validLabelName(label)) {
+      return Status::invalidArgument("statistic " + full + ": bad label name '" + label + "'");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (labels.pairs[j].first == label) {
+        return Status::invalidArgument("statistic " + full + ": label " + label + " twice");
+      }
+    }
+  }
+  for (const Declared& d : declared_) {
+    if (d.labels.family != labels.family || groupOf(d.name) != group) continue;
+    if (d.kind != kind || !sameLabelNames(d.labels, labels)) {
+      return Status::invalidArgument("statistic " + full + " does not fit family " + group + ":" +
+                                     labels.family + " of " + d.name +
+                                     " (kind or label names differ)");
+    }
+    if (sameLabelValues(d.labels, labels)) {
+      return Status::alreadyExists("statistics " + d.name + " and " + full +
+                                   " have the same labels in family " + labels.family);
+    }
+  }
+  return Status::ok();
+}
+
 Status StatsRegistry::declare(const std::string& group, const std::string& name,
-                              StatCounter* counter, StatKind kind, std::string help) {
+                              StatCounter* counter, StatKind kind, std::string help,
+                              StatLabels labels) {
   if (!validPart(group) || !validPart(name)) {
     return Status::invalidArgument("bad statistic name '" + group + ":" + name +
                                    "' (lowercase letters, digits and _)");
   }
   std::string full = group + ":" + name;
+  if (!labels.empty()) {
+    Status st = checkFamily(group, name, kind, labels);
+    if (!st.isOk()) return st;
+  }
+  std::string stem = metricStem(group, labels.empty() ? name : labels.family);
+  if (isReservedMetricStem(stem)) {
+    return Status::invalidArgument("statistic " + full + ": " + stem +
+                                   " is reserved for the server's own metrics");
+  }
   for (const Declared& d : declared_) {
     if (d.name == full) return Status::alreadyExists("statistic " + full + " declared twice");
+    bool same_family =
+        !labels.empty() && d.labels.family == labels.family && groupOf(d.name) == group;
+    if (d.export_stem == stem && !same_family) {
+      return Status::alreadyExists("statistics " + d.name + " and " + full +
+                                   " would both be exposed as " + stem + " (rename one)");
+    }
   }
   Declared d;
   d.name = std::move(full);
   d.counter = counter;
   d.kind = kind;
   d.help = std::move(help);
+  d.labels = std::move(labels);
+  d.export_stem = std::move(stem);
   declared_.push_back(std::move(d));
   return Status::ok();
 }
 
 Status StatsRegistry::declareComputed(const std::string& group, const std::string& name,
-                                      std::function<std::uint64_t()> fn, std::string help) {
-  Status st = declare(group, name, nullptr, StatKind::kGauge, std::move(help));
+                                      std::function<std::uint64_t()> fn, std::string help,
+                                      StatLabels labels) {
+  Status st = declare(group, name, nullptr, StatKind::kGauge, std::move(help), std::move(labels));
   if (!st.isOk()) return st;
   declared_.back().compute = std::move(fn);
   return Status::ok();
@@ -76,7 +163,7 @@ std::vector<StatsRegistry::Entry> StatsRegistry::read(const std::string& selecto
     if (!matches(selector, d.name)) continue;
     std::uint64_t v =
         d.compute ? d.compute() : (d.slot != nullptr ? d.slot->load(std::memory_order_relaxed) : 0);
-    out.push_back(Entry{d.name, v, d.kind});
+    out.push_back(Entry{d.name, v, d.kind, d.help, d.labels});
   }
   return out;
 }

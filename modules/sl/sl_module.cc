@@ -1,5 +1,7 @@
 // sl: stateless replies from the routing script. Glue only: the reply itself is built and
 // sent by core/sip/reply (RFC 3261 §8.2.6 with the received/rport of §18.2.1 / RFC 3581).
+#include <string>
+
 #include "core/module/module.h"
 #include "core/sip/msg_context.h"
 #include "core/sip/reply.h"
@@ -25,9 +27,12 @@ class SlModule : public Module {
     spec.stat("sent_replies", &sent_, "replies sent statelessly");
     spec.stat("sent_err_replies", &sent_err_, "error replies sent by sl_reply_error()");
     spec.stat("failures", &failures_, "replies that could not be sent");
-    const char* names[] = {"1xx_replies", "2xx_replies", "3xx_replies",
-                           "4xx_replies", "5xx_replies", "6xx_replies"};
-    for (int i = 0; i < 6; ++i) spec.stat(names[i], &by_class_[i], "replies sent, by class");
+    // Exposed to Prometheus as one family, sipline_sl_sent_replies_class_total{class="2xx"}.
+    for (int i = 0; i < 6; ++i) {
+      std::string cls = std::to_string(i + 1) + "xx";
+      spec.stat(cls + "_replies", &by_class_[i], "replies sent, by class", StatKind::kCounter,
+                StatLabels{"sent_replies_class", {{"class", cls}}});
+    }
   }
 
  private:
@@ -58,9 +63,7 @@ class SlModule : public Module {
       return Verdict::fail();
     }
     ctx.replied = true;
-    sent_.inc();
-    sent_err_.inc();
-    by_class_[code / 100 - 1].inc();
+    countSent(code, true);
     return Verdict::ok();
   }
 
@@ -79,9 +82,16 @@ class SlModule : public Module {
       return Verdict::fail();
     }
     ctx.replied = true;
-    sent_.inc();
-    by_class_[code / 100 - 1].inc();
+    countSent(static_cast<int>(code), false);
     return Verdict::ok();
+  }
+
+  // Counted after the send, never taken back: a counter that went down would read as a
+  // reset to Prometheus. A client may see its reply a moment before the count moves.
+  void countSent(int code, bool error_reply) {
+    sent_.inc();
+    if (error_reply) sent_err_.inc();
+    by_class_[code / 100 - 1].inc();
   }
 
   StatCounter sent_, failures_, sent_err_;

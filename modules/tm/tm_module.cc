@@ -1,6 +1,7 @@
 // tm: transaction-stateful proxying. Glue only: parameters, script commands, statistics, the
 // MI command and the timer; the engine (engine.h) does the work.
 #include <memory>
+#include <string>
 
 #include "core/base/clock.h"
 #include "core/base/regex.h"
@@ -146,7 +147,9 @@ class TmModule : public Module {
     const char* finals[] = {"1xx_transactions", "2xx_transactions", "3xx_transactions",
                             "4xx_transactions", "5xx_transactions", "6xx_transactions"};
     for (int i = 1; i < 6; ++i) {
-      spec.stat(finals[i], &engine_.stats().final_by_class[i], "finals sent upstream, by class");
+      spec.stat(finals[i], &engine_.stats().final_by_class[i], "finals sent upstream, by class",
+                StatKind::kCounter,
+                StatLabels{"transactions_class", {{"class", std::to_string(i + 1) + "xx"}}});
     }
     spec.mi("t_stats", {}, "transaction counts: in use, created, replies",
             [this](const MiParams&) -> Result<Json> {

@@ -25,34 +25,43 @@ Json aorJson(const std::string& aor, const std::vector<Contact>& contacts, std::
   return out;
 }
 
+// Calls visit(aor, contacts) for every AOR of table `d` that has a live contact (memory
+// table or, in DB-only mode, the DB).
+template <class Visit>
+Status forEachAor(Service& s, Domain& d, std::int64_t now, Visit&& visit) {
+  if (d.table() != nullptr) {
+    d.table()->forEach(now,
+                       [&](const std::string& aor, std::vector<Contact>& cs) { visit(aor, cs); });
+    return Status::ok();
+  }
+  if (s.connection() == nullptr) {  // DB-only
+    return Status::unavailable("usrloc: no DB connection in this process");
+  }
+  Result<std::vector<AorContact>> rows = d.sql().selectAll(*s.connection(), now);
+  if (!rows.isOk()) return rows.status();
+  std::vector<Contact> group;
+  std::string current;
+  for (AorContact& ac : rows.value()) {
+    if (ac.aor != current && !group.empty()) {
+      visit(current, group);
+      group.clear();
+    }
+    current = ac.aor;
+    group.push_back(std::move(ac.contact));
+  }
+  if (!group.empty()) visit(current, group);
+  return Status::ok();
+}
+
 Result<Json> dumpTable(Service& s, Domain& d) {
   std::int64_t now = s.now();
   Json aors = Json::array();
   std::uint64_t contacts = 0;
-  if (d.table() != nullptr) {
-    d.table()->forEach(now, [&](const std::string& aor, std::vector<Contact>& cs) {
-      contacts += cs.size();
-      aors.push_back(aorJson(aor, cs, now));
-    });
-  } else {  // DB-only
-    if (s.connection() == nullptr) {
-      return Status::unavailable("usrloc: no DB connection in this process");
-    }
-    Result<std::vector<AorContact>> rows = d.sql().selectAll(*s.connection(), now);
-    if (!rows.isOk()) return rows.status();
-    std::vector<Contact> group;
-    std::string current;
-    for (AorContact& ac : rows.value()) {
-      if (ac.aor != current && !group.empty()) {
-        aors.push_back(aorJson(current, group, now));
-        group.clear();
-      }
-      current = ac.aor;
-      group.push_back(std::move(ac.contact));
-      ++contacts;
-    }
-    if (!group.empty()) aors.push_back(aorJson(current, group, now));
-  }
+  Status st = forEachAor(s, d, now, [&](const std::string& aor, const std::vector<Contact>& cs) {
+    contacts += cs.size();
+    aors.push_back(aorJson(aor, cs, now));
+  });
+  if (!st.isOk()) return st;
   Json out = Json::object();
   out["table"] = d.name();
   out["users"] = aors.size();
@@ -132,6 +141,44 @@ Result<Json> miShowContact(Service& s, const MiParams& p) {
     return Status::notFound("AOR " + aor + " not found in table " + d.value()->name());
   }
   return aorJson(aor, cs.value(), s.now());
+}
+
+Result<Json> miShow(Service& s, const MiParams& p) {
+  std::vector<Domain*> tables;
+  if (p.has("table")) {
+    Result<Domain*> d = tableOf(s, p);
+    if (!d.isOk()) return d.status();
+    tables.push_back(d.value());
+  } else {
+    for (const auto& d : s.domains()) tables.push_back(d.get());
+  }
+  std::int64_t now = s.now();
+  Json aors = Json::array();
+  auto add = [&](Domain& d, const std::string& aor, const std::vector<Contact>& cs) {
+    Json entry = Json::object();
+    entry["table"] = d.name();
+    entry.update(aorJson(aor, cs, now));
+    aors.push_back(std::move(entry));
+  };
+  if (!p.has("aor")) {
+    for (Domain* d : tables) {
+      Status st = forEachAor(
+          s, *d, now,
+          [&](const std::string& aor, const std::vector<Contact>& cs) { add(*d, aor, cs); });
+      if (!st.isOk()) return st;
+    }
+  } else {
+    std::string aor = p.str("aor");
+    for (Domain* d : tables) {
+      Result<std::vector<Contact>> cs = s.get(d, aor);
+      if (!cs.isOk()) return cs.status();
+      if (!cs.value().empty()) add(*d, aor, cs.value());
+    }
+    if (aors.empty()) return Status::notFound("AOR " + aor + " not found");
+  }
+  Json out = Json::object();
+  out["aors"] = std::move(aors);
+  return out;
 }
 
 Result<Json> miRemoveAor(Service& s, const MiParams& p) {

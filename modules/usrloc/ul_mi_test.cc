@@ -18,6 +18,9 @@ class UlMiTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(removeContactThenAor);
   CPPUNIT_TEST(flushWithoutDbModeWritesNothing);
   CPPUNIT_TEST(dbOnlyDumpReadsTheDb);
+  CPPUNIT_TEST(showListsEveryAorOrOne);
+  CPPUNIT_TEST(showOfUnknownAorOrTableIsNotFound);
+  CPPUNIT_TEST(dbOnlyShowReadsTheDb);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -162,6 +165,68 @@ class UlMiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(db_.find("location", "bob", "", "sip:b1") == nullptr);
     db_.down = true;
     CPPUNIT_ASSERT(miDump(*svc_, params(Json::object())).status().code() == Code::kUnavailable);
+  }
+
+  void addContact(const std::string& aor, const std::string& uri) {
+    Result<Json> r = miAdd(
+        *svc_, params({{"table", "location"}, {"aor", aor}, {"contact", uri}, {"expires", 120}}));
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.isOk());
+  }
+
+  void showListsEveryAorOrOne() {
+    start("memory");
+    addContact("alice", "sip:alice@192.0.2.1");
+    addContact("alice", "sip:alice@192.0.2.2");
+    addContact("bob", "sip:bob@192.0.2.3");
+    Result<Json> all = miShow(*svc_, params(Json::object()));
+    CPPUNIT_ASSERT_MESSAGE(all.status().message(), all.isOk());
+    const Json& aors = all.value()["aors"];
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), aors.size());
+    std::size_t contacts = 0;
+    for (const Json& a : aors) {
+      CPPUNIT_ASSERT_EQUAL(std::string("location"), a["table"].get<std::string>());
+      contacts += a["contacts"].size();
+    }
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), contacts);
+
+    Result<Json> one = miShow(*svc_, params({{"aor", "alice"}}));
+    CPPUNIT_ASSERT(one.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), one.value()["aors"].size());
+    const Json& alice = one.value()["aors"][0];
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), alice["aor"].get<std::string>());
+    // The same contact fields as ul_show_contact.
+    Result<Json> old = miShowContact(*svc_, params({{"table", "location"}, {"aor", "alice"}}));
+    CPPUNIT_ASSERT(old.isOk());
+    CPPUNIT_ASSERT(old.value()["contacts"] == alice["contacts"]);
+
+    Result<Json> in_table = miShow(*svc_, params({{"aor", "bob"}, {"table", "location"}}));
+    CPPUNIT_ASSERT(in_table.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:bob@192.0.2.3"),
+                         in_table.value()["aors"][0]["contacts"][0]["contact"].get<std::string>());
+  }
+
+  void showOfUnknownAorOrTableIsNotFound() {
+    start("memory");
+    Result<Json> r = miShow(*svc_, params({{"aor", "nobody"}}));
+    CPPUNIT_ASSERT(r.status().code() == Code::kNotFound);
+    CPPUNIT_ASSERT(r.status().message().find("nobody") != std::string::npos);
+    CPPUNIT_ASSERT(miShow(*svc_, params({{"table", "nope"}})).status().code() == Code::kNotFound);
+    Result<Json> empty = miShow(*svc_, params(Json::object()));
+    CPPUNIT_ASSERT(empty.isOk());
+    CPPUNIT_ASSERT(empty.value()["aors"].empty());
+  }
+
+  void dbOnlyShowReadsTheDb() {
+    db_.put("location", "bob", "", "sip:b1", 60000);
+    db_.put("location", "carol", "", "sip:c", 60000);
+    start("db-only");
+    Result<Json> all = miShow(*svc_, params(Json::object()));
+    CPPUNIT_ASSERT_MESSAGE(all.status().message(), all.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), all.value()["aors"].size());
+    Result<Json> carol = miShow(*svc_, params({{"aor", "carol"}}));
+    CPPUNIT_ASSERT(carol.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:c"),
+                         carol.value()["aors"][0]["contacts"][0]["contact"].get<std::string>());
   }
 
  private:

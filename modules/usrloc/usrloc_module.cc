@@ -38,6 +38,11 @@ class UsrlocModule : public Module {
     spec.mi("ul_dump", {MiParamSpec::str("table", "only this table").opt()},
             "every AOR with its contacts, per table",
             [this](const MiParams& p) { return usrloc::miDump(service_, p); });
+    spec.mi("ul_show",
+            {MiParamSpec::str("aor", "only this address of record").opt(),
+             MiParamSpec::str("table", "only this table").opt()},
+            "every AOR with its contacts, or the contacts of one AOR, in every table",
+            [this](const MiParams& p) { return usrloc::miShow(service_, p); });
     spec.mi("ul_show_contact",
             {MiParamSpec::str("table", "table name, e.g. location"),
              MiParamSpec::str("aor", "address of record")},

@@ -15,8 +15,19 @@ enum OptionBit : unsigned {
   kOptShowHashes = 1u << 4,
   kOptLimit = 1u << 5,
   kOptMiSocket = 1u << 6,
+  kOptUrl = 1u << 7,
+  kOptHttpUser = 1u << 8,
+  kOptTable = 1u << 9,
+  kOptExpires = 1u << 10,
+  kOptQ = 1u << 11,
+  kOptFlags = 1u << 12,
+  kOptPid = 1u << 13,
+  kOptMi = kOptMiSocket | kOptUrl | kOptHttpUser,  // where the server's MI is
 };
 
+constexpr std::size_t kMaxMiArgs = 64;
+
+// A group's entry with name "" is the group word alone as a command ("ps", "stats NAME").
 struct SubCommand {
   const char* group;
   const char* name;
@@ -40,6 +51,22 @@ const SubCommand kSubCommands[] = {
     {"domain", "add", Command::kDomainAdd, 1, 1, "DOMAIN", 0},
     {"domain", "rm", Command::kDomainRm, 1, 1, "DOMAIN", kOptForce | kOptMiSocket},
     {"domain", "list", Command::kDomainList, 0, 0, "", kOptLimit},
+    {"version", "", Command::kVersion, 0, 0, "", kOptMi},
+    {"ps", "", Command::kPs, 0, 0, "", kOptMi},
+    {"uptime", "", Command::kUptime, 0, 0, "", kOptMi},
+    {"stats", "", Command::kStats, 0, kMaxMiArgs, "[NAME|GROUP:]...", kOptMi},
+    {"stats", "reset", Command::kStatsReset, 0, kMaxMiArgs, "[NAME|GROUP:]...", kOptMi},
+    {"shm", "", Command::kShm, 0, 0, "", kOptMi},
+    {"ul", "show", Command::kUlShow, 0, 1, "[AOR]", kOptMi | kOptTable},
+    {"ul", "rm", Command::kUlRm, 1, 2, "AOR [CONTACT]", kOptMi | kOptTable},
+    {"ul", "add", Command::kUlAdd, 2, 2, "AOR CONTACT",
+     kOptMi | kOptTable | kOptExpires | kOptQ | kOptFlags},
+    {"ul", "flush", Command::kUlFlush, 0, 0, "", kOptMi},
+    {"online", "", Command::kOnline, 0, 0, "", kOptMi | kOptTable},
+    {"reload", "", Command::kReload, 0, 0, "", kOptMi},
+    {"log-level", "", Command::kLogLevel, 0, 1, "[LEVEL]", kOptMi | kOptPid},
+    {"tm", "stats", Command::kTmStats, 0, 0, "", kOptMi},
+    {"mi", "", Command::kMi, 1, kMaxMiArgs, "METHOD [ARG|NAME=VALUE]...", kOptMi},
 };
 // clang-format on
 
@@ -48,24 +75,57 @@ struct OptionName {
   const char* name;
 };
 const OptionName kOptionNames[] = {
-    {kOptStdin, "--stdin"},        {kOptStorePassword, "--store-password"}, {kOptEmail, "--email"},
-    {kOptForce, "--force"},        {kOptShowHashes, "--show-hashes"},       {kOptLimit, "--limit"},
+    {kOptStdin, "--stdin"},
+    {kOptStorePassword, "--store-password"},
+    {kOptEmail, "--email"},
+    {kOptForce, "--force"},
+    {kOptShowHashes, "--show-hashes"},
+    {kOptLimit, "--limit"},
     {kOptMiSocket, "--mi-socket"},
+    {kOptUrl, "--url"},
+    {kOptHttpUser, "--http-user"},
+    {kOptTable, "--table"},
+    {kOptExpires, "--expires"},
+    {kOptQ, "--q"},
+    {kOptFlags, "--flags"},
+    {kOptPid, "--pid"},
 };
 
 // Candidates for "did you mean" (function statics: nothing runs before main()).
 const std::vector<std::string_view>& groups() {
-  static const std::vector<std::string_view> names = {"db", "subscriber", "domain"};
+  static const std::vector<std::string_view> names = {
+      "db",  "subscriber", "domain", "version", "ps",        "uptime", "stats",
+      "shm", "ul",         "online", "reload",  "log-level", "tm",     "mi"};
   return names;
 }
 const std::vector<std::string_view>& topWords() {
-  static const std::vector<std::string_view> names = {"db", "subscriber", "domain", "help"};
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> words = groups();
+    words.push_back("help");
+    return words;
+  }();
   return names;
 }
 const std::vector<std::string_view>& longOptions() {
-  static const std::vector<std::string_view> names = {
-      "--db-url",         "--json",  "--verbose", "--help",        "--version", "--stdin",
-      "--store-password", "--email", "--force",   "--show-hashes", "--limit",   "--mi-socket"};
+  static const std::vector<std::string_view> names = {"--db-url",
+                                                      "--json",
+                                                      "--verbose",
+                                                      "--help",
+                                                      "--version",
+                                                      "--stdin",
+                                                      "--store-password",
+                                                      "--email",
+                                                      "--force",
+                                                      "--show-hashes",
+                                                      "--limit",
+                                                      "--mi-socket",
+                                                      "--url",
+                                                      "--http-user",
+                                                      "--table",
+                                                      "--expires",
+                                                      "--q",
+                                                      "--flags",
+                                                      "--pid"};
   return names;
 }
 
@@ -73,15 +133,43 @@ Status usageError(std::string message) { return Status::invalidArgument(std::mov
 
 bool takesValue(std::string_view opt) {
   return opt == "-f" || opt == "--db-url" || opt == "--email" || opt == "--limit" ||
-         opt == "--mi-socket";
+         opt == "--mi-socket" || opt == "--url" || opt == "--http-user" || opt == "--table" ||
+         opt == "--expires" || opt == "--q" || opt == "--flags" || opt == "--pid";
 }
 
 std::string valueName(std::string_view opt) {
   if (opt == "-f") return "a FILE";
-  if (opt == "--db-url") return "a URL";
+  if (opt == "--db-url" || opt == "--url") return "a URL";
   if (opt == "--email") return "an ADDRESS";
-  if (opt == "--limit") return "a number";
+  if (opt == "--limit" || opt == "--expires" || opt == "--flags" || opt == "--pid" || opt == "--q")
+    return "a number";
+  if (opt == "--http-user") return "a USER";
+  if (opt == "--table") return "a NAME";
   return "a PATH";
+}
+
+// A decimal integer in [lo, hi], else a usage error naming the option.
+Result<std::int64_t> parseNumber(const std::string& opt, const std::string& text, std::int64_t lo,
+                                 std::int64_t hi) {
+  const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
+  if (text.empty() || text.size() > 12 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return usageError(opt + " needs a number from " + range + ", got '" + text + "'");
+  }
+  const std::int64_t n = std::stoll(text);
+  if (n < lo || n > hi) {
+    return usageError(opt + " needs a number from " + range + ", got '" + text + "'");
+  }
+  return n;
+}
+
+// q of RFC 3261: 0 .. 1 with at most three decimals ("0.5", "1", "0.125").
+bool validQ(const std::string& q) {
+  if (q.empty() || q.size() > 5 || (q[0] != '0' && q[0] != '1')) return false;
+  if (q.size() == 1) return true;
+  if (q[1] != '.' || q.size() == 2) return false;
+  if (q.find_first_not_of("0123456789", 2) != std::string::npos) return false;
+  return q[0] == '0' || q.find_first_not_of('0', 2) == std::string::npos;
 }
 
 Result<int> parseLimit(const std::string& text) {
@@ -101,7 +189,7 @@ Result<int> parseLimit(const std::string& text) {
 std::string commandList(std::string_view group) {
   std::string out;
   for (const SubCommand& sc : kSubCommands) {
-    if (group != sc.group) continue;
+    if (group != sc.group || *sc.name == '\0') continue;
     out += std::string(out.empty() ? "" : ", ") + sc.name;
   }
   const std::size_t last = out.rfind(", ");
@@ -173,9 +261,40 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
         if (!limit.isOk()) return limit.status();
         inv.limit = limit.value();
         given |= kOptLimit;
-      } else {
+      } else if (name == "--mi-socket") {
         inv.mi_socket = value;
         given |= kOptMiSocket;
+      } else if (name == "--url") {
+        inv.mi_url = value;
+        given |= kOptUrl;
+      } else if (name == "--http-user") {
+        inv.http_user = value;
+        given |= kOptHttpUser;
+      } else if (name == "--table") {
+        inv.ul_table = value;
+        given |= kOptTable;
+      } else if (name == "--expires") {
+        Result<std::int64_t> n = parseNumber(name, value, 1, kMaxUlExpires);
+        if (!n.isOk()) return n.status();
+        inv.expires = n.value();
+        given |= kOptExpires;
+      } else if (name == "--q") {
+        if (!validQ(value)) {
+          return usageError("--q needs a number from 0 to 1 (at most 3 decimals), got '" + value +
+                            "'");
+        }
+        inv.q = value;
+        given |= kOptQ;
+      } else if (name == "--flags") {
+        Result<std::int64_t> n = parseNumber(name, value, 0, 4294967295LL);
+        if (!n.isOk()) return n.status();
+        inv.flags = n.value();
+        given |= kOptFlags;
+      } else {
+        Result<std::int64_t> n = parseNumber(name, value, 1, 2147483647LL);
+        if (!n.isOk()) return n.status();
+        inv.pid = n.value();
+        given |= kOptPid;
       }
       continue;
     }
@@ -232,24 +351,34 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
     return usageError("unknown command '" + first + "'" + didYouMean(first, topWords()));
   }
   inv.help_topic = first;
-  if (words.size() == 1) {
-    if (help) return inv;
-    return usageError(first + " needs a command: " + commandList(first));
-  }
   std::vector<std::string_view> names;
   const SubCommand* found = nullptr;
+  const SubCommand* bare = nullptr;  // the group word alone as a command
   for (const SubCommand& sc : kSubCommands) {
     if (first != sc.group) continue;
+    if (*sc.name == '\0') {
+      bare = &sc;
+      continue;
+    }
     names.push_back(sc.name);
-    if (words[1] == sc.name) found = &sc;
+    if (words.size() > 1 && words[1] == sc.name) found = &sc;
+  }
+  std::size_t operands_from = 2;
+  if (found == nullptr && bare != nullptr) {
+    found = bare;
+    operands_from = 1;
+  }
+  if (found == nullptr && words.size() == 1) {
+    if (help) return inv;
+    return usageError(first + " needs a command: " + commandList(first));
   }
   if (found == nullptr) {
     return usageError("unknown " + first + " command '" + words[1] + "'" +
                       didYouMean(words[1], names));
   }
   if (help) return inv;  // kHelp of the group, whatever else is on the line
-  const std::string what = first + " " + words[1];
-  inv.operands.assign(words.begin() + 2, words.end());
+  const std::string what = operands_from == 1 ? first : first + " " + words[1];
+  inv.operands.assign(words.begin() + static_cast<std::ptrdiff_t>(operands_from), words.end());
   if (inv.operands.size() > found->max_operands) {
     return usageError(what + ": unexpected argument '" + inv.operands[found->max_operands] + "'");
   }
@@ -264,8 +393,36 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
   if (inv.password_stdin && inv.operands.size() > 1) {
     return usageError(what + ": give the password as an argument or with --stdin, not both");
   }
+  if (found->command == Command::kLogLevel && inv.pid != 0 && inv.operands.empty()) {
+    return usageError(
+        "log-level: --pid needs a LEVEL to set (without one, every process's "
+        "level is shown)");
+  }
+  inv.ask_server = found->command == Command::kVersion;
   inv.command = found->command;
   return inv;
+}
+
+bool isManagementCommand(Command c) {
+  switch (c) {
+    case Command::kPs:
+    case Command::kUptime:
+    case Command::kStats:
+    case Command::kStatsReset:
+    case Command::kShm:
+    case Command::kUlShow:
+    case Command::kUlRm:
+    case Command::kUlAdd:
+    case Command::kUlFlush:
+    case Command::kOnline:
+    case Command::kReload:
+    case Command::kLogLevel:
+    case Command::kTmStats:
+    case Command::kMi:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace sipline::ctl

@@ -4,6 +4,7 @@
 // before or after the command words; `--` ends the options.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,17 +18,25 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,         // settings unreadable, no DB URL, an SQL error, ...
   kExitUsage = 2,           // bad command line
-  kExitUnreachable = 3,     // cannot connect to the database
+  kExitUnreachable = 3,     // cannot connect (to the database, or to the server's MI)
   kExitSchemaMismatch = 4,  // db check found a problem
   kExitSchemaExists = 5,    // db init: tables of the schema already exist; nothing changed
   kExitAlreadyExists = 6,   // subscriber add / domain add: it exists already
   kExitNotFound = 7,        // no such subscriber (passwd, rm, show) or domain (rm)
   kExitUnknownDomain = 8,   // subscriber add: the domain is not in table domain
   kExitDomainInUse = 9,     // domain rm: subscribers of the domain exist (--force removes them)
+  // The management commands (mgmt_run.h):
+  kExitRefused = 10,       // the server refused the command (a JSON-RPC error: unknown method,
+                           // bad params, the command failed, e.g. a script that does not load)
+  kExitAccessDenied = 11,  // HTTP authentication failed (401/403), or no permission on the
+                           // MI socket
+  // kExitNotFound (7) also for an unknown AOR, contact or statistic.
 };
 
 inline constexpr char kDefaultSettingsFile[] = "/etc/sipline/sipline.cfg";
 inline constexpr char kDbUrlEnv[] = "SIPLINE_DB_URL";
+inline constexpr char kMiUrlEnv[] = "SIPLINE_MI_URL";
+inline constexpr char kMiPasswordEnv[] = "SIPLINE_MI_PASSWORD";
 
 enum class Command {
   kHelp,
@@ -42,17 +51,38 @@ enum class Command {
   kDomainAdd,
   kDomainRm,
   kDomainList,
+  // The management commands: the running server over its MI.
+  kPs,
+  kUptime,
+  kStats,
+  kStatsReset,
+  kShm,
+  kUlShow,
+  kUlRm,
+  kUlAdd,
+  kUlFlush,
+  kOnline,
+  kReload,
+  kLogLevel,
+  kTmStats,
+  kMi,
 };
 
-// "db init", "subscriber add", ... ("help", "version" for those).
+// The commands that talk to the server's MI (mgmt_run.h).
+bool isManagementCommand(Command c);
+
+// "db init", "subscriber add", "ps", ... ("help", "version" for those).
 const char* commandName(Command c);
 
 inline constexpr int kDefaultListLimit = 100;
 inline constexpr int kMaxListLimit = 1000000;
+inline constexpr char kDefaultUlTable[] = "location";
+inline constexpr int kDefaultUlExpires = 3600;
+inline constexpr std::int64_t kMaxUlExpires = 315360000;  // usrloc's ul_add limit (10 years)
 
 struct Invocation {
   Command command = Command::kHelp;
-  std::string help_topic;  // kHelp: "" (everything) or a command group ("db", "subscriber")
+  std::string help_topic;  // kHelp: "" (everything) or a command group ("db", "ul", "ps")
   std::vector<std::string> operands;  // after the command words: USER@DOMAIN, PASSWORD, DOMAIN
   std::string settings_file = kDefaultSettingsFile;
   bool settings_given = false;  // -f was used
@@ -70,6 +100,15 @@ struct Invocation {
   bool show_hashes = false;       // --show-hashes (subscriber show)
   int limit = kDefaultListLimit;  // --limit N (the list commands); 0 = no limit
   std::string mi_socket;          // --mi-socket PATH; "" = the settings' mi.socket
+  // Options of the management commands.
+  std::string mi_url;     // --url http://[USER[:PASSWORD]@]HOST:PORT[/mi]; "" = $SIPLINE_MI_URL
+  std::string http_user;  // --http-user USER (the password: $SIPLINE_MI_PASSWORD)
+  std::string ul_table = kDefaultUlTable;    // --table NAME (ul, online)
+  std::int64_t expires = kDefaultUlExpires;  // --expires SECONDS (ul add)
+  std::string q;                             // --q Q (ul add); "" = none
+  std::int64_t flags = -1;                   // --flags N (ul add); -1 = none
+  std::int64_t pid = 0;                      // --pid PID (log-level); 0 = every process
+  bool ask_server = false;  // the word `version` (not -V): the server's version too
 };
 
 // args: argv[1..]. kInvalidArgument carries the message for the user (without "siplinectl: ")

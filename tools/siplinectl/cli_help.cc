@@ -21,10 +21,73 @@ const char kDbUrlHelp[] =
     "first module group in the settings file that sets one (usrloc, auth_db, ...).\n";
 
 const char kExitHelp[] =
-    "Exit status: 0 ok, 1 failure, 2 usage error, 3 cannot reach the database,\n"
-    "4 schema mismatch (db check), 5 tables of the schema already exist (db init),\n"
-    "6 already exists, 7 not found, 8 unknown domain (subscriber add),\n"
-    "9 the domain still has subscribers (domain rm).\n";
+    "Exit status: 0 ok, 1 failure, 2 usage error, 3 cannot reach the database (or the\n"
+    "server), 4 schema mismatch (db check), 5 tables of the schema already exist (db init),\n"
+    "6 already exists, 7 not found (also an AOR, contact, statistic or pid of the server),\n"
+    "8 unknown domain (subscriber add), 9 the domain still has subscribers (domain rm),\n"
+    "10 the server refused the command, 11 access denied (HTTP authentication failed, or no\n"
+    "permission on the MI socket).\n";
+
+const char kMgmtCommandsHelp[] =
+    "  version    this siplinectl's version and schema, then the running server's version\n"
+    "             when its MI answers (-V prints only siplinectl's and asks no server)\n"
+    "  ps         the server's processes: id, pid, role, index, load, messages handled\n"
+    "  uptime     when the server started and how long it has been running\n"
+    "  stats [NAME|GROUP:]...\n"
+    "             statistics and their values (all of them without a NAME; a GROUP such as\n"
+    "             core: or tm: names all of its statistics); exit 7 for an unknown one\n"
+    "  stats reset [NAME|GROUP:]...\n"
+    "             set counters to 0 (all without a NAME); gauges keep their value\n"
+    "  shm        shared memory: size, used, free and the most ever used\n"
+    "  ul show [AOR]\n"
+    "             the contacts of AOR (exit 7 if it has none), or of every AOR\n"
+    "  ul rm AOR [CONTACT]\n"
+    "             remove AOR with all of its contacts, or only CONTACT; exit 7 if none\n"
+    "  ul add AOR CONTACT\n"
+    "             add a contact to AOR (or refresh it), for --expires seconds\n"
+    "  ul flush   write pending location changes to the database now\n"
+    "  online     the AORs that have at least one contact, one a line\n"
+    "  reload     reload the routing script; a script that does not load is refused with\n"
+    "             its file:line:col (exit 10) and the running script stays\n"
+    "  log-level [LEVEL]\n"
+    "             the log level of every process; with LEVEL (alert, crit, error, warning,\n"
+    "             notice, info, debug) set it for every process, or with --pid for one\n"
+    "  tm stats   transactions: in use, created, replies, retransmissions, timeouts\n"
+    "  mi METHOD [ARG|NAME=VALUE]...\n"
+    "             call any MI command and print its result as JSON (see below)\n";
+
+const char kMgmtOptionsHelp[] =
+    "Options of the management commands:\n"
+    "  --mi-socket PATH   the server's MI unix socket (default: mi.socket of the settings file,\n"
+    "                     else its mi.http endpoint with mi.http_user and mi.http_password)\n"
+    "  --url URL          the MI over HTTP instead: http://[USER[:PASSWORD]@]HOST:PORT[/PATH]\n"
+    "                     (HOST: an IP address or localhost; PATH defaults to /mi; default\n"
+    "                     URL: $SIPLINE_MI_URL)\n"
+    "  --http-user USER   user for HTTP basic authentication; the password comes from\n"
+    "                     $SIPLINE_MI_PASSWORD. A password in the URL is visible to every user\n"
+    "                     of the host (ps) and stays in the shell's history: prefer the variable\n"
+    "  --table NAME       (ul, online) the usrloc table (default location)\n"
+    "  --expires N        (ul add) seconds until the contact expires, 1 to 315360000 (default\n"
+    "                     3600)\n"
+    "  --q Q              (ul add) the contact's q, 0 to 1\n"
+    "  --flags N          (ul add) usrloc flags (a bit mask)\n"
+    "  --pid PID          (log-level) set the level of this server process only\n"
+    "--json prints the server's result object as it came (online: {\"table\", \"aors\"}), for\n"
+    "scripts; the text output is for people and may change. mi always prints JSON.\n";
+
+const char kMiArgsHelp[] =
+    "mi arguments: NAME=VALUE passes a param by name (NAME: lower-case letters, digits and\n"
+    "'_'), anything else by position; a call takes one kind, not both. A value takes the type\n"
+    "the server's help gives its param: a string param the text (command=1001 is \"1001\"), an\n"
+    "int param a number, a bool param true/false. For other params, and when the server does\n"
+    "not describe the method, a value that reads as JSON (a number, true, false, null,\n"
+    "\"a string\", [a list], {an object}) is sent as that, anything else (and a number of\n"
+    "more than 15 digits) as a string. Examples (the quotes are for the shell):\n"
+    "  siplinectl mi ul_show_contact location alice@example.com\n"
+    "  siplinectl mi log_level level=debug pid=4242\n"
+    "  siplinectl mi get_statistics 'statistics=[\"core:\", \"tm:\"]'\n"
+    "Put -- before a value that starts with '-'. 'mi which' lists the server's commands,\n"
+    "'mi help command=NAME' explains one.\n";
 
 const char kDbCommandsHelp[] =
     "  db init    create every table of the schema, with its indexes and version row, in\n"
@@ -94,6 +157,51 @@ std::string subscriberUsage() {
          "       siplinectl [OPTIONS] subscriber list [DOMAIN]\n";
 }
 
+std::string mgmtUsage(std::string_view word) {
+  static const struct {
+    const char* word;
+    const char* usage;
+  } kUsages[] = {
+      {"version", "version"},
+      {"ps", "ps"},
+      {"uptime", "uptime"},
+      {"stats", "stats [NAME|GROUP:]...\n       siplinectl [OPTIONS] stats reset [NAME|GROUP:]..."},
+      {"shm", "shm"},
+      {"ul",
+       "ul show [AOR]\n       siplinectl [OPTIONS] ul rm AOR [CONTACT]\n"
+       "       siplinectl [OPTIONS] ul add AOR CONTACT [--expires N] [--q Q] [--flags N]\n"
+       "       siplinectl [OPTIONS] ul flush"},
+      {"online", "online"},
+      {"reload", "reload"},
+      {"log-level", "log-level [LEVEL] [--pid PID]"},
+      {"tm", "tm stats"},
+      {"mi", "mi METHOD [ARG|NAME=VALUE]..."},
+  };
+  for (const auto& u : kUsages) {
+    if (word == u.word) return std::string("Usage: siplinectl [OPTIONS] ") + u.usage + "\n";
+  }
+  return "";
+}
+
+// The lines of kMgmtCommandsHelp that describe `word` (from "  word" to the next command).
+std::string mgmtCommandHelp(std::string_view word) {
+  const std::string text = kMgmtCommandsHelp;
+  std::string out;
+  bool in = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t eol = text.find('\n', pos);
+    const std::string line = text.substr(pos, eol - pos + 1);
+    pos = eol + 1;
+    if (line.rfind("    ", 0) != 0) {  // a command line: "  word ..."
+      const std::string name = line.substr(2, line.find_first_of(" \n", 2) - 2);
+      in = name == word;
+    }
+    if (in) out += line;
+  }
+  return out;
+}
+
 std::string domainUsage() {
   return "Usage: siplinectl [OPTIONS] domain add DOMAIN\n"
          "       siplinectl [OPTIONS] domain rm DOMAIN\n"
@@ -126,6 +234,34 @@ const char* commandName(Command c) {
       return "domain list";
     case Command::kVersion:
       return "version";
+    case Command::kPs:
+      return "ps";
+    case Command::kUptime:
+      return "uptime";
+    case Command::kStats:
+      return "stats";
+    case Command::kStatsReset:
+      return "stats reset";
+    case Command::kShm:
+      return "shm";
+    case Command::kUlShow:
+      return "ul show";
+    case Command::kUlRm:
+      return "ul rm";
+    case Command::kUlAdd:
+      return "ul add";
+    case Command::kUlFlush:
+      return "ul flush";
+    case Command::kOnline:
+      return "online";
+    case Command::kReload:
+      return "reload";
+    case Command::kLogLevel:
+      return "log-level";
+    case Command::kTmStats:
+      return "tm stats";
+    case Command::kMi:
+      return "mi";
     case Command::kHelp:
       break;
   }
@@ -133,17 +269,19 @@ const char* commandName(Command c) {
 }
 
 const std::string& mainHelp() {
-  static const std::string text = std::string(
-                                      "Usage: siplinectl [OPTIONS] COMMAND [ARGS]\n"
-                                      "The operator's tool for the Sipline SIP server.\n"
-                                      "\n"
-                                      "Commands:\n") +
-                                  kDbCommandsHelp + kSubscriberCommandsHelp + kDomainCommandsHelp +
-                                  "  help [db|subscriber|domain]\n"
-                                  "             this help, or the help of one group of commands\n"
-                                  "\n" +
-                                  kOptionsHelp + kProvisionOptionsHelp + "\n" + kNamesHelp + "\n" +
-                                  kDbUrlHelp + kExitHelp + "See siplinectl(8).\n";
+  static const std::string text =
+      std::string(
+          "Usage: siplinectl [OPTIONS] COMMAND [ARGS]\n"
+          "The operator's tool for the Sipline SIP server.\n"
+          "\n"
+          "Commands:\n") +
+      kDbCommandsHelp + kSubscriberCommandsHelp + kDomainCommandsHelp +
+      "Commands for the running server (over its MI):\n" + kMgmtCommandsHelp +
+      "  help [COMMAND]\n"
+      "             this help, or the help of one command or group\n"
+      "\n" +
+      kOptionsHelp + kProvisionOptionsHelp + kMgmtOptionsHelp + "\n" + kMiArgsHelp + "\n" +
+      kNamesHelp + "\n" + kDbUrlHelp + kExitHelp + "See siplinectl(8).\n";
   return text;
 }
 
@@ -170,7 +308,13 @@ std::string groupHelp(std::string_view group) {
            kDomainCommandsHelp + "\n" + kOptionsHelp + kProvisionOptionsHelp + "\n" + kNamesHelp +
            "\n" + kDbUrlHelp + kExitHelp;
   }
-  return "";
+  const std::string usage = mgmtUsage(group);
+  if (usage.empty()) return "";
+  std::string text = usage + "The running server, over its MI socket (or HTTP with --url).\n\n";
+  text += mgmtCommandHelp(group);  // "ul" takes every "ul ..." line
+  text += std::string("\n") + kOptionsHelp + kMgmtOptionsHelp;
+  if (group == "mi") text += std::string("\n") + kMiArgsHelp;
+  return text + "\n" + kExitHelp;
 }
 
 std::string shortUsage(std::string_view group) {
@@ -183,9 +327,16 @@ std::string shortUsage(std::string_view group) {
   if (group == "domain") {
     return domainUsage() + "'siplinectl domain --help' explains the commands and the options.\n";
   }
+  const std::string usage = mgmtUsage(group);
+  if (!usage.empty()) {
+    return usage + "'siplinectl " + std::string(group) +
+           " --help' explains the command and the options.\n";
+  }
   return "Usage: siplinectl [OPTIONS] COMMAND [ARGS]\n"
          "Commands: db init|check, subscriber add|passwd|rm|show|list, domain add|rm|list,\n"
-         "help [GROUP]. 'siplinectl --help' explains them and the options.\n";
+         "version, ps, uptime, stats [reset], shm, ul show|rm|add|flush, online, reload,\n"
+         "log-level, tm stats, mi METHOD, help [COMMAND]. 'siplinectl --help' explains them\n"
+         "and the options.\n";
 }
 
 std::string versionText() {

@@ -27,6 +27,8 @@ class MiClientTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(nobodyListeningIsUnavailable);
   CPPUNIT_TEST(silentServerTimesOut);
   CPPUNIT_TEST(malformedAnswersFailWithoutThrowing);
+  CPPUNIT_TEST(drippingServerIsBoundedByOneDeadline);
+  CPPUNIT_TEST(bigAnswersPassOversizedOnesAreTheirOwnError);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -41,6 +43,7 @@ class MiClientTest : public CppUnit::TestFixture {
                     "auth_db",
                     [this](const MiParams& p) -> Result<Json> {
                       if (p.str("aor") == "bad@x.org") return Status::notFound("no such AOR");
+                      if (p.str("aor") == "busy@x.org") return Status::unavailable("DB down");
                       flushed_.push_back(p.str("aor"));
                       Json j = Json::object();
                       j["flushed"] = 1;
@@ -99,9 +102,15 @@ class MiClientTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(c.isOk());
     Json params = Json::object();
     params["aor"] = "bad@x.org";
+    // The handler's not_found stays kNotFound (siplinectl's exit 7); any other handler error
+    // is kFailedPrecondition with the handler's message.
     Result<Json> r = c.value()->call("auth_db_cache_flush", params);
-    CPPUNIT_ASSERT(r.status().code() == Code::kFailedPrecondition);
+    CPPUNIT_ASSERT(r.status().code() == Code::kNotFound);
     CPPUNIT_ASSERT_EQUAL(std::string("no such AOR"), r.status().message());
+    params["aor"] = "busy@x.org";
+    r = c.value()->call("auth_db_cache_flush", params);
+    CPPUNIT_ASSERT(r.status().code() == Code::kFailedPrecondition);
+    CPPUNIT_ASSERT_EQUAL(std::string("DB down"), r.status().message());
   }
 
   void nobodyListeningIsUnavailable() {
@@ -174,7 +183,76 @@ class MiClientTest : public CppUnit::TestFixture {
     }
   }
 
+  void drippingServerIsBoundedByOneDeadline() {
+    // Answers one byte every 50 ms and never a line end: each recv() alone is quick.
+    const int fd = listenOn();
+    std::atomic<bool> done{false};
+    std::thread peer([fd, &done] {
+      const int conn = ::accept(fd, nullptr, nullptr);
+      char buf[512];
+      (void)::recv(conn, buf, sizeof(buf), 0);
+      while (!done && ::send(conn, "x", 1, MSG_NOSIGNAL) == 1) ::usleep(50000);
+      ::close(conn);
+    });
+    Result<std::unique_ptr<MiClient>> c = connectMiSocket(path_, std::chrono::milliseconds(300));
+    CPPUNIT_ASSERT(c.isOk());
+    const auto t0 = std::chrono::steady_clock::now();
+    Result<Json> r = c.value()->call("auth_db_cache_flush", Json::object());
+    const auto took = std::chrono::steady_clock::now() - t0;
+    done = true;
+    peer.join();
+    ::close(fd);
+    CPPUNIT_ASSERT(r.status().code() == Code::kUnavailable);
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(),
+                           r.status().message().find("within 300 ms") != std::string::npos);
+    CPPUNIT_ASSERT(took < std::chrono::milliseconds(1500));
+  }
+
+  void bigAnswersPassOversizedOnesAreTheirOwnError() {
+    // 8 MiB (a few tens of thousands of contacts) is read; beyond kMaxMiResponse is refused
+    // as too large, not as an unreachable server.
+    for (const std::size_t size : {std::size_t{8} << 20, kMaxMiResponse + 1}) {
+      const int fd = listenOn();
+      std::thread peer([fd, size] {
+        const int conn = ::accept(fd, nullptr, nullptr);
+        char buf[512];
+        (void)::recv(conn, buf, sizeof(buf), 0);
+        const std::string answer =
+            "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"" + std::string(size, 'a') + "\"}\n";
+        (void)::send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
+        ::close(conn);
+      });
+      Result<std::unique_ptr<MiClient>> client =
+          connectMiSocket(path_, std::chrono::milliseconds(20000));
+      CPPUNIT_ASSERT(client.isOk());
+      Result<Json> r = client.value()->call("ul_dump", Json::object());
+      client.value().reset();  // closes: a peer still sending gets EPIPE
+      peer.join();
+      ::close(fd);
+      if (size < kMaxMiResponse) {
+        CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.isOk());
+        CPPUNIT_ASSERT_EQUAL(size, r.value().get<std::string>().size());
+      } else {
+        CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.status().code() == kMiAnswerTooLarge);
+        CPPUNIT_ASSERT_MESSAGE(
+            r.status().message(),
+            r.status().message().find("larger than 64 MiB") != std::string::npos);
+      }
+    }
+  }
+
  private:
+  int listenOn() {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    path_.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+    ::unlink(path_.c_str());
+    CPPUNIT_ASSERT_EQUAL(0, ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)));
+    CPPUNIT_ASSERT_EQUAL(0, ::listen(fd, 4));
+    return fd;
+  }
+
   void startServer() {
     server_ = std::make_unique<MiServer>();
     Status s = server_->listen(path_, "0600", "", "");

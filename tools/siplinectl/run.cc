@@ -1,5 +1,6 @@
 #include "tools/siplinectl/run.h"
 
+#include <exception>
 #include <optional>
 
 #include "core/base/log.h"
@@ -8,6 +9,8 @@
 #include "tools/siplinectl/db_init.h"
 #include "tools/siplinectl/db_target.h"
 #include "tools/siplinectl/embedded_schema.h"
+#include "tools/siplinectl/mgmt_output.h"
+#include "tools/siplinectl/mgmt_run.h"
 #include "tools/siplinectl/output.h"
 #include "tools/siplinectl/provision_run.h"
 #include "tools/siplinectl/run_util.h"
@@ -106,7 +109,9 @@ db::Options ctlDbOptions() {
   return o;
 }
 
-int runCtl(const std::vector<std::string>& args, RunContext& ctx) {
+namespace {
+
+int runCtlUnguarded(const std::vector<std::string>& args, RunContext& ctx) {
   Result<Invocation> parsed = parseArgs(args);
   if (!parsed.isOk()) {
     ctx.err << "siplinectl: " << parsed.status().message() << "\n" << usageFor(args);
@@ -118,15 +123,26 @@ int runCtl(const std::vector<std::string>& args, RunContext& ctx) {
     ctx.out << (inv.help_topic.empty() ? mainHelp() : groupHelp(inv.help_topic));
     return kExitOk;
   }
+  if (isManagementCommand(inv.command)) return runManagement(inv, ctx);
   Result<std::vector<TableDef>> schema = shippedSchema();
   if (!schema.isOk()) {
     return fail(ctx, inv, kExitFailure, "the built-in schema: " + schema.status().message());
   }
   if (inv.command == Command::kVersion) {
+    std::string note;
+    const Json server = inv.ask_server ? askServerVersion(inv, ctx, note) : Json(nullptr);
     if (inv.json) {
-      ctx.out << versionJson(schema.value()).dump(2) << "\n";
+      Json j = versionJson(schema.value());
+      if (inv.ask_server) j["server"] = server;
+      if (inv.ask_server && server.is_null()) j["server_note"] = note;
+      ctx.out << j.dump(2) << "\n";
     } else {
       printVersionText(schema.value(), ctx.out);
+      if (!server.is_null()) {
+        ctx.out << "server: " << serverVersionText(server) << "\n";
+      } else if (inv.ask_server) {
+        ctx.out << "server: no answer (" << note << ")\n";
+      }
     }
     return kExitOk;
   }
@@ -147,6 +163,22 @@ int runCtl(const std::vector<std::string>& args, RunContext& ctx) {
   if (connected != kExitOk) return connected;
   if (input) return runProvision(inv, *input, *conn, info, ctx);
   return runDbCommand(inv, schema.value(), *conn, info, ctx);
+}
+
+}  // namespace
+
+int runCtl(const std::vector<std::string>& args, RunContext& ctx) {
+  // The last line of defence: what a server, a database or a file sends must never abort
+  // siplinectl (nlohmann throws on a type it did not expect). The code reads answers with
+  // checked access; a miss is a clean failure here, not exit 134.
+  try {
+    return runCtlUnguarded(args, ctx);
+  } catch (const std::exception& e) {
+    ctx.err << "siplinectl: internal error: " << e.what() << "\n";
+  } catch (...) {
+    ctx.err << "siplinectl: internal error: an unknown exception\n";
+  }
+  return kExitFailure;
 }
 
 }  // namespace sipline::ctl

@@ -23,11 +23,14 @@ using OpenConnection = std::function<Result<std::unique_ptr<db::Connection>>(
 struct RunContext {
   std::ostream& out;
   std::ostream& err;
-  const char* env_db_url = nullptr;  // getenv(SIPLINE_DB_URL)
-  OpenConnection open;               // main(): db::openUrl with the linked drivers
-  bool init_logging = false;         // main(): route the core log to stderr at -v's level
-  std::istream* in = nullptr;        // main(): std::cin, for --stdin
-  MiConnect mi_connect;              // main(): connectMiSocket; empty = no MI (a note)
+  const char* env_db_url = nullptr;       // getenv(SIPLINE_DB_URL)
+  OpenConnection open;                    // main(): db::openUrl with the linked drivers
+  bool init_logging = false;              // main(): route the core log to stderr at -v's level
+  std::istream* in = nullptr;             // main(): std::cin, for --stdin
+  MiConnect mi_connect;                   // main(): connectMiSocket or connectMiHttp by the target;
+                                          // empty = no MI (a note)
+  const char* env_mi_url = nullptr;       // getenv(SIPLINE_MI_URL)
+  const char* env_mi_password = nullptr;  // getenv(SIPLINE_MI_PASSWORD)
 };
 
 // How long siplinectl waits: connecting, and for each statement.

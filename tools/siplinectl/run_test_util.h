@@ -4,7 +4,10 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <chrono>
+#include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,8 +23,12 @@ struct FakeMi {
   Status connect_status;  // connecting fails with this
   Status call_status;     // each call fails with this
   Json answer = Json::object();
-  std::vector<std::string> paths;  // sockets connected to
+  std::map<std::string, Json> answers;   // by method; else `answer`
+  std::map<std::string, Status> errors;  // by method: the call fails with this
+  std::vector<std::string> paths;        // sockets (or URLs) connected to
   std::vector<std::pair<std::string, Json>> calls;
+  std::vector<std::chrono::milliseconds> timeouts;  // each setTimeout()
+  bool throw_on_call = false;                       // call() throws (the catch-all's test)
 };
 
 class FakeMiProxy final : public MiClient {
@@ -29,9 +36,13 @@ class FakeMiProxy final : public MiClient {
   explicit FakeMiProxy(FakeMi& mi) : mi_(mi) {}
   Result<Json> call(const std::string& method, const Json& params) override {
     mi_.calls.emplace_back(method, params);
+    if (mi_.throw_on_call) throw std::runtime_error("thrown by FakeMi");
     if (!mi_.call_status.isOk()) return mi_.call_status;
+    if (auto e = mi_.errors.find(method); e != mi_.errors.end()) return e->second;
+    if (auto a = mi_.answers.find(method); a != mi_.answers.end()) return a->second;
     return mi_.answer;
   }
+  void setTimeout(std::chrono::milliseconds timeout) override { mi_.timeouts.push_back(timeout); }
 
  private:
   FakeMi& mi_;
@@ -49,6 +60,8 @@ class Harness {
   std::string input;         // standard input (--stdin)
   FakeMi mi;                 // the server behind the MI socket
   bool mi_available = true;  // false: RunContext without an MI connector
+  const char* env_mi_url = nullptr;
+  const char* env_mi_password = nullptr;
 
   int run(const std::vector<std::string>& args) {
     std::ostringstream o, e;
@@ -66,6 +79,8 @@ class Harness {
                    MiConnect()};
     std::istringstream in(input);
     ctx.in = &in;
+    ctx.env_mi_url = env_mi_url;
+    ctx.env_mi_password = env_mi_password;
     if (mi_available) {
       ctx.mi_connect = [this](const std::string& path) -> Result<std::unique_ptr<MiClient>> {
         mi.paths.push_back(path);
