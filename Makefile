@@ -89,8 +89,6 @@ $(BUILD)/test-modules/%.so: test/modules/%/module.cc
 	@echo "  MODULE  test/$*"
 	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $<
 
-# Tests need line numbers in backtraces, not full debug info (a third of their compile time).
-$(TEST_OBJS): DEBUG := -g1
 $(TEST_OBJS): CPPFLAGS += -DSIPLINE_TEST_MODULE_DIR='"$(BUILD)/test-modules"' -DSIPLINE_SOURCE_DIR='"$(TOP)"'
 
 $(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(CTL_OBJS) $(TEST_MODULE_SOS)
@@ -117,8 +115,9 @@ asan:
 	  $(MODULES:%=$(TOP)/build-asan/modules/%.so)
 
 test: deps
-	@$(MAKE) all $(BUILD)/unit_tests
-	@$(MAKE) asan
+	@start=$$(date +%s) && $(MAKE) all $(BUILD)/unit_tests && \
+	  echo "== build: took $$(($$(date +%s) - start)) s" && start=$$(date +%s) && \
+	  $(MAKE) asan && echo "== asan build: took $$(($$(date +%s) - start)) s"
 	@scripts/run-tests
 
 soak: deps all
@@ -131,7 +130,7 @@ bench: deps all $(BUILD)/bench_micro
 	@bench/run-all
 
 # libFuzzer targets (clang++-14, ASan+UBSan): 30 minutes per target, then the corpus merge.
-# `make test` runs each for 60 seconds (scripts/run-fuzz-smoke); see fuzz/README.md.
+# `make test` runs each for 30 seconds (scripts/run-tests); see fuzz/README.md.
 fuzz: deps
 	@scripts/build-fuzz
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-1800} FUZZ_MERGE=1 scripts/run-fuzz-smoke
