@@ -1,9 +1,8 @@
 #include "core/base/strings.h"
 
-#include <charconv>
-
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <limits>
 
 namespace sipline {
@@ -26,9 +25,12 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// ASCII only, like iequals().
 std::string toLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/base/log.h"
+#include "core/base/strings.h"
 #include "core/sip/reply.h"
 #include "modules/auth/credential_text.h"
 
@@ -51,14 +52,6 @@ bool exempt(const SipMessage& m) {
 std::uint32_t bit(crypto::DigestAlgorithm a) { return 1u << static_cast<unsigned>(a); }
 
 std::string source(MsgContext& ctx) { return ctx.rcv().src.toString(); }
-
-std::string lowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Null when the nonce's challenge offered this algorithm and qop, else what it did not offer.
 // A challenge with qop requires one of its values (RFC 7616 §3.4: no RFC 2069 fallback, which
@@ -113,8 +106,8 @@ std::string AuthService::realmFor(MsgContext& ctx, std::string_view realm) const
   if (na == nullptr || !na->uri_ok) return std::string();
   // Hosts compare case-insensitively (RFC 3261 §19.1.4), and the HA1s are stored with the
   // lower-cased domain: Example.COM must get realm "example.com".
-  std::string host = lowerAscii(na->uri.host);
-  const std::string prefix = lowerAscii(config.realm_prefix);
+  std::string host = toLower(na->uri.host);
+  const std::string prefix = toLower(config.realm_prefix);
   if (!prefix.empty() && host.size() > prefix.size() &&
       host.compare(0, prefix.size(), prefix) == 0) {
     host.erase(0, prefix.size());

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/base/strings.h"
+
 namespace sipline::auth {
 namespace {
 
@@ -9,17 +11,6 @@ bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 bool isTokenChar(char c) {
   return c > ' ' && c < 0x7f && c != ',' && c != '=' && c != '"' && c != ';';
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -64,7 +55,7 @@ bool readRealmLeniently(std::string_view body, std::string& realm) {
     } else {
       value = std::string(token());
     }
-    if (equalsIgnoreCase(name, "realm")) {
+    if (iequals(name, "realm")) {
       realm = std::move(value);
       return true;
     }

@@ -7,18 +7,11 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/base/strings.h"
 #include "core/db/schema.h"
 
 namespace sipline::auth_db {
 namespace {
-
-std::string lowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Payload fields: a tag byte (0 NULL, 1 value), a 16-bit length, the bytes.
 void packField(std::string& out, const std::optional<std::string>& v) {
@@ -140,7 +133,7 @@ std::string Service::cacheKey(const Table& t, std::string_view user,
   key.push_back('\0');
   key.append(user);
   key.push_back('\0');
-  if (config_.use_domain) key += lowerAscii(domain);
+  if (config_.use_domain) key += toLower(domain);
   return key;
 }
 

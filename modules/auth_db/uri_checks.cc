@@ -3,22 +3,12 @@
 #include <vector>
 
 #include "core/base/log.h"
+#include "core/base/strings.h"
 #include "core/parser/auth_header.h"
 #include "core/parser/uri.h"
 
 namespace sipline::auth_db {
 namespace {
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string unquoted(std::string_view v, bool has_escapes) {
   if (!has_escapes) return std::string(v);
@@ -27,18 +17,10 @@ std::string unquoted(std::string_view v, bool has_escapes) {
   return out;
 }
 
-std::string lowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The realm of a URI host: lower-cased, without the prefix (auth's realmFor() rule).
 std::string realmOfHost(std::string_view host, std::string_view realm_prefix) {
-  std::string h = lowerAscii(host);
-  std::string prefix = lowerAscii(realm_prefix);
+  std::string h = toLower(host);
+  std::string prefix = toLower(realm_prefix);
   if (!prefix.empty() && h.size() > prefix.size() && h.compare(0, prefix.size(), prefix) == 0) {
     h.erase(0, prefix.size());
   }
@@ -64,7 +46,7 @@ int isUriAuthorized(MsgContext& ctx, const NameAddr* na, bool use_domain,
   if (!authenticatedIdentity(ctx, id)) return -1;
   if (na == nullptr || !na->uri_ok || na->uri.scheme == SipUri::Scheme::kTel) return -1;
   if (unescapeUri(na->uri.user) != id.user) return -1;
-  if (use_domain && !equalsIgnoreCase(realmOfHost(na->uri.host, realm_prefix), id.realm)) {
+  if (use_domain && !iequals(realmOfHost(na->uri.host, realm_prefix), id.realm)) {
     return -1;
   }
   return 1;
