@@ -32,8 +32,8 @@ CTL_SQL  := $(wildcard scripts/sql/*.sql)
 CTL_GEN  := $(BUILD)/gen/tools/siplinectl/schema_sql.gen.h
 CTL_DRIVER_OBJS := $(filter $(BUILD)/obj/modules/db_postgres/%,$(MODULE_FEATURE_OBJS))
 
-.PHONY: all deps test unit asan run install clean check format bench bench-micro fuzz soak modules
-all: $(BUILD)/sipline $(BUILD)/siplinectl $(MODULE_SOS)
+.PHONY: all deps test unit asan run install deb rpm clean check format bench bench-micro fuzz soak modules
+all: $(BUILD)/sipline $(BUILD)/siplinectl $(MODULE_SOS) $(BUILD)/man/sipline-modules.7
 
 deps:
 	@scripts/install-deps
@@ -58,6 +58,14 @@ $(BUILD)/obj/modules/%.o: $(TOP)/modules/%.cc
 $(BUILD)/modules/%.so: FORCE
 	@$(MAKE) -s -C modules/$* BUILD=$(BUILD) SAN=$(SAN)
 $(foreach m,$(MODULES),$(eval $(BUILD)/modules/$(m).so: $(filter $(BUILD)/obj/modules/$(m)/%,$(MODULE_OBJS))))
+
+# sipline-modules(7), written by the modules themselves (their describe()); dated by the last
+# commit so that the same tree gives the same page.
+$(BUILD)/man/sipline-modules.7: $(BUILD)/sipline $(MODULE_SOS)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     man/$(notdir $@)"
+	$(Q)SOURCE_DATE_EPOCH=$$(git -C $(TOP) log -1 --format=%ct 2>/dev/null || date +%s) \
+	  $(BUILD)/sipline --module-doc $(BUILD)/modules > $@.tmp && mv $@.tmp $@
 
 # The list of SQL files as a stamp: adding or removing one regenerates the header even when
 # the new file is older than it.
@@ -141,24 +149,54 @@ check:
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
 
-install: all
+# The installed layout (the packages are made from it: packaging/): binaries in sbin, modules
+# in lib/sipline/modules, the configuration of a fresh installation in SYSCONFDIR (loopback
+# only, no database: cfg/starter.cfg with the registrar-proxy example script), the provider's
+# configuration, the example scripts and the SQL schema in share/sipline, the man pages,
+# every README and the bash completion. An existing configuration is never overwritten.
+DOC_MODULES := $(wildcard modules/*/README.md)
+install: all $(BUILD)/man/sipline-modules.7
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/sipline/modules $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(BUILD)/sipline $(DESTDIR)$(PREFIX)/sbin/sipline
 	install -m 0755 $(BUILD)/siplinectl $(DESTDIR)$(PREFIX)/sbin/siplinectl
-	install -d $(DESTDIR)$(PREFIX)/share/sipline/sql
-	install -m 0644 scripts/sql/*.sql scripts/sql/README.md $(DESTDIR)$(PREFIX)/share/sipline/sql/
 	install -m 0644 $(MODULE_SOS) $(DESTDIR)$(PREFIX)/lib/sipline/modules/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/sipline/sql $(DESTDIR)$(PREFIX)/share/sipline/examples/provider \
+	  $(DESTDIR)$(PREFIX)/share/sipline/examples/routes
+	install -m 0644 scripts/sql/*.sql scripts/sql/README.md $(DESTDIR)$(PREFIX)/share/sipline/sql/
+	install -m 0644 cfg/examples/*.routes $(DESTDIR)$(PREFIX)/share/sipline/examples/routes/
+	install -m 0644 cfg/sipline.routes $(DESTDIR)$(PREFIX)/share/sipline/examples/provider/
+	$(call install_cfg,cfg/sipline.cfg,$(DESTDIR)$(PREFIX)/share/sipline/examples/provider/sipline.cfg)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 $(BUILD)/man/sipline-modules.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/sipline/modules
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/sipline/
+	install -m 0644 tools/siplinectl/README.md $(DESTDIR)$(PREFIX)/share/doc/sipline/siplinectl.md
+	$(foreach f,$(DOC_MODULES),install -m 0644 $(f) \
+	  $(DESTDIR)$(PREFIX)/share/doc/sipline/modules/$(notdir $(patsubst %/,%,$(dir $(f)))).md;)
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 tools/siplinectl/siplinectl.bash-completion \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/siplinectl
-	@for f in sipline.cfg sipline.routes; do \
-	  if [ -e $(DESTDIR)$(SYSCONFDIR)/$$f ]; then echo "keeping existing $(SYSCONFDIR)/$$f"; \
-	  else sed -e 's|^mpath *=.*|mpath = "$(PREFIX)/lib/sipline/modules";|' \
-	           -e 's|"../build/run/mi.sock"|"/run/sipline/mi.sock"|' cfg/$$f > $(DESTDIR)$(SYSCONFDIR)/$$f; fi; \
-	done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sipline.cfg ]; then echo "keeping $(SYSCONFDIR)/sipline.cfg"; \
+	else $(call install_cfg,cfg/starter.cfg,$(DESTDIR)$(SYSCONFDIR)/sipline.cfg); fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sipline.routes ]; then echo "keeping $(SYSCONFDIR)/sipline.routes"; \
+	else install -m 0644 cfg/examples/registrar-proxy.routes $(DESTDIR)$(SYSCONFDIR)/sipline.routes; fi
+
+# install_cfg SRC,DEST: a settings file with the installed paths (modules, management socket)
+# and its script beside it (sipline.routes).
+install_cfg = sed -e 's|^mpath *=.*|mpath = "$(PREFIX)/lib/sipline/modules";|' \
+	  -e 's|^routes *=.*|routes = "sipline.routes";|' \
+	  -e 's|"../build/run/mi.sock"|"/run/sipline/mi.sock"|' $(1) > $(2) && chmod 0644 $(2)
+
+# Packages from the tree built above (nothing is compiled again): $(BUILD)/pkg/. See
+# packaging/README.md.
+deb: all $(BUILD)/man/sipline-modules.7
+	@packaging/build-deb $(TOP) $(BUILD)
+
+rpm: all $(BUILD)/man/sipline-modules.7
+	@packaging/build-rpm $(TOP) $(BUILD)
 
 clean:
 	rm -rf build build-asan

@@ -1,11 +1,12 @@
-// sipline: the SIP server. Parses the command line and hands over to runServer(), or to
-// runSimulation() for --simulate.
+// sipline: the SIP server. Parses the command line and hands over to runServer(), to
+// runSimulation() for --simulate, or to printModuleDoc() for --module-doc.
 #include <getopt.h>
 
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "core/module/module_doc_cli.h"
 #include "core/server/server.h"
 #include "core/server/simulate.h"
 
@@ -14,6 +15,7 @@ namespace {
 const char kUsage[] =
     "Usage: sipline [-f FILE] [-c] [-d] [-V] [-h]\n"
     "       sipline [-f FILE] --simulate MSG.sip [--source IP:PORT] [--route NAME]\n"
+    "       sipline [-f FILE] --module-doc [DIR]\n"
     "SIP proxy, registrar and redirect server.\n"
     "\n"
     "  -f FILE   settings file (default /etc/sipline/sipline.cfg)\n"
@@ -34,10 +36,17 @@ const char kUsage[] =
     "  Exit status: 0 when the simulation ran, 1 when the configuration does not load,\n"
     "  2 for bad input (options, an unreadable or unparsable message, an unknown route).\n"
     "\n"
+    "Module manual (no module is initialised; no socket is bound):\n"
+    "  --module-doc [DIR]  print sipline-modules(7), the manual page of the modules in DIR\n"
+    "            (every *.so, in name order) made from what they declare. Default DIR:\n"
+    "            the mpath of FILE with -f, else the installed module directory.\n"
+    "  Exit status: 0 when printed, 1 when FILE or a module does not load,\n"
+    "  2 for bad options or an unreadable DIR.\n"
+    "\n"
     "Signals: SIGTERM or SIGINT stop the server gracefully.\n"
     "See sipline(8) and sipline.cfg(5).\n";
 
-enum LongOnly : int { kSimulate = 1000, kSource, kRoute };
+enum LongOnly : int { kSimulate = 1000, kSource, kRoute, kModuleDoc };
 
 int usageError(const std::string& message) {
   std::fprintf(stderr, "sipline: %s\n%s", message.c_str(), kUsage);
@@ -51,18 +60,22 @@ int main(int argc, char** argv) {
       {"simulate", required_argument, nullptr, kSimulate},
       {"source", required_argument, nullptr, kSource},
       {"route", required_argument, nullptr, kRoute},
+      {"module-doc", no_argument, nullptr, kModuleDoc},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
   sipline::ServerOptions options;
   sipline::SimulateOptions sim;
   bool simulate = false;
+  bool module_doc = false;
+  bool config_given = false;  // -f: --module-doc then reads mpath from it
   int opt;
   opterr = 0;
   while ((opt = getopt_long(argc, argv, ":f:cdVh", kLong, nullptr)) != -1) {
     switch (opt) {
       case 'f':
         options.config = optarg;
+        config_given = true;
         break;
       case 'c':
         options.check_only = true;
@@ -79,6 +92,9 @@ int main(int argc, char** argv) {
         break;
       case kRoute:
         sim.route = optarg;
+        break;
+      case kModuleDoc:
+        module_doc = true;
         break;
       case 'V':
         std::printf("sipline %s (%s)\nbuild: %s\n", SIPLINE_VERSION, SIPLINE_GIT_REV,
@@ -97,6 +113,14 @@ int main(int argc, char** argv) {
                               ? std::string("unknown option -") + static_cast<char>(optopt)
                               : std::string("unknown option ") + argv[optind - 1]);
     }
+  }
+  if (module_doc) {
+    if (simulate || options.check_only || options.daemonize) {
+      return usageError("--module-doc cannot be combined with --simulate, -c or -d");
+    }
+    if (argc - optind > 1) return usageError("--module-doc takes one directory");
+    return sipline::printModuleDoc(
+        {optind < argc ? argv[optind] : "", config_given ? options.config : ""});
   }
   if (optind < argc) {
     return usageError(std::string("unexpected argument '") + argv[optind] + "'");

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <libconfig.h++>
 #include <limits>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,10 @@ namespace fs = std::filesystem;
 constexpr const char* kFacilities[] = {"daemon", "user",   "local0", "local1", "local2",
                                        "local3", "local4", "local5", "local6", "local7"};
 // clang-format on
+
+// The members of the `mi` group.
+constexpr std::string_view kMiKeys[] = {"socket", "socket_mode", "socket_user",  "socket_group",
+                                        "http",   "http_user",   "http_password"};
 
 const char* typeText(Setting::Type type) {
   switch (type) {
@@ -89,8 +94,8 @@ class Loader {
     if (const LintFinding bare = findBareName(text_); bare.found()) {
       if (const char* hint = legacyNameHint(bare.text)) {
         return Status::invalidArgument(file_ + ":" + std::to_string(bare.line) +
-                                       ": syntax error (OpenSIPS 1.x '" + bare.text +
-                                       "': " + hint + ")");
+                                       ": syntax error (OpenSIPS 1.x '" + bare.text + "': " + hint +
+                                       ")");
       }
     }
     libconfig::Config config;
@@ -117,6 +122,14 @@ class Loader {
       return Status::internal(file_ + ": " + e.what());
     }
     return std::move(settings_);
+  }
+
+  // Top-level keys, then the mi members as "mi.NAME" (knownSettingKeysForTest()).
+  static std::vector<std::string> keyNames() {
+    std::vector<std::string> names;
+    for (const Key& k : keyTable()) names.emplace_back(k.name);
+    for (std::string_view m : kMiKeys) names.push_back("mi." + std::string(m));
+    return names;
   }
 
  private:
@@ -195,8 +208,8 @@ class Loader {
       const std::string first =
           line.substr(word, word_end == std::string::npos ? word_end : word_end - word);
       if (const char* hint = legacyNameHint(first)) {
-        return Status::invalidArgument(at + error + " (OpenSIPS 1.x '" + first +
-                                       "': " + hint + ")");
+        return Status::invalidArgument(at + error + " (OpenSIPS 1.x '" + first + "': " + hint +
+                                       ")");
       }
     }
     if (e.getFile() == nullptr && error == "cannot open include file") {
@@ -281,7 +294,8 @@ class Loader {
     return Status::ok();
   }
 
-  Status walk(const Setting& root) {
+  // The top-level keys and the handler of each (man/sipline.cfg.5 documents every one).
+  static std::span<const Key> keyTable() {
     // clang-format off
     static const Key kKeys[] = {
       {"socket", [](Loader& l, const Setting& s) { return l.onSocket(s); }},
@@ -341,14 +355,19 @@ class Loader {
         return l.intInto(s, "dns_blacklist_size", 16, 65536, l.settings_.dns.blacklist_size); }},
     };
     // clang-format on
+    return kKeys;
+  }
+
+  Status walk(const Setting& root) {
+    const std::span<const Key> keys = keyTable();
     std::vector<std::string_view> known;
-    for (const Key& k : kKeys) known.push_back(k.name);
+    for (const Key& k : keys) known.push_back(k.name);
     bool seen_socket = false, seen_mpath = false, seen_routes = false;
     for (int i = 0; i < root.getLength(); ++i) {
       const Setting& s = root[i];
       const std::string_view name = s.getName();
       const Key* key = nullptr;
-      for (const Key& k : kKeys) {
+      for (const Key& k : keys) {
         if (name == k.name) key = &k;
       }
       if (key == nullptr) return unknownKey(s, "", known);
@@ -570,9 +589,7 @@ class Loader {
     if (!s.isGroup()) {
       return typeError(s, "mi", "a group, e.g. mi = { socket = \"/run/sipline/mi.sock\"; }");
     }
-    static const std::vector<std::string_view> kKnown = {
-        "socket", "socket_mode", "socket_user",  "socket_group",
-        "http",   "http_user",   "http_password"};
+    static const std::vector<std::string_view> kKnown(std::begin(kMiKeys), std::end(kMiKeys));
     MiSettings& mi = settings_.mi;
     const Setting* http = nullptr;
     const Setting* http_user = nullptr;
@@ -819,6 +836,8 @@ const ModuleConfig* Settings::findModule(std::string_view name) const {
   }
   return nullptr;
 }
+
+std::vector<std::string> knownSettingKeysForTest() { return Loader::keyNames(); }
 
 Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path) {
   const std::string file = absolutePath(virtual_path);

@@ -116,4 +116,9 @@ Result<Settings> loadSettings(const std::string& path);
 // resolves relative paths and @include.
 Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path);
 
+// Every key the loader accepts: the top-level ones ("udp_workers") and the members of the mi
+// group as "mi.http". The members of `modules` and `defines` are names the user chooses and are
+// not listed. The man page test checks that sipline.cfg(5) documents each.
+std::vector<std::string> knownSettingKeysForTest();
+
 }  // namespace sipline

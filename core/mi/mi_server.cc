@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base/accounts.h"
 #include "core/base/log.h"
 #include "core/mi/jsonrpc.h"
 #include "core/mi/mi_http.h"
@@ -51,39 +52,6 @@ std::optional<mode_t> parseMode(const std::string& text) {
   }
   if (mode > 07777) return std::nullopt;
   return mode;
-}
-
-std::optional<unsigned> parseId(const std::string& text) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-Result<uid_t> resolveUser(const std::string& user, const std::string& path) {
-  if (std::optional<unsigned> id = parseId(user)) return static_cast<uid_t>(*id);
-  std::vector<char> buf(16384);
-  passwd pw;
-  passwd* found = nullptr;
-  int rc = getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
-  if (found == nullptr) {
-    return Status::invalidArgument("mi: cannot set the owner of " + path + ": no user '" + user +
-                                   "'" + (rc != 0 ? " (" + errnoText(rc) + ")" : ""));
-  }
-  return pw.pw_uid;
-}
-
-Result<gid_t> resolveGroup(const std::string& group, const std::string& path) {
-  if (std::optional<unsigned> id = parseId(group)) return static_cast<gid_t>(*id);
-  std::vector<char> buf(16384);
-  struct group gr;
-  struct group* found = nullptr;
-  int rc = getgrnam_r(group.c_str(), &gr, buf.data(), buf.size(), &found);
-  if (found == nullptr) {
-    return Status::invalidArgument("mi: cannot set the group of " + path + ": no group '" + group +
-                                   "'" + (rc != 0 ? " (" + errnoText(rc) + ")" : ""));
-  }
-  return gr.gr_gid;
 }
 
 // True when some process still accepts on the socket at `addr` (then it is not stale).
@@ -389,13 +357,19 @@ Status MiServer::listen(const std::string& path, const std::string& mode, const 
   uid_t uid = static_cast<uid_t>(-1);
   gid_t gid = static_cast<gid_t>(-1);
   if (!user.empty()) {
-    Result<uid_t> resolved = resolveUser(user, path);
-    if (!resolved.isOk()) return resolved.status();
+    Result<uid_t> resolved = userId(user);
+    if (!resolved.isOk()) {
+      return Status::invalidArgument("mi: cannot set the owner of " + path + ": " +
+                                     resolved.status().message());
+    }
     uid = resolved.value();
   }
   if (!group.empty()) {
-    Result<gid_t> resolved = resolveGroup(group, path);
-    if (!resolved.isOk()) return resolved.status();
+    Result<gid_t> resolved = groupId(group);
+    if (!resolved.isOk()) {
+      return Status::invalidArgument("mi: cannot set the group of " + path + ": " +
+                                     resolved.status().message());
+    }
     gid = resolved.value();
   }
 

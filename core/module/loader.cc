@@ -24,18 +24,6 @@ Status guarded(const LoadedModule& m, const char* what, Fn&& fn) {
   }
 }
 
-std::string paramTypeName(ParamSpec::Type t) {
-  switch (t) {
-    case ParamSpec::Type::kInt:
-      return "integer";
-    case ParamSpec::Type::kStr:
-      return "string";
-    case ParamSpec::Type::kBool:
-      return "boolean";
-  }
-  return "?";
-}
-
 }  // namespace
 
 ModuleSet::~ModuleSet() {

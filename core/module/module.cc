@@ -2,6 +2,18 @@
 
 namespace sipline {
 
+const char* paramTypeName(ParamSpec::Type type) {
+  switch (type) {
+    case ParamSpec::Type::kInt:
+      return "integer";
+    case ParamSpec::Type::kStr:
+      return "string";
+    case ParamSpec::Type::kBool:
+      return "boolean";
+  }
+  return "?";
+}
+
 void ModuleSpec::param(std::string name, std::int64_t* target, IntRange range, std::string help) {
   ParamSpec p;
   p.name = std::move(name);

@@ -26,7 +26,8 @@
 
 namespace sipline {
 
-inline constexpr std::uint32_t kModuleAbi = 1;
+// Bumped whenever a type modules share changes layout (2: ModuleSpec summary and description).
+inline constexpr std::uint32_t kModuleAbi = 2;
 #ifndef SIPLINE_BUILD_ID
 #define SIPLINE_BUILD_ID "unknown"
 #endif
@@ -94,6 +95,9 @@ struct ParamSpec {
   std::string help;
 };
 
+// "integer", "string" or "boolean": how errors and sipline-modules(7) name a parameter type.
+const char* paramTypeName(ParamSpec::Type type);
+
 struct TimerSpec {
   std::string name;
   std::uint32_t interval_ms = 1000;
@@ -116,6 +120,12 @@ struct ProcessSpec {
 class ModuleSpec {
  public:
   explicit ModuleSpec(std::string module) : module_(std::move(module)) {}
+
+  // The module's entry in sipline-modules(7) (core/module/module_doc.h): a one-line summary
+  // and a description of what the module is for and what it needs; paragraphs are separated
+  // by an empty line. Plain text: the generator escapes it.
+  void summary(std::string text) { summary_ = std::move(text); }
+  void description(std::string text) { description_ = std::move(text); }
 
   void dependsOn(std::string module, Dependency kind = Dependency::kRequired) {
     deps_.push_back({std::move(module), kind});
@@ -151,6 +161,8 @@ class ModuleSpec {
     Dependency kind;
   };
   const std::string& module() const { return module_; }
+  const std::string& summary() const { return summary_; }
+  const std::string& description() const { return description_; }
   const std::vector<Dep>& deps() const { return deps_; }
   const std::vector<ParamSpec>& params() const { return params_; }
   const std::vector<CommandSpec>& commands() const { return commands_; }
@@ -171,6 +183,8 @@ class ModuleSpec {
 
  private:
   std::string module_;
+  std::string summary_;
+  std::string description_;
   std::vector<Dep> deps_;
   std::vector<ParamSpec> params_;
   std::vector<CommandSpec> commands_;

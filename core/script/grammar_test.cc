@@ -27,6 +27,7 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(exitAndExitWithParentheses);
   CPPUNIT_TEST(dropStopsAndMarksTheMessage);
   CPPUNIT_TEST(assignmentAndAppend);
+  CPPUNIT_TEST(appendErrorsAndOverflowLeaveTheVariable);
   CPPUNIT_TEST(arithmetic);
   CPPUNIT_TEST(bitOperatorsAndTheirPrecedence);
   CPPUNIT_TEST(plusConcatenatesWhenEitherSideIsAString);
@@ -143,10 +144,26 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
         "route {\n"
         "  $var(s) = \"a\"; $var(s) += \"b\"; $var(s) += 3;\n"
         "  $var(n) = 40; $var(n) = $var(n) + 2;\n"
+        "  $var(c) += 5; $var(c) += 2; $var(l) += \"x\"; $var(l) += \",y\";\n"
         "  $ru = \"sip:\" + $rU + \"@192.0.2.1\";\n"
-        "  probe(\"$var(s) $var(n) $ru\");\n"
+        "  probe(\"$var(s) $var(n) $var(c) $var(l) $ru\");\n"
         "}\n");
-    CPPUNIT_ASSERT(Seen({"ab3 42 sip:alice@192.0.2.1"}) == seen);
+    // += adds integers, joins texts, and starts from the value when the variable is unset.
+    CPPUNIT_ASSERT(Seen({"ab3 42 7 x,y sip:alice@192.0.2.1"}) == seen);
+  }
+  void appendErrorsAndOverflowLeaveTheVariable() {
+    Fixture f;
+    Seen seen = f.run(
+        "route {\n"
+        "  $var(c) = 5; $var(c) += $avp(none);\n"
+        "  $var(big) = 9223372036854775807; $var(big) += 1;\n"
+        "  $var(m) = 0 - 9223372036854775807 - 2;\n"
+        "  $var(p) = 9223372036854775807 * 2;\n"
+        "  probe(\"$var(c) $var(big) $var(m) $var(p)\");\n"
+        "}\n");
+    // An integer plus NULL, and every overflow, is a run-time error: the variable keeps its
+    // value (+=) or becomes NULL (=).
+    CPPUNIT_ASSERT(Seen({"5 9223372036854775807 <null> <null>"}) == seen);
   }
   void arithmetic() {
     Fixture f;

@@ -253,6 +253,24 @@ class MyselfExpr : public ExprNode {
   ExprNodePtr l_;
 };
 
+// The script's `+`: integers add; a string on either side joins the texts (NULL reads as
+// <null>, as in a format string). NULL, *error set, for anything else or an overflow.
+inline Value scriptPlus(const Value& a, const Value& b, const char** error) {
+  if (!(a.isInt() && b.isInt()) && (a.isStr() || b.isStr())) {
+    return Value::owned(a.toString() + b.toString());
+  }
+  std::int64_t x = 0, y = 0, sum = 0;
+  if (!a.toInt(x) || !b.toInt(y)) {
+    *error = "arithmetic on a non-integer value";
+    return Value::null();
+  }
+  if (__builtin_add_overflow(x, y, &sum)) {
+    *error = "integer overflow";
+    return Value::null();
+  }
+  return Value::integer(sum);
+}
+
 class ArithExpr : public ExprNode {
  public:
   ArithExpr(Expr::Kind op, ExprNodePtr l, ExprNodePtr r)
@@ -264,29 +282,34 @@ class ArithExpr : public ExprNode {
     Value a = l_->eval(ex);
     if (keep_left_) a = a.ownedCopy();  // see ExprNode::mayChangeMessage
     Value b = r_ ? r_->eval(ex) : Value::integer(0);
-    std::int64_t x = 0, y = 0;
-    bool ints = a.toInt(x) && (r_ == nullptr || b.toInt(y));
-    if (op_ == Expr::Kind::kAdd && !(a.isInt() && b.isInt()) && (a.isStr() || b.isStr())) {
-      return Value::owned(a.toString() + b.toString());  // string concatenation
+    if (op_ == Expr::Kind::kAdd) {
+      const char* error = nullptr;
+      Value sum = scriptPlus(a, b, &error);
+      if (error != nullptr) fail(ex, error, a, b);
+      return sum;
     }
+    std::int64_t x = 0, y = 0, out = 0;
+    bool ints = a.toInt(x) && (r_ == nullptr || b.toInt(y));
     if (!ints) {
-      runtimeError(ex, pos, error_rate, "arithmetic on a non-integer value (%s)",
-                   traceLiteral(a.toInt(x) ? b : a).c_str());
+      fail(ex, "arithmetic on a non-integer value", a, b);
       return Value::null();
     }
     switch (op_) {
       case Expr::Kind::kAdd:
-        return Value::integer(x + y);
+        return Value::null();  // handled above
       case Expr::Kind::kSub:
-        return Value::integer(x - y);
+        if (__builtin_sub_overflow(x, y, &out)) return overflow(ex);
+        return Value::integer(out);
       case Expr::Kind::kMul:
-        return Value::integer(x * y);
+        if (__builtin_mul_overflow(x, y, &out)) return overflow(ex);
+        return Value::integer(out);
       case Expr::Kind::kDiv:
       case Expr::Kind::kMod:
         if (y == 0) {
           runtimeError(ex, pos, error_rate, "division by zero");
           return Value::null();
         }
+        if (x == INT64_MIN && y == -1) return overflow(ex);
         return Value::integer(op_ == Expr::Kind::kDiv ? x / y : x % y);
       case Expr::Kind::kBitAnd:
         return Value::integer(x & y);
@@ -295,6 +318,7 @@ class ArithExpr : public ExprNode {
       case Expr::Kind::kBitXor:
         return Value::integer(x ^ y);
       case Expr::Kind::kNeg:
+        if (x == INT64_MIN) return overflow(ex);
         return Value::integer(-x);
       case Expr::Kind::kBitNot:
         return Value::integer(~x);
@@ -304,6 +328,16 @@ class ArithExpr : public ExprNode {
   }
 
  private:
+  // Names the operand that is not an integer (the left one when both are not).
+  void fail(Exec& ex, const char* what, const Value& a, const Value& b) const {
+    std::int64_t x = 0;
+    runtimeError(ex, pos, error_rate, "%s (%s)", what, traceLiteral(a.toInt(x) ? b : a).c_str());
+  }
+  Value overflow(Exec& ex) const {
+    runtimeError(ex, pos, error_rate, "integer overflow");
+    return Value::null();
+  }
+
   Expr::Kind op_;
   ExprNodePtr l_, r_;
   bool keep_left_;  // the right side may change the message
@@ -386,7 +420,19 @@ class AssignStmt : public Node {
       : target_(std::move(target)), value_(std::move(value)), append_(append) {}
   Flow run(Exec& ex) const override {
     Value v = value_->eval(ex);
-    if (append_) v = Value::owned(target_.get(ex.ctx).toString() + v.toString());
+    if (append_) {
+      // `x += v` is `x = x + v`, except that a NULL x (not set yet) takes v: a counter or a
+      // list can start with +=. An error leaves x as it was.
+      Value current = target_.get(ex.ctx);
+      if (!current.isNull()) {
+        const char* error = nullptr;
+        v = scriptPlus(current, v, &error);
+        if (error != nullptr) {
+          runtimeError(ex, pos, error_rate, "$%s += : %s", target_.text.c_str(), error);
+          return Flow::kNext;
+        }
+      }
+    }
     Status st = target_.spec->set(ex.ctx, target_, v);
     if (!st.isOk()) {
       runtimeError(ex, pos, error_rate, "cannot assign %s to $%s: %s", traceLiteral(v).c_str(),

@@ -292,10 +292,10 @@ class ScriptTraceTest : public CppUnit::TestFixture {
         "}\n");
     RecordingTracer t;
     f.run(*s, &t);
-    // += appends text: "0", "01", "011" (11 is not < 2).
+    // += on integers adds: 0, 1, 2 (2 is not < 2).
     std::vector<std::string> want = {
-        "enter route[] 1", "assign 2 $var(i) 0",       "while 3 1",  "assign 4 $var(i) \"01\"",
-        "while 3 1",       "assign 4 $var(i) \"011\"", "while 3 -1", "leave route[] 1",
+        "enter route[] 1", "assign 2 $var(i) 0", "while 3 1",  "assign 4 $var(i) 1",
+        "while 3 1",       "assign 4 $var(i) 2", "while 3 -1", "leave route[] 1",
     };
     CPPUNIT_ASSERT_EQUAL(joined(want), joined(t.events));
   }

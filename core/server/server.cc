@@ -11,7 +11,9 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <optional>
 
+#include "core/base/accounts.h"
 #include "core/base/log.h"
 #include "core/config/settings.h"
 #include "core/dns/dns_stats.h"
@@ -41,27 +43,41 @@ namespace {
 
 void fail(const Status& st) { std::fprintf(stderr, "sipline: %s\n", st.message().c_str()); }
 
+// user and group: names or numeric ids. The group list is the user's (initgroups) when the
+// user has a passwd entry; a bare uid without one needs `group`, and gets only that group
+// (else it would keep root's group 0).
 Status dropPrivileges(const Settings& s) {
   if (s.user.empty() && s.group.empty()) return Status::ok();
   if (geteuid() != 0) {
     SL_WARN("user/group set but not running as root; keeping uid %d", static_cast<int>(geteuid()));
     return Status::ok();
   }
-  gid_t gid = getegid();
+  std::optional<gid_t> gid;
   if (!s.group.empty()) {
-    group* g = getgrnam(s.group.c_str());
-    if (g == nullptr) return Status::notFound("group '" + s.group + "' does not exist");
-    gid = g->gr_gid;
+    Result<gid_t> g = groupId(s.group);
+    if (!g.isOk()) return Status::notFound("group: " + g.status().message());
+    gid = g.value();
   }
-  if (!s.user.empty()) {
-    passwd* p = getpwnam(s.user.c_str());
-    if (p == nullptr) return Status::notFound("user '" + s.user + "' does not exist");
-    if (s.group.empty()) gid = p->pw_gid;
-    if (setgid(gid) != 0 || initgroups(s.user.c_str(), gid) != 0 || setuid(p->pw_uid) != 0) {
-      return Status::ioError("cannot switch to user " + s.user + ": " + std::strerror(errno));
+  if (s.user.empty()) {
+    if (setgroups(1, &*gid) != 0 || setgid(*gid) != 0) {
+      return Status::ioError("cannot switch to group " + s.group + ": " + std::strerror(errno));
     }
-  } else if (setgid(gid) != 0) {
-    return Status::ioError("cannot switch to group " + s.group + ": " + std::strerror(errno));
+    return Status::ok();
+  }
+  Result<uid_t> u = userId(s.user);
+  if (!u.isOk()) return Status::notFound("user: " + u.status().message());
+  // The account as configured by name, else the one the number belongs to.
+  std::string name = getpwnam(s.user.c_str()) != nullptr ? s.user : userName(u.value());
+  if (!gid && !name.empty()) {
+    if (passwd* p = getpwnam(name.c_str())) gid = p->pw_gid;
+  }
+  if (!gid) {
+    return Status::invalidArgument("user " + s.user +
+                                   " has no passwd entry: set group as well (its group id)");
+  }
+  int groups_rc = name.empty() ? setgroups(1, &*gid) : initgroups(name.c_str(), *gid);
+  if (groups_rc != 0 || setgid(*gid) != 0 || setuid(u.value()) != 0) {
+    return Status::ioError("cannot switch to user " + s.user + ": " + std::strerror(errno));
   }
   return Status::ok();
 }
@@ -214,7 +230,8 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   setProcessTable(table.value());
-  int master_slot = table.value()->add(ProcessInfo{ProcessRole::kMaster, 0, ""}, std::time(nullptr));
+  int master_slot =
+      table.value()->add(ProcessInfo{ProcessRole::kMaster, 0, ""}, std::time(nullptr));
   table.value()->slot(master_slot).pid.store(getpid());
   setMySlot(&table.value()->slot(master_slot));
   st = reloader.start(*seg.value(), std::move(script.value()), sources);

@@ -15,6 +15,16 @@ namespace {
 class AuthModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("digest authentication: challenges, responses and nonces (RFC 7616, RFC 8760)");
+    spec.description(
+        "Checks that a request comes from a subscriber who knows the password, with HTTP "
+        "Digest and the MD5, SHA-256 and SHA-512-256 algorithms. It sends the 401 and 407 "
+        "challenges, checks the answers in constant time and keeps the nonce-counts in shared "
+        "memory, so a replayed or expired nonce is caught whichever worker receives it.\n\n"
+        "The module keeps no passwords. A back-end hands it the stored secret through the "
+        "auth service: auth_db reads it from the PostgreSQL subscriber table, and "
+        "pv_www_authorize() / pv_proxy_authorize() here take it from an AVP the script fills "
+        "(tests, small fixed setups).");
     spec.param("secret", &secret_,
                "key of the nonce signatures (HMAC-SHA256); \"\" (default): 32 random bytes "
                "drawn at start, shared by all processes");

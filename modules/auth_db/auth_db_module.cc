@@ -24,6 +24,16 @@ constexpr std::uint32_t kCheckRoutes = kRequestRoute | kFailureRoute | kBranchRo
 class AuthDbModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("digest credentials from the PostgreSQL subscriber table");
+    spec.description(
+        "Provides www_authorize() and proxy_authorize(): it reads the subscriber's HA1 for "
+        "the algorithm the phone chose (or computes it from the plain-text password with "
+        "calculate_ha1) and lets the auth module check the response and the nonce. After a "
+        "success the columns of load_credentials become AVPs. The identity checks compare the "
+        "authenticated user with the To or From URI.\n\n"
+        "Rows are cached in shared memory (cache_size, cache_ttl). When the database fails or "
+        "is too slow, the check fails closed and, by default, the request is answered 500. "
+        "Needs the auth module, and a DB driver (db_postgres) for db_url.");
     spec.dependsOn("auth");
     auth_db::Config& c = service_.config();
     spec.param("db_url", &c.db_url, "postgres://user:pass@host:port/db of the subscriber table");
@@ -148,8 +158,8 @@ class AuthDbModule : public Module {
     if (!api.isOk()) return bc.error(api.status().message());
     return makeCall([this, api = api.value(), to](MsgContext& ctx) {
       const NameAddr* na = to ? ctx.msg().to() : ctx.msg().from();
-      return Verdict::of(auth_db::isUriAuthorized(ctx, na, service_.config().use_domain,
-                                                  api->realmPrefix()));
+      return Verdict::of(
+          auth_db::isUriAuthorized(ctx, na, service_.config().use_domain, api->realmPrefix()));
     });
   }
 

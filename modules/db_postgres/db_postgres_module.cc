@@ -12,6 +12,15 @@ namespace {
 class DbPostgresModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("the PostgreSQL driver behind every postgres:// URL");
+    spec.description(
+        "Puts libpq under the core DB API that modules such as usrloc and auth_db use for "
+        "their db_url parameters; they never call libpq themselves. Load it whenever a "
+        "module's db_url is a postgres:// (or postgresql://) URL: without it, that module "
+        "refuses to start and says which module to load.\n\n"
+        "A URL reads postgres://[user[:password]@][host][:port][/database]; query parameters "
+        "are refused, and the password never shows in logs, errors or MI output. The module "
+        "has no parameters: each consumer sets its own URL and timeouts.");
     pg::PgDriver& driver = pg::pgDriver();
     db::registerDriver(&driver);
     spec.stat("queries", &driver.stats().queries,

@@ -10,6 +10,13 @@ namespace {
 class MaxFwdModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("Max-Forwards processing against forwarding loops");
+    spec.description(
+        "mf_process_maxfwd_header() applies the Max-Forwards rules of a proxy (RFC 3261 "
+        "§16.3, §16.6): it decrements the header, or adds it with the given limit when it is "
+        "missing. It returns 2 when it added the header, 1 when it decremented it, -1 when "
+        "the request came with Max-Forwards 0 (the script answers 483 Too Many Hops) and -2 "
+        "when the header is malformed or above 255.");
     spec.param("max_limit", &max_limit_, IntRange{0, 255},
                "upper bound for the Max-Forwards sent on (0 = none)");
     spec.command(

@@ -48,6 +48,15 @@ std::int64_t unixNow() { return static_cast<std::int64_t>(std::time(nullptr)); }
 class RegistrarModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("REGISTER processing and location lookups (RFC 3261 §10)");
+    spec.description(
+        "Makes sipline a registrar and location server. save() handles a REGISTER step by "
+        "step as RFC 3261 §10.3 says: it adds, refreshes and removes the bindings of an "
+        "address of record (AOR) and answers the phone. lookup() turns a request for one of "
+        "our users into requests to the devices that user registered, best q first. "
+        "registered() and is_registered() only ask whether an AOR has bindings.\n\n"
+        "The bindings live in the usrloc module, which must be loaded too; its use_domain "
+        "parameter decides whether an AOR is user@domain or the user alone.");
     spec.dependsOn("usrloc");
     spec.param("default_expires", &default_expires_, IntRange{1, 0xffffffffLL},
                "seconds a binding lasts when the REGISTER gives neither an expires Contact "

@@ -64,6 +64,16 @@ class ParamsArg {
 class RrModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("Record-Route and loose routing");
+    spec.description(
+        "Keeps the proxy in the path of a dialog. On the initial request record_route() asks "
+        "for our Record-Route (RFC 3261 §16.6), which is written when the request is relayed "
+        "and the outgoing socket is known (two headers when the request changes socket). "
+        "In-dialog requests carry it back as Route, and loose_route() routes them by it "
+        "(§16.4, §16.12).\n\n"
+        "Route parameters carry per-dialog state: the From tag of the initial request (ftag, "
+        "read by is_direction()) and whatever the script adds with add_rr_param() (read by "
+        "check_route_param()).");
     spec.param("append_fromtag", &append_fromtag_,
                "add ;ftag=<From tag> to our Record-Route URI (is_direction() needs it)");
     spec.command(

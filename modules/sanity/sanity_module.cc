@@ -13,6 +13,16 @@ namespace {
 class SanityModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("request checks a proxy makes before forwarding (RFC 3261 §16.3)");
+    spec.description(
+        "sanity_check() runs checks on a well-formed request and answers the first failure "
+        "statelessly, then returns false, so the script only has to exit. The checks are "
+        "ruri_scheme (416), max_forwards (483, OPTIONS excepted), proxy_require (420 for "
+        "option tags not in proxy_require), from_tag (400), expires (400) and content_length "
+        "(400); \"all\" selects every check. The core itself answers 400 to requests it cannot "
+        "parse.\n\n"
+        "Without an argument sanity_check() runs default_checks, which leaves from_tag out so "
+        "that RFC 2543 clients without a From tag are still served.");
     spec.param("proxy_require", &supported_text_,
                "option tags this proxy supports in Proxy-Require, comma-separated");
     spec.param("default_checks", &default_checks_text_,

@@ -12,6 +12,13 @@ namespace {
 class SlModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("stateless replies (RFC 3261 §8.2.6)");
+    spec.description(
+        "Answers a request without a transaction. The reply copies the Vias (the top one with "
+        "received and rport), From, Call-ID and CSeq, and To with a tag that is the same for "
+        "every retransmission of the request. It goes back to the request's source, at the "
+        "rport port when the client asked for it. ACKs are never answered. For replies that "
+        "must survive retransmissions of the request use t_reply() of the tm module.");
     spec.command(
         "sl_send_reply", {ArgSpec::integer("code"), ArgSpec::str("reason")},
         kRequestRoute | kFailureRoute | kErrorRoute,

@@ -151,6 +151,13 @@ Result<BoundCallPtr> bindReplace(const ScriptArgs& args, BindContext& bc, bool a
 class TextopsModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("header and text operations: add, remove, search and substitute");
+    spec.description(
+        "Adds, removes and finds headers, searches the message with POSIX extended regular "
+        "expressions and rewrites it with sed-like substitutions. Regexes are compiled when "
+        "the script loads, and a bad one stops the start with its position. Changes are "
+        "recorded as edits and applied once, when the message is sent; searches see the "
+        "message as received.");
     spec.command(
         "append_hf", {ArgSpec::str("header")}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) { return bindAdd(a, bc, false); },

@@ -21,6 +21,19 @@ constexpr std::uint32_t kRequestOrFailure = kRequestRoute | kFailureRoute;
 class TmModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("transaction-stateful proxying (RFC 3261 §16, §17)");
+    spec.description(
+        "A request relayed with t_relay() gets a server transaction, and every destination it "
+        "is sent to a client branch, all in one table in shared memory, so replies, "
+        "retransmissions and CANCELs are matched whichever worker receives them. The module "
+        "retransmits over UDP, absorbs retransmitted requests, sends 100 Trying for INVITEs, "
+        "times branches out with 408, relays provisional and 2xx replies at once and picks "
+        "the best final reply when every branch has ended (RFC 3261 §16.7).\n\n"
+        "Failure, reply and branch routes armed with t_on_failure(), t_on_reply() and "
+        "t_on_branch() let the script act on the outcome: serial forking by q with "
+        "t_load_contacts() and t_next_contacts(), or failover to another gateway. It offers "
+        "the tm service to other modules, and the MI command t_uac sends a request from the "
+        "server itself.");
     spec.param("fr_timeout", &fr_timeout_s_, IntRange{1, 3600},
                "seconds a branch waits for a final reply (INVITE: for any reply) before 408");
     spec.param("fr_inv_timeout", &fr_inv_timeout_s_, IntRange{1, 86400},

@@ -12,6 +12,18 @@ namespace {
 class UsrlocModule : public Module {
  public:
   void describe(ModuleSpec& spec) override {
+    spec.summary("the location service: the contacts registered for each address of record");
+    spec.description(
+        "Keeps, per address of record, the contacts its devices registered (URI, received "
+        "address, Path, q, expiry, Call-ID and CSeq, user agent, socket, flags, RFC 5626 "
+        "instance and reg-id). registrar writes and reads them; other modules reach them "
+        "through the usrloc service. It has no script commands of its own.\n\n"
+        "The contacts live in shared memory, in tables named by the script "
+        "(save(\"location\")), each with one lock per bucket, so every worker sees every "
+        "registration at once. db_mode adds PostgreSQL (with db_url and a DB driver such as "
+        "db_postgres): write-through, write-back (a flusher process writes every "
+        "write_back_interval) or db-only. A timer removes expired contacts every "
+        "timer_interval seconds.");
     usrloc::Config& cfg = service_.config();
     spec.param("db_mode", &cfg.db_mode, OneOf{{"memory", "write-through", "write-back", "db-only"}},
                "memory | write-through | write-back | db-only: where contacts live");
