@@ -80,9 +80,9 @@ class DigestTest : public CppUnit::TestFixture {
     in.method = "REGISTER";
     in.uri = "sip:example.com";
     in.nonce = "abc";
-    std::string expect = digestHex(DigestAlgorithm::kMd5,
-                                   ha1 + ":abc:" + digestHex(DigestAlgorithm::kMd5,
-                                                             "REGISTER:sip:example.com"));
+    std::string expect =
+        digestHex(DigestAlgorithm::kMd5,
+                  ha1 + ":abc:" + digestHex(DigestAlgorithm::kMd5, "REGISTER:sip:example.com"));
     CPPUNIT_ASSERT_EQUAL(expect, digestResponse(DigestAlgorithm::kMd5, in));
   }
   void authIntHashesTheBody() {

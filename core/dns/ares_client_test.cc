@@ -1,5 +1,4 @@
 #include "core/dns/ares_client.h"
-#include "test/udp_peer.h"
 
 #include <arpa/inet.h>
 #include <cppunit/extensions/HelperMacros.h>
@@ -8,6 +7,8 @@
 #include <unistd.h>
 
 #include <string>
+
+#include "test/udp_peer.h"
 
 namespace sipline::dns {
 namespace {

@@ -410,11 +410,11 @@ class MiServerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(client.send(request("big", "[2]", 7)));
     CPPUNIT_ASSERT_EQUAL(std::string("xx"), client.readJson().at("result").get<std::string>());
     std::string body = R"({"jsonrpc":"2.0","method":"big","params":[2],"id":8})";
-    std::string reply = httpExchange(
-        http.port(),
-        "POST /mi HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        "Connection: close\r\nContent-Length: " +
-            std::to_string(body.size()) + "\r\n\r\n" + body);
+    std::string reply =
+        httpExchange(http.port(),
+                     "POST /mi HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Connection: close\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body);
     CPPUNIT_ASSERT_MESSAGE(reply, reply.compare(0, 12, "HTTP/1.1 200") == 0);
     CPPUNIT_ASSERT_MESSAGE(reply, reply.find(R"("result":"xx")") != std::string::npos);
     // The unix socket client is still served after the HTTP one.

@@ -418,9 +418,9 @@ class ScriptCompiler {
     BindContext bc(e.pos, e.text, services_);
     bc.setRouteLookup([this](RouteType type, const std::string& name) {
       using script::RouteKind;
-      for (RouteKind kind : {RouteKind::kRequest, RouteKind::kOnReply, RouteKind::kFailure,
-                             RouteKind::kBranch, RouteKind::kError, RouteKind::kStartup,
-                             RouteKind::kTimer, RouteKind::kLocal}) {
+      for (RouteKind kind :
+           {RouteKind::kRequest, RouteKind::kOnReply, RouteKind::kFailure, RouteKind::kBranch,
+            RouteKind::kError, RouteKind::kStartup, RouteKind::kTimer, RouteKind::kLocal}) {
         if (script::routeTypeOf(kind) == type) return index_.count(routeKey(kind, name)) != 0;
       }
       return false;

@@ -80,8 +80,8 @@ Status BindContext::requireRoute(const ScriptArg& arg, RouteType type) const {
                                               "[name] as a constant"));
   }
   if (route_lookup_ && !route_lookup_(type, arg.text)) {
-    return error(arg, Status::notFound(std::string("no ") + keyword + "[" + arg.text +
-                                       "] in the script"));
+    return error(
+        arg, Status::notFound(std::string("no ") + keyword + "[" + arg.text + "] in the script"));
   }
   return Status::ok();
 }

@@ -35,7 +35,8 @@ int SizeClassPool::classOf(std::size_t total) {
   if (total == 0 || total > kMaxPooled) return -1;
   if (total <= kSmallMax) return static_cast<int>((total + kSmallStep - 1) / kSmallStep) - 1;
   return static_cast<int>(kSmallMax / kSmallStep +
-                          (total - kSmallMax + kLargeStep - 1) / kLargeStep) - 1;
+                          (total - kSmallMax + kLargeStep - 1) / kLargeStep) -
+         1;
 }
 
 std::size_t SizeClassPool::classSize(int cls) {

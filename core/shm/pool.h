@@ -23,11 +23,11 @@ using SegmentManager = boost::interprocess::managed_shared_memory::segment_manag
 
 class SizeClassPool {
  public:
-  static constexpr std::size_t kHeader = 16;        // keeps payloads 16-byte aligned
-  static constexpr std::size_t kMaxPooled = 8192;   // block size (header included) kept on lists
-  static constexpr std::size_t kSmallStep = 32;     // classes 32, 64, ... 1024
+  static constexpr std::size_t kHeader = 16;       // keeps payloads 16-byte aligned
+  static constexpr std::size_t kMaxPooled = 8192;  // block size (header included) kept on lists
+  static constexpr std::size_t kSmallStep = 32;    // classes 32, 64, ... 1024
   static constexpr std::size_t kSmallMax = 1024;
-  static constexpr std::size_t kLargeStep = 256;    // then 1280, 1536, ... 8192
+  static constexpr std::size_t kLargeStep = 256;  // then 1280, 1536, ... 8192
   static constexpr int kClasses =
       static_cast<int>(kSmallMax / kSmallStep + (kMaxPooled - kSmallMax) / kLargeStep);
 

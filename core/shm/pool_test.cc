@@ -40,9 +40,9 @@ class SizeClassPoolTest : public CppUnit::TestFixture {
     for (std::size_t n = 1; n <= Pool::kMaxPooled; ++n) {
       int c = Pool::classOf(n);
       CPPUNIT_ASSERT(c >= 0 && c < Pool::kClasses);
-      CPPUNIT_ASSERT(Pool::classSize(c) >= n);                  // fits
-      CPPUNIT_ASSERT(c == 0 || Pool::classSize(c - 1) < n);      // and is the smallest that does
-      CPPUNIT_ASSERT(c == last || c == last + 1);               // no class skipped
+      CPPUNIT_ASSERT(Pool::classSize(c) >= n);               // fits
+      CPPUNIT_ASSERT(c == 0 || Pool::classSize(c - 1) < n);  // and is the smallest that does
+      CPPUNIT_ASSERT(c == last || c == last + 1);            // no class skipped
       last = c;
     }
   }

@@ -100,9 +100,13 @@ class Allocator {
   size_type max_size() const { return static_cast<size_type>(-1) / 2 / sizeof(T); }
 
   template <class U>
-  bool operator==(const Allocator<U>& o) const { return sm_.get() == o.get_segment_manager(); }
+  bool operator==(const Allocator<U>& o) const {
+    return sm_.get() == o.get_segment_manager();
+  }
   template <class U>
-  bool operator!=(const Allocator<U>& o) const { return !(*this == o); }
+  bool operator!=(const Allocator<U>& o) const {
+    return !(*this == o);
+  }
 
  private:
   bip::offset_ptr<SegmentManager> sm_;

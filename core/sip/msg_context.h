@@ -47,11 +47,11 @@ struct TransactionHints {
   std::string on_branch;
   std::int64_t fr_timeout_ms = -1;      // t_set_fr(); -1: the module parameter
   std::int64_t fr_inv_timeout_ms = -1;  // t_set_fr(); -1: the module parameter
-  bool no_100 = false;        // t_relay("no-100-trying")
+  bool no_100 = false;                  // t_relay("no-100-trying")
   bool no_auto_reply = false;  // t_relay("no-auto-reply"): a failed relay is left to the script
   bool no_memory = false;      // shm was full: answered 500 after the script unless it answered
-  int reply_code = 0;    // $T_reply_code: the winning reply in failure_route
-  int branch_index = -1;  // $T_branch_idx: the branch a branch_route/onreply_route is for
+  int reply_code = 0;          // $T_reply_code: the winning reply in failure_route
+  int branch_index = -1;       // $T_branch_idx: the branch a branch_route/onreply_route is for
 };
 
 // Why error_route runs ($err.*); cls 0 means no error.
@@ -108,12 +108,12 @@ class MsgContext {
   // nullptr when there is no such branch.
   std::uint32_t* branchFlags(std::size_t index);
 
-  std::string dst_uri;                    // $du: where to send, overriding the request-URI
-  std::uint32_t flags = 0;                // message flags (setflag/isflagset)
-  std::uint32_t bflags = 0;               // branch flags of branch 0 (setbflag/isbflagset, $bf)
-  int ruri_q = -1;                        // q of branch 0 in thousandths (registrar lookup); -1: none
-  std::string ruri_path;                  // Path of branch 0 (registrar lookup): its Route (RFC 3327)
-  std::vector<Branch> branches;           // extra branches (append_branch), after branch 0
+  std::string dst_uri;           // $du: where to send, overriding the request-URI
+  std::uint32_t flags = 0;       // message flags (setflag/isflagset)
+  std::uint32_t bflags = 0;      // branch flags of branch 0 (setbflag/isbflagset, $bf)
+  int ruri_q = -1;               // q of branch 0 in thousandths (registrar lookup); -1: none
+  std::string ruri_path;         // Path of branch 0 (registrar lookup): its Route (RFC 3327)
+  std::vector<Branch> branches;  // extra branches (append_branch), after branch 0
   const Listener* send_socket = nullptr;  // $fs / force_send_socket(); nullptr: chosen by route
   std::string advertised_address;         // set_advertised_address(): used in Via/Record-Route
   std::uint16_t advertised_port = 0;      // set_advertised_port(); 0: the socket's own
@@ -128,15 +128,15 @@ class MsgContext {
     relay_error_code = code;
     relay_error_reason = std::move(reason);
   }
-  RecordRouteRequest record_route;        // record_route() was called (rr module)
-  TransactionHints tm;                    // t_on_failure(), t_set_fr(), ... (tm module)
-  AuthState auth;                         // www_authorize() and friends (auth modules)
-  void* transaction = nullptr;            // the tm transaction of this message, if any (opaque)
-  bool maxfwd_processed = false;          // Max-Forwards already decremented (maxfwd module)
-  bool dropped = false;                   // `drop` ran: a reply is not relayed
-  bool replied = false;                   // a reply was sent for this request
-  bool relayed = false;                   // the message was forwarded
-  int last_rc = 1;                        // $rc
+  RecordRouteRequest record_route;  // record_route() was called (rr module)
+  TransactionHints tm;              // t_on_failure(), t_set_fr(), ... (tm module)
+  AuthState auth;                   // www_authorize() and friends (auth modules)
+  void* transaction = nullptr;      // the tm transaction of this message, if any (opaque)
+  bool maxfwd_processed = false;    // Max-Forwards already decremented (maxfwd module)
+  bool dropped = false;             // `drop` ran: a reply is not relayed
+  bool replied = false;             // a reply was sent for this request
+  bool relayed = false;             // the message was forwarded
+  int last_rc = 1;                  // $rc
 
  private:
   SipMessage& msg_;

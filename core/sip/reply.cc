@@ -167,8 +167,7 @@ SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason
                             ctx.force_rport);
 }
 
-bool sendReply(MsgContext& ctx, int code, std::string_view reason,
-               std::string_view extra_headers) {
+bool sendReply(MsgContext& ctx, int code, std::string_view reason, std::string_view extra_headers) {
   // One final reply per request: a module after another's 400/500 must not answer again.
   if (ctx.replied && code >= 200) return false;
   TransactionLayer* tl = transactionLayer();

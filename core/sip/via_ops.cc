@@ -1,6 +1,5 @@
 #include "core/sip/via_ops.h"
 
-
 #include "core/base/hash.h"
 #include "core/base/strings.h"
 #include "core/parser/sip_message.h"

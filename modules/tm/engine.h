@@ -73,7 +73,7 @@ class Engine : public TransactionLayer, public Api {
   // t_newtran(). send_100: answer an INVITE with 100 Trying at once (t_newtran() does, as
   // the script may take long now; t_relay() sends it once a branch went out).
   int newTransaction(MsgContext& ctx, bool send_100 = true);
-  int relay(MsgContext& ctx);                                     // t_relay()
+  int relay(MsgContext& ctx);  // t_relay()
   // t_reply(); extra_headers: full lines with CRLF (a challenge, a registrar's Contacts).
   int reply(MsgContext& ctx, int code, std::string_view reason,
             std::string_view extra_headers = "");
@@ -81,7 +81,7 @@ class Engine : public TransactionLayer, public Api {
                           std::string_view extra_headers) override {
     return reply(ctx, code, reason, extra_headers) == 1;
   }
-  int checkTransaction(MsgContext& ctx);                          // t_check_trans()
+  int checkTransaction(MsgContext& ctx);  // t_check_trans()
   bool wasCanceled(MsgContext& ctx);
   // t_local_replied(): "last" (the final sent upstream was generated here) or "all" (every
   // branch ended by a reply generated here: no downstream answer at all).

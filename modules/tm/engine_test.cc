@@ -549,8 +549,9 @@ class TmEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!out.empty());
     const Sent& last = out.back();  // after the 100 Trying of the new INVITE transaction
     CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0 302 Moved Temporarily"), last.firstLine());
-    CPPUNIT_ASSERT_MESSAGE(last.data, has(last.data, "Contact: <sip:bob@10.0.0.7:5062>;q=1, "
-                                                     "<sip:bob@10.0.0.8>;q=0.5\r\n"));
+    CPPUNIT_ASSERT_MESSAGE(last.data, has(last.data,
+                                          "Contact: <sip:bob@10.0.0.7:5062>;q=1, "
+                                          "<sip:bob@10.0.0.8>;q=0.5\r\n"));
     CPPUNIT_ASSERT(last.to == addr("192.0.2.1", 5060));
   }
 
