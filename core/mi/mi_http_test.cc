@@ -24,6 +24,7 @@
 #include "core/mi/mi_registry.h"
 #include "core/mi/mi_server.h"
 #include "core/mi/mi_stats.h"
+#include "test/stream_socket.h"
 
 namespace sipline {
 namespace {
@@ -72,15 +73,7 @@ class RawClient {
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
   }
 
-  bool send(const std::string& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      done += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
+  bool send(const std::string& data) { return testing::sendAll(fd_, data); }
 
   // Everything until the server closes (requests carry "Connection: close"), parsed.
   HttpResponse readResponse() {

@@ -23,6 +23,7 @@
 #include "core/mi/jsonrpc.h"
 #include "core/mi/mi_http.h"
 #include "core/mi/mi_registry.h"
+#include "test/stream_socket.h"
 
 namespace sipline {
 namespace {
@@ -50,15 +51,7 @@ class TestClient {
 
   bool connected() const { return connected_; }
 
-  bool send(const std::string& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      done += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
+  bool send(const std::string& data) { return testing::sendAll(fd_, data); }
 
   void halfClose() { ::shutdown(fd_, SHUT_WR); }
 

@@ -149,9 +149,8 @@ void addServerInfo(Exposition& out, ProcessTable* table) {
   }
 }
 
-}  // namespace
-
-std::string escapePrometheusHelp(std::string_view text) {
+// The text format's escapes: backslash and newline; in label values also the double quote.
+std::string escapeText(std::string_view text, bool quotes) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -159,6 +158,8 @@ std::string escapePrometheusHelp(std::string_view text) {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (c == '"' && quotes) {
+      out += "\\\"";
     } else {
       out += c;
     }
@@ -166,22 +167,11 @@ std::string escapePrometheusHelp(std::string_view text) {
   return out;
 }
 
-std::string escapePrometheusLabelValue(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+}  // namespace
+
+std::string escapePrometheusHelp(std::string_view text) { return escapeText(text, false); }
+
+std::string escapePrometheusLabelValue(std::string_view text) { return escapeText(text, true); }
 
 std::string renderPrometheus(const StatsRegistry& stats, ProcessTable* processes) {
   Exposition out;
