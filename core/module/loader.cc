@@ -219,6 +219,10 @@ Status ModuleSet::publish(CommandRegistry& commands, MiRegistry& mi, StatsRegist
       Status st = mi.add(c);
       if (!st.isOk()) return st.withPrefix(where);
     }
+    for (const script::PvarSpec& p : m->spec->pvars()) {
+      Status st = script::registerModulePvar(p, m->name);
+      if (!st.isOk()) return st.withPrefix(where);
+    }
     for (const ModuleSpec::StatDecl& s : m->spec->statDecls()) {
       Status st = stats.declare(m->name, s.name, s.counter, s.kind, s.help, s.labels);
       if (!st.isOk()) return st.withPrefix(where);

@@ -67,9 +67,10 @@ void ModuleSpec::timer(std::string name, std::uint32_t interval_ms, std::functio
   timers_.push_back(TimerSpec{std::move(name), interval_ms, std::move(fn)});
 }
 
-void ModuleSpec::process(std::string name, std::function<int()> body,
-                         std::function<bool()> enabled) {
-  processes_.push_back(ProcessSpec{std::move(name), std::move(body), std::move(enabled)});
+void ModuleSpec::process(std::string name, std::function<int()> body, std::function<bool()> enabled,
+                         bool stops_last) {
+  processes_.push_back(
+      ProcessSpec{std::move(name), std::move(body), std::move(enabled), stops_last});
 }
 
 }  // namespace sipline

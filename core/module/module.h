@@ -21,13 +21,15 @@
 #include "core/base/status.h"
 #include "core/mi/mi_registry.h"
 #include "core/proc/process_info.h"
+#include "core/script/pvar.h"
 #include "core/script/script_api.h"
 #include "core/stats/stats.h"
 
 namespace sipline {
 
-// Bumped whenever a type modules share changes layout (2: ModuleSpec summary and description).
-inline constexpr std::uint32_t kModuleAbi = 2;
+// Bumped whenever a type modules share changes layout (2: ModuleSpec summary and description;
+// 3: module pseudo-variables, MsgContext dialog and tm watchers).
+inline constexpr std::uint32_t kModuleAbi = 3;
 #ifndef SIPLINE_BUILD_ID
 #define SIPLINE_BUILD_ID "unknown"
 #endif
@@ -114,6 +116,9 @@ struct ProcessSpec {
   // Asked in the master after init(), when the parameters are known: false skips the process
   // (a DB flusher in memory mode). Empty: always.
   std::function<bool()> enabled;
+  // At shutdown it is asked to stop only once every worker, the timer and the MI have exited,
+  // so it sees the last of what they produced (a writer draining a queue to the DB or a spool).
+  bool stops_last = false;
 };
 
 // Filled by Module::describe(). Pure data: no I/O, no shm.
@@ -146,9 +151,12 @@ class ModuleSpec {
             StatLabels labels) {
     stats_.push_back(StatDecl{std::move(name), counter, std::move(help), kind, std::move(labels)});
   }
+  // A pseudo-variable of the module ($DLG_timeout); name and help must outlive the module
+  // (string literals).
+  void pvar(script::PvarSpec spec) { pvars_.push_back(spec); }
   void timer(std::string name, std::uint32_t interval_ms, std::function<void()> fn);
-  void process(std::string name, std::function<int()> body,
-               std::function<bool()> enabled = nullptr);
+  void process(std::string name, std::function<int()> body, std::function<bool()> enabled = nullptr,
+               bool stops_last = false);
   template <class T>
   void provide(std::string name, T* api) {
     provides_.push_back([name = std::move(name), api](Services& s, const std::string& m) {
@@ -168,6 +176,7 @@ class ModuleSpec {
   const std::vector<CommandSpec>& commands() const { return commands_; }
   const std::vector<MiCommand>& miCommands() const { return mi_; }
   const std::vector<TimerSpec>& timers() const { return timers_; }
+  const std::vector<script::PvarSpec>& pvars() const { return pvars_; }
   const std::vector<ProcessSpec>& processes() const { return processes_; }
   struct StatDecl {
     std::string name;
@@ -191,6 +200,7 @@ class ModuleSpec {
   std::vector<MiCommand> mi_;
   std::vector<StatDecl> stats_;
   std::vector<TimerSpec> timers_;
+  std::vector<script::PvarSpec> pvars_;
   std::vector<ProcessSpec> processes_;
   std::vector<std::function<Status(Services&, const std::string&)>> provides_;
 };

@@ -246,6 +246,16 @@ void writeCommands(const ModuleSpec& spec, std::string& out) {
   }
 }
 
+void writePvars(const ModuleSpec& spec, std::string& out) {
+  if (spec.pvars().empty()) return;
+  out += ".SS Pseudo-variables\n";
+  for (const script::PvarSpec& p : spec.pvars()) {
+    std::string name = "$" + std::string(p.name) + (p.needsArg() ? "(name)" : "");
+    out += ".TP\n" + bold(name) + (p.set != nullptr ? " (read and write)" : " (read only)") + "\n";
+    addText(out, helpText(p.help != nullptr ? p.help : ""));
+  }
+}
+
 void writeMi(const ModuleSpec& spec, std::string& out) {
   if (spec.miCommands().empty()) return;
   out += ".SS MI commands\n";
@@ -291,6 +301,7 @@ void writeModule(const ModuleSpec& spec, std::string& out) {
   writeDependencies(spec, out);
   writeParams(spec, out);
   writeCommands(spec, out);
+  writePvars(spec, out);
   writeMi(spec, out);
   writeStats(spec, out);
 }
@@ -300,8 +311,8 @@ const char kDescription[] =
     ".SH DESCRIPTION\n"
     // Left-adjusted: signatures and lists without spaces cannot be spread to a full line.
     ".ad l\n"
-    "A module adds parameters, routing-script commands, management (MI) commands\n"
-    "and statistics to\n"
+    "A module adds parameters, routing-script commands and pseudo-variables,\n"
+    "management (MI) commands and statistics to\n"
     ".BR sipline (8).\n"
     "Each is a file \\fINAME\\fB.so\\fR in the module directory, the \\fBmpath\\fR\n"
     "setting of\n"
@@ -373,6 +384,11 @@ std::vector<std::string> undocumentedItems(const ModuleSpec& spec) {
   }
   for (const CommandSpec& c : spec.commands()) {
     if (c.help.empty()) out.push_back(where + ": script command '" + c.name + "' has no help");
+  }
+  for (const script::PvarSpec& p : spec.pvars()) {
+    if (p.help == nullptr || *p.help == '\0') {
+      out.push_back(where + ": pseudo-variable '$" + std::string(p.name) + "' has no help");
+    }
   }
   for (const MiCommand& m : spec.miCommands()) {
     if (m.help.empty()) out.push_back(where + ": MI command '" + m.name + "' has no help");

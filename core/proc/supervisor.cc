@@ -86,7 +86,8 @@ bool takeHup() {
 
 }  // namespace signals
 
-pid_t Supervisor::spawn(const ProcessInfo& info, const std::function<int()>& body) {
+pid_t Supervisor::spawn(const ProcessInfo& info, const std::function<int()>& body,
+                        bool stops_last) {
   pid_t pid = fork();
   if (pid < 0) {
     SL_CRIT("cannot fork %s: %s", info.label().c_str(), std::strerror(errno));
@@ -105,7 +106,7 @@ pid_t Supervisor::spawn(const ProcessInfo& info, const std::function<int()>& bod
     }
     _exit(rc);
   }
-  children_.push_back(Child{pid, info});
+  children_.push_back(Child{pid, info, stops_last});
   return pid;
 }
 
@@ -157,23 +158,38 @@ int Supervisor::run() {
   }
 }
 
-void Supervisor::stopAll(int grace_ms) {
-  for (const Child& c : children_) kill(c.pid, SIGTERM);
+void Supervisor::stopAll(int grace_ms, int last_grace_ms) {
+  stopPhase(false, grace_ms);
+  stopPhase(true, last_grace_ms);
+}
+
+void Supervisor::stopPhase(bool last, int grace_ms) {
+  // Phase one waits for the ordinary children; phase two for whatever is left.
+  auto inPhase = [&] {
+    int n = 0;
+    for (const Child& c : children_) n += (last || !c.stops_last) ? 1 : 0;
+    return n;
+  };
+  for (const Child& c : children_) {
+    if (last || !c.stops_last) kill(c.pid, SIGTERM);
+  }
   timespec start{};
   clock_gettime(CLOCK_MONOTONIC, &start);
-  while (!children_.empty()) {
+  bool killed = false;
+  while (true) {
     reap(true);
-    if (children_.empty()) break;
+    if (inPhase() == 0) break;
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-    if (elapsed > grace_ms) {
+    if (!killed && elapsed > grace_ms) {
       for (const Child& c : children_) {
+        if (!last && c.stops_last) continue;
         SL_WARN("%s (pid %d) did not stop in %d ms; killing it", c.info.label().c_str(), c.pid,
                 grace_ms);
         kill(c.pid, SIGKILL);
       }
-      grace_ms = 1 << 30;
+      killed = true;
     }
     timespec nap{0, 10 * 1000 * 1000};
     nanosleep(&nap, nullptr);

@@ -33,11 +33,13 @@ const sigset_t* childWaitMask();
 class Supervisor {
  public:
   // Forks a child that runs body() and exits with its return value. -1 on fork failure.
-  pid_t spawn(const ProcessInfo& info, const std::function<int()>& body);
+  // stops_last: stopAll() asks it to stop only after every other child has exited.
+  pid_t spawn(const ProcessInfo& info, const std::function<int()>& body, bool stops_last = false);
   // Master loop until a stop signal or an unexpected child exit. Returns the exit code.
   int run();
-  // Stops every child (TERM, grace period, KILL) and reaps them.
-  void stopAll(int grace_ms = 3000);
+  // Stops every child (TERM, grace period, KILL) and reaps them: first all but the stops_last
+  // ones, then those (with last_grace_ms: they may be draining to a slow disk or DB).
+  void stopAll(int grace_ms = 3000, int last_grace_ms = 15000);
   int childCount() const { return static_cast<int>(children_.size()); }
   // What run() does on SIGHUP (reload the routing script).
   void onHangup(std::function<void()> fn) { on_hangup_ = std::move(fn); }
@@ -46,7 +48,10 @@ class Supervisor {
   struct Child {
     pid_t pid;
     ProcessInfo info;
+    bool stops_last = false;
   };
+  // TERM to the children of one phase, then KILL those left after grace_ms.
+  void stopPhase(bool last, int grace_ms);
   // Reaps exited children; true if one exited while we were not stopping.
   bool reap(bool stopping);
   std::vector<Child> children_;

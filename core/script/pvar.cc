@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <ctime>
+#include <deque>
 #include <memory>
 
 #include "core/base/strings.h"
@@ -16,6 +17,16 @@
 
 namespace sipline::script {
 namespace {
+
+struct ModulePvar {
+  PvarSpec spec;
+  std::string module;
+};
+// A deque: compiled PvarRefs point at the specs.
+std::deque<ModulePvar>& modulePvars() {
+  static std::deque<ModulePvar> all;
+  return all;
+}
 
 Value viewOrNull(std::string_view s) { return s.empty() ? Value::null() : Value::view(s); }
 
@@ -529,6 +540,10 @@ Result<PvarRef> resolvePlain(std::string_view text) {
     names.push_back(s.name);
     if (name == s.name) ref.spec = &s;
   }
+  for (const ModulePvar& m : modulePvars()) {
+    names.push_back(m.spec.name);
+    if (name == m.spec.name) ref.spec = &m.spec;
+  }
   const std::string pv = "$" + std::string(name);
   if (ref.spec == nullptr) {
     return Status::invalidArgument("unknown pseudo-variable " + pv + didYouMean(name, names));
@@ -580,6 +595,38 @@ Result<PvarRef> resolveTransformed(std::string_view text) {
 }  // namespace
 
 const std::vector<PvarSpec>& pvarSpecs() { return kPvars; }
+
+Status registerModulePvar(const PvarSpec& spec, const std::string& module) {
+  if (spec.name == nullptr || spec.get == nullptr) {
+    return Status::invalidArgument("module " + module +
+                                   " offers a pseudo-variable without a "
+                                   "name or getter");
+  }
+  std::string_view name = spec.name;
+  for (const PvarSpec& s : kPvars) {
+    if (name == s.name) {
+      return Status::alreadyExists("module " + module + " offers $" + std::string(name) +
+                                   ", a pseudo-variable of the core");
+    }
+  }
+  for (ModulePvar& m : modulePvars()) {
+    if (name != m.spec.name) continue;
+    if (m.module != module) {
+      return Status::alreadyExists("$" + std::string(name) + " is offered by both " + m.module +
+                                   " and " + module);
+    }
+    m.spec = spec;
+    return Status::ok();
+  }
+  modulePvars().push_back(ModulePvar{spec, module});
+  return Status::ok();
+}
+
+std::vector<const PvarSpec*> modulePvarSpecs() {
+  std::vector<const PvarSpec*> out;
+  for (const ModulePvar& m : modulePvars()) out.push_back(&m.spec);
+  return out;
+}
 
 Result<PvarRef> resolvePvar(std::string_view text) {
   if (!text.empty() && text.front() == '(') return resolveTransformed(text);

@@ -70,7 +70,14 @@ bool isDottedPvarFamily(std::string_view name);
 // Resolves "ru", "hdr(Call-ID)[1]" or "(ru{uri.user})" (text after '$'); errors explain what
 // is wrong (the caller adds the position).
 Result<PvarRef> resolvePvar(std::string_view text);
-// Every pseudo-variable, for documentation and suggestions.
+// Every pseudo-variable of the core, for documentation and suggestions.
 const std::vector<PvarSpec>& pvarSpecs();
+
+// Pseudo-variables a module offers ($DLG_timeout, $dlg_val(name)); published by the loader
+// before the script compiles. A name the core or another module has is refused; the same
+// module publishing again (a test loading it twice) replaces its entry.
+Status registerModulePvar(const PvarSpec& spec, const std::string& module);
+// The specs published so far, in order (stable addresses).
+std::vector<const PvarSpec*> modulePvarSpecs();
 
 }  // namespace sipline::script

@@ -274,14 +274,16 @@ int runServer(const ServerOptions& options) {
     }
     return true;
   };
-  auto spawnRole = [&](ProcessInfo info, std::function<int()> body) -> bool {
+  auto spawnRole = [&](ProcessInfo info, std::function<int()> body,
+                       bool stops_last = false) -> bool {
     int slot_no = table.value()->add(info, std::time(nullptr));
     if (slot_no < 0) {
       SL_CRIT("too many processes (max %d)", ProcessTable::kMaxProcesses);
       return false;
     }
     pid_t pid = supervisor.spawn(
-        info, [&, info, slot_no, body] { return childStart(info, slot_no) ? body() : 1; });
+        info, [&, info, slot_no, body] { return childStart(info, slot_no) ? body() : 1; },
+        stops_last);
     return pid > 0;
   };
 
@@ -305,7 +307,8 @@ int runServer(const ServerOptions& options) {
   for (const ProcessSpec& p : modules.processes()) {
     if (!spawned) break;
     if (p.enabled && !p.enabled()) continue;
-    spawned = spawnRole(ProcessInfo{ProcessRole::kModule, module_index++, p.name}, p.body);
+    spawned =
+        spawnRole(ProcessInfo{ProcessRole::kModule, module_index++, p.name}, p.body, p.stops_last);
   }
   if (spawned && (have_mi || have_http)) {
     spawned = spawnRole(ProcessInfo{ProcessRole::kMi, 0, ""}, [&mi_server, &mi_http, &mi] {

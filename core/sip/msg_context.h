@@ -52,6 +52,8 @@ struct TransactionHints {
   bool no_memory = false;      // shm was full: answered 500 after the script unless it answered
   int reply_code = 0;          // $T_reply_code: the winning reply in failure_route
   int branch_index = -1;       // $T_branch_idx: the branch a branch_route/onreply_route is for
+  std::uint32_t watch_pending = 0;   // tm watchers (bit = id) asked to follow, not attached yet
+  std::uint32_t watch_attached = 0;  // tm watchers already attached to the transaction
 };
 
 // Why error_route runs ($err.*); cls 0 means no error.
@@ -132,6 +134,7 @@ class MsgContext {
   TransactionHints tm;              // t_on_failure(), t_set_fr(), ... (tm module)
   AuthState auth;                   // www_authorize() and friends (auth modules)
   void* transaction = nullptr;      // the tm transaction of this message, if any (opaque)
+  std::uint64_t dialog = 0;         // the dialog of this message, if any (dialog module's id)
   bool maxfwd_processed = false;    // Max-Forwards already decremented (maxfwd module)
   bool dropped = false;             // `drop` ran: a reply is not relayed
   bool replied = false;             // a reply was sent for this request

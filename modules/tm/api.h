@@ -6,11 +6,17 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/base/status.h"
+#include "core/parser/method.h"
 #include "core/transport/listener.h"
+
+namespace sipline {
+class MsgContext;
+}
 
 namespace sipline::tm {
 
@@ -39,6 +45,32 @@ struct LocalReply {
 // short and never block.
 using LocalCallback = void (*)(const LocalReply& reply, std::uint64_t param);
 
+// A reply sent upstream on a transaction a watcher follows (see TsxWatcher).
+struct TsxEvent {
+  int code = 0;
+  std::string_view reason;
+  std::string_view reply;  // the reply as sent upstream; "" when it could not be built
+  Method method = Method::kOther;
+  bool local = false;        // generated here: t_reply(), 100, 408, 487, 500
+  bool first_final = false;  // the first final reply of the transaction (later ones: more 2xx)
+  bool canceled = false;     // a CANCEL matched the transaction
+  std::string_view data;     // what the watcher's attach() returned for this transaction
+};
+
+// A module that follows transactions (dialog, acc). Registered before fork; its methods run in
+// whichever process handles the transaction, under the transaction's lock: keep them short,
+// never block, never call into tm for the same transaction.
+class TsxWatcher {
+ public:
+  virtual ~TsxWatcher() = default;
+  // The transaction of ctx's request is relaying (t_relay) or replying (t_reply) for the first
+  // time; the script's edits are in ctx. Returns what to keep with the transaction (handed back
+  // in every event), or nullopt to follow no further.
+  virtual std::optional<std::string> attach(MsgContext& ctx) = 0;
+  // Every reply sent upstream: provisional and final, relayed or generated here.
+  virtual void onReply(const TsxEvent& event) = 0;
+};
+
 class Api {
  public:
   virtual ~Api() = default;
@@ -47,6 +79,16 @@ class Api {
   // After fork, any process. kFailedPrecondition when local_route dropped it, kUnavailable
   // when no destination works, kNoMemory when shm is full. callback 0: no report.
   virtual Status send(const LocalRequest& request, std::uint16_t callback, std::uint64_t param) = 0;
+
+  // Before fork (init()): returns the watcher's id (1..kMaxWatchers), 0 when all are taken.
+  // every_transaction: attach() is asked for every transaction the script makes (flag-based
+  // accounting); otherwise only for requests watch() was called for.
+  virtual std::uint8_t registerWatcher(TsxWatcher* watcher, bool every_transaction) = 0;
+  // Request route (or failure_route): follow the transaction of ctx's request. attach() runs
+  // when the request is relayed or answered through tm, at once if that happened already.
+  virtual Status watch(MsgContext& ctx, std::uint8_t watcher) = 0;
 };
+
+inline constexpr std::uint8_t kMaxWatchers = 8;
 
 }  // namespace sipline::tm

@@ -90,6 +90,9 @@ class Engine : public TransactionLayer, public Api {
   // Api (uac.cc): requests originated here.
   std::uint16_t registerCallback(LocalCallback cb) override;
   Status send(const LocalRequest& request, std::uint16_t callback, std::uint64_t param) override;
+  // Api (watchers.cc): modules following transactions.
+  std::uint8_t registerWatcher(TsxWatcher* watcher, bool every_transaction) override;
+  Status watch(MsgContext& ctx, std::uint8_t watcher) override;
 
   // Timer process: fires what is due (called every tick).
   void onTimer(std::int64_t now_ms);
@@ -123,6 +126,10 @@ class Engine : public TransactionLayer, public Api {
   // uac.cc: reports the end of a local transaction to its callback (once).
   void completeLocalLocked(Transaction& t, int code, std::string_view reason,
                            std::string_view message, bool local);
+  // watchers.cc: attach() of the watchers ctx asked for (and of the every-transaction ones)
+  // when the transaction first relays or replies; onReply() for a reply sent upstream.
+  void attachWatchersLocked(Transaction& t, MsgContext& ctx);
+  void notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local);
   // fork.cc
   int relayCancel(MsgContext& ctx);
   bool addBranchLocked(Transaction& t, MsgContext& ctx, const std::string& base, const Branch& spec,
@@ -144,6 +151,8 @@ class Engine : public TransactionLayer, public Api {
   Transaction* held_ = nullptr;  // the transaction whose mutex this process holds in a route
   std::vector<LocalCallback> callbacks_{nullptr};  // index 0: none
   std::vector<Transaction*> finished_;             // timer process: freed after the tick
+  std::vector<TsxWatcher*> watchers_{nullptr};     // index 0: none
+  std::uint32_t every_mask_ = 0;                   // watchers attached to every transaction
 };
 
 // Locks a transaction unless this process already holds it (a route of that transaction is

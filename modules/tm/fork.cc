@@ -66,6 +66,7 @@ int Engine::relay(MsgContext& ctx) {
                        SL_SV(msg.callId()));
     return -1;
   }
+  attachWatchersLocked(t, ctx);
   if (t.canceled) {
     // A CANCEL overtook the script (request route) or the failure_route wants to go on.
     SL_DBG("t_relay: the transaction of Call-ID %.*s was canceled; not relaying",

@@ -191,6 +191,7 @@ void Engine::noteReplySentLocked(Transaction& t, int code, std::string_view wire
   t.status = static_cast<std::int16_t>(code);
   if (code < 200) {
     if (t.sstate == ServerState::kTrying) t.sstate = ServerState::kProceeding;
+    notifyWatchersLocked(t, code, wire, local);
     return;
   }
   stats_.final_by_class[std::min(code / 100, 6) - 1].inc();
@@ -214,6 +215,7 @@ void Engine::noteReplySentLocked(Transaction& t, int code, std::string_view wire
     t.wait_at = now + cfg_.wait_ms;  // timer J
   }
   armServerLocked(t);
+  notifyWatchersLocked(t, code, wire, local);
 }
 
 void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
@@ -247,6 +249,7 @@ int Engine::reply(MsgContext& ctx, int code, std::string_view reason,
                        code, t.status, SL_SV(ctx.msg().callId()));
     return -1;
   }
+  attachWatchersLocked(t, ctx);
   if (code >= 200) cancelBranchesLocked(t, -1);
   // A 3xx lists the destination set as its Contacts, as sl_send_reply does (redirect server).
   std::string headers(extra_headers);

@@ -94,7 +94,8 @@ struct Transaction {
         on_branch(sm),
         rr_params(sm),
         rr_preset(sm),
-        avps(sm) {}
+        avps(sm),
+        watch(sm) {}
 
   // Bucket chain (guarded by the bucket lock).
   boost::interprocess::offset_ptr<Transaction> next;
@@ -146,6 +147,12 @@ struct Transaction {
   shm::String avps;  // the script's $avp values (AvpStore::serialize), back in failure_route
 
   LocalCompletion completion;
+
+  // Watchers following this transaction (TsxWatcher in api.h): records of [id: 1 byte]
+  // [length: 4 bytes, host order][data], in the order they attached.
+  shm::String watch;
+  std::uint32_t watch_mask = 0;  // ids attached (bit = id)
+  bool final_reported = false;   // a final reply went to the watchers already
 
   std::uint8_t nbranches = 0;
   boost::interprocess::offset_ptr<ClientBranch> branches[kMaxBranches];

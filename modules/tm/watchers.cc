@@ -1,0 +1,113 @@
+// Modules following transactions (TsxWatcher, api.h): dialog tracks INVITE replies, acc turns
+// final replies into records. What a watcher keeps with a transaction lives in the
+// transaction's shm `watch` string, so the reply that ends it may arrive in any process.
+#include <cstring>
+
+#include "core/base/log.h"
+#include "modules/tm/engine.h"
+#include "modules/tm/tsx_util.h"
+
+namespace sipline::tm {
+namespace {
+
+// "SIP/2.0 180 Ringing\r\n..." -> "Ringing".
+std::string_view reasonOf(std::string_view wire) {
+  std::size_t eol = wire.find('\r');
+  std::string_view first = wire.substr(0, eol);
+  std::size_t sp1 = first.find(' ');
+  if (sp1 == std::string_view::npos) return {};
+  std::size_t sp2 = first.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return {};
+  return first.substr(sp2 + 1);
+}
+
+}  // namespace
+
+std::uint8_t Engine::registerWatcher(TsxWatcher* watcher, bool every_transaction) {
+  if (watcher == nullptr || watchers_.size() > kMaxWatchers) return 0;
+  watchers_.push_back(watcher);
+  auto id = static_cast<std::uint8_t>(watchers_.size() - 1);
+  if (every_transaction) every_mask_ |= 1u << id;
+  return id;
+}
+
+Status Engine::watch(MsgContext& ctx, std::uint8_t watcher) {
+  if (watcher == 0 || watcher >= watchers_.size()) {
+    return Status::invalidArgument("no such transaction watcher");
+  }
+  std::uint32_t bit = 1u << watcher;
+  if ((ctx.tm.watch_attached & bit) != 0) return Status::ok();
+  ctx.tm.watch_pending |= bit;
+  // Relayed or answered already (do_accounting() after t_relay()): attach now.
+  Transaction* t = current(ctx);
+  if (t != nullptr && (ctx.relayed || ctx.replied || t->status != 0)) {
+    TxnLock lock(*this, *t);
+    attachWatchersLocked(*t, ctx);
+  }
+  return Status::ok();
+}
+
+void Engine::attachWatchersLocked(Transaction& t, MsgContext& ctx) {
+  std::uint32_t want = (ctx.tm.watch_pending | every_mask_) & ~ctx.tm.watch_attached;
+  if (want == 0) return;
+  for (std::size_t id = 1; id < watchers_.size(); ++id) {
+    std::uint32_t bit = 1u << id;
+    if ((want & bit) == 0 || (t.watch_mask & bit) != 0) continue;
+    ctx.tm.watch_attached |= bit;
+    std::optional<std::string> data;
+    try {
+      data = watchers_[id]->attach(ctx);
+    } catch (...) {
+      SL_ERR("tm: a transaction watcher threw in attach(); ignored");
+    }
+    if (!data) continue;
+    auto len = static_cast<std::uint32_t>(data->size());
+    char head[5];
+    head[0] = static_cast<char>(id);
+    std::memcpy(head + 1, &len, sizeof(len));
+    Status st = shm::guardAlloc("transaction watcher", [&] {
+      t.watch.append(head, sizeof(head));
+      t.watch.append(data->data(), data->size());
+    });
+    if (!st.isOk()) {
+      stats_.no_memory.inc();
+      SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s is not followed by every module",
+                         st.message().c_str(), SL_SV(ctx.msg().callId()));
+      continue;
+    }
+    t.watch_mask |= bit;
+  }
+  ctx.tm.watch_pending &= ~ctx.tm.watch_attached;
+}
+
+void Engine::notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local) {
+  if (t.watch_mask == 0) return;
+  TsxEvent ev;
+  ev.code = code;
+  ev.reason = reasonOf(wire);
+  ev.reply = wire;
+  ev.method = t.method;
+  ev.local = local;
+  ev.first_final = code >= 200 && !t.final_reported;
+  ev.canceled = t.canceled;
+  if (code >= 200) t.final_reported = true;
+  // A watcher may not touch this transaction, so the records stay put while we walk them.
+  std::string_view all = view(t.watch);
+  std::size_t at = 0;
+  while (at + 5 <= all.size()) {
+    auto id = static_cast<std::uint8_t>(all[at]);
+    std::uint32_t len = 0;
+    std::memcpy(&len, all.data() + at + 1, sizeof(len));
+    if (at + 5 + len > all.size()) break;
+    ev.data = all.substr(at + 5, len);
+    at += 5 + len;
+    if (id == 0 || id >= watchers_.size()) continue;
+    try {
+      watchers_[id]->onReply(ev);
+    } catch (...) {
+      SL_ERR("tm: a transaction watcher threw in onReply(); ignored");
+    }
+  }
+}
+
+}  // namespace sipline::tm

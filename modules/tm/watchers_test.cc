@@ -1,0 +1,219 @@
+// Transaction watchers (api.h TsxWatcher): what dialog and acc see of a transaction. attach()
+// runs once when the request is relayed or answered, with the script's state; every reply sent
+// upstream reaches onReply() with the attached data; the first final is marked.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/shm/segment.h"
+#include "modules/tm/engine.h"
+#include "modules/tm/engine_test_util.h"
+
+namespace sipline::tm {
+using namespace testing;  // NOLINT(google-build-using-namespace): test helpers
+
+namespace {
+
+class RecordingWatcher : public TsxWatcher {
+ public:
+  explicit RecordingWatcher(std::string tag) : tag_(std::move(tag)) {}
+  std::optional<std::string> attach(MsgContext& ctx) override {
+    ++attached;
+    if (decline) return std::nullopt;
+    return tag_ + ":" + std::string(ctx.ruri());
+  }
+  void onReply(const TsxEvent& e) override {
+    events.push_back(std::to_string(e.code) + " " + std::string(e.reason) + " " +
+                     std::string(e.data) + (e.first_final ? " first" : "") +
+                     (e.local ? " local" : "") + (e.canceled ? " canceled" : ""));
+  }
+  int attached = 0;
+  bool decline = false;
+  std::vector<std::string> events;
+
+ private:
+  std::string tag_;
+};
+
+}  // namespace
+
+class TmWatchersTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(TmWatchersTest);
+  CPPUNIT_TEST(watchedTransactionReportsEveryReplyUpstream);
+  CPPUNIT_TEST(unwatchedTransactionReportsNothing);
+  CPPUNIT_TEST(everyTransactionWatcherMayDecline);
+  CPPUNIT_TEST(localReplyAndCancelAreReported);
+  CPPUNIT_TEST(watchAfterRelayAttachesAtOnce);
+  CPPUNIT_TEST(registrationIsBounded);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void setUp() override {
+    segment_ = std::move(shm::Segment::create(8 << 20).value());
+    shm::setSegment(segment_.get());
+    TmConfig cfg;
+    cfg.t1_ms = 100;
+    cfg.fr_ms = 1000;
+    cfg.fr_inv_ms = 3000;
+    cfg.wait_ms = 500;
+    cfg.hash_size = 64;
+    engine_ = std::make_unique<Engine>();
+    CPPUNIT_ASSERT(engine_->init(*segment_, cfg).isOk());
+    setSendCapture(&capture_);
+    proxySocket();
+  }
+
+  void tearDown() override {
+    setSendCapture(nullptr);
+    engine_.reset();
+    shm::setSegment(nullptr);
+    segment_.reset();
+  }
+
+  // The request route: `before` runs on the context first (watch()), then t_relay().
+  template <class Fn>
+  int relayWith(const std::string& text, Fn before, bool watch_after = false, std::uint8_t id = 0) {
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
+    MsgContext ctx(msg, rcv, kRequestRoute);
+    before(ctx);
+    int rc = engine_->relay(ctx);
+    if (watch_after) CPPUNIT_ASSERT(engine_->watch(ctx, id).isOk());
+    engine_->requestDone(ctx);
+    return rc;
+  }
+
+  bool reply(const std::string& text) {
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    ReceiveInfo rcv{&proxySocket(), addr("127.0.0.2", 5070), Proto::kUdp};
+    MsgContext ctx(msg, rcv, kOnReplyRoute);
+    return engine_->takeReply(ctx);
+  }
+
+  std::string sentInvite() {
+    for (const Sent& s : capture_.take()) {
+      if (s.firstLine().rfind("INVITE ", 0) == 0) return s.data;
+    }
+    CPPUNIT_FAIL("no INVITE sent");
+    return "";
+  }
+
+  void watchedTransactionReportsEveryReplyUpstream() {
+    RecordingWatcher w("dlg");
+    std::uint8_t id = engine_->registerWatcher(&w, false);
+    CPPUNIT_ASSERT(id != 0);
+    CPPUNIT_ASSERT_EQUAL(1, relayWith(invite("z9hG4bKw1"), [&](MsgContext& ctx) {
+                           CPPUNIT_ASSERT(engine_->watch(ctx, id).isOk());
+                         }));
+    std::string inv = sentInvite();
+    CPPUNIT_ASSERT(reply(replyTo(inv, 180, "Ringing")));
+    CPPUNIT_ASSERT(reply(replyTo(inv, 200, "OK")));
+    CPPUNIT_ASSERT(reply(replyTo(inv, 200, "OK", "other")));  // a second 2xx is relayed too
+    CPPUNIT_ASSERT_EQUAL(1, w.attached);
+    std::vector<std::string> want{
+        "100 Trying dlg:sip:bob@127.0.0.2:5070 local", "180 Ringing dlg:sip:bob@127.0.0.2:5070",
+        "200 OK dlg:sip:bob@127.0.0.2:5070 first", "200 OK dlg:sip:bob@127.0.0.2:5070"};
+    CPPUNIT_ASSERT_EQUAL(want.size(), w.events.size());
+    for (std::size_t i = 0; i < want.size(); ++i) CPPUNIT_ASSERT_EQUAL(want[i], w.events[i]);
+  }
+
+  void unwatchedTransactionReportsNothing() {
+    RecordingWatcher w("dlg");
+    CPPUNIT_ASSERT(engine_->registerWatcher(&w, false) != 0);
+    relayWith(invite("z9hG4bKw2"), [](MsgContext&) {});
+    CPPUNIT_ASSERT(reply(replyTo(sentInvite(), 486, "Busy Here")));
+    CPPUNIT_ASSERT_EQUAL(0, w.attached);
+    CPPUNIT_ASSERT(w.events.empty());
+  }
+
+  void everyTransactionWatcherMayDecline() {
+    RecordingWatcher yes("acc"), no("other");
+    no.decline = true;
+    CPPUNIT_ASSERT(engine_->registerWatcher(&yes, true) != 0);
+    CPPUNIT_ASSERT(engine_->registerWatcher(&no, true) != 0);
+    relayWith(invite("z9hG4bKw3"), [](MsgContext&) {});
+    CPPUNIT_ASSERT(reply(replyTo(sentInvite(), 486, "Busy Here")));
+    CPPUNIT_ASSERT_EQUAL(1, yes.attached);
+    CPPUNIT_ASSERT_EQUAL(1, no.attached);
+    CPPUNIT_ASSERT(no.events.empty());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, yes.events.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("486 Busy Here acc:sip:bob@127.0.0.2:5070 first"),
+                         yes.events[1]);
+  }
+
+  void localReplyAndCancelAreReported() {
+    RecordingWatcher w("acc");
+    std::uint8_t id = engine_->registerWatcher(&w, false);
+    // t_reply() from the script: attached at the reply.
+    {
+      std::string text = invite("z9hG4bKw4");
+      SipMessage msg;
+      CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+      ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
+      MsgContext ctx(msg, rcv, kRequestRoute);
+      CPPUNIT_ASSERT(engine_->watch(ctx, id).isOk());
+      CPPUNIT_ASSERT_EQUAL(1, engine_->reply(ctx, 404, "Not Found"));
+      engine_->requestDone(ctx);
+    }
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, w.events.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("404 Not Found acc:sip:bob@127.0.0.2:5070 first local"),
+                         w.events[0]);
+    // A canceled INVITE: the 487 generated here says so.
+    w.events.clear();
+    std::string text = invite("z9hG4bKw5");
+    relayWith(text, [&](MsgContext& ctx) { CPPUNIT_ASSERT(engine_->watch(ctx, id).isOk()); });
+    std::string inv = sentInvite();
+    CPPUNIT_ASSERT(reply(replyTo(inv, 180, "Ringing")));
+    std::string cancel = text;
+    cancel.replace(0, 6, "CANCEL");
+    cancel.replace(cancel.find("CSeq: 1 INVITE"), 14, "CSeq: 1 CANCEL");
+    relayWith(cancel, [](MsgContext&) {});
+    CPPUNIT_ASSERT(reply(replyTo(inv, 487, "Request Terminated")));
+    CPPUNIT_ASSERT(!w.events.empty());
+    CPPUNIT_ASSERT(has(w.events.back(), "487 Request Terminated"));
+    CPPUNIT_ASSERT(has(w.events.back(), " first"));
+    CPPUNIT_ASSERT(has(w.events.back(), " canceled"));
+  }
+
+  void watchAfterRelayAttachesAtOnce() {
+    RecordingWatcher w("acc");
+    std::uint8_t id = engine_->registerWatcher(&w, false);
+    relayWith(
+        invite("z9hG4bKw6"), [](MsgContext&) {}, true, id);
+    CPPUNIT_ASSERT_EQUAL(1, w.attached);
+    CPPUNIT_ASSERT(reply(replyTo(sentInvite(), 200, "OK")));
+    CPPUNIT_ASSERT_EQUAL(std::string("200 OK acc:sip:bob@127.0.0.2:5070 first"), w.events.back());
+  }
+
+  void registrationIsBounded() {
+    std::vector<std::unique_ptr<RecordingWatcher>> all;
+    int ok = 0;
+    for (int i = 0; i < kMaxWatchers + 3; ++i) {
+      all.push_back(std::make_unique<RecordingWatcher>("w"));
+      if (engine_->registerWatcher(all.back().get(), false) != 0) ++ok;
+    }
+    CPPUNIT_ASSERT_EQUAL(static_cast<int>(kMaxWatchers), ok);
+    CPPUNIT_ASSERT_EQUAL(std::uint8_t{0}, engine_->registerWatcher(nullptr, false));
+    SipMessage msg;
+    std::string text = invite("z9hG4bKw7");
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
+    MsgContext ctx(msg, rcv, kRequestRoute);
+    CPPUNIT_ASSERT(!engine_->watch(ctx, 0).isOk());
+    CPPUNIT_ASSERT(!engine_->watch(ctx, kMaxWatchers + 1).isOk());
+  }
+
+ private:
+  std::unique_ptr<shm::Segment> segment_;
+  std::unique_ptr<Engine> engine_;
+  Capture capture_;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(TmWatchersTest);
+
+}  // namespace sipline::tm
