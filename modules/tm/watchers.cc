@@ -48,12 +48,17 @@ Status Engine::watch(MsgContext& ctx, std::uint8_t watcher) {
 }
 
 void Engine::attachWatchersLocked(Transaction& t, MsgContext& ctx) {
-  std::uint32_t want = (ctx.tm.watch_pending | every_mask_) & ~ctx.tm.watch_attached;
-  if (want == 0) return;
-  for (std::size_t id = 1; id < watchers_.size(); ++id) {
+  // One watcher at a time, lowest id first, until none is left: an attach() may ask for
+  // another watcher (acc's cdr_flag creates the dialog, which follows the transaction too).
+  // Every round marks one watcher attached in ctx, so this ends.
+  while (true) {
+    std::uint32_t want = (ctx.tm.watch_pending | every_mask_) & ~ctx.tm.watch_attached;
+    want &= ((watchers_.size() >= 32 ? 0u : 1u << watchers_.size()) - 1u) & ~1u;
+    if (want == 0) break;
+    auto id = static_cast<std::size_t>(__builtin_ctz(want));
     std::uint32_t bit = 1u << id;
-    if ((want & bit) == 0 || (t.watch_mask & bit) != 0) continue;
     ctx.tm.watch_attached |= bit;
+    if ((t.watch_mask & bit) != 0) continue;  // attached by an earlier route of this transaction
     std::optional<std::string> data;
     try {
       data = watchers_[id]->attach(ctx);

@@ -47,6 +47,7 @@ class TmWatchersTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(everyTransactionWatcherMayDecline);
   CPPUNIT_TEST(localReplyAndCancelAreReported);
   CPPUNIT_TEST(watchAfterRelayAttachesAtOnce);
+  CPPUNIT_TEST(attachMayAskForAnotherWatcher);
   CPPUNIT_TEST(registrationIsBounded);
   CPPUNIT_TEST_SUITE_END();
 
@@ -188,6 +189,32 @@ class TmWatchersTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1, w.attached);
     CPPUNIT_ASSERT(reply(replyTo(sentInvite(), 200, "OK")));
     CPPUNIT_ASSERT_EQUAL(std::string("200 OK acc:sip:bob@127.0.0.2:5070 first"), w.events.back());
+  }
+
+  // acc's cdr_flag: its attach() creates the dialog, which watches the same transaction.
+  void attachMayAskForAnotherWatcher() {
+    RecordingWatcher dialog("dlg");
+    std::uint8_t dialog_id = engine_->registerWatcher(&dialog, false);
+    class Chaining : public RecordingWatcher {
+     public:
+      Chaining(Engine& e, std::uint8_t next) : RecordingWatcher("acc"), e_(e), next_(next) {}
+      std::optional<std::string> attach(MsgContext& ctx) override {
+        CPPUNIT_ASSERT(e_.watch(ctx, next_).isOk());
+        return RecordingWatcher::attach(ctx);
+      }
+
+     private:
+      Engine& e_;
+      std::uint8_t next_;
+    } acc(*engine_, dialog_id);
+    CPPUNIT_ASSERT(engine_->registerWatcher(&acc, true) != 0);
+    relayWith(invite("z9hG4bKw8"), [](MsgContext&) {});
+    CPPUNIT_ASSERT(reply(replyTo(sentInvite(), 200, "OK")));
+    CPPUNIT_ASSERT_EQUAL(1, acc.attached);
+    CPPUNIT_ASSERT_EQUAL(1, dialog.attached);
+    CPPUNIT_ASSERT_EQUAL(std::string("200 OK dlg:sip:bob@127.0.0.2:5070 first"),
+                         dialog.events.back());
+    CPPUNIT_ASSERT_EQUAL(std::string("200 OK acc:sip:bob@127.0.0.2:5070 first"), acc.events.back());
   }
 
   void registrationIsBounded() {
