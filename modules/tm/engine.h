@@ -130,6 +130,8 @@ class Engine : public TransactionLayer, public Api {
   // when the transaction first relays or replies; onReply() for a reply sent upstream.
   void attachWatchersLocked(Transaction& t, MsgContext& ctx);
   void notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local);
+  // Sets what watcher `id` keeps with t (replacing what it kept); may throw bad_alloc.
+  void setWatchDataLocked(Transaction& t, std::uint8_t id, std::string_view data);
   // fork.cc
   int relayCancel(MsgContext& ctx);
   bool addBranchLocked(Transaction& t, MsgContext& ctx, const std::string& base, const Branch& spec,

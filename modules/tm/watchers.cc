@@ -36,14 +36,16 @@ Status Engine::watch(MsgContext& ctx, std::uint8_t watcher) {
     return Status::invalidArgument("no such transaction watcher");
   }
   std::uint32_t bit = 1u << watcher;
-  if ((ctx.tm.watch_attached & bit) != 0) return Status::ok();
-  ctx.tm.watch_pending |= bit;
-  // Relayed or answered already (do_accounting() after t_relay()): attach now.
   Transaction* t = current(ctx);
-  if (t != nullptr && (ctx.relayed || ctx.replied || t->status != 0)) {
-    TxnLock lock(*this, *t);
-    attachWatchersLocked(*t, ctx);
-  }
+  // Relayed or answered already (do_accounting() after t_relay(), or in failure_route): the
+  // watcher attaches now, or attaches again to replace what it keeps (more modes).
+  bool handled = t != nullptr &&
+                 (ctx.relayed || ctx.replied || t->status != 0 || ctx.routeType() == kFailureRoute);
+  ctx.tm.watch_pending |= bit;
+  ctx.tm.watch_attached &= ~bit;
+  if (!handled) return Status::ok();
+  TxnLock lock(*this, *t);
+  attachWatchersLocked(*t, ctx);
   return Status::ok();
 }
 
@@ -55,25 +57,21 @@ void Engine::attachWatchersLocked(Transaction& t, MsgContext& ctx) {
     std::uint32_t want = (ctx.tm.watch_pending | every_mask_) & ~ctx.tm.watch_attached;
     want &= ((watchers_.size() >= 32 ? 0u : 1u << watchers_.size()) - 1u) & ~1u;
     if (want == 0) break;
-    auto id = static_cast<std::size_t>(__builtin_ctz(want));
+    auto id = static_cast<std::uint8_t>(__builtin_ctz(want));
     std::uint32_t bit = 1u << id;
     ctx.tm.watch_attached |= bit;
-    if ((t.watch_mask & bit) != 0) continue;  // attached by an earlier route of this transaction
+    // An every-transaction watcher already attached by an earlier route of this transaction
+    // is not asked again unless the script asked for it (watch()).
+    bool again = (t.watch_mask & bit) != 0;
+    if (again && (ctx.tm.watch_pending & bit) == 0) continue;
     std::optional<std::string> data;
     try {
       data = watchers_[id]->attach(ctx);
     } catch (...) {
       SL_ERR("tm: a transaction watcher threw in attach(); ignored");
     }
-    if (!data) continue;
-    auto len = static_cast<std::uint32_t>(data->size());
-    char head[5];
-    head[0] = static_cast<char>(id);
-    std::memcpy(head + 1, &len, sizeof(len));
-    Status st = shm::guardAlloc("transaction watcher", [&] {
-      t.watch.append(head, sizeof(head));
-      t.watch.append(data->data(), data->size());
-    });
+    if (!data) continue;  // declined (a second time: what it kept stays)
+    Status st = shm::guardAlloc("transaction watcher", [&] { setWatchDataLocked(t, id, *data); });
     if (!st.isOk()) {
       stats_.no_memory.inc();
       SL_ERR_RATELIMITED("tm: %s; Call-ID %.*s is not followed by every module",
@@ -83,6 +81,30 @@ void Engine::attachWatchersLocked(Transaction& t, MsgContext& ctx) {
     t.watch_mask |= bit;
   }
   ctx.tm.watch_pending &= ~ctx.tm.watch_attached;
+}
+
+void Engine::setWatchDataLocked(Transaction& t, std::uint8_t id, std::string_view data) {
+  auto append = [](std::string& out, std::uint8_t rid, std::string_view d) {
+    auto len = static_cast<std::uint32_t>(d.size());
+    char head[5];
+    head[0] = static_cast<char>(rid);
+    std::memcpy(head + 1, &len, sizeof(len));
+    out.append(head, sizeof(head));
+    out.append(d);
+  };
+  std::string out;
+  std::string_view all = view(t.watch);
+  std::size_t at = 0;
+  while (at + 5 <= all.size()) {
+    auto rid = static_cast<std::uint8_t>(all[at]);
+    std::uint32_t len = 0;
+    std::memcpy(&len, all.data() + at + 1, sizeof(len));
+    if (at + 5 + len > all.size()) break;
+    if (rid != id) append(out, rid, all.substr(at + 5, len));
+    at += 5 + len;
+  }
+  append(out, id, data);
+  assign(t.watch, out);
 }
 
 void Engine::notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local) {

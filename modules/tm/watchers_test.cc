@@ -48,6 +48,7 @@ class TmWatchersTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(localReplyAndCancelAreReported);
   CPPUNIT_TEST(watchAfterRelayAttachesAtOnce);
   CPPUNIT_TEST(attachMayAskForAnotherWatcher);
+  CPPUNIT_TEST(watchingAgainReplacesWhatTheWatcherKeeps);
   CPPUNIT_TEST(registrationIsBounded);
   CPPUNIT_TEST_SUITE_END();
 
@@ -215,6 +216,47 @@ class TmWatchersTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("200 OK dlg:sip:bob@127.0.0.2:5070 first"),
                          dialog.events.back());
     CPPUNIT_ASSERT_EQUAL(std::string("200 OK acc:sip:bob@127.0.0.2:5070 first"), acc.events.back());
+  }
+
+  // do_accounting() after t_relay() (or in failure_route) with more modes: attach() runs again
+  // and its new data replaces the old; an every-transaction watcher that declined is asked
+  // again when the script asks for it.
+  void watchingAgainReplacesWhatTheWatcherKeeps() {
+    class Tagged : public RecordingWatcher {
+     public:
+      Tagged() : RecordingWatcher("") {}
+      std::optional<std::string> attach(MsgContext&) override {
+        ++attached;
+        if (decline) return std::nullopt;
+        return tag;
+      }
+      std::string tag = "v1";
+    } w, flags;
+    std::uint8_t id = engine_->registerWatcher(&w, false);
+    std::uint8_t every = engine_->registerWatcher(&flags, true);
+    flags.decline = true;  // no accounting flag set
+    std::string text = invite("z9hG4bKw9");
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
+    MsgContext ctx(msg, rcv, kRequestRoute);
+    CPPUNIT_ASSERT(engine_->watch(ctx, id).isOk());
+    CPPUNIT_ASSERT_EQUAL(1, engine_->relay(ctx));
+    CPPUNIT_ASSERT_EQUAL(1, w.attached);
+    CPPUNIT_ASSERT_EQUAL(1, flags.attached);
+    w.tag = "v2";
+    flags.decline = false;
+    flags.tag = "flagged";
+    CPPUNIT_ASSERT(engine_->watch(ctx, id).isOk());
+    CPPUNIT_ASSERT(engine_->watch(ctx, every).isOk());
+    engine_->requestDone(ctx);
+    CPPUNIT_ASSERT_EQUAL(2, w.attached);
+    CPPUNIT_ASSERT_EQUAL(2, flags.attached);
+    CPPUNIT_ASSERT(reply(replyTo(sentInvite(), 486, "Busy Here")));
+    CPPUNIT_ASSERT_EQUAL(std::string("486 Busy Here v2 first"), w.events.back());
+    CPPUNIT_ASSERT_EQUAL(std::string("486 Busy Here flagged first"), flags.events.back());
+    // The 100 before the second watch() was reported with the first data.
+    CPPUNIT_ASSERT_EQUAL(std::string("100 Trying v1 local"), w.events.front());
   }
 
   void registrationIsBounded() {
