@@ -21,6 +21,29 @@ std::string_view reasonOf(std::string_view wire) {
   return first.substr(sp2 + 1);
 }
 
+// The records of Transaction::watch: [id: 1 byte][length: 4 bytes, host order][data].
+void appendRecord(std::string& out, std::uint8_t id, std::string_view data) {
+  auto len = static_cast<std::uint32_t>(data.size());
+  char head[5];
+  head[0] = static_cast<char>(id);
+  std::memcpy(head + 1, &len, sizeof(len));
+  out.append(head, sizeof(head));
+  out.append(data);
+}
+
+template <class Fn>
+void forEachRecord(std::string_view all, Fn fn) {
+  std::size_t at = 0;
+  while (at + 5 <= all.size()) {
+    auto id = static_cast<std::uint8_t>(all[at]);
+    std::uint32_t len = 0;
+    std::memcpy(&len, all.data() + at + 1, sizeof(len));
+    if (at + 5 + len > all.size()) return;
+    fn(id, all.substr(at + 5, len));
+    at += 5 + len;
+  }
+}
+
 }  // namespace
 
 std::uint8_t Engine::registerWatcher(TsxWatcher* watcher, bool every_transaction) {
@@ -84,26 +107,11 @@ void Engine::attachWatchersLocked(Transaction& t, MsgContext& ctx) {
 }
 
 void Engine::setWatchDataLocked(Transaction& t, std::uint8_t id, std::string_view data) {
-  auto append = [](std::string& out, std::uint8_t rid, std::string_view d) {
-    auto len = static_cast<std::uint32_t>(d.size());
-    char head[5];
-    head[0] = static_cast<char>(rid);
-    std::memcpy(head + 1, &len, sizeof(len));
-    out.append(head, sizeof(head));
-    out.append(d);
-  };
   std::string out;
-  std::string_view all = view(t.watch);
-  std::size_t at = 0;
-  while (at + 5 <= all.size()) {
-    auto rid = static_cast<std::uint8_t>(all[at]);
-    std::uint32_t len = 0;
-    std::memcpy(&len, all.data() + at + 1, sizeof(len));
-    if (at + 5 + len > all.size()) break;
-    if (rid != id) append(out, rid, all.substr(at + 5, len));
-    at += 5 + len;
-  }
-  append(out, id, data);
+  forEachRecord(view(t.watch), [&](std::uint8_t rid, std::string_view d) {
+    if (rid != id) appendRecord(out, rid, d);
+  });
+  appendRecord(out, id, data);
   assign(t.watch, out);
 }
 
@@ -119,22 +127,15 @@ void Engine::notifyWatchersLocked(Transaction& t, int code, std::string_view wir
   ev.canceled = t.canceled;
   if (code >= 200) t.final_reported = true;
   // A watcher may not touch this transaction, so the records stay put while we walk them.
-  std::string_view all = view(t.watch);
-  std::size_t at = 0;
-  while (at + 5 <= all.size()) {
-    auto id = static_cast<std::uint8_t>(all[at]);
-    std::uint32_t len = 0;
-    std::memcpy(&len, all.data() + at + 1, sizeof(len));
-    if (at + 5 + len > all.size()) break;
-    ev.data = all.substr(at + 5, len);
-    at += 5 + len;
-    if (id == 0 || id >= watchers_.size()) continue;
+  forEachRecord(view(t.watch), [&](std::uint8_t id, std::string_view data) {
+    if (id == 0 || id >= watchers_.size()) return;
+    ev.data = data;
     try {
       watchers_[id]->onReply(ev);
     } catch (...) {
       SL_ERR("tm: a transaction watcher threw in onReply(); ignored");
     }
-  }
+  });
 }
 
 }  // namespace sipline::tm

@@ -34,7 +34,7 @@ def test_shipped_configuration_passes_the_check():
         r = check_config(cfg)
         check_eq(r.returncode, 0, f"sipline -c of the shipped configuration with {routes}: "
                                   f"{r.stdout}{r.stderr}")
-        check("configuration OK (10 modules" in r.stdout + r.stderr, f"{r.stdout}{r.stderr}")
+        check("configuration OK (12 modules" in r.stdout + r.stderr, f"{r.stdout}{r.stderr}")
 
 
 # ---------------------------------------------------------------- 3.1/3.2 successful session
