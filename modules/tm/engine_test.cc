@@ -15,7 +15,7 @@
 namespace sipline::tm {
 using namespace testing;  // NOLINT(google-build-using-namespace): test helpers
 
-class TmEngineTest : public CppUnit::TestFixture {
+class TmEngineTest : public CppUnit::TestFixture, protected EngineHarness {
   CPPUNIT_TEST_SUITE(TmEngineTest);
   CPPUNIT_TEST(inviteGoesOutWithOurViaAndTheCallerGets100);
   CPPUNIT_TEST(provisionalGoesUpWithoutOurVia);
@@ -42,29 +42,8 @@ class TmEngineTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE_END();
 
  public:
-  void setUp() override {
-    segment_ = std::move(shm::Segment::create(8 << 20).value());
-    shm::setSegment(segment_.get());
-    TmConfig cfg;
-    cfg.t1_ms = 100;
-    cfg.t2_ms = 400;
-    cfg.t4_ms = 500;
-    cfg.fr_ms = 1000;
-    cfg.fr_inv_ms = 3000;
-    cfg.wait_ms = 500;
-    cfg.hash_size = 64;
-    engine_ = std::make_unique<Engine>();
-    CPPUNIT_ASSERT(engine_->init(*segment_, cfg).isOk());
-    setSendCapture(&capture_);
-    proxySocket();
-  }
-
-  void tearDown() override {
-    setSendCapture(nullptr);
-    engine_.reset();
-    shm::setSegment(nullptr);
-    segment_.reset();
-  }
+  void setUp() override { startEngine(); }
+  void tearDown() override { stopEngine(); }
 
   // A request from the caller through the request route: t_relay() (and the end of the
   // script). Returns t_relay's rc.
@@ -91,15 +70,6 @@ class TmEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
     ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
     return engine_->absorbRequest(msg, rcv);
-  }
-
-  // A reply from downstream; true when a transaction took it.
-  bool reply(const std::string& text) {
-    SipMessage msg;
-    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
-    ReceiveInfo rcv{&proxySocket(), addr("127.0.0.2", 5070), Proto::kUdp};
-    MsgContext ctx(msg, rcv, kOnReplyRoute);
-    return engine_->takeReply(ctx);
   }
 
   // The timer process's clock runs ahead of the real one here, and never backwards (as in
@@ -494,9 +464,6 @@ class TmEngineTest : public CppUnit::TestFixture {
   }
 
  private:
-  std::unique_ptr<shm::Segment> segment_;
-  std::unique_ptr<Engine> engine_;
-  Capture capture_;
   std::int64_t clock_ = 0;
 };
 

@@ -4,13 +4,16 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/config/socket_spec.h"
 #include "core/parser/sip_message.h"
+#include "core/shm/segment.h"
 #include "core/transport/listener.h"
 #include "core/transport/send.h"
+#include "modules/tm/engine.h"
 
 namespace sipline::tm::testing {
 
@@ -87,5 +90,47 @@ inline std::string replyTo(const std::string& request, int code, const std::stri
 inline bool has(const std::string& text, const std::string& what) {
   return text.find(what) != std::string::npos;
 }
+
+// An engine on its own shm segment with every packet captured: what a test fixture starts
+// in setUp() and stops in tearDown(). Fast timers, so flows finish in milliseconds.
+class EngineHarness {
+ protected:
+  void startEngine() {
+    segment_ = std::move(shm::Segment::create(8 << 20).value());
+    shm::setSegment(segment_.get());
+    TmConfig cfg;
+    cfg.t1_ms = 100;
+    cfg.t2_ms = 400;
+    cfg.t4_ms = 500;
+    cfg.fr_ms = 1000;
+    cfg.fr_inv_ms = 3000;
+    cfg.wait_ms = 500;
+    cfg.hash_size = 64;
+    engine_ = std::make_unique<Engine>();
+    CPPUNIT_ASSERT(engine_->init(*segment_, cfg).isOk());
+    setSendCapture(&capture_);
+    proxySocket();
+  }
+
+  void stopEngine() {
+    setSendCapture(nullptr);
+    engine_.reset();
+    shm::setSegment(nullptr);
+    segment_.reset();
+  }
+
+  // A reply from downstream; true when a transaction took it.
+  bool reply(const std::string& text) {
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    ReceiveInfo rcv{&proxySocket(), addr("127.0.0.2", 5070), Proto::kUdp};
+    MsgContext ctx(msg, rcv, kOnReplyRoute);
+    return engine_->takeReply(ctx);
+  }
+
+  std::unique_ptr<shm::Segment> segment_;
+  std::unique_ptr<Engine> engine_;
+  Capture capture_;
+};
 
 }  // namespace sipline::tm::testing

@@ -40,7 +40,7 @@ class RecordingWatcher : public TsxWatcher {
 
 }  // namespace
 
-class TmWatchersTest : public CppUnit::TestFixture {
+class TmWatchersTest : public CppUnit::TestFixture, protected EngineHarness {
   CPPUNIT_TEST_SUITE(TmWatchersTest);
   CPPUNIT_TEST(watchedTransactionReportsEveryReplyUpstream);
   CPPUNIT_TEST(unwatchedTransactionReportsNothing);
@@ -53,27 +53,8 @@ class TmWatchersTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE_END();
 
  public:
-  void setUp() override {
-    segment_ = std::move(shm::Segment::create(8 << 20).value());
-    shm::setSegment(segment_.get());
-    TmConfig cfg;
-    cfg.t1_ms = 100;
-    cfg.fr_ms = 1000;
-    cfg.fr_inv_ms = 3000;
-    cfg.wait_ms = 500;
-    cfg.hash_size = 64;
-    engine_ = std::make_unique<Engine>();
-    CPPUNIT_ASSERT(engine_->init(*segment_, cfg).isOk());
-    setSendCapture(&capture_);
-    proxySocket();
-  }
-
-  void tearDown() override {
-    setSendCapture(nullptr);
-    engine_.reset();
-    shm::setSegment(nullptr);
-    segment_.reset();
-  }
+  void setUp() override { startEngine(); }
+  void tearDown() override { stopEngine(); }
 
   // The request route: `before` runs on the context first (watch()), then t_relay().
   template <class Fn>
@@ -87,14 +68,6 @@ class TmWatchersTest : public CppUnit::TestFixture {
     if (watch_after) CPPUNIT_ASSERT(engine_->watch(ctx, id).isOk());
     engine_->requestDone(ctx);
     return rc;
-  }
-
-  bool reply(const std::string& text) {
-    SipMessage msg;
-    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
-    ReceiveInfo rcv{&proxySocket(), addr("127.0.0.2", 5070), Proto::kUdp};
-    MsgContext ctx(msg, rcv, kOnReplyRoute);
-    return engine_->takeReply(ctx);
   }
 
   std::string sentInvite() {
@@ -276,11 +249,6 @@ class TmWatchersTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!engine_->watch(ctx, 0).isOk());
     CPPUNIT_ASSERT(!engine_->watch(ctx, kMaxWatchers + 1).isOk());
   }
-
- private:
-  std::unique_ptr<shm::Segment> segment_;
-  std::unique_ptr<Engine> engine_;
-  Capture capture_;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(TmWatchersTest);
