@@ -191,7 +191,8 @@ install: all $(BUILD)/man/sipline-modules.7
 # and its script beside it (sipline.routes).
 install_cfg = sed -e 's|^mpath *=.*|mpath = "$(PREFIX)/lib/sipline/modules";|' \
 	  -e 's|^routes *=.*|routes = "sipline.routes";|' \
-	  -e 's|"../build/run/mi.sock"|"/run/sipline/mi.sock"|' $(1) > $(2) && chmod 0644 $(2)
+	  -e 's|"../build/run/mi.sock"|"/run/sipline/mi.sock"|' \
+	  -e 's|"../build/run/acc-spool"|"/var/lib/sipline/acc"|' $(1) > $(2) && chmod 0644 $(2)
 
 # Packages from the tree built above (nothing is compiled again): $(BUILD)/pkg/. See
 # packaging/README.md.
@@ -209,5 +210,5 @@ build/sipline build/siplinectl build/unit_tests build/bench_micro: build/%: $(BU
 
 FORCE:
 -include $(CORE_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(MODULE_OBJS:.o=.d) $(BUILD)/obj/core/main.d \
-  $(CTL_OBJS:.o=.d) $(BUILD)/obj/tools/siplinectl/main.d \
+  $(CTL_OBJS:.o=.d) $(BUILD)/obj/tools/siplinectl/main.d $(TEST_MODULE_SOS:.so=.d) \
   $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.d)

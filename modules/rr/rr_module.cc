@@ -1,10 +1,12 @@
 // rr: Record-Route and loose routing for the routing script: record_route(),
 // record_route_preset(), add_rr_param(), loose_route(), check_route_param(), is_direction().
 // Glue only: the Record-Route header is built by the relay (core/sip/record_route.h), loose
-// routing is in loose_route.cc and the route parameters in route_params.cc.
+// routing is in loose_route.cc and the route parameters in route_params.cc. The "rr" service
+// (api.h) lets dialog see the requests loose_route() routed.
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/regex.h"
 #include "core/base/strings.h"
@@ -13,6 +15,7 @@
 #include "core/sip/msg_context.h"
 #include "core/sip/record_route.h"
 #include "core/transport/listener.h"
+#include "modules/rr/api.h"
 #include "modules/rr/loose_route.h"
 #include "modules/rr/route_params.h"
 
@@ -61,8 +64,12 @@ class ParamsArg {
   bool is_dynamic_ = false;
 };
 
-class RrModule : public Module {
+class RrModule : public Module, public rr::Api {
  public:
+  void onLooseRoute(rr::LooseRouteCallback cb) override {
+    if (cb != nullptr) loose_route_callbacks_.push_back(cb);
+  }
+
   void describe(ModuleSpec& spec) override {
     spec.summary("Record-Route and loose routing");
     spec.description(
@@ -74,6 +81,7 @@ class RrModule : public Module {
         "Route parameters carry per-dialog state: the From tag of the initial request (ftag, "
         "read by is_direction()) and whatever the script adds with add_rr_param() (read by "
         "check_route_param()).");
+    spec.provide<rr::Api>("rr", this);
     spec.param("append_fromtag", &append_fromtag_,
                "add ;ftag=<From tag> to our Record-Route URI (is_direction() needs it)");
     spec.command(
@@ -103,10 +111,19 @@ class RrModule : public Module {
         "record_route()");
     spec.command(
         "loose_route", {}, kRequestRoute,
-        [](const ScriptArgs&, BindContext& bc) -> Result<BoundCallPtr> {
-          return makeCall([site = ScriptErrorSite(bc.pos(), "loose_route")](MsgContext& ctx) {
+        [this](const ScriptArgs&, BindContext& bc) -> Result<BoundCallPtr> {
+          return makeCall([this, site = ScriptErrorSite(bc.pos(), "loose_route")](MsgContext& ctx) {
             if (!ctx.msg().isRequest()) return Verdict::fail();
+            // Read before looseRoute() edits the request: the params of our own Route.
+            std::string_view params;
+            bool ours =
+                !loose_route_callbacks_.empty() && ourRouteParams(ctx.msg(), listeners(), params);
             LooseRouteOutcome out = looseRoute(ctx, listeners());
+            if (out.result == LooseRouteResult::kRouted) {
+              for (rr::LooseRouteCallback cb : loose_route_callbacks_) {
+                cb(ctx, ours ? params : std::string_view());
+              }
+            }
             if (out.result == LooseRouteResult::kMalformed) {
               site.report(ctx, "%s; not routed by Route", out.problem);
             }
@@ -216,6 +233,7 @@ class RrModule : public Module {
   }
 
   bool append_fromtag_ = true;
+  std::vector<rr::LooseRouteCallback> loose_route_callbacks_;
 };
 
 }  // namespace

@@ -67,6 +67,11 @@ class TsxWatcher {
   // time; the script's edits are in ctx. Returns what to keep with the transaction (handed back
   // in every event), or nullopt to follow no further.
   virtual std::optional<std::string> attach(MsgContext& ctx) = 0;
+  // Asked again for a transaction it follows already (watch() after t_relay() or in
+  // failure_route): `kept` is what it keeps now; the result replaces it, nullopt leaves it.
+  virtual std::optional<std::string> reattach(MsgContext& ctx, std::string_view /*kept*/) {
+    return attach(ctx);
+  }
   // Every reply sent upstream: provisional and final, relayed or generated here.
   virtual void onReply(const TsxEvent& event) = 0;
 };

@@ -89,7 +89,15 @@ void Engine::attachWatchersLocked(Transaction& t, MsgContext& ctx) {
     if (again && (ctx.tm.watch_pending & bit) == 0) continue;
     std::optional<std::string> data;
     try {
-      data = watchers_[id]->attach(ctx);
+      if (again) {
+        std::string kept;
+        forEachRecord(view(t.watch), [&](std::uint8_t rid, std::string_view d) {
+          if (rid == id) kept.assign(d);
+        });
+        data = watchers_[id]->reattach(ctx, kept);
+      } else {
+        data = watchers_[id]->attach(ctx);
+      }
     } catch (...) {
       SL_ERR("tm: a transaction watcher threw in attach(); ignored");
     }

@@ -203,7 +203,12 @@ class TmWatchersTest : public CppUnit::TestFixture, protected EngineHarness {
         if (decline) return std::nullopt;
         return tag;
       }
+      std::optional<std::string> reattach(MsgContext& ctx, std::string_view k) override {
+        kept = std::string(k);
+        return attach(ctx);
+      }
       std::string tag = "v1";
+      std::string kept = "(none)";
     } w, flags;
     std::uint8_t id = engine_->registerWatcher(&w, false);
     std::uint8_t every = engine_->registerWatcher(&flags, true);
@@ -224,7 +229,9 @@ class TmWatchersTest : public CppUnit::TestFixture, protected EngineHarness {
     CPPUNIT_ASSERT(engine_->watch(ctx, every).isOk());
     engine_->requestDone(ctx);
     CPPUNIT_ASSERT_EQUAL(2, w.attached);
+    CPPUNIT_ASSERT_EQUAL(std::string("v1"), w.kept);  // asked again with what it keeps
     CPPUNIT_ASSERT_EQUAL(2, flags.attached);
+    CPPUNIT_ASSERT_EQUAL(std::string("(none)"), flags.kept);  // it had declined: attach()
     CPPUNIT_ASSERT(reply(replyTo(sentInvite(), 486, "Busy Here")));
     CPPUNIT_ASSERT_EQUAL(std::string("486 Busy Here v2 first"), w.events.back());
     CPPUNIT_ASSERT_EQUAL(std::string("486 Busy Here flagged first"), flags.events.back());

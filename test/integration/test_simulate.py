@@ -36,6 +36,7 @@ def shipped_settings(routes_path, db_url=None):
     text = re.sub(r"^mi\s*=\s*\{.*?\};", "", text, flags=re.M | re.S)
     d = unique_path("sim")
     os.makedirs(d)
+    text = text.replace('"../build/run/acc-spool"', '"' + os.path.join(d, "acc-spool") + '"')
     path = os.path.join(d, "sipline.cfg")
     with open(path, "w") as f:
         f.write(text)

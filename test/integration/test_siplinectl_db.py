@@ -15,7 +15,13 @@ import pgserver
 from harness import check, check_eq
 
 SIPLINECTL = os.path.join(harness.BUILD, "siplinectl")
-TABLES = ("version", "domain", "location", "subscriber")
+TABLES = ("version", "acc", "dialog", "domain", "location", "missed_calls", "subscriber")
+NAME_WIDTH = max(len(t) for t in TABLES) + 2  # db check pads the table column to this
+
+
+def row(table, text):
+    """One line of `db check` output."""
+    return table.ljust(NAME_WIDTH) + text
 
 
 def ctl(*args, env=None, timeout=30, binary=SIPLINECTL):
@@ -62,16 +68,18 @@ def test_init_creates_the_schema_once_and_check_accepts_it():
         check_eq(existing_tables(pg), set(TABLES), "tables after db init")
         check_eq(pg.psql("SELECT table_name || '=' || table_version FROM version "
                          "ORDER BY table_name"),
-                 "domain=1\nlocation=1\nsubscriber=1\nversion=1", "version rows")
+                 "acc=1\ndialog=1\ndomain=1\nlocation=1\nmissed_calls=1\nsubscriber=1\nversion=1",
+                 "version rows")
         check(":sipline@" not in done.stdout, f"the password was printed:\n{done.stdout}")
 
         again = expect(ctl("--db-url", pg.url, "db", "init"), 5, "second db init")
-        check("already has tables version, domain, location, subscriber" in again.stderr, again.stderr)
+        check("already has tables " + ", ".join(TABLES) in again.stderr, again.stderr)
         check("nothing was changed" in again.stderr and "db check" in again.stderr, again.stderr)
-        check_eq(pg.psql("SELECT count(*) FROM version"), "4", "version rows after the refusal")
+        check_eq(pg.psql("SELECT count(*) FROM version"), str(len(TABLES)),
+                 "version rows after the refusal")
 
         ok = expect(ctl("--db-url", pg.url, "db", "check"), 0, "db check")
-        check("schema OK: 4 tables as expected" in ok.stdout, ok.stdout)
+        check(f"schema OK: {len(TABLES)} tables as expected" in ok.stdout, ok.stdout)
         for t in TABLES:
             check(any(line.split()[:2] == [t, "OK"] for line in ok.stdout.splitlines()),
                   f"no OK line for {t}:\n{ok.stdout}")
@@ -100,13 +108,13 @@ def test_check_reports_every_kind_of_damage():
         pg.psql("ALTER TABLE location ADD COLUMN note text")
         pg.psql("UPDATE version SET table_version = 2 WHERE table_name = 'subscriber'")
         r = expect(ctl("--db-url", pg.url, "db", "check"), 4, "check of a damaged schema")
-        for line in ("location    PROBLEM  column q is missing (real)",
-                     "location    PROBLEM  column expires is integer, expected bigint",
-                     "location    PROBLEM  no unique key on (username, domain, contact)",
-                     "location    note     extra column note (text)",
-                     "subscriber  PROBLEM  table_version is 2, this siplinectl expects 1",
-                     "version     OK       table_version 1",
-                     "2 of 4 tables with problems (4 problems)"):
+        for line in (row("location", "PROBLEM  column q is missing (real)"),
+                     row("location", "PROBLEM  column expires is integer, expected bigint"),
+                     row("location", "PROBLEM  no unique key on (username, domain, contact)"),
+                     row("location", "note     extra column note (text)"),
+                     row("subscriber", "PROBLEM  table_version is 2, this siplinectl expects 1"),
+                     row("version", "OK       table_version 1"),
+                     f"2 of {len(TABLES)} tables with problems (4 problems)"):
             check(line in r.stdout, f"missing {line!r} in:\n{r.stdout}")
 
         j = json.loads(expect(ctl("--db-url", pg.url, "db", "check", "--json"), 4,
@@ -118,9 +126,9 @@ def test_check_reports_every_kind_of_damage():
         # The version table itself gone: every table lacks its row; init still refuses.
         pg.psql("DROP TABLE version")
         r = expect(ctl("--db-url", pg.url, "db", "check"), 4, "check without table version")
-        check("version     PROBLEM  table does not exist" in r.stdout, r.stdout)
-        check("subscriber  PROBLEM  no version row (table version does not exist)" in r.stdout,
-              r.stdout)
+        check(row("version", "PROBLEM  table does not exist") in r.stdout, r.stdout)
+        check(row("subscriber", "PROBLEM  no version row (table version does not exist)")
+              in r.stdout, r.stdout)
         r = expect(ctl("--db-url", pg.url, "db", "init"), 5, "init over a partial schema")
         check("(missing: version)" in r.stderr, r.stderr)
 
@@ -211,4 +219,4 @@ def test_bad_arguments_are_exit_2_with_usage():
         r = expect(ctl(*args), 0, f"siplinectl {' '.join(args)}")
         check("db init" in r.stdout and "db check" in r.stdout, r.stdout)
     r = expect(ctl("--version"), 0, "--version")
-    check("schema: version 1 domain 1 location 1 subscriber 1" in r.stdout, r.stdout)
+    check("schema: " + " ".join(f"{t} 1" for t in TABLES) in r.stdout, r.stdout)

@@ -24,7 +24,7 @@ import os
 import re
 import subprocess
 
-from harness import ROOT, Server, TestFailure, check, scenario, sipp
+from harness import ROOT, Server, TestFailure, check, scenario, sipp, unique_path
 from location_db import SIPLINECTL, LocationDb
 from location_flows import group, location_modules, ul_dump
 
@@ -92,6 +92,9 @@ def add_subscriber(pg, user, domain, password):
 
 
 def provider_modules(auth=None, auth_db=None, usrloc=None, registrar=None, tm=None, db_url=""):
+    """The modules of cfg/sipline.cfg for cfg/sipline.routes: the registrar + proxy, auth,
+    auth_db, dialog in memory, and acc writing CDRs to `db_url` with a spool in the test's
+    temporary directory."""
     a = dict(AUTH_DEFAULTS)
     a.update(auth or {})
     d = dict(AUTH_DB_DEFAULTS)
@@ -99,8 +102,11 @@ def provider_modules(auth=None, auth_db=None, usrloc=None, registrar=None, tm=No
     d["db_url"] = db_url
     a = {k: v for k, v in a.items() if v is not None}
     d = {k: v for k, v in d.items() if v is not None}
+    spool = unique_path("acc-spool")
     return (location_modules(usrloc, registrar, tm, db=True) +
-            f" auth = {{ {group(a)} }}; auth_db = {{ {group(d)} }};")
+            f" auth = {{ {group(a)} }}; auth_db = {{ {group(d)} }};"
+            f' dialog = {{ profiles_with_value = "caller"; }};'
+            f' acc = {{ db_url = "{db_url}"; spool_dir = "{spool}"; }};')
 
 
 def provider_server(pg, auth=None, auth_db=None, usrloc=None, registrar=None, tm=None,

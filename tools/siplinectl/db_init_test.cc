@@ -39,8 +39,9 @@ class DbInitTest : public CppUnit::TestFixture {
   void createsEveryTableInOneTransaction() {
     Result<InitReport> r = initSchema(db_, schema_);
     CPPUNIT_ASSERT_MESSAGE(r.isOk() ? "" : r.status().message(), r.isOk());
-    CPPUNIT_ASSERT((r.value().created ==
-                    std::vector<std::string>{"version", "domain", "location", "subscriber"}));
+    CPPUNIT_ASSERT(
+        (r.value().created == std::vector<std::string>{"version", "acc", "dialog", "domain",
+                                                       "location", "missed_calls", "subscriber"}));
     CPPUNIT_ASSERT_EQUAL(statementCount(), r.value().statements);
     CPPUNIT_ASSERT_EQUAL(std::string("BEGIN"), db_.log.front());
     CPPUNIT_ASSERT_EQUAL(std::string("COMMIT"), db_.log.back());
@@ -61,11 +62,11 @@ class DbInitTest : public CppUnit::TestFixture {
     Result<InitReport> r = initSchema(db_, schema_);
     CPPUNIT_ASSERT(!r.isOk());
     CPPUNIT_ASSERT(r.status().code() == Code::kAlreadyExists);
-    CPPUNIT_ASSERT_EQUAL(
-        std::string("the database already has tables version, location "
-                    "(missing: domain, subscriber); nothing was changed. 'siplinectl "
-                    "db check' verifies an existing schema"),
-        r.status().message());
+    CPPUNIT_ASSERT_EQUAL(std::string("the database already has tables version, location "
+                                     "(missing: acc, dialog, domain, missed_calls, subscriber); "
+                                     "nothing was changed. 'siplinectl "
+                                     "db check' verifies an existing schema"),
+                         r.status().message());
     for (const std::string& entry : db_.log) {
       CPPUNIT_ASSERT_MESSAGE(entry, entry.rfind("CREATE", 0) != 0 && entry.rfind("INSERT", 0) != 0);
     }
@@ -75,8 +76,9 @@ class DbInitTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(
         !r.isOk() &&
         r.status().message().rfind(
-            "the database already has table location (missing: version, domain, subscriber);", 0) ==
-            0);
+            "the database already has table location (missing: version, acc, dialog, domain, "
+            "missed_calls, subscriber);",
+            0) == 0);
   }
 
   void sqlErrorRollsBackAndNamesFileAndLine() {
