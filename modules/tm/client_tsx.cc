@@ -286,9 +286,13 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     if (l == nullptr || !msg.removeTopVia() || !msg.build(wire)) {
       SL_ERR_RATELIMITED("tm: cannot relay the %d of Call-ID %.*s upstream", code,
                          SL_SV(msg.callId()));
-      if (store) noteReplySentLocked(t, code, "", false);  // the state moves on all the same
+      if (store) {
+        notifyWatchersLocked(t, code, "", false);
+        noteReplySentLocked(t, code, "", false);  // the state moves on all the same
+      }
       return;
     }
+    if (store) notifyWatchersLocked(t, code, wire, false);
     SendResult sr = sendTo(*l, t.reply_dst.unpack(), wire);
     if (sr == SendResult::kOk) {
       stats_.relayed_replies.inc();

@@ -129,6 +129,8 @@ class Engine : public TransactionLayer, public Api {
   // watchers.cc: attach() of the watchers ctx asked for (and of the every-transaction ones)
   // when the transaction first relays or replies; onReply() for a reply sent upstream.
   void attachWatchersLocked(Transaction& t, MsgContext& ctx);
+  // Called before the reply leaves: the next request of the caller (the ACK and BYE after a
+  // 2xx) may reach another worker at once, and must find the dialog answered already.
   void notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local);
   // Sets what watcher `id` keeps with t (replacing what it kept); may throw bad_alloc.
   void setWatchDataLocked(Transaction& t, std::uint8_t id, std::string_view data);

@@ -191,7 +191,6 @@ void Engine::noteReplySentLocked(Transaction& t, int code, std::string_view wire
   t.status = static_cast<std::int16_t>(code);
   if (code < 200) {
     if (t.sstate == ServerState::kTrying) t.sstate = ServerState::kProceeding;
-    notifyWatchersLocked(t, code, wire, local);
     return;
   }
   stats_.final_by_class[std::min(code / 100, 6) - 1].inc();
@@ -215,7 +214,6 @@ void Engine::noteReplySentLocked(Transaction& t, int code, std::string_view wire
     t.wait_at = now + cfg_.wait_ms;  // timer J
   }
   armServerLocked(t);
-  notifyWatchersLocked(t, code, wire, local);
 }
 
 void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
@@ -223,6 +221,7 @@ void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
   const Listener* l = listenerAt(t.in_listener);
   std::string_view tag = code > 100 ? view(t.to_tag) : std::string_view();
   std::string wire = buildReply(req, t.src.unpack(), code, reason, tag, extra_headers);
+  notifyWatchersLocked(t, code, wire, true);
   if (l != nullptr) {
     SendResult sr = sendTo(*l, t.reply_dst.unpack(), wire);
     if (sr != SendResult::kOk) {

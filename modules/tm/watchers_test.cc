@@ -49,6 +49,7 @@ class TmWatchersTest : public CppUnit::TestFixture, protected EngineHarness {
   CPPUNIT_TEST(watchAfterRelayAttachesAtOnce);
   CPPUNIT_TEST(attachMayAskForAnotherWatcher);
   CPPUNIT_TEST(watchingAgainReplacesWhatTheWatcherKeeps);
+  CPPUNIT_TEST(watchersHearOfAReplyBeforeItLeaves);
   CPPUNIT_TEST(registrationIsBounded);
   CPPUNIT_TEST_SUITE_END();
 
@@ -237,6 +238,40 @@ class TmWatchersTest : public CppUnit::TestFixture, protected EngineHarness {
     CPPUNIT_ASSERT_EQUAL(std::string("486 Busy Here flagged first"), flags.events.back());
     // The 100 before the second watch() was reported with the first data.
     CPPUNIT_ASSERT_EQUAL(std::string("100 Trying v1 local"), w.events.front());
+  }
+
+  // The caller's ACK and BYE may reach another worker as soon as the 2xx leaves: the dialog
+  // must be answered by then, so watchers run before the send (relayed, local and chosen
+  // finals alike).
+  void watchersHearOfAReplyBeforeItLeaves() {
+    class Peeking : public RecordingWatcher {
+     public:
+      explicit Peeking(Capture& c) : RecordingWatcher("p"), capture_(c) {}
+      void onReply(const TsxEvent& e) override {
+        std::string line = "SIP/2.0 " + std::to_string(e.code) + " ";
+        for (const Sent& s : capture_.sent) {
+          if (s.firstLine().rfind(line, 0) == 0) ++already_sent;
+        }
+        RecordingWatcher::onReply(e);
+      }
+      int already_sent = 0;
+
+     private:
+      Capture& capture_;
+    } w(capture_);
+    std::uint8_t id = engine_->registerWatcher(&w, false);
+    auto watch = [&](MsgContext& ctx) { CPPUNIT_ASSERT(engine_->watch(ctx, id).isOk()); };
+    relayWith(invite("z9hG4bKwa"), watch);  // 100 Trying (local)
+    std::string inv = sentInvite();
+    CPPUNIT_ASSERT(reply(replyTo(inv, 180, "Ringing")));
+    CPPUNIT_ASSERT(reply(replyTo(inv, 200, "OK")));  // relayed at once
+    relayWith(invite("z9hG4bKwb"), watch);
+    CPPUNIT_ASSERT(reply(replyTo(sentInvite(), 486, "Busy Here")));  // chosen when all failed
+    CPPUNIT_ASSERT_EQUAL(std::size_t{5}, w.events.size());
+    CPPUNIT_ASSERT_EQUAL(0, w.already_sent);
+    bool busy_sent = false;
+    for (const Sent& s : capture_.sent) busy_sent |= s.firstLine() == "SIP/2.0 486 Busy Here";
+    CPPUNIT_ASSERT(busy_sent);
   }
 
   void registrationIsBounded() {
