@@ -1,5 +1,7 @@
 #include "modules/acc/acc_record.h"
 
+#include <zlib.h>
+
 #include <cstdio>
 #include <ctime>
 
@@ -11,17 +13,24 @@ namespace {
 constexpr std::string_view kVersion = "A1";
 
 std::uint32_t crc32(std::string_view data) {
-  std::uint32_t crc = 0xffffffffu;
-  for (unsigned char c : data) {
-    crc ^= c;
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
+  return static_cast<std::uint32_t>(
+      ::crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
+
+// Bytes written as they are in a spool line (everything but the escapes below).
+bool plain(unsigned char c) { return c >= 0x20 && c != 0x7f && c != '\\'; }
 
 void escapeInto(std::string& out, std::string_view v) {
   static const char kHex[] = "0123456789abcdef";
-  for (unsigned char c : v) {
+  // Runs of plain bytes in one append: most values have no escape at all.
+  std::size_t i = 0;
+  while (i < v.size()) {
+    std::size_t run = i;
+    while (run < v.size() && plain(static_cast<unsigned char>(v[run]))) ++run;
+    out.append(v, i, run - i);
+    if (run == v.size()) return;
+    i = run + 1;
+    auto c = static_cast<unsigned char>(v[run]);
     switch (c) {
       case '\\':
         out += "\\\\";
@@ -35,14 +44,10 @@ void escapeInto(std::string& out, std::string_view v) {
       case '\r':
         out += "\\r";
         break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
+      default:  // other control bytes
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
     }
   }
 }
@@ -57,11 +62,10 @@ int hexValue(char c) {
 bool unescape(std::string_view in, std::string& out) {
   out.clear();
   for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c != '\\') {
-      out += c;
-      continue;
-    }
+    std::size_t esc = in.find('\\', i);
+    out.append(in, i, esc == std::string_view::npos ? in.size() - i : esc - i);
+    if (esc == std::string_view::npos) return true;
+    i = esc;
     if (++i >= in.size()) return false;
     switch (in[i]) {
       case '\\':
