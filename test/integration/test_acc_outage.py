@@ -21,7 +21,7 @@ from harness import check, check_eq, free_udp_port, scaled
 from sipp_flows import call, callee, check_calls
 
 RATE = 100  # calls per second
-FREEZE_S = 20  # PostgreSQL frozen at least this long during the run
+FREEZE_S = scaled(8, 20)  # PostgreSQL frozen at least this long (16x the query timeout)
 OUTAGE = {"db_query_timeout": 500, "db_connect_timeout": 500}
 
 
