@@ -262,7 +262,7 @@ def test_a_call_up_at_a_stop_gets_a_shutdown_cdr_through_the_spool():
             with srv:
                 caller = threading.Thread(
                     target=lambda: call(srv.port, "dlg_uac_wait_bye.xml", uas.port, 1,
-                                        hard_timeout=15), daemon=True)
+                                        hard_timeout=8), daemon=True)
                 caller.start()
                 check(wait_until(lambda: any(d.get("state") == "confirmed"
                                              for d in srv.mi("dlg_list")["dialogs"]), 10, 0.1),

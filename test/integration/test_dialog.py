@@ -229,9 +229,9 @@ def test_write_back_dialog_survives_a_restart_and_its_bye_still_ends_it():
             srv = _server(uas.port, db_mode='"write-back"', db_url=f'"{pg.url}"',
                           db_flush_interval=1)
             with srv:
-                # 20 s of talk: the stop and the restart happen inside the call.
+                # 14 s of talk: the stop and the restart happen inside the call.
                 uac = _Background(lambda: call(srv.port, "tm_uac_call.xml", uas.port, 1,
-                                               "-d", "20000", hard_timeout=60))
+                                               "-d", "14000", hard_timeout=60))
                 before = _wait_dialogs(srv, _confirmed(1), 10, "during the call")[0]
                 check(wait_until(lambda: pg.psql("SELECT count(*) FROM dialog WHERE state = 3")
                                  == "1", 5, 0.2), "the confirmed dialog's row in the DB")
@@ -294,9 +294,9 @@ def test_write_back_start_with_postgres_down_loads_the_dialogs_once_it_is_back()
             srv = _server(uas.port, db_mode='"write-back"', db_url=f'"{pg.url}"',
                           db_flush_interval=1)
             with srv:
-                # 20 s of talk: the stop, the restart and the late load happen inside the call.
+                # 14 s of talk: the stop, the restart and the late load happen inside the call.
                 uac = _Background(lambda: call(srv.port, "tm_uac_call.xml", uas.port, 1,
-                                               "-d", "20000", hard_timeout=60))
+                                               "-d", "14000", hard_timeout=60))
                 before = _wait_dialogs(srv, _confirmed(1), 10, "during the call")[0]
                 check(wait_until(lambda: pg.psql("SELECT count(*) FROM dialog WHERE state = 3")
                                  == "1", 5, 0.2), "the confirmed dialog's row in the DB")
