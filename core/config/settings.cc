@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +41,18 @@ constexpr const char* kFacilities[] = {"daemon", "user",   "local0", "local1", "
 constexpr std::string_view kMiKeys[] = {"socket", "socket_mode", "socket_user",  "socket_group",
                                         "http",   "http_user",   "http_password"};
 
+// The members of the `tls` group, and of each profile in tls.server and tls.client.
+constexpr std::string_view kTlsKeys[] = {"handshake_timeout", "server", "client"};
+constexpr std::string_view kTlsProfileKeys[] = {"name",
+                                                "match",
+                                                "certificate",
+                                                "private_key",
+                                                "ca_list",
+                                                "verify_peer",
+                                                "require_peer_certificate",
+                                                "ciphers",
+                                                "min_version"};
+
 const char* typeText(Setting::Type type) {
   switch (type) {
     case Setting::TypeInt:
@@ -70,6 +84,16 @@ bool isLowerName(std::string_view name) {
     }
   }
   return true;
+}
+
+// Whether OpenSSL's TLS 1.2 cipher list syntax selects at least one cipher from `list`.
+bool ciphersSelectSome(const std::string& list) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_method());
+  if (ctx == nullptr) return true;  // cannot tell here; the TLS context load checks again
+  const bool ok = SSL_CTX_set_cipher_list(ctx, list.c_str()) == 1;
+  SSL_CTX_free(ctx);
+  ERR_clear_error();
+  return ok;
 }
 
 bool isAllDigits(std::string_view s) {
@@ -129,6 +153,14 @@ class Loader {
     std::vector<std::string> names;
     for (const Key& k : keyTable()) names.emplace_back(k.name);
     for (std::string_view m : kMiKeys) names.push_back("mi." + std::string(m));
+    for (std::string_view t : kTlsKeys) names.push_back("tls." + std::string(t));
+    for (const char* side : {"tls.server.", "tls.client."}) {
+      for (std::string_view k : kTlsProfileKeys) {
+        // Refused in a client profile (with its own message): not a client key.
+        if (side[4] == 'c' && k == "require_peer_certificate") continue;
+        names.push_back(side + std::string(k));
+      }
+    }
     return names;
   }
 
@@ -353,6 +385,19 @@ class Loader {
         return l.intInto(s, "dns_blacklist_time", 0, 3600, l.settings_.dns.blacklist_time); }},
       {"dns_blacklist_size", [](Loader& l, const Setting& s) {
         return l.intInto(s, "dns_blacklist_size", 16, 65536, l.settings_.dns.blacklist_size); }},
+      {"tcp_max_connections", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "tcp_max_connections", 16, 1048576,
+                         l.settings_.tcp.max_connections); }},
+      {"tcp_connection_lifetime", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "tcp_connection_lifetime", 1, 86400,
+                         l.settings_.tcp.connection_lifetime); }},
+      {"tcp_connect_timeout", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "tcp_connect_timeout", 100, 60000,
+                         l.settings_.tcp.connect_timeout_ms); }},
+      {"tcp_max_write_queue", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "tcp_max_write_queue", 16, 65536,
+                         l.settings_.tcp.max_write_queue_kb); }},
+      {"tls", [](Loader& l, const Setting& s) { return l.onTls(s); }},
     };
     // clang-format on
     return kKeys;
@@ -386,7 +431,9 @@ class Loader {
     if (!seen_routes) {
       return missing("routes", "the routing script, e.g. routes = \"sipline.routes\";");
     }
-    return checkDns();
+    Status st = checkDns();
+    if (!st.isOk()) return st;
+    return checkTlsSockets();
   }
 
   // Cross-checks of the dns_* settings, once every key is read (their order is free).
@@ -444,11 +491,7 @@ class Loader {
       Result<SocketSpec> spec = parseSocketSpec(text);
       if (!spec.isOk()) return fail(*item, spec.status().message());
       const SocketSpec& sock = spec.value();
-      if (sock.proto != Proto::kUdp) {
-        return fail(*item, "socket '" + text + "': " + protoName(sock.proto) +
-                               " is not supported yet (TCP/TLS transports arrive in a later "
-                               "release)");
-      }
+      if (sock.proto == Proto::kTls) tls_sockets_.push_back(item);
       for (std::size_t j = 0; j < settings_.sockets.size(); ++j) {
         if (settings_.sockets[j].text == sock.text) {
           return fail(*item, "socket '" + text + "' duplicates the socket on line " +
@@ -791,10 +834,230 @@ class Loader {
     return param;
   }
 
+  // tls = { handshake_timeout = 5000; server = ( {...} ); client = ( {...} ); };
+  Status onTls(const Setting& s) {
+    if (!s.isGroup()) {
+      return typeError(s, "tls",
+                       "a group, e.g. tls = { server = ( { name = \"default\"; certificate = "
+                       "\"server.pem\"; private_key = \"server.key\"; } ); }");
+    }
+    static const std::vector<std::string_view> kKnown(std::begin(kTlsKeys), std::end(kTlsKeys));
+    for (int i = 0; i < s.getLength(); ++i) {
+      const Setting& m = s[i];
+      const std::string_view name = m.getName();
+      Status st;
+      if (name == "handshake_timeout") {
+        st = intInto(m, "tls.handshake_timeout", 100, 60000, settings_.tls.handshake_timeout_ms);
+      } else if (name == "server" || name == "client") {
+        st = tlsProfiles(m, name == "server");
+      } else {
+        return unknownKey(m, "tls.", kKnown);
+      }
+      if (!st.isOk()) return st;
+    }
+    return Status::ok();
+  }
+
+  // tls.server / tls.client: a list of profile groups (a single group is a list of one).
+  // Names are unique, at most one profile is the default (no match), no name is matched twice.
+  Status tlsProfiles(const Setting& s, bool server) {
+    const std::string key = server ? "tls.server" : "tls.client";
+    if (!s.isGroup() && !s.isList()) {
+      return typeError(s, key, "a list of groups, e.g. " + key + " = ( { name = \"default\"; } )");
+    }
+    std::vector<const Setting*> groups;
+    if (s.isGroup()) {
+      groups.push_back(&s);
+    } else {
+      for (int i = 0; i < s.getLength(); ++i) {
+        if (!s[i].isGroup()) {
+          return fail(s[i], "'" + key + "' entries must be groups ({ name = ...; }), got " +
+                                typeText(s[i].getType()));
+        }
+        groups.push_back(&s[i]);
+      }
+    }
+    std::vector<TlsProfile>& profiles = server ? settings_.tls.servers : settings_.tls.clients;
+    for (const Setting* g : groups) {
+      Result<TlsProfile> r = tlsProfile(*g, server, key);
+      if (!r.isOk()) return r.status();
+      TlsProfile& p = r.value();
+      for (const TlsProfile& other : profiles) {
+        const std::string first = " (line " + std::to_string(other.line) + ")";
+        if (other.name == p.name) {
+          return fail(*g, key + " profile '" + p.name + "' is defined twice, first" + first);
+        }
+        if (other.isDefault() && p.isDefault()) {
+          return fail(*g, key + " profiles '" + other.name + "'" + first + " and '" + p.name +
+                              "' both have no 'match': only one may be the default");
+        }
+        for (const std::string& m : p.match) {
+          if (std::find(other.match.begin(), other.match.end(), m) != other.match.end()) {
+            return fail(*g, key + " profile '" + p.name + "': 'match' '" + m +
+                                "' is already in profile '" + other.name + "'" + first);
+          }
+        }
+      }
+      profiles.push_back(std::move(p));
+    }
+    return Status::ok();
+  }
+
+  Result<TlsProfile> tlsProfile(const Setting& g, bool server, const std::string& side) {
+    static const std::vector<std::string_view> kKnown(std::begin(kTlsProfileKeys),
+                                                      std::end(kTlsProfileKeys));
+    TlsProfile p;
+    p.verify_peer = !server;
+    p.line = static_cast<int>(g.getSourceLine());
+    const Setting* certificate = nullptr;
+    const Setting* private_key = nullptr;
+    const Setting* ca_list = nullptr;
+    const Setting* verify_peer = nullptr;
+    const Setting* require = nullptr;
+    bool has_name = false;
+    for (int i = 0; i < g.getLength(); ++i) {
+      const Setting& m = g[i];
+      const std::string name = m.getName();
+      const std::string key = side + "." + name;
+      Status st;
+      if (name == "name") {
+        has_name = true;
+        st = getNonEmpty(m, key, p.name);
+      } else if (name == "match") {
+        st = tlsMatch(m, key, server, p.match);
+      } else if (name == "certificate") {
+        certificate = &m;
+        st = onPath(m, key, p.certificate);
+      } else if (name == "private_key") {
+        private_key = &m;
+        st = onPath(m, key, p.private_key);
+      } else if (name == "ca_list") {
+        ca_list = &m;
+        st = onPath(m, key, p.ca_list);
+      } else if (name == "verify_peer") {
+        verify_peer = &m;
+        st = boolInto(m, key, p.verify_peer);
+      } else if (name == "require_peer_certificate") {
+        require = &m;
+        st = boolInto(m, key, p.require_peer_certificate);
+        if (st.isOk() && !server) {
+          return fail(m, "'" + key +
+                             "' is for server profiles (a client profile verifies the server "
+                             "with verify_peer)");
+        }
+      } else if (name == "ciphers") {
+        st = getString(m, key, p.ciphers);
+        if (st.isOk() && !p.ciphers.empty() && !ciphersSelectSome(p.ciphers)) {
+          return fail(m, "'" + key + "' '" + p.ciphers + "': no cipher matches");
+        }
+      } else if (name == "min_version") {
+        st = getString(m, key, p.min_version);
+        if (st.isOk() && iequals(p.min_version, "TLSv1.2")) {
+          p.min_version = "TLSv1.2";
+        } else if (st.isOk() && iequals(p.min_version, "TLSv1.3")) {
+          p.min_version = "TLSv1.3";
+        } else if (st.isOk()) {
+          return fail(m, "'" + key + "' must be \"TLSv1.2\" or \"TLSv1.3\" (nothing older is " +
+                             "accepted), got '" + p.min_version + "'");
+        }
+      } else {
+        return unknownKey(m, side + ".", kKnown);
+      }
+      if (!st.isOk()) return st;
+    }
+    if (!has_name) return fail(g, "'" + side + "' profile without 'name'");
+    const std::string what = side + " profile '" + p.name + "': ";
+    if (server && certificate == nullptr) return fail(g, what + "'certificate' is required");
+    if (server && private_key == nullptr) return fail(g, what + "'private_key' is required");
+    if ((certificate == nullptr) != (private_key == nullptr)) {
+      return fail(g, what + "set 'certificate' and 'private_key' together, or neither");
+    }
+    if (p.require_peer_certificate) {
+      if (verify_peer != nullptr && !p.verify_peer) {
+        return fail(*require, what +
+                                  "'require_peer_certificate' needs 'verify_peer' (leave "
+                                  "verify_peer out or set it to true)");
+      }
+      p.verify_peer = true;
+    }
+    if (server && p.verify_peer && p.ca_list.empty()) {
+      return fail(verify_peer != nullptr ? *verify_peer : *require,
+                  what + "verifying client certificates needs 'ca_list' (the CAs that sign them)");
+    }
+    const std::pair<const Setting*, const std::string*> files[] = {
+        {certificate, &p.certificate}, {private_key, &p.private_key}, {ca_list, &p.ca_list}};
+    for (const auto& [setting, path] : files) {
+      // An empty ca_list is the default (none; the system store for a client).
+      if (setting == nullptr || (path->empty() && setting == ca_list)) continue;
+      const std::string key = side + "." + setting->getName();
+      if (path->empty()) return fail(*setting, what + "'" + key + "' must not be empty");
+      Status st = checkReadableFile(*setting, what + "'" + key + "'", *path);
+      if (!st.isOk()) return st;
+    }
+    return p;
+  }
+
+  // match = [ "sip.example.com", "*.example.com" ] (server: SNI names) or
+  // [ "gw.example.com", "192.0.2.1", "192.0.2.1:5061" ] (client: destinations).
+  Status tlsMatch(const Setting& s, const std::string& key, bool server,
+                  std::vector<std::string>& out) {
+    std::vector<const Setting*> items;
+    Status st = stringItems(s, key, items);
+    if (!st.isOk()) return st;
+    if (items.empty()) {
+      return fail(s,
+                  "'" + key + "' needs at least one entry (leave it out for the default profile)");
+    }
+    for (const Setting* item : items) {
+      const std::string text = static_cast<const char*>(*item);
+      const bool wildcard = server && text.rfind("*.", 0) == 0;
+      Result<HostPort> hp =
+          parseHostPort(wildcard ? std::string_view(text).substr(2) : std::string_view(text),
+                        HostRule::kNameOrAddress, PortRule::kOptional);
+      if (!hp.isOk()) return fail(*item, "'" + key + "' '" + text + "': " + hp.status().message());
+      const HostPort& h = hp.value();
+      if (server && (h.numeric || h.port != 0)) {
+        return fail(*item, "'" + key + "' '" + text +
+                               "': SNI carries a host name only (no address, no port)");
+      }
+      if (!server && !h.numeric && h.port != 0) {
+        return fail(*item, "'" + key + "' '" + text +
+                               "': a host name matches without a port (ports go with addresses)");
+      }
+      std::string entry = (wildcard ? "*." : "") + h.toString();
+      if (std::find(out.begin(), out.end(), entry) != out.end()) {
+        return fail(*item, "'" + key + "' '" + text + "' is listed twice");
+      }
+      out.push_back(std::move(entry));
+    }
+    return Status::ok();
+  }
+
+  // `what` names the setting in the message; the path is absolute.
+  Status checkReadableFile(const Setting& s, const std::string& what, const std::string& path) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(s, what + " '" + path + "' cannot be read: " + std::strerror(errno));
+    struct stat sb;
+    const bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+    close(fd);
+    if (!regular) return fail(s, what + " '" + path + "' is not a regular file");
+    return Status::ok();
+  }
+
+  // Once every key is read: a tls socket needs a certificate to present.
+  Status checkTlsSockets() const {
+    if (tls_sockets_.empty() || !settings_.tls.servers.empty()) return Status::ok();
+    const Setting& item = *tls_sockets_.front();
+    return fail(item, "socket '" + std::string(static_cast<const char*>(item)) +
+                          "' is a tls socket, but tls.server has no profile (a certificate "
+                          "and key to present)");
+  }
+
   const std::string file_;
   const std::string dir_;
   const std::string& text_;
   Settings settings_;
+  std::vector<const Setting*> tls_sockets_;  // the socket entries of tls sockets
   // Where the cross-checked dns_* settings were written (checkDns() reports there).
   const Setting* dns_ttl_line_ = nullptr;
   const Setting* dns_cache_line_ = nullptr;

@@ -4,8 +4,8 @@
 // or forked; the result is a plain value that nothing re-parses later. Every error is a
 // Status::invalidArgument whose message starts with "FILE:LINE: " (or "FILE: " for a setting
 // that is missing altogether) and names the key. libconfig++ exceptions never leave this unit.
-// Relative paths (mpath, routes, pid_file, mi.socket, @include) resolve against the directory
-// of the settings file. Private memory only (std::string inside), not shm-safe.
+// Relative paths (mpath, routes, pid_file, mi.socket, the tls files, @include) resolve against
+// the directory of the settings file. Private memory only (std::string inside), not shm-safe.
 #pragma once
 
 #include <cstddef>
@@ -76,10 +76,50 @@ struct DnsSettings {
   int blacklist_size = 256;          // dns_blacklist_size: destinations, 16..65536
 };
 
+// The stream transports, TCP and TLS alike (top-level tcp_* keys; OpenSIPS names).
+struct TcpSettings {
+  int max_connections = 4096;            // tcp_max_connections: 16..1048576, TCP and TLS
+                                         // together, for the whole server
+  int connection_lifetime = 120;         // tcp_connection_lifetime: seconds a connection may
+                                         // stay idle, 1..86400
+  int connect_timeout_ms = 3000;         // tcp_connect_timeout: ms, 100..60000
+  std::size_t max_write_queue_kb = 256;  // tcp_max_write_queue: KB queued on one connection
+                                         // before it is closed, 16..65536
+};
+
+// One member of tls.server or tls.client. The loader has checked every field: the files exist
+// and are readable, min_version is one of the two names, the names and matches are unique.
+struct TlsProfile {
+  std::string name;  // required, unique within its side
+  // Lower-case. Server: SNI names it serves, exact ("sip.example.com") or "*.example.com" (one
+  // label). Client: destinations it is used for: a host name, an IP ("192.0.2.1", "::1") or
+  // "IP:PORT" ("192.0.2.1:5061", "[::1]:5061"). Empty: the side's default profile (at most one).
+  std::vector<std::string> match;
+  std::string certificate;  // absolute path of a PEM chain; server: required
+  std::string private_key;  // absolute path; client: set with certificate or not at all
+  std::string ca_list;      // absolute path of CA certificates (PEM); "" = none for a server,
+                            // the system store for a client
+  // Server: verify a client certificate when one is presented (default false). Client: verify
+  // the server (default true; the loader sets it before reading the group).
+  bool verify_peer = false;
+  bool require_peer_certificate = false;  // server only; true implies verify_peer
+  std::string ciphers;                    // TLS 1.2 cipher list; "" = OpenSSL's default
+  std::string min_version = "TLSv1.2";    // "TLSv1.2" or "TLSv1.3"
+  int line = 0;                           // of the profile's group
+  bool isDefault() const { return match.empty(); }
+};
+
+struct TlsSettings {
+  int handshake_timeout_ms = 5000;  // tls.handshake_timeout: 100..60000
+  std::vector<TlsProfile> servers;  // tls.server, in file order
+  std::vector<TlsProfile> clients;  // tls.client, in file order
+};
+
 struct Settings {
   std::string file;                 // absolute path of the settings file
   std::string dir;                  // its directory (relative paths resolve against it)
-  std::vector<SocketSpec> sockets;  // at least one, no two with the same text
+  std::vector<SocketSpec> sockets;  // at least one, no two with the same text; a tls socket
+                                    // only with a server profile in tls.server
   int udp_workers = 4;              // per UDP socket, 1..256
   int tcp_workers = 4;              // 1..256
   std::size_t shm_size_mb = 64;     // 1..65536
@@ -99,6 +139,8 @@ struct Settings {
   int max_headers = 256;                     // 8..4096
   int max_header_length = 16384;             // 256..65535: one header line, folding included
   DnsSettings dns;
+  TcpSettings tcp;
+  TlsSettings tls;
 
   // nullptr if the module is not listed.
   const ModuleConfig* findModule(std::string_view name) const;
@@ -116,9 +158,11 @@ Result<Settings> loadSettings(const std::string& path);
 // resolves relative paths and @include.
 Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path);
 
-// Every key the loader accepts: the top-level ones ("udp_workers") and the members of the mi
-// group as "mi.http". The members of `modules` and `defines` are names the user chooses and are
-// not listed. The man page test checks that sipline.cfg(5) documents each.
+// Every key the loader accepts: the top-level ones ("udp_workers"), the members of the mi
+// group as "mi.http", those of tls as "tls.handshake_timeout" and those of a tls profile as
+// "tls.server.certificate" / "tls.client.certificate". The members of `modules` and `defines` are
+// names the user chooses and are not listed. The man page test checks that sipline.cfg(5) documents
+// each.
 std::vector<std::string> knownSettingKeysForTest();
 
 }  // namespace sipline

@@ -45,6 +45,19 @@ void StreamFramer::reset() {
   error_ = FrameStatus::kNeedMore;
 }
 
+bool StreamFramer::releaseIfIdle() {
+  if (failed() || next_event_ < events_.size() || phase_ != Phase::kBetween ||
+      frame_start_ != buffer_.size()) {
+    return false;
+  }
+  std::string().swap(buffer_);
+  std::vector<Event>().swap(events_);
+  keep_ = 0;
+  next_event_ = 0;
+  frame_start_ = line_start_ = scan_pos_ = frame_end_ = 0;
+  return true;
+}
+
 FrameStatus StreamFramer::feed(std::string_view bytes) {
   compact();
   if (failed()) return error_;

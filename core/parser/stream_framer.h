@@ -60,6 +60,9 @@ class StreamFramer {
 
   // Forgets everything (buffer, events, failure), as for a new connection.
   void reset();
+  // Frees the buffer's memory when nothing is held (every event taken, no partial message),
+  // so an idle connection costs no buffer. True when it did (or there was nothing to free).
+  bool releaseIfIdle();
 
   bool failed() const { return error_ != FrameStatus::kNeedMore; }
   // Octets held that next() has not returned yet (complete or partial).

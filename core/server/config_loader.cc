@@ -5,6 +5,7 @@
 #include "core/script/compiler.h"
 #include "core/server/core_mi.h"
 #include "core/stats/core_stats.h"
+#include "core/transport/tcp_stats.h"
 #include "core/stats/stats.h"
 #include "core/transport/listener.h"
 
@@ -17,6 +18,7 @@ Status loadModules(const Settings& settings, LoadedConfig& out) {
     st = registerCoreMiCommands(out.mi);
   }
   if (st.isOk()) st = declareCoreStats(stats());
+  if (st.isOk()) st = declareTcpStats(stats());
   if (st.isOk()) st = dns::declareStats(stats());
   if (st.isOk()) st = out.modules.loadAll(settings);
   if (st.isOk()) st = out.modules.publish(out.commands, out.mi, stats(), out.services);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,7 +37,12 @@
 #include "core/sip/receive.h"
 #include "core/stats/core_stats.h"
 #include "core/stats/prometheus.h"
+#include "core/transport/conn_index.h"
 #include "core/transport/listener.h"
+#include "core/transport/stream_send.h"
+#include "core/transport/tcp_handoff.h"
+#include "core/transport/tcp_worker.h"
+#include "core/transport/tls_context.h"
 
 namespace sipline {
 namespace {
@@ -101,6 +107,25 @@ Status daemonize() {
   return Status::ok();
 }
 
+// The TCP/TLS side every process shares: the stream settings, the connection index in shm
+// and the TCP workers' hand-off channels (before fork, so every child has them).
+Status setUpStreams(const Settings& settings, shm::Segment& segment) {
+  StreamConfig& config = streamConfig();
+  config.lifetime_ms = static_cast<std::int64_t>(settings.tcp.connection_lifetime) * 1000;
+  config.connect_timeout_ms = settings.tcp.connect_timeout_ms;
+  config.handshake_timeout_ms = settings.tls.handshake_timeout_ms;
+  config.max_write_queue = settings.tcp.max_write_queue_kb * 1024;
+  config.limits.max_message = settings.max_message_size;
+  config.limits.max_header_block = std::min<std::size_t>(
+      settings.max_message_size,
+      static_cast<std::size_t>(settings.max_headers) * settings.max_header_length);
+  Result<ConnIndex*> index = ConnIndex::create(
+      segment, static_cast<std::size_t>(settings.tcp.max_connections), settings.tcp_workers);
+  if (!index.isOk()) return index.status();
+  setConnIndex(index.value());
+  return handoffChannels().create(settings.tcp_workers, settings.max_message_size);
+}
+
 Status writePidFile(const std::string& path) {
   std::ofstream out(path, std::ios::trunc);
   if (!out) return Status::ioError("cannot write pid file " + path + ": " + std::strerror(errno));
@@ -146,6 +171,16 @@ int runServer(const ServerOptions& options) {
       std::fprintf(stderr, "%s\n", w.c_str());
     } else {
       SL_WARN("%s", w.c_str());
+    }
+  }
+  // TLS certificates and keys: a profile that does not load stops the start (and -c).
+  if (!settings.tls.servers.empty() || !settings.tls.clients.empty() ||
+      std::any_of(settings.sockets.begin(), settings.sockets.end(),
+                  [](const SocketSpec& s) { return s.proto == Proto::kTls; })) {
+    st = tlsContexts().load(settings.tls);
+    if (!st.isOk()) {
+      fail(st);
+      return 1;
     }
   }
   if (options.check_only) {
@@ -230,6 +265,14 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   setProcessTable(table.value());
+  const bool streams = listeners().has(Proto::kTcp) || listeners().has(Proto::kTls);
+  if (streams) {
+    st = setUpStreams(settings, *seg.value());
+    if (!st.isOk()) {
+      SL_CRIT("%s", st.message().c_str());
+      return 1;
+    }
+  }
   int master_slot =
       table.value()->add(ProcessInfo{ProcessRole::kMaster, 0, ""}, std::time(nullptr));
   table.value()->slot(master_slot).pid.store(getpid());
@@ -290,6 +333,7 @@ int runServer(const ServerOptions& options) {
   bool spawned = true;
   int udp_index = 0;
   for (const Listener& l : listeners().all()) {
+    if (l.proto != Proto::kUdp) continue;  // TCP and TLS are the TCP workers'
     for (int i = 0; i < settings.udp_workers && spawned; ++i) {
       const Listener* lp = &l;
       spawned =
@@ -298,6 +342,12 @@ int runServer(const ServerOptions& options) {
             return runUdpWorker(*lp, processor, [&] { processor.setScript(reloader.current()); });
           });
     }
+  }
+  for (int i = 0; streams && i < settings.tcp_workers && spawned; ++i) {
+    spawned = spawnRole(ProcessInfo{ProcessRole::kTcpWorker, i, ""}, [i, &reloader, limits] {
+      MessageProcessor processor(reloader.current(), limits);
+      return runTcpWorker(i, processor, [&] { processor.setScript(reloader.current()); });
+    });
   }
   if (spawned) {
     spawned = spawnRole(ProcessInfo{ProcessRole::kTimer, 0, ""},

@@ -1,5 +1,7 @@
 #include "core/sip/forward.h"
 
+#include <optional>
+
 #include "core/base/log.h"
 #include "core/base/strings.h"
 #include "core/dns/resolver.h"
@@ -31,6 +33,14 @@ const char* forwardResultText(ForwardResult r) {
 
 namespace {
 
+// udp, tcp or tls (case-insensitive), as a URI's transport= or a "proto:" prefix names them.
+std::optional<Proto> uriTransport(std::string_view name) {
+  if (iequals(name, "udp")) return Proto::kUdp;
+  if (iequals(name, "tcp")) return Proto::kTcp;
+  if (iequals(name, "tls")) return Proto::kTls;
+  return std::nullopt;
+}
+
 // A numeric address, or a name the resolver will accept (checked at load for constants).
 Status checkHost(std::string_view host) {
   SockAddr numeric;
@@ -52,17 +62,21 @@ Result<NextHop> parseNextHop(std::string_view text) {
     if (parseUri(text, uri) != ParseError::kOk || uri.host.empty()) {
       return Status::invalidArgument("not a valid SIP URI: " + std::string(text));
     }
-    if (!uri.transport.empty() && !iequals(uri.transport, "udp")) {
-      return Status::unsupported("transport=" + std::string(uri.transport) +
-                                 " is not supported yet (only udp)");
+    hop.secure = uri.scheme == SipUri::Scheme::kSips;
+    if (!uri.transport.empty()) {
+      std::optional<Proto> p = uriTransport(uri.transport);
+      if (!p) {
+        return Status::unsupported("transport=" + std::string(uri.transport) +
+                                   " is not supported (udp, tcp or tls)");
+      }
+      hop.proto = *p;
     }
-    if (uri.scheme == SipUri::Scheme::kSips) {
-      return Status::unsupported("sips: needs TLS, which is not supported yet");
-    }
+    // RFC 3261 §26.2: sips: means TLS on every hop (a transport=tcp in it is TLS over TCP).
+    if (hop.secure) hop.proto = Proto::kTls;
     hop.host = std::string(uri.maddr.empty() ? uri.host : uri.maddr);
     Status st = checkHost(hop.host);
     if (!st.isOk()) return st;
-    hop.port = uri.port != 0 ? uri.port : 5060;
+    hop.port = uri.port != 0 ? uri.port : defaultPort(hop.proto);
     hop.port_set = uri.port != 0;
     hop.proto_set = !uri.transport.empty();
     return hop;
@@ -70,12 +84,10 @@ Result<NextHop> parseNextHop(std::string_view text) {
   std::size_t colon = text.find(':');
   if (colon != std::string_view::npos && colon <= 3 && text[0] != '[') {
     std::string_view proto = text.substr(0, colon);
-    if (iequals(proto, "tcp") || iequals(proto, "tls")) {
-      return Status::unsupported(std::string(proto) + " is not supported yet (only udp)");
-    }
-    if (!iequals(proto, "udp")) {
-      return Status::invalidArgument("unknown protocol '" + std::string(proto) + "'");
-    }
+    std::optional<Proto> p = uriTransport(proto);
+    if (!p) return Status::invalidArgument("unknown protocol '" + std::string(proto) + "'");
+    hop.proto = *p;
+    hop.port = defaultPort(*p);
     text = text.substr(colon + 1);
     hop.proto_set = true;
   }
@@ -115,16 +127,18 @@ Result<NextHop> parseNextHop(std::string_view text) {
 namespace {
 
 // Stateless forwarding cannot fail over: the first target that a socket can reach (the
-// forced socket's family, else any listener's), else the first one (outgoingSocket() then
-// says why it cannot be used).
-const SockAddr& firstReachable(const MsgContext& ctx, const std::vector<dns::SipTarget>& targets) {
+// forced socket's transport and family, else any listener's), else the first one
+// (outgoingSocket() then says why it cannot be used).
+const dns::SipTarget& firstReachable(const MsgContext& ctx,
+                                     const std::vector<dns::SipTarget>& targets) {
   for (const dns::SipTarget& t : targets) {
-    const bool reachable = ctx.send_socket != nullptr
-                               ? ctx.send_socket->addr.family() == t.addr.family()
-                               : listeners().forDestination(t.addr, ctx.rcv().listener) != nullptr;
-    if (reachable) return t.addr;
+    const bool reachable =
+        ctx.send_socket != nullptr
+            ? ctx.send_socket->addr.family() == t.addr.family() && ctx.send_socket->proto == t.proto
+            : listeners().forDestination(t.addr, t.proto, ctx.rcv().listener) != nullptr;
+    if (reachable) return t;
   }
-  return targets.front().addr;
+  return targets.front();
 }
 
 // Stateless forwarding relays branch 0 only (as OpenSIPS: no stateless forking); appended
@@ -157,6 +171,8 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     hop = std::move(parsed.value());
   }
   SockAddr dst;
+  Proto proto = hop.proto;
+  std::string tls_name;  // the name a new TLS connection verifies ("" = the address)
   if (!SockAddr::fromNumeric(hop.host, hop.port, dst)) {
     // A name: RFC 3263 through the shared cache, blocking at most dns_timeout.
     Result<std::vector<dns::SipTarget>> targets = dns::resolveTargets(hop);
@@ -165,7 +181,10 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
                          SL_SV(msg.callId()), targets.status().message().c_str());
       return ForwardResult::kUnroutable;
     }
-    dst = firstReachable(ctx, targets.value());
+    const dns::SipTarget& target = firstReachable(ctx, targets.value());
+    dst = target.addr;
+    proto = target.proto;
+    tls_name = target.host;
   }
   MaxForwardsResult mf = processMaxForwards(ctx);
   if (mf == MaxForwardsResult::kTooManyHops) {
@@ -175,7 +194,7 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     return ForwardResult::kTooManyHops;
   }
   if (mf != MaxForwardsResult::kOk) return ForwardResult::kBadMessage;
-  const Listener* out = outgoingSocket(ctx, dst, "forward");
+  const Listener* out = outgoingSocket(ctx, dst, proto, "forward");
   if (out == nullptr) return ForwardResult::kUnroutable;
   warnIgnoredBranches(ctx);
   // RFC 3327: the Path of the registration becomes the Route of the request.
@@ -195,7 +214,7 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     SL_ERR_RATELIMITED("forward: conflicting edits on Call-ID %.*s", SL_SV(msg.callId()));
     return ForwardResult::kBadMessage;
   }
-  SendResult sr = sendTo(*out, dst, wire);
+  SendResult sr = sendTo(*out, dst, wire, tls_name);
   // The edits stay recorded; a second forward() of the same message is refused by build().
   if (sr != SendResult::kOk) {
     SL_ERR_RATELIMITED("forward: cannot send %zu bytes to %s (Call-ID %.*s): %s", wire.size(),
@@ -228,7 +247,10 @@ ForwardResult forwardReply(MsgContext& ctx) {
     stats.drop_replies.inc();
     return ForwardResult::kUnroutable;
   }
-  const Listener* out = listeners().forDestination(dst, ctx.rcv().listener);
+  // The reply goes back over the transport the request came by (RFC 3261 §18.2.2): on a
+  // stream, the connection to received:rport, which the request's Via records.
+  const Listener* out =
+      listeners().forDestination(dst, viaTransport((*vias)[1]), ctx.rcv().listener);
   if (out == nullptr || !msg.removeTopVia()) {
     stats.drop_replies.inc();
     return ForwardResult::kUnroutable;

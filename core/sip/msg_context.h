@@ -82,8 +82,13 @@ struct ReceiveInfo {
 
 class MsgContext {
  public:
+  // A request that came on a stream is force_rport()ed from the start: its Via then records
+  // the connection's address (received/rport), which is how replies find the connection
+  // back (RFC 3261 §18.2.2), whichever process relays them.
   MsgContext(SipMessage& msg, const ReceiveInfo& rcv, RouteType route_type)
-      : msg_(msg), rcv_(rcv), route_type_(route_type) {}
+      : msg_(msg), rcv_(rcv), route_type_(route_type) {
+    force_rport = rcv.proto != Proto::kUdp;
+  }
   MsgContext(const MsgContext&) = delete;
   MsgContext& operator=(const MsgContext&) = delete;
 

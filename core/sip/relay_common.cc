@@ -26,17 +26,26 @@ MaxForwardsResult processMaxForwards(MsgContext& ctx) {
   return MaxForwardsResult::kOk;
 }
 
-const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, const char* who) {
+const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, Proto proto,
+                               const char* who) {
   if (ctx.send_socket != nullptr) {
     if (ctx.send_socket->addr.family() != dst.family()) {
       SL_ERR_RATELIMITED("%s: the forced socket %s cannot reach %s (address family)", who,
                          ctx.send_socket->text.c_str(), dst.toString().c_str());
       return nullptr;
     }
+    if (ctx.send_socket->proto != proto) {
+      SL_ERR_RATELIMITED("%s: the forced socket %s cannot reach %s over %s", who,
+                         ctx.send_socket->text.c_str(), dst.toString().c_str(), protoName(proto));
+      return nullptr;
+    }
     return ctx.send_socket;
   }
-  const Listener* out = listeners().forDestination(dst, ctx.rcv().listener);
-  if (out == nullptr) SL_ERR_RATELIMITED("%s: no socket can reach %s", who, dst.toString().c_str());
+  const Listener* out = listeners().forDestination(dst, proto, ctx.rcv().listener);
+  if (out == nullptr) {
+    SL_ERR_RATELIMITED("%s: no %s socket can reach %s", who, protoName(proto),
+                       dst.toString().c_str());
+  }
   return out;
 }
 

@@ -14,8 +14,10 @@ enum class MaxForwardsResult : std::uint8_t { kOk, kTooManyHops, kBad };
 // (ctx.maxfwd_processed). kTooManyHops at 0.
 MaxForwardsResult processMaxForwards(MsgContext& ctx);
 
-// force_send_socket() wins; else a socket of the destination's family, preferring the one
-// the request came in on. nullptr (logged, with `who` naming the caller) when none fits.
-const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, const char* who);
+// force_send_socket() wins (it must fit the transport and family); else a socket of the
+// transport and the destination's family, preferring the one the request came in on.
+// nullptr (logged, with `who` naming the caller) when none fits.
+const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, Proto proto,
+                               const char* who);
 
 }  // namespace sipline

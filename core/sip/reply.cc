@@ -100,6 +100,8 @@ SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
                               std::string_view extra_headers, bool force_rport) {
   if (req.method() == Method::kAck) return SendResult::kOk;  // ACK is never answered
   if (rcv.listener == nullptr) return SendResult::kNoSocket;
+  // On a stream the reply goes back on the request's connection (RFC 3261 §18.2.2).
+  force_rport = force_rport || rcv.proto != Proto::kUdp;
   // A request whose top Via does not parse (answered 400) goes back to where it came from.
   const Via* top = req.topVia();
   SockAddr dst = rcv.src;

@@ -71,7 +71,9 @@ std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view 
   appendHex(branch, h, 16);
   std::string via;
   via.reserve(80);
-  via += "Via: SIP/2.0/UDP ";
+  via += out.proto == Proto::kUdp   ? "Via: SIP/2.0/UDP "
+         : out.proto == Proto::kTcp ? "Via: SIP/2.0/TCP "
+                                    : "Via: SIP/2.0/TLS ";
   via.append(host.empty() ? std::string_view(out.via_host) : host);
   via += ':';
   via += std::to_string(port != 0 ? port : out.via_port);
@@ -87,6 +89,12 @@ bool replyDestinationForRequest(const Via& top, const SockAddr& src, SockAddr& o
   if (top.has_rport || force_rport) return true;  // RFC 3581 §4: back to the source port
   out.setPort(top.port != 0 ? top.port : 5060);
   return true;
+}
+
+Proto viaTransport(const Via& via) {
+  if (iequals(via.transport, "TCP")) return Proto::kTcp;
+  if (iequals(via.transport, "TLS")) return Proto::kTls;
+  return Proto::kUdp;
 }
 
 bool nextHopOfVia(const Via& via, SockAddr& out) {

@@ -27,7 +27,8 @@ std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src,
 // Records the annotation as an edit of msg (top via-parm replaced). False if Vias are bad.
 bool annotateTopVia(SipMessage& msg, const SockAddr& src, bool force_rport = false);
 
-// "Via: SIP/2.0/UDP host:port;branch=z9hG4bK...\r\n" for a request relayed statelessly.
+// "Via: SIP/2.0/UDP host:port;branch=z9hG4bK...\r\n" (TCP, TLS: the socket's transport) for a
+// request relayed statelessly.
 // The branch is a hash of the incoming top branch (or, for RFC 2543 peers, of the
 // transaction-identifying headers) and the outgoing request-URI, so retransmissions, the
 // CANCEL and the non-2xx ACK of a request get the same branch as the request. host/port
@@ -39,6 +40,9 @@ std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view 
 // source address, at the rport if asked for or forced, else at the sent-by port).
 bool replyDestinationForRequest(const Via& top, const SockAddr& src, SockAddr& out,
                                 bool force_rport = false);
+
+// The transport a Via names: TCP, TLS, else UDP (what replies along it are sent over).
+Proto viaTransport(const Via& via);
 
 // Where a relayed reply goes: the next Via's received (or sent-by host, numeric only for
 // now) and its rport value (or sent-by port, or 5060).

@@ -14,6 +14,8 @@
 namespace sipline {
 namespace {
 
+constexpr int kListenBacklog = 1024;  // the kernel caps it at somaxconn
+
 // Large buffers absorb bursts; the kernel caps them at rmem_max unless we are root.
 void growBuffer(int fd, int opt, int force_opt, int bytes) {
   if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) != 0) {
@@ -54,6 +56,40 @@ std::string_view stripBrackets(std::string_view host) {
   return host;
 }
 
+Status bindDatagram(Listener& l) {
+  l.fd = ::socket(l.addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (l.fd < 0) return Status::ioError("socket " + l.text + ": " + std::strerror(errno));
+  // No SO_REUSEADDR: on UDP it would let a second server bind the same port silently.
+  int one = 1;
+  if (l.addr.isV6()) setsockopt(l.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  growBuffer(l.fd, SO_RCVBUF, SO_RCVBUFFORCE, 8 << 20);
+  growBuffer(l.fd, SO_SNDBUF, SO_SNDBUFFORCE, 4 << 20);
+  if (::bind(l.fd, l.addr.sa(), l.addr.len) != 0) {
+    int err = errno;
+    ::close(l.fd);
+    l.fd = -1;
+    return Status::ioError("cannot bind socket " + l.text + ": " + std::strerror(err));
+  }
+  return Status::ok();
+}
+
+// TCP and TLS: a non-blocking listening socket the TCP workers share.
+Status bindStream(Listener& l) {
+  l.fd = ::socket(l.addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (l.fd < 0) return Status::ioError("socket " + l.text + ": " + std::strerror(errno));
+  int one = 1;
+  // SO_REUSEADDR on TCP only skips TIME_WAIT after a restart; a port in use still fails.
+  setsockopt(l.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (l.addr.isV6()) setsockopt(l.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (::bind(l.fd, l.addr.sa(), l.addr.len) != 0 || ::listen(l.fd, kListenBacklog) != 0) {
+    int err = errno;
+    ::close(l.fd);
+    l.fd = -1;
+    return Status::ioError("cannot bind socket " + l.text + ": " + std::strerror(err));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status Listeners::bindAll(const std::vector<SocketSpec>& specs) { return addAll(specs, true); }
@@ -62,9 +98,6 @@ Status Listeners::addUnbound(const std::vector<SocketSpec>& specs) { return addA
 
 Status Listeners::addAll(const std::vector<SocketSpec>& specs, bool bind) {
   for (const SocketSpec& spec : specs) {
-    if (spec.proto != Proto::kUdp) {
-      return Status::unsupported("socket " + spec.text + ": only udp is supported yet");
-    }
     Listener l;
     l.proto = spec.proto;
     l.text = spec.text;
@@ -81,18 +114,8 @@ Status Listeners::addAll(const std::vector<SocketSpec>& specs, bool bind) {
                                      spec.text + " as 192.0.2.10\"");
     }
     if (bind) {
-      l.fd = ::socket(l.addr.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      if (l.fd < 0) return Status::ioError("socket " + spec.text + ": " + std::strerror(errno));
-      // No SO_REUSEADDR: on UDP it would let a second server bind the same port silently.
-      int one = 1;
-      if (l.addr.isV6()) setsockopt(l.fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-      growBuffer(l.fd, SO_RCVBUF, SO_RCVBUFFORCE, 8 << 20);
-      growBuffer(l.fd, SO_SNDBUF, SO_SNDBUFFORCE, 4 << 20);
-      if (::bind(l.fd, l.addr.sa(), l.addr.len) != 0) {
-        int err = errno;
-        ::close(l.fd);
-        return Status::ioError("cannot bind socket " + spec.text + ": " + std::strerror(err));
-      }
+      Status st = l.proto == Proto::kUdp ? bindDatagram(l) : bindStream(l);
+      if (!st.isOk()) return st;
     }
     if (!spec.advertised_host.empty()) {
       SockAddr adv;
@@ -133,12 +156,28 @@ void Listeners::closeAll() {
   }
 }
 
-const Listener* Listeners::forDestination(const SockAddr& dst, const Listener* preferred) const {
-  if (preferred != nullptr && preferred->addr.family() == dst.family()) return preferred;
-  for (const Listener& l : listeners_) {
-    if (l.addr.family() == dst.family()) return &l;
+const Listener* Listeners::forDestination(const SockAddr& dst, Proto proto,
+                                          const Listener* preferred) const {
+  if (preferred != nullptr && preferred->proto == proto &&
+      preferred->addr.family() == dst.family()) {
+    return preferred;
   }
-  return nullptr;
+  // Same transport, then an address the same as the preferred socket's (another port of the
+  // same interface), then any of the family.
+  const Listener* any = nullptr;
+  for (const Listener& l : listeners_) {
+    if (l.proto != proto || l.addr.family() != dst.family()) continue;
+    if (preferred != nullptr && l.addr.sameIp(preferred->addr)) return &l;
+    if (any == nullptr) any = &l;
+  }
+  return any;
+}
+
+bool Listeners::has(Proto proto) const {
+  for (const Listener& l : listeners_) {
+    if (l.proto == proto) return true;
+  }
+  return false;
 }
 
 bool Listeners::isMyself(std::string_view host, std::uint16_t port) const {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/base/log.h"
+#include "core/transport/stream_send.h"
 
 namespace sipline {
 
@@ -30,12 +31,15 @@ SendCapture* g_capture = nullptr;
 
 void setSendCapture(SendCapture* capture) { g_capture = capture; }
 
-SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data) {
+SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data,
+                  std::string_view host) {
+  const bool udp = from.proto == Proto::kUdp;
   if (g_capture != nullptr) {
-    if (data.size() > kMaxUdpPayload) return SendResult::kTooLarge;
+    if (udp && data.size() > kMaxUdpPayload) return SendResult::kTooLarge;
     g_capture->captured(from, to, data);
     return SendResult::kOk;
   }
+  if (!udp) return sendStream(from, to, data, host);
   if (from.fd < 0) return SendResult::kNoSocket;
   if (data.size() > kMaxUdpPayload) return SendResult::kTooLarge;
   ssize_t n;

@@ -1,6 +1,7 @@
-// Sending a finished message on a listener's socket. UDP only for now (TCP/TLS add
-// connections later). Never blocks: a full socket buffer is a failed send, logged and counted
-// by the caller.
+// Sending a finished message from a listener: a datagram on a UDP socket, or on a TCP/TLS
+// connection to the destination (core/transport/stream_send.h: the existing one, else a new
+// one). Never blocks: a full socket buffer or write queue is a failed send, logged and
+// counted by the caller.
 #pragma once
 
 #include <string_view>
@@ -13,7 +14,10 @@ namespace sipline {
 enum class SendResult : std::uint8_t { kOk, kNoSocket, kTooLarge, kError };
 const char* sendResultText(SendResult r);
 
-SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data);
+// host: for a new TLS connection, the name the peer's certificate must carry ("" = the
+// address); ignored otherwise.
+SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data,
+                  std::string_view host = {});
 
 // The route simulator (sipline --simulate) captures what would be sent instead of sending
 // it: while a capture is set, sendTo() hands every message that would go out (after the size

@@ -30,6 +30,9 @@ std::string_view unquote(std::string_view v) {
 // differences (then the source is kept as received).
 bool differsFromSource(const SipUri& uri, const SockAddr& src, Proto proto, ReceivedMode mode) {
   if (mode == ReceivedMode::kOff) return false;
+  // Over TCP or TLS the connection is the way back to the phone (RFC 5626 §5.3 flows, RFC
+  // 3261 §18.2.2): a Contact that is not exactly the connection's source is kept with it.
+  if (proto != Proto::kUdp) mode = ReceivedMode::kDiffIpPort;
   SockAddr host;
   if (!SockAddr::fromNumeric(uri.hostNoBrackets(), src.port(), host) || !host.sameIp(src)) {
     return true;  // another IP, or a host name

@@ -1,7 +1,11 @@
 #include "modules/registrar/save.h"
 
+#include <algorithm>
+
+#include "core/base/clock.h"
 #include "core/base/strings.h"
 #include "core/sip/reply.h"
+#include "core/transport/conn_index.h"
 #include "core/transport/listener.h"
 #include "modules/registrar/bindings.h"
 #include "modules/registrar/contact_match.h"
@@ -42,6 +46,19 @@ bool requested(const RegisterRequest& req, const usrloc::Contact& c) {
     if (sameBinding(b.uri, b.instance, b.reg_id, c.uri, c.instance, c.reg_id)) return true;
   }
   return false;
+}
+
+// A registration over TCP or TLS is reached over its connection (lookup() sends to the
+// source kept as received): the connection stays open as long as the longest binding of the
+// REGISTER, whatever tcp_connection_lifetime says.
+void keepConnection(const RequestSource& source, const RegisterRequest& req) {
+  ConnIndex* index = connIndex();
+  if (source.proto == Proto::kUdp || index == nullptr) return;
+  std::int64_t until = 0;
+  for (const RequestedBinding& b : req.bindings) {
+    until = std::max(until, b.expires);
+  }
+  if (until > 0) index->keepUntil(source.proto, source.src, monotonicMs() + until * 1000);
 }
 
 }  // namespace
@@ -95,6 +112,7 @@ SaveReply processRegister(MsgContext& ctx, usrloc::Api& usrloc, usrloc::Domain* 
         return storeFailure(outcome.store_status, options);
     }
     current = std::move(outcome.current);
+    keepConnection(source, req);
   }
 
   if (options.only_request_contacts) {

@@ -5,6 +5,7 @@
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/dns/resolver.h"
+#include "core/parser/stream_framer.h"
 #include "core/script/script.h"
 #include "core/server/script_reload.h"
 #include "core/transport/listener.h"
@@ -54,7 +55,8 @@ void Engine::sendRequestLocked(Transaction& t, ClientBranch& b) {
   std::int64_t now = monotonicMs();
   const Listener* l = listenerAt(b.listener);
   SendResult sr =
-      l != nullptr ? sendTo(*l, b.dst.unpack(), view(b.request)) : SendResult::kNoSocket;
+      l != nullptr ? sendTo(*l, b.dst.unpack(), view(b.request), view(b.tls_name))
+                   : SendResult::kNoSocket;
   if (sr != SendResult::kOk) {
     SL_ERR_RATELIMITED("tm: cannot send to %s: %s", b.dst.unpack().toString().c_str(),
                        sendResultText(sr));
@@ -160,7 +162,7 @@ void Engine::branchTimerLocked(Transaction& t, int index, std::int64_t now) {
   if (pending(b)) {
     if (b.retr_at != 0 && b.retr_at <= now) {
       const Listener* l = listenerAt(b.listener);
-      if (l != nullptr) sendTo(*l, b.dst.unpack(), view(b.request));
+      if (l != nullptr) sendTo(*l, b.dst.unpack(), view(b.request), view(b.tls_name));
       stats_.retransmissions.inc();
       b.retr_interval = t.method == Method::kInvite ? 2 * b.retr_interval
                                                     : std::min(2 * b.retr_interval, cfg_.t2_ms);
@@ -358,6 +360,40 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
   armBranchLocked(b);
   if (code >= 600 && t.method == Method::kInvite) cancelBranchesLocked(t, index);  // §16.7 step 5
   if (!anyPendingLocked(t)) finalizeLocked(t);
+}
+
+}  // namespace sipline::tm
+
+namespace sipline::tm {
+
+void Engine::onStreamFailure(const SockAddr& peer, std::string_view unsent) {
+  if (table_ == nullptr) return;
+  StreamFramer framer;
+  framer.feed(unsent);
+  std::string_view one;
+  while (framer.next(one) == FrameStatus::kMessage) {
+    SipMessage msg;
+    if (msg.parse(one) != ParseError::kOk || !msg.isRequest()) continue;
+    const Via* top = msg.topVia();
+    BranchId id;
+    if (top == nullptr || !parseBranchId(top->branch, id) || id.nonce != table_->nonce()) {
+      continue;
+    }
+    Transaction* t = table_->findByLabel(id.bucket, id.label);
+    if (t == nullptr) continue;
+    {
+      TxnLock lock(*this, *t);
+      ClientBranch* b = id.index < t->nbranches ? t->branches[id.index].get() : nullptr;
+      if (b != nullptr && b->state == ClientState::kCalling && b->dst.unpack() == peer &&
+          msg.method() == t->method) {
+        SL_NOTICE("tm: the connection to %s failed; branch %d of Call-ID %.*s gives up on it",
+                  peer.toString().c_str(), id.index, SL_SV(msg.callId()));
+        b->fr_at = monotonicMs();  // the timer fails over, or ends the branch
+        armBranchLocked(*b);
+      }
+    }
+    table_->unref(t);
+  }
 }
 
 }  // namespace sipline::tm

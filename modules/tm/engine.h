@@ -96,6 +96,10 @@ class Engine : public TransactionLayer, public Api {
 
   // Timer process: fires what is due (called every tick).
   void onTimer(std::int64_t now_ms);
+  // A TCP/TLS connection this process opened failed before carrying `unsent` (see
+  // core/transport/stream_send.h): each request in it whose branch still waits on `peer`
+  // fails over (or times out) now, as if the send had failed at once.
+  void onStreamFailure(const SockAddr& peer, std::string_view unsent);
 
   std::uint64_t inUse() const { return table_ != nullptr ? table_->inUse() : 0; }
   TsxTable* table() { return table_; }

@@ -216,7 +216,7 @@ bool Engine::sendBranchLocked(Transaction& t, MsgContext& ctx, MsgContext& bctx,
     return false;
   }
   const dns::SipTarget& first = targets.value().front();
-  const Listener* out = outgoingSocket(bctx, first.addr, "t_relay");
+  const Listener* out = outgoingSocket(bctx, first.addr, first.proto, "t_relay");
   if (out == nullptr) {
     ctx.noteRelayError(478, "Unresolvable destination");
     return false;
@@ -238,6 +238,7 @@ bool Engine::sendBranchLocked(Transaction& t, MsgContext& ctx, MsgContext& bctx,
     assign(b->request, wire);
     // t_on_reply() in the branch_route: this branch's replies get their own route.
     if (bctx.tm.on_reply != view(t.on_reply)) assign(b->on_reply, bctx.tm.on_reply);
+    if (first.proto == Proto::kTls) assign(b->tls_name, first.host);
   });
   if (!st.isOk()) {
     shm::destroy(sm, b);
@@ -255,8 +256,9 @@ bool Engine::sendBranchLocked(Transaction& t, MsgContext& ctx, MsgContext& bctx,
   b->listener = static_cast<std::int16_t>(out->index);
   b->bflags = bctx.bflags;
   for (std::size_t i = 1; i < targets.value().size() && b->ntargets < kMaxTargets; ++i) {
-    // Failover stays on the socket chosen for the first target: same family only.
-    if (targets.value()[i].addr.family() == first.addr.family()) {
+    // Failover stays on the socket chosen for the first target: same transport and family.
+    if (targets.value()[i].addr.family() == first.addr.family() &&
+        targets.value()[i].proto == first.proto) {
       b->targets[b->ntargets++] = PackedAddr::of(targets.value()[i].addr);
     }
   }

@@ -195,7 +195,9 @@ void Engine::noteReplySentLocked(Transaction& t, int code, std::string_view wire
   }
   stats_.final_by_class[std::min(code / 100, 6) - 1].inc();
   t.local_replied = local;
-  bool udp = true;  // TODO(#8): reliable transports skip G and shorten I/J.
+  // RFC 3261 §17.2.1: no timer G on a reliable transport (the stream delivers the reply).
+  const Listener* in = listenerAt(t.in_listener);
+  bool udp = in == nullptr || in->proto == Proto::kUdp;
   if (t.method == Method::kInvite && code < 300) {
     // RFC 6026 Accepted: retransmitted INVITEs are absorbed and further 2xx relayed. Its
     // timer L (64*T1) is shortened to wt_timer as in OpenSIPS: at thousands of calls per

@@ -9,12 +9,15 @@
 #include "core/module/module.h"
 #include "core/sip/msg_context.h"
 #include "core/sip/transaction_layer.h"
+#include "core/transport/stream_send.h"
 #include "modules/tm/engine.h"
 #include "modules/tm/mi_uac.h"
 #include "modules/tm/serial.h"
 
 namespace sipline {
 namespace {
+
+tm::Engine* g_engine = nullptr;  // for the transport's failure reports (plain function)
 
 constexpr std::uint32_t kRequestOrFailure = kRequestRoute | kFailureRoute;
 
@@ -213,6 +216,10 @@ class TmModule : public Module {
     cfg.hash_size = static_cast<std::uint32_t>(hash_size_);
     cfg.auto_100 = auto_100_;
     Status st = engine_.init(ctx.segment(), cfg);
+    g_engine = &engine_;
+    addStreamFailureHandler([](Proto, const SockAddr& peer, std::string_view unsent) {
+      if (g_engine != nullptr) g_engine->onStreamFailure(peer, unsent);
+    });
     if (!st.isOk()) return st;
     st = mi_uac_.init(ctx.segment(), engine_);
     if (!st.isOk()) return st;

@@ -49,13 +49,14 @@ inline constexpr std::uint16_t kServerTimer = 0;
 
 struct ClientBranch {
   explicit ClientBranch(shm::SegmentManager* sm)
-      : request(sm), reply(sm), cancel(sm), on_reply(sm) {}
+      : request(sm), reply(sm), cancel(sm), on_reply(sm), tls_name(sm) {}
 
   timer::TimerLink timer;
   shm::String request;   // the bytes sent: retransmitted, and the source of CANCEL and ACK
   shm::String reply;     // the final reply received, kept for the best-reply choice (§16.7)
   shm::String cancel;    // the CANCEL sent on this branch (retransmitted like a request)
   shm::String on_reply;  // onreply_route[name] armed by its branch_route (else the one of t)
+  shm::String tls_name;  // TLS: the name the peer's certificate must carry ("" = its address)
   PackedAddr dst;
   PackedAddr targets[kMaxTargets];  // the rest of the RFC 3263 list, for failover
   std::uint8_t ntargets = 0;

@@ -449,12 +449,22 @@ class Server:
 
     def __init__(self, routes=DEFAULT_ROUTES, settings=DEFAULT_SETTINGS, uas_port=None,
                  udp_workers=2, modules="sl = {}; maxfwd = {};", log_level="notice",
-                 extra_settings="", start_timeout=15.0, stop_timeout=10.0, name="sipline"):
+                 extra_settings="", start_timeout=15.0, stop_timeout=10.0, name="sipline",
+                 transports=("udp",), tcp_workers=2):
         self.port = free_udp_port()
         self.uas_port = uas_port or free_udp_port(exclude=(self.port,))
+        # tcp shares the UDP port number; tls gets a port of its own (tls_port).
+        self.tls_port = free_udp_port(exclude=(self.port, self.uas_port)) \
+            if "tls" in transports else None
         self.subst = {"PORT": self.port, "UAS_PORT": self.uas_port,
                       "UDP_WORKERS": udp_workers, "MODULES": modules,
                       "LOG_LEVEL": log_level, "EXTRA": extra_settings}
+        if tuple(transports) != ("udp",):
+            check("udp" in transports, "the harness waits for the UDP socket: keep udp")
+            socks = [f'"{t}:{LOOPBACK}:{self.tls_port if t == "tls" else self.port}"'
+                     for t in transports]
+            self.subst["SOCKETS"] = ", ".join(socks)
+            self.subst["EXTRA"] = f"tcp_workers = {tcp_workers};\n" + extra_settings
         self.cfg, self.routes_path = write_config(settings, routes, self.subst, name)
         self.dir = os.path.dirname(self.cfg)
         self.mi_sock = os.path.join(self.dir, "mi.sock")
@@ -473,6 +483,10 @@ class Server:
     @property
     def addr(self):
         return (LOOPBACK, self.port)
+
+    @property
+    def tls_addr(self):
+        return (LOOPBACK, self.tls_port)
 
     def log(self):
         try:

@@ -1,0 +1,260 @@
+"""The TCP transport end to end: requests and replies on one connection, CRLF keep-alives
+(RFC 5626 §4.4.1), calls crossing UDP and TCP with a double Record-Route, a contact
+registered over TCP reached over its own connection, and the bad cases: a client that
+hangs up mid-message, one that trickles bytes, an unframeable stream, too many connections,
+idle connections, a destination that refuses."""
+
+import socket
+import time
+
+from harness import (LOOPBACK, Server, UdpPeer, build_request, check, check_eq, new_callid,
+                     reply_to, wait_until)
+from stream_peer import StreamListener, StreamPeer
+
+MODULES = ('sl = {}; maxfwd = {}; tm = {}; rr = {}; usrloc = {}; '
+           'registrar = { default_expires = 600; min_expires = 10; };')
+
+# A proxy and registrar: REGISTER saved, in-dialog requests by Route, the rest by location
+# (user "udp"/"tcp" go to the test's UAS over that transport).
+ROUTES = """\
+route {
+  if (!mf_process_maxfwd_header(10)) { sl_send_reply(483, "Too Many Hops"); exit; }
+  if (has_totag()) {
+    if (loose_route()) { t_relay(); exit; }
+    if (is_method("ACK")) { t_relay(); exit; }
+    sl_send_reply(404, "Not here");
+    exit;
+  }
+  if (is_method("OPTIONS") && $rU == "ping") { sl_send_reply(200, "OK"); exit; }
+  if (is_method("REGISTER")) { save("location"); exit; }
+  record_route();
+  if ($rU == "udp") { $du = "sip:127.0.0.1:@UAS_PORT@"; t_relay(); exit; }
+  if ($rU == "tcp") { $du = "sip:127.0.0.1:@UAS_PORT@;transport=tcp"; t_relay(); exit; }
+  if (!lookup("location")) { sl_send_reply(404, "Not Found"); exit; }
+  t_relay();
+}
+"""
+
+
+def tcp_server(**kw):
+    kw.setdefault("modules", MODULES)
+    kw.setdefault("routes", ROUTES)
+    return Server(transports=("udp", "tcp"), **kw)
+
+
+def options(port, via_proto="TCP"):
+    return build_request("OPTIONS", f"sip:ping@{LOOPBACK}", port,
+                         via=f"SIP/2.0/{via_proto} {LOOPBACK}:{port};branch=z9hG4bK-{new_callid()[:12]}")
+
+
+def register(peer, user, contact, expires=600, cseq=1, proto="TCP"):
+    """A REGISTER of user@127.0.0.1 from StreamPeer `peer` binding `contact`."""
+    return (f"REGISTER sip:{LOOPBACK} SIP/2.0\r\n"
+            f"Via: SIP/2.0/{proto} {LOOPBACK}:{peer.port};branch=z9hG4bK-{new_callid()[:12]}\r\n"
+            f"From: <sip:{user}@{LOOPBACK}>;tag=r{cseq}\r\nTo: <sip:{user}@{LOOPBACK}>\r\n"
+            f"Call-ID: reg-{user}-{peer.port}\r\nCSeq: {cseq} REGISTER\r\nMax-Forwards: 70\r\n"
+            f"Contact: <{contact}>\r\nExpires: {expires}\r\nContent-Length: 0\r\n\r\n")
+
+
+def test_options_over_tcp_is_answered_on_the_same_connection_and_pings_get_pongs():
+    with tcp_server() as srv:
+        with StreamPeer.connect(srv.addr) as c:
+            c.send(options(c.port))
+            r = c.expect_reply()
+            check(r is not None and r.status == 200, f"OPTIONS over TCP: {r}")
+            via = r.get("via")
+            check(f"rport={c.port}" in via and "received=127.0.0.1" in via,
+                  f"the reply's Via records the connection: {via}")
+            c.send(b"\r\n\r\n")  # RFC 5626 §4.4.1 ping
+            c.send(options(c.port))  # answered after the pong, on the same stream
+            check(c.expect_reply() is not None, "second OPTIONS on the connection")
+            check_eq(c.pongs, 1, "CRLF pongs received for one ping")
+        accepted = srv.stat("tcp:accepted")
+        check(accepted >= 1, f"tcp:accepted {accepted}")
+        wait_until(lambda: srv.stat("tcp:connections") == 0, 3)
+
+
+def _call(uac, uac_send, uac_reply, uas_recv, uas_send, ruri, uac_port, proto):
+    """INVITE/200/ACK then BYE from the callee. Returns the INVITE the UAS got."""
+    call_id = new_callid()
+    uac_send(build_request(
+        "INVITE", ruri, uac_port, call_id=call_id,
+        via=f"SIP/2.0/{proto} {LOOPBACK}:{uac_port};branch=z9hG4bK-i{call_id[:8]}",
+        extra=(f"Contact: <sip:alice@{LOOPBACK}:{uac_port};transport={proto.lower()}>",),
+        omit=("Contact",)))
+    inv, src = uas_recv("INVITE")
+    uas_send(reply_to(inv, 200, "OK"), src)
+    ok = uac_reply()
+    check(ok is not None and ok.status == 200, f"200 for the INVITE relayed back: {ok}")
+    return inv, src, ok
+
+
+def test_tcp_caller_to_udp_callee_and_back_with_double_record_route():
+    with UdpPeer() as uas:
+        with tcp_server(uas_port=uas.port) as srv, StreamPeer.connect(srv.addr) as uac:
+            call_id = new_callid()
+            uac.send(build_request(
+                "INVITE", f"sip:udp@{LOOPBACK}:{srv.port}", uac.port, call_id=call_id,
+                via=f"SIP/2.0/TCP {LOOPBACK}:{uac.port};branch=z9hG4bK-i1{call_id[:8]}",
+                extra=(f"Contact: <sip:alice@{LOOPBACK}:{uac.port};transport=tcp>",),
+                omit=("Contact",)))
+            inv, src = uas.recv_msg(3)
+            check(inv is not None and inv.method == "INVITE", f"INVITE at the UDP callee: {inv}")
+            rr = inv.all("record-route")
+            check_eq(len(rr), 2, f"double Record-Route (UDP out, TCP in): {rr}")
+            check(";r2=on" in rr[0] and "transport=tcp" not in rr[0], f"outgoing side {rr[0]}")
+            check("transport=tcp" in rr[1] and ";r2=on" in rr[1], f"incoming side {rr[1]}")
+            check(inv.all("via")[0].startswith("SIP/2.0/UDP "), "our Via on the UDP side")
+            uas.send(reply_to(inv, 180, "Ringing"), src)
+            uas.send(reply_to(inv, 200, "OK"), src)
+            ok = uac.expect_reply()
+            check(ok is not None and ok.status == 200, f"200 back over TCP: {ok}")
+            check_eq(len(ok.all("via")), 1, "our Via removed from the reply")
+            # The callee hangs up: its BYE follows the route set to the caller's connection.
+            routes = ", ".join(inv.all("record-route"))
+            bye = (f"BYE sip:alice@{LOOPBACK}:{uac.port};transport=tcp SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP {LOOPBACK}:{uas.port};branch=z9hG4bK-bye{call_id[:6]}\r\n"
+                   f"Route: {routes}\r\nMax-Forwards: 70\r\n"
+                   f"From: {ok.get('to')}\r\nTo: {ok.get('from')}\r\nCall-ID: {call_id}\r\n"
+                   f"CSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n")
+            uas.send(bye.encode(), srv.addr)
+            got = uac.expect_request("BYE")
+            check_eq(got.first, f"BYE sip:alice@{LOOPBACK}:{uac.port};transport=tcp SIP/2.0",
+                     "BYE delivered over the caller's own connection")
+            check(got.get("route") is None, f"both Route entries removed: {got.get('route')}")
+            uac.send(reply_to(got, 200, "OK"))
+            fin = uas.expect_reply(3)
+            check(fin is not None and fin.status == 200, f"200 for the BYE back over UDP: {fin}")
+
+
+def test_udp_caller_to_tcp_callee_opens_a_connection_and_reuses_it():
+    with StreamListener() as callee:
+        with tcp_server(uas_port=callee.port) as srv, UdpPeer() as uac:
+            inv_bytes = build_request("INVITE", f"sip:tcp@{LOOPBACK}:{srv.port}", uac.port)
+            uac.send(inv_bytes, srv.addr)
+            conn = callee.accept(3)
+            check(conn is not None, "the server connected to the TCP callee")
+            with conn:
+                inv = conn.expect_request("INVITE")
+                rr = inv.all("record-route")
+                check_eq(len(rr), 2, f"double Record-Route: {rr}")
+                check("transport=tcp" in rr[0], f"the TCP side on top: {rr}")
+                check(inv.all("via")[0].startswith("SIP/2.0/TCP "), "our Via names TCP")
+                conn.send(reply_to(inv, 200, "OK"))
+                ok = uac.expect_reply(3)
+                check(ok is not None and ok.status == 200, f"200 back over UDP: {ok}")
+                # A second call reuses the connection (no new accept).
+                uac.send(build_request("INVITE", f"sip:tcp@{LOOPBACK}:{srv.port}", uac.port),
+                         srv.addr)
+                inv2 = conn.expect_request("INVITE")
+                check(inv2.get("call-id") != inv.get("call-id"), "a second INVITE")
+                check(callee.accept(0.3) is None, "no second connection for the second call")
+            check_eq(srv.stat("tcp:opened"), 1, "tcp:opened")
+
+
+def test_contact_registered_over_tcp_is_reached_over_its_own_connection():
+    with tcp_server() as srv, UdpPeer() as caller:
+        with StreamPeer.connect(srv.addr) as phone:
+            # The Contact names a port nobody listens on: only the connection reaches the phone.
+            phone.send(register(phone, "bob", f"sip:bob@{LOOPBACK}:9;transport=tcp"))
+            r = phone.expect_reply()
+            check(r is not None and r.status == 200, f"REGISTER over TCP: {r}")
+            caller.send(build_request("INVITE", f"sip:bob@{LOOPBACK}", caller.port), srv.addr)
+            inv = phone.expect_request("INVITE")
+            check_eq(inv.first, f"INVITE sip:bob@{LOOPBACK}:9;transport=tcp SIP/2.0",
+                     "the INVITE for the registered contact, on the phone's connection")
+            phone.send(reply_to(inv, 486, "Busy Here"))
+            busy = caller.expect_reply(3)
+            check(busy is not None and busy.status == 486, f"486 relayed to the caller: {busy}")
+            check_eq(srv.stat("tcp:opened"), 0, "no connection opened towards the Contact")
+
+
+def test_client_that_disconnects_mid_message_costs_nothing():
+    with tcp_server() as srv:
+        for _ in range(5):
+            with StreamPeer.connect(srv.addr) as c:
+                whole = options(c.port)
+                c.send(whole[: len(whole) // 2])
+        check(wait_until(lambda: srv.stat("tcp:closed_by_peer") >= 5, 3),
+              "the half-sent connections were closed")
+        check_eq(srv.stat("tcp:connections"), 0, "no connection left")
+        with StreamPeer.connect(srv.addr) as c:
+            c.send(options(c.port))
+            r = c.expect_reply()
+            check(r is not None and r.status == 200, "the server still answers")
+
+
+def test_a_slow_client_does_not_block_others():
+    with tcp_server(tcp_workers=1) as srv:
+        with StreamPeer.connect(srv.addr) as slow, StreamPeer.connect(srv.addr) as fast:
+            message = options(slow.port)
+            worst = 0.0
+            for i in range(6):  # one byte a second, while the other client is served
+                slow.send(message[i:i + 1])
+                t0 = time.monotonic()
+                fast.send(options(fast.port))
+                r = fast.expect_reply(2)
+                worst = max(worst, time.monotonic() - t0)
+                check(r is not None and r.status == 200, f"fast client answered while slow: {r}")
+                time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+            check(worst < 1.0, f"fast client waited {worst:.2f} s")
+            slow.send(message[6:])
+            r = slow.expect_reply()
+            check(r is not None and r.status == 200, "the slow message is answered at the end")
+
+
+def test_unframeable_stream_is_closed_and_counted():
+    with tcp_server() as srv:
+        with StreamPeer.connect(srv.addr) as c:
+            no_length = options(c.port).replace(b"Content-Length: 0\r\n", b"")
+            c.send(no_length)
+            check(c.wait_closed(3), "a message without Content-Length closes the connection")
+        check_eq(srv.stat("tcp:framing_errors"), 1, "tcp:framing_errors")
+        with StreamPeer.connect(srv.addr) as c:
+            c.send(b"OPTIONS sip:x SIP/2.0\r\nContent-Length: 99999999\r\n\r\n")
+            check(c.wait_closed(3), "an oversized Content-Length closes the connection")
+        check_eq(srv.stat("tcp:framing_errors"), 2, "tcp:framing_errors")
+
+
+def test_connections_beyond_tcp_max_connections_are_refused():
+    with tcp_server(extra_settings="tcp_max_connections = 16;") as srv:
+        held = [StreamPeer.connect(srv.addr) for _ in range(16)]
+        try:
+            check(wait_until(lambda: srv.stat("tcp:connections") == 16, 3), "16 connections")
+            extra = StreamPeer.connect(srv.addr)
+            check(extra.wait_closed(3), "the 17th connection is closed at once")
+            extra.close()
+            check_eq(srv.stat("tcp:refused"), 1, "tcp:refused")
+            held[0].send(options(held[0].port))
+            check(held[0].expect_reply() is not None, "the held connections still work")
+        finally:
+            for c in held:
+                c.close()
+
+
+def test_idle_connections_close_but_registered_ones_stay():
+    with tcp_server(extra_settings="tcp_connection_lifetime = 1;") as srv:
+        with StreamPeer.connect(srv.addr) as idle, StreamPeer.connect(srv.addr) as phone:
+            phone.send(register(phone, "alice", f"sip:alice@{LOOPBACK}:9;transport=tcp", 60))
+            r = phone.expect_reply()
+            check(r is not None and r.status == 200, f"REGISTER answered: {r}")
+            check(idle.wait_closed(4), "the idle connection is closed after its lifetime")
+            time.sleep(1.5)
+            phone.send(options(phone.port))
+            r = phone.expect_reply()
+            check(r is not None and r.status == 200, "the registered connection stayed open")
+        check(srv.stat("tcp:closed_idle") >= 1, "tcp:closed_idle")
+
+
+def test_a_refused_tcp_destination_fails_the_branch_at_once():
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind((LOOPBACK, 0))
+        dead = s.getsockname()[1]
+    with tcp_server(uas_port=dead) as srv, UdpPeer() as uac:
+        t0 = time.monotonic()
+        uac.send(build_request("INVITE", f"sip:tcp@{LOOPBACK}:{srv.port}", uac.port), srv.addr)
+        r = uac.expect_reply(5)
+        # As for a send that fails at once: the branch ends as timed out (no other target).
+        check(r is not None and r.status == 408, f"a 408 for the refused connection: {r}")
+        check(time.monotonic() - t0 < 3, "answered without waiting for timer B (32 s)")
+        check(srv.stat("tcp:connect_failures") >= 1, "tcp:connect_failures")
