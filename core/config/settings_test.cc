@@ -27,7 +27,6 @@ class SettingsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(loadsFromStringWithVirtualPath);
   CPPUNIT_TEST(acceptsIpv6Sockets);
   CPPUNIT_TEST(badSocketNamesItsListLine);
-  CPPUNIT_TEST(refusesTcpAndTlsForNow);
   CPPUNIT_TEST(refusesDuplicateSockets);
   CPPUNIT_TEST(refusesEmptySocketList);
   CPPUNIT_TEST(refusesNonStringSocketEntries);
@@ -200,18 +199,6 @@ class SettingsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(
         cfg() + ":3: socket 'udp:1.2.3': '1.2.3' is not a valid IPv4 address",
         errorOf("mpath = \"modules\";\nsocket = [ \"udp:127.0.0.1\",\n  \"udp:1.2.3\" ];\n"));
-  }
-
-  void refusesTcpAndTlsForNow() {
-    CPPUNIT_ASSERT_EQUAL(cfg() +
-                             ":4: socket 'tcp:127.0.0.1:5060': tcp is not supported yet "
-                             "(TCP/TLS transports arrive in a later release)",
-                         errorOf(std::string(kBase) + "socket = \"tcp:127.0.0.1:5060\";\n",
-                                 /*replace_socket=*/true));
-    CPPUNIT_ASSERT_EQUAL(cfg() +
-                             ":1: socket 'tls:127.0.0.1': tls is not supported yet (TCP/TLS "
-                             "transports arrive in a later release)",
-                         errorOf("socket = \"tls:127.0.0.1\";\n"));
   }
 
   void refusesDuplicateSockets() {

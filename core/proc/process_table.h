@@ -35,6 +35,9 @@ struct ProcessSlot {
   // The process's log level (LogLevel as int); the MI `log_level` writes it, the process
   // reads it on every log call.
   std::atomic<std::int32_t> log_level{0};
+  // Bytes the process has allocated from its private heap (malloc), published by the workers
+  // a few times a second (0: not published). The MI `ps` shows it.
+  std::atomic<std::uint64_t> heap_bytes{0};
   static_assert(std::atomic<std::int32_t>::is_always_lock_free);
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 };

@@ -1,5 +1,6 @@
 #include "core/proc/workers.h"
 
+#include <malloc.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -60,6 +61,9 @@ int runUdpWorker(const Listener& listener, MessageProcessor& processor,
       continue;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      if (slot != nullptr) {
+        slot->heap_bytes.store(mallinfo2().uordblks, std::memory_order_relaxed);
+      }
       // Idle for kStopCheck: let a pending SIGTERM in (only here), so it is never missed.
       timespec now{0, 0};
       ppoll(nullptr, 0, &now, signals::childWaitMask());

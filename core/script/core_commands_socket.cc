@@ -113,9 +113,6 @@ Result<BoundCallPtr> bindForceSendSocket(const ScriptArgs& args, BindContext& bc
     return bc.error(args[0],
                     Status::invalidArgument("no 'as' part here (use set_advertised_address())"));
   }
-  if (spec.value().proto != Proto::kUdp) {
-    return bc.error(args[0], Status::unsupported("only udp sockets are supported yet"));
-  }
   const Listener* found = nullptr;
   if (!set.all().empty()) {
     Result<const Listener*> l = findListenerByText(set, spec.value().text);

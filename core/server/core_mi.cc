@@ -61,6 +61,9 @@ Result<Json> ps(const MiParams&) {
       p["load"] = std::move(load);
       p["busy_seconds"] = static_cast<double>(s.busy_us.load(std::memory_order_relaxed)) / 1e6;
       p["log_level"] = logLevelName(slotLogLevel(s));
+      if (std::uint64_t heap = s.heap_bytes.load(std::memory_order_relaxed); heap != 0) {
+        p["heap_bytes"] = heap;
+      }
       list.push_back(std::move(p));
     }
   }

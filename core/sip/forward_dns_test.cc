@@ -32,6 +32,7 @@ class ForwardDnsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(nextHopRecordsWhatWasWritten);
   CPPUNIT_TEST(maddrIsTheTarget);
   CPPUNIT_TEST(badHostNamesAreRefusedWhenParsed);
+  CPPUNIT_TEST(transportsAndSipsSetTheProtocolAndItsDefaultPort);
   CPPUNIT_TEST(nameWithoutResolverIsUnroutable);
   CPPUNIT_TEST(silentDnsServerMakesForwardFailInTime);
   CPPUNIT_TEST_SUITE_END();
@@ -72,9 +73,29 @@ class ForwardDnsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(h.status().message().find("label longer than 63") != std::string::npos);
     CPPUNIT_ASSERT(!parseNextHop("udp:a..b").isOk());
     CPPUNIT_ASSERT(!parseNextHop(":5060").isOk());
-    CPPUNIT_ASSERT(parseNextHop("sips:bob@example.test").status().code() == Code::kUnsupported);
-    CPPUNIT_ASSERT(parseNextHop("sip:bob@example.test;transport=tcp").status().code() ==
+    CPPUNIT_ASSERT(parseNextHop("sip:bob@example.test;transport=sctp").status().code() ==
                    Code::kUnsupported);
+    CPPUNIT_ASSERT(!parseNextHop("sctp:example.test").isOk());
+  }
+
+  void transportsAndSipsSetTheProtocolAndItsDefaultPort() {
+    Result<NextHop> h = parseNextHop("sips:bob@example.test");
+    CPPUNIT_ASSERT(h.isOk());
+    CPPUNIT_ASSERT(h.value().proto == Proto::kTls && h.value().secure);
+    CPPUNIT_ASSERT_EQUAL(std::uint16_t(5061), h.value().port);
+    CPPUNIT_ASSERT(!h.value().port_set && !h.value().proto_set);
+    h = parseNextHop("sip:bob@example.test;transport=TCP");
+    CPPUNIT_ASSERT(h.isOk() && h.value().proto == Proto::kTcp && h.value().proto_set);
+    CPPUNIT_ASSERT_EQUAL(std::uint16_t(5060), h.value().port);
+    h = parseNextHop("sip:10.0.0.1:5071;transport=tls");
+    CPPUNIT_ASSERT(h.isOk() && h.value().proto == Proto::kTls && h.value().port == 5071);
+    h = parseNextHop("tls:10.0.0.1");
+    CPPUNIT_ASSERT(h.isOk() && h.value().proto == Proto::kTls && h.value().port == 5061);
+    h = parseNextHop("tcp:[::1]:5070");
+    CPPUNIT_ASSERT(h.isOk() && h.value().proto == Proto::kTcp && h.value().port == 5070);
+    // sips: is TLS whatever transport= says (RFC 3261 §26.2).
+    h = parseNextHop("sips:bob@10.0.0.1;transport=tcp");
+    CPPUNIT_ASSERT(h.isOk() && h.value().proto == Proto::kTls);
   }
 
   void nameWithoutResolverIsUnroutable() {

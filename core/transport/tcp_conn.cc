@@ -71,6 +71,10 @@ IoResult StreamConn::sslResult(int rc, const char* op) {
       ERR_clear_error();
       return IoResult::kError;
     default: {
+      if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        ERR_clear_error();
+        return IoResult::kEof;  // closed without close_notify: common, and harmless for SIP
+      }
       why_ = std::string(op) + ": " + opensslErrors();
       long verify = SSL_get_verify_result(ssl_);
       if (verify != X509_V_OK) {

@@ -20,6 +20,13 @@ void setBuffer(int fd, int opt, int force_opt, int bytes) {
 
 }  // namespace
 
+HandoffChannels::~HandoffChannels() {
+  for (Pair& p : pairs_) {
+    ::close(p.send);
+    ::close(p.receive);
+  }
+}
+
 Status HandoffChannels::create(int workers, std::size_t max_message) {
   // Room for a few hundred messages of the largest size in flight per worker.
   int bytes = static_cast<int>(std::min<std::size_t>(64u << 20, std::max<std::size_t>(

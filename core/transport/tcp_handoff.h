@@ -39,6 +39,10 @@ struct HandoffMessage {
 
 class HandoffChannels {
  public:
+  HandoffChannels() = default;
+  ~HandoffChannels();
+  HandoffChannels(const HandoffChannels&) = delete;
+  HandoffChannels& operator=(const HandoffChannels&) = delete;
   // Master, before fork. `max_message` sizes the socket buffers.
   Status create(int workers, std::size_t max_message);
   int workers() const { return static_cast<int>(pairs_.size()); }

@@ -1,6 +1,7 @@
 #include "core/transport/tcp_worker.h"
 
 #include <event2/event.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -600,6 +601,7 @@ void TcpWorker::onTick(evutil_socket_t, short, void* arg) {
   }
   w.sweep();
   w.reap();
+  if (w.slot_ != nullptr) w.slot_->heap_bytes.store(mallinfo2().uordblks, std::memory_order_relaxed);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "test/test_files.h"
@@ -55,9 +56,11 @@ std::string commonName(X509* x) {
 struct Outcome {
   bool client_ok = false;
   bool server_ok = false;
-  std::string server_cn;       // the certificate the client got
-  std::string client_subject;  // peerSubject() on the server
-  std::string server_subject;  // peerSubject() on the client
+  std::string server_cn;                 // the certificate the client got
+  std::string client_subject;            // peerSubject() on the server
+  std::string server_subject;            // peerSubject() on the client
+  bool resumed = false;                  // the client resumed the session it was given
+  std::shared_ptr<SSL_SESSION> session;  // the client's session afterwards
 };
 
 // Steps one side; true once it has failed for good.
@@ -73,7 +76,7 @@ bool step(SSL* ssl, bool& done) {
 }
 
 Outcome handshake(SSL_CTX* client_ctx, SSL_CTX* server_ctx, const TlsContexts& contexts,
-                  const std::string& host, const SockAddr& dst) {
+                  const std::string& host, const SockAddr& dst, SSL_SESSION* resume = nullptr) {
   Outcome out;
   SSL* client = SSL_new(client_ctx);
   SSL* server = SSL_new(server_ctx);
@@ -85,6 +88,7 @@ Outcome handshake(SSL_CTX* client_ctx, SSL_CTX* server_ctx, const TlsContexts& c
   SSL_set_bio(server, server_bio, server_bio);
   SSL_set_connect_state(client);
   SSL_set_accept_state(server);
+  if (resume != nullptr) CPPUNIT_ASSERT_EQUAL(1, SSL_set_session(client, resume));
   std::string why;
   CPPUNIT_ASSERT_MESSAGE(why, contexts.prepareClient(client, host, dst, &why));
   bool client_done = false, server_done = false, client_failed = false, server_failed = false;
@@ -93,6 +97,15 @@ Outcome handshake(SSL_CTX* client_ctx, SSL_CTX* server_ctx, const TlsContexts& c
     server_failed = server_failed || step(server, server_done);
     if ((client_done || client_failed) && (server_done || server_failed)) break;
   }
+  if (client_done && server_done) {
+    // TLS 1.3 tickets come after the handshake: the client reads them (nothing else is there).
+    char byte;
+    CPPUNIT_ASSERT(SSL_read(client, &byte, 1) <= 0);
+    out.session.reset(SSL_get1_session(client), SSL_SESSION_free);
+    // A clean close: SSL_free would otherwise mark the session not resumable.
+    SSL_set_shutdown(client, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  }
+  out.resumed = SSL_session_reused(client) == 1;
   ERR_clear_error();
   out.client_ok = client_done && !client_failed;
   out.server_ok = server_done && !server_failed;
@@ -137,6 +150,8 @@ class TlsContextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(expiredClientCertificateRefused);
   CPPUNIT_TEST(optionalClientCertificateMayBeAbsent);
   CPPUNIT_TEST(sniProfileBringsItsOwnVerification);
+  CPPUNIT_TEST(sessionsResumeOnlyWithTheirProfile);
+  CPPUNIT_TEST(sniProfileBringsItsOwnMinimumVersion);
   CPPUNIT_TEST(tls11ClientRefused);
   CPPUNIT_TEST(tls13MinimumRefusesTls12Client);
   CPPUNIT_TEST(opensslErrorsDrainsTheQueue);
@@ -458,6 +473,43 @@ class TlsContextTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("<ok>"), load(c, s));
     o = handshake(c.clientContext("sip2.test", dst), c.serverContext(), c, "sip2.test", dst);
     CPPUNIT_ASSERT(o.client_ok && o.server_ok);
+  }
+
+  void sessionsResumeOnlyWithTheirProfile() {
+    TlsSettings s = standard();
+    s.servers[1].require_peer_certificate = true;
+    TlsContexts c;
+    CPPUNIT_ASSERT_EQUAL(std::string("<ok>"), load(c, s));
+    const SockAddr dst = addr("127.0.0.1", 5061);
+    Outcome first = localhost(c);
+    CPPUNIT_ASSERT(first.client_ok && first.server_ok && first.session);
+    CPPUNIT_ASSERT(!first.resumed);
+    SSL_CTX* client_ctx = c.clientContext("localhost", dst);
+    Outcome again =
+        handshake(client_ctx, c.serverContext(), c, "localhost", dst, first.session.get());
+    CPPUNIT_ASSERT(again.client_ok && again.server_ok);
+    CPPUNIT_ASSERT(again.resumed);  // tickets work without a server cache
+    // The same session offered to the profile that requires a client certificate: a full
+    // handshake, which that client (without a certificate) fails.
+    Outcome other =
+        handshake(client_ctx, c.serverContext(), c, "sip2.test", dst, first.session.get());
+    CPPUNIT_ASSERT(!other.resumed);
+    CPPUNIT_ASSERT(!other.server_ok);
+  }
+
+  void sniProfileBringsItsOwnMinimumVersion() {
+    TlsSettings s = standard();
+    s.servers[1].min_version = "TLSv1.3";
+    TlsContexts c;
+    CPPUNIT_ASSERT_EQUAL(std::string("<ok>"), load(c, s));
+    SSL_CTX* tls12 = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_max_proto_version(tls12, TLS1_2_VERSION);
+    const SockAddr dst = addr("127.0.0.1", 5061);
+    Outcome o = handshake(tls12, c.serverContext(), c, "localhost", dst);
+    CPPUNIT_ASSERT(o.client_ok && o.server_ok);
+    o = handshake(tls12, c.serverContext(), c, "sip2.test", dst);
+    SSL_CTX_free(tls12);
+    CPPUNIT_ASSERT(!o.client_ok && !o.server_ok);
   }
 
   void tls11ClientRefused() {
