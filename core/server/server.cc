@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,6 +125,27 @@ Status setUpStreams(const Settings& settings, shm::Segment& segment) {
   if (!index.isOk()) return index.status();
   setConnIndex(index.value());
   return handoffChannels().create(settings.tcp_workers, settings.max_message_size);
+}
+
+// Every TCP/TLS connection is a descriptor in one worker (and, while it is handed over, in
+// two): the soft limit is raised to what tcp_max_connections needs, the hard one too when
+// we are root. Falls short only with a warning: the server still runs, and refuses
+// connections it has no descriptor for (counted in tcp:refused).
+void raiseDescriptorLimit(const Settings& settings) {
+  rlim_t want = static_cast<rlim_t>(settings.tcp.max_connections) + 1024;
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= want) return;
+  rlimit raised = lim;
+  raised.rlim_cur = want;
+  if (raised.rlim_max < want) raised.rlim_max = want;  // root only
+  if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+  raised.rlim_cur = lim.rlim_max;
+  raised.rlim_max = lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &raised);
+  SL_WARN("open files limited to %llu (tcp_max_connections %d wants %llu): raise the hard "
+          "limit (ulimit -Hn) or lower tcp_max_connections",
+          static_cast<unsigned long long>(raised.rlim_cur), settings.tcp.max_connections,
+          static_cast<unsigned long long>(want));
 }
 
 Status writePidFile(const std::string& path) {
@@ -267,6 +289,7 @@ int runServer(const ServerOptions& options) {
   setProcessTable(table.value());
   const bool streams = listeners().has(Proto::kTcp) || listeners().has(Proto::kTls);
   if (streams) {
+    raiseDescriptorLimit(settings);
     st = setUpStreams(settings, *seg.value());
     if (!st.isOk()) {
       SL_CRIT("%s", st.message().c_str());

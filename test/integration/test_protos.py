@@ -10,8 +10,8 @@ Max-Forwards, CSeq number, Content-Length), the outcome must match that verdict.
 
 A per-group summary is printed (and written to $SIPLINE_PROTOS_SUMMARY if set); every case's
 outcome goes to protos-outcomes.tsv in the test's directory (kept with -v or on failure).
-Cases too large for one UDP datagram are listed there as skipped, with the reason: they are
-meant for the TCP transport.  SIPLINE_SOAK=1 sends every case 3 times.
+Cases too large for one UDP datagram are listed there as skipped, with the reason:
+test_protos_tcp.py sends them over TCP.  SIPLINE_SOAK=1 sends every case 3 times.
 """
 
 import collections
@@ -54,7 +54,7 @@ FINAL_QUIET = 0.3
 SETTLE_TIMEOUT = 10.0  # for the counters and what they announce to arrive at the end
 PROBE_TIMEOUTS = (1.0, 2.0)  # the liveness OPTIONS, then one retry
 SKIP_REASON = (f"exceeds one UDP datagram (> {protos.MAX_UDP_PAYLOAD} bytes after "
-               "substitution): to be sent over TCP once the TCP transport exists")
+               "substitution): test_protos_tcp.py sends them over TCP")
 
 
 def _grow_rcvbuf(sock, size=8 << 20):
