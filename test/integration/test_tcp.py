@@ -8,7 +8,8 @@ import socket
 import time
 
 from harness import (LOOPBACK, Server, UdpPeer, build_request, check, check_eq, new_callid,
-                     reply_to, wait_until)
+                     reply_to, scenario, sipp, wait_until)
+from sipp_flows import call, callee, check_calls, check_no_transactions, tm_modules
 from stream_peer import StreamListener, StreamPeer
 
 MODULES = ('sl = {}; maxfwd = {}; tm = {}; rr = {}; usrloc = {}; '
@@ -258,3 +259,40 @@ def test_a_refused_tcp_destination_fails_the_branch_at_once():
         check(r is not None and r.status == 408, f"a 408 for the refused connection: {r}")
         check(time.monotonic() - t0 < 3, "answered without waiting for timer B (32 s)")
         check(srv.stat("tcp:connect_failures") >= 1, "tcp:connect_failures")
+
+
+# sipp over TCP (-t t1: one connection each way): registrations, and calls relayed from a TCP
+# caller to a TCP callee with Record-Route (ACK and BYE follow the route set).
+SIPP_ROUTES = """\
+route {
+  if (has_totag()) {
+    if (loose_route()) { t_relay(); exit; }
+    if (is_method("ACK")) { t_relay(); exit; }
+    sl_send_reply(404, "Not here");
+    exit;
+  }
+  if (is_method("REGISTER")) { save("location"); exit; }
+  record_route();
+  $du = "sip:127.0.0.1:@UAS_PORT@;transport=tcp";
+  t_relay();
+}
+"""
+
+
+def test_sipp_registrations_and_calls_over_tcp():
+    users, calls = 50, 30
+    with callee("tm_uas_call.xml", calls, "-t", "t1") as uas:
+        with Server(routes=SIPP_ROUTES, uas_port=uas.port, transports=("udp", "tcp"),
+                    modules=tm_modules(extra='usrloc = {}; registrar = {};')) as srv:
+            reg = sipp(srv.addr, "-t", "t1", "-sf", scenario("loc_register.xml"),
+                       "-key", "aor_prefix", "u", "-key", "contact_port", "9",
+                       "-key", "expires", "300", "-r", "100", calls=users, name="reg")
+            check_calls(reg, users, "REGISTER over TCP")
+            check_eq(srv.stat("registrar:accepted_regs"), users, "registrar:accepted_regs")
+            caller = call(srv.port, "tm_uac_call.xml", uas.port, calls, "-t", "t1",
+                          "-r", "20")
+            check_calls(caller, calls, "calls over TCP: caller")
+            check_calls(uas.wait(20), calls, "calls over TCP: callee")
+            check_no_transactions(srv)
+            check_eq(srv.stat("tcp:opened"), 1, "one connection to the callee, reused")
+            check_eq(srv.stat("tm:retransmissions"), 0, "no retransmission over TCP")

@@ -166,6 +166,22 @@ def udp_port_bound(port):
     return False
 
 
+def tcp_port_listening(port):
+    """True if some socket listens on TCP port `port` (reads /proc/net/tcp{,6})."""
+    hexport = f"{port:04X}"
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(f) as fh:
+                next(fh)
+                for line in fh:
+                    fields = line.split()
+                    if fields[1].rsplit(":", 1)[1] == hexport and fields[3] == "0A":
+                        return True
+        except OSError:
+            pass
+    return False
+
+
 # ---------------------------------------------------------------- processes, /dev/shm
 def _stat_fields(pid):
     with open(f"/proc/{pid}/stat") as f:
@@ -967,8 +983,11 @@ class SippUas:
         self.f.flush()
         self.proc = subprocess.Popen(cmd, stdout=self.f, stderr=subprocess.STDOUT,
                                      cwd=self.dir, stdin=subprocess.DEVNULL)
-        # ready when its UDP port is bound
-        if not wait_until(lambda: udp_port_bound(self.port) or self.proc.poll() is not None,
+        # ready when its UDP port is bound (over TCP, -t t1/tn: when it listens)
+        tcp = "t1" in args or "tn" in args
+        bound = (lambda: tcp_port_listening(self.port)) if tcp else \
+            (lambda: udp_port_bound(self.port))
+        if not wait_until(lambda: bound() or self.proc.poll() is not None,
                           10) or self.proc.poll() is not None:
             self.stop()
             raise TestFailure(f"sipp UAS did not start (output {self.out})")
