@@ -4,12 +4,15 @@
 #include <ctime>
 #include <vector>
 
+#include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/proc/process_log_level.h"
 #include "core/proc/process_table.h"
 #include "core/server/script_reload.h"
 #include "core/shm/segment.h"
 #include "core/stats/stats.h"
+#include "core/transport/conn_index.h"
+#include "core/transport/listener.h"
 
 namespace sipline {
 namespace {
@@ -232,6 +235,35 @@ Result<Json> logLevelCommand(const MiParams& params) {
   return j;
 }
 
+// The TCP/TLS connections of the whole server, from the connection index.
+Result<Json> tcpList(const MiParams&) {
+  Json list = Json::array();
+  ConnIndex* index = connIndex();
+  const std::vector<Listener>& sockets = listeners().all();
+  std::int64_t now_ms = monotonicMs();
+  std::int64_t now_s = std::time(nullptr);
+  if (index != nullptr) {
+    index->forEach([&](const ConnInfo& c) {
+      Json e = Json::object();
+      e["id"] = c.id;
+      e["proto"] = protoName(c.proto);
+      e["peer"] = c.peer.toString();
+      if (c.listener >= 0 && static_cast<std::size_t>(c.listener) < sockets.size()) {
+        e["socket"] = sockets[static_cast<std::size_t>(c.listener)].text;
+      }
+      e["direction"] = c.outgoing ? "out" : "in";
+      e["worker"] = c.owner;
+      e["age"] = now_s - c.created_s;
+      if (c.keep_until_ms > now_ms) e["kept_for"] = (c.keep_until_ms - now_ms) / 1000;
+      list.push_back(std::move(e));
+    });
+  }
+  Json j = Json::object();
+  j["max"] = index != nullptr ? index->capacity() : 0;
+  j["connections"] = std::move(list);
+  return j;
+}
+
 }  // namespace
 
 Status registerCoreMiCommands(MiRegistry& registry) {
@@ -255,6 +287,12 @@ Status registerCoreMiCommands(MiRegistry& registry) {
        "core",
        resetStatistics},
       {"shm", {}, "Shared memory size, used, free and max used (bytes).", "core", shmUsage},
+      {"tcp_list",
+       {},
+       "Every TCP and TLS connection: id, transport, peer, local socket, direction, owning "
+       "TCP worker, age in seconds, and how long a registration keeps it open (kept_for, s).",
+       "core",
+       tcpList},
       {"reload_routes",
        {},
        "Reloads the routing script (as SIGHUP): the master checks it first; on an error the "

@@ -70,6 +70,10 @@ def test_options_over_tcp_is_answered_on_the_same_connection_and_pings_get_pongs
             c.send(options(c.port))  # answered after the pong, on the same stream
             check(c.expect_reply() is not None, "second OPTIONS on the connection")
             check_eq(c.pongs, 1, "CRLF pongs received for one ping")
+            listed = srv.mi("tcp_list")["connections"]
+            check_eq([(e["proto"], e["peer"], e["direction"], e["socket"]) for e in listed],
+                     [("tcp", f"{LOOPBACK}:{c.port}", "in", f"tcp:{LOOPBACK}:{srv.port}")],
+                     "MI tcp_list")
         accepted = srv.stat("tcp:accepted")
         check(accepted >= 1, f"tcp:accepted {accepted}")
         wait_until(lambda: srv.stat("tcp:connections") == 0, 3)
