@@ -71,6 +71,7 @@ class StreamFramerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(keepsOnlyThePartialMessage);
   CPPUNIT_TEST(largeHeaderBlockInTinyReadsIsLinear);
   CPPUNIT_TEST(resetStartsOver);
+  CPPUNIT_TEST(releasesItsBufferOnlyWhenNothingIsHeld);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -84,6 +85,26 @@ class StreamFramerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(f.next(out) == FrameStatus::kNeedMore);
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, f.buffered());
     CPPUNIT_ASSERT(!f.failed());
+  }
+
+  void releasesItsBufferOnlyWhenNothingIsHeld() {
+    StreamFramer f;
+    const std::string m = msg("body");
+    f.feed(m + m.substr(0, 5));
+    std::string_view out;
+    CPPUNIT_ASSERT(!f.releaseIfIdle());  // a message not taken yet
+    CPPUNIT_ASSERT(f.next(out) == FrameStatus::kMessage);
+    CPPUNIT_ASSERT(!f.releaseIfIdle());  // a partial message held
+    CPPUNIT_ASSERT_EQUAL(std::size_t{5}, f.buffered());
+    f.feed(m.substr(5));
+    CPPUNIT_ASSERT(f.next(out) == FrameStatus::kMessage);
+    CPPUNIT_ASSERT_EQUAL(m, std::string(out));
+    CPPUNIT_ASSERT(f.next(out) == FrameStatus::kNeedMore);
+    CPPUNIT_ASSERT(f.releaseIfIdle());
+    // Framing goes on as before after a release.
+    f.feed(m);
+    CPPUNIT_ASSERT(f.next(out) == FrameStatus::kMessage);
+    CPPUNIT_ASSERT_EQUAL(m, std::string(out));
   }
 
   void framesSeveralMessagesInOneRead() {

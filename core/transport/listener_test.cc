@@ -36,6 +36,7 @@ class ListenerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(wildcardMatchesInterfaceAddressesAndAdvertisesItsName);
   CPPUNIT_TEST(aliasesAreMyself);
   CPPUNIT_TEST(portInUseIsAClearError);
+  CPPUNIT_TEST(streamSocketsListenAndAreChosenByTransport);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -49,6 +50,35 @@ class ListenerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!set.isMyself("127.0.0.1", static_cast<std::uint16_t>(port + 1)));
     CPPUNIT_ASSERT(!set.isMyself("127.0.0.2", port));
     CPPUNIT_ASSERT(!set.isMyself("example.com", 0));
+    set.closeAll();
+  }
+
+  void streamSocketsListenAndAreChosenByTransport() {
+    Listeners set;
+    std::string port = std::to_string(freePort());
+    CPPUNIT_ASSERT(set.bindAll({spec("udp:127.0.0.1:" + port), spec("tcp:127.0.0.1:" + port),
+                                spec("tls:127.0.0.1:" + std::to_string(freePort()))})
+                       .isOk());
+    const Listener& udp = set.all()[0];
+    const Listener& tcp = set.all()[1];
+    const Listener& tls = set.all()[2];
+    int type = 0;
+    socklen_t len = sizeof(type);
+    CPPUNIT_ASSERT_EQUAL(0, getsockopt(tcp.fd, SOL_SOCKET, SO_TYPE, &type, &len));
+    CPPUNIT_ASSERT_EQUAL(static_cast<int>(SOCK_STREAM), type);
+    int listening = 0;
+    len = sizeof(listening);
+    CPPUNIT_ASSERT_EQUAL(0, getsockopt(tls.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len));
+    CPPUNIT_ASSERT_EQUAL(1, listening);
+    SockAddr dst;
+    CPPUNIT_ASSERT(SockAddr::fromNumeric("127.0.0.9", 5060, dst));
+    CPPUNIT_ASSERT_EQUAL(&tcp, set.forDestination(dst, Proto::kTcp, &udp));
+    CPPUNIT_ASSERT_EQUAL(&tls, set.forDestination(dst, Proto::kTls, &tcp));
+    CPPUNIT_ASSERT_EQUAL(&udp, set.forDestination(dst, Proto::kUdp, nullptr));
+    SockAddr v6;
+    CPPUNIT_ASSERT(SockAddr::fromNumeric("::1", 5060, v6));
+    CPPUNIT_ASSERT(set.forDestination(v6, Proto::kTcp, &tcp) == nullptr);  // no IPv6 socket
+    CPPUNIT_ASSERT(set.has(Proto::kTls));
     set.closeAll();
   }
 

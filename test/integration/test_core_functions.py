@@ -110,7 +110,7 @@ def test_bad_core_function_arguments_are_refused_at_load():
         ('route {\n  append_branch("carol", "0.5");\n}', "not a valid SIP URI"),
         ('route {\n  append_branch("sip:c@d", "2");\n}', "q must be a value from 0 to 1"),
         ('route {\n  setbflag(40);\n}', "a flag is a number 0..31"),
-        ('route {\n  force_send_socket("tcp:127.0.0.1:5060");\n}', "only udp"),
+        ('route {\n  force_send_socket("tcp:127.0.0.1:5060");\n}', "is not one of ours"),
         # checked against the settings' sockets even though -c binds none
         ('route {\n  force_send_socket("udp:127.0.0.1:9");\n}', "is not one of ours"),
         ('route {\n  set_advertised_port(0);\n}', "1..65535"),
