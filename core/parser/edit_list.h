@@ -28,6 +28,13 @@ class EditList {
   // change its mind (e.g. rewrite the Request-URI twice). length 0 makes it an insert.
   void replaceKeyed(std::uint32_t key, std::size_t offset, std::size_t length, std::string text);
 
+  // True when an edit with this (non-zero) key is recorded.
+  bool hasKeyed(std::uint32_t key) const {
+    for (const Edit& e : edits_) {
+      if (e.key == key) return true;
+    }
+    return false;
+  }
   bool empty() const { return edits_.empty(); }
   std::size_t size() const { return edits_.size(); }
   void clear() { edits_.clear(); }

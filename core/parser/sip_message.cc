@@ -363,6 +363,15 @@ void SipMessage::insertHeaderBefore(const HeaderField& h, std::string text) {
   if (offsetOf(h.raw, off)) edits_.insert(off, std::move(text));
 }
 
+void SipMessage::ensureContentLength() {
+  if (!parsed_ok_ || header(HeaderType::kContentLength) != nullptr ||
+      edits_.hasKeyed(kKeyContentLength)) {
+    return;
+  }
+  edits_.replaceKeyed(kKeyContentLength, headers_end_, 0,
+                      "Content-Length: " + std::to_string(body_.size()) + "\r\n");
+}
+
 void SipMessage::appendHeader(std::string text) { edits_.insert(headers_end_, std::move(text)); }
 
 void SipMessage::removeHeader(const HeaderField& h) {

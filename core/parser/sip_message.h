@@ -156,6 +156,10 @@ class SipMessage {
   // removes Content-Type. A second call replaces the first. False when the message was not
   // parsed (kOk) or has several Content-Length / Content-Type headers.
   bool replaceBody(std::string body, std::string_view content_type = "");
+  // Streams need Content-Length (RFC 3261 §18.3), UDP does not: before a message received
+  // without one is sent on TCP or TLS, this adds "Content-Length: <body size>" (unless
+  // replaceBody() wrote one already). No-op when it has one or did not parse.
+  void ensureContentLength();
   bool build(std::string& out) const { return edits_.build(buffer_, out); }
 
  private:

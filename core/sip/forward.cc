@@ -170,9 +170,10 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     }
     hop = std::move(parsed.value());
   }
+  applyForcedTransport(ctx, hop);
   SockAddr dst;
   Proto proto = hop.proto;
-  std::string tls_name;  // the name a new TLS connection verifies ("" = the address)
+  const std::string tls_name = tlsNameOf(hop);
   if (!SockAddr::fromNumeric(hop.host, hop.port, dst)) {
     // A name: RFC 3263 through the shared cache, blocking at most dns_timeout.
     Result<std::vector<dns::SipTarget>> targets = dns::resolveTargets(hop);
@@ -184,7 +185,6 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
     const dns::SipTarget& target = firstReachable(ctx, targets.value());
     dst = target.addr;
     proto = target.proto;
-    tls_name = target.host;
   }
   MaxForwardsResult mf = processMaxForwards(ctx);
   if (mf == MaxForwardsResult::kTooManyHops) {
@@ -209,6 +209,7 @@ ForwardResult forwardRequest(MsgContext& ctx, const NextHop* explicit_hop) {
   if (first_via == nullptr) return ForwardResult::kBadMessage;
   msg.insertHeaderBefore(
       *first_via, statelessVia(msg, *out, ctx.ruri(), ctx.advertised_address, ctx.advertised_port));
+  if (out->proto != Proto::kUdp) msg.ensureContentLength();
   std::string wire;
   if (!msg.build(wire)) {
     SL_ERR_RATELIMITED("forward: conflicting edits on Call-ID %.*s", SL_SV(msg.callId()));
@@ -255,6 +256,7 @@ ForwardResult forwardReply(MsgContext& ctx) {
     stats.drop_replies.inc();
     return ForwardResult::kUnroutable;
   }
+  if (out->proto != Proto::kUdp) msg.ensureContentLength();
   std::string wire;
   if (!msg.build(wire)) {
     stats.drop_replies.inc();

@@ -26,6 +26,18 @@ MaxForwardsResult processMaxForwards(MsgContext& ctx) {
   return MaxForwardsResult::kOk;
 }
 
+void applyForcedTransport(const MsgContext& ctx, NextHop& hop) {
+  if (ctx.send_socket == nullptr || hop.proto_set || hop.secure) return;
+  hop.proto = ctx.send_socket->proto;
+  hop.proto_set = true;
+  if (!hop.port_set) hop.port = defaultPort(hop.proto);
+}
+
+std::string tlsNameOf(const NextHop& hop) {
+  SockAddr numeric;
+  return SockAddr::fromNumeric(hop.host, 0, numeric) ? std::string() : hop.host;
+}
+
 const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, Proto proto,
                                const char* who) {
   if (ctx.send_socket != nullptr) {

@@ -98,7 +98,7 @@ Proto viaTransport(const Via& via) {
 }
 
 bool nextHopOfVia(const Via& via, SockAddr& out) {
-  std::uint16_t port = via.port != 0 ? via.port : 5060;
+  std::uint16_t port = via.port != 0 ? via.port : defaultPort(viaTransport(via));
   if (via.has_rport && !via.rport_value.empty()) {
     std::int64_t p = 0;
     if (parseInt(via.rport_value, p) && p > 0 && p < 65536) port = static_cast<std::uint16_t>(p);

@@ -110,8 +110,9 @@ ConnIndex::Slot* ConnIndex::findLocked(Proto proto, const SockAddr& peer) {
   Slot* best = nullptr;
   for (std::uint32_t i = buckets()[bucketOf(proto, peer)]; i != 0; i = s[i - 1].next) {
     Slot& c = s[i - 1];
+    // The chain runs newest first: on a tie the first one seen is the newest.
     if (c.proto == static_cast<std::uint8_t>(proto) && c.peer.unpack() == peer &&
-        (best == nullptr || c.created_s >= best->created_s)) {
+        (best == nullptr || c.created_s > best->created_s)) {
       best = &c;
     }
   }
@@ -131,10 +132,11 @@ std::uint64_t ConnIndex::add(const ConnInfo& info,
   if (free_head_ == 0) return 0;
   std::uint32_t index = free_head_ - 1;
   Slot& s = slots()[index];
-  std::uint32_t generation = s.generation + 1 == 0 ? 1 : s.generation + 1;
-  if (publish && !publish((static_cast<std::uint64_t>(generation) << 32) | index)) return 0;
+  // The generation moves on before anyone hears of the id: should this process die after
+  // publishing, a rebuilt index can never hand the same id out again.
+  s.generation = s.generation + 1 == 0 ? 1 : s.generation + 1;
+  if (publish && !publish((static_cast<std::uint64_t>(s.generation) << 32) | index)) return 0;
   free_head_ = s.next;
-  s.generation = generation;
   s.peer = PackedAddr::of(info.peer);
   s.created_s = info.created_s;
   s.keep_until_ms = info.keep_until_ms;

@@ -93,6 +93,8 @@ SendResult sendStream(const Listener& from, const SockAddr& to, std::string_view
     HandoffHeader h;
     h.kind = HandoffKind::kSend;
     h.conn_id = conn.id;
+    h.proto = static_cast<std::uint8_t>(conn.proto);
+    h.peer = PackedAddr::of(conn.peer);
     if (channels.send(conn.owner, h, "", data)) return SendResult::kOk;
     stats.handoff_failures.inc();
     SL_ERR_RATELIMITED("cannot hand a message for %s to TCP worker %d: %s",

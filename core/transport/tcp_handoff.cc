@@ -102,7 +102,9 @@ bool HandoffChannels::receive(int fd, HandoffMessage& out, std::string& scratch)
     }
   }
   std::size_t len = static_cast<std::size_t>(n);
-  if (len < sizeof(HandoffHeader) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+  // MSG_CTRUNC alone: the descriptor was lost (the receiver is out of them) but the message is
+  // whole; it is delivered without one (fd -1), so the receiver can report the failure.
+  if (len < sizeof(HandoffHeader) || (msg.msg_flags & MSG_TRUNC) != 0) {
     SL_ERR_RATELIMITED("hand-off: truncated message (%zu bytes) discarded", len);
     if (out.fd >= 0) ::close(out.fd);
     out.fd = -1;

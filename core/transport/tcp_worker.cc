@@ -468,7 +468,8 @@ void TcpWorker::close(StreamConn& c, const char* why, StatCounter* counter) {
   if (c.ev_write != nullptr) event_free(c.ev_write);
   c.ev_read = c.ev_write = nullptr;
   connIndex()->remove(c.info().id);
-  if (never_opened && c.info().outgoing && c.queued() > 0) {
+  if (c.queued() > 0 && (!never_opened || c.info().outgoing)) {
+    // What never left: its senders may fail over (tm) instead of waiting for their timers.
     // Reported from reap(), outside any callback: the sender may hold locks right now.
     failures_.push_back({c.info().proto, c.info().peer, std::string(c.unsent())});
   }
@@ -554,8 +555,19 @@ void TcpWorker::onHandoff(evutil_socket_t fd, short, void* arg) {
   HandoffMessage m;
   for (int i = 0; i < kHandoffBurst && HandoffChannels::receive(fd, m, w.handoff_scratch_); ++i) {
     if (m.header.magic != HandoffHeader::kMagic) continue;  // discarded (logged)
-    if (m.header.kind == HandoffKind::kAdopt && m.fd >= 0 && m.header.listener >= 0 &&
-        static_cast<std::size_t>(m.header.listener) < listeners().all().size()) {
+    if (m.header.kind == HandoffKind::kAdopt &&
+        (m.fd < 0 || m.header.listener < 0 ||
+         static_cast<std::size_t>(m.header.listener) >= listeners().all().size())) {
+      // Its descriptor did not arrive (we are out of them): the connection does not exist;
+      // forget it and let the sender fail over instead of waiting.
+      SL_ERR_RATELIMITED("hand-off of a new connection to %s arrived without its socket; "
+                         "dropped", m.header.peer.unpack().toString().c_str());
+      if (m.fd >= 0) ::close(m.fd);
+      connIndex()->remove(m.header.conn_id);
+      tcpStats().connect_failures.inc();
+      w.failures_.push_back(
+          {static_cast<Proto>(m.header.proto), m.header.peer.unpack(), std::move(m.payload)});
+    } else if (m.header.kind == HandoffKind::kAdopt) {
       ConnInfo info;
       info.id = m.header.conn_id;
       info.proto = static_cast<Proto>(m.header.proto);
@@ -565,10 +577,15 @@ void TcpWorker::onHandoff(evutil_socket_t fd, short, void* arg) {
       info.outgoing = true;
       w.adopt(m.fd, info, m.host, m.payload);
     } else if (m.header.kind == HandoffKind::kSend) {
-      if (!w.queue(m.header.conn_id, m.payload)) {
+      if (w.byId(m.header.conn_id) == nullptr) {
+        // The connection closed before the message reached it: the sender may fail over.
         tcpStats().handoff_orphans.inc();
         SL_DBG("hand-off for connection %llx: gone; %zu bytes dropped",
                static_cast<unsigned long long>(m.header.conn_id), m.payload.size());
+        w.failures_.push_back(
+            {static_cast<Proto>(m.header.proto), m.header.peer.unpack(), std::move(m.payload)});
+      } else {
+        w.queue(m.header.conn_id, m.payload);
       }
     } else {
       if (m.fd >= 0) ::close(m.fd);

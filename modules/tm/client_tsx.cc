@@ -84,7 +84,7 @@ void Engine::sendCancelLocked(Transaction& /*t*/, ClientBranch& b) {
     b.cancel_done = true;
   }
   const Listener* l = listenerAt(b.listener);
-  if (l != nullptr) sendTo(*l, b.dst.unpack(), cancel);
+  if (l != nullptr) sendTo(*l, b.dst.unpack(), cancel, view(b.tls_name));
   std::int64_t now = monotonicMs();
   b.cancel_pending = false;
   // §9.1: the 487 should come; the branch gives up 64*T1 after its CANCEL at the latest.
@@ -138,7 +138,7 @@ void Engine::sendAckLocked(ClientBranch& b, const SipMessage& reply) {
   if (rm.parse(req) != ParseError::kOk) return;
   const Listener* l = listenerAt(b.listener);
   std::string ack = buildAck(rm, reply);
-  if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
+  if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack, view(b.tls_name));
 }
 
 bool Engine::canFailOverLocked(const Transaction& t, const ClientBranch& b) const {
@@ -180,7 +180,7 @@ void Engine::branchTimerLocked(Transaction& t, int index, std::int64_t now) {
       b.cancel_done = true;
     } else {
       const Listener* l = listenerAt(b.listener);
-      if (l != nullptr) sendTo(*l, b.dst.unpack(), view(b.cancel));
+      if (l != nullptr) sendTo(*l, b.dst.unpack(), view(b.cancel), view(b.tls_name));
       b.cancel_retr_interval = std::min(2 * b.cancel_retr_interval, cfg_.t2_ms);
       b.cancel_retr_at = now + b.cancel_retr_interval;
     }
@@ -274,7 +274,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
       if (rm.parse(req) == ParseError::kOk) {
         const Listener* l = listenerAt(b.listener);
         std::string ack = buildAck(rm, msg);
-        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack);
+        if (l != nullptr && !ack.empty()) sendTo(*l, b.dst.unpack(), ack, view(b.tls_name));
       }
     }
     armBranchLocked(b);
@@ -285,6 +285,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
   auto relayUp = [&](bool store) {
     const Listener* l = listenerAt(t.in_listener);
     std::string wire;
+    if (l != nullptr && l->proto != Proto::kUdp) msg.ensureContentLength();
     if (l == nullptr || !msg.removeTopVia() || !msg.build(wire)) {
       SL_ERR_RATELIMITED("tm: cannot relay the %d of Call-ID %.*s upstream", code,
                          SL_SV(msg.callId()));

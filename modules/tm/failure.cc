@@ -148,13 +148,14 @@ void Engine::relayBestLocked(Transaction& t, int best) {
       }
     }
   }
+  const Listener* l = listenerAt(t.in_listener);
+  if (l != nullptr && l->proto != Proto::kUdp) reply.ensureContentLength();
   std::string wire;
   if (!reply.build(wire)) {
     if (have_req) sendLocalReplyLocked(t, req, 500, localReason(500));
     return;
   }
   notifyWatchersLocked(t, code, wire, false);
-  const Listener* l = listenerAt(t.in_listener);
   if (l != nullptr && sendTo(*l, t.reply_dst.unpack(), wire) == SendResult::kOk) {
     stats_.relayed_replies.inc();
   }

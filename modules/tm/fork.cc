@@ -207,6 +207,7 @@ bool Engine::sendBranchLocked(Transaction& t, MsgContext& ctx, MsgContext& bctx,
     ctx.noteRelayError(478, "Unresolvable destination");
     return false;
   }
+  applyForcedTransport(bctx, hop.value());
   Result<std::vector<dns::SipTarget>> targets = dns::resolveTargets(hop.value());
   if (!targets.isOk() || targets.value().empty()) {
     SL_ERR_RATELIMITED("t_relay: cannot resolve %s for Call-ID %.*s: %s", hop.value().host.c_str(),
@@ -225,6 +226,7 @@ bool Engine::sendBranchLocked(Transaction& t, MsgContext& ctx, MsgContext& bctx,
   BranchId id{table_->nonce(), t.bucket, t.label, index};
   if (t.local) bm.removeTopVia();  // the placeholder of uac.cc
   bm.insertHeaderAtTop(HeaderType::kVia, ourVia(*out, bctx, id));
+  if (out->proto != Proto::kUdp) bm.ensureContentLength();
   std::string wire;
   if (!bm.build(wire)) {
     SL_ERR_RATELIMITED("t_relay: conflicting edits in branch %d of Call-ID %.*s", index,
@@ -238,7 +240,7 @@ bool Engine::sendBranchLocked(Transaction& t, MsgContext& ctx, MsgContext& bctx,
     assign(b->request, wire);
     // t_on_reply() in the branch_route: this branch's replies get their own route.
     if (bctx.tm.on_reply != view(t.on_reply)) assign(b->on_reply, bctx.tm.on_reply);
-    if (first.proto == Proto::kTls) assign(b->tls_name, first.host);
+    if (first.proto == Proto::kTls) assign(b->tls_name, tlsNameOf(hop.value()));
   });
   if (!st.isOk()) {
     shm::destroy(sm, b);

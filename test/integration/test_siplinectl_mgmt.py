@@ -314,6 +314,7 @@ def mi_calls(unused_port):
          lambda r: isinstance(r, dict) and STAT.rcv_requests in r),
         ("reset_statistics", [f"statistics={STAT.rcv_requests}"], lambda r: _is_obj(r, "reset")),
         ("shm", [], lambda r: _is_obj(r, "size", "used") and r["size"] > 0),
+        ("tcp_list", [], lambda r: _is_obj(r, "max", "connections") and r["connections"] == []),
         ("reload_routes", [], lambda r: _is_obj(r, "generation")),
         ("routes_status", [], lambda r: _is_obj(r, "generation", "last_reload_ok")),
         ("log_level", [], lambda r: _is_obj(r, "processes") and len(r["processes"]) > 1),

@@ -31,6 +31,12 @@ route {
   record_route();
   if ($rU == "udp") { $du = "sip:127.0.0.1:@UAS_PORT@"; t_relay(); exit; }
   if ($rU == "tcp") { $du = "sip:127.0.0.1:@UAS_PORT@;transport=tcp"; t_relay(); exit; }
+  if ($rU == "forced") {  # no transport named: the forced socket's
+    force_send_socket("tcp:127.0.0.1:@PORT@");
+    $du = "sip:127.0.0.1:@UAS_PORT@";
+    t_relay();
+    exit;
+  }
   if (!lookup("location")) { sl_send_reply(404, "Not Found"); exit; }
   t_relay();
 }
@@ -300,3 +306,40 @@ def test_sipp_registrations_and_calls_over_tcp():
             check_no_transactions(srv)
             check_eq(srv.stat("tcp:opened"), 1, "one connection to the callee, reused")
             check_eq(srv.stat("tm:retransmissions"), 0, "no retransmission over TCP")
+
+
+def test_udp_message_without_content_length_gets_one_on_the_stream():
+    """RFC 3261 §18.3: Content-Length is optional on UDP, mandatory on a stream."""
+    with StreamListener() as callee:
+        with tcp_server(uas_port=callee.port) as srv, UdpPeer() as uac:
+            body = b"hello over tcp"
+            msg = build_request("MESSAGE", f"sip:tcp@{LOOPBACK}:{srv.port}", uac.port,
+                                extra=("Content-Type: text/plain",), body=body)
+            msg = msg.replace(b"Content-Length: 14\r\n", b"")
+            check(b"Content-Length" not in msg, "the request carries no Content-Length")
+            uac.send(msg, srv.addr)
+            conn = callee.accept(3)
+            check(conn is not None, "the server connected to the TCP callee")
+            with conn:
+                got = conn.expect_request("MESSAGE")
+                check_eq(got.get("content-length"), str(len(body)), "Content-Length added")
+                check_eq(got.body, body, "the body, framed whole")
+                conn.send(reply_to(got, 200, "OK"))
+                r = uac.expect_reply(3)
+                check(r is not None and r.status == 200, f"200 back over UDP: {r}")
+
+
+def test_a_forced_tcp_socket_decides_the_transport_of_a_destination_without_one():
+    with StreamListener() as callee:
+        with tcp_server(uas_port=callee.port) as srv, UdpPeer() as uac:
+            uac.send(build_request("OPTIONS", f"sip:forced@{LOOPBACK}:{srv.port}", uac.port),
+                     srv.addr)
+            conn = callee.accept(3)
+            check(conn is not None, "the forced TCP socket connected to the callee")
+            with conn:
+                got = conn.expect_request("OPTIONS")
+                check(got.all("via")[0].startswith(f"SIP/2.0/TCP {LOOPBACK}:{srv.port};"),
+                      f"our Via names the forced socket: {got.all('via')[0]}")
+                conn.send(reply_to(got, 200, "OK"))
+                r = uac.expect_reply(3)
+                check(r is not None and r.status == 200, f"200 back over UDP: {r}")
