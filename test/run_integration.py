@@ -14,6 +14,11 @@ a test that leaves a process behind fails.  Output:
 and last `integration: N passed, N failed` (`, N skipped` only if a test skipped).
 Exit status 1 if any test failed.
 
+Two lanes: the tests of files that set `WAITS = True` (they spend their time waiting for a
+database outage, a restart or a timer, not computing) run one after another beside the
+others, which also run one after another; each test's report is printed whole when it ends.
+SIPLINE_IT_LANES=1 runs everything in one lane.
+
 Writing a test: a module-level `def test_<behaviour>():` in test/integration/test_<topic>.py
 that uses test/lib/harness.py (Server, sipp, UdpPeer, ...) and fails by raising (harness.check
 raises TestFailure); `raise harness.Skip("reason")` skips; `test_x.timeout = 300` raises its
@@ -28,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -38,6 +44,7 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 DEFAULT_TIMEOUT = 120
 SKIP_RC = 3
 LOG_TAIL = 40
+PRINT_LOCK = threading.Lock()
 
 
 sys.dont_write_bytecode = True
@@ -63,9 +70,10 @@ def discover():
                  if n.startswith("test_") and inspect.isfunction(f) and f.__module__ == mod.__name__]
         funcs.sort(key=lambda f: f.__code__.co_firstlineno)
         short = fn[len("test_"):-len(".py")]
+        waits = bool(getattr(mod, "WAITS", False))
         for f in funcs:
             tests.append((f"{short}.{f.__name__}", path, f.__name__,
-                          int(getattr(f, "timeout", DEFAULT_TIMEOUT))))
+                          int(getattr(f, "timeout", DEFAULT_TIMEOUT)), waits))
     return tests
 
 
@@ -159,23 +167,27 @@ def run_one(name, path, func, timeout, verbose):
     else:
         status = "FAIL"
         reason = reason or f"test process exited with {rc}"
+    report = []
     if status == "PASS":
-        print(f"PASS {name} ({dt:.1f}s)", flush=True)
+        report.append(f"PASS {name} ({dt:.1f}s)\n")
     elif status == "SKIP":
-        print(f"SKIP {name}: {reason}", flush=True)
+        report.append(f"SKIP {name}: {reason}\n")
     else:
-        print(f"FAIL {name}: {reason} ({dt:.1f}s)", flush=True)
+        report.append(f"FAIL {name}: {reason} ({dt:.1f}s)\n")
         body = [ln for ln in text if not ln.startswith("FAIL-REASON:")]
         while body and not body[-1].strip():
             body.pop()
         if body:
-            print("  test output (tail):")
-            print(indent(body[-30:]), end="")
+            report.append("  test output (tail):\n")
+            report.append(indent(body[-30:]))
         for fn in sorted(os.listdir(tmp)):
             if fn.endswith(".log"):
-                print(f"  {fn} (last {LOG_TAIL} lines):")
-                print(indent(tail(os.path.join(tmp, fn), LOG_TAIL)) or "    | (empty)\n", end="")
-        print(f"  files kept in {tmp}", flush=True)
+                report.append(f"  {fn} (last {LOG_TAIL} lines):\n")
+                report.append(indent(tail(os.path.join(tmp, fn), LOG_TAIL)) or "    | (empty)\n")
+        report.append(f"  files kept in {tmp}\n")
+    with PRINT_LOCK:
+        sys.stdout.write("".join(report))
+        sys.stdout.flush()
     if status == "PASS" and not verbose:
         shutil.rmtree(tmp, ignore_errors=True)
     return status
@@ -191,7 +203,7 @@ def main(argv):
     tests = [t for t in discover() if not filters or any(f in t[0] for f in filters)]
     if list_only:
         for t in tests:
-            print(t[0])
+            print(t[0] + ("  (waits)" if t[4] else ""))
         return 0
     sys.path.insert(0, LIB_DIR)
     import harness
@@ -204,8 +216,20 @@ def main(argv):
             print(f"FAIL {t[0]}: {harness.SIPLINE} not built (run make)")
         counts["FAIL"] += len(tests)
     else:
-        for name, path, func, timeout in tests:
-            counts[run_one(name, path, func, timeout * (3 if soak else 1), verbose)] += 1
+        one_lane = os.environ.get("SIPLINE_IT_LANES", "") == "1"
+        lanes = [[t for t in tests if one_lane or not t[4]],
+                 [t for t in tests if not one_lane and t[4]]]
+        counts_lock = threading.Lock()
+
+        def run_lane(lane):
+            for name, path, func, timeout, _ in lane:
+                status = run_one(name, path, func, timeout * (3 if soak else 1), verbose)
+                with counts_lock:
+                    counts[status] += 1
+        waiting = threading.Thread(target=run_lane, args=(lanes[1],))
+        waiting.start()
+        run_lane(lanes[0])
+        waiting.join()
     line = f"integration: {counts['PASS']} passed, {counts['FAIL']} failed"
     if counts["SKIP"]:
         line += f", {counts['SKIP']} skipped"

@@ -33,6 +33,10 @@ from harness import (LOOPBACK, ServerError, check, check_eq, free_udp_port, scen
                      wait_until)
 from sipp_flows import call, callee, check_calls
 
+# These tests mostly wait (database outages, restarts, dialog timers): they run beside
+# the others (test/run_integration.py).
+WAITS = True
+
 TALK_MS = 2000
 RING_MS = 1000
 

@@ -20,6 +20,10 @@ from acc_flows import AccDb, SyslogSink, acc_server, row_count, spool_dir, wait_
 from harness import check, check_eq, free_udp_port, scaled
 from sipp_flows import call, callee, check_calls
 
+# These tests mostly wait (database outages, restarts, dialog timers): they run beside
+# the others (test/run_integration.py).
+WAITS = True
+
 RATE = 100  # calls per second
 FREEZE_S = scaled(8, 20)  # PostgreSQL frozen at least this long (16x the query timeout)
 OUTAGE = {"db_query_timeout": 500, "db_connect_timeout": 500}

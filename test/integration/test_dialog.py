@@ -15,6 +15,10 @@ from harness import (LOOPBACK, ROOT, UdpPeer, build_request, check, check_eq, fr
                      wait_until)
 from sipp_flows import call, callee, check_calls, proxy, tm_modules
 
+# These tests mostly wait (database outages, restarts, dialog timers): they run beside
+# the others (test/run_integration.py).
+WAITS = True
+
 ROUTES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dlg_proxy.routes")
 SQL = os.path.join(ROOT, "scripts", "sql")
 

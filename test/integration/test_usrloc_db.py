@@ -31,6 +31,10 @@ from location_flows import (Phone, check_all_calls, check_server_stops_cleanly, 
                             check_workers_answer, contacts_of, reach_users, register_users,
                             registrar_server, ul_contacts, ul_counts)
 
+# These tests mostly wait (database outages, restarts, dialog timers): they run beside
+# the others (test/run_integration.py).
+WAITS = True
+
 QUERY_TIMEOUT_MS = 300      # usrloc db_query_timeout and db_connect_timeout in these tests
 MARGIN_S = 0.7              # scheduling on a loaded 2-core machine
 NO_RECEIVED = {"store_received": "off"}
