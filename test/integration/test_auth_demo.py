@@ -7,6 +7,8 @@ and removes the database directory."""
 import os
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import time
 
@@ -19,8 +21,10 @@ RUN_DEMO = os.path.join(ROOT, "scripts", "run-demo")
 
 def test_make_run_serves_its_printed_subscribers_and_ctrl_c_removes_the_database():
     port = free_udp_port()
+    tls_port = free_udp_port(exclude=(port,))
     log_path = os.path.join(test_tmpdir(), "run-demo.log")
-    env = dict(os.environ, DEMO_PORT=str(port), SIPLINE_BUILD=BUILD)
+    env = dict(os.environ, DEMO_PORT=str(port), SIPLINE_BUILD=BUILD,
+               DEMO_TLS_PORT=str(tls_port))
     with open(log_path, "wb") as logf:
         proc = subprocess.Popen(["timeout", "-k", "5", "150", RUN_DEMO], stdout=logf,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
@@ -45,6 +49,15 @@ def test_make_run_serves_its_printed_subscribers_and_ctrl_c_removes_the_database
                    "bob", "-au", "bob", "-ap", creds["alice"], calls=1, hard_timeout=30,
                    name="bob")
         check_sipp_ok(bad, 1, "bob with alice's password is refused")
+        # The same REGISTER over TCP, and a TLS handshake with the demo's self-signed certificate.
+        ok = sipp(("127.0.0.1", port), "-t", "t1", "-sf", scenario("auth_register.xml"), "-s",
+                  "alice", "-au", "alice", "-ap", creds["alice"], calls=1, hard_timeout=30,
+                  name="alice-tcp")
+        check_sipp_ok(ok, 1, "alice registers over TCP")
+        ctx = ssl.create_default_context(cafile=os.path.join(BUILD, "run", "tls", "server.pem"))
+        with socket.create_connection(("127.0.0.1", tls_port), timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                check(tls.version() in ("TLSv1.2", "TLSv1.3"), f"TLS to the demo: {tls.version()}")
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)   # Ctrl-C

@@ -142,7 +142,9 @@ def test_options_over_tls_is_answered_on_the_same_connection():
             c.send(options(c.port))
             r2 = c.expect_reply()
             check(r2 is not None and r2.status == 200, f"a second OPTIONS on the connection: {r2}")
-        check(srv.stat("tcp:tls_handshakes") >= 1, "tcp:tls_handshakes")
+        # counted when the client's Finished reaches the server: wait for it
+        check(srv.wait_stat("tcp:tls_handshakes", lambda v: v >= 1) >= 1,
+              "tcp:tls_handshakes")
         check(srv.stat("tcp:accepted") >= 1, "tcp:accepted")
         check_eq(srv.stat("tcp:tls_handshake_failures"), 0, "tcp:tls_handshake_failures")
         check(wait_until(lambda: srv.stat("tcp:connections") == 0, 3),
@@ -171,7 +173,9 @@ def test_sni_selects_the_server_certificate():
             der = c.sock.getpeercert(binary_form=True)
             with open(cert("server.pem")) as f:
                 check_eq(der, ssl.PEM_cert_to_DER_cert(f.read()), "unknown SNI: the default")
-        check(srv.stat("tcp:tls_handshakes") >= 4, "tcp:tls_handshakes")
+        # counted when the client's Finished reaches the server: wait for it
+        check(srv.wait_stat("tcp:tls_handshakes", lambda v: v >= 4) >= 4,
+              "tcp:tls_handshakes")
 
 
 def test_the_profile_sni_selects_decides_on_client_certificates():
@@ -206,7 +210,9 @@ def test_client_certificates_required_and_verified():
             r = c.expect_reply()
             check(r is not None and r.status == 200, f"a client with client.pem: {r}")
         check_eq(srv.stat("tcp:tls_handshake_failures"), 3, "no failure for the good client")
-        check(srv.stat("tcp:tls_handshakes") >= 1, "tcp:tls_handshakes")
+        # counted when the client's Finished reaches the server: wait for it
+        check(srv.wait_stat("tcp:tls_handshakes", lambda v: v >= 1) >= 1,
+              "tcp:tls_handshakes")
 
 
 def test_min_version_tls13_refuses_a_tls12_client():
@@ -288,7 +294,9 @@ def test_udp_caller_to_tls_callee_with_double_record_route():
                 check(fin is not None and fin.status == 200, f"200 for the BYE over TLS: {fin}")
                 check(callee.accept(0.3) is None, "everything on the one connection")
             check_eq(srv.stat("tcp:opened"), 1, "tcp:opened")
-            check(srv.stat("tcp:tls_handshakes") >= 1, "tcp:tls_handshakes")
+            # counted when the client's Finished reaches the server: wait for it
+            check(srv.wait_stat("tcp:tls_handshakes", lambda v: v >= 1) >= 1,
+                  "tcp:tls_handshakes")
 
 
 def test_tls_caller_to_udp_callee_with_double_record_route():
@@ -469,7 +477,9 @@ def test_a_thousand_tls_connections_held_open():
             opened = time.monotonic() - t0
             check(wait_until(lambda: srv.stat("tcp:connections") == count, 5),
                   f"tcp:connections {srv.stat('tcp:connections')}, expected {count}")
-            check(srv.stat("tcp:tls_handshakes") >= count, "tcp:tls_handshakes")
+            # counted when the client's Finished reaches the server: wait for it
+            check(srv.wait_stat("tcp:tls_handshakes", lambda v: v >= count) >= count,
+                  "tcp:tls_handshakes")
             for c in held[::count // probes]:
                 c.send(options(c.port))
                 r = c.expect_reply()
@@ -608,7 +618,9 @@ def test_baresip_registers_over_tls():
             check("transport=tls" in binding["contact"].lower(),
                   f"the Contact registered names TLS: {binding}")
             check(srv.stat("registrar:accepted_regs") >= 1, "registrar:accepted_regs")
-            check(srv.stat("tcp:tls_handshakes") >= 1, "tcp:tls_handshakes")
+            # counted when the client's Finished reaches the server: wait for it
+            check(srv.wait_stat("tcp:tls_handshakes", lambda v: v >= 1) >= 1,
+                  "tcp:tls_handshakes")
             # Reached through the server over its own connection: an OPTIONS from a UDP peer
             # is found by lookup and relayed on the TLS connection baresip registered on.
             with UdpPeer() as caller:
