@@ -262,7 +262,9 @@ ForwardResult forwardReply(MsgContext& ctx) {
     stats.drop_replies.inc();
     return ForwardResult::kBadMessage;
   }
-  SendResult sr = sendTo(*out, dst, wire);
+  SendResult sr = out->proto != Proto::kUdp
+                      ? sendReplyTo(*out, dst, streamFallbackOf((*vias)[1], dst), wire)
+                      : sendTo(*out, dst, wire);
   if (sr != SendResult::kOk) {
     SL_ERR_RATELIMITED("reply: cannot send %zu bytes to %s (Call-ID %.*s): %s", wire.size(),
                        dst.toString().c_str(), SL_SV(msg.callId()), sendResultText(sr));

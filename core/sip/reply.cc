@@ -109,7 +109,9 @@ SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
     return SendResult::kNoSocket;
   }
   std::string text = buildReply(req, rcv.src, code, reason, to_tag, extra_headers, force_rport);
-  SendResult r = sendTo(*rcv.listener, dst, text);
+  SendResult r = top != nullptr && rcv.proto != Proto::kUdp
+                     ? sendReplyTo(*rcv.listener, dst, streamFallbackOf(*top, rcv.src), text)
+                     : sendTo(*rcv.listener, dst, text);
   if (r != SendResult::kOk) {
     SL_ERR_RATELIMITED("cannot send %d reply to %s (Call-ID %.*s): %s", code,
                        dst.toString().c_str(), SL_SV(req.callId()), sendResultText(r));

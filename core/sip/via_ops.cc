@@ -97,6 +97,13 @@ Proto viaTransport(const Via& via) {
   return Proto::kUdp;
 }
 
+SockAddr streamFallbackOf(const Via& via, const SockAddr& src) {
+  SockAddr out = src;
+  if (!via.received.empty()) SockAddr::fromNumeric(via.received, 0, out);
+  out.setPort(via.port != 0 ? via.port : defaultPort(viaTransport(via)));
+  return out;
+}
+
 bool nextHopOfVia(const Via& via, SockAddr& out) {
   std::uint16_t port = via.port != 0 ? via.port : defaultPort(viaTransport(via));
   if (via.has_rport && !via.rport_value.empty()) {

@@ -41,6 +41,11 @@ std::string statelessVia(SipMessage& msg, const Listener& out, std::string_view 
 bool replyDestinationForRequest(const Via& top, const SockAddr& src, SockAddr& out,
                                 bool force_rport = false);
 
+// Where a reply goes over a stream when the request's connection has closed (RFC 3261
+// §18.2.2): the received address (else `src`'s), at the sent-by port (else the transport's
+// default port).
+SockAddr streamFallbackOf(const Via& via, const SockAddr& src);
+
 // The transport a Via names: TCP, TLS, else UDP (what replies along it are sent over).
 Proto viaTransport(const Via& via);
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/base/log.h"
+#include "core/transport/conn_index.h"
 #include "core/transport/stream_send.h"
 
 namespace sipline {
@@ -52,6 +53,21 @@ SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view dat
     return SendResult::kError;
   }
   return SendResult::kOk;
+}
+
+}  // namespace sipline
+
+namespace sipline {
+
+SendResult sendReplyTo(const Listener& from, const SockAddr& to, const SockAddr& fallback,
+                       std::string_view data) {
+  if (from.proto == Proto::kUdp || g_capture != nullptr || fallback.family() == 0) {
+    return sendTo(from, to, data);
+  }
+  ConnInfo conn;
+  ConnIndex* index = connIndex();
+  if (index != nullptr && !index->find(from.proto, to, conn)) return sendTo(from, fallback, data);
+  return sendTo(from, to, data);
 }
 
 }  // namespace sipline

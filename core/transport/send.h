@@ -19,6 +19,12 @@ const char* sendResultText(SendResult r);
 SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view data,
                   std::string_view host = {});
 
+// A reply: like sendTo(), except that over TCP or TLS, when there is no connection to `to`
+// any more (the request's connection closed), it goes to `fallback` instead (RFC 3261
+// §18.2.2: received address, sent-by port), on a new connection.
+SendResult sendReplyTo(const Listener& from, const SockAddr& to, const SockAddr& fallback,
+                       std::string_view data);
+
 // The route simulator (sipline --simulate) captures what would be sent instead of sending
 // it: while a capture is set, sendTo() hands every message that would go out (after the size
 // check) to it and returns kOk, whatever the socket. nullptr restores real sends.

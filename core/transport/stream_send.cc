@@ -34,8 +34,8 @@ bool isWildcard(const SockAddr& a) {
 int startConnect(const Listener& from, const SockAddr& to) {
   int fd = ::socket(to.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  tuneStreamSocket(fd);
   int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   if (from.addr.family() == to.family() && !isWildcard(from.addr)) {
     SockAddr local = from.addr;
     local.setPort(0);
@@ -61,6 +61,18 @@ int startConnect(const Listener& from, const SockAddr& to) {
 }
 
 }  // namespace
+
+void tuneStreamSocket(int fd) {
+  int one = 1;
+  int idle = 60;
+  int interval = 15;
+  int probes = 4;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof(probes));
+}
 
 StreamConfig& streamConfig() {
   static StreamConfig config;

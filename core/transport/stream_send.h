@@ -55,6 +55,12 @@ using StreamFailureHandler = void (*)(Proto proto, const SockAddr& peer, std::st
 void addStreamFailureHandler(StreamFailureHandler handler);
 void reportStreamFailure(Proto proto, const SockAddr& peer, std::string_view unsent);
 
+// Options of every TCP/TLS socket: no Nagle delay (a SIP message is written whole), and TCP
+// keep-alives, so a peer that vanished without closing (a phone whose NAT binding or power
+// went) is found within about two minutes of silence, even on a connection a registration
+// keeps open (60 s idle, then 4 probes 15 s apart).
+void tuneStreamSocket(int fd);
+
 // `host`: the name a new TLS connection verifies the peer against ("" = its address).
 SendResult sendStream(const Listener& from, const SockAddr& to, std::string_view data,
                       std::string_view host);

@@ -208,8 +208,7 @@ void TcpWorker::acceptFrom(Accepting& a) {
       SL_ERR_RATELIMITED("accept on %s: %s", a.listener->text.c_str(), std::strerror(errno));
       return;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    tuneStreamSocket(fd);
     ConnInfo info;
     info.proto = a.listener->proto;
     info.peer = peer;

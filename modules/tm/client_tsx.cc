@@ -296,7 +296,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
       return;
     }
     if (store) notifyWatchersLocked(t, code, wire, false);
-    SendResult sr = sendTo(*l, t.reply_dst.unpack(), wire);
+    SendResult sr = sendReplyTo(*l, t.reply_dst.unpack(), t.reply_fallback.unpack(), wire);
     if (sr == SendResult::kOk) {
       stats_.relayed_replies.inc();
       ctx.relayed = true;

@@ -57,7 +57,7 @@ bool matchesMethod(const Transaction& t, Method m) { return t.method == m; }
 void Engine::resendLastReplyLocked(Transaction& t) {
   const Listener* l = listenerAt(t.in_listener);
   if (t.last_reply.empty() || l == nullptr) return;
-  sendTo(*l, t.reply_dst.unpack(), view(t.last_reply));
+  sendReplyTo(*l, t.reply_dst.unpack(), t.reply_fallback.unpack(), view(t.last_reply));
 }
 
 bool Engine::absorbRequest(SipMessage& msg, const ReceiveInfo& /*rcv*/) {
@@ -106,6 +106,9 @@ void Engine::initServerLocked(Transaction& t, MsgContext& ctx, bool rfc3261) {
   SockAddr reply_dst = ctx.rcv().src;
   if (top != nullptr) replyDestinationForRequest(*top, ctx.rcv().src, reply_dst, ctx.force_rport);
   t.reply_dst = PackedAddr::of(reply_dst);
+  t.reply_fallback = top != nullptr && ctx.rcv().proto != Proto::kUdp
+                         ? PackedAddr::of(streamFallbackOf(*top, ctx.rcv().src))
+                         : PackedAddr{};
   std::string tag = "tm";
   appendHex(tag, t.label, 8);
   appendHex(tag, static_cast<std::uint64_t>(now) & 0xffffff, 6);
@@ -225,7 +228,7 @@ void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
   std::string wire = buildReply(req, t.src.unpack(), code, reason, tag, extra_headers);
   notifyWatchersLocked(t, code, wire, true);
   if (l != nullptr) {
-    SendResult sr = sendTo(*l, t.reply_dst.unpack(), wire);
+    SendResult sr = sendReplyTo(*l, t.reply_dst.unpack(), t.reply_fallback.unpack(), wire);
     if (sr != SendResult::kOk) {
       SL_ERR_RATELIMITED("tm: cannot send %d reply to %s: %s", code,
                          t.reply_dst.unpack().toString().c_str(), sendResultText(sr));

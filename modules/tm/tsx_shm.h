@@ -121,6 +121,7 @@ struct Transaction {
   shm::String to_tag;      // our To tag in replies generated here
   PackedAddr src;          // where the request came from
   PackedAddr reply_dst;    // where replies go (RFC 3261 §18.2.2 / RFC 3581)
+  PackedAddr reply_fallback;  // TCP/TLS: where they go once that connection has closed
   std::int16_t in_listener = -1;
   ServerState sstate = ServerState::kTrying;
   std::int16_t status = 0;     // last reply code sent upstream

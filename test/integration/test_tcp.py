@@ -343,3 +343,23 @@ def test_a_forced_tcp_socket_decides_the_transport_of_a_destination_without_one(
                 conn.send(reply_to(got, 200, "OK"))
                 r = uac.expect_reply(3)
                 check(r is not None and r.status == 200, f"200 back over UDP: {r}")
+
+
+def test_a_reply_after_the_callers_connection_closed_goes_to_its_sent_by_port():
+    """RFC 3261 §18.2.2: the connection is gone, so a new one to received + sent-by port."""
+    with UdpPeer() as uas, StreamListener() as caller_port:
+        with tcp_server(uas_port=uas.port) as srv:
+            with StreamPeer.connect(srv.addr) as uac:
+                uac.send(build_request(
+                    "INVITE", f"sip:udp@{LOOPBACK}:{srv.port}", caller_port.port,
+                    via=f"SIP/2.0/TCP {LOOPBACK}:{caller_port.port};branch=z9hG4bK-gone1"))
+                inv, src = uas.recv_msg(3)
+                check(inv is not None, "INVITE relayed to the UDP callee")
+            check(wait_until(lambda: srv.stat("tcp:connections") == 0, 3),
+                  "the server saw the caller's connection close")
+            uas.send(reply_to(inv, 486, "Busy Here"), src)
+            conn = caller_port.accept(3)
+            check(conn is not None, "the server connected to the caller's sent-by port")
+            with conn:
+                r = conn.expect_reply(3)
+                check(r is not None and r.status == 486, f"the 486 on the new connection: {r}")
