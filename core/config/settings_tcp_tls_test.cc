@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "core/config/settings.h"
+#include "core/config/settings_test_util.h"
 
 namespace sipline {
 namespace {
@@ -48,17 +50,14 @@ class SettingsTcpTlsTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    char tmpl[] = "/tmp/sipline-settings-tls-test-XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(tmpl) != nullptr);
-    dir_ = tmpl;
-    CPPUNIT_ASSERT_EQUAL(0, mkdir((dir_ + "/modules").c_str(), 0755));
-    write("sipline.routes", "route { exit; }\n");
+    tmp_ = std::make_unique<testing::SettingsDir>();
+    dir_ = tmp_->path();
     for (const char* f : {"server.pem", "server.key", "ca.pem", "sip2.pem", "sip2.key"}) {
       write(std::string("certs/") + f, "x\n");
     }
   }
 
-  void tearDown() override { std::filesystem::remove_all(dir_); }
+  void tearDown() override { tmp_.reset(); }
 
   void loadsTcpSettings() {
     Result<Settings> r = load(std::string(kBase) +
@@ -388,25 +387,16 @@ class SettingsTcpTlsTest : public CppUnit::TestFixture {
   }
 
  private:
-  void write(const std::string& rel, const std::string& text) {
-    const std::filesystem::path p = std::filesystem::path(dir_) / rel;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-  }
-
-  std::string cfg() const { return dir_ + "/sipline.cfg"; }
-
-  Result<Settings> load(const std::string& text) {
-    write("sipline.cfg", text);
-    return loadSettings(cfg());
-  }
-
+  void write(const std::string& rel, const std::string& text) { tmp_->write(rel, text); }
+  std::string cfg() const { return tmp_->cfg(); }
+  Result<Settings> load(const std::string& text) { return tmp_->load(text); }
   static std::string messageOf(const Result<Settings>& r) {
-    return r.isOk() ? "<ok>" : r.status().message();
+    return testing::SettingsDir::messageOf(r);
   }
 
   std::string errorOf(const std::string& text) { return messageOf(load(text)); }
 
+  std::unique_ptr<testing::SettingsDir> tmp_;
   std::string dir_;
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(SettingsTcpTlsTest);

@@ -1,6 +1,5 @@
 #include "core/transport/conn_index.h"
 
-#include <cerrno>
 #include <cstring>
 #include <new>
 
@@ -19,15 +18,13 @@ constexpr std::size_t align16(std::size_t n) { return (n + 15) & ~std::size_t{15
 class ConnIndex::Guard {
  public:
   explicit Guard(ConnIndex& index) : index_(index) {
-    int rc = pthread_mutex_lock(&index_.mutex_);
-    if (rc == EOWNERDEAD) {
+    if (index_.mutex_.lock() == shm::RobustMutex::Locked::kOwnerDied) {
       // Its holder died mid-update: the slots are the truth, the chains are rebuilt.
-      pthread_mutex_consistent(&index_.mutex_);
       SL_WARN("connection index: a process died holding its lock; index rebuilt");
       index_.rebuildLocked();
     }
   }
-  ~Guard() { pthread_mutex_unlock(&index_.mutex_); }
+  ~Guard() { index_.mutex_.unlock(); }
   Guard(const Guard&) = delete;
   Guard& operator=(const Guard&) = delete;
 
@@ -37,12 +34,6 @@ class ConnIndex::Guard {
 
 ConnIndex::ConnIndex(std::size_t capacity, std::size_t nbuckets, int workers)
     : capacity_(capacity), nbuckets_(nbuckets), workers_(workers) {
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  pthread_mutex_init(&mutex_, &attr);
-  pthread_mutexattr_destroy(&attr);
   std::memset(buckets(), 0, nbuckets_ * sizeof(std::uint32_t));
   std::memset(ownerCounts(), 0, static_cast<std::size_t>(workers_) * sizeof(std::int32_t));
   Slot* s = slots();

@@ -15,14 +15,13 @@
 // consistent. Lives in the shm segment (trivially copyable data after the header).
 #pragma once
 
-#include <pthread.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 
 #include "core/base/status.h"
 #include "core/config/socket_spec.h"
+#include "core/shm/robust_mutex.h"
 #include "core/shm/segment.h"
 #include "core/transport/sock_addr.h"
 
@@ -94,7 +93,7 @@ class ConnIndex {
   void rebuildLocked();
   static ConnInfo infoOf(const Slot& s);
 
-  pthread_mutex_t mutex_;
+  shm::RobustMutex mutex_;
   std::size_t capacity_;
   std::size_t nbuckets_;
   int workers_;

@@ -52,7 +52,7 @@ IoResult StreamConn::finishConnect() {
   return IoResult::kError;
 }
 
-IoResult StreamConn::sslResult(int rc, const char* op) {
+IoResult StreamConn::sslResult(int rc, const char* op, bool writing) {
   int e = SSL_get_error(ssl_, rc);
   switch (e) {
     case SSL_ERROR_WANT_READ:
@@ -62,7 +62,9 @@ IoResult StreamConn::sslResult(int rc, const char* op) {
     case SSL_ERROR_ZERO_RETURN:
       return IoResult::kEof;
     case SSL_ERROR_SYSCALL:
-      if (errno == EAGAIN || errno == EINTR) return IoResult::kWantRead;
+      if (errno == EAGAIN || errno == EINTR) {
+        return writing ? IoResult::kWantWrite : IoResult::kWantRead;
+      }
       if (ERR_peek_error() == 0 && (errno == 0 || errno == ECONNRESET || errno == EPIPE)) {
         ERR_clear_error();
         return IoResult::kEof;  // closed without close_notify, or reset
@@ -90,12 +92,9 @@ IoResult StreamConn::handshake() {
   errno = 0;
   int rc = SSL_do_handshake(ssl_);
   if (rc == 1) return IoResult::kOk;
-  IoResult r = sslResult(rc, "TLS handshake");
-  // A handshake the peer abandons is a failure, not an orderly close.
-  if (r == IoResult::kEof) {
-    why_ = "TLS handshake: the peer closed the connection";
-    return IoResult::kError;
-  }
+  IoResult r = sslResult(rc, "TLS handshake", false);
+  // kEof: the peer abandoned the handshake (a port probe, or a client that gave up).
+  if (r == IoResult::kEof) why_ = "TLS handshake: the peer closed the connection";
   return r;
 }
 
@@ -107,7 +106,7 @@ IoResult StreamConn::readSome(char* scratch, std::size_t scratch_size, std::size
       ERR_clear_error();
       errno = 0;
       int rc = SSL_read(ssl_, scratch, static_cast<int>(scratch_size));
-      if (rc <= 0) return sslResult(rc, "TLS read");
+      if (rc <= 0) return sslResult(rc, "TLS read", false);
       n = rc;
     } else {
       do {
@@ -149,8 +148,10 @@ IoResult StreamConn::flush() {
       int rc = SSL_write(ssl_, out_.data() + out_off_, static_cast<int>(std::min<std::size_t>(
                                                            left, 1 << 30)));
       if (rc <= 0) {
-        IoResult r = sslResult(rc, "TLS write");
-        return r == IoResult::kEof ? IoResult::kError : r;
+        IoResult r = sslResult(rc, "TLS write", true);
+        if (r != IoResult::kEof) return r;
+        why_ = "TLS write: the peer closed the connection";
+        return IoResult::kError;
       }
       n = rc;
     } else {

@@ -42,7 +42,7 @@ class StreamConn {
   bool tls() const { return ssl_ != nullptr; }
   // Completes a non-blocking connect: kOk when connected, kError with why() otherwise.
   IoResult finishConnect();
-  // Advances the TLS handshake: kOk when done.
+  // Advances the TLS handshake: kOk when done; kEof when the peer closed without finishing.
   IoResult handshake();
   // Reads what is available (at most `budget` bytes) into the framer. kWantRead when the
   // socket is drained, kOk when the budget ran out first (more may be waiting).
@@ -73,7 +73,7 @@ class StreamConn {
   bool write_wants_read = false;  // TLS: SSL_write needs the socket readable
 
  private:
-  IoResult sslResult(int rc, const char* op);
+  IoResult sslResult(int rc, const char* op, bool writing);
   int fd_;
   ConnInfo info_;
   const Listener& listener_;

@@ -326,6 +326,15 @@ void TcpWorker::step(StreamConn& c, IoResult r) {
       armWrite(c, true);
       return;
     case IoResult::kEof:
+      if (c.state == ConnState::kHandshake && !c.info().outgoing) {
+        // A client that connects and leaves without a word (port probes, health checks):
+        // counted, not worth an error line each.
+        SL_DBG("TLS connection from %s closed before its handshake",
+               c.info().peer.toString().c_str());
+        close(c, c.why().c_str(), &tcpStats().tls_handshake_failures);
+        return;
+      }
+      [[fallthrough]];
     case IoResult::kError:
       SL_ERR_RATELIMITED("%s connection %s %s: %s", protoName(c.info().proto),
                          c.info().outgoing ? "to" : "from", c.info().peer.toString().c_str(),

@@ -1,8 +1,6 @@
 #include "modules/acc/acc_queue.h"
 
-#include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <new>
 
 #include "core/base/log.h"
@@ -37,45 +35,25 @@ std::size_t RecordQueue::headerBytes() { return (sizeof(RecordQueue) + 15) & ~st
 std::size_t RecordQueue::bytesFor(std::size_t data_bytes) { return headerBytes() + data_bytes; }
 
 RecordQueue::RecordQueue(std::size_t data_bytes, std::uint32_t max_entries)
-    : capacity_(data_bytes), max_entries_(max_entries) {
-  pthread_mutexattr_t attr;
-  pthread_mutexattr_init(&attr);
-  pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  pthread_mutex_init(&mutex_, &attr);
-  pthread_mutexattr_destroy(&attr);
-}
+    : capacity_(data_bytes), max_entries_(max_entries) {}
 
 RecordQueue* RecordQueue::create(void* memory, std::size_t data_bytes, std::uint32_t max_entries) {
   return ::new (memory) RecordQueue(data_bytes, max_entries);
 }
 
 bool RecordQueue::lock(int timeout_ms) {
-  int rc = 0;
-  if (timeout_ms < 0) {
-    rc = pthread_mutex_lock(&mutex_);
-  } else {
-    timespec until{};
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += static_cast<long>(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec += 1;
-      until.tv_nsec -= 1000000000L;
-    }
-    do {
-      rc = pthread_mutex_timedlock(&mutex_, &until);
-    } while (rc == EINTR);
+  switch (mutex_.lock(timeout_ms)) {
+    case shm::RobustMutex::Locked::kOk:
+      return true;
+    case shm::RobustMutex::Locked::kOwnerDied:
+      repairLocked();
+      return true;
+    default:
+      return false;
   }
-  if (rc == EOWNERDEAD) {
-    repairLocked();
-    pthread_mutex_consistent(&mutex_);
-    return true;
-  }
-  return rc == 0;
 }
 
-void RecordQueue::unlock() { pthread_mutex_unlock(&mutex_); }
+void RecordQueue::unlock() { mutex_.unlock(); }
 
 // The holder died somewhere in push() or commit(): the entries from head_ are whole up to
 // the tail_ it left (push() moves tail_ only after the entry is written; commit() moves

@@ -15,13 +15,13 @@
 // header.
 #pragma once
 
-#include <pthread.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/shm/robust_mutex.h"
 
 namespace sipline::acc {
 
@@ -62,7 +62,7 @@ class RecordQueue {
   static std::size_t headerBytes();
   void repairLocked();
 
-  pthread_mutex_t mutex_;
+  shm::RobustMutex mutex_;
   std::size_t capacity_;
   std::uint32_t max_entries_;
   std::uint32_t count_ = 0;
