@@ -5,9 +5,9 @@
 #include "core/script/compiler.h"
 #include "core/server/core_mi.h"
 #include "core/stats/core_stats.h"
-#include "core/transport/tcp_stats.h"
 #include "core/stats/stats.h"
 #include "core/transport/listener.h"
+#include "core/transport/tcp_stats.h"
 
 namespace sipline {
 

@@ -142,10 +142,11 @@ void raiseDescriptorLimit(const Settings& settings) {
   raised.rlim_cur = lim.rlim_max;
   raised.rlim_max = lim.rlim_max;
   setrlimit(RLIMIT_NOFILE, &raised);
-  SL_WARN("open files limited to %llu (tcp_max_connections %d wants %llu): raise the hard "
-          "limit (ulimit -Hn) or lower tcp_max_connections",
-          static_cast<unsigned long long>(raised.rlim_cur), settings.tcp.max_connections,
-          static_cast<unsigned long long>(want));
+  SL_WARN(
+      "open files limited to %llu (tcp_max_connections %d wants %llu): raise the hard "
+      "limit (ulimit -Hn) or lower tcp_max_connections",
+      static_cast<unsigned long long>(raised.rlim_cur), settings.tcp.max_connections,
+      static_cast<unsigned long long>(want));
 }
 
 Status writePidFile(const std::string& path) {

@@ -38,8 +38,7 @@ std::string tlsNameOf(const NextHop& hop) {
   return SockAddr::fromNumeric(hop.host, 0, numeric) ? std::string() : hop.host;
 }
 
-const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, Proto proto,
-                               const char* who) {
+const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, Proto proto, const char* who) {
   if (ctx.send_socket != nullptr) {
     if (ctx.send_socket->addr.family() != dst.family()) {
       SL_ERR_RATELIMITED("%s: the forced socket %s cannot reach %s (address family)", who,

@@ -29,7 +29,6 @@ std::string tlsNameOf(const NextHop& hop);
 // force_send_socket() wins (it must fit the transport and family); else a socket of the
 // transport and the destination's family, preferring the one the request came in on.
 // nullptr (logged, with `who` naming the caller) when none fits.
-const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, Proto proto,
-                               const char* who);
+const Listener* outgoingSocket(MsgContext& ctx, const SockAddr& dst, Proto proto, const char* who);
 
 }  // namespace sipline

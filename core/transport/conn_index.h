@@ -31,10 +31,10 @@ struct ConnInfo {
   std::uint64_t id = 0;
   Proto proto = Proto::kTcp;
   SockAddr peer;
-  int listener = -1;            // index of the local listener (its transport and address)
-  int owner = -1;               // index of the owning TCP worker
-  bool outgoing = false;        // we connected (else the peer did)
-  std::int64_t created_s = 0;   // wall clock, for listings
+  int listener = -1;               // index of the local listener (its transport and address)
+  int owner = -1;                  // index of the owning TCP worker
+  bool outgoing = false;           // we connected (else the peer did)
+  std::int64_t created_s = 0;      // wall clock, for listings
   std::int64_t keep_until_ms = 0;  // monotonic; the owner keeps it open at least this long
 };
 

@@ -1,8 +1,8 @@
 // Listeners: the sockets the server receives on, bound by the master before fork and
 // inherited by the workers: UDP sockets, and listening TCP and TLS sockets (their
-// connections are core/transport/tcp_worker.h's). Also answers "is this host[:port] me?" (the script's `myself`)
-// from the listeners' addresses, their advertised names and the configured aliases.
-// Process-private copies (identical in every process after fork).
+// connections are core/transport/tcp_worker.h's). Also answers "is this host[:port] me?" (the
+// script's `myself`) from the listeners' addresses, their advertised names and the configured
+// aliases. Process-private copies (identical in every process after fork).
 #pragma once
 
 #include <cstdint>
@@ -47,8 +47,7 @@ class Listeners {
   const std::vector<Listener>& all() const { return listeners_; }
   // The socket to send from towards `dst` over `proto` (same transport and address family;
   // prefers `preferred`, then a socket on its address). nullptr when none fits.
-  const Listener* forDestination(const SockAddr& dst, Proto proto,
-                                 const Listener* preferred) const;
+  const Listener* forDestination(const SockAddr& dst, Proto proto, const Listener* preferred) const;
   bool has(Proto proto) const;
   // True when host (name, IPv4, or [IPv6]) and port (0 = any) designate this server.
   bool isMyself(std::string_view host, std::uint16_t port) const;

@@ -109,8 +109,8 @@ SendResult sendStream(const Listener& from, const SockAddr& to, std::string_view
     h.peer = PackedAddr::of(conn.peer);
     if (channels.send(conn.owner, h, "", data)) return SendResult::kOk;
     stats.handoff_failures.inc();
-    SL_ERR_RATELIMITED("cannot hand a message for %s to TCP worker %d: %s",
-                       to.toString().c_str(), conn.owner, std::strerror(errno));
+    SL_ERR_RATELIMITED("cannot hand a message for %s to TCP worker %d: %s", to.toString().c_str(),
+                       conn.owner, std::strerror(errno));
     return SendResult::kError;
   }
   if (channels.workers() == 0) return SendResult::kNoSocket;

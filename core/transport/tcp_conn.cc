@@ -22,8 +22,8 @@ StreamConn::~StreamConn() {
 
 bool StreamConn::startTls(std::string_view host) {
   TlsContexts& contexts = tlsContexts();
-  SSL_CTX* ctx = info_.outgoing ? contexts.clientContext(host, info_.peer)
-                                : contexts.serverContext();
+  SSL_CTX* ctx =
+      info_.outgoing ? contexts.clientContext(host, info_.peer) : contexts.serverContext();
   if (ctx == nullptr) {
     why_ = "no TLS profile";
     return false;
@@ -145,8 +145,8 @@ IoResult StreamConn::flush() {
     if (ssl_ != nullptr) {
       ERR_clear_error();
       errno = 0;
-      int rc = SSL_write(ssl_, out_.data() + out_off_, static_cast<int>(std::min<std::size_t>(
-                                                           left, 1 << 30)));
+      int rc = SSL_write(ssl_, out_.data() + out_off_,
+                         static_cast<int>(std::min<std::size_t>(left, 1 << 30)));
       if (rc <= 0) {
         IoResult r = sslResult(rc, "TLS write", true);
         if (r != IoResult::kEof) return r;

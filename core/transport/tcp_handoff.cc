@@ -29,8 +29,8 @@ HandoffChannels::~HandoffChannels() {
 
 Status HandoffChannels::create(int workers, std::size_t max_message) {
   // Room for a few hundred messages of the largest size in flight per worker.
-  int bytes = static_cast<int>(std::min<std::size_t>(64u << 20, std::max<std::size_t>(
-                                                                    4u << 20, max_message * 64)));
+  int bytes = static_cast<int>(
+      std::min<std::size_t>(64u << 20, std::max<std::size_t>(4u << 20, max_message * 64)));
   for (int i = 0; i < workers; ++i) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv) != 0) {

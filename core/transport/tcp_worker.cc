@@ -29,9 +29,9 @@
 namespace sipline {
 namespace {
 
-constexpr timeval kTick = {0, 200 * 1000};  // stop flag and timeouts
-constexpr int kAcceptBurst = 64;            // accepts per wake-up, then the others' turn
-constexpr int kHandoffBurst = 256;          // hand-offs per wake-up
+constexpr timeval kTick = {0, 200 * 1000};       // stop flag and timeouts
+constexpr int kAcceptBurst = 64;                 // accepts per wake-up, then the others' turn
+constexpr int kHandoffBurst = 256;               // hand-offs per wake-up
 constexpr std::size_t kReadBudget = 256 * 1024;  // bytes per connection per wake-up
 constexpr std::size_t kScratch = 65536;
 
@@ -41,15 +41,17 @@ TcpWorker* g_worker = nullptr;  // the one of this process (the connection event
 class TcpWorker final : public StreamOwner {
  public:
   TcpWorker(int index, MessageProcessor& processor, const std::function<void()>& before_message)
-      : index_(index), processor_(processor), before_message_(before_message),
-        config_(streamConfig()), scratch_(new char[kScratch]) {}
+      : index_(index),
+        processor_(processor),
+        before_message_(before_message),
+        config_(streamConfig()),
+        scratch_(new char[kScratch]) {}
   ~TcpWorker() override;
   int run();
 
   int workerIndex() const override { return index_; }
   bool queue(std::uint64_t id, std::string_view data) override;
-  void adopt(int fd, const ConnInfo& info, std::string_view host,
-             std::string_view data) override;
+  void adopt(int fd, const ConnInfo& info, std::string_view host, std::string_view data) override;
 
  private:
   struct Accepting {
@@ -147,8 +149,8 @@ int TcpWorker::run() {
     }
     SL_INFO("accepting on %s", a.listener->text.c_str());
   }
-  handoff_ev_ = event_new(base_, handoffChannels().receiveFd(index_), EV_READ | EV_PERSIST,
-                          onHandoff, this);
+  handoff_ev_ =
+      event_new(base_, handoffChannels().receiveFd(index_), EV_READ | EV_PERSIST, onHandoff, this);
   tick_ = event_new(base_, -1, EV_PERSIST, onTick, this);
   if (handoff_ev_ == nullptr || tick_ == nullptr || event_add(handoff_ev_, nullptr) != 0 ||
       event_add(tick_, &kTick) != 0) {
@@ -165,8 +167,7 @@ int TcpWorker::run() {
 
 StreamConn* TcpWorker::byId(std::uint64_t id) {
   auto it = conns_.find(id);
-  return it == conns_.end() || it->second->state == ConnState::kClosed ? nullptr
-                                                                       : it->second.get();
+  return it == conns_.end() || it->second->state == ConnState::kClosed ? nullptr : it->second.get();
 }
 
 StreamConn* TcpWorker::track(int fd, const ConnInfo& info, ConnState state) {
@@ -197,8 +198,8 @@ void TcpWorker::acceptFrom(Accepting& a) {
       }
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // Out of descriptors: accepting again at once would spin; wait a moment.
-        SL_ERR_RATELIMITED("accept on %s: %s; accepting paused for 1 s",
-                           a.listener->text.c_str(), std::strerror(errno));
+        SL_ERR_RATELIMITED("accept on %s: %s; accepting paused for 1 s", a.listener->text.c_str(),
+                           std::strerror(errno));
         for (Accepting& x : accepting_) event_del(x.ev);
         accept_paused_ = true;
         accept_resume_ms_ = monotonicMs() + 1000;
@@ -241,8 +242,7 @@ bool TcpWorker::beginTls(StreamConn& c, std::string_view host) {
   return false;
 }
 
-void TcpWorker::adopt(int fd, const ConnInfo& info, std::string_view host,
-                      std::string_view data) {
+void TcpWorker::adopt(int fd, const ConnInfo& info, std::string_view host, std::string_view data) {
   StreamConn* c = track(fd, info, ConnState::kConnecting);
   if (c == nullptr) return;
   c->enqueue(data, config_.max_write_queue + data.size());
@@ -416,8 +416,7 @@ void TcpWorker::readable(StreamConn& c) {
     case IoResult::kEof:
       if (c.framer().buffered() > 0) {
         SL_DBG("%s connection from %s closed in the middle of a message (%zu bytes dropped)",
-               protoName(c.info().proto), c.info().peer.toString().c_str(),
-               c.framer().buffered());
+               protoName(c.info().proto), c.info().peer.toString().c_str(), c.framer().buffered());
       }
       close(c, "closed by the peer", &tcpStats().closed_by_peer);
       return;
@@ -469,8 +468,8 @@ void TcpWorker::close(StreamConn& c, const char* why, StatCounter* counter) {
   SL_DBG("%s connection %s %s closed: %s", protoName(c.info().proto),
          c.info().outgoing ? "to" : "from", c.info().peer.toString().c_str(), why);
   if (counter != nullptr) counter->inc();
-  bool never_opened = c.state == ConnState::kConnecting ||
-                      (c.state == ConnState::kHandshake && c.info().outgoing);
+  bool never_opened =
+      c.state == ConnState::kConnecting || (c.state == ConnState::kHandshake && c.info().outgoing);
   c.state = ConnState::kClosed;
   if (c.ev_read != nullptr) event_free(c.ev_read);
   if (c.ev_write != nullptr) event_free(c.ev_write);
@@ -538,11 +537,11 @@ void TcpWorker::sweep() {
         break;
       default:
         if (c->partial_since_ms != 0 && now - c->partial_since_ms > config_.partial_message_ms) {
-          SL_ERR_RATELIMITED("%s connection %s %s: message not complete after %lld ms (%zu bytes); "
-                             "closed",
-                             protoName(c->info().proto), peer_dir, peer.c_str(),
-                             static_cast<long long>(config_.partial_message_ms),
-                             c->framer().buffered());
+          SL_ERR_RATELIMITED(
+              "%s connection %s %s: message not complete after %lld ms (%zu bytes); "
+              "closed",
+              protoName(c->info().proto), peer_dir, peer.c_str(),
+              static_cast<long long>(config_.partial_message_ms), c->framer().buffered());
           close(*c, "message too slow", &stats.slow_messages);
         } else {
           close(*c, "idle", &stats.closed_idle);
@@ -568,8 +567,10 @@ void TcpWorker::onHandoff(evutil_socket_t fd, short, void* arg) {
          static_cast<std::size_t>(m.header.listener) >= listeners().all().size())) {
       // Its descriptor did not arrive (we are out of them): the connection does not exist;
       // forget it and let the sender fail over instead of waiting.
-      SL_ERR_RATELIMITED("hand-off of a new connection to %s arrived without its socket; "
-                         "dropped", m.header.peer.unpack().toString().c_str());
+      SL_ERR_RATELIMITED(
+          "hand-off of a new connection to %s arrived without its socket; "
+          "dropped",
+          m.header.peer.unpack().toString().c_str());
       if (m.fd >= 0) ::close(m.fd);
       connIndex()->remove(m.header.conn_id);
       tcpStats().connect_failures.inc();
@@ -626,7 +627,8 @@ void TcpWorker::onTick(evutil_socket_t, short, void* arg) {
   }
   w.sweep();
   w.reap();
-  if (w.slot_ != nullptr) w.slot_->heap_bytes.store(mallinfo2().uordblks, std::memory_order_relaxed);
+  if (w.slot_ != nullptr)
+    w.slot_->heap_bytes.store(mallinfo2().uordblks, std::memory_order_relaxed);
 }
 
 }  // namespace

@@ -54,9 +54,8 @@ void Engine::armBranchLocked(ClientBranch& b) {
 void Engine::sendRequestLocked(Transaction& t, ClientBranch& b) {
   std::int64_t now = monotonicMs();
   const Listener* l = listenerAt(b.listener);
-  SendResult sr =
-      l != nullptr ? sendTo(*l, b.dst.unpack(), view(b.request), view(b.tls_name))
-                   : SendResult::kNoSocket;
+  SendResult sr = l != nullptr ? sendTo(*l, b.dst.unpack(), view(b.request), view(b.tls_name))
+                               : SendResult::kNoSocket;
   if (sr != SendResult::kOk) {
     SL_ERR_RATELIMITED("tm: cannot send to %s: %s", b.dst.unpack().toString().c_str(),
                        sendResultText(sr));

@@ -156,8 +156,8 @@ void Engine::relayBestLocked(Transaction& t, int best) {
     return;
   }
   notifyWatchersLocked(t, code, wire, false);
-  if (l != nullptr && sendReplyTo(*l, t.reply_dst.unpack(), t.reply_fallback.unpack(), wire) ==
-                        SendResult::kOk) {
+  if (l != nullptr &&
+      sendReplyTo(*l, t.reply_dst.unpack(), t.reply_fallback.unpack(), wire) == SendResult::kOk) {
     stats_.relayed_replies.inc();
   }
   noteReplySentLocked(t, code, wire, false);

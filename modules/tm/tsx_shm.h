@@ -116,11 +116,11 @@ struct Transaction {
   bool local = false;  // originated here (UAC API): no server side
 
   // Server side.
-  shm::String request;     // the request as received plus the script's edits (no Via of ours)
-  shm::String last_reply;  // the last reply sent upstream (resent on retransmissions)
-  shm::String to_tag;      // our To tag in replies generated here
-  PackedAddr src;          // where the request came from
-  PackedAddr reply_dst;    // where replies go (RFC 3261 §18.2.2 / RFC 3581)
+  shm::String request;        // the request as received plus the script's edits (no Via of ours)
+  shm::String last_reply;     // the last reply sent upstream (resent on retransmissions)
+  shm::String to_tag;         // our To tag in replies generated here
+  PackedAddr src;             // where the request came from
+  PackedAddr reply_dst;       // where replies go (RFC 3261 §18.2.2 / RFC 3581)
   PackedAddr reply_fallback;  // TCP/TLS: where they go once that connection has closed
   std::int16_t in_listener = -1;
   ServerState sstate = ServerState::kTrying;
