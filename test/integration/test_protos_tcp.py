@@ -8,12 +8,11 @@ the sink, the connection closed by the server, or the server counting it as an u
 or dropped message (core:parse_errors, core:drop_requests). After every chunk of cases the server
 answers OPTIONS over TCP with the same worker processes."""
 
-import socket
 import threading
 import time
 
 import protos
-from harness import LOOPBACK, ROLE, STAT, Server, check, check_eq
+from harness import LOOPBACK, STAT, Server, check, check_eq
 from stream_peer import StreamListener, StreamPeer
 
 ROUTES = """\

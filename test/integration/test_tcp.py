@@ -10,57 +10,22 @@ import time
 from harness import (LOOPBACK, Server, UdpPeer, build_request, check, check_eq, new_callid,
                      reply_to, scenario, sipp, wait_until)
 from sipp_flows import call, callee, check_calls, check_no_transactions, tm_modules
+from stream_flows import MODULES, options, proxy_routes, register
 from stream_peer import StreamListener, StreamPeer
 
-MODULES = ('sl = {}; maxfwd = {}; tm = {}; rr = {}; usrloc = {}; '
-           'registrar = { default_expires = 600; min_expires = 10; };')
-
-# A proxy and registrar: REGISTER saved, in-dialog requests by Route, the rest by location
-# (user "udp"/"tcp" go to the test's UAS over that transport).
-ROUTES = """\
-route {
-  if (!mf_process_maxfwd_header(10)) { sl_send_reply(483, "Too Many Hops"); exit; }
-  if (has_totag()) {
-    if (loose_route()) { t_relay(); exit; }
-    if (is_method("ACK")) { t_relay(); exit; }
-    sl_send_reply(404, "Not here");
-    exit;
-  }
-  if (is_method("OPTIONS") && $rU == "ping") { sl_send_reply(200, "OK"); exit; }
-  if (is_method("REGISTER")) { save("location"); exit; }
-  record_route();
-  if ($rU == "udp") { $du = "sip:127.0.0.1:@UAS_PORT@"; t_relay(); exit; }
-  if ($rU == "tcp") { $du = "sip:127.0.0.1:@UAS_PORT@;transport=tcp"; t_relay(); exit; }
-  if ($rU == "forced") {  # no transport named: the forced socket's
-    force_send_socket("tcp:127.0.0.1:@PORT@");
-    $du = "sip:127.0.0.1:@UAS_PORT@";
-    t_relay();
-    exit;
-  }
-  if (!lookup("location")) { sl_send_reply(404, "Not Found"); exit; }
-  t_relay();
-}
-"""
+# User "udp"/"tcp" goes to the test's callee over that transport; "forced" names no transport
+# and relays from the forced TCP socket.
+ROUTES = proxy_routes(
+    'if ($rU == "udp") { $du = "sip:127.0.0.1:@UAS_PORT@"; t_relay(); exit; }',
+    'if ($rU == "tcp") { $du = "sip:127.0.0.1:@UAS_PORT@;transport=tcp"; t_relay(); exit; }',
+    'if ($rU == "forced") { force_send_socket("tcp:127.0.0.1:@PORT@"); '
+    '$du = "sip:127.0.0.1:@UAS_PORT@"; t_relay(); exit; }')
 
 
 def tcp_server(**kw):
     kw.setdefault("modules", MODULES)
     kw.setdefault("routes", ROUTES)
     return Server(transports=("udp", "tcp"), **kw)
-
-
-def options(port, via_proto="TCP"):
-    return build_request("OPTIONS", f"sip:ping@{LOOPBACK}", port,
-                         via=f"SIP/2.0/{via_proto} {LOOPBACK}:{port};branch=z9hG4bK-{new_callid()[:12]}")
-
-
-def register(peer, user, contact, expires=600, cseq=1, proto="TCP"):
-    """A REGISTER of user@127.0.0.1 from StreamPeer `peer` binding `contact`."""
-    return (f"REGISTER sip:{LOOPBACK} SIP/2.0\r\n"
-            f"Via: SIP/2.0/{proto} {LOOPBACK}:{peer.port};branch=z9hG4bK-{new_callid()[:12]}\r\n"
-            f"From: <sip:{user}@{LOOPBACK}>;tag=r{cseq}\r\nTo: <sip:{user}@{LOOPBACK}>\r\n"
-            f"Call-ID: reg-{user}-{peer.port}\r\nCSeq: {cseq} REGISTER\r\nMax-Forwards: 70\r\n"
-            f"Contact: <{contact}>\r\nExpires: {expires}\r\nContent-Length: 0\r\n\r\n")
 
 
 def test_options_over_tcp_is_answered_on_the_same_connection_and_pings_get_pongs():
@@ -83,21 +48,6 @@ def test_options_over_tcp_is_answered_on_the_same_connection_and_pings_get_pongs
         accepted = srv.stat("tcp:accepted")
         check(accepted >= 1, f"tcp:accepted {accepted}")
         wait_until(lambda: srv.stat("tcp:connections") == 0, 3)
-
-
-def _call(uac, uac_send, uac_reply, uas_recv, uas_send, ruri, uac_port, proto):
-    """INVITE/200/ACK then BYE from the callee. Returns the INVITE the UAS got."""
-    call_id = new_callid()
-    uac_send(build_request(
-        "INVITE", ruri, uac_port, call_id=call_id,
-        via=f"SIP/2.0/{proto} {LOOPBACK}:{uac_port};branch=z9hG4bK-i{call_id[:8]}",
-        extra=(f"Contact: <sip:alice@{LOOPBACK}:{uac_port};transport={proto.lower()}>",),
-        omit=("Contact",)))
-    inv, src = uas_recv("INVITE")
-    uas_send(reply_to(inv, 200, "OK"), src)
-    ok = uac_reply()
-    check(ok is not None and ok.status == 200, f"200 for the INVITE relayed back: {ok}")
-    return inv, src, ok
 
 
 def test_tcp_caller_to_udp_callee_and_back_with_double_record_route():

@@ -25,33 +25,16 @@ from harness import (LOOPBACK, SIPLINE, Server, Skip, TestFailure, UdpPeer, buil
                      check_config, check_eq, free_udp_port, new_callid, reply_to, unique_path,
                      wait_until, write_config)
 from location_flows import ul_dump
+from stream_flows import MODULES, proxy_routes
+from stream_flows import options as stream_options
 from stream_peer import StreamListener, StreamPeer, cert, client_context, server_context
 from test_softphone import BARESIP, MODULES as BARESIP_MODULES, need_baresip, replies_to, sip_port
 
-MODULES = ('sl = {}; maxfwd = {}; tm = {}; rr = {}; usrloc = {}; '
-           'registrar = { default_expires = 600; min_expires = 10; };')
-
-# A proxy and registrar: REGISTER saved, in-dialog requests by Route, user "udp"/"tls" to the
-# test's callee over that transport, user "direct" to its request-URI, the rest by location.
-ROUTES = """\
-route {
-  if (!mf_process_maxfwd_header(10)) { sl_send_reply(483, "Too Many Hops"); exit; }
-  if (has_totag()) {
-    if (loose_route()) { t_relay(); exit; }
-    if (is_method("ACK")) { t_relay(); exit; }
-    sl_send_reply(404, "Not here");
-    exit;
-  }
-  if (is_method("OPTIONS") && $rU == "ping") { sl_send_reply(200, "OK"); exit; }
-  if (is_method("REGISTER")) { save("location"); exit; }
-  record_route();
-  if ($rU == "udp") { $du = "sip:127.0.0.1:@UAS_PORT@"; t_relay(); exit; }
-  if ($rU == "tls") { $du = "sip:127.0.0.1:@UAS_PORT@;transport=tls"; t_relay(); exit; }
-  if ($rU == "direct") { t_relay(); exit; }
-  if (!lookup("location")) { sl_send_reply(404, "Not Found"); exit; }
-  t_relay();
-}
-"""
+# User "udp"/"tls" goes to the test's callee over that transport, "direct" to its request-URI.
+ROUTES = proxy_routes(
+    'if ($rU == "udp") { $du = "sip:127.0.0.1:@UAS_PORT@"; t_relay(); exit; }',
+    'if ($rU == "tls") { $du = "sip:127.0.0.1:@UAS_PORT@;transport=tls"; t_relay(); exit; }',
+    'if ($rU == "direct") { t_relay(); exit; }')
 
 
 def _value(v):
@@ -96,9 +79,7 @@ def tls_server(tls=None, extra="", **kw):
 
 
 def options(port, proto="TLS"):
-    branch = f"z9hG4bK-{new_callid()[:12]}"
-    return build_request("OPTIONS", f"sip:ping@{LOOPBACK}", port,
-                         via=f"SIP/2.0/{proto} {LOOPBACK}:{port};branch={branch}")
+    return stream_options(port, proto)
 
 
 def connect(srv, **kw):
