@@ -23,14 +23,6 @@ void growBuffer(int fd, int opt, int force_opt, int bytes) {
   }
 }
 
-bool isWildcard(const SockAddr& a) {
-  if (a.family() == AF_INET) {
-    return reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr.s_addr == htonl(INADDR_ANY);
-  }
-  return a.family() == AF_INET6 &&
-         IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
-}
-
 // Every address of this host's interfaces (for `myself` on wildcard sockets).
 std::vector<SockAddr> interfaceAddresses() {
   std::vector<SockAddr> out;
@@ -107,7 +99,7 @@ Status Listeners::addAll(const std::vector<SocketSpec>& specs, bool bind) {
     if (!SockAddr::fromNumeric(spec.address, spec.port, l.addr)) {
       return Status::invalidArgument("socket " + spec.text + ": bad address");
     }
-    if (isWildcard(l.addr) && spec.advertised_host.empty()) {
+    if (l.addr.isAny() && spec.advertised_host.empty()) {
       // Via and Record-Route need a real address; the kernel's choice per packet is unknown.
       return Status::invalidArgument("socket " + spec.text +
                                      ": a wildcard address needs an address to advertise, e.g. \"" +
@@ -127,7 +119,7 @@ Status Listeners::addAll(const std::vector<SocketSpec>& specs, bool bind) {
       l.via_port = l.port;
     }
     SockAddr::fromNumeric(l.via_host, l.via_port, l.via_addr);
-    if (isWildcard(l.addr) && local_addrs_.empty()) local_addrs_ = interfaceAddresses();
+    if (l.addr.isAny() && local_addrs_.empty()) local_addrs_ = interfaceAddresses();
     listeners_.push_back(std::move(l));
   }
   return Status::ok();
@@ -188,7 +180,7 @@ bool Listeners::isMyself(std::string_view host, std::uint16_t port) const {
     bool host_ok = iequals(stripBrackets(l.via_host), bare);
     if (!host_ok && numeric) {
       host_ok = parsed.sameIp(l.addr) || parsed.sameIp(l.via_addr);
-      for (std::size_t k = 0; !host_ok && isWildcard(l.addr) && k < local_addrs_.size(); ++k) {
+      for (std::size_t k = 0; !host_ok && l.addr.isAny() && k < local_addrs_.size(); ++k) {
         host_ok = parsed.sameIp(local_addrs_[k]);
       }
     }

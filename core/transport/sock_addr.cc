@@ -80,6 +80,14 @@ PackedAddr PackedAddr::of(const SockAddr& a) {
   return p;
 }
 
+bool SockAddr::isAny() const {
+  if (family() == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+  return family() == AF_INET6 &&
+         IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr);
+}
+
 SockAddr PackedAddr::unpack() const {
   SockAddr a;
   a.len = sa.sin6_family == AF_INET6  ? sizeof(sockaddr_in6)

@@ -27,6 +27,8 @@ struct SockAddr {
   std::string ipForUri() const;  // "127.0.0.1" / "[::1]"
   std::string toString() const;  // "127.0.0.1:5060" / "[::1]:5060"
   bool sameIp(const SockAddr& other) const;
+  // 0.0.0.0 or :: (a wildcard socket's address).
+  bool isAny() const;
   bool operator==(const SockAddr& other) const;
 };
 

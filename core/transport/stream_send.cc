@@ -21,14 +21,6 @@ namespace {
 StreamOwner* g_owner = nullptr;
 std::vector<StreamFailureHandler> g_failure_handlers;
 
-bool isWildcard(const SockAddr& a) {
-  if (a.family() == AF_INET) {
-    return reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr.s_addr == htonl(INADDR_ANY);
-  }
-  return a.family() == AF_INET6 &&
-         IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr);
-}
-
 // A non-blocking socket connecting to `to` from the listener's address (any port), so the
 // peer sees the address we advertise. -1 with errno on an immediate failure.
 int startConnect(const Listener& from, const SockAddr& to) {
@@ -36,7 +28,7 @@ int startConnect(const Listener& from, const SockAddr& to) {
   if (fd < 0) return -1;
   tuneStreamSocket(fd);
   int one = 1;
-  if (from.addr.family() == to.family() && !isWildcard(from.addr)) {
+  if (from.addr.family() == to.family() && !from.addr.isAny()) {
     SockAddr local = from.addr;
     local.setPort(0);
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

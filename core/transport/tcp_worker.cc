@@ -100,7 +100,7 @@ class TcpWorker final : public StreamOwner {
     SockAddr peer;
     std::string unsent;
   };
-  std::vector<Failure> failures_;  // outgoing connections that never opened, to report
+  std::vector<Failure> failures_;  // messages that never left (closed or lost connections)
   std::string handoff_scratch_;
   ProcessSlot* slot_ = nullptr;
 };
@@ -162,6 +162,7 @@ int TcpWorker::run() {
   signals::unblockStop();
   int rc = event_base_dispatch(base_);
   setStreamOwner(nullptr);
+  g_worker = nullptr;
   return rc < 0 ? 1 : 0;
 }
 
