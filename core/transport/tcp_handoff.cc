@@ -40,6 +40,16 @@ Status HandoffChannels::create(int workers, std::size_t max_message) {
     setBuffer(sv[1], SO_RCVBUF, SO_RCVBUFFORCE, bytes);
     pairs_.push_back({sv[0], sv[1]});
   }
+  // Without root the kernel caps the buffers at net.core.wmem_max: a burst of hand-offs may
+  // then fail (tcp:handoff_failures). Said once at start, where the operator looks.
+  int got = 0;
+  socklen_t len = sizeof(got);
+  if (!pairs_.empty() && getsockopt(pairs_[0].send, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 &&
+      static_cast<std::size_t>(got) < 16 * max_message) {
+    SL_WARN("hand-off channels got %d bytes of buffer (wanted %d): raise net.core.wmem_max "
+            "and net.core.rmem_max, or start as root",
+            got, bytes);
+  }
   return Status::ok();
 }
 
