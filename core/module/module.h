@@ -29,7 +29,7 @@ namespace sipline {
 
 // Bumped whenever a type modules share changes layout (2: ModuleSpec summary and description;
 // 3: module pseudo-variables, MsgContext dialog and tm watchers).
-inline constexpr std::uint32_t kModuleAbi = 3;
+inline constexpr std::uint32_t kModuleAbi = 4;
 #ifndef SIPLINE_BUILD_ID
 #define SIPLINE_BUILD_ID "unknown"
 #endif

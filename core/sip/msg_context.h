@@ -141,6 +141,7 @@ class MsgContext {
   void* transaction = nullptr;      // the tm transaction of this message, if any (opaque)
   std::uint64_t dialog = 0;         // the dialog of this message, if any (dialog module's id)
   bool maxfwd_processed = false;    // Max-Forwards already decremented (maxfwd module)
+  bool force_received = false;      // fix_nated_register(): save() keeps the source as received
   bool dropped = false;             // `drop` ran: a reply is not relayed
   bool replied = false;             // a reply was sent for this request
   bool relayed = false;             // the message was forwarded

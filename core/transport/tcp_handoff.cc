@@ -46,9 +46,10 @@ Status HandoffChannels::create(int workers, std::size_t max_message) {
   socklen_t len = sizeof(got);
   if (!pairs_.empty() && getsockopt(pairs_[0].send, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 &&
       static_cast<std::size_t>(got) < 16 * max_message) {
-    SL_WARN("hand-off channels got %d bytes of buffer (wanted %d): raise net.core.wmem_max "
-            "and net.core.rmem_max, or start as root",
-            got, bytes);
+    SL_WARN(
+        "hand-off channels got %d bytes of buffer (wanted %d): raise net.core.wmem_max "
+        "and net.core.rmem_max, or start as root",
+        got, bytes);
   }
   return Status::ok();
 }

@@ -120,6 +120,20 @@ bool readPath(SipMessage& msg, const SaveLimits& limits, RegisterRequest& out,
   return true;
 }
 
+// The received header param of a Contact (add_rcv_param() at a proxy in front of us), when
+// it is a SIP URI: it becomes $du at lookup(), so anything else could forge a destination
+// or, echoed in the 200, headers. "" when absent or not a URI.
+std::string receivedParam(std::string_view params) {
+  std::string_view rcv;
+  if (!headerParam(params, "received", rcv) || rcv.empty()) return "";
+  std::string decoded = unescapeUri(unquote(rcv));
+  SipUri check;
+  if (parseUri(decoded, check) != ParseError::kOk || check.scheme == SipUri::Scheme::kTel) {
+    return "";
+  }
+  return decoded;
+}
+
 std::int64_t requestedExpires(const Contact& c, Uint32Field header, const SaveLimits& limits) {
   // RFC 3261 §10.3 step 6: the contact's expires param, else the Expires header, else the
   // registrar's default; malformed values count as absent (§20.19).
@@ -159,8 +173,12 @@ bool readBinding(const Contact& c, Uint32Field header, const SaveLimits& limits,
   }
   if (!path_received.empty()) {
     b.received = path_received;
-  } else if (!has_path && c.addr.uri_ok && c.addr.uri.scheme != SipUri::Scheme::kTel &&
-             differsFromSource(c.addr.uri, source.src, source.proto, limits.received_mode)) {
+  } else if (std::string contact_received = receivedParam(c.addr.params);
+             !contact_received.empty()) {
+    b.received = std::move(contact_received);
+  } else if (source.force_received ||
+             (!has_path && c.addr.uri_ok && c.addr.uri.scheme != SipUri::Scheme::kTel &&
+              differsFromSource(c.addr.uri, source.src, source.proto, limits.received_mode))) {
     b.received = sourceUri(source.src, source.proto);
   }
   return true;

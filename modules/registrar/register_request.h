@@ -80,6 +80,9 @@ struct RequestSource {
   Proto proto = Proto::kUdp;
   std::string_view socket;   // "udp:127.0.0.1:5060" of the receiving listener
   std::uint32_t bflags = 0;  // branch flags set by the script, kept with the binding
+  // fix_nated_register() (nathelper): keep src as every Contact's received, whatever
+  // received_mode says (MsgContext::force_received).
+  bool force_received = false;
 };
 
 struct RequestedBinding {
@@ -89,7 +92,9 @@ struct RequestedBinding {
   std::string instance;      // RFC 5626 +sip.instance without quotes and <>
   std::int32_t reg_id = 0;   // RFC 5626 reg-id (only with an instance); 0: none
   std::string received;      // "sip:ip:port[;transport=x]" the REGISTER came from, when it
-                             // differs from the Contact (NAT); "" otherwise
+                             // differs from the Contact (NAT) or fix_nated_register() asked;
+                             // the Contact's own received param (add_rcv_param() at an edge
+                             // proxy) first; "" otherwise
 };
 
 struct RegisterRequest {

@@ -79,6 +79,7 @@ SaveReply processRegister(MsgContext& ctx, usrloc::Api& usrloc, usrloc::Domain* 
   source.proto = ctx.rcv().proto;
   if (ctx.rcv().listener != nullptr) source.socket = ctx.rcv().listener->text;
   source.bflags = ctx.bflags;
+  source.force_received = ctx.force_received;
   RegisterRequest req;
   if (!parseRegister(msg, source, aor, options.limits, req, reply)) return reply;
   if (options.memory_only) req.flags |= usrloc::kContactMemoryOnly;

@@ -1,0 +1,155 @@
+// fix_nated_contact(), add_rcv_param() and fix_nated_sdp(): write the address a message came
+// from where the sender wrote its private one.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/base/strings.h"
+#include "core/parser/multipart.h"
+#include "core/parser/sdp.h"
+#include "modules/nathelper/nathelper.h"
+
+namespace sipline::nathelper {
+namespace {
+
+// EditList key of the Contact rewrite, so a second fix_nated_contact() replaces the first
+// instead of conflicting with it ('N', 'A', 'T', 1; SipMessage's own keys are small).
+constexpr std::uint32_t kKeyContact = 0x4e415401u;
+
+struct Change {
+  std::size_t offset;
+  std::size_t length;
+  std::string text;
+};
+
+std::string ipOf(const Source& src) { return src.addr.ip(); }
+
+void rewriteConnection(const SdpSession& s, const SdpConnection& c, const Source& src,
+                       std::vector<Change>& out) {
+  if (c.isUnspecified() || c.address.empty()) return;  // hold: no media to any address
+  out.push_back({s.offsetOf(c.addrtype), c.addrtype.size(), src.addr.isV6() ? "IP6" : "IP4"});
+  out.push_back({s.offsetOf(c.address), c.address.size(), ipOf(src)});
+}
+
+bool hasSessionAttribute(const SdpSession& s, std::string_view name) {
+  for (const SdpAttribute& a : s.attributes) {
+    if (a.name == name) return true;
+  }
+  return false;
+}
+
+std::string applyChanges(std::string_view text, std::vector<Change> changes) {
+  std::stable_sort(changes.begin(), changes.end(),
+                   [](const Change& a, const Change& b) { return a.offset < b.offset; });
+  std::string out;
+  std::size_t pos = 0;
+  for (const Change& c : changes) {
+    if (c.offset < pos) continue;  // overlapping: cannot happen with distinct views
+    out.append(text.substr(pos, c.offset - pos));
+    out += c.text;
+    pos = c.offset + c.length;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+}  // namespace
+
+std::string receivedUri(const Source& src) {
+  std::string uri = "sip:" + src.addr.ipForUri() + ":";
+  appendDecimal(uri, src.addr.port());
+  if (src.proto != Proto::kUdp) {
+    uri += ";transport=";
+    uri += protoName(src.proto);
+  }
+  return uri;
+}
+
+bool fixNatedContact(SipMessage& msg, const Source& src) {
+  const ContactList* list = msg.contacts();
+  if (list == nullptr || list->star || list->items.empty()) return false;
+  const NameAddr& addr = list->items.front().addr;
+  if (!addr.uri_ok || addr.uri.scheme == SipUri::Scheme::kTel || addr.uri.host.empty()) {
+    return false;
+  }
+  std::size_t start = 0;
+  if (!msg.offsetOf(addr.uri.host, start)) return false;
+  std::string_view last = addr.uri.port_text.empty() ? addr.uri.host : addr.uri.port_text;
+  std::size_t length = static_cast<std::size_t>(last.data() + last.size() - addr.uri.host.data());
+  std::string hostport = src.addr.ipForUri() + ":";
+  appendDecimal(hostport, src.addr.port());
+  msg.edits().replaceKeyed(kKeyContact, start, length, std::move(hostport));
+  return true;
+}
+
+int addRcvParam(SipMessage& msg, const Source& src, bool uri_param) {
+  const ContactList* list = msg.contacts();
+  if (list == nullptr || list->star) return 0;
+  const std::string uri = receivedUri(src);
+  int n = 0;
+  for (const Contact& c : list->items) {
+    std::size_t text_at = 0, uri_at = 0;
+    if (!msg.offsetOf(c.addr.text, text_at) || !msg.offsetOf(c.addr.uri_text, uri_at)) continue;
+    if (!uri_param) {
+      msg.edits().insert(text_at + c.addr.text.size(), ";received=\"" + uri + "\"");
+      ++n;
+      continue;
+    }
+    // Inside a URI ';' and '=' would end the param: escape them (RFC 3261 §25.1 paramchar).
+    std::string value;
+    for (char ch : uri) {
+      if (ch == ';') {
+        value += "%3B";
+      } else if (ch == '=') {
+        value += "%3D";
+      } else {
+        value += ch;
+      }
+    }
+    std::size_t uri_end = uri_at + c.addr.uri_text.size();
+    bool bracketed = uri_end < msg.buffer().size() && msg.buffer()[uri_end] == '>';
+    // A bare addr-spec ends at its first ';': without <> the param would be a header param.
+    if (!bracketed) msg.edits().insert(uri_at, "<");
+    msg.edits().insert(uri_end, ";received=" + value + (bracketed ? "" : ">"));
+    ++n;
+  }
+  return n;
+}
+
+bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags) {
+  const HeaderField* ct = msg.header(HeaderType::kContentType);
+  if (ct == nullptr || msg.body().empty()) return false;
+  std::string_view sdp;
+  std::size_t offset = 0;
+  if (findSdpBody(ct->body, msg.body(), sdp, offset) != MultipartError::kOk) return false;
+  SdpSession s;
+  if (parseSdp(sdp, s) != SdpError::kOk) return false;
+  std::vector<Change> changes;
+  if ((flags & kRewriteC) != 0) {
+    if (s.has_connection) rewriteConnection(s, s.connection, src, changes);
+    for (const SdpMedia& m : s.media) {
+      for (const SdpConnection& c : m.connections) rewriteConnection(s, c, src, changes);
+    }
+  }
+  if ((flags & kRewriteO) != 0 && s.has_origin && !s.origin.address.empty()) {
+    changes.push_back(
+        {s.offsetOf(s.origin.addrtype), s.origin.addrtype.size(), src.addr.isV6() ? "IP6" : "IP4"});
+    changes.push_back({s.offsetOf(s.origin.address), s.origin.address.size(), ipOf(src)});
+  }
+  if ((flags & kAddDirActive) != 0 && !hasSessionAttribute(s, "direction")) {
+    // At the end of the session section, where session attributes belong (before m=).
+    std::size_t at = s.offsetOf(s.session_text) + s.session_text.size();
+    std::string eol = sdp.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
+    std::string line = "a=direction:active" + eol;
+    if (at > 0 && sdp[at - 1] != '\n') line = eol + line;
+    changes.push_back({at, 0, std::move(line)});
+  }
+  if (changes.empty()) return true;
+  std::string_view body = msg.body();
+  std::string out(body.substr(0, offset));
+  out += applyChanges(sdp, std::move(changes));
+  out.append(body.substr(offset + sdp.size()));
+  return msg.replaceBody(std::move(out));
+}
+
+}  // namespace sipline::nathelper

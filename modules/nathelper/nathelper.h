@@ -1,0 +1,78 @@
+// nathelper: the message-level NAT traversal functions of OpenSIPS's nathelper, without the
+// script types so tests call them directly: detecting a client behind NAT (nat_uac_test),
+// rewriting its Contact to the address the message came from (fix_nated_contact), marking
+// Contacts with that address (add_rcv_param) and rewriting the SDP addresses
+// (fix_nated_sdp). Changes go through the message's edit list; the received buffer is never
+// written. Process-private.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/base/status.h"
+#include "core/config/socket_spec.h"
+#include "core/parser/sip_message.h"
+#include "core/transport/sock_addr.h"
+
+namespace sipline::nathelper {
+
+// nat_uac_test() bits, OpenSIPS's values.
+enum NatTest : std::uint32_t {
+  kPrivateContact = 1,   // the first Contact's host is a private address
+  kViaDiffers = 2,       // the top Via's host is not the source IP
+  kPrivateVia = 4,       // the top Via's host is a private address
+  kPrivateSdp = 8,       // a c= address of the SDP is private
+  kViaPortDiffers = 16,  // the source port is not the top Via's port
+  kContactDiffers = 32,  // the first Contact's host:port is not the source's
+  kCgnat = 64,           // modifier: 100.64.0.0/10 (RFC 6598) counts as private too
+};
+inline constexpr std::uint32_t kAllNatTests = 127;
+
+// fix_nated_sdp() bits, OpenSIPS's values (4, a=nortpproxy, is not supported).
+enum SdpFix : std::uint32_t {
+  kAddDirActive = 1,  // adds a=direction:active (RFC 4145 comedia)
+  kRewriteC = 2,      // every c= address becomes the source IP
+  kRewriteO = 8,      // the o= address too
+};
+inline constexpr std::uint32_t kAllSdpFixes = kAddDirActive | kRewriteC | kRewriteO;
+
+// A flags argument: a number ("19"), or names joined by '|' or ',' ("private-contact|cgnat").
+// invalidArgument naming the unknown word or bit; a value that selects nothing is an error
+// too (nat_uac_test("cgnat") alone tests nothing).
+Result<std::uint32_t> parseNatTestFlags(std::string_view text);
+Result<std::uint32_t> parseSdpFixFlags(std::string_view text);
+
+// RFC 1918 (10/8, 172.16/12, 192.168/16), RFC 6598 100.64/10 when cgnat, IPv6 ULA fc00::/7
+// and link-local fe80::/10. ip is a numeric address (IPv6 with or without brackets); a host
+// name or anything else is not private.
+bool isPrivateAddress(std::string_view ip, bool cgnat);
+
+// Where the message came from.
+struct Source {
+  SockAddr addr;
+  Proto proto = Proto::kUdp;
+};
+
+// True when any test selected in flags is true for msg from src.
+bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags);
+
+// Rewrites host[:port] of the first Contact URI to the source IP:port. False when there is
+// no Contact (or it is "*", malformed, or not a sip/sips URI).
+bool fixNatedContact(SipMessage& msg, const Source& src);
+
+// "sip:<ip>:<port>[;transport=tcp|tls]": the address msg came from.
+std::string receivedUri(const Source& src);
+
+// Adds received="<receivedUri>" to every Contact: as a header param, or (uri_param) inside the
+// URI (which is then put in <> if it was a bare addr-spec). Returns how many Contacts got it;
+// 0 when there is none (or "*", or the Contacts do not parse).
+int addRcvParam(SipMessage& msg, const Source& src, bool uri_param);
+
+// Applies the SdpFix flags to the SDP of msg (application/sdp, or the first SDP part of a
+// multipart body) through replaceBody() (Content-Length follows; a later replaceBody() by
+// anyone replaces this one). Hold addresses (0.0.0.0, ::) are kept. False when there is no
+// SDP or it does not parse; true otherwise, also when nothing needed a change.
+bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags);
+
+}  // namespace sipline::nathelper
