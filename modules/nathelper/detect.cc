@@ -33,13 +33,9 @@ const Contact* firstContact(SipMessage& msg) {
 }
 
 bool privateSdp(SipMessage& msg, bool cgnat) {
-  const HeaderField* ct = msg.header(HeaderType::kContentType);
-  if (ct == nullptr || msg.body().empty()) return false;
-  std::string_view sdp;
-  std::size_t offset = 0;
-  if (findSdpBody(ct->body, msg.body(), sdp, offset) != MultipartError::kOk) return false;
-  SdpSession s;
-  if (parseSdp(sdp, s) != SdpError::kOk) return false;
+  MessageSdp parsed;
+  if (!parseMessageSdp(msg, parsed)) return false;
+  const SdpSession& s = parsed.session;
   if (s.has_connection && isPrivateAddress(s.connection.address, cgnat)) return true;
   for (const SdpMedia& m : s.media) {
     for (const SdpConnection& c : m.connections) {
@@ -52,6 +48,15 @@ bool privateSdp(SipMessage& msg, bool cgnat) {
 std::uint16_t defaultPort(bool secure) { return secure ? 5061 : 5060; }
 
 }  // namespace
+
+bool parseMessageSdp(SipMessage& msg, MessageSdp& out) {
+  const HeaderField* ct = msg.header(HeaderType::kContentType);
+  if (ct == nullptr || msg.body().empty()) return false;
+  if (findSdpBody(ct->body, msg.body(), out.text, out.offset) != MultipartError::kOk) {
+    return false;
+  }
+  return parseSdp(out.text, out.session) == SdpError::kOk;
+}
 
 bool isPrivateAddress(std::string_view ip, bool cgnat) {
   ip = noBrackets(ip);

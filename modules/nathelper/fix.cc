@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "core/base/strings.h"
-#include "core/parser/multipart.h"
 #include "core/parser/sdp.h"
 #include "modules/nathelper/nathelper.h"
 
@@ -117,13 +116,11 @@ int addRcvParam(SipMessage& msg, const Source& src, bool uri_param) {
 }
 
 bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags) {
-  const HeaderField* ct = msg.header(HeaderType::kContentType);
-  if (ct == nullptr || msg.body().empty()) return false;
-  std::string_view sdp;
-  std::size_t offset = 0;
-  if (findSdpBody(ct->body, msg.body(), sdp, offset) != MultipartError::kOk) return false;
-  SdpSession s;
-  if (parseSdp(sdp, s) != SdpError::kOk) return false;
+  MessageSdp parsed;
+  if (!parseMessageSdp(msg, parsed)) return false;
+  const SdpSession& s = parsed.session;
+  const std::string_view sdp = parsed.text;
+  const std::size_t offset = parsed.offset;
   std::vector<Change> changes;
   if ((flags & kRewriteC) != 0) {
     if (s.has_connection) rewriteConnection(s, s.connection, src, changes);

@@ -6,12 +6,14 @@
 // written. Process-private.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "core/base/status.h"
 #include "core/config/socket_spec.h"
+#include "core/parser/sdp.h"
 #include "core/parser/sip_message.h"
 #include "core/transport/sock_addr.h"
 
@@ -53,6 +55,16 @@ struct Source {
   SockAddr addr;
   Proto proto = Proto::kUdp;
 };
+
+// The SDP of msg (application/sdp, or the first SDP part of a multipart body), parsed: its
+// text, where it starts in the body, and the session. False when there is none or it does
+// not parse. Shared by nat_uac_test's private-sdp and fix_nated_sdp.
+struct MessageSdp {
+  std::string_view text;
+  std::size_t offset = 0;  // of text in msg.body()
+  SdpSession session;
+};
+bool parseMessageSdp(SipMessage& msg, MessageSdp& out);
 
 // True when any test selected in flags is true for msg from src.
 bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags);
