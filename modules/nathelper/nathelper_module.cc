@@ -1,12 +1,18 @@
 // nathelper: nat_uac_test, fix_nated_contact, fix_nated_register, add_rcv_param and
-// fix_nated_sdp for the routing script. Glue only; the work is in detect.cc, fix.cc and
-// flags.cc.
+// fix_nated_sdp for the routing script, and the NAT keepalive pinger. Glue only; the work is
+// in detect.cc, fix.cc, flags.cc and natping.cc.
+#include "core/base/clock.h"
+#include "core/base/log.h"
 #include "core/module/module.h"
 #include "core/sip/msg_context.h"
 #include "modules/nathelper/nathelper.h"
+#include "modules/nathelper/natping.h"
 
 namespace sipline {
 namespace {
+
+using nathelper::NatPingConfig;
+using nathelper::NatPingCounters;
 
 // Not local_route: a message we generate has no source address.
 constexpr std::uint32_t kMsgRoutes = kRequestRoute | kOnReplyRoute | kFailureRoute | kBranchRoute;
@@ -36,8 +42,39 @@ class NathelperModule : public Module {
         "the registrar's save()), a received parameter on every Contact (add_rcv_param) and "
         "the SDP connection and origin addresses (fix_nated_sdp). Flags are numbers as in "
         "OpenSIPS or names, checked when the script loads.\n\n"
-        "Keepalive pinging of registered clients and media relaying (rtpengine) are not part "
-        "of this module yet.");
+        "Keepalives: with natping_interval set, the timer pings every registered contact "
+        "marked as NATed (nat_bflag set before save(), or a received address), spread over "
+        "the interval: a CRLFCRLF datagram, or a SIP request (sipping_method, through tm) for "
+        "contacts with sipping_bflag. A contact that leaves max_pings_lost SIP pings in a row "
+        "unanswered is removed. Media relaying is the rtpengine and rtpproxy modules' job.");
+    spec.dependsOn("usrloc", Dependency::kOptional);
+    spec.dependsOn("tm", Dependency::kOptional);
+    NatPingConfig& p = pinger_.config();
+    spec.param("natping_interval", &p.interval_s, IntRange{0, 3600},
+               "seconds between two pings of a contact; 0 (default): no pings");
+    spec.param("ping_nated_only", &p.nated_only,
+               "ping only contacts marked as NATed (default true); false: every UDP contact");
+    spec.param("nat_bflag", &p.nat_bflag, IntRange{-1, 31},
+               "branch flag the script sets before save() for a NATed contact; -1 (default): a "
+               "contact with a received address counts as NATed");
+    spec.param("sipping_bflag", &p.sipping_bflag, IntRange{-1, 31},
+               "branch flag of contacts pinged with a SIP request instead of CRLFCRLF; -1 "
+               "(default): none (needs tm)");
+    spec.param("sipping_method", &p.sipping_method, "method of SIP pings (default OPTIONS)");
+    spec.param("sipping_from", &p.sipping_from,
+               "From URI of SIP pings (default sip:sipline@<socket address>)");
+    spec.param("max_pings_lost", &p.max_pings_lost, IntRange{0, 255},
+               "SIP pings unanswered in a row that remove a contact (default 3); 0: never");
+    spec.param("natping_tcp", &p.tcp,
+               "also send CRLFCRLF pings to TCP and TLS contacts (default false: a connection "
+               "has its own keepalives)");
+    NatPingCounters& k = pinger_.counters();
+    spec.stat("natping_crlf_sent", &k.crlf_sent, "CRLFCRLF keepalives sent");
+    spec.stat("natping_sip_sent", &k.sip_sent, "SIP keepalive requests sent");
+    spec.stat("natping_answered", &k.answered, "SIP keepalives answered");
+    spec.stat("natping_removed", &k.removed, "contacts removed for unanswered SIP keepalives");
+    spec.stat("natping_send_errors", &k.send_errors, "keepalives that could not be sent");
+    spec.timer("nathelper-natping", 200, [this] { pinger_.tick(monotonicMs()); });
     spec.command(
         "nat_uac_test", {ArgSpec::str("flags")}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
@@ -111,6 +148,27 @@ class NathelperModule : public Module {
         "add-dir-active (a=direction:active), 2 rewrite-c (every c= address), 8 rewrite-o "
         "(the o= address), as a sum or names joined by '|'");
   }
+
+  Status init(InitContext& ctx) override {
+    if (!pinger_.enabled()) return Status::ok();
+    Result<usrloc::Api*> ul = ctx.require<usrloc::Api>("usrloc", "nathelper's natping_interval");
+    if (!ul.isOk()) return ul.status();
+    tm::Api* tm = nullptr;
+    if (pinger_.config().sipping_bflag >= 0) {
+      Result<tm::Api*> t = ctx.require<tm::Api>("tm", "nathelper's sipping_bflag");
+      if (!t.isOk()) return t.status();
+      tm = t.value();
+    }
+    Status st = pinger_.init(ul.value(), tm);
+    if (!st.isOk()) return Status::invalidArgument("nathelper: " + st.message());
+    if (ul.value()->pingBuckets() == 0) {
+      SL_WARN("nathelper: usrloc keeps no table in shared memory (db-only mode): no keepalives");
+    }
+    return Status::ok();
+  }
+
+ private:
+  nathelper::NatPinger pinger_;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base/hash.h"
 #include "core/base/status.h"
 
 namespace sipline::usrloc {
@@ -41,6 +42,29 @@ struct Contact {
 };
 
 class Domain;  // a table; opaque
+
+// NAT keepalives (nathelper): how a contact is pinged. kTracked pings expect an answer
+// (pingAnswered); one still unanswered at the next ping counts as lost.
+enum class PingMode : std::uint8_t { kSkip, kUntracked, kTracked };
+using PingSelect = std::function<PingMode(const Contact&)>;
+
+// A contact to ping, copied out of the table.
+struct PingTarget {
+  std::string aor;
+  Contact contact;
+  PingMode mode = PingMode::kSkip;
+  std::uint32_t table = 0;   // for pingAnswered()
+  std::uint32_t bucket = 0;  // for pingAnswered()
+};
+
+inline std::uint32_t pingUriHash(std::string_view uri) {
+  return static_cast<std::uint32_t>(fnv1a({uri}));
+}
+
+struct PingBatch {
+  std::vector<PingTarget> targets;
+  std::uint64_t removed = 0;  // contacts removed for lost pings
+};
 
 // An AOR locked for an edit. Valid only inside withRecord().
 class Record {
@@ -77,6 +101,21 @@ class Api {
   // Whether contacts flagged kContactMemoryOnly can be kept: false in DB-only mode (there is
   // no shared-memory table; such an insert is refused). Known from bind time on.
   virtual bool memoryOnlyContacts() const { return true; }
+
+  // NAT keepalives. The buckets of every table, one after the other, numbered 0..
+  // pingBuckets()-1, so that a pinger can spread one pass over its interval. 0 in DB-only
+  // mode (no shared-memory table to walk).
+  virtual std::uint64_t pingBuckets() const { return 0; }
+  // Buckets [from, to): each unexpired contact `select` picks is added to out.targets; a
+  // kTracked one whose previous ping is unanswered counts one lost ping first, and at
+  // max_lost (> 0) lost in a row it is removed as expired (its row too, in a DB mode)
+  // instead. `select` runs under a bucket lock: no blocking, no usrloc calls.
+  virtual void collectPings(std::uint64_t /*from*/, std::uint64_t /*to*/,
+                            const PingSelect& /*select*/, int /*max_lost*/, PingBatch& /*out*/) {}
+  // The contacts whose pingUriHash() is uri_hash in that table bucket answered their ping
+  // (any process; a hash, so a ping's callback can carry it in its 64-bit parameter).
+  virtual void pingAnswered(std::uint32_t /*table*/, std::uint32_t /*bucket*/,
+                            std::uint32_t /*uri_hash*/) {}
 };
 
 }  // namespace sipline::usrloc

@@ -187,6 +187,8 @@ void setNumbers(ContactShm& s, const Contact& c) {
   s.flags = c.flags;
   s.cflags = c.cflags;
   s.methods = c.methods;
+  s.ping_pending = false;
+  s.pings_lost = 0;
 }
 
 bool sameContact(const Contact& a, const Contact& b) {

@@ -51,6 +51,10 @@ struct ContactShm {
   std::uint32_t methods = 0;
   std::uint16_t len[kTextFields] = {};
   bool dirty = false;  // changed since its last write to the DB
+  // NAT keepalives (nathelper): a SIP ping is out and unanswered; SIP pings lost in a row.
+  // Reset whenever the binding is written (a REGISTER proves the client is there).
+  bool ping_pending = false;
+  std::uint8_t pings_lost = 0;
 
   // The packed strings follow the struct in the same block.
   const char* text() const { return reinterpret_cast<const char*>(this + 1); }

@@ -1,5 +1,6 @@
 #include "modules/usrloc/ul_table.h"
 
+#include <algorithm>
 #include <boost/date_time/posix_time/posix_time_types.hpp>
 #include <cstring>
 #include <new>
@@ -461,6 +462,63 @@ void Table::settle(const PendingWrite& w) {
       }
     }
     if (r != nullptr) dropIfEmptyLocked(b, r);
+  });
+}
+
+void Table::collectPings(std::uint32_t from, std::uint32_t to, std::int64_t now,
+                         const PingSelect& select, int max_lost, std::uint32_t table,
+                         PingBatch& out) {
+  to = std::min(to, shm_->mask + 1);
+  for (std::uint32_t i = from; i < to; ++i) {
+    withBucket(i, [&](BucketShm& b) {
+      RecordShm* r = b.records.get();
+      while (r != nullptr) {
+        RecordShm* next_record = r->next.get();
+        ContactShm* prev = nullptr;
+        ContactShm* c = r->contacts.get();
+        while (c != nullptr) {
+          ContactShm* next = c->next.get();
+          if (c->expires <= now) {  // the sweep's business
+            prev = c;
+            c = next;
+            continue;
+          }
+          Contact copy = unpackContactLocked(*c);
+          PingMode mode = select(copy);
+          if (mode == PingMode::kTracked) {
+            if (c->ping_pending && c->pings_lost < 255) ++c->pings_lost;
+            if (max_lost > 0 && c->pings_lost >= max_lost) {
+              removeLiveLocked(*r, prev, c, true);
+              ++out.removed;
+              c = next;
+              continue;
+            }
+            c->ping_pending = true;
+          }
+          if (mode != PingMode::kSkip) {
+            out.targets.push_back(
+                PingTarget{std::string(r->aor()), std::move(copy), mode, table, i});
+          }
+          prev = c;
+          c = next;
+        }
+        dropIfEmptyLocked(b, r);
+        r = next_record;
+      }
+    });
+  }
+}
+
+void Table::pingAnswered(std::uint32_t bucket, std::uint32_t uri_hash) {
+  if (bucket > shm_->mask) return;
+  withBucket(bucket, [&](BucketShm& b) {
+    for (RecordShm* r = b.records.get(); r != nullptr; r = r->next.get()) {
+      for (ContactShm* c = r->contacts.get(); c != nullptr; c = c->next.get()) {
+        if (pingUriHash(c->uri()) != uri_hash) continue;
+        c->ping_pending = false;
+        c->pings_lost = 0;
+      }
+    }
   });
 }
 

@@ -89,6 +89,13 @@ class Table {
   void forEach(std::int64_t now,
                const std::function<void(const std::string& aor, std::vector<Contact>&)>& fn);
 
+  // NAT keepalives (Api::collectPings for this table's buckets [from, to)); targets get
+  // table index `table`.
+  void collectPings(std::uint32_t from, std::uint32_t to, std::int64_t now,
+                    const PingSelect& select, int max_lost, std::uint32_t table, PingBatch& out);
+  void pingAnswered(std::uint32_t bucket, std::uint32_t uri_hash);
+  std::uint32_t bucketCount() const { return shm_->mask + 1; }
+
   std::uint64_t users() const { return shm_->users.load(std::memory_order_relaxed); }
   std::uint64_t contacts() const { return shm_->contacts.load(std::memory_order_relaxed); }
   std::uint64_t expired() const { return shm_->expired.load(std::memory_order_relaxed); }

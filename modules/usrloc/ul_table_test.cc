@@ -51,6 +51,10 @@ class UlTableTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(userAgentIsCutAtUtf8Boundary);
   CPPUNIT_TEST(fullShmRefusesWithoutHalfInsert);
   CPPUNIT_TEST(shmPerContactStaysUnder300Bytes);
+  CPPUNIT_TEST(collectPingsSelectsAndMarksTracked);
+  CPPUNIT_TEST(unansweredPingsRemoveTheContact);
+  CPPUNIT_TEST(answeredOrRefreshedContactsKeepNoLostPings);
+  CPPUNIT_TEST(collectPingsVisitsOnlyItsBuckets);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -437,6 +441,101 @@ class UlTableTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_MESSAGE("shm bytes per contact beyond strings: " + std::to_string(per_contact),
                              per_contact <= 300);
     }
+  }
+
+  // NAT keepalives: "sip:t..." contacts get tracked pings, "sip:u..." untracked ones.
+  static PingMode byUri(const Contact& c) {
+    if (c.uri.rfind("sip:t", 0) == 0) return PingMode::kTracked;
+    if (c.uri.rfind("sip:u", 0) == 0) return PingMode::kUntracked;
+    return PingMode::kSkip;
+  }
+
+  PingBatch pingAll(Table& t, int max_lost, std::int64_t now = 1000) {
+    PingBatch out;
+    t.collectPings(0, t.bucketCount(), now, &UlTableTest::byUri, max_lost, 7, out);
+    return out;
+  }
+
+  void collectPingsSelectsAndMarksTracked() {
+    auto t = make(false);
+    CPPUNIT_ASSERT(insertOne(*t, "alice", contact("sip:t@192.0.2.1", 2000)).isOk());
+    CPPUNIT_ASSERT(insertOne(*t, "alice", contact("sip:u@192.0.2.2", 2000)).isOk());
+    CPPUNIT_ASSERT(insertOne(*t, "bob", contact("sip:skip@192.0.2.3", 2000)).isOk());
+    CPPUNIT_ASSERT(insertOne(*t, "carol", contact("sip:t@192.0.2.4", 900)).isOk());  // expired
+    PingBatch b = pingAll(*t, 3);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, b.targets.size());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, b.removed);
+    for (const PingTarget& p : b.targets) {
+      CPPUNIT_ASSERT_EQUAL(std::string("alice"), p.aor);
+      CPPUNIT_ASSERT_EQUAL(7u, p.table);
+      CPPUNIT_ASSERT_EQUAL(t->bucketOf("alice"), p.bucket);
+      CPPUNIT_ASSERT(p.mode == byUri(p.contact));
+      CPPUNIT_ASSERT_EQUAL(std::string("sip:192.0.2.1:5062"), p.contact.received);
+    }
+  }
+
+  void unansweredPingsRemoveTheContact() {
+    auto t = make(true);
+    CPPUNIT_ASSERT(insertOne(*t, "alice", contact("sip:t@192.0.2.1", 2000)).isOk());
+    CPPUNIT_ASSERT(insertOne(*t, "alice", contact("sip:u@192.0.2.2", 2000)).isOk());
+    std::uint64_t pending_before = t->pending();
+    // Pings 1..3 go out; each later one finds the previous unanswered: lost 0, 1, 2.
+    for (int i = 0; i < 3; ++i) CPPUNIT_ASSERT_EQUAL(std::size_t{2}, pingAll(*t, 3).targets.size());
+    // The fourth pass finds 3 lost in a row: the contact goes, as if it had expired.
+    PingBatch b = pingAll(*t, 3);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, b.removed);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, b.targets.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:u@192.0.2.2"), b.targets[0].contact.uri);
+    std::vector<Contact> left = t->get("alice", 1000);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, left.size());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, t->expired());
+    CPPUNIT_ASSERT(t->pending() > pending_before - 2);  // its DELETE is pending (tombstone)
+    // max_lost 0: never removed.
+    CPPUNIT_ASSERT(insertOne(*t, "bob", contact("sip:t@192.0.2.9", 2000)).isOk());
+    for (int i = 0; i < 10; ++i) CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, pingAll(*t, 0).removed);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, t->get("bob", 1000).size());
+  }
+
+  void answeredOrRefreshedContactsKeepNoLostPings() {
+    auto t = make(false);
+    CPPUNIT_ASSERT(insertOne(*t, "alice", contact("sip:t@192.0.2.1", 2000)).isOk());
+    for (int i = 0; i < 10; ++i) {
+      PingBatch b = pingAll(*t, 2);
+      CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, b.removed);
+      CPPUNIT_ASSERT_EQUAL(std::size_t{1}, b.targets.size());
+      // Another URI's answer in the same bucket changes nothing; ours clears the count.
+      t->pingAnswered(b.targets[0].bucket, pingUriHash("sip:t@192.0.2.99"));
+      if (i % 2 == 1) t->pingAnswered(b.targets[0].bucket, pingUriHash("sip:t@192.0.2.1"));
+    }
+    // Two passes unanswered, then a REGISTER refresh: the count starts again.
+    pingAll(*t, 2);
+    pingAll(*t, 2);
+    CPPUNIT_ASSERT(insertOne(*t, "alice", contact("sip:t@192.0.2.1", 2100, 2)).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, pingAll(*t, 2).removed);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, pingAll(*t, 2).removed);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, pingAll(*t, 2).removed);
+    t->pingAnswered(t->bucketCount() + 5, 1);  // out of range: ignored
+  }
+
+  void collectPingsVisitsOnlyItsBuckets() {
+    auto t = make(false);
+    for (int i = 0; i < 50; ++i) {
+      std::string aor = "user" + std::to_string(i);
+      CPPUNIT_ASSERT(
+          insertOne(*t, aor, contact("sip:u@192.0.2." + std::to_string(i), 2000)).isOk());
+    }
+    std::size_t seen = 0;
+    std::uint32_t n = t->bucketCount();
+    for (std::uint32_t from = 0; from < n; from += 10) {
+      PingBatch b;
+      t->collectPings(from, from + 10, 1000, &UlTableTest::byUri, 3, 0, b);
+      for (const PingTarget& p : b.targets) {
+        CPPUNIT_ASSERT(p.bucket >= from && p.bucket < from + 10);
+        CPPUNIT_ASSERT_EQUAL(t->bucketOf(p.aor), p.bucket);
+      }
+      seen += b.targets.size();
+    }
+    CPPUNIT_ASSERT_EQUAL(std::size_t{50}, seen);
   }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "core/base/clock.h"
@@ -70,6 +71,36 @@ Result<Domain*> Service::domain(std::string_view name) {
 bool Service::memoryOnlyContacts() const {
   DbMode mode = DbMode::kMemory;
   return !parseDbMode(config_.db_mode, mode) || mode != DbMode::kDbOnly;
+}
+
+std::uint64_t Service::pingBuckets() const {
+  std::uint64_t n = 0;
+  for (const auto& d : domains_) {
+    if (d->table() != nullptr) n += d->table()->bucketCount();
+  }
+  return n;
+}
+
+void Service::collectPings(std::uint64_t from, std::uint64_t to, const PingSelect& select,
+                           int max_lost, PingBatch& out) {
+  std::int64_t now_s = now();
+  std::uint64_t base = 0;  // the first global bucket number of table i
+  for (std::uint32_t i = 0; i < domains_.size() && base < to; ++i) {
+    Table* t = domains_[i]->table();
+    if (t == nullptr) continue;
+    std::uint64_t end = base + t->bucketCount();
+    if (from < end) {
+      auto lo = static_cast<std::uint32_t>(std::max(from, base) - base);
+      auto hi = static_cast<std::uint32_t>(std::min(to, end) - base);
+      t->collectPings(lo, hi, now_s, select, max_lost, i, out);
+    }
+    base = end;
+  }
+}
+
+void Service::pingAnswered(std::uint32_t table, std::uint32_t bucket, std::uint32_t uri_hash) {
+  if (table >= domains_.size() || domains_[table]->table() == nullptr) return;
+  domains_[table]->table()->pingAnswered(bucket, uri_hash);
 }
 
 Domain* Service::findDomain(std::string_view name) const {

@@ -102,6 +102,10 @@ class Service final : public Api {
   bool useDomain() const override { return config_.use_domain; }
   // False in db-only mode (read from the parameter, so right at bind time too).
   bool memoryOnlyContacts() const override;
+  std::uint64_t pingBuckets() const override;
+  void collectPings(std::uint64_t from, std::uint64_t to, const PingSelect& select, int max_lost,
+                    PingBatch& out) override;
+  void pingAnswered(std::uint32_t table, std::uint32_t bucket, std::uint32_t uri_hash) override;
 
   // Master, before fork: checks the settings, makes every declared table, and with a DB mode
   // checks the schema and (write-through/write-back) loads the rows. Errors refuse the start.

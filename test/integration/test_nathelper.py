@@ -3,12 +3,15 @@ registers from a UdpPeer on 127.0.0.1 through `nat_uac_test("private-contact")` 
 `fix_nated_register()`; a call for it then reaches the peer (the address the REGISTER came
 from), not the private address. A relayed INVITE with a private SDP c= arrives at the UAS
 rewritten by `fix_nated_sdp("rewrite-c")`, and its Contact by fix_nated_contact(). Bad flags
-stop the start with the call's position. No network namespaces: everything on 127.0.0.1."""
+stop the start with the call's position. Keepalives: a NATed phone gets CRLFCRLF pings, one
+with the SIP-ping flag OPTIONS that it must answer, and is removed when it stops answering.
+No network namespaces here (test_nat.py has the real NAT): everything on 127.0.0.1."""
 
 import re
+import time
 
-from harness import (LOOPBACK, UdpPeer, build_request, check, check_config, check_eq,
-                     recv_request, reply_to, write_config)
+from harness import (LOOPBACK, Server, ServerError, UdpPeer, build_request, check, check_config,
+                     check_eq, recv_request, reply_to, wait_until, write_config)
 from location_flows import location_modules, registrar_server
 
 ROUTES = """\
@@ -133,3 +136,120 @@ def test_bad_flags_stop_the_start():
         check(res.returncode != 0, f"{call} accepted: {res.stdout}{res.stderr}")
         out = res.stdout + res.stderr
         check(word in out and ":2:" in out, f"{call}: error does not name it: {out}")
+
+
+# Keepalives: a phone whose Contact is private is NATed (nat_bflag 6); user "sipper" also gets
+# SIP pings (sipping_bflag 7). Calls to any user go to its bindings.
+PING_ROUTES = """\
+route {
+  if (is_method("REGISTER")) {
+    if (nat_uac_test("private-contact")) {
+      fix_nated_register();
+      setbflag(6);
+      if ($tU == "sipper") {
+        setbflag(7);
+      }
+    }
+    save("location");
+    exit;
+  }
+  if (is_method("INVITE")) {
+    if (!lookup("location")) {
+      sl_send_reply(404, "Not Found");
+      exit;
+    }
+    t_relay();
+    exit;
+  }
+  sl_send_reply(403, "Forbidden");
+}
+"""
+
+
+def ping_server(**params):
+    nh = {"natping_interval": 1, "nat_bflag": 6, "sipping_bflag": 7, "max_pings_lost": 2,
+          "sipping_from": '"sip:keepalive@ping.example.com"'}
+    nh.update(params)
+    group = " ".join(f"{k} = {v};" for k, v in nh.items())
+    modules = location_modules() + f" nathelper = {{ {group} }};"
+    return registrar_server(routes=PING_ROUTES, modules=modules, name="natping")
+
+
+def register_user(peer, srv, user, contact):
+    req = build_request("REGISTER", f"sip:{LOOPBACK}:{srv.port}", peer.port,
+                        extra=[f"Contact: <{contact}>", "Expires: 600"], omit=("Contact",))
+    req = req.replace(f"To: <sip:{LOOPBACK}:{srv.port}>".encode(),
+                      f"To: <sip:{user}@{LOOPBACK}:{srv.port}>".encode())
+    peer.send(req, srv.addr)
+    reply = peer.expect_reply(3.0)
+    check(reply is not None and reply.status == 200, f"REGISTER of {user}: {reply!r}")
+
+
+def datagrams(peer, seconds):
+    """Every datagram peer receives within `seconds`."""
+    got = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        data, _ = peer.recv(max(0.01, deadline - time.monotonic()))
+        if data is not None:
+            got.append(data)
+    return got
+
+
+def test_nated_contacts_get_crlf_pings_and_public_ones_none():
+    with ping_server() as srv, UdpPeer() as nated, UdpPeer() as public:
+        register_user(nated, srv, "alice", "sip:alice@192.168.1.20:5062")
+        register_user(public, srv, "bob", f"sip:bob@{LOOPBACK}:{public.port}")
+        got = datagrams(nated, 3.5)
+        pings = [d for d in got if d == b"\r\n\r\n"]
+        check(2 <= len(pings) <= 5, f"{len(pings)} CRLFCRLF pings in 3.5 s at 1 s: {got!r}")
+        check_eq(datagrams(public, 0.5), [], "datagrams at the phone that is not behind NAT")
+        check(srv.stat("nathelper:natping_crlf_sent") >= 2, "natping_crlf_sent")
+        check_eq(srv.stat("nathelper:natping_sip_sent"), 0, "natping_sip_sent")
+
+
+def test_sip_pings_keep_answering_phones_and_remove_silent_ones():
+    with ping_server() as srv, UdpPeer() as phone:
+        contact = "sip:sipper@192.168.1.20:5062"
+        register_user(phone, srv, "sipper", contact)
+        # Answer three OPTIONS pings.
+        for _ in range(3):
+            msg, _ = recv_request(phone, "OPTIONS", 3.0)
+            check(msg.first.startswith(f"OPTIONS {contact} "), f"ping request line: {msg.first}")
+            check("<sip:keepalive@ping.example.com>;tag=" in msg.get("from"),
+                  f"From: {msg.get('from')}")
+            check_eq(msg.get("to"), f"<{contact}>", "To of the ping")
+            phone.send(reply_to(msg, 200, "OK"), srv.addr)
+        srv.wait_stat("nathelper:natping_answered", lambda v: v >= 3)
+        # Still registered: a call arrives.
+        with UdpPeer() as caller:
+            caller.send(build_request("INVITE", f"sip:sipper@{LOOPBACK}:{srv.port}", caller.port),
+                        srv.addr)
+            msg, _ = recv_request(phone, "INVITE", 3.0)
+            phone.send(reply_to(msg, 486, "Busy Here"), srv.addr)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 486, f"caller got {final!r}")
+        check_eq(srv.stat("nathelper:natping_removed"), 0, "removed while answering")
+        # Silence: after max_pings_lost (2) unanswered pings the binding goes.
+        check(wait_until(lambda: srv.stat("nathelper:natping_removed") == 1, 8.0),
+              "the silent phone was not removed")
+        with UdpPeer() as caller:
+            caller.send(build_request("INVITE", f"sip:sipper@{LOOPBACK}:{srv.port}", caller.port),
+                        srv.addr)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 404, f"call after removal: {final!r}")
+
+
+def test_natping_needs_usrloc_and_sip_pings_need_tm():
+    for modules, needle in (("sl = {}; nathelper = { natping_interval = 5; };", "usrloc"),
+                            ("sl = {}; usrloc = {}; nathelper = { natping_interval = 5; "
+                             "sipping_bflag = 7; };", "tm")):
+        srv = Server(routes="route {\n  drop;\n}\n", modules=modules, name="natping-bad")
+        try:
+            srv.start()
+        except ServerError:
+            log = srv.log()
+            check(f"needs service '{needle}'" in log, f"{modules}: the log does not say why:\n{log[-1500:]}")
+            continue
+        srv.stop()
+        raise AssertionError(f"{modules}: the server started")
