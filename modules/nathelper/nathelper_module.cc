@@ -55,8 +55,8 @@ class NathelperModule : public Module {
     spec.param("ping_nated_only", &p.nated_only,
                "ping only contacts marked as NATed (default true); false: every UDP contact");
     spec.param("nat_bflag", &p.nat_bflag, IntRange{-1, 31},
-               "branch flag the script sets before save() for a NATed contact; -1 (default): a "
-               "contact with a received address counts as NATed");
+               "branch flag the script sets before save() for a NATed contact; -1 (default): "
+               "usrloc's nat_bflag, else a contact with a received address counts as NATed");
     spec.param("sipping_bflag", &p.sipping_bflag, IntRange{-1, 31},
                "branch flag of contacts pinged with a SIP request instead of CRLFCRLF; -1 "
                "(default): none (needs tm)");

@@ -134,6 +134,7 @@ Status NatPinger::init(usrloc::Api* usrloc, tm::Api* tm) {
     callback_ = tm->registerCallback(&NatPinger::onReply);
     g_pinger = this;
   }
+  if (cfg_.nat_bflag < 0) cfg_.nat_bflag = usrloc->natBflag();  // OpenSIPS sets it there
   usrloc_ = usrloc;
   tm_ = tm;
   return Status::ok();

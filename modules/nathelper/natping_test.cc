@@ -35,12 +35,14 @@ class FakeUsrloc : public usrloc::Api {
     return std::vector<usrloc::Contact>{};
   }
   bool useDomain() const override { return false; }
+  int natBflag() const override { return nat_bflag; }
   std::uint64_t pingBuckets() const override { return buckets_; }
   void collectPings(std::uint64_t from, std::uint64_t to, const usrloc::PingSelect&, int,
                     usrloc::PingBatch&) override {
     ranges.emplace_back(from, to);
   }
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+  int nat_bflag = -1;
 
  private:
   std::uint64_t buckets_;
@@ -158,6 +160,19 @@ class NatPingTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!p.init(&ul, nullptr).isOk());  // SIP pings without tm
     p.config().sipping_bflag = -1;
     CPPUNIT_ASSERT(p.init(&ul, nullptr).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{-1}, p.config().nat_bflag);
+    // usrloc's nat_bflag (OpenSIPS's place for it) serves when nathelper has none...
+    ul.nat_bflag = 5;
+    NatPinger q;
+    q.config().interval_s = 10;
+    CPPUNIT_ASSERT(q.init(&ul, nullptr).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{5}, q.config().nat_bflag);
+    // ...and nathelper's own wins.
+    NatPinger r;
+    r.config().interval_s = 10;
+    r.config().nat_bflag = 9;
+    CPPUNIT_ASSERT(r.init(&ul, nullptr).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{9}, r.config().nat_bflag);
   }
 
   void onePassIsSpreadOverTheInterval() {

@@ -245,6 +245,10 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     if (ScriptReloader* r = scriptReloader(); r != nullptr && r->current() != nullptr) {
       ctx.tm.branch_index = index;
       ctx.transaction = &t;  // t_was_cancelled(), t_check_status() (we hold its lock)
+      // The request's message flags and the branch's flags, as OpenSIPS scripts expect
+      // (isflagset(NAT) in a reply route). Changes stay with this reply.
+      ctx.flags = t.msg_flags;
+      ctx.bflags = b.bflags;
       int rc = 1;
       r->current()->runNamed(kOnReplyRoute, std::string(view(on_reply)), ctx, &rc);
       ctx.transaction = nullptr;

@@ -102,6 +102,9 @@ class Api {
   // no shared-memory table; such an insert is refused). Known from bind time on.
   virtual bool memoryOnlyContacts() const { return true; }
 
+  // The branch flag (0..31) of usrloc's nat_bflag parameter: marks contacts behind NAT; -1:
+  // not set.
+  virtual int natBflag() const { return -1; }
   // NAT keepalives. The buckets of every table, one after the other, numbered 0..
   // pingBuckets()-1, so that a pinger can spread one pass over its interval. 0 in DB-only
   // mode (no shared-memory table to walk).

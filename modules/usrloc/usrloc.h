@@ -59,6 +59,7 @@ struct Config {
   std::int64_t write_back_interval_s = 30;
   std::int64_t db_connect_timeout_ms = 3000;
   std::int64_t db_query_timeout_ms = 2000;
+  std::int64_t nat_bflag = -1;  // for nathelper's keepalives (OpenSIPS keeps it here too)
 };
 
 // A table (the opaque type of api.h).
@@ -102,6 +103,7 @@ class Service final : public Api {
   bool useDomain() const override { return config_.use_domain; }
   // False in db-only mode (read from the parameter, so right at bind time too).
   bool memoryOnlyContacts() const override;
+  int natBflag() const override { return static_cast<int>(config_.nat_bflag); }
   std::uint64_t pingBuckets() const override;
   void collectPings(std::uint64_t from, std::uint64_t to, const PingSelect& select, int max_lost,
                     PingBatch& out) override;

@@ -41,6 +41,8 @@ class UsrlocModule : public Module {
                "ms a DB connection attempt may take");
     spec.param("db_query_timeout", &cfg.db_query_timeout_ms, IntRange{50, 60000},
                "ms a DB statement may take (a worker never waits longer)");
+    spec.param("nat_bflag", &cfg.nat_bflag, IntRange{-1, 31},
+               "branch flag marking a contact behind NAT (nathelper pings those); -1: none");
 
     usrloc::Counters& c = service_.counters();
     spec.stat("expired_contacts", &c.expired_contacts, "contacts removed because they expired");

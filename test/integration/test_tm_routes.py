@@ -1,7 +1,7 @@
 """The routes tm runs for a transaction: branch_route[name] once per branch on that branch's
 copy of the request ($T_branch_idx; drop skips the branch), onreply_route[name] for the
-replies, per branch when a branch_route arms it, and failure_route with the AVPs and flags of
-the request route.  Hand-made callees (UdpPeer) show exactly what each branch got."""
+replies, per branch when a branch_route arms it, with the request's message flags and the
+branch's flags, and failure_route with the AVPs and flags of the request route.  Hand-made callees (UdpPeer) show exactly what each branch got."""
 
 from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch,
                      recv_request, reply_to)
@@ -23,15 +23,21 @@ route {
 branch_route[each] {
   append_hf("X-Branch: $T_branch_idx\\r\\n");
   if ($rU == "dropme") drop;
-  if ($T_branch_idx == 1) t_on_reply("second");
+  if ($T_branch_idx == 1) {
+    setbflag(4);
+    t_on_reply("second");
+  }
 }
 
 onreply_route[all] {
   append_hf("X-Reply-Route: all\\r\\n");
+  if (isflagset(3)) append_hf("X-Flag: 3\\r\\n");
+  if (isbflagset(4)) append_hf("X-Bflag: 4\\r\\n");
 }
 
 onreply_route[second] {
   append_hf("X-Reply-Route: second\\r\\n");
+  if (isbflagset(4)) append_hf("X-Bflag: 4\\r\\n");
 }
 
 failure_route[failed] {
@@ -62,10 +68,13 @@ def test_branch_and_reply_routes_run_per_branch_and_failure_route_sees_avps_and_
                 first = uac.expect_reply(3, skip_provisional=False)
             check(first is not None and first.status == 180, f"180 of bob: {first}")
             check_eq(first.all("x-reply-route"), ["all"], "route of branch 0's reply")
+            check_eq(first.all("x-flag"), ["3"], "the request's flag in onreply_route")
+            check_eq(first.all("x-bflag"), [], "branch 0 has no branch flag 4")
             carol.send(reply_to(inv_c, 180, "Ringing", "c1"), at_c)
             second = uac.expect_reply(3, skip_provisional=False)
             check(second is not None and second.status == 180, f"180 of carol: {second}")
             check_eq(second.all("x-reply-route"), ["second"], "route of branch 1's reply")
+            check_eq(second.all("x-bflag"), ["4"], "branch 1's flag in its onreply_route")
             bob.send(reply_to(inv_b, 486, "Busy Here", "b1"), at_b)
             carol.send(reply_to(inv_c, 486, "Busy Here", "c1"), at_c)
             final = uac.expect_reply(3)

@@ -39,6 +39,10 @@ DOMAIN = "127.0.0.1"
 AUTH_DEFAULTS = {"nonce_expire": 60, "nonce_slots": 4096,
                  "algorithms": "MD5,SHA-256,SHA-512-256"}
 AUTH_DB_DEFAULTS = {"cache_size": 1024, "cache_ttl": 60}
+# As cfg/sipline.cfg: NAT handling on, keepalives every 30 s (flags as in sipline.routes).
+NATHELPER_DEFAULTS = {"natping_interval": 30, "nat_bflag": 6, "sipping_bflag": 7,
+                      "max_pings_lost": 3}
+PROVIDER_DEFINES = {"WITH_NAT": True}
 
 
 class AuthDb(LocationDb):
@@ -91,10 +95,12 @@ def add_subscriber(pg, user, domain, password):
             f"VALUES ('{user}', '{domain}', '{md5}', '{sha256}', '{sha512t256}')")
 
 
-def provider_modules(auth=None, auth_db=None, usrloc=None, registrar=None, tm=None, db_url=""):
-    """The modules of cfg/sipline.cfg for cfg/sipline.routes: the registrar + proxy, auth,
-    auth_db, dialog in memory, and acc writing CDRs to `db_url` with a spool in the test's
-    temporary directory."""
+def provider_modules(auth=None, auth_db=None, usrloc=None, registrar=None, tm=None, db_url="",
+                     nathelper=None, extra=""):
+    """The modules of cfg/sipline.cfg for cfg/sipline.routes: the registrar + proxy, textops,
+    nathelper (NATHELPER_DEFAULTS updated with `nathelper`), auth, auth_db, dialog in memory,
+    and acc writing CDRs to `db_url` with a spool in the test's temporary directory; `extra`
+    (more module groups) last."""
     a = dict(AUTH_DEFAULTS)
     a.update(auth or {})
     d = dict(AUTH_DB_DEFAULTS)
@@ -102,22 +108,31 @@ def provider_modules(auth=None, auth_db=None, usrloc=None, registrar=None, tm=No
     d["db_url"] = db_url
     a = {k: v for k, v in a.items() if v is not None}
     d = {k: v for k, v in d.items() if v is not None}
+    n = dict(NATHELPER_DEFAULTS)
+    n.update(nathelper or {})
     spool = unique_path("acc-spool")
     return (location_modules(usrloc, registrar, tm, db=True) +
+            f" textops = {{}}; nathelper = {{ {group(n)} }};"
             f" auth = {{ {group(a)} }}; auth_db = {{ {group(d)} }};"
             f' dialog = {{ profiles_with_value = "caller"; }};'
-            f' acc = {{ db_url = "{db_url}"; spool_dir = "{spool}"; }};')
+            f' acc = {{ db_url = "{db_url}"; spool_dir = "{spool}"; }};' + extra)
 
 
 def provider_server(pg, auth=None, auth_db=None, usrloc=None, registrar=None, tm=None,
-                    aliases=(), name="provider", extra_settings="", **kw):
-    """A Server (not started) running the shipped cfg/sipline.routes against `pg`."""
+                    aliases=(), name="provider", extra_settings="", defines=None, nathelper=None,
+                    extra_modules="", **kw):
+    """A Server (not started) running the shipped cfg/sipline.routes against `pg`, with the
+    switches of cfg/sipline.cfg (PROVIDER_DEFINES updated with `defines`)."""
     with open(SHIPPED_ROUTES) as f:
         text = f.read()
-    kw.setdefault("modules", provider_modules(auth, auth_db, usrloc, registrar, tm, pg.url))
+    kw.setdefault("modules", provider_modules(auth, auth_db, usrloc, registrar, tm, pg.url,
+                                              nathelper, extra_modules))
     if aliases:
         listed = ", ".join(f'"{a}"' for a in aliases)
         extra_settings = f"alias = [ {listed} ];\n{extra_settings}"
+    switches = dict(PROVIDER_DEFINES)
+    switches.update(defines or {})
+    extra_settings = (f"defines = {{ {group(switches)} }};\n" if switches else "") + extra_settings
     return Server(routes=text, name=name, extra_settings=extra_settings, **kw)
 
 
