@@ -398,6 +398,12 @@ class Loader {
         return l.intInto(s, "tcp_max_write_queue", 16, 65536,
                          l.settings_.tcp.max_write_queue_kb); }},
       {"tls", [](Loader& l, const Setting& s) { return l.onTls(s); }},
+      {"flight_recorder_size", [](Loader& l, const Setting& s) {
+        l.recorder_line_ = &s;
+        return l.intInto(s, "flight_recorder_size", 0, 4194304, l.settings_.flight_recorder_kb); }},
+      {"flight_recorder_minutes", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "flight_recorder_minutes", 1, 1440,
+                         l.settings_.flight_recorder_minutes); }},
     };
     // clang-format on
     return kKeys;
@@ -432,6 +438,7 @@ class Loader {
       return missing("routes", "the routing script, e.g. routes = \"sipline.routes\";");
     }
     Status st = checkDns();
+    if (st.isOk()) st = checkFlightRecorder();
     if (!st.isOk()) return st;
     return checkTlsSockets();
   }
@@ -451,6 +458,19 @@ class Loader {
       return fail(*dns_cache_line_, "'dns_cache_mem' (" + std::to_string(dns.cache_kb) +
                                         " KB) may use at most half of shm_size (" +
                                         std::to_string(settings_.shm_size_mb) + " MB)");
+    }
+    return Status::ok();
+  }
+
+  // flight_recorder_size unset: 4 MB, or an eighth of a small segment; set: at most half of it.
+  Status checkFlightRecorder() {
+    if (recorder_line_ == nullptr) {
+      settings_.flight_recorder_kb = std::min<std::size_t>(4096, settings_.shm_size_mb * 1024 / 8);
+    } else if (settings_.flight_recorder_kb * 2 > settings_.shm_size_mb * 1024) {
+      return fail(*recorder_line_, "'flight_recorder_size' (" +
+                                       std::to_string(settings_.flight_recorder_kb) +
+                                       " KB) may use at most half of shm_size (" +
+                                       std::to_string(settings_.shm_size_mb) + " MB)");
     }
     return Status::ok();
   }
@@ -1061,6 +1081,7 @@ class Loader {
   // Where the cross-checked dns_* settings were written (checkDns() reports there).
   const Setting* dns_ttl_line_ = nullptr;
   const Setting* dns_cache_line_ = nullptr;
+  const Setting* recorder_line_ = nullptr;
 };
 
 // Absolute, normalised form of `path` (relative to the working directory).

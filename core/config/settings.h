@@ -141,6 +141,11 @@ struct Settings {
   DnsSettings dns;
   TcpSettings tcp;
   TlsSettings tls;
+  // The flight recorder (core/trace/flight_recorder.h): KB of shm for the last messages,
+  // 0..4194304 (0 = off; unset: 4096, at most shm_size / 8; set: at most shm_size / 2), and
+  // how far back they are kept, 1..1440 minutes.
+  std::size_t flight_recorder_kb = 4096;
+  int flight_recorder_minutes = 10;
 
   // nullptr if the module is not listed.
   const ModuleConfig* findModule(std::string_view name) const;

@@ -11,6 +11,7 @@
 #include "core/server/script_reload.h"
 #include "core/shm/segment.h"
 #include "core/stats/stats.h"
+#include "core/trace/recorder_mi.h"
 #include "core/transport/conn_index.h"
 #include "core/transport/listener.h"
 
@@ -287,6 +288,13 @@ Status registerCoreMiCommands(MiRegistry& registry) {
        "core",
        resetStatistics},
       {"shm", {}, "Shared memory size, used, free and max used (bytes).", "core", shmUsage},
+      {"flight_recorder", trace::flightRecorderMiParams(),
+       "The messages the flight recorder holds (the last flight_recorder_minutes), oldest "
+       "first: time (unix us), transport, direction, source, destination, Call-ID, text.",
+       "core",
+       [](const MiParams& p) {
+         return trace::flightRecorderMi(p, trace::flightRecorder(), unixNowUs());
+       }},
       {"tcp_list",
        {},
        "Every TCP and TLS connection: id, transport, peer, local socket, direction, owning "

@@ -38,6 +38,7 @@
 #include "core/sip/receive.h"
 #include "core/stats/core_stats.h"
 #include "core/stats/prometheus.h"
+#include "core/trace/flight_recorder.h"
 #include "core/transport/conn_index.h"
 #include "core/transport/listener.h"
 #include "core/transport/stream_send.h"
@@ -288,6 +289,19 @@ int runServer(const ServerOptions& options) {
     return 1;
   }
   setProcessTable(table.value());
+  // The flight recorder: every message in and out, from the first worker on.
+  std::unique_ptr<trace::FlightRecorder> recorder;
+  if (settings.flight_recorder_kb > 0) {
+    Result<std::unique_ptr<trace::FlightRecorder>> made = trace::FlightRecorder::create(
+        *seg.value(), settings.flight_recorder_kb * 1024, settings.flight_recorder_minutes);
+    if (!made.isOk()) {
+      SL_CRIT("%s", made.status().message().c_str());
+      return 1;
+    }
+    recorder = std::move(made.value());
+    trace::setFlightRecorder(recorder.get());
+    trace::addCaptureSink(recorder.get());
+  }
   const bool streams = listeners().has(Proto::kTcp) || listeners().has(Proto::kTls);
   if (streams) {
     raiseDescriptorLimit(settings);
@@ -332,6 +346,7 @@ int runServer(const ServerOptions& options) {
     ProcessSlot& slot = table.value()->slot(slot_no);
     slot.pid.store(getpid());
     setMySlot(&slot);
+    if (recorder) recorder->setProcessIndex(slot_no);
     if (info.role != ProcessRole::kMi && have_mi) mi_server.closeListener();
     if (info.role != ProcessRole::kMi && have_http) mi_http.closeListener();
     Status cs = modules.childInitAll(info);

@@ -11,6 +11,7 @@
 #include "core/sip/reply.h"
 #include "core/sip/transaction_layer.h"
 #include "core/stats/core_stats.h"
+#include "core/trace/capture.h"
 
 namespace sipline {
 namespace {
@@ -107,6 +108,7 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
                                   std::string_view data) {
   CoreStats& stats = coreStats();
   if (!data.empty() && isKeepalive(data)) return;  // RFC 5626 CRLF keepalive
+  if (trace::capturing()) trace::captureMessage(listener.proto, false, src, listener.addr, data);
   SipMessage msg;
   ParseError err = msg.parse(data, limits_);
   ReceiveInfo rcv{&listener, src, listener.proto};

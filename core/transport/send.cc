@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/base/log.h"
+#include "core/trace/capture.h"
 #include "core/transport/conn_index.h"
 #include "core/transport/stream_send.h"
 
@@ -28,6 +29,11 @@ const char* sendResultText(SendResult r) {
 namespace {
 constexpr std::size_t kMaxUdpPayload = 65507;  // 65535 - 8 (UDP) - 20 (IPv4)
 SendCapture* g_capture = nullptr;
+
+// NAT and RFC 5626 keepalives (CRLF only): not SIP messages, not recorded.
+bool isKeepalive(std::string_view data) {
+  return !data.empty() && data.find_first_not_of("\r\n") == std::string_view::npos;
+}
 }  // namespace
 
 void setSendCapture(SendCapture* capture) { g_capture = capture; }
@@ -40,7 +46,13 @@ SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view dat
     g_capture->captured(from, to, data);
     return SendResult::kOk;
   }
-  if (!udp) return sendStream(from, to, data, host);
+  if (!udp) {
+    SendResult r = sendStream(from, to, data, host);
+    if (r == SendResult::kOk && trace::capturing() && !isKeepalive(data)) {
+      trace::captureMessage(from.proto, true, from.addr, to, data);
+    }
+    return r;
+  }
   if (from.fd < 0) return SendResult::kNoSocket;
   if (data.size() > kMaxUdpPayload) return SendResult::kTooLarge;
   ssize_t n;
@@ -51,6 +63,9 @@ SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view dat
     SL_ERR_RATELIMITED("sendto %s from %s failed: %s", to.toString().c_str(), from.text.c_str(),
                        std::strerror(errno));
     return SendResult::kError;
+  }
+  if (trace::capturing() && !isKeepalive(data)) {
+    trace::captureMessage(from.proto, true, from.addr, to, data);
   }
   return SendResult::kOk;
 }

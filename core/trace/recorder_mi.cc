@@ -1,0 +1,48 @@
+#include "core/trace/recorder_mi.h"
+
+#include "core/config/socket_spec.h"
+
+namespace sipline::trace {
+
+std::vector<MiParamSpec> flightRecorderMiParams() {
+  return {MiParamSpec::str("call_id", "only the messages of this Call-ID").opt(),
+          MiParamSpec::integer("seconds", "only the last N seconds").opt(),
+          MiParamSpec::integer("max", "at most N messages, the newest (default 1000)").opt()};
+}
+
+Result<Json> flightRecorderMi(const MiParams& params, const FlightRecorder* recorder,
+                              std::int64_t now_us) {
+  if (recorder == nullptr) {
+    return Status::failedPrecondition(
+        "the flight recorder is off (flight_recorder_size = 0 in the settings)");
+  }
+  RecorderQuery q;
+  q.call_id = params.str("call_id");
+  std::int64_t seconds = params.integer("seconds", 0);
+  std::int64_t max = params.integer("max", 1000);
+  if (seconds < 0) return Status::invalidArgument("seconds must be 0 or more");
+  if (max < 1 || max > 100000) return Status::invalidArgument("max must be in 1..100000");
+  if (seconds > 0) q.since_us = now_us - seconds * 1000000;
+  q.max_messages = static_cast<std::size_t>(max);
+  Json list = Json::array();
+  for (const RecordedMessage& m : recorder->read(q, now_us)) {
+    Json e = Json::object();
+    e["time_us"] = m.time_us;
+    e["proto"] = protoName(m.proto);
+    e["direction"] = m.outgoing ? "out" : "in";
+    e["src"] = m.src.toString();
+    e["dst"] = m.dst.toString();
+    e["call_id"] = m.call_id;
+    e["message"] = m.message;
+    list.push_back(std::move(e));
+  }
+  Json j = Json::object();
+  j["minutes"] = recorder->minutes();
+  j["capacity_kb"] = recorder->capacity() / 1024;
+  j["recorded"] = recorder->recorded();
+  j["skipped"] = recorder->skipped();
+  j["messages"] = std::move(list);
+  return j;
+}
+
+}  // namespace sipline::trace
