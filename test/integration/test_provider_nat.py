@@ -4,7 +4,9 @@ Contact and SDP (as phones behind NAT do) register with digest credentials and a
 the address their packets come from, marked NATed, and get OPTIONS keepalives; a call between
 two of them reaches the callee there, each side sees the other's Contact and SDP rewritten to
 its public address (the callee's in the reply, from the branch flags the registration kept).
-test_nat.py runs the same kind of flows through a real NAT in network namespaces."""
+With WITH_MEDIA_RELAY and a real rtpengine, both SDPs carry the relay's address and ports
+instead, and the BYE ends the relay's session. test_nat.py runs the same kind of flows
+through a real NAT in network namespaces."""
 
 import os
 import re
@@ -12,8 +14,9 @@ import re
 from auth_flows import DOMAIN, AuthDb, add_subscriber, provider_server
 from digest_client import DigestUa, auth_header_line, challenges, pick, set_header
 from harness import (LOOPBACK, build_request, check, check_eq, new_callid, recv_request,
-                     reply_to)
+                     reply_to, test_tmpdir, wait_until)
 from location_flows import ul_dump
+from rtpengine_daemon import RtpEngine
 
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}
 
@@ -59,20 +62,51 @@ def invite_with_auth(ua, callee, sdp):
     return cid
 
 
+def provision(pg):
+    pg.init_schema()
+    for u in PASSWORDS:
+        add_subscriber(pg, u, DOMAIN, PASSWORDS[u])
+
+
+def register_both(alice, bob):
+    for ua in (alice, bob):
+        _, final, _ = ua.register_with_auth()
+        check(final is not None and final.status == 200, f"REGISTER of {ua.user}: {final!r}")
+
+
+def answer_with_sdp(inv, sdp):
+    """The callee's 200 to `inv` with a private Contact and `sdp` (bytes of the reply)."""
+    ok = reply_to(inv, 200, "OK").decode()
+    ok = re.sub(r"Contact: [^\r]*", "Contact: <sip:alice@192.168.1.20:5062>", ok)
+    text = sdp.decode()
+    return ok.replace("Content-Length: 0\r\n\r\n", "Content-Type: application/sdp\r\n"
+                      f"Content-Length: {len(text)}\r\n\r\n{text}")
+
+
+def invite_at(ua, cid):
+    while True:
+        inv, _ = recv_request(ua, "INVITE", 3.0)
+        if inv.get("call-id") == cid:
+            return inv
+
+
+def media_of(body):
+    """(c= address, first m= port) of an SDP text."""
+    c = re.search(r"^c=IN IP4 (\S+)", body, re.M)
+    m = re.search(r"^m=audio (\d+) ", body, re.M)
+    check(c is not None and m is not None, f"SDP without c= or m=: {body!r}")
+    return c.group(1), int(m.group(1))
+
+
 def test_nated_phones_register_get_keepalives_and_call_each_other():
     with AuthDb() as pg:
-        pg.init_schema()
-        for u in PASSWORDS:
-            add_subscriber(pg, u, DOMAIN, PASSWORDS[u])
+        provision(pg)
         with provider_server(pg, aliases=(DOMAIN,), nathelper={"natping_interval": 1},
                              name="provider-nat") as srv:
             alice = NatedUa(srv.addr, "alice", "192.168.1.20")
             bob = NatedUa(srv.addr, "bob", "10.0.0.7")
             try:
-                for ua in (alice, bob):
-                    _, final, _ = ua.register_with_auth()
-                    check(final is not None and final.status == 200,
-                          f"REGISTER of {ua.user}: {final!r}")
+                register_both(alice, bob)
                 # Stored at the source address, NATed (6) and SIP-pinged (7).
                 contacts = [c for aor, cs in ul_dump(srv).items()
                             if aor in ("alice", f"alice@{DOMAIN}") for c in cs]
@@ -89,10 +123,7 @@ def test_nated_phones_register_get_keepalives_and_call_each_other():
                 # bob calls alice. She gets the INVITE at her public address, with bob's
                 # Contact and SDP rewritten to his.
                 cid = invite_with_auth(bob, "alice", private_sdp("10.0.0.7"))
-                while True:
-                    inv, _ = recv_request(alice, "INVITE", 3.0)
-                    if inv.get("call-id") == cid:
-                        break
+                inv = invite_at(alice, cid)
                 check(inv.first.startswith("INVITE sip:alice@192.168.1.20:5062 "), inv.first)
                 check_eq(inv.get("contact"), f"<sip:bob@{LOOPBACK}:{bob.port}>",
                          "bob's Contact at alice")
@@ -100,19 +131,59 @@ def test_nated_phones_register_get_keepalives_and_call_each_other():
                 check("c=IN IP4 127.0.0.1\r\n" in body and "10.0.0.7\r\nt=" not in body,
                       f"bob's SDP at alice: {body!r}")
                 # Her 200 (private Contact and SDP) reaches bob with both fixed.
-                ok = reply_to(inv, 200, "OK").decode()
-                sdp = private_sdp("192.168.1.20").decode()
-                ok = re.sub(r"Contact: [^\r]*", "Contact: <sip:alice@192.168.1.20:5062>", ok)
-                ok = ok.replace("Content-Length: 0\r\n\r\n",
-                                "Content-Type: application/sdp\r\n"
-                                f"Content-Length: {len(sdp)}\r\n\r\n{sdp}")
-                alice.send(ok, srv.addr)
+                alice.send(answer_with_sdp(inv, private_sdp("192.168.1.20")), srv.addr)
                 final = bob.expect_reply(3.0)
                 check(final is not None and final.status == 200, f"bob got {final!r}")
                 check_eq(final.get("contact"), f"<sip:alice@{LOOPBACK}:{alice.port}>",
                          "alice's Contact at bob")
                 check("c=IN IP4 127.0.0.1\r\n" in final.body.decode(),
                       f"alice's SDP at bob: {final.body!r}")
+            finally:
+                alice.close()
+                bob.close()
+
+
+def test_with_media_relay_every_call_goes_through_rtpengine():
+    with AuthDb() as pg, RtpEngine(test_tmpdir()) as engine:
+        provision(pg)
+        low, high = engine.port_range
+        relay = f'rtpengine = {{ rtpengine_sock = "{engine.ng_addr}"; }};'
+        with provider_server(pg, aliases=(DOMAIN,), defines={"WITH_MEDIA_RELAY": True},
+                             extra_modules=" " + relay,
+                             name="provider-relay") as srv:
+            alice = NatedUa(srv.addr, "alice", "192.168.1.20")
+            bob = NatedUa(srv.addr, "bob", "10.0.0.7")
+            try:
+                register_both(alice, bob)
+                cid = invite_with_auth(bob, "alice", private_sdp("10.0.0.7"))
+                inv = invite_at(alice, cid)
+                ip, port = media_of(inv.body.decode())
+                check(ip == LOOPBACK and low <= port <= high,
+                      f"the offer at alice points at {ip}:{port}, not the relay {low}..{high}")
+                alice.send(answer_with_sdp(inv, private_sdp("192.168.1.20")), srv.addr)
+                final = bob.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"bob got {final!r}")
+                ip2, port2 = media_of(final.body.decode())
+                check(ip2 == LOOPBACK and low <= port2 <= high and port2 != port,
+                      f"the answer at bob points at {ip2}:{port2}")
+                check(cid in engine.calls(), f"rtpengine has no session for {cid}")
+                check_eq(srv.stat("rtpengine:offers"), 1, "offers")
+                check_eq(srv.stat("rtpengine:answers"), 1, "answers")
+                # ACK and BYE from bob, along the Record-Route the 200 brought.
+                route = ", ".join(final.all("record-route")[::-1])
+                to = final.get("to")
+                for method, cseq in (("ACK", "2 ACK"), ("BYE", "3 BYE")):
+                    req = build_request(method, f"sip:alice@{LOOPBACK}:{alice.port}", bob.port,
+                                        call_id=cid, cseq=cseq, extra=[f"Route: {route}"])
+                    req = set_header(req, "From", inv.get("from"))
+                    req = set_header(req, "To", to)
+                    bob.send(req, srv.addr)
+                bye, _ = recv_request(alice, "BYE", 3.0)
+                alice.send(reply_to(bye, 200, "OK"), srv.addr)
+                final = bob.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"BYE: {final!r}")
+                check(wait_until(lambda: cid not in engine.calls(), 3.0),
+                      "the BYE did not end the relay's session")
             finally:
                 alice.close()
                 bob.close()

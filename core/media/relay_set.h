@@ -1,0 +1,177 @@
+// Media relay sets, shared by the rtpengine and rtpproxy modules: the socket parameter
+// ("udp:127.0.0.1:2223", "udp:[::1]:2223=2", numbered sets "1 == udp:A udp:B=2; 2 == udp:C"),
+// the relays' health state, the weighted choice of a relay for a call and the UDP control
+// client that talks to one.
+//
+// Ownership and processes:
+// - parseRelaySockets() and RelaySets::configure() run in the master while modparams are
+//   applied; the parsed list is private memory inherited by every child through fork.
+// - RelaySets::init() constructs the health state in the shm segment (master, before fork), so
+//   every worker agrees which relay is down. The state is lock-free atomics, one slot per relay.
+// - RelayClient is per process (its sockets are opened lazily after fork); never share one.
+// Times are monotonic milliseconds (core/base/clock.h), passed in so tests use a fake clock.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/base/status.h"
+#include "core/transport/sock_addr.h"
+
+namespace sipline::shm {
+class Segment;
+}
+
+namespace sipline::media {
+
+inline constexpr std::size_t kMaxRelays = 64;
+inline constexpr unsigned kMaxWeight = 1000;
+
+struct RelaySpec {
+  std::string url;  // as configured, without the weight: "udp:127.0.0.1:2223"
+  SockAddr addr;
+  unsigned weight = 1;
+};
+
+struct RelaySetSpec {
+  unsigned id = 0;
+  std::vector<RelaySpec> relays;
+};
+
+// Parses the socket parameter. A list without "N ==" is set 0. Hosts are numeric (no DNS at
+// load time). Errors name the offending token and say why.
+Result<std::vector<RelaySetSpec>> parseRelaySockets(std::string_view text);
+
+// One relay's health slot in shm (trivially copyable atomics, lock-free).
+struct RelayHealth {
+  std::atomic<std::int64_t> down_until_ms{0};    // 0: up; else down until then (monotonic)
+  std::atomic<std::uint32_t> admin_disabled{0};  // set by MI; only MI clears it
+  static_assert(std::atomic<std::int64_t>::is_always_lock_free);
+  static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+};
+
+struct RelayHealthTable {
+  RelayHealth relays[kMaxRelays];
+};
+
+struct RelayInfo {
+  unsigned set = 0;
+  RelaySpec spec;
+};
+
+struct RelayStatus {
+  bool up = true;
+  bool admin_disabled = false;
+  std::int64_t down_for_ms = 0;  // remaining automatic disable time, 0 when up
+};
+
+class RelaySets {
+ public:
+  // Master, while params are applied: parses and keeps the relay list (replaces any earlier).
+  Status configure(std::string_view socket_param);
+  // Seconds a relay stays disabled after a failure before it is tried again (and before the
+  // health check re-enables it at the latest). Default 60.
+  void setDisableTimeout(int seconds) { disable_ms_ = static_cast<std::int64_t>(seconds) * 1000; }
+  // Master, before fork: constructs the health table named `shm_name` in the segment.
+  Status init(shm::Segment& segment, const char* shm_name);
+  // Tests: the health table in this object's private memory (one process only).
+  void initPrivateForTest();
+
+  bool configured() const { return !relays_.empty(); }
+  std::size_t relayCount() const { return relays_.size(); }
+  const RelayInfo& relay(std::size_t index) const { return relays_[index]; }
+  bool hasSet(unsigned set) const;
+  // Index of the relay whose url (or "set:url") is `name`; nullopt if none.
+  std::optional<std::size_t> find(std::string_view name) const;
+
+  // Weighted choice among the set's usable relays, deterministic for the same key (the
+  // Call-ID), so offer, answer and delete of a call reach the same relay. Uses rendezvous
+  // hashing: a relay going down moves only its own calls. Relays flagged in `exclude` (indexed
+  // like relay()) are skipped. nullopt: unknown set or no usable relay left.
+  std::optional<std::size_t> pick(unsigned set, std::string_view key,
+                                  const std::vector<bool>* exclude = nullptr,
+                                  std::int64_t now_ms = monotonicMs()) const;
+
+  // Disables a relay for the disable timeout (a request to it timed out).
+  void markDown(std::size_t relay, std::int64_t now_ms = monotonicMs());
+  void markUp(std::size_t relay);
+  // MI: an administratively disabled relay is never picked nor re-enabled by the health check.
+  void setAdminDisabled(std::size_t relay, bool disabled);
+  bool isUsable(std::size_t relay, std::int64_t now_ms = monotonicMs()) const;
+  RelayStatus status(std::size_t relay, std::int64_t now_ms = monotonicMs()) const;
+  std::size_t downCount(std::int64_t now_ms = monotonicMs()) const;
+
+  // The module's timer calls this: every automatically disabled relay is probed (probe returns
+  // true when the relay answered); answering relays are re-enabled, others stay down for
+  // another disable timeout. Returns how many were re-enabled.
+  using Probe = std::function<bool(std::size_t relay)>;
+  std::size_t healthCheck(const Probe& probe, std::int64_t now_ms = monotonicMs());
+
+ private:
+  RelayHealth& health(std::size_t i) const { return table_->relays[i]; }
+
+  std::vector<RelayInfo> relays_;
+  std::int64_t disable_ms_ = 60000;
+  RelayHealthTable* table_ = nullptr;  // shm (or private_ in tests)
+  std::unique_ptr<RelayHealthTable> private_;
+};
+
+struct RelayClientOptions {
+  int timeout_ms = 1000;  // per attempt
+  int retries = 2;        // retransmissions after the first attempt
+};
+
+// The per-process control client. Each request goes out as "<cookie> <payload>" with a fresh
+// random cookie; only a datagram from the relay's address starting with that cookie is the
+// reply, anything else (a late reply to an earlier request) is dropped. An exchange with one
+// relay never blocks longer than timeout_ms * (retries + 1); request() tries each relay of
+// the set at most once, and relays already marked down not at all.
+class RelayClient {
+ public:
+  RelayClient(RelaySets& sets, RelayClientOptions options) : sets_(sets), options_(options) {}
+  ~RelayClient();
+  RelayClient(const RelayClient&) = delete;
+  RelayClient& operator=(const RelayClient&) = delete;
+
+  struct Reply {
+    std::size_t relay = 0;
+    std::string body;        // the reply without its cookie
+    unsigned failovers = 0;  // relays that timed out (and were marked down) before this one
+  };
+
+  // One request to one relay: kUnavailable on timeout (the relay is not marked down here),
+  // kIoError when the socket fails.
+  Result<std::string> exchange(std::size_t relay, std::string_view payload);
+
+  // Sends one request to one relay without waiting (callers that must not block, such as tm
+  // and dialog watchers); its reply is dropped later as stale. kIoError when sending fails.
+  Status post(std::size_t relay, std::string_view payload);
+
+  // Picks a relay of `set` for `key`; on timeout marks it down and fails over to the next
+  // relay of the set. kNotFound for an unknown set, kUnavailable when no relay answered.
+  // `failovers` (when given) receives the number of relays that timed out, on success or not.
+  Result<Reply> request(unsigned set, std::string_view key, std::string_view payload,
+                        unsigned* failovers = nullptr);
+
+ private:
+  int socketFor(int family);
+  std::string newCookie();
+
+  RelaySets& sets_;
+  RelayClientOptions options_;
+  int fd4_ = -1;
+  int fd6_ = -1;
+  bool seeded_ = false;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace sipline::media

@@ -1,0 +1,323 @@
+#include "core/media/relay_set.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <thread>
+
+#include "core/shm/segment.h"
+
+namespace sipline::media {
+namespace {
+
+// A loopback UDP "relay" the test drives by hand: binds 127.0.0.1 on a free port.
+struct FakeRelay {
+  int fd = -1;
+  SockAddr addr;
+  FakeRelay() {
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    SockAddr::fromNumeric("127.0.0.1", 0, addr);
+    bind(fd, addr.sa(), addr.len);
+    addr.len = sizeof(addr.ss);
+    getsockname(fd, addr.sa(), &addr.len);
+  }
+  ~FakeRelay() { close(fd); }
+  std::string url() const { return "udp:127.0.0.1:" + std::to_string(addr.port()); }
+  // Receives one datagram (waits up to ms); returns "" on timeout.
+  std::string recv(int ms, SockAddr& from) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, ms) <= 0) return "";
+    char buf[2048];
+    from.len = sizeof(from.ss);
+    ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, from.sa(), &from.len);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+  }
+  void send(const std::string& s, const SockAddr& to) { sendto(fd, s.data(), s.size(), 0, to.sa(), to.len); }
+};
+
+// Serves `count` requests: answers "<cookie> <reply>", optionally preceded by a stale reply.
+std::thread serve(FakeRelay& relay, int count, std::string reply, bool stale_first = false) {
+  return std::thread([&relay, count, reply, stale_first] {
+    for (int i = 0; i < count; ++i) {
+      SockAddr from;
+      std::string req = relay.recv(2000, from);
+      if (req.empty()) return;
+      std::string cookie = req.substr(0, req.find(' '));
+      if (stale_first) relay.send("0000000000000000 stale", from);
+      relay.send(cookie + " " + reply, from);
+    }
+  });
+}
+
+}  // namespace
+
+class RelaySetTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(RelaySetTest);
+  CPPUNIT_TEST(parsesOneRelay);
+  CPPUNIT_TEST(parsesIpv6AndWeights);
+  CPPUNIT_TEST(parsesNumberedSets);
+  CPPUNIT_TEST(rejectsBadInputNamingTheToken);
+  CPPUNIT_TEST(pickIsDeterministicPerKey);
+  CPPUNIT_TEST(pickFollowsWeights);
+  CPPUNIT_TEST(downRelayMovesOnlyItsCalls);
+  CPPUNIT_TEST(downRelayComesBackAfterTimeout);
+  CPPUNIT_TEST(adminDisableSticksThroughHealthCheck);
+  CPPUNIT_TEST(healthCheckReenablesAnsweringRelays);
+  CPPUNIT_TEST(healthLivesInShm);
+  CPPUNIT_TEST(clientGetsReplyAndIgnoresStaleOnes);
+  CPPUNIT_TEST(clientRetransmitsThenGivesUpInTime);
+  CPPUNIT_TEST(clientFailsOverAndMarksDown);
+  CPPUNIT_TEST(clientFailsWhenAllRelaysAreDown);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void parsesOneRelay() {
+    auto r = parseRelaySockets("udp:127.0.0.1:2223");
+    CPPUNIT_ASSERT(r.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, r.value().size());
+    CPPUNIT_ASSERT_EQUAL(0u, r.value()[0].id);
+    const RelaySpec& s = r.value()[0].relays.at(0);
+    CPPUNIT_ASSERT_EQUAL(std::string("udp:127.0.0.1:2223"), s.url);
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:2223"), s.addr.toString());
+    CPPUNIT_ASSERT_EQUAL(1u, s.weight);
+  }
+
+  void parsesIpv6AndWeights() {
+    auto r = parseRelaySockets("  udp:[::1]:2223=3\tudp:127.0.0.2:4000 ");
+    CPPUNIT_ASSERT(r.isOk());
+    const auto& relays = r.value().at(0).relays;
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, relays.size());
+    CPPUNIT_ASSERT(relays[0].addr.isV6());
+    CPPUNIT_ASSERT_EQUAL(std::string("[::1]:2223"), relays[0].addr.toString());
+    CPPUNIT_ASSERT_EQUAL(std::string("udp:[::1]:2223"), relays[0].url);
+    CPPUNIT_ASSERT_EQUAL(3u, relays[0].weight);
+    CPPUNIT_ASSERT_EQUAL(1u, relays[1].weight);
+  }
+
+  void parsesNumberedSets() {
+    auto r = parseRelaySockets("1 == udp:127.0.0.1:1 udp:127.0.0.1:2=2; 2 == udp:127.0.0.1:3;");
+    CPPUNIT_ASSERT(r.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, r.value().size());
+    CPPUNIT_ASSERT_EQUAL(1u, r.value()[0].id);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, r.value()[0].relays.size());
+    CPPUNIT_ASSERT_EQUAL(2u, r.value()[1].id);
+    RelaySets sets;
+    CPPUNIT_ASSERT(sets.configure("1 == udp:127.0.0.1:1 udp:127.0.0.1:2; 2 == udp:127.0.0.1:3")
+                       .isOk());
+    CPPUNIT_ASSERT(sets.hasSet(1) && sets.hasSet(2) && !sets.hasSet(0));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{3}, sets.relayCount());
+    CPPUNIT_ASSERT(sets.find("udp:127.0.0.1:3") == std::optional<std::size_t>(2));
+    CPPUNIT_ASSERT(sets.find("1:udp:127.0.0.1:2") == std::optional<std::size_t>(1));
+    CPPUNIT_ASSERT(!sets.find("udp:127.0.0.1:9"));
+  }
+
+  void rejectsBadInputNamingTheToken() {
+    auto expect = [](const char* in, const char* fragment) {
+      auto r = parseRelaySockets(in);
+      CPPUNIT_ASSERT_MESSAGE(in, !r.isOk());
+      CPPUNIT_ASSERT_MESSAGE(r.status().message(),
+                             r.status().message().find(fragment) != std::string::npos);
+    };
+    expect("", "no relay socket");
+    expect("tcp:127.0.0.1:1", "'tcp:127.0.0.1:1': expected udp:");
+    expect("udp:127.0.0.1", "missing :PORT");
+    expect("udp:127.0.0.1:0", "port must be");
+    expect("udp:127.0.0.1:70000", "port must be");
+    expect("udp:::1:2223", "needs brackets");
+    expect("udp:[::1:2223", "missing ']'");
+    expect("udp:localhost:2223", "not a numeric");
+    expect("udp:127.0.0.1:1=0", "weight must be");
+    expect("udp:127.0.0.1:1=x", "weight must be");
+    expect("x == udp:127.0.0.1:1", "set number 'x'");
+    expect("1 == udp:127.0.0.1:1; 1 == udp:127.0.0.1:2", "defined twice");
+    expect("1 == ", "has no relay");
+  }
+
+  void pickIsDeterministicPerKey() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1 udp:127.0.0.1:2 udp:127.0.0.1:3");
+    std::map<std::size_t, int> seen;
+    for (int i = 0; i < 60; ++i) {
+      std::string key = "call-" + std::to_string(i) + "@host";
+      auto a = sets.pick(0, key, nullptr, 1000);
+      CPPUNIT_ASSERT(a);
+      CPPUNIT_ASSERT(sets.pick(0, key, nullptr, 1000) == a);
+      seen[*a]++;
+    }
+    CPPUNIT_ASSERT_EQUAL(std::size_t{3}, seen.size());  // every relay gets calls
+    CPPUNIT_ASSERT(!sets.pick(7, "x", nullptr, 1000));   // unknown set
+  }
+
+  void pickFollowsWeights() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1=1 udp:127.0.0.1:2=3");
+    int heavy = 0;
+    const int n = 4000;
+    for (int i = 0; i < n; ++i) {
+      if (*sets.pick(0, "k" + std::to_string(i), nullptr, 1000) == 1) ++heavy;
+    }
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(heavy), heavy > n * 70 / 100 && heavy < n * 80 / 100);
+  }
+
+  void downRelayMovesOnlyItsCalls() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1 udp:127.0.0.1:2 udp:127.0.0.1:3");
+    std::vector<std::size_t> before;
+    for (int i = 0; i < 100; ++i) before.push_back(*sets.pick(0, std::to_string(i), nullptr, 1000));
+    sets.markDown(1, 1000);
+    for (int i = 0; i < 100; ++i) {
+      std::size_t now = *sets.pick(0, std::to_string(i), nullptr, 1000);
+      CPPUNIT_ASSERT(now != 1);
+      if (before[i] != 1) CPPUNIT_ASSERT_EQUAL(before[i], now);
+    }
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, sets.downCount(1000));
+  }
+
+  void downRelayComesBackAfterTimeout() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1");
+    sets.setDisableTimeout(10);
+    sets.markDown(0, 1000);
+    CPPUNIT_ASSERT(!sets.pick(0, "k", nullptr, 5000));
+    CPPUNIT_ASSERT(!sets.status(0, 5000).up);
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{6000}, sets.status(0, 5000).down_for_ms);
+    CPPUNIT_ASSERT(sets.pick(0, "k", nullptr, 11000));
+    CPPUNIT_ASSERT(sets.status(0, 11000).up);
+  }
+
+  void adminDisableSticksThroughHealthCheck() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1 udp:127.0.0.1:2");
+    sets.setAdminDisabled(0, true);
+    int probes = 0;
+    sets.healthCheck([&](std::size_t) { return ++probes, true; }, 1000);
+    CPPUNIT_ASSERT_EQUAL(0, probes);
+    CPPUNIT_ASSERT(sets.status(0, 999999).admin_disabled);
+    for (int i = 0; i < 20; ++i) CPPUNIT_ASSERT(*sets.pick(0, std::to_string(i), nullptr, 1) == 1);
+    sets.setAdminDisabled(0, false);
+    CPPUNIT_ASSERT(sets.status(0, 1).up);
+  }
+
+  void healthCheckReenablesAnsweringRelays() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1 udp:127.0.0.1:2 udp:127.0.0.1:3");
+    sets.setDisableTimeout(60);
+    sets.markDown(0, 1000);
+    sets.markDown(2, 1000);
+    std::vector<std::size_t> probed;
+    std::size_t revived = sets.healthCheck(
+        [&](std::size_t i) {
+          probed.push_back(i);
+          return i == 0;
+        },
+        2000);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, revived);
+    CPPUNIT_ASSERT((probed == std::vector<std::size_t>{0, 2}));
+    CPPUNIT_ASSERT(sets.status(0, 2000).up);
+    // The relay that stayed silent is down for another full timeout from the check.
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{60000}, sets.status(2, 2000).down_for_ms);
+  }
+
+  void healthLivesInShm() {
+    auto seg = std::move(shm::Segment::create(1 << 20).value());
+    RelaySets a;
+    CPPUNIT_ASSERT(a.configure("udp:127.0.0.1:1 udp:127.0.0.1:2").isOk());
+    CPPUNIT_ASSERT(a.init(*seg, "test.relays").isOk());
+    pid_t pid = fork();
+    if (pid == 0) {
+      a.markDown(1, 1000);  // a worker's verdict...
+      _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CPPUNIT_ASSERT(!a.status(1, 1000).up);  // ...is seen by every process
+    CPPUNIT_ASSERT(a.status(0, 1000).up);
+    CPPUNIT_ASSERT(!a.init(*seg, "test.relays").isOk());  // constructed once
+  }
+
+  void clientGetsReplyAndIgnoresStaleOnes() {
+    FakeRelay relay;
+    RelaySets sets = threeRelays(relay.url());
+    RelayClient client(sets, RelayClientOptions{500, 1});
+    std::thread t = serve(relay, 1, "d6:result4:ponge", true);
+    auto r = client.exchange(0, "d7:command4:pinge");
+    t.join();
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("d6:result4:ponge"), r.value());
+  }
+
+  void clientRetransmitsThenGivesUpInTime() {
+    FakeRelay relay;  // never answers
+    RelaySets sets = threeRelays(relay.url());
+    RelayClient client(sets, RelayClientOptions{100, 2});
+    std::int64_t start = monotonicMs();
+    auto r = client.exchange(0, "V");
+    std::int64_t took = monotonicMs() - start;
+    CPPUNIT_ASSERT(!r.isOk());
+    CPPUNIT_ASSERT(r.status().code() == Code::kUnavailable);
+    CPPUNIT_ASSERT_MESSAGE(std::to_string(took), took >= 290 && took < 600);
+    int copies = 0;
+    SockAddr from;
+    std::string first;
+    for (std::string got; !(got = relay.recv(0, from)).empty(); ++copies) {
+      if (first.empty()) first = got;
+      CPPUNIT_ASSERT_EQUAL(first, got);  // retransmissions reuse the cookie
+    }
+    CPPUNIT_ASSERT_EQUAL(3, copies);
+    CPPUNIT_ASSERT(first.size() == 18 && first.substr(16) == " V");
+  }
+
+  void clientFailsOverAndMarksDown() {
+    FakeRelay dead;
+    FakeRelay live;
+    RelaySets sets = threeRelays("1 == " + dead.url() + " " + live.url());
+    RelayClient client(sets, RelayClientOptions{50, 0});
+    // A key that the dead relay would get.
+    std::string key;
+    for (int i = 0; i < 100 && key.empty(); ++i) {
+      if (*sets.pick(1, std::to_string(i)) == 0) key = std::to_string(i);
+    }
+    CPPUNIT_ASSERT(!key.empty());
+    std::thread t = serve(live, 2, "ok");
+    unsigned failovers = 99;
+    auto r = client.request(1, key, "cmd", &failovers);
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, r.value().relay);
+    CPPUNIT_ASSERT_EQUAL(1u, failovers);
+    CPPUNIT_ASSERT(!sets.status(0).up);
+    // The next request of that call goes straight to the live relay.
+    auto again = client.request(1, key, "cmd", &failovers);
+    t.join();
+    CPPUNIT_ASSERT(again.isOk());
+    CPPUNIT_ASSERT_EQUAL(0u, failovers);
+    CPPUNIT_ASSERT(!client.request(2, key, "cmd").isOk());  // unknown set
+  }
+
+  void clientFailsWhenAllRelaysAreDown() {
+    FakeRelay a;
+    FakeRelay b;
+    RelaySets sets = threeRelays(a.url() + " " + b.url());
+    RelayClient client(sets, RelayClientOptions{30, 0});
+    unsigned failovers = 0;
+    auto r = client.request(0, "k", "cmd", &failovers);
+    CPPUNIT_ASSERT(!r.isOk());
+    CPPUNIT_ASSERT(r.status().code() == Code::kUnavailable);
+    CPPUNIT_ASSERT_EQUAL(2u, failovers);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, sets.downCount());
+    // Now nothing is even tried: fails at once.
+    std::int64_t start = monotonicMs();
+    CPPUNIT_ASSERT(!client.request(0, "k", "cmd", &failovers).isOk());
+    CPPUNIT_ASSERT(monotonicMs() - start < 20);
+    CPPUNIT_ASSERT_EQUAL(0u, failovers);
+  }
+
+ private:
+  static RelaySets threeRelays(const std::string& param) {
+    RelaySets sets;
+    CPPUNIT_ASSERT(sets.configure(param).isOk());
+    sets.initPrivateForTest();
+    return sets;
+  }
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(RelaySetTest);
+
+}  // namespace sipline::media

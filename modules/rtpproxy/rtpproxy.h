@@ -1,0 +1,120 @@
+// rtpproxy: puts a call's media through an rtpproxy-protocol relay (rtpproxy, or rtpengine's
+// --listen-udp), as OpenSIPS's rtpproxy module does. For every media stream of the SDP the
+// relay allocates a port (U on an offer, L on an answer) and the SDP is rewritten to it
+// (core/media/sdp_rewrite.h); D tears the session down. No script or MI types here, so unit
+// tests drive it with a fake relay (Transport). Process-private: one Engine per process,
+// inherited through fork; the relay health it uses lives in shm (core/media/relay_set.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/base/status.h"
+#include "core/media/relay_set.h"
+#include "core/parser/sip_message.h"
+#include "core/stats/stats.h"
+#include "core/transport/sock_addr.h"
+
+namespace sipline::rtpproxy {
+
+// rtpproxy_offer()/rtpproxy_answer() flags: one letter each, OpenSIPS's meaning.
+struct Flags {
+  bool asymmetric = false;      // a: the UA does not send from where it receives (modifier A)
+  bool ipv6 = false;            // 6: the address given to the relay is IPv6 (modifier 6)
+  bool force = false;           // f: proxy even when the SDP says a=nortpproxy:yes
+  bool trust_address = false;   // r: give the relay the SDP's c= address, not the source IP
+  bool rewrite_origin = false;  // o: rewrite the o= address too
+  bool remove_ice = false;      // c: remove a=candidate and a=ice-* lines
+  std::string direction;        // i/e letters in order ("ie": from inside to outside)
+};
+// Letters as above, in any order; invalidArgument naming an unknown letter, or more than two
+// direction letters.
+Result<Flags> parseFlags(std::string_view text);
+
+struct Counters {
+  StatCounter offers;     // offers that went through a relay
+  StatCounter answers;    // answers that went through a relay
+  StatCounter deletes;    // D commands sent (unforce and automatic teardown)
+  StatCounter errors;     // commands that failed: no relay answered, E<n>, malformed reply
+  StatCounter failovers;  // relays that timed out and were left for another
+};
+
+// How the engine reaches the relays. RelayTransport is the real one.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // One command for the call `key` to a relay of `set`, with failover (RelayClient::request).
+  virtual Result<media::RelayClient::Reply> request(unsigned set, std::string_view key,
+                                                    std::string_view payload,
+                                                    unsigned* failovers) = 0;
+  // A command whose reply nobody waits for (teardown from tm and dialog callbacks, which must
+  // not block). False when no relay of the set is usable or the send failed.
+  virtual bool post(unsigned set, std::string_view key, std::string_view payload) = 0;
+  // The relay's own address: the SDP gets it when the reply carries none (or 0.0.0.0).
+  virtual std::string relayAddress(std::size_t relay) const = 0;
+};
+
+// Sends through a RelayClient (blocking, bounded) and posts with a socket of its own.
+class RelayTransport : public Transport {
+ public:
+  RelayTransport(media::RelaySets& sets, media::RelayClientOptions options)
+      : sets_(sets), client_(sets, options) {}
+  ~RelayTransport() override;
+  Result<media::RelayClient::Reply> request(unsigned set, std::string_view key,
+                                            std::string_view payload, unsigned* failovers) override;
+  bool post(unsigned set, std::string_view key, std::string_view payload) override;
+  std::string relayAddress(std::size_t relay) const override;
+  media::RelayClient& client() { return client_; }
+
+ private:
+  media::RelaySets& sets_;
+  media::RelayClient client_;
+  int fd4_ = -1, fd6_ = -1;
+  std::uint64_t cookie_ = 0;
+};
+
+enum class Outcome : std::uint8_t {
+  kOk,
+  kNoSdp,           // no application/sdp body (or part)
+  kBadSdp,          // the SDP does not parse
+  kAlreadyProxied,  // a=nortpproxy:yes and no f flag
+  kBadMessage,      // no Call-ID or From tag, an answer without To tag, a bad ip argument
+  kNoStream,        // no stream with a port to relay
+  kRelayFailed,     // no relay answered (or none is usable)
+  kRelayRefused,    // E<n>, a malformed reply, or a lookup for a call the relay does not know
+};
+const char* outcomeText(Outcome o);  // never nullptr
+
+// What teardown needs of a call: kept with the transaction or dialog ("set\ncall-id\ntag").
+struct CallRef {
+  unsigned set = 0;
+  std::string call_id;
+  std::string from_tag;
+  std::string to_tag;
+};
+std::string packCallRef(const CallRef& ref);
+bool unpackCallRef(std::string_view text, CallRef& out);
+
+class Engine {
+ public:
+  Engine(Transport& transport, Counters& counters) : transport_(transport), counters_(counters) {}
+
+  // rtpproxy_offer (offer = true: U) or rtpproxy_answer (L) on msg, received from `source`:
+  // one command per stream with a non-zero port, then the SDP is replaced (Content-Length
+  // follows). `ip` (may be "") replaces the relay's address in the SDP. Logs each failure with
+  // the Call-ID and counts it in errors; nothing is rewritten unless every stream succeeded.
+  Outcome manage(SipMessage& msg, const SockAddr& source, const Flags& flags, std::string_view ip,
+                 bool offer, unsigned set);
+  // rtpproxy_unforce: D for the call of msg (waits for the reply). False when the message
+  // lacks Call-ID or From tag, or no relay answered.
+  bool unforce(SipMessage& msg, unsigned set);
+  // Teardown from a callback: D posted, not awaited.
+  void teardown(const CallRef& ref);
+
+ private:
+  Transport& transport_;
+  Counters& counters_;
+};
+
+}  // namespace sipline::rtpproxy
