@@ -150,10 +150,12 @@ def free_udp_port(exclude=()):
     raise RuntimeError("no free UDP port found")
 
 
-def udp_port_bound(port):
-    """True if some socket is bound to UDP port `port` (reads /proc/net/udp{,6})."""
+def udp_port_bound(port, pid=None):
+    """True if some socket is bound to UDP port `port` (reads /proc/net/udp{,6}; with `pid`,
+    those of that process's network namespace)."""
     hexport = f"{port:04X}"
-    for f in ("/proc/net/udp", "/proc/net/udp6"):
+    net = f"/proc/{pid}/net" if pid else "/proc/net"
+    for f in (f"{net}/udp", f"{net}/udp6"):
         try:
             with open(f) as fh:
                 next(fh)
@@ -459,6 +461,10 @@ class Server:
         with Server(uas_port=p) as srv:
             srv.port, srv.mi_sock, srv.pid, srv.mi("ps"), srv.stats([...])
 
+    `netns` runs it inside that network namespace (`ip netns exec`, test/lib/netns.py) and
+    `host` is the address its sockets listen on there (default 127.0.0.1); the MI socket is a
+    file, so MI works from outside the namespace.
+
     `routes`/`settings` are templates with @PORT@, @UAS_PORT@, @MI_SOCK@, ... placeholders.
     stop() (also on __exit__) sends SIGTERM and fails the test unless the server exits 0
     within `stop_timeout` seconds with every child gone."""
@@ -466,7 +472,9 @@ class Server:
     def __init__(self, routes=DEFAULT_ROUTES, settings=DEFAULT_SETTINGS, uas_port=None,
                  udp_workers=2, modules="sl = {}; maxfwd = {};", log_level="notice",
                  extra_settings="", start_timeout=15.0, stop_timeout=10.0, name="sipline",
-                 transports=("udp",), tcp_workers=2):
+                 transports=("udp",), tcp_workers=2, netns=None, host=LOOPBACK):
+        self.netns = netns
+        self.host = host
         self.port = free_udp_port()
         self.uas_port = uas_port or free_udp_port(exclude=(self.port,))
         # tcp shares the UDP port number; tls gets a port of its own (tls_port).
@@ -475,11 +483,12 @@ class Server:
         self.subst = {"PORT": self.port, "UAS_PORT": self.uas_port,
                       "UDP_WORKERS": udp_workers, "MODULES": modules,
                       "LOG_LEVEL": log_level, "EXTRA": extra_settings}
-        if tuple(transports) != ("udp",):
+        if tuple(transports) != ("udp",) or host != LOOPBACK:
             check("udp" in transports, "the harness waits for the UDP socket: keep udp")
-            socks = [f'"{t}:{LOOPBACK}:{self.tls_port if t == "tls" else self.port}"'
+            socks = [f'"{t}:{host}:{self.tls_port if t == "tls" else self.port}"'
                      for t in transports]
             self.subst["SOCKETS"] = ", ".join(socks)
+        if tuple(transports) != ("udp",):
             self.subst["EXTRA"] = f"tcp_workers = {tcp_workers};\n" + extra_settings
         self.cfg, self.routes_path = write_config(settings, routes, self.subst, name)
         self.dir = os.path.dirname(self.cfg)
@@ -498,11 +507,11 @@ class Server:
 
     @property
     def addr(self):
-        return (LOOPBACK, self.port)
+        return (self.host, self.port)
 
     @property
     def tls_addr(self):
-        return (LOOPBACK, self.tls_port)
+        return (self.host, self.tls_port)
 
     def log(self):
         try:
@@ -515,8 +524,12 @@ class Server:
         if not os.access(SIPLINE, os.X_OK):
             raise ServerError(f"{SIPLINE} not built (run make)")
         self.logf = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([SIPLINE, "-f", self.cfg], stdin=subprocess.DEVNULL,
-                                     stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.dir)
+        # ip netns exec execs sipline: proc.pid is the server's own pid either way
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        self.proc = subprocess.Popen([*prefix, SIPLINE, "-f", self.cfg],
+                                     stdin=subprocess.DEVNULL, stdout=self.logf,
+                                     stderr=subprocess.STDOUT, cwd=self.dir)
+        in_ns = self.proc.pid if self.netns else None
         deadline = time.monotonic() + self.start_timeout
         last_err = None
         while time.monotonic() < deadline:
@@ -526,16 +539,16 @@ class Server:
             if os.path.exists(self.mi_sock):
                 try:
                     mi_call(self.mi_sock, "version", timeout=2)
-                    if udp_port_bound(self.port):
+                    if udp_port_bound(self.port, in_ns):
                         self._note_children()
                         return self
                 except (OSError, ConnectionError, ValueError, MIError) as e:
                     last_err = e
             time.sleep(0.05)
+        bound = udp_port_bound(self.port, in_ns)  # before kill(): in_ns names its netns
         self.kill()
         raise ServerError(f"sipline did not become ready in {self.start_timeout}s "
-                          f"(MI {self.mi_sock}: {last_err}; udp {self.port} bound: "
-                          f"{udp_port_bound(self.port)})")
+                          f"(MI {self.mi_sock}: {last_err}; udp {self.port} bound: {bound})")
 
     def _note_children(self):
         if self.proc and self.proc.poll() is None:
