@@ -1,10 +1,18 @@
 """The flight recorder (issue 13): every message the server receives and sends is kept in
 shared memory, tracing on or not, and comes back through the management command
 `flight_recorder` by Call-ID, in order, with its addresses and transport. Off with
-flight_recorder_size = 0 (the command says so)."""
+flight_recorder_size = 0 (the command says so). `siplinectl trace CALL-ID` draws a call
+relayed through the server as a ladder and writes it as a pcap file that tshark reads back
+with the original addresses."""
 
-from harness import (LOOPBACK, MIError, Server, UdpPeer, build_request, check, check_eq,
-                     new_callid, wait_until)
+import os
+import shutil
+import subprocess
+
+from harness import (BUILD, LOOPBACK, MIError, Server, UdpPeer, build_request, check, check_eq,
+                     new_callid, recv_request, reply_to, test_tmpdir, wait_until)
+
+SIPLINECTL = os.path.join(BUILD, "siplinectl")
 
 ROUTES = """\
 route {
@@ -56,3 +64,66 @@ def test_off_when_its_size_is_zero():
             check("flight recorder is off" in str(e), str(e))
             return
         raise AssertionError("flight_recorder answered with the recorder off")
+
+
+RELAY_ROUTES = """\
+route {
+  if (is_method("INVITE")) {
+    $du = "sip:127.0.0.1:@UAS_PORT@";
+    t_relay();
+    exit;
+  }
+  sl_send_reply(403, "Forbidden");
+}
+"""
+
+
+def ctl(srv, *args):
+    return subprocess.run(["timeout", "-k", "5", "30", SIPLINECTL, "--mi-socket", srv.mi_sock,
+                           *args], capture_output=True, text=False, stdin=subprocess.DEVNULL)
+
+
+def test_siplinectl_trace_draws_the_ladder_and_writes_a_pcap():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(routes=RELAY_ROUTES, modules="sl = {}; tm = {};", uas_port=uas.port,
+                    name="recorder-trace") as srv:
+            cid = new_callid()
+            uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{uas.port}", uac.port,
+                                   call_id=cid), srv.addr)
+            inv, at = recv_request(uas, "INVITE", 3.0)
+            uas.send(reply_to(inv, 486, "Busy Here"), at)
+            final = uac.expect_reply(3.0)
+            check(final is not None and final.status == 486, f"caller got {final!r}")
+            # INVITE in, 100 out, INVITE out, 486 in, 486 out, ACK in (hop by hop), ACK out.
+            check(wait_until(lambda: len(srv.mi("flight_recorder", {"call_id": cid})
+                                         ["messages"]) >= 6, 3.0), "recorded messages")
+            r = ctl(srv, "trace", cid)
+            text = r.stdout.decode()
+            check(r.returncode == 0, f"siplinectl trace: {r.returncode} {r.stderr!r}")
+            lines = text.splitlines()
+            check("sipline" in lines[0] and f"{LOOPBACK}:{uac.port}" in lines[0] and
+                  f"{LOOPBACK}:{uas.port}" in lines[0], f"header: {lines[0]!r}")
+            arrows = [ln for ln in lines if ">" in ln or "<" in ln]
+            labels = " ".join(arrows)
+            for label in ("INVITE", "100 Trying", "486 Busy Here"):
+                check(label in labels, f"{label} missing from the ladder:\n{text}")
+            check(arrows[0].lstrip().startswith("+0.000s"), f"first arrow: {arrows[0]!r}")
+
+            pcap = os.path.join(test_tmpdir(), "call.pcap")
+            r = ctl(srv, "trace", cid, "--pcap", pcap)
+            check(r.returncode == 0 and os.path.getsize(pcap) > 24, f"--pcap: {r.stderr!r}")
+            if shutil.which("tshark"):
+                t = subprocess.run(["tshark", "-r", pcap, "-Y", "sip", "-T", "fields", "-e",
+                                    "ip.src", "-e", "udp.srcport", "-e", "udp.dstport", "-e",
+                                    "sip.Method", "-e", "sip.Status-Code", "-e", "sip.Call-ID"],
+                                   capture_output=True, text=True, timeout=60)
+                rows = [ln.split("\t") for ln in t.stdout.splitlines()]
+                check(len(rows) >= 6, f"tshark read {len(rows)} SIP frames: {t.stdout} {t.stderr}")
+                check(all(row[5] == cid for row in rows), f"Call-IDs: {rows}")
+                first = rows[0]
+                check_eq((first[1], first[2], first[3]), (str(uac.port), str(srv.port), "INVITE"),
+                         "first frame: the caller's INVITE")
+                check(any(row[4] == "486" and row[1] == str(uas.port) for row in rows),
+                      f"the callee's 486 is not in {rows}")
+            r = ctl(srv, "trace", "no-such-call")
+            check(r.returncode == 7 and b"no message" in r.stderr, f"unknown call: {r}")

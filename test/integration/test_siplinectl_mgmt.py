@@ -315,6 +315,8 @@ def mi_calls(unused_port):
         ("reset_statistics", [f"statistics={STAT.rcv_requests}"], lambda r: _is_obj(r, "reset")),
         ("shm", [], lambda r: _is_obj(r, "size", "used") and r["size"] > 0),
         ("tcp_list", [], lambda r: _is_obj(r, "max", "connections") and r["connections"] == []),
+        ("flight_recorder", ["seconds=600"],
+         lambda r: _is_obj(r, "minutes", "messages") and isinstance(r["messages"], list)),
         ("reload_routes", [], lambda r: _is_obj(r, "generation")),
         ("routes_status", [], lambda r: _is_obj(r, "generation", "last_reload_ok")),
         ("log_level", [], lambda r: _is_obj(r, "processes") and len(r["processes"]) > 1),

@@ -22,6 +22,7 @@ enum OptionBit : unsigned {
   kOptQ = 1u << 11,
   kOptFlags = 1u << 12,
   kOptPid = 1u << 13,
+  kOptPcap = 1u << 14,
   kOptMi = kOptMiSocket | kOptUrl | kOptHttpUser,  // where the server's MI is
 };
 
@@ -67,6 +68,7 @@ const SubCommand kSubCommands[] = {
     {"log-level", "", Command::kLogLevel, 0, 1, "[LEVEL]", kOptMi | kOptPid},
     {"tm", "stats", Command::kTmStats, 0, 0, "", kOptMi},
     {"mi", "", Command::kMi, 1, kMaxMiArgs, "METHOD [ARG|NAME=VALUE]...", kOptMi},
+    {"trace", "", Command::kTrace, 1, 1, "CALL-ID", kOptMi | kOptPcap},
 };
 // clang-format on
 
@@ -89,13 +91,14 @@ const OptionName kOptionNames[] = {
     {kOptQ, "--q"},
     {kOptFlags, "--flags"},
     {kOptPid, "--pid"},
+    {kOptPcap, "--pcap"},
 };
 
 // Candidates for "did you mean" (function statics: nothing runs before main()).
 const std::vector<std::string_view>& groups() {
   static const std::vector<std::string_view> names = {
-      "db",  "subscriber", "domain", "version", "ps",        "uptime", "stats",
-      "shm", "ul",         "online", "reload",  "log-level", "tm",     "mi"};
+      "db", "subscriber", "domain", "version",   "ps", "uptime", "stats", "shm",
+      "ul", "online",     "reload", "log-level", "tm", "mi",     "trace"};
   return names;
 }
 const std::vector<std::string_view>& topWords() {
@@ -125,7 +128,8 @@ const std::vector<std::string_view>& longOptions() {
                                                       "--expires",
                                                       "--q",
                                                       "--flags",
-                                                      "--pid"};
+                                                      "--pid",
+                                                      "--pcap"};
   return names;
 }
 
@@ -134,7 +138,8 @@ Status usageError(std::string message) { return Status::invalidArgument(std::mov
 bool takesValue(std::string_view opt) {
   return opt == "-f" || opt == "--db-url" || opt == "--email" || opt == "--limit" ||
          opt == "--mi-socket" || opt == "--url" || opt == "--http-user" || opt == "--table" ||
-         opt == "--expires" || opt == "--q" || opt == "--flags" || opt == "--pid";
+         opt == "--expires" || opt == "--q" || opt == "--flags" || opt == "--pid" ||
+         opt == "--pcap";
 }
 
 std::string valueName(std::string_view opt) {
@@ -285,6 +290,9 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
         }
         inv.q = value;
         given |= kOptQ;
+      } else if (name == "--pcap") {
+        inv.pcap_file = value;
+        given |= kOptPcap;
       } else if (name == "--flags") {
         Result<std::int64_t> n = parseNumber(name, value, 0, 4294967295LL);
         if (!n.isOk()) return n.status();
@@ -419,6 +427,7 @@ bool isManagementCommand(Command c) {
     case Command::kLogLevel:
     case Command::kTmStats:
     case Command::kMi:
+    case Command::kTrace:
       return true;
     default:
       return false;

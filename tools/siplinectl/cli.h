@@ -66,6 +66,7 @@ enum class Command {
   kLogLevel,
   kTmStats,
   kMi,
+  kTrace,  // trace CALL-ID: the flight recorder's messages of a call
 };
 
 // The commands that talk to the server's MI (mgmt_run.h).
@@ -109,6 +110,7 @@ struct Invocation {
   std::int64_t flags = -1;                   // --flags N (ul add); -1 = none
   std::int64_t pid = 0;                      // --pid PID (log-level); 0 = every process
   bool ask_server = false;  // the word `version` (not -V): the server's version too
+  std::string pcap_file;    // --pcap FILE (trace): write a pcap file instead of the ladder
 };
 
 // args: argv[1..]. kInvalidArgument carries the message for the user (without "siplinectl: ")

@@ -54,7 +54,11 @@ const char kMgmtCommandsHelp[] =
     "             notice, info, debug) set it for every process, or with --pid for one\n"
     "  tm stats   transactions: in use, created, replies, retransmissions, timeouts\n"
     "  mi METHOD [ARG|NAME=VALUE]...\n"
-    "             call any MI command and print its result as JSON (see below)\n";
+    "             call any MI command and print its result as JSON (see below)\n"
+    "  trace CALL-ID\n"
+    "             the messages of a call the server's flight recorder holds, as a ladder\n"
+    "             diagram (a column per address, an arrow per message); with --pcap FILE a\n"
+    "             pcap file Wireshark opens instead; exit 7 when it holds none\n";
 
 const char kMgmtOptionsHelp[] =
     "Options of the management commands:\n"
@@ -72,6 +76,7 @@ const char kMgmtOptionsHelp[] =
     "  --q Q              (ul add) the contact's q, 0 to 1\n"
     "  --flags N          (ul add) usrloc flags (a bit mask)\n"
     "  --pid PID          (log-level) set the level of this server process only\n"
+    "  --pcap FILE        (trace) write the messages to FILE as a pcap file ('-': stdout)\n"
     "--json prints the server's result object as it came (online: {\"table\", \"aors\"}), for\n"
     "scripts; the text output is for people and may change. mi always prints JSON.\n";
 
@@ -176,6 +181,7 @@ std::string mgmtUsage(std::string_view word) {
       {"log-level", "log-level [LEVEL] [--pid PID]"},
       {"tm", "tm stats"},
       {"mi", "mi METHOD [ARG|NAME=VALUE]..."},
+      {"trace", "trace CALL-ID [--pcap FILE]"},
   };
   for (const auto& u : kUsages) {
     if (word == u.word) return std::string("Usage: siplinectl [OPTIONS] ") + u.usage + "\n";
@@ -262,6 +268,8 @@ const char* commandName(Command c) {
       return "tm stats";
     case Command::kMi:
       return "mi";
+    case Command::kTrace:
+      return "trace";
     case Command::kHelp:
       break;
   }

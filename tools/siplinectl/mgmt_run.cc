@@ -1,9 +1,15 @@
 #include "tools/siplinectl/mgmt_run.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "core/trace/pcap.h"
 #include "tools/siplinectl/mgmt_output.h"
 #include "tools/siplinectl/mi_args.h"
 #include "tools/siplinectl/mi_target.h"
 #include "tools/siplinectl/run_util.h"
+#include "tools/siplinectl/trace_view.h"
 
 namespace sipline::ctl {
 
@@ -75,6 +81,10 @@ Result<Call> callFor(const Invocation& inv) {
       return Call{"log_level", p};
     case Command::kTmStats:
       return Call{"t_stats", nullptr};
+    case Command::kTrace:
+      p["call_id"] = ops[0];
+      p["max"] = 100000;
+      return Call{"flight_recorder", p};
     case Command::kMi: {
       // Checked here, before any I/O; typed by the method's params once connected (miCall).
       Result<Json> params = miParamsFromArgs(std::vector<std::string>(ops.begin() + 1, ops.end()));
@@ -139,6 +149,40 @@ std::string messageFor(const Status& st, const Invocation& inv, const Call& call
     default:
       return st.message();
   }
+}
+
+// `trace CALL-ID`: the recorder's messages as a ladder, a pcap file (--pcap) or JSON.
+int printTrace(const Invocation& inv, RunContext& ctx, const Json& result) {
+  Result<std::vector<trace::Record>> records = recordsFromRecorder(result);
+  if (!records.isOk()) return fail(ctx, inv, kExitFailure, records.status().message());
+  if (records.value().empty()) {
+    return fail(ctx, inv, kExitNotFound,
+                "the flight recorder holds no message of Call-ID " + inv.operands[0] +
+                    " (it keeps the last " + std::to_string(result.value("minutes", 0)) +
+                    " minutes)");
+  }
+  if (inv.json) {
+    ctx.out << result.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (inv.pcap_file.empty()) {
+    ctx.out << ladderText(records.value());
+    return kExitOk;
+  }
+  const std::string pcap = trace::writePcap(records.value());
+  if (inv.pcap_file == "-") {
+    ctx.out << pcap;
+    return kExitOk;
+  }
+  std::ofstream f(inv.pcap_file, std::ios::binary | std::ios::trunc);
+  if (f) f.write(pcap.data(), static_cast<std::streamsize>(pcap.size()));
+  if (f) f.close();
+  if (!f) {
+    return fail(ctx, inv, kExitFailure,
+                "cannot write " + inv.pcap_file + ": " + std::strerror(errno));
+  }
+  ctx.out << records.value().size() << " messages written to " << inv.pcap_file << "\n";
+  return kExitOk;
 }
 
 // Connects to the MI of `inv`; on failure reports it and returns its exit code.
@@ -246,6 +290,7 @@ int runManagement(const Invocation& inv, RunContext& ctx) {
                 messageFor(answer.status(), inv, call.value(), target));
   }
   Json result = std::move(answer).value();
+  if (inv.command == Command::kTrace) return printTrace(inv, ctx, result);
   if (inv.command == Command::kOnline) {
     Json aors = onlineAors(result);
     if (inv.json) {

@@ -1,0 +1,252 @@
+#include "core/trace/hep.h"
+
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace sipline::trace {
+namespace {
+
+constexpr std::size_t kHeaderSize = 6;  // "HEP3" + total length
+constexpr std::size_t kChunkHeader = 6;
+
+void put16(std::string& out, std::uint16_t v) {
+  out.push_back(static_cast<char>(v >> 8));
+  out.push_back(static_cast<char>(v & 0xff));
+}
+
+void put32(std::string& out, std::uint32_t v) {
+  put16(out, static_cast<std::uint16_t>(v >> 16));
+  put16(out, static_cast<std::uint16_t>(v & 0xffff));
+}
+
+// Chunk header for `payload_len` bytes of payload. Callers keep the whole packet under
+// kHepMaxPacket, so the length always fits 16 bits.
+void chunkHeader(std::string& out, std::uint16_t type, std::size_t payload_len) {
+  put16(out, 0);  // vendor: generic
+  put16(out, type);
+  put16(out, static_cast<std::uint16_t>(kChunkHeader + payload_len));
+}
+
+void chunk8(std::string& out, std::uint16_t type, std::uint8_t v) {
+  chunkHeader(out, type, 1);
+  out.push_back(static_cast<char>(v));
+}
+
+void chunk16(std::string& out, std::uint16_t type, std::uint16_t v) {
+  chunkHeader(out, type, 2);
+  put16(out, v);
+}
+
+void chunk32(std::string& out, std::uint16_t type, std::uint32_t v) {
+  chunkHeader(out, type, 4);
+  put32(out, v);
+}
+
+void chunkBytes(std::string& out, std::uint16_t type, const void* data, std::size_t n) {
+  chunkHeader(out, type, n);
+  out.append(static_cast<const char*>(data), n);
+}
+
+std::uint16_t get16(const unsigned char* p) {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+
+std::uint32_t get32(const unsigned char* p) {
+  return (static_cast<std::uint32_t>(get16(p)) << 16) | get16(p + 2);
+}
+
+Status malformed(const std::string& what, std::size_t offset) {
+  return Status::invalidArgument("HEP: " + what + " at offset " + std::to_string(offset));
+}
+
+void setAddress(SockAddr& a, bool v6, const unsigned char* bytes, std::uint16_t port) {
+  a = SockAddr{};
+  if (v6) {
+    auto* sa = reinterpret_cast<sockaddr_in6*>(&a.ss);
+    sa->sin6_family = AF_INET6;
+    std::memcpy(&sa->sin6_addr, bytes, 16);
+    sa->sin6_port = htons(port);
+    a.len = sizeof(sockaddr_in6);
+  } else {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&a.ss);
+    sa->sin_family = AF_INET;
+    std::memcpy(&sa->sin_addr, bytes, 4);
+    sa->sin_port = htons(port);
+    a.len = sizeof(sockaddr_in);
+  }
+}
+
+}  // namespace
+
+std::string encodeHep(const Record& r, const HepOptions& opts) {
+  const bool v6 = usesV6(r);
+  const std::size_t addr_len = v6 ? 16 : 4;
+  const std::string_view auth =
+      std::string_view(opts.auth_key).substr(0, std::min(opts.auth_key.size(), kHepMaxIdLength));
+  const std::string_view corr =
+      std::string_view(opts.correlation_id)
+          .substr(0, std::min(opts.correlation_id.size(), kHepMaxIdLength));
+  // Fixed part: header, 3 uint8 chunks, 2 addresses, 2 ports, 3 uint32 chunks, payload header.
+  std::size_t fixed = kHeaderSize + 3 * (kChunkHeader + 1) + 2 * (kChunkHeader + addr_len) +
+                      2 * (kChunkHeader + 2) + 3 * (kChunkHeader + 4) + kChunkHeader;
+  if (!auth.empty()) fixed += kChunkHeader + auth.size();
+  if (!corr.empty()) fixed += kChunkHeader + corr.size();
+  const std::size_t payload_len = std::min(r.message.size(), kHepMaxPacket - fixed);
+
+  std::string out;
+  out.reserve(fixed + payload_len);
+  out.append("HEP3");
+  put16(out, static_cast<std::uint16_t>(fixed + payload_len));
+  chunk8(out, kHepIpFamily, v6 ? kHepFamilyV6 : kHepFamilyV4);
+  chunk8(out, kHepIpProto, r.proto == Proto::kUdp ? IPPROTO_UDP : IPPROTO_TCP);
+  std::uint8_t addr[16];
+  addressBytes(r.src, v6, addr);
+  chunkBytes(out, v6 ? kHepSrcIp6 : kHepSrcIp4, addr, addr_len);
+  addressBytes(r.dst, v6, addr);
+  chunkBytes(out, v6 ? kHepDstIp6 : kHepDstIp4, addr, addr_len);
+  chunk16(out, kHepSrcPort, r.src.port());
+  chunk16(out, kHepDstPort, r.dst.port());
+  // Times before 1970 cannot be expressed; they become 0.
+  const std::int64_t t = std::max<std::int64_t>(r.time_us, 0);
+  chunk32(out, kHepTimeSec, static_cast<std::uint32_t>(t / 1000000));
+  chunk32(out, kHepTimeUsec, static_cast<std::uint32_t>(t % 1000000));
+  chunk8(out, kHepProtoType, kHepProtoSip);
+  chunk32(out, kHepCaptureId, opts.capture_id);
+  if (!auth.empty()) chunkBytes(out, kHepAuthKey, auth.data(), auth.size());
+  if (!corr.empty()) chunkBytes(out, kHepCorrelation, corr.data(), corr.size());
+  chunkBytes(out, kHepPayload, r.message.data(), payload_len);
+  return out;
+}
+
+Result<std::size_t> hepFrameLength(std::string_view bytes) {
+  if (bytes.size() < kHeaderSize) return std::size_t{0};
+  if (bytes.substr(0, 4) != "HEP3") return malformed("magic is not HEP3", 0);
+  const std::size_t total = get16(reinterpret_cast<const unsigned char*>(bytes.data()) + 4);
+  if (total < kHeaderSize) return malformed("total length under 6", 4);
+  return total;
+}
+
+Result<HepPacket> decodeHep(std::string_view bytes) {
+  if (bytes.size() < kHeaderSize) return malformed("packet shorter than its header", 0);
+  Result<std::size_t> total = hepFrameLength(bytes);
+  if (!total.isOk()) return total.status();
+  if (total.value() != bytes.size()) {
+    return malformed("total length " + std::to_string(total.value()) + " but " +
+                         std::to_string(bytes.size()) + " bytes",
+                     4);
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  HepPacket pkt;
+  std::uint32_t seen = 0;  // bit per known chunk type (all are < 32)
+  std::uint8_t family = 0;
+  const unsigned char* src_ip = nullptr;
+  const unsigned char* dst_ip = nullptr;
+  bool src_v6 = false, dst_v6 = false;
+  std::uint16_t src_port = 0, dst_port = 0;
+  std::uint32_t sec = 0, usec = 0;
+
+  std::size_t off = kHeaderSize;
+  // Each pass consumes at least 6 bytes, so the loop ends within size/6 passes.
+  while (off < bytes.size()) {
+    if (bytes.size() - off < kChunkHeader) return malformed("truncated chunk header", off);
+    const std::uint16_t vendor = get16(p + off);
+    const std::uint16_t type = get16(p + off + 2);
+    const std::size_t len = get16(p + off + 4);
+    if (len < kChunkHeader) return malformed("chunk length under 6", off + 4);
+    if (len > bytes.size() - off) return malformed("chunk past the end", off + 4);
+    const unsigned char* v = p + off + kChunkHeader;
+    const std::size_t n = len - kChunkHeader;
+    const std::size_t at = off;
+    off += len;
+    if (vendor != 0 || type >= 32) continue;
+    // Known fixed-size chunks: the size each must have (0: variable, -1: unknown type).
+    // clang-format off
+    static constexpr int kSize[32] = {
+        -1, 1, 1, 4, 4, 16, 16, 2, 2, 4, 4, 1, 4,  // 0..12
+        -1, 0, 0, -1, 0,                          // 13..17
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    // clang-format on
+    if (kSize[type] < 0) continue;
+    if (kSize[type] > 0 && n != static_cast<std::size_t>(kSize[type])) {
+      return malformed("chunk " + std::to_string(type) + " has size " + std::to_string(n), at);
+    }
+    if (seen & (1u << type)) return malformed("chunk " + std::to_string(type) + " repeated", at);
+    seen |= 1u << type;
+    switch (type) {
+      case kHepIpFamily:
+        family = v[0];
+        break;
+      case kHepIpProto:
+        pkt.ip_proto = v[0];
+        break;
+      case kHepSrcIp4:
+      case kHepSrcIp6:
+        if (src_ip != nullptr) return malformed("two source addresses", at);
+        src_ip = v;
+        src_v6 = type == kHepSrcIp6;
+        break;
+      case kHepDstIp4:
+      case kHepDstIp6:
+        if (dst_ip != nullptr) return malformed("two destination addresses", at);
+        dst_ip = v;
+        dst_v6 = type == kHepDstIp6;
+        break;
+      case kHepSrcPort:
+        src_port = get16(v);
+        break;
+      case kHepDstPort:
+        dst_port = get16(v);
+        break;
+      case kHepTimeSec:
+        sec = get32(v);
+        break;
+      case kHepTimeUsec:
+        usec = get32(v);
+        break;
+      case kHepProtoType:
+        pkt.proto_type = v[0];
+        break;
+      case kHepCaptureId:
+        pkt.capture_id = get32(v);
+        break;
+      case kHepAuthKey:
+        pkt.auth_key.assign(reinterpret_cast<const char*>(v), n);
+        break;
+      case kHepPayload:
+        pkt.record.message.assign(reinterpret_cast<const char*>(v), n);
+        break;
+      case kHepCorrelation:
+        pkt.correlation_id.assign(reinterpret_cast<const char*>(v), n);
+        break;
+      default:
+        break;
+    }
+  }
+
+  if (!(seen & (1u << kHepIpFamily))) return malformed("no IP family chunk", off);
+  if (family != kHepFamilyV4 && family != kHepFamilyV6) {
+    return malformed("unknown IP family " + std::to_string(family), off);
+  }
+  const bool v6 = family == kHepFamilyV6;
+  if (src_ip == nullptr || dst_ip == nullptr) return malformed("no address chunk", off);
+  if (src_v6 != v6 || dst_v6 != v6) return malformed("address does not match the family", off);
+  if (!(seen & (1u << kHepSrcPort)) || !(seen & (1u << kHepDstPort))) {
+    return malformed("no port chunk", off);
+  }
+  if (!(seen & (1u << kHepPayload))) return malformed("no payload chunk", off);
+  if (pkt.ip_proto == IPPROTO_UDP) {
+    pkt.record.proto = Proto::kUdp;
+  } else if (pkt.ip_proto == IPPROTO_TCP) {
+    pkt.record.proto = Proto::kTcp;
+  } else {
+    return malformed("unknown IP protocol " + std::to_string(pkt.ip_proto), off);
+  }
+  setAddress(pkt.record.src, v6, src_ip, src_port);
+  setAddress(pkt.record.dst, v6, dst_ip, dst_port);
+  pkt.record.time_us = static_cast<std::int64_t>(sec) * 1000000 + usec;
+  return pkt;
+}
+
+}  // namespace sipline::trace
