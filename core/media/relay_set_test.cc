@@ -37,7 +37,9 @@ struct FakeRelay {
     ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, from.sa(), &from.len);
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
   }
-  void send(const std::string& s, const SockAddr& to) { sendto(fd, s.data(), s.size(), 0, to.sa(), to.len); }
+  void send(const std::string& s, const SockAddr& to) {
+    sendto(fd, s.data(), s.size(), 0, to.sa(), to.len);
+  }
 };
 
 // Serves `count` requests: answers "<cookie> <reply>", optionally preceded by a stale reply.
@@ -107,8 +109,8 @@ class RelaySetTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, r.value()[0].relays.size());
     CPPUNIT_ASSERT_EQUAL(2u, r.value()[1].id);
     RelaySets sets;
-    CPPUNIT_ASSERT(sets.configure("1 == udp:127.0.0.1:1 udp:127.0.0.1:2; 2 == udp:127.0.0.1:3")
-                       .isOk());
+    CPPUNIT_ASSERT(
+        sets.configure("1 == udp:127.0.0.1:1 udp:127.0.0.1:2; 2 == udp:127.0.0.1:3").isOk());
     CPPUNIT_ASSERT(sets.hasSet(1) && sets.hasSet(2) && !sets.hasSet(0));
     CPPUNIT_ASSERT_EQUAL(std::size_t{3}, sets.relayCount());
     CPPUNIT_ASSERT(sets.find("udp:127.0.0.1:3") == std::optional<std::size_t>(2));
@@ -149,7 +151,7 @@ class RelaySetTest : public CppUnit::TestFixture {
       seen[*a]++;
     }
     CPPUNIT_ASSERT_EQUAL(std::size_t{3}, seen.size());  // every relay gets calls
-    CPPUNIT_ASSERT(!sets.pick(7, "x", nullptr, 1000));   // unknown set
+    CPPUNIT_ASSERT(!sets.pick(7, "x", nullptr, 1000));  // unknown set
   }
 
   void pickFollowsWeights() {
