@@ -23,6 +23,7 @@ enum OptionBit : unsigned {
   kOptFlags = 1u << 12,
   kOptPid = 1u << 13,
   kOptPcap = 1u << 14,
+  kOptTraceDb = 1u << 15,
   kOptMi = kOptMiSocket | kOptUrl | kOptHttpUser,  // where the server's MI is
 };
 
@@ -68,7 +69,7 @@ const SubCommand kSubCommands[] = {
     {"log-level", "", Command::kLogLevel, 0, 1, "[LEVEL]", kOptMi | kOptPid},
     {"tm", "stats", Command::kTmStats, 0, 0, "", kOptMi},
     {"mi", "", Command::kMi, 1, kMaxMiArgs, "METHOD [ARG|NAME=VALUE]...", kOptMi},
-    {"trace", "", Command::kTrace, 1, 1, "CALL-ID", kOptMi | kOptPcap},
+    {"trace", "", Command::kTrace, 1, 1, "CALL-ID", kOptMi | kOptPcap | kOptTraceDb},
 };
 // clang-format on
 
@@ -92,6 +93,7 @@ const OptionName kOptionNames[] = {
     {kOptFlags, "--flags"},
     {kOptPid, "--pid"},
     {kOptPcap, "--pcap"},
+    {kOptTraceDb, "--db"},
 };
 
 // Candidates for "did you mean" (function statics: nothing runs before main()).
@@ -129,7 +131,8 @@ const std::vector<std::string_view>& longOptions() {
                                                       "--q",
                                                       "--flags",
                                                       "--pid",
-                                                      "--pcap"};
+                                                      "--pcap",
+                                                      "--db"};
   return names;
 }
 
@@ -329,6 +332,9 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
     } else if (a == "--show-hashes") {
       inv.show_hashes = true;
       given |= kOptShowHashes;
+    } else if (a == "--db") {
+      inv.trace_db = true;
+      given |= kOptTraceDb;
     } else if (a.rfind("--", 0) == 0) {
       return usageError("unknown option " + a + didYouMean(a, longOptions()));
     } else {

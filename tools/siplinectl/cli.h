@@ -111,6 +111,7 @@ struct Invocation {
   std::int64_t pid = 0;                      // --pid PID (log-level); 0 = every process
   bool ask_server = false;  // the word `version` (not -V): the server's version too
   std::string pcap_file;    // --pcap FILE (trace): write a pcap file instead of the ladder
+  bool trace_db = false;    // --db (trace): table sip_trace instead of the flight recorder
 };
 
 // args: argv[1..]. kInvalidArgument carries the message for the user (without "siplinectl: ")

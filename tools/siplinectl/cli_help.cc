@@ -56,9 +56,10 @@ const char kMgmtCommandsHelp[] =
     "  mi METHOD [ARG|NAME=VALUE]...\n"
     "             call any MI command and print its result as JSON (see below)\n"
     "  trace CALL-ID\n"
-    "             the messages of a call the server's flight recorder holds, as a ladder\n"
-    "             diagram (a column per address, an arrow per message); with --pcap FILE a\n"
-    "             pcap file Wireshark opens instead; exit 7 when it holds none\n";
+    "             the messages of a call the server's flight recorder holds (--db: those\n"
+    "             table sip_trace holds), as a ladder diagram (a column per address, an\n"
+    "             arrow per message); with --pcap FILE a pcap file Wireshark opens instead;\n"
+    "             exit 7 when there are none\n";
 
 const char kMgmtOptionsHelp[] =
     "Options of the management commands:\n"
@@ -77,6 +78,7 @@ const char kMgmtOptionsHelp[] =
     "  --flags N          (ul add) usrloc flags (a bit mask)\n"
     "  --pid PID          (log-level) set the level of this server process only\n"
     "  --pcap FILE        (trace) write the messages to FILE as a pcap file ('-': stdout)\n"
+    "  --db               (trace) read table sip_trace (siptrace) instead of the recorder\n"
     "--json prints the server's result object as it came (online: {\"table\", \"aors\"}), for\n"
     "scripts; the text output is for people and may change. mi always prints JSON.\n";
 
@@ -181,7 +183,7 @@ std::string mgmtUsage(std::string_view word) {
       {"log-level", "log-level [LEVEL] [--pid PID]"},
       {"tm", "tm stats"},
       {"mi", "mi METHOD [ARG|NAME=VALUE]..."},
-      {"trace", "trace CALL-ID [--pcap FILE]"},
+      {"trace", "trace CALL-ID [--db] [--pcap FILE]"},
   };
   for (const auto& u : kUsages) {
     if (word == u.word) return std::string("Usage: siplinectl [OPTIONS] ") + u.usage + "\n";

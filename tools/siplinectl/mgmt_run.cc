@@ -1,10 +1,5 @@
 #include "tools/siplinectl/mgmt_run.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-
-#include "core/trace/pcap.h"
 #include "tools/siplinectl/mgmt_output.h"
 #include "tools/siplinectl/mi_args.h"
 #include "tools/siplinectl/mi_target.h"
@@ -151,38 +146,14 @@ std::string messageFor(const Status& st, const Invocation& inv, const Call& call
   }
 }
 
-// `trace CALL-ID`: the recorder's messages as a ladder, a pcap file (--pcap) or JSON.
+// `trace CALL-ID`: the recorder's messages of the call (trace_view.h prints them).
 int printTrace(const Invocation& inv, RunContext& ctx, const Json& result) {
   Result<std::vector<trace::Record>> records = recordsFromRecorder(result);
   if (!records.isOk()) return fail(ctx, inv, kExitFailure, records.status().message());
-  if (records.value().empty()) {
-    return fail(ctx, inv, kExitNotFound,
-                "the flight recorder holds no message of Call-ID " + inv.operands[0] +
-                    " (it keeps the last " + std::to_string(result.value("minutes", 0)) +
-                    " minutes)");
-  }
-  if (inv.json) {
-    ctx.out << result.dump(2) << "\n";
-    return kExitOk;
-  }
-  if (inv.pcap_file.empty()) {
-    ctx.out << ladderText(records.value());
-    return kExitOk;
-  }
-  const std::string pcap = trace::writePcap(records.value());
-  if (inv.pcap_file == "-") {
-    ctx.out << pcap;
-    return kExitOk;
-  }
-  std::ofstream f(inv.pcap_file, std::ios::binary | std::ios::trunc);
-  if (f) f.write(pcap.data(), static_cast<std::streamsize>(pcap.size()));
-  if (f) f.close();
-  if (!f) {
-    return fail(ctx, inv, kExitFailure,
-                "cannot write " + inv.pcap_file + ": " + std::strerror(errno));
-  }
-  ctx.out << records.value().size() << " messages written to " << inv.pcap_file << "\n";
-  return kExitOk;
+  return outputTrace(inv, ctx, records.value(),
+                     "the flight recorder holds no message of Call-ID " + inv.operands[0] +
+                         " (it keeps the last " + std::to_string(result.value("minutes", 0)) +
+                         " minutes; --db reads table sip_trace)");
 }
 
 // Connects to the MI of `inv`; on failure reports it and returns its exit code.

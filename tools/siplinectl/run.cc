@@ -14,6 +14,7 @@
 #include "tools/siplinectl/output.h"
 #include "tools/siplinectl/provision_run.h"
 #include "tools/siplinectl/run_util.h"
+#include "tools/siplinectl/trace_view.h"
 
 namespace sipline::ctl {
 
@@ -123,7 +124,9 @@ int runCtlUnguarded(const std::vector<std::string>& args, RunContext& ctx) {
     ctx.out << (inv.help_topic.empty() ? mainHelp() : groupHelp(inv.help_topic));
     return kExitOk;
   }
-  if (isManagementCommand(inv.command)) return runManagement(inv, ctx);
+  if (isManagementCommand(inv.command) && !(inv.command == Command::kTrace && inv.trace_db)) {
+    return runManagement(inv, ctx);
+  }
   Result<std::vector<TableDef>> schema = shippedSchema();
   if (!schema.isOk()) {
     return fail(ctx, inv, kExitFailure, "the built-in schema: " + schema.status().message());
@@ -162,6 +165,15 @@ int runCtlUnguarded(const std::vector<std::string>& args, RunContext& ctx) {
   const int connected = connectDb(inv, ctx, conn, info);
   if (connected != kExitOk) return connected;
   if (input) return runProvision(inv, *input, *conn, info, ctx);
+  if (inv.command == Command::kTrace) {  // --db: table sip_trace
+    Result<std::vector<trace::Record>> records = recordsFromDb(*conn, inv.operands[0]);
+    if (!records.isOk()) {
+      return fail(ctx, inv, exitCodeFor(records.status()),
+                  aboutTarget("reading sip_trace from", info, records.status()));
+    }
+    return outputTrace(inv, ctx, records.value(),
+                       "table sip_trace has no message of Call-ID " + inv.operands[0]);
+  }
   return runDbCommand(inv, schema.value(), *conn, info, ctx);
 }
 

@@ -1,8 +1,14 @@
 #include "tools/siplinectl/trace_view.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <map>
 
+#include "core/config/socket_spec.h"
 #include "core/trace/ladder.h"
+#include "core/trace/pcap.h"
+#include "tools/siplinectl/run_util.h"
 
 namespace sipline::ctl {
 namespace {
@@ -71,6 +77,80 @@ Result<std::vector<trace::Record>> recordsFromRecorder(const Json& answer) {
     out.push_back(std::move(r));
   }
   return out;
+}
+
+Result<std::vector<trace::Record>> recordsFromDb(db::Connection& conn, const std::string& call_id) {
+  // time_stamp holds the microseconds too; floor + time_us keeps them exact as written.
+  Result<db::Rows> rows = conn.query(
+      "SELECT floor(extract(epoch FROM time_stamp))::bigint * 1000000 + time_us AS t, "
+      "from_proto, from_ip, from_port, to_proto, to_ip, to_port, direction, msg "
+      "FROM sip_trace WHERE callid = $1 ORDER BY time_stamp, id LIMIT 100000",
+      {db::Param(call_id)});
+  if (!rows.isOk()) return rows.status();
+  const db::Rows& r = rows.value();
+  std::vector<trace::Record> out;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    const auto bad = [&](const char* what) {
+      return Status::invalidArgument("row " + std::to_string(i + 1) + " of sip_trace: " + what);
+    };
+    trace::Record rec;
+    std::int64_t from_port = 0, to_port = 0;
+    if (!r.getInt(i, 0, rec.time_us)) return bad("no time");
+    std::string_view from_proto = r.text(i, 1).value_or("");
+    if (!parseProto(std::string(from_proto), rec.proto)) return bad("unknown transport");
+    if (!r.getInt(i, 3, from_port) || !r.getInt(i, 6, to_port) || from_port < 0 ||
+        from_port > 65535 || to_port < 0 || to_port > 65535) {
+      return bad("bad port");
+    }
+    if (!SockAddr::fromNumeric(r.text(i, 2).value_or(""), static_cast<std::uint16_t>(from_port),
+                               rec.src) ||
+        !SockAddr::fromNumeric(r.text(i, 5).value_or(""), static_cast<std::uint16_t>(to_port),
+                               rec.dst)) {
+      return bad("bad address");
+    }
+    rec.outgoing = r.text(i, 7).value_or("") == "out";
+    rec.message = std::string(r.text(i, 8).value_or(""));
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+int outputTrace(const Invocation& inv, RunContext& ctx, const std::vector<trace::Record>& records,
+                const std::string& none_message) {
+  if (records.empty()) return fail(ctx, inv, kExitNotFound, none_message);
+  if (inv.json) {
+    Json list = Json::array();
+    for (const trace::Record& r : records) {
+      Json m = Json::object();
+      m["time_us"] = r.time_us;
+      m["proto"] = protoName(r.proto);
+      m["direction"] = r.outgoing ? "out" : "in";
+      m["src"] = r.src.toString();
+      m["dst"] = r.dst.toString();
+      m["message"] = r.message;
+      list.push_back(std::move(m));
+    }
+    ctx.out << list.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+    return kExitOk;
+  }
+  if (inv.pcap_file.empty()) {
+    ctx.out << ladderText(records);
+    return kExitOk;
+  }
+  const std::string pcap = trace::writePcap(records);
+  if (inv.pcap_file == "-") {
+    ctx.out << pcap;
+    return kExitOk;
+  }
+  std::ofstream f(inv.pcap_file, std::ios::binary | std::ios::trunc);
+  if (f) f.write(pcap.data(), static_cast<std::streamsize>(pcap.size()));
+  if (f) f.close();
+  if (!f) {
+    return fail(ctx, inv, kExitFailure,
+                "cannot write " + inv.pcap_file + ": " + std::strerror(errno));
+  }
+  ctx.out << records.size() << " messages written to " << inv.pcap_file << "\n";
+  return kExitOk;
 }
 
 std::string ladderText(const std::vector<trace::Record>& records) {

@@ -22,6 +22,48 @@ Json message(const char* dir, const char* src, const char* dst, const char* text
   return m;
 }
 
+// Answers every query with the rows it was given, and remembers the last one.
+class CannedDb : public db::Connection {
+ public:
+  explicit CannedDb(db::Rows rows) : rows_(std::move(rows)) {}
+  Result<db::Rows> query(std::string_view sql, std::initializer_list<db::Param> p) override {
+    return query(sql, std::vector<db::Param>(p));
+  }
+  Result<db::Rows> query(std::string_view sql, const std::vector<db::Param>& p) override {
+    sql_ = std::string(sql);
+    params_ = p;
+    if (fail_) return Status::unavailable("connection lost");
+    return rows_;
+  }
+  Result<std::int64_t> exec(std::string_view, std::initializer_list<db::Param>) override {
+    return Status::unsupported("no");
+  }
+  Result<std::int64_t> exec(std::string_view, const std::vector<db::Param>&) override {
+    return Status::unsupported("no");
+  }
+  Status begin() override { return Status::ok(); }
+  Status commit() override { return Status::ok(); }
+  Status rollback() override { return Status::ok(); }
+  bool connected() const override { return true; }
+  Status ensureConnected() override { return Status::ok(); }
+  const db::DbUrl& url() const override { return url_; }
+  std::string sql_;
+  std::vector<db::Param> params_;
+  bool fail_ = false;
+
+ private:
+  db::Rows rows_;
+  db::DbUrl url_;
+};
+
+using Cells = std::vector<std::optional<std::string>>;
+
+db::Rows traceRows(std::vector<Cells> cells) {
+  return db::Rows({"t", "from_proto", "from_ip", "from_port", "to_proto", "to_ip", "to_port",
+                   "direction", "msg"},
+                  std::move(cells));
+}
+
 const char kInvite[] = "INVITE sip:b@h SIP/2.0\r\nCall-ID: c1\r\n\r\n";
 const char kTrying[] = "SIP/2.0 100 Trying\r\nCall-ID: c1\r\n\r\n";
 
@@ -33,6 +75,7 @@ class TraceViewTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(malformedAnswersAreRefusedNamingTheEntry);
   CPPUNIT_TEST(serverColumnsAreNamed);
   CPPUNIT_TEST(commandLineOfTrace);
+  CPPUNIT_TEST(sipTraceRowsBecomeRecords);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -96,6 +139,36 @@ class TraceViewTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(ladderText({}).empty());
   }
 
+  void sipTraceRowsBecomeRecords() {
+    CannedDb db(traceRows({
+        Cells{"1800000000000001", "udp", "192.0.2.1", "5062", "udp", "127.0.0.1", "5060", "in",
+              std::string(kInvite)},
+        Cells{"1800000000000200", "tcp", "127.0.0.1", "5060", "tcp", "2001:db8::1", "5070", "out",
+              std::string(kTrying)},
+    }));
+    Result<std::vector<trace::Record>> r = recordsFromDb(db, "c1");
+    CPPUNIT_ASSERT(r.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, r.value().size());
+    CPPUNIT_ASSERT(std::get<std::string>(db.params_[0]) == "c1");
+    CPPUNIT_ASSERT(db.sql_.find("WHERE callid = $1") != std::string::npos);
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{1800000000000001}, r.value()[0].time_us);
+    CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.1:5062"), r.value()[0].src.toString());
+    CPPUNIT_ASSERT(r.value()[1].outgoing && r.value()[1].proto == Proto::kTcp);
+    CPPUNIT_ASSERT_EQUAL(std::string("[2001:db8::1]:5070"), r.value()[1].dst.toString());
+    // Rows that cannot be read are named; a DB error comes back as it is.
+    CannedDb bad(traceRows({Cells{"1", "sctp", "192.0.2.1", "5062", "udp", "127.0.0.1", "5060",
+                                  "in", std::string(kInvite)}}));
+    CPPUNIT_ASSERT(recordsFromDb(bad, "c1").status().message().find("row 1") != std::string::npos);
+    CannedDb badport(traceRows({Cells{"1", "udp", "192.0.2.1", "70000", "udp", "127.0.0.1", "5060",
+                                      "in", std::string(kInvite)}}));
+    CPPUNIT_ASSERT(!recordsFromDb(badport, "c1").isOk());
+    CannedDb badip(traceRows({Cells{"1", "udp", "host", "5062", "udp", "127.0.0.1", "5060", "in",
+                                    std::string(kInvite)}}));
+    CPPUNIT_ASSERT(!recordsFromDb(badip, "c1").isOk());
+    db.fail_ = true;
+    CPPUNIT_ASSERT(recordsFromDb(db, "c1").status().code() == Code::kUnavailable);
+  }
+
   void commandLineOfTrace() {
     Result<Invocation> inv = parseArgs({"trace", "abc@host", "--pcap", "/tmp/x.pcap"});
     CPPUNIT_ASSERT(inv.isOk());
@@ -105,6 +178,9 @@ class TraceViewTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!parseArgs({"trace"}).isOk());              // no Call-ID
     CPPUNIT_ASSERT(!parseArgs({"trace", "a", "b"}).isOk());    // two
     CPPUNIT_ASSERT(!parseArgs({"ps", "--pcap", "f"}).isOk());  // not an option of ps
+    inv = parseArgs({"trace", "--db", "abc@host"});
+    CPPUNIT_ASSERT(inv.isOk() && inv.value().trace_db);
+    CPPUNIT_ASSERT(!parseArgs({"ps", "--db"}).isOk());
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(TraceViewTest);
