@@ -19,8 +19,11 @@ def test_shipped_configuration_passes_the_check():
     """`sipline -c` accepts cfg/sipline.cfg with cfg/sipline.routes (the provider's script,
     with auth, auth_db and db_postgres; no database needed for the check) and with the
     script these flows run, examples/registrar-proxy.routes (its modules from this build, its
-    management socket in the test's directory)."""
-    for routes in (os.path.join(ROOT, "cfg", "sipline.routes"), SHIPPED_ROUTES):
+    management socket in the test's directory), and the provider's script again with its
+    media relay switched on as the comments in sipline.cfg say (WITH_MEDIA_RELAY, the rtpengine
+    group uncommented)."""
+    provider = os.path.join(ROOT, "cfg", "sipline.routes")
+    for routes, relay in ((provider, False), (SHIPPED_ROUTES, False), (provider, True)):
         d = unique_path("shipped")
         os.makedirs(d)
         with open(os.path.join(ROOT, "cfg", "sipline.cfg")) as f:
@@ -28,13 +31,21 @@ def test_shipped_configuration_passes_the_check():
         text = re.sub(r"^mpath\s*=.*$", f'mpath = "{MPATH}";', text, flags=re.M)
         text = re.sub(r"^routes\s*=.*$", f'routes = "{routes}";', text, flags=re.M)
         text = text.replace('"../build/run/mi.sock"', f'"{os.path.join(d, "mi.sock")}"')
+        modules = 14
+        if relay:
+            check("WITH_MEDIA_RELAY = false" in text and "# rtpengine = {" in text,
+                  "the media relay switch of sipline.cfg")
+            text = text.replace("WITH_MEDIA_RELAY = false", "WITH_MEDIA_RELAY = true")
+            text = text.replace("# rtpengine = {", "rtpengine = {")
+            modules = 15
         cfg = os.path.join(d, "sipline.cfg")
         with open(cfg, "w") as f:
             f.write(text)
         r = check_config(cfg)
         check_eq(r.returncode, 0, f"sipline -c of the shipped configuration with {routes}: "
                                   f"{r.stdout}{r.stderr}")
-        check("configuration OK (12 modules" in r.stdout + r.stderr, f"{r.stdout}{r.stderr}")
+        check(f"configuration OK ({modules} modules" in r.stdout + r.stderr,
+              f"{r.stdout}{r.stderr}")
 
 
 # ---------------------------------------------------------------- 3.1/3.2 successful session
