@@ -206,6 +206,157 @@ std::optional<std::size_t> RelaySets::pick(unsigned set, std::string_view key,
   return best;
 }
 
+namespace {
+
+std::uint64_t stickyKey(std::string_view call_id) {
+  std::uint64_t k = mix(fnv1a({call_id}));
+  return k == 0 ? 1 : k;  // 0 marks a free slot
+}
+
+// Locks the table; a dead holder's half-written entry is harmless (one call falls back).
+class StickyLock {
+ public:
+  explicit StickyLock(StickyTable& t) : t_(t) {
+    shm::RobustMutex::Locked l = t_.lock.lock();
+    ok_ = l == shm::RobustMutex::Locked::kOk || l == shm::RobustMutex::Locked::kOwnerDied;
+  }
+  ~StickyLock() {
+    if (ok_) t_.lock.unlock();
+  }
+  StickyLock(const StickyLock&) = delete;
+  StickyLock& operator=(const StickyLock&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  StickyTable& t_;
+  bool ok_ = false;
+};
+
+StickyEntry* bucketOf(StickyTable& t, std::uint64_t key) {
+  // The high bits pick the bucket (the low bits already went into the key's comparison).
+  return &t.entries[((key >> 32) % kStickyBuckets) * kStickyWays];
+}
+
+}  // namespace
+
+namespace {
+
+// The live entry of `key` in its bucket (an expired one is freed on the way); nullptr if none.
+StickyEntry* findLive(StickyTable& t, std::uint64_t key, std::size_t relay_count,
+                      std::int64_t now_ms) {
+  StickyEntry* b = bucketOf(t, key);
+  for (std::size_t i = 0; i < kStickyWays; ++i) {
+    StickyEntry& e = b[i];
+    if (e.key != key) continue;
+    if (e.expires_ms <= now_ms || e.relay < 0 || static_cast<std::size_t>(e.relay) >= relay_count) {
+      e = StickyEntry{};
+      return nullptr;
+    }
+    return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+int RelaySets::relayOf(std::string_view call_id, std::int64_t now_ms) const {
+  if (table_ == nullptr || call_id.empty()) return -1;
+  StickyLock lock(table_->sticky);
+  if (!lock.ok()) return -1;
+  StickyEntry* e = findLive(table_->sticky, stickyKey(call_id), relays_.size(), now_ms);
+  if (e == nullptr) return -1;
+  if ((e->flags & kCallDeleted) == 0) {
+    e->expires_ms = now_ms + std::max<std::int64_t>(sticky_ttl_ms_, 1);
+  }
+  return e->relay;
+}
+
+void RelaySets::remember(std::string_view call_id, int relay, std::int64_t now_ms) {
+  if (table_ == nullptr || call_id.empty() || relay < 0 ||
+      static_cast<std::size_t>(relay) >= relays_.size()) {
+    return;
+  }
+  std::uint64_t key = stickyKey(call_id);
+  StickyLock lock(table_->sticky);
+  if (!lock.ok()) return;
+  StickyEntry* slot = findLive(table_->sticky, key, relays_.size(), now_ms);
+  if (slot == nullptr) {
+    // A free or expired slot, else the live one that expires first.
+    StickyEntry* b = bucketOf(table_->sticky, key);
+    for (std::size_t i = 0; i < kStickyWays; ++i) {
+      StickyEntry& e = b[i];
+      if (e.key == 0 || e.expires_ms <= now_ms) {
+        slot = &e;
+        break;
+      }
+      if (slot == nullptr || e.expires_ms < slot->expires_ms) slot = &e;
+    }
+    *slot = StickyEntry{};
+    slot->key = key;
+  }
+  slot->relay = relay;
+  slot->flags &= ~kCallDeleted;
+  slot->expires_ms = now_ms + std::max<std::int64_t>(sticky_ttl_ms_, 1);
+}
+
+void RelaySets::forget(std::string_view call_id) {
+  if (table_ == nullptr || call_id.empty()) return;
+  std::uint64_t key = stickyKey(call_id);
+  StickyLock lock(table_->sticky);
+  if (!lock.ok()) return;
+  StickyEntry* b = bucketOf(table_->sticky, key);
+  for (std::size_t i = 0; i < kStickyWays; ++i) {
+    if (b[i].key == key) b[i] = StickyEntry{};
+  }
+}
+
+std::uint32_t RelaySets::callFlags(std::string_view call_id, std::int64_t now_ms) const {
+  if (table_ == nullptr || call_id.empty()) return 0;
+  StickyLock lock(table_->sticky);
+  if (!lock.ok()) return 0;
+  StickyEntry* e = findLive(table_->sticky, stickyKey(call_id), relays_.size(), now_ms);
+  return e == nullptr ? 0 : e->flags;
+}
+
+bool RelaySets::updateCallFlags(std::string_view call_id, std::uint32_t set, std::uint32_t clear,
+                                std::int64_t now_ms) {
+  if (table_ == nullptr || call_id.empty()) return false;
+  StickyLock lock(table_->sticky);
+  if (!lock.ok()) return false;
+  StickyEntry* e = findLive(table_->sticky, stickyKey(call_id), relays_.size(), now_ms);
+  if (e == nullptr) return false;
+  e->flags = (e->flags | set) & ~clear;
+  if ((set & kCallDeleted) != 0) {
+    e->expires_ms = std::min(e->expires_ms, now_ms + kStickyDeletedTtlMs);
+  }
+  return true;
+}
+
+std::optional<std::size_t> RelaySets::pickFor(unsigned set, std::string_view call_id,
+                                              const std::vector<bool>* exclude,
+                                              std::int64_t now_ms) const {
+  int r = relayOf(call_id, now_ms);
+  if (r >= 0) {
+    std::size_t i = static_cast<std::size_t>(r);
+    bool excluded = exclude != nullptr && i < exclude->size() && (*exclude)[i];
+    if (relays_[i].set == set && !excluded && isUsable(i, now_ms)) return i;
+  }
+  return pick(set, call_id, exclude, now_ms);
+}
+
+std::vector<std::size_t> RelaySets::teardownTargets(unsigned set, std::string_view call_id,
+                                                    std::int64_t now_ms) const {
+  int r = relayOf(call_id, now_ms);
+  if (r >= 0 && relays_[static_cast<std::size_t>(r)].set == set) {
+    return {static_cast<std::size_t>(r)};
+  }
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < relays_.size(); ++i) {
+    if (relays_[i].set == set) all.push_back(i);
+  }
+  return all;
+}
+
 void RelaySets::markDown(std::size_t relay, std::int64_t now_ms) {
   if (table_ == nullptr || relay >= relays_.size()) return;
   health(relay).down_until_ms.store(now_ms + std::max<std::int64_t>(disable_ms_, 1));
@@ -357,7 +508,7 @@ Result<RelayClient::Reply> RelayClient::request(unsigned set, std::string_view k
   Status last = Status::unavailable("no usable relay in set " + std::to_string(set));
   unsigned failed = 0;
   for (std::size_t n = 0; n < sets_.relayCount(); ++n) {
-    std::optional<std::size_t> idx = sets_.pick(set, key, &tried);
+    std::optional<std::size_t> idx = sets_.pickFor(set, key, &tried);
     if (!idx) break;
     tried[*idx] = true;
     Result<std::string> r = exchange(*idx, payload);
@@ -371,7 +522,7 @@ Result<RelayClient::Reply> RelayClient::request(unsigned set, std::string_view k
     ++failed;
     last = r.status();
   }
-  if (failovers != nullptr) *failovers = failed;
+  // No relay took the command over: nothing failed over.
   return Status::unavailable("no media relay of set " + std::to_string(set) +
                              " answered (last: " + last.message() + ")");
 }

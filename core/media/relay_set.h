@@ -8,6 +8,8 @@
 //   applied; the parsed list is private memory inherited by every child through fork.
 // - RelaySets::init() constructs the health state in the shm segment (master, before fork), so
 //   every worker agrees which relay is down. The state is lock-free atomics, one slot per relay.
+//   The same shm object holds the sticky table (which relay holds which call, under a robust
+//   mutex), so every worker sends a call's commands to the relay that took its offer.
 // - RelayClient is per process (its sockets are opened lazily after fork); never share one.
 // Times are monotonic milliseconds (core/base/clock.h), passed in so tests use a fake clock.
 #pragma once
@@ -25,6 +27,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/status.h"
+#include "core/shm/robust_mutex.h"
 #include "core/transport/sock_addr.h"
 
 namespace sipline::shm {
@@ -59,8 +62,37 @@ struct RelayHealth {
   static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 };
 
+// Sticky relays: which relay took a call's offer, keyed by a 64-bit hash of the Call-ID (0
+// marks a free slot). Set-associative: a Call-ID maps to one bucket of kStickyWays slots; a
+// full bucket evicts its entry that expires first. Guarded by one robust mutex (a crashed
+// holder leaves at most one half-written entry: one call may fall back to pick()).
+inline constexpr std::size_t kStickyWays = 8;
+inline constexpr std::size_t kStickyBuckets = 4096;  // 32768 calls
+inline constexpr int kDefaultStickyTtlS = 4 * 3600;
+
+// Marks a module keeps with a remembered call (RelaySets::callFlags / updateCallFlags).
+inline constexpr std::uint32_t kCallAnswered = 1;    // a 2xx to the initial INVITE went through
+inline constexpr std::uint32_t kCallDeleted = 2;     // the script deleted the whole call already
+inline constexpr std::uint32_t kCallLateOffer = 4;   // an INVITE without SDP: the reply offers
+inline constexpr std::uint32_t kCallTsxWatched = 8;  // tm deletes it if its INVITE fails
+// A deleted call's entry is kept this long (not refreshed), so late teardowns see the mark.
+inline constexpr std::int64_t kStickyDeletedTtlMs = 60000;
+
+struct StickyEntry {
+  std::uint64_t key = 0;
+  std::int64_t expires_ms = 0;
+  std::int32_t relay = -1;
+  std::uint32_t flags = 0;
+};
+
+struct StickyTable {
+  shm::RobustMutex lock;
+  StickyEntry entries[kStickyBuckets * kStickyWays];
+};
+
 struct RelayHealthTable {
   RelayHealth relays[kMaxRelays];
+  StickyTable sticky;
 };
 
 struct RelayInfo {
@@ -81,6 +113,8 @@ class RelaySets {
   // Seconds a relay stays disabled after a failure before it is tried again (and before the
   // health check re-enables it at the latest). Default 60.
   void setDisableTimeout(int seconds) { disable_ms_ = static_cast<std::int64_t>(seconds) * 1000; }
+  // Seconds a remembered call's relay is kept after its last use (see relayOf). Default 4 h.
+  void setStickyTtl(int seconds) { sticky_ttl_ms_ = static_cast<std::int64_t>(seconds) * 1000; }
   // Master, before fork: constructs the health table named `shm_name` in the segment.
   Status init(shm::Segment& segment, const char* shm_name);
   // Tests: the health table in this object's private memory (one process only).
@@ -94,12 +128,40 @@ class RelaySets {
   std::optional<std::size_t> find(std::string_view name) const;
 
   // Weighted choice among the set's usable relays, deterministic for the same key (the
-  // Call-ID), so offer, answer and delete of a call reach the same relay. Uses rendezvous
-  // hashing: a relay going down moves only its own calls. Relays flagged in `exclude` (indexed
+  // Call-ID) while the relays' health stays the same (after a failover and a recovery it is
+  // not: see relayOf/pickFor for commands on an existing call). Uses rendezvous hashing: a
+  // relay going down moves only its own calls. Relays flagged in `exclude` (indexed
   // like relay()) are skipped. nullopt: unknown set or no usable relay left.
   std::optional<std::size_t> pick(unsigned set, std::string_view key,
                                   const std::vector<bool>* exclude = nullptr,
                                   std::int64_t now_ms = monotonicMs()) const;
+
+  // The relay a call's offer went to, remembered in shm for the sticky TTL (refreshed by
+  // relayOf and remember), so answer, delete and teardown reach the relay that holds the call
+  // even after a failover and a recovery. Bounded table (the entry expiring first in a full
+  // bucket is evicted; an evicted call falls back to pick()). Without a health table (before
+  // init) nothing is remembered. Any process after init.
+  // relayOf: the remembered relay index, -1 when unknown or expired.
+  int relayOf(std::string_view call_id, std::int64_t now_ms = monotonicMs()) const;
+  // Remembers (or moves) the call to `relay`, keeping its flags but kCallDeleted; ignored for
+  // an index out of range.
+  void remember(std::string_view call_id, int relay, std::int64_t now_ms = monotonicMs());
+  void forget(std::string_view call_id);
+  // The call's kCall* marks; 0 when it is unknown.
+  std::uint32_t callFlags(std::string_view call_id, std::int64_t now_ms = monotonicMs()) const;
+  // Sets, then clears, marks of a remembered call; false when the call is unknown. Setting
+  // kCallDeleted shortens the entry's life to kStickyDeletedTtlMs (no more refreshes).
+  bool updateCallFlags(std::string_view call_id, std::uint32_t set, std::uint32_t clear = 0,
+                       std::int64_t now_ms = monotonicMs());
+  // The relay for a command on an existing call: the remembered relay when it is in `set`,
+  // usable and not excluded, else pick(set, call_id, exclude). RelayClient::request uses this.
+  std::optional<std::size_t> pickFor(unsigned set, std::string_view call_id,
+                                     const std::vector<bool>* exclude = nullptr,
+                                     std::int64_t now_ms = monotonicMs()) const;
+  // Where a teardown delete goes (never waits): the remembered relay when it is in `set`
+  // (whatever its health: the call lives there), else every relay of the set.
+  std::vector<std::size_t> teardownTargets(unsigned set, std::string_view call_id,
+                                           std::int64_t now_ms = monotonicMs()) const;
 
   // Disables a relay for the disable timeout (a request to it timed out).
   void markDown(std::size_t relay, std::int64_t now_ms = monotonicMs());
@@ -121,6 +183,7 @@ class RelaySets {
 
   std::vector<RelayInfo> relays_;
   std::int64_t disable_ms_ = 60000;
+  std::int64_t sticky_ttl_ms_ = static_cast<std::int64_t>(kDefaultStickyTtlS) * 1000;
   RelayHealthTable* table_ = nullptr;  // shm (or private_ in tests)
   std::unique_ptr<RelayHealthTable> private_;
 };
@@ -156,9 +219,12 @@ class RelayClient {
   // and dialog watchers); its reply is dropped later as stale. kIoError when sending fails.
   Status post(std::size_t relay, std::string_view payload);
 
-  // Picks a relay of `set` for `key`; on timeout marks it down and fails over to the next
-  // relay of the set. kNotFound for an unknown set, kUnavailable when no relay answered.
-  // `failovers` (when given) receives the number of relays that timed out, on success or not.
+  // Picks a relay of `set` for `key` (the Call-ID; RelaySets::pickFor, so a remembered relay
+  // comes first); on timeout marks it down and fails over to the next relay of the set. It
+  // never remembers: the caller does, after a successful offer. kNotFound for an unknown set,
+  // kUnavailable when no relay answered. `failovers` (when given) receives the number of
+  // relays that timed out before another relay answered: 0 when none answered (no relay
+  // took the command over).
   Result<Reply> request(unsigned set, std::string_view key, std::string_view payload,
                         unsigned* failovers = nullptr);
 

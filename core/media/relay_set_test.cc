@@ -75,6 +75,14 @@ class RelaySetTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(clientRetransmitsThenGivesUpInTime);
   CPPUNIT_TEST(clientFailsOverAndMarksDown);
   CPPUNIT_TEST(clientFailsWhenAllRelaysAreDown);
+  CPPUNIT_TEST(stickyRemembersForgetsAndExpires);
+  CPPUNIT_TEST(stickyBucketEvictsTheOldest);
+  CPPUNIT_TEST(stickyFlags);
+  CPPUNIT_TEST(stickyLivesInShm);
+  CPPUNIT_TEST(pickForPrefersTheRememberedRelay);
+  CPPUNIT_TEST(teardownTargetsFallBackToTheWholeSet);
+  CPPUNIT_TEST(callStaysOnItsRelayAfterRecovery);
+  CPPUNIT_TEST(failoversCountOnlyWhenAnotherRelayTakesOver);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -220,7 +228,7 @@ class RelaySetTest : public CppUnit::TestFixture {
   }
 
   void healthLivesInShm() {
-    auto seg = std::move(shm::Segment::create(1 << 20).value());
+    auto seg = std::move(shm::Segment::create(4 << 20).value());
     RelaySets a;
     CPPUNIT_ASSERT(a.configure("udp:127.0.0.1:1 udp:127.0.0.1:2").isOk());
     CPPUNIT_ASSERT(a.init(*seg, "test.relays").isOk());
@@ -303,7 +311,7 @@ class RelaySetTest : public CppUnit::TestFixture {
     auto r = client.request(0, "k", "cmd", &failovers);
     CPPUNIT_ASSERT(!r.isOk());
     CPPUNIT_ASSERT(r.status().code() == Code::kUnavailable);
-    CPPUNIT_ASSERT_EQUAL(2u, failovers);
+    CPPUNIT_ASSERT_EQUAL(0u, failovers);  // no relay took over: no failover
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, sets.downCount());
     // Now nothing is even tried: fails at once.
     std::int64_t start = monotonicMs();
@@ -312,7 +320,156 @@ class RelaySetTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0u, failovers);
   }
 
+  void stickyRemembersForgetsAndExpires() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1 udp:127.0.0.1:2");
+    sets.setStickyTtl(10);
+    CPPUNIT_ASSERT_EQUAL(-1, sets.relayOf("c1", 1000));
+    sets.remember("c1", 1, 1000);
+    sets.remember("c2", 0, 1000);
+    CPPUNIT_ASSERT_EQUAL(1, sets.relayOf("c1", 1000));
+    CPPUNIT_ASSERT_EQUAL(0, sets.relayOf("c2", 1000));
+    sets.remember("c1", 0, 1000);  // moved
+    CPPUNIT_ASSERT_EQUAL(0, sets.relayOf("c1", 1000));
+    sets.forget("c1");
+    CPPUNIT_ASSERT_EQUAL(-1, sets.relayOf("c1", 1000));
+    // Use refreshes: c2 used at 9000 lives until 19000.
+    CPPUNIT_ASSERT_EQUAL(0, sets.relayOf("c2", 9000));
+    CPPUNIT_ASSERT_EQUAL(0, sets.relayOf("c2", 18999));
+    CPPUNIT_ASSERT_EQUAL(-1, sets.relayOf("c2", 28999 + 1));
+    sets.remember("c3", 7, 1000);  // no such relay: ignored
+    CPPUNIT_ASSERT_EQUAL(-1, sets.relayOf("c3", 1000));
+    sets.remember("", 0, 1000);
+    CPPUNIT_ASSERT_EQUAL(-1, sets.relayOf("", 1000));
+    RelaySets uninit;  // no table: nothing remembered, nothing crashes
+    CPPUNIT_ASSERT(uninit.configure("udp:127.0.0.1:1").isOk());
+    uninit.remember("c", 0, 1);
+    CPPUNIT_ASSERT_EQUAL(-1, uninit.relayOf("c", 1));
+  }
+
+  void stickyBucketEvictsTheOldest() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1 udp:127.0.0.1:2");
+    // Far more calls than the table holds: the newest are all there, the table stays bounded.
+    const int n = static_cast<int>(kStickyBuckets * kStickyWays) * 2;
+    for (int i = 0; i < n; ++i) sets.remember("call-" + std::to_string(i), i % 2, 1000 + i);
+    int newest_kept = 0;
+    for (int i = n - 100; i < n; ++i) {
+      if (sets.relayOf("call-" + std::to_string(i), 1000 + n) == i % 2) ++newest_kept;
+    }
+    CPPUNIT_ASSERT_EQUAL(100, newest_kept);
+    int kept = 0;
+    for (int i = 0; i < n; ++i) {
+      if (sets.relayOf("call-" + std::to_string(i), 1000 + n) >= 0) ++kept;
+    }
+    CPPUNIT_ASSERT(kept <= static_cast<int>(kStickyBuckets * kStickyWays));
+    CPPUNIT_ASSERT(kept > static_cast<int>(kStickyBuckets * kStickyWays) * 9 / 10);
+  }
+
+  void stickyFlags() {
+    RelaySets sets = threeRelays("udp:127.0.0.1:1 udp:127.0.0.1:2");
+    CPPUNIT_ASSERT(!sets.updateCallFlags("c", kCallAnswered, 0, 1000));  // unknown call
+    CPPUNIT_ASSERT_EQUAL(0u, sets.callFlags("c", 1000));
+    sets.remember("c", 1, 1000);
+    CPPUNIT_ASSERT(sets.updateCallFlags("c", kCallLateOffer | kCallAnswered, 0, 1000));
+    CPPUNIT_ASSERT(sets.updateCallFlags("c", 0, kCallLateOffer, 1000));
+    CPPUNIT_ASSERT_EQUAL(kCallAnswered, sets.callFlags("c", 1000));
+    // Deleted: kept a short while, not refreshed; remembering again revives it.
+    CPPUNIT_ASSERT(sets.updateCallFlags("c", kCallDeleted, 0, 2000));
+    CPPUNIT_ASSERT_EQUAL(1, sets.relayOf("c", 2000 + kStickyDeletedTtlMs - 1));
+    CPPUNIT_ASSERT_EQUAL(-1, sets.relayOf("c", 2000 + kStickyDeletedTtlMs));
+    sets.remember("c", 0, 5000);
+    CPPUNIT_ASSERT(sets.updateCallFlags("c", kCallDeleted, 0, 5000));
+    sets.remember("c", 0, 5000);
+    CPPUNIT_ASSERT_EQUAL(0u, sets.callFlags("c", 5000) & kCallDeleted);
+    CPPUNIT_ASSERT_EQUAL(0, sets.relayOf("c", 5000 + kStickyDeletedTtlMs + 1));
+  }
+
+  void stickyLivesInShm() {
+    auto seg = std::move(shm::Segment::create(4 << 20).value());
+    RelaySets a;
+    CPPUNIT_ASSERT(a.configure("udp:127.0.0.1:1 udp:127.0.0.1:2").isOk());
+    CPPUNIT_ASSERT(a.init(*seg, "test.sticky").isOk());
+    pid_t pid = fork();
+    if (pid == 0) {
+      a.remember("call-x", 1);  // the worker that took the offer...
+      _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CPPUNIT_ASSERT_EQUAL(1, a.relayOf("call-x"));  // ...is known to every process
+  }
+
+  void pickForPrefersTheRememberedRelay() {
+    RelaySets sets = threeRelays("1 == udp:127.0.0.1:1 udp:127.0.0.1:2; 2 == udp:127.0.0.1:3");
+    std::string key = keyPicking(sets, 1, 0);
+    CPPUNIT_ASSERT(sets.pickFor(1, key, nullptr, 1000) == std::optional<std::size_t>(0));
+    sets.remember(key, 1, 1000);
+    CPPUNIT_ASSERT(sets.pickFor(1, key, nullptr, 1000) == std::optional<std::size_t>(1));
+    // Excluded (tried already) or down: back to pick().
+    std::vector<bool> tried{false, true, false};
+    CPPUNIT_ASSERT(sets.pickFor(1, key, &tried, 1000) == std::optional<std::size_t>(0));
+    sets.markDown(1, 1000);
+    CPPUNIT_ASSERT(sets.pickFor(1, key, nullptr, 1000) == std::optional<std::size_t>(0));
+    // A relay of another set is never used for this set.
+    sets.remember(key, 2, 1000);
+    CPPUNIT_ASSERT(sets.pickFor(1, key, nullptr, 1000) == std::optional<std::size_t>(0));
+  }
+
+  void teardownTargetsFallBackToTheWholeSet() {
+    RelaySets sets = threeRelays("1 == udp:127.0.0.1:1 udp:127.0.0.1:2; 2 == udp:127.0.0.1:3");
+    CPPUNIT_ASSERT((sets.teardownTargets(1, "c", 1000) == std::vector<std::size_t>{0, 1}));
+    sets.remember("c", 1, 1000);
+    sets.markDown(1, 1000);  // down or not, the call lives there
+    CPPUNIT_ASSERT((sets.teardownTargets(1, "c", 1000) == std::vector<std::size_t>{1}));
+    CPPUNIT_ASSERT((sets.teardownTargets(2, "c", 1000) == std::vector<std::size_t>{2}));
+  }
+
+  // Review item 2: A silent at the offer, B takes the call, A recovers: the answer still goes
+  // to B.
+  void callStaysOnItsRelayAfterRecovery() {
+    FakeRelay a;
+    FakeRelay b;
+    RelaySets sets = threeRelays(a.url() + " " + b.url());
+    RelayClient client(sets, RelayClientOptions{50, 0});
+    std::string key = keyPicking(sets, 0, 0);
+    std::thread tb = serve(b, 2, "ok");
+    auto offer = client.request(0, key, "offer");
+    CPPUNIT_ASSERT(offer.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, offer.value().relay);
+    sets.remember(key, static_cast<int>(offer.value().relay));
+    SockAddr from;
+    CPPUNIT_ASSERT(!a.recv(0, from).empty());  // A got the offer but stayed silent
+    sets.markUp(0);                            // A is back
+    auto answer = client.request(0, key, "answer");
+    tb.join();
+    CPPUNIT_ASSERT(answer.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, answer.value().relay);
+    CPPUNIT_ASSERT(a.recv(0, from).empty());
+    CPPUNIT_ASSERT((sets.teardownTargets(0, key) == std::vector<std::size_t>{1}));
+  }
+
+  // Review item 11: a relay that times out when no other relay is left is no failover.
+  void failoversCountOnlyWhenAnotherRelayTakesOver() {
+    FakeRelay a;
+    FakeRelay b;
+    RelaySets sets = threeRelays(a.url() + " " + b.url());
+    RelayClient client(sets, RelayClientOptions{30, 0});
+    sets.markDown(1);
+    unsigned failovers = 99;
+    CPPUNIT_ASSERT(!client.request(0, "k", "cmd", &failovers).isOk());
+    CPPUNIT_ASSERT_EQUAL(0u, failovers);
+  }
+
  private:
+  // A key pick() gives relay `relay` of `set` while every relay is up.
+  static std::string keyPicking(const RelaySets& sets, unsigned set, std::size_t relay) {
+    for (int i = 0; i < 1000; ++i) {
+      std::string key = "call-" + std::to_string(i);
+      if (sets.pick(set, key, nullptr, 0) == std::optional<std::size_t>(relay)) return key;
+    }
+    CPPUNIT_FAIL("no key for the relay");
+    return "";
+  }
+
   static RelaySets threeRelays(const std::string& param) {
     RelaySets sets;
     CPPUNIT_ASSERT(sets.configure(param).isOk());

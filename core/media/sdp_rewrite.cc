@@ -161,8 +161,10 @@ RewriteError rewriteSdp(const SdpSession& session, const std::vector<StreamTarge
       appendDecimal(port, t->port);
       changes.push_back({s.offsetOf(m.port_text), m.port_text.size(), port});
       if (m.has_rtcp && !m.rtcp.port_text.empty()) {
+        // RTCP multiplexed on the RTP port (RFC 5761) stays there; else the relay's pair.
+        const bool mux = m.attribute("rtcp-mux") != nullptr;
         std::string rtcp;
-        appendDecimal(rtcp, static_cast<std::int64_t>(t->port) + 1);
+        appendDecimal(rtcp, static_cast<std::int64_t>(t->port) + (mux ? 0 : 1));
         changes.push_back({s.offsetOf(m.rtcp.port_text), m.rtcp.port_text.size(), rtcp});
         if (!m.rtcp.address.empty() && !m.rtcp.addrtype.empty()) {
           changes.push_back(

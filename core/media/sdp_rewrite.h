@@ -1,9 +1,10 @@
 // Rewrites an SDP body so that its media go through a relay (rtpproxy, rtpengine's rtpproxy
 // protocol): for each media stream the caller gives the address and port the relay allocated,
 // and the result carries them in the c= lines (switching IN IP4 / IN IP6 as needed), the m=
-// ports and a=rtcp (RTP port + 1, as rtpproxy allocates the pair); optionally the o= address
-// too, and ICE lines kept or removed. Works on a parsed SdpSession (core/parser/sdp.h) and
-// builds a new body; the input is never written. Process-private, pure functions, no I/O.
+// ports and a=rtcp (RTP port + 1, as rtpproxy allocates the pair; the RTP port itself with
+// a=rtcp-mux); optionally the o= address too, and ICE lines kept or removed. Works on a parsed
+// SdpSession (core/parser/sdp.h) and builds a new body; the input is never written.
+// Process-private, pure functions, no I/O.
 #pragma once
 
 #include <cstdint>
@@ -46,8 +47,8 @@ const char* rewriteErrorText(RewriteError e);
 
 // Builds in `out` the body of `session` (session.body) with the targets applied:
 // - media i with targets[i].set and a non-zero port: m= port := target.port; its own c= lines
-//   get the target address; a=rtcp port := target.port + 1 (with the address rewritten when
-//   the a=rtcp line had one);
+//   get the target address; a=rtcp port := target.port + 1, or target.port when the stream
+//   has a=rtcp-mux (with the address rewritten when the a=rtcp line had one);
 // - a session-level c= takes the address of the first such stream that relies on it; any other
 //   stream relying on it that needs another address (a different target, or none) gets a
 //   media-level c= line of its own, so no stream's address changes by accident;

@@ -49,6 +49,7 @@ class SdpRewriteTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(streamsWithDifferentRelayAddressesGetTheirOwnConnection);
   CPPUNIT_TEST(untouchedStreamKeepsTheOldSessionAddress);
   CPPUNIT_TEST(rtcpWithAddressGetsTheRelayAddress);
+  CPPUNIT_TEST(rtcpMuxKeepsRtcpOnTheRtpPort);
   CPPUNIT_TEST(removesIceLinesOnlyWhenAsked);
   CPPUNIT_TEST(leavesRejectedStreamsAlone);
   CPPUNIT_TEST(keepsHoldAddress);
@@ -182,6 +183,24 @@ class SdpRewriteTest : public CppUnit::TestFixture {
     std::string out = rewrite(body, {to("2001:db8::7", 50000)});
     CPPUNIT_ASSERT(out.find("a=rtcp:50001 IN IP6 2001:db8::7\r\n") != std::string::npos);
     CPPUNIT_ASSERT(out.find("10.0.0.1\r\nt=") == std::string::npos);
+  }
+
+  void rtcpMuxKeepsRtcpOnTheRtpPort() {
+    const std::string body =
+        "v=0\r\n"
+        "o=- 1 1 IN IP4 10.0.0.1\r\n"
+        "s=-\r\n"
+        "c=IN IP4 10.0.0.1\r\n"
+        "t=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\n"
+        "a=rtcp:4000 IN IP4 10.0.0.1\r\n"
+        "a=rtcp-mux\r\n"
+        "m=audio 5000 RTP/AVP 0\r\n"
+        "a=rtcp:5001\r\n";
+    std::string out = rewrite(body, {to("192.0.2.9", 50000), to("192.0.2.9", 50010)});
+    CPPUNIT_ASSERT(out.find("a=rtcp:50000 IN IP4 192.0.2.9\r\na=rtcp-mux\r\n") !=
+                   std::string::npos);
+    CPPUNIT_ASSERT(out.find("a=rtcp:50011\r\n") != std::string::npos);  // no mux: RTP + 1
   }
 
   void removesIceLinesOnlyWhenAsked() {

@@ -156,7 +156,8 @@ bool findMessageSdp(SipMessage& msg, std::string_view& sdp, std::size_t& offset)
   return findSdpBody(ct->body, msg.body(), sdp, offset) == MultipartError::kOk && !sdp.empty();
 }
 
-Result<Bencode> buildRequest(Op op, SipMessage& msg, const SockAddr& source, const NgFlags& flags) {
+Result<Bencode> buildRequest(Op op, SipMessage& msg, const SockAddr& source, const NgFlags& flags,
+                             DeleteScope scope) {
   std::string_view call_id = msg.callId();
   const NameAddr* from = msg.from();
   const NameAddr* to = msg.to();
@@ -172,11 +173,13 @@ Result<Bencode> buildRequest(Op op, SipMessage& msg, const SockAddr& source, con
   req.set("command", Bencode::string(opName(op)));
   req.set("call-id", Bencode::string(std::string(call_id)));
   if (!from_tag.empty()) req.set("from-tag", Bencode::string(std::string(from_tag)));
-  if (op != Op::kDelete && !to_tag.empty()) {
+  // A whole-call delete names one tag only: with both, rtpengine would look for that dialogue.
+  bool whole_call = op == Op::kDelete && scope == DeleteScope::kCall;
+  if (!whole_call && !to_tag.empty()) {
     req.set("to-tag", Bencode::string(std::string(to_tag)));
   }
   int which = flags.via_branch != 0 ? flags.via_branch : (msg.isReply() ? 2 : 1);
-  if (std::string_view b = viaBranch(msg, which); !b.empty() && op != Op::kDelete) {
+  if (std::string_view b = viaBranch(msg, which); !b.empty() && !whole_call) {
     req.set("via-branch", Bencode::string(std::string(b)));
   }
   if (op != Op::kDelete) {
@@ -218,6 +221,13 @@ Result<NgReply> parseReply(Op op, std::string_view body) {
     out.sdp = std::string(sdp);
   }
   return out;
+}
+
+bool isUnknownCallError(const Status& status) {
+  std::string why = toLower(status.message());
+  return why.find("unknown call") != std::string::npos ||
+         why.find("unknown tag") != std::string::npos ||
+         why.find("no such tag") != std::string::npos;
 }
 
 bool replaceSdp(SipMessage& msg, std::string_view sdp) {

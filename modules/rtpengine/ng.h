@@ -42,11 +42,21 @@ Result<NgFlags> parseNgFlags(std::string_view text);
 // False when the message has no SDP.
 bool findMessageSdp(SipMessage& msg, std::string_view& sdp, std::size_t& offset);
 
+// What a delete names: the whole call (Call-ID and one tag), or one branch of it (also the
+// other tag and the via-branch: a branch's failure reply). rtpengine 10.5 ends the whole call
+// on either (checked against it), so a parallel fork's branch failure must not send one.
+enum class DeleteScope : std::uint8_t { kCall, kBranch };
+
 // The request for op on msg received from `source`. Tags follow rtpengine: from-tag is the
 // offerer's tag, so they are swapped for an offer in a reply (late offer in a 2xx) and an
 // answer in a request (its ACK). invalidArgument when msg lacks Call-ID or From tag, or (offer,
 // answer) has no SDP.
-Result<Bencode> buildRequest(Op op, SipMessage& msg, const SockAddr& source, const NgFlags& flags);
+Result<Bencode> buildRequest(Op op, SipMessage& msg, const SockAddr& source, const NgFlags& flags,
+                             DeleteScope scope = DeleteScope::kCall);
+
+// An error reply saying the relay knows no such call or tag (what an answer gets when the
+// offer came in the reply: a late offer).
+bool isUnknownCallError(const Status& status);
 
 // The relay's reply: ok, or the reason it failed ("error-reason" of an error result, a
 // malformed reply, no "sdp" where one is needed).

@@ -75,6 +75,8 @@ class NgTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(answerInReplyUsesSecondViaAndTags);
   CPPUNIT_TEST(lateOfferSwapsTags);
   CPPUNIT_TEST(deleteHasNoSdp);
+  CPPUNIT_TEST(branchDeleteNamesTheBranch);
+  CPPUNIT_TEST(recognisesUnknownCallErrors);
   CPPUNIT_TEST(missingSdpOrTagIsAnError);
   CPPUNIT_TEST(parsesReplies);
   CPPUNIT_TEST(replacesTheSdpAndContentLength);
@@ -178,6 +180,35 @@ class NgTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(req.status().message(), req.isOk());
     CPPUNIT_ASSERT_EQUAL(std::string("d7:command6:delete7:call-id8:call-1@x8:from-tag4:ftage"),
                          req.value().encode());
+  }
+
+  // Review item 1: a stateless branch failure names its tags and the Via branch.
+  void branchDeleteNamesTheBranch() {
+    Msg busy(reply(486, ""));
+    auto whole = buildRequest(Op::kDelete, busy.msg, src(), NgFlags{});
+    CPPUNIT_ASSERT_EQUAL(std::string("d7:command6:delete7:call-id8:call-1@x8:from-tag4:ftage"),
+                         whole.value().encode());
+    auto branch = buildRequest(Op::kDelete, busy.msg, src(), NgFlags{}, DeleteScope::kBranch);
+    CPPUNIT_ASSERT_MESSAGE(branch.status().message(), branch.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("ftag"), std::string(branch.value().getString("from-tag")));
+    CPPUNIT_ASSERT_EQUAL(std::string("ttag"), std::string(branch.value().getString("to-tag")));
+    CPPUNIT_ASSERT_EQUAL(std::string("z9hG4bKtop"),
+                         std::string(branch.value().getString("via-branch")));
+    CPPUNIT_ASSERT(branch.value().getString("sdp").empty());
+  }
+
+  // Review item 4: only "no such call/tag" allows the late-offer fallback.
+  void recognisesUnknownCallErrors() {
+    for (const char* why : {"Unknown call-id", "Unknown call-ID", "Unknown tag"}) {
+      auto r =
+          parseReply(Op::kAnswer, std::string("d6:result5:error12:error-reason") +
+                                      std::to_string(std::string(why).size()) + ":" + why + "e");
+      CPPUNIT_ASSERT_MESSAGE(why, isUnknownCallError(r.status()));
+    }
+    auto load = parseReply(Op::kAnswer, "d6:result5:error12:error-reason10:load limite");
+    CPPUNIT_ASSERT(!isUnknownCallError(load.status()));
+    CPPUNIT_ASSERT(!isUnknownCallError(Status::unavailable("media relay did not answer")));
+    CPPUNIT_ASSERT(!isUnknownCallError(parseReply(Op::kAnswer, "garbage").status()));
   }
 
   void missingSdpOrTagIsAnError() {

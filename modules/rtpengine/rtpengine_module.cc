@@ -27,10 +27,12 @@ class RtpengineModule : public Module {
         "offered INVITE whose transaction fails (>= 300, CANCEL included) is deleted "
         "automatically (with tm loaded), and with the dialog module loaded so is a call that "
         "ends by BYE, timeout or management.\n\n"
-        "Relays come in sets with weights (rtpengine_sock); a call always reaches the same "
-        "relay of its set, a relay that does not answer is disabled for "
-        "rtpengine_disable_tout seconds and the call fails over to another, and a health "
-        "check process brings relays back when they answer an ng ping.");
+        "Relays come in sets with weights (rtpengine_sock); a relay that does not answer is "
+        "disabled for rtpengine_disable_tout seconds and the call fails over to another, and "
+        "a health check process brings relays back when they answer an ng ping. A call "
+        "stays on the relay that took its offer (remembered in shared memory for "
+        "rtpengine_sticky_ttl seconds after its last command), even once the relay it "
+        "failed over from is back.");
     spec.dependsOn("tm", Dependency::kOptional);
     spec.dependsOn("dialog", Dependency::kOptional);
     rtpengine::Config& c = service_.config();
@@ -46,6 +48,10 @@ class RtpengineModule : public Module {
     spec.param("health_check_interval", &c.health_check_interval, IntRange{0, 3600},
                "s between probes (ng ping) of disabled relays; 0 none (they come back after "
                "rtpengine_disable_tout)");
+    spec.param("rtpengine_sticky_ttl", &c.sticky_ttl, IntRange{60, 7 * 86400},
+               "s a call's relay is remembered after its last command (answer, delete and "
+               "teardown go there); a call older than that falls back to the weighted choice, "
+               "its teardown to every relay of the set");
 
     const char* flags_help =
         " flags: rtpengine's flag words separated by spaces: plain words go to the ng "
@@ -99,8 +105,6 @@ class RtpengineModule : public Module {
     spec.stat("errors", &k.errors,
               "commands that failed: no relay answered, an error reply, a bad message");
     spec.stat("failovers", &k.failovers, "relays that did not answer and were left for another");
-    spec.stat("relays_down", &k.relays_down, "relays disabled now (by failure or by hand)",
-              StatKind::kGauge);
 
     spec.process(
         "rtpengine-health", [this] { return service_.runHealthCheck(); },
@@ -110,8 +114,14 @@ class RtpengineModule : public Module {
   Status init(InitContext& ctx) override {
     Result<tm::Api*> tm = ctx.require<tm::Api>("tm", "rtpengine");
     Result<dialog::Api*> dlg = ctx.require<dialog::Api>("dialog", "rtpengine");
-    return service_.init(ctx.segment(), tm.isOk() ? tm.value() : nullptr,
-                         dlg.isOk() ? dlg.value() : nullptr);
+    Status st = service_.init(ctx.segment(), tm.isOk() ? tm.value() : nullptr,
+                              dlg.isOk() ? dlg.value() : nullptr);
+    if (!st.isOk()) return st;
+    // Computed when read: a relay's disable time running out shows at once.
+    return stats().declareComputed(
+        "rtpengine", "relays_down",
+        [this] { return static_cast<std::uint64_t>(service_.relaysDown()); },
+        "relays disabled now (by failure or by hand)");
   }
 
  private:

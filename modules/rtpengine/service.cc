@@ -47,6 +47,7 @@ Status Service::init(shm::Segment& segment, tm::Api* tm, dialog::Api* dialog) {
   if (!st.isOk()) return st;
   st = sets_.init(segment, "rtpengine.relays");
   if (!st.isOk()) return st;
+  sets_.setStickyTtl(static_cast<int>(config_.sticky_ttl));
   client_ = std::make_unique<media::RelayClient>(
       sets_,
       media::RelayClientOptions{static_cast<int>(config_.tout_ms), static_cast<int>(config_.retr)});
@@ -64,13 +65,21 @@ Status Service::init(shm::Segment& segment, tm::Api* tm, dialog::Api* dialog) {
   return Status::ok();
 }
 
-Status Service::initForTest() {
+Status Service::initForTest(tm::Api* tm, dialog::Api* dialog) {
   Status st = configure();
   if (!st.isOk()) return st;
   sets_.initPrivateForTest();
+  sets_.setStickyTtl(static_cast<int>(config_.sticky_ttl));
   client_ = std::make_unique<media::RelayClient>(
       sets_,
       media::RelayClientOptions{static_cast<int>(config_.tout_ms), static_cast<int>(config_.retr)});
+  tm_ = tm;
+  dialog_ = dialog;
+  if (tm_ != nullptr) tm_watcher_ = tm_->registerWatcher(this, false);
+  if (dialog_ != nullptr) {
+    st = dialog_->registerWatcher(kWatcherName, this);
+    if (!st.isOk()) return st;
+  }
   return Status::ok();
 }
 
@@ -91,49 +100,68 @@ Status Service::useSet(MsgContext& ctx, unsigned set) {
   return Status::ok();
 }
 
-void Service::noteRelays() { counters_.relays_down.set(sets_.downCount()); }
-
 bool Service::run(Op op, MsgContext& ctx, const NgFlags& flags) {
+  return send(op, ctx, flags) == Outcome::kOk;
+}
+
+Service::Outcome Service::send(Op op, MsgContext& ctx, const NgFlags& flags, bool unknown_ok,
+                               DeleteScope scope) {
   SipMessage& msg = ctx.msg();
   std::string_view call_id = msg.callId();
   auto fail = [&](const std::string& why) {
     counters_.errors.inc();
     SL_ERR_RATELIMITED("rtpengine: %s for Call-ID %.*s failed: %s", opName(op), SL_SV(call_id),
                        why.c_str());
-    return false;
+    return Outcome::kFailed;
   };
   if (client_ == nullptr) return fail("not initialised");
-  Result<Bencode> req = buildRequest(op, msg, ctx.rcv().src, flags);
+  Result<Bencode> req = buildRequest(op, msg, ctx.rcv().src, flags, scope);
   if (!req.isOk()) return fail(req.status().message());
   unsigned set = setFor(ctx);
   unsigned failovers = 0;
+  // The Call-ID's remembered relay comes first (RelaySets::pickFor).
   Result<media::RelayClient::Reply> reply =
       client_->request(set, call_id, req.value().encode(), &failovers);
   if (failovers != 0) counters_.failovers.inc(failovers);
-  noteRelays();
   if (!reply.isOk()) return fail(reply.status().message());
+  std::size_t relay = reply.value().relay;
   Result<NgReply> parsed = parseReply(op, reply.value().body);
   if (!parsed.isOk()) {
-    return fail(sets_.relay(reply.value().relay).spec.url + ": " + parsed.status().message());
+    if (unknown_ok && isUnknownCallError(parsed.status())) {
+      SL_DBG("rtpengine: %s for Call-ID %.*s: the relay knows no such call", opName(op),
+             SL_SV(call_id));
+      return Outcome::kUnknownCall;
+    }
+    return fail(sets_.relay(relay).spec.url + ": " + parsed.status().message());
   }
   if (op != Op::kDelete && !replaceSdp(msg, parsed.value().sdp)) {
     return fail("could not replace the message body");
   }
+  bool answered_invite =
+      msg.isReply() && msg.method() == Method::kInvite && msg.statusCode() / 100 == 2;
   switch (op) {
     case Op::kOffer:
       counters_.offers.inc();
-      if (isInitialInvite(msg)) watchCall(ctx);
+      // Answer, delete and teardown of the call go where the offer went.
+      sets_.remember(call_id, static_cast<int>(relay));
+      // An offer in a request: this exchange's reply answers (a late offer is over).
+      if (msg.isRequest()) sets_.updateCallFlags(call_id, 0, media::kCallLateOffer);
+      if (isInitialInvite(msg)) watchCall(ctx, true);
       break;
     case Op::kAnswer:
       counters_.answers.inc();
       break;
     case Op::kDelete:
       counters_.deletes.inc();
+      // The watchers need not delete again (nor count it twice). A branch's delete is only
+      // sent for a stateless call's one branch: the call failed with it.
+      sets_.updateCallFlags(call_id, media::kCallDeleted);
       break;
   }
+  if (answered_invite && op != Op::kDelete) sets_.updateCallFlags(call_id, media::kCallAnswered);
   SL_DBG("rtpengine: %s for Call-ID %.*s via %s", opName(op), SL_SV(call_id),
-         sets_.relay(reply.value().relay).spec.url.c_str());
-  return true;
+         sets_.relay(relay).spec.url.c_str());
+  return Outcome::kOk;
 }
 
 bool Service::manage(MsgContext& ctx, const NgFlags& flags) {
@@ -141,29 +169,86 @@ bool Service::manage(MsgContext& ctx, const NgFlags& flags) {
   Method m = msg.method();
   if (msg.isRequest()) {
     if (m == Method::kBye || m == Method::kCancel) return run(Op::kDelete, ctx, flags);
-    if (!hasSdp(msg)) return true;  // a late-offer INVITE: the offer comes in its 2xx
+    if (!hasSdp(msg)) {
+      // A late-offer INVITE: the offer comes in its reply, the answer in the ACK (or PRACK).
+      if (m == Method::kInvite) noteLateOffer(ctx);
+      return true;
+    }
     if (m == Method::kInvite || m == Method::kUpdate) return run(Op::kOffer, ctx, flags);
     if (m == Method::kAck || m == Method::kPrack) return run(Op::kAnswer, ctx, flags);
     return true;
   }
   int code = msg.statusCode();
-  if (m == Method::kInvite && code >= 300) return run(Op::kDelete, ctx, flags);
-  if (code <= 100 || code >= 300 || !hasSdp(msg)) return true;
+  std::string_view call_id = msg.callId();
+  if (m == Method::kInvite && code >= 300) return manageFailure(ctx, flags);
+  if (code <= 100 || code >= 300) return true;
+  if (!hasSdp(msg)) {
+    if (m == Method::kInvite && code >= 200) sets_.updateCallFlags(call_id, media::kCallAnswered);
+    return true;
+  }
   if (m != Method::kInvite && m != Method::kUpdate && m != Method::kPrack) return true;
-  // A reply with SDP is the answer, unless the request had none (late offer): the relay then
-  // knows no offer for this call and says so, and the reply's SDP is the offer.
-  if (run(Op::kAnswer, ctx, flags)) return true;
-  return m == Method::kInvite && run(Op::kOffer, ctx, flags);
+  if (m != Method::kInvite) return run(Op::kAnswer, ctx, flags);
+  // The reply's SDP is the offer when the INVITE had none (recorded then). A call this server
+  // never saw an offer for (the record was lost) is also tried as a late offer, but only once
+  // the relay said it knows no such call: a call that is known stays the relay's answer.
+  bool known = sets_.relayOf(call_id) >= 0;
+  if (known && (sets_.callFlags(call_id) & media::kCallLateOffer) != 0) {
+    return run(Op::kOffer, ctx, flags);
+  }
+  Outcome o = send(Op::kAnswer, ctx, flags, !known);
+  if (o == Outcome::kUnknownCall) return run(Op::kOffer, ctx, flags);
+  return o == Outcome::kOk;
 }
 
-void Service::watchCall(MsgContext& ctx) {
+bool Service::manageFailure(MsgContext& ctx, const NgFlags& flags) {
+  std::string_view call_id = ctx.msg().callId();
+  // Unknown here: not a call this server offered (or its record expired). A reply to an
+  // in-dialog INVITE must never end the call's media, so nothing is deleted.
+  if (sets_.relayOf(call_id) < 0) return true;
+  std::uint32_t marks = sets_.callFlags(call_id);
+  // Answered: a failed re-INVITE (491, 488, 422, 401) or a late branch of an answered fork.
+  if ((marks & (media::kCallAnswered | media::kCallDeleted)) != 0) return true;
+  // tm follows the INVITE: it deletes once the transaction fails for good (every branch of
+  // a parallel fork, failure_route's serial forks), not on one branch's failure.
+  if ((marks & media::kCallTsxWatched) != 0) return true;
+  // Stateless: this reply fails the only branch. The delete names the branch's tags.
+  return send(Op::kDelete, ctx, flags, false, DeleteScope::kBranch) == Outcome::kOk;
+}
+
+void Service::noteLateOffer(MsgContext& ctx) {
+  SipMessage& msg = ctx.msg();
+  std::string_view call_id = msg.callId();
+  unsigned set = setFor(ctx);
+  int relay = sets_.relayOf(call_id);
+  if (relay < 0 || sets_.relay(static_cast<std::size_t>(relay)).set != set) {
+    std::optional<std::size_t> p = sets_.pickFor(set, call_id);
+    if (!p) return;  // no usable relay: the reply's offer will fail over or fail
+    relay = static_cast<int>(*p);
+    sets_.remember(call_id, relay);
+  }
+  sets_.updateCallFlags(call_id, media::kCallLateOffer);
+  // Its dialog's end deletes the session the reply's offer creates. tm is not asked: a
+  // failed late-offer INVITE has no session.
+  if (isInitialInvite(msg)) watchCall(ctx, false);
+}
+
+void Service::watchCall(MsgContext& ctx, bool follow_transaction) {
   if (ctx.routeType() != kRequestRoute) return;
-  if (tm_ != nullptr && tm_watcher_ != 0) {
+  std::string_view call_id = ctx.msg().callId();
+  bool tm_follows = false;
+  if (follow_transaction && tm_ != nullptr && tm_watcher_ != 0) {
     Status st = tm_->watch(ctx, tm_watcher_);
-    if (!st.isOk()) SL_DBG("rtpengine: not following the transaction: %s", st.message().c_str());
+    if (st.isOk()) {
+      tm_follows = true;
+      sets_.updateCallFlags(call_id, media::kCallTsxWatched);
+    } else {
+      SL_DBG("rtpengine: not following the transaction: %s", st.message().c_str());
+    }
   }
   if (dialog_ != nullptr) {
-    Status st = dialog_->watch(ctx, kWatcherName, watchData(ctx));
+    std::string data = watchData(ctx);
+    data += tm_follows ? "\n1" : "\n0";
+    Status st = dialog_->watch(ctx, kWatcherName, std::move(data));
     if (!st.isOk()) SL_DBG("rtpengine: not following the dialog: %s", st.message().c_str());
   }
 }
@@ -184,49 +269,92 @@ std::optional<std::string> Service::attach(MsgContext& ctx) {
   return watchData(ctx);
 }
 
+namespace {
+
+// Watcher data: "set\ncall-id\nfrom-tag[\nT]".
+struct WatchData {
+  unsigned set = 0;
+  std::string_view call_id;
+  std::string_view from_tag;
+  bool tm_follows = false;
+  bool ok = false;
+};
+
+WatchData parseWatchData(std::string_view d) {
+  WatchData w;
+  std::size_t a = d.find('\n');
+  if (a == std::string_view::npos) return w;
+  std::size_t b = d.find('\n', a + 1);
+  if (b == std::string_view::npos) return w;
+  std::int64_t set = 0;
+  if (!parseInt(d.substr(0, a), set) || set < 0 || set > 0xffff) return w;
+  w.set = static_cast<unsigned>(set);
+  w.call_id = d.substr(a + 1, b - a - 1);
+  std::string_view rest = d.substr(b + 1);
+  std::size_t c = rest.find('\n');
+  w.from_tag = rest.substr(0, c);
+  w.tm_follows = c != std::string_view::npos && rest.substr(c + 1) == "1";
+  w.ok = true;
+  return w;
+}
+
+}  // namespace
+
 void Service::onReply(const tm::TsxEvent& event) {
   if (!event.first_final || event.code < 300) return;
-  std::string_view d = event.data;
-  std::size_t a = d.find('\n');
-  std::size_t b = a == std::string_view::npos ? a : d.find('\n', a + 1);
-  if (b == std::string_view::npos) return;
-  std::int64_t set = 0;
-  if (!parseInt(d.substr(0, a), set) || set < 0) return;
-  postDelete(static_cast<unsigned>(set), d.substr(a + 1, b - a - 1), d.substr(b + 1));
+  WatchData w = parseWatchData(event.data);
+  if (!w.ok) return;
+  teardown(w.set, w.call_id, w.from_tag);
 }
 
 void Service::onEnd(const dialog::DialogEnd& end) {
+  // A stop without persistence: the call's fate is unknown and may well go on (another
+  // server, a restart): its media session stays; the relay's own timeout ends it if not.
+  if (end.ended_by == dialog::EndedBy::kShutdown) return;
+  WatchData w = parseWatchData(end.data);
   // A call that failed before an answer was deleted by the tm watcher already.
-  if (end.ended_by == dialog::EndedBy::kNone && tm_watcher_ != 0) return;
-  std::string_view d = end.data;
-  std::size_t a = d.find('\n');
-  std::int64_t set = 0;
-  if (a == std::string_view::npos || !parseInt(d.substr(0, a), set) || set < 0) set = 0;
-  postDelete(static_cast<unsigned>(set), end.call_id, end.from_tag);
+  if (end.ended_by == dialog::EndedBy::kNone && w.ok && w.tm_follows) return;
+  teardown(w.ok ? w.set : 0, end.call_id, end.from_tag);
 }
 
-void Service::postDelete(unsigned set, std::string_view call_id, std::string_view from_tag) {
+void Service::teardown(unsigned set, std::string_view call_id, std::string_view from_tag) {
   if (client_ == nullptr || call_id.empty()) return;
-  std::optional<std::size_t> relay = sets_.pick(set, call_id);
-  if (!relay) {
+  if ((sets_.callFlags(call_id) & media::kCallDeleted) != 0) {
+    sets_.forget(call_id);
+    SL_DBG("rtpengine: call %.*s ended, deleted by the script already", SL_SV(call_id));
+    return;
+  }
+  // The relay that took the offer (even after a failover and its recovery); unknown: all of
+  // the set, since only the holder can end it and the others ignore the delete.
+  std::vector<std::size_t> relays = sets_.teardownTargets(set, call_id);
+  sets_.forget(call_id);
+  if (relays.empty()) {
     counters_.errors.inc();
-    SL_ERR_RATELIMITED("rtpengine: delete for Call-ID %.*s: no usable relay in set %u",
-                       SL_SV(call_id), set);
+    SL_ERR_RATELIMITED("rtpengine: delete for Call-ID %.*s: no relay in set %u", SL_SV(call_id),
+                       set);
     return;
   }
   Bencode req = Bencode::dict();
   req.set("command", Bencode::string("delete"));
   req.set("call-id", Bencode::string(std::string(call_id)));
   if (!from_tag.empty()) req.set("from-tag", Bencode::string(std::string(from_tag)));
-  Status st = client_->post(*relay, req.encode());
-  if (!st.isOk()) {
+  std::string payload = req.encode();
+  bool sent = false;
+  for (std::size_t relay : relays) {
+    Status st = client_->post(relay, payload);
+    if (st.isOk()) {
+      sent = true;
+    } else {
+      SL_ERR_RATELIMITED("rtpengine: delete for Call-ID %.*s to %s: %s", SL_SV(call_id),
+                         sets_.relay(relay).spec.url.c_str(), st.message().c_str());
+    }
+  }
+  if (!sent) {
     counters_.errors.inc();
-    SL_ERR_RATELIMITED("rtpengine: delete for Call-ID %.*s: %s", SL_SV(call_id),
-                       st.message().c_str());
     return;
   }
   counters_.deletes.inc();
-  SL_DBG("rtpengine: call %.*s ended, delete sent", SL_SV(call_id));
+  SL_DBG("rtpengine: call %.*s ended, delete sent to %zu relay(s)", SL_SV(call_id), relays.size());
 }
 
 std::size_t Service::healthCheckOnce(std::int64_t now_ms) {
@@ -239,7 +367,6 @@ std::size_t Service::healthCheckOnce(std::int64_t now_ms) {
         return d.isOk() && d.value().getString("result") == "pong";
       },
       now_ms);
-  noteRelays();
   return back;
 }
 
@@ -280,7 +407,6 @@ Result<Json> Service::miEnable(const std::string& url, bool enable) {
   if (!i) return Status::notFound("rtpengine: no relay " + url + " (see rtpengine_show)");
   sets_.setAdminDisabled(*i, !enable);
   if (enable) sets_.markUp(*i);
-  noteRelays();
   return Json{{"url", sets_.relay(*i).spec.url}, {"enabled", enable}};
 }
 

@@ -8,9 +8,10 @@
 //   D <call-id> <from-tag> [<to-tag>]   delete: "0"
 //   V                                   version: "20040107"
 //   VF <yyyymmdd>                       capability: "1" or "0"
-// Any command may be answered "E<n>" (an error number). Tags are given in the order of the
-// message's From and To headers, for U and L alike (rtpengine pairs them so); n is the m=
-// line's index, from 1. Pure functions: no I/O, process-private.
+// Any command may be answered "E<n>" (an error number). The first tag is the offerer's, for U
+// and L alike (the relay pairs them so): the From tag, but the To tag for an offer in a reply
+// or an answer in a request (late offer); n is the m= line's index, from 1. Pure functions:
+// no I/O, process-private.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +29,8 @@ struct StreamCommand {
   std::string_view call_id;
   std::string_view address;  // where the UA wants its media (numeric IP)
   std::uint16_t port = 0;
-  std::string_view from_tag;
-  std::string_view to_tag;  // "" for an initial offer
+  std::string_view from_tag;  // the offerer's tag (see above)
+  std::string_view to_tag;    // the other side's; "" for an initial offer
   unsigned media_index = 1;
 };
 

@@ -125,6 +125,7 @@ std::string packCallRef(const CallRef& ref) {
   out += ref.from_tag;
   out += '\n';
   out += ref.to_tag;
+  if (ref.tm_follows) out += "\nt";
   return out;
 }
 
@@ -138,14 +139,15 @@ bool unpackCallRef(std::string_view text, CallRef& out) {
     }
   }
   std::int64_t set = 0;
-  if (parts.size() != 4 || !parseInt(parts[0], set) || set < 0 || parts[1].empty() ||
-      parts[2].empty()) {
+  if ((parts.size() != 4 && !(parts.size() == 5 && parts[4] == "t")) || !parseInt(parts[0], set) ||
+      set < 0 || parts[1].empty() || parts[2].empty()) {
     return false;
   }
   out.set = static_cast<unsigned>(set);
   out.call_id = std::string(parts[1]);
   out.from_tag = std::string(parts[2]);
   out.to_tag = std::string(parts[3]);
+  out.tm_follows = parts.size() == 5;
   return true;
 }
 
@@ -174,6 +176,9 @@ Outcome Engine::manage(SipMessage& msg, const SockAddr& source, const Flags& fla
   const NameAddr* to = msg.to();
   std::string_view from_tag = from != nullptr ? from->tag : std::string_view();
   std::string_view to_tag = to != nullptr ? to->tag : std::string_view();
+  // The relay pairs the tags by side: the SDP's sender first. A late offer comes in the 200
+  // (from the callee) and its answer in the ACK (from the caller).
+  if (offer ? msg.isReply() : msg.isRequest()) std::swap(from_tag, to_tag);
   if (call_id.empty() || from_tag.empty() || (!offer && to_tag.empty()) ||
       (!ip.empty() && !isNumericIp(ip))) {
     SL_WARN("rtpproxy: %s for Call-ID %.*s: %s", offer ? "offer" : "answer", SL_SV(call_id),
@@ -185,6 +190,15 @@ Outcome Engine::manage(SipMessage& msg, const SockAddr& source, const Flags& fla
   const std::string source_ip = source.ip();
   std::vector<media::StreamTarget> targets(sdp.media.size());
   bool any = false;
+  // Every stream goes to the relay holding the call (known from an earlier offer), else to the
+  // one that took the first stream.
+  int relay = transport_.relayOf(call_id);
+  // A new session (no to-tag yet) whose later stream fails: free the ports taken so far.
+  auto release = [&] {
+    std::string d;
+    if (!offer || !to_tag.empty() || !any || !formatDelete(call_id, from_tag, "", d)) return;
+    if (transport_.post(set, d, relay)) counters_.deletes.inc();
+  };
   for (std::size_t i = 0; i < sdp.media.size(); ++i) {
     const SdpMedia& m = sdp.media[i];
     if (m.isRejected()) continue;
@@ -211,14 +225,17 @@ Outcome Engine::manage(SipMessage& msg, const SockAddr& source, const Flags& fla
       return Outcome::kBadMessage;
     }
     unsigned failovers = 0;
-    Result<media::RelayClient::Reply> reply = transport_.request(set, call_id, line, &failovers);
+    Result<media::RelayClient::Reply> reply =
+        transport_.request(set, call_id, line, relay, &failovers);
     counters_.failovers.inc(failovers);
     if (!reply.isOk()) {
       SL_ERR("rtpproxy: %s of Call-ID %.*s stream %zu: %s", offer ? "offer" : "answer",
              SL_SV(call_id), i + 1, reply.status().message().c_str());
       counters_.errors.inc();
+      release();
       return Outcome::kRelayFailed;
     }
+    relay = static_cast<int>(reply.value().relay);
     StreamReply parsed;
     int code = 0;
     ReplyStatus st = parseStreamReply(reply.value().body, parsed, code);
@@ -228,6 +245,7 @@ Outcome Engine::manage(SipMessage& msg, const SockAddr& source, const Flags& fla
              transport_.relayAddress(reply.value().relay).c_str(), SL_SV(trim(reply.value().body)),
              replyStatusText(st));
       counters_.errors.inc();
+      release();
       return Outcome::kRelayRefused;
     }
     media::StreamTarget& t = targets[i];
@@ -255,13 +273,23 @@ Outcome Engine::manage(SipMessage& msg, const SockAddr& source, const Flags& fla
   if (e != media::RewriteError::kOk) {
     SL_ERR("rtpproxy: Call-ID %.*s: %s", SL_SV(call_id), media::rewriteErrorText(e));
     counters_.errors.inc();
+    release();
     return Outcome::kRelayRefused;
   }
   std::string_view body = msg.body();
   std::string out(body.substr(0, sdp_offset));
   out += rewritten;
   out.append(body.substr(sdp_offset + sdp_text.size()));
-  msg.replaceBody(std::move(out));
+  if (!msg.replaceBody(std::move(out))) {
+    SL_ERR(
+        "rtpproxy: Call-ID %.*s: the SDP cannot be put back (several Content-Length or "
+        "Content-Type headers?)",
+        SL_SV(call_id));
+    counters_.errors.inc();
+    release();
+    return Outcome::kBadMessage;
+  }
+  if (offer) transport_.remember(call_id, static_cast<std::size_t>(relay));
   (offer ? counters_.offers : counters_.answers).inc();
   return Outcome::kOk;
 }
@@ -278,7 +306,8 @@ bool Engine::unforce(SipMessage& msg, unsigned set) {
     return false;
   }
   unsigned failovers = 0;
-  Result<media::RelayClient::Reply> reply = transport_.request(set, call_id, line, &failovers);
+  Result<media::RelayClient::Reply> reply =
+      transport_.request(set, call_id, line, transport_.relayOf(call_id), &failovers);
   counters_.failovers.inc(failovers);
   if (!reply.isOk()) {
     SL_ERR("rtpproxy: delete of Call-ID %.*s: %s", SL_SV(call_id),
@@ -286,6 +315,7 @@ bool Engine::unforce(SipMessage& msg, unsigned set) {
     counters_.errors.inc();
     return false;
   }
+  // Not forgotten here: the dialog's teardown that may follow then reaches this relay only.
   counters_.deletes.inc();
   int code = 0;
   ReplyStatus st = parseDeleteReply(reply.value().body, code);
@@ -299,7 +329,9 @@ bool Engine::unforce(SipMessage& msg, unsigned set) {
 void Engine::teardown(const CallRef& ref) {
   std::string line;
   if (!formatDelete(ref.call_id, ref.from_tag, ref.to_tag, line)) return;
-  if (transport_.post(ref.set, ref.call_id, line)) {
+  const int relay = transport_.relayOf(ref.call_id);
+  transport_.forget(ref.call_id);
+  if (transport_.post(ref.set, line, relay)) {
     counters_.deletes.inc();
   } else {
     SL_WARN("rtpproxy: no relay to delete Call-ID %s", ref.call_id.c_str());
@@ -315,15 +347,46 @@ RelayTransport::~RelayTransport() {
 }
 
 Result<media::RelayClient::Reply> RelayTransport::request(unsigned set, std::string_view key,
-                                                          std::string_view payload,
+                                                          std::string_view payload, int relay,
                                                           unsigned* failovers) {
-  return client_.request(set, key, payload, failovers);
+  unsigned lost = 0;
+  if (relay >= 0 && static_cast<std::size_t>(relay) < sets_.relayCount()) {
+    const std::size_t r = static_cast<std::size_t>(relay);
+    if (sets_.relay(r).set == set && sets_.isUsable(r)) {
+      Result<std::string> body = client_.exchange(r, payload);
+      if (body.isOk()) {
+        if (failovers != nullptr) *failovers = 0;
+        return media::RelayClient::Reply{r, std::move(body).value(), 0};
+      }
+      SL_WARN("media relay %s disabled: %s", sets_.relay(r).spec.url.c_str(),
+              body.status().message().c_str());
+      sets_.markDown(r);
+      lost = 1;
+    }
+  }
+  // No relay given, or it is down: the set's choice (for a call's first command, or a call
+  // that moves because its relay died: its next offer starts it there).
+  Result<media::RelayClient::Reply> reply = client_.request(set, key, payload, failovers);
+  if (reply.isOk()) {  // failovers count relays that another one took over from
+    if (failovers != nullptr) *failovers += lost;
+    reply.value().failovers += lost;
+  }
+  return reply;
 }
 
-bool RelayTransport::post(unsigned set, std::string_view key, std::string_view payload) {
-  std::optional<std::size_t> relay = sets_.pick(set, key);
-  if (!relay) return false;
-  const SockAddr& to = sets_.relay(*relay).spec.addr;
+bool RelayTransport::post(unsigned set, std::string_view payload, int relay) {
+  if (relay >= 0 && static_cast<std::size_t>(relay) < sets_.relayCount()) {
+    return postTo(static_cast<std::size_t>(relay), payload);
+  }
+  bool any = false;
+  for (std::size_t i = 0; i < sets_.relayCount(); ++i) {
+    if (sets_.relay(i).set == set && postTo(i, payload)) any = true;
+  }
+  return any;
+}
+
+bool RelayTransport::postTo(std::size_t relay, std::string_view payload) {
+  const SockAddr& to = sets_.relay(relay).spec.addr;
   int& fd = to.isV6() ? fd6_ : fd4_;
   if (fd < 0) {
     fd = ::socket(to.isV6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -340,6 +403,14 @@ bool RelayTransport::post(unsigned set, std::string_view key, std::string_view p
   ssize_t n = ::sendto(fd, datagram.data(), datagram.size(), 0, to.sa(), to.len);
   return n == static_cast<ssize_t>(datagram.size());
 }
+
+int RelayTransport::relayOf(std::string_view call_id) const { return sets_.relayOf(call_id); }
+
+void RelayTransport::remember(std::string_view call_id, std::size_t relay) {
+  sets_.remember(call_id, static_cast<int>(relay));
+}
+
+void RelayTransport::forget(std::string_view call_id) { sets_.forget(call_id); }
 
 std::string RelayTransport::relayAddress(std::size_t relay) const {
   return sets_.relay(relay).spec.addr.ip();

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,16 +17,21 @@
 namespace sipline::rtpproxy {
 namespace {
 
-// Records every command; answers from a queue (default "<port> 198.51.100.7 4").
+// Records every command and the relay it was meant for; answers from a queue (default
+// "<port> 198.51.100.7 4") as relay `reply_relay`, or as the relay asked for.
 class FakeTransport : public Transport {
  public:
   Result<media::RelayClient::Reply> request(unsigned set, std::string_view,
-                                            std::string_view payload,
+                                            std::string_view payload, int relay,
                                             unsigned* failovers) override {
     sent.push_back(std::to_string(set) + ":" + std::string(payload));
+    sent_relay.push_back(relay);
     if (failovers != nullptr) *failovers = next_failovers;
-    if (down) return Status::unavailable("no relay of set answered");
+    if (down || (fail_after >= 0 && sent.size() > static_cast<std::size_t>(fail_after))) {
+      return Status::unavailable("no relay of set answered");
+    }
     media::RelayClient::Reply r;
+    r.relay = relay >= 0 ? static_cast<std::size_t>(relay) : reply_relay;
     if (!replies.empty()) {
       r.body = replies.front();
       replies.pop_front();
@@ -35,13 +41,26 @@ class FakeTransport : public Transport {
     }
     return r;
   }
-  bool post(unsigned set, std::string_view, std::string_view payload) override {
+  bool post(unsigned set, std::string_view payload, int relay) override {
     posted.push_back(std::to_string(set) + ":" + std::string(payload));
+    posted_relay.push_back(relay);
     return !down;
   }
   std::string relayAddress(std::size_t) const override { return "192.0.2.200"; }
+  int relayOf(std::string_view call_id) const override {
+    auto it = sticky.find(std::string(call_id));
+    return it == sticky.end() ? -1 : it->second;
+  }
+  void remember(std::string_view call_id, std::size_t relay) override {
+    sticky[std::string(call_id)] = static_cast<int>(relay);
+  }
+  void forget(std::string_view call_id) override { sticky.erase(std::string(call_id)); }
 
   std::vector<std::string> sent, posted;
+  std::vector<int> sent_relay, posted_relay;
+  std::map<std::string, int> sticky;
+  std::size_t reply_relay = 0;
+  int fail_after = -1;  // >= 0: requests after this many fail (no relay answered)
   std::deque<std::string> replies;
   int next_port = 30000;
   unsigned next_failovers = 0;
@@ -160,6 +179,11 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(callRefRoundTrip);
   CPPUNIT_TEST(serviceTearsDownFailedCallsAndEndedDialogs);
   CPPUNIT_TEST(serviceUsesTheChosenSetAndListsRelays);
+  CPPUNIT_TEST(dialogDeletesUnansweredCallsWithoutTm);
+  CPPUNIT_TEST(lateOfferInReplyAndAnswerInAckSwapTags);
+  CPPUNIT_TEST(releasesEarlierPortsWhenALaterStreamFails);
+  CPPUNIT_TEST(callStaysOnTheRelayOfItsOffer);
+  CPPUNIT_TEST(bodyThatCannotBeReplacedFails);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -289,6 +313,112 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(t.sent.empty());
   }
 
+  void lateOfferInReplyAndAnswerInAckSwapTags() {
+    FakeTransport t;
+    Engine e(t, counters_);
+    // The INVITE had no SDP: the callee offers in the 200, the caller answers in the ACK. The
+    // relay wants the offerer's tag (the To tag here) first, both times.
+    Msg offer(invite(kOffer, "tt9", "SIP/2.0 200 OK"));
+    CPPUNIT_ASSERT(e.manage(offer.msg, source(), {}, "", true, 0) == Outcome::kOk);
+    CPPUNIT_ASSERT_EQUAL(std::string("0:U call-1 203.0.113.9 4000 tt9;1 ft1;1"), t.sent.at(0));
+    const std::string answer =
+        "v=0\r\no=- 2 2 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n"
+        "m=audio 6000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\nm=video 6002 RTP/AVP 97\r\n";
+    Msg ack(invite(answer, "tt9", "ACK sip:bob@example.com SIP/2.0"));
+    CPPUNIT_ASSERT(e.manage(ack.msg, source(), flags("r"), "", false, 0) == Outcome::kOk);
+    CPPUNIT_ASSERT_EQUAL(std::string("0:L call-1 10.1.1.1 6000 tt9;1 ft1;1"), t.sent.at(2));
+    CPPUNIT_ASSERT_EQUAL(std::string("0:L call-1 10.1.1.1 6002 tt9;3 ft1;3"), t.sent.at(3));
+    // An offer in a reply without To tag has no offerer's tag.
+    Msg no_tag(invite(kOffer, "", "SIP/2.0 200 OK"));
+    CPPUNIT_ASSERT(e.manage(no_tag.msg, source(), {}, "", true, 0) == Outcome::kBadMessage);
+    // A normal answer in a reply keeps the header order (the INVITE's offerer first).
+    Msg reply(invite(answer, "tt9", "SIP/2.0 200 OK"));
+    CPPUNIT_ASSERT(e.manage(reply.msg, source(), flags("r"), "", false, 0) == Outcome::kOk);
+    CPPUNIT_ASSERT_EQUAL(std::string("0:L call-1 10.1.1.1 6000 ft1;1 tt9;1"), t.sent.at(4));
+  }
+
+  void releasesEarlierPortsWhenALaterStreamFails() {
+    for (const char* reply : {"E7\n", "0 0.0.0.0\n", ""}) {
+      FakeTransport t;
+      t.reply_relay = 1;
+      if (*reply != '\0') {
+        t.replies = {"30000 198.51.100.7 4\n", reply};
+      } else {
+        t.fail_after = 1;  // the second stream reaches no relay
+      }
+      Engine e(t, counters_);
+      Msg m(invite(kOffer));
+      CPPUNIT_ASSERT(e.manage(m.msg, source(), {}, "", true, 0) != Outcome::kOk);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(reply, std::size_t(1), t.posted.size());
+      CPPUNIT_ASSERT_EQUAL(std::string("0:D call-1 ft1"), t.posted[0]);
+      CPPUNIT_ASSERT_EQUAL(1, t.posted_relay[0]);  // where the first stream's port is
+      CPPUNIT_ASSERT(t.sticky.empty());            // a failed offer is not remembered
+      CPPUNIT_ASSERT_EQUAL(std::string(kOffer), m.body());
+    }
+    // The first stream failing took no port; a re-offer (To tag) must not end the call.
+    FakeTransport first;
+    first.replies = {"E7\n"};
+    Engine e1(first, counters_);
+    Msg m1(invite(kOffer));
+    CPPUNIT_ASSERT(e1.manage(m1.msg, source(), {}, "", true, 0) == Outcome::kRelayRefused);
+    CPPUNIT_ASSERT(first.posted.empty());
+    FakeTransport re;
+    re.replies = {"30000 198.51.100.7 4\n", "E7\n"};
+    Engine e2(re, counters_);
+    Msg m2(invite(kOffer, "tt9"));
+    CPPUNIT_ASSERT(e2.manage(m2.msg, source(), {}, "", true, 0) == Outcome::kRelayRefused);
+    CPPUNIT_ASSERT(re.posted.empty());
+  }
+
+  void callStaysOnTheRelayOfItsOffer() {
+    FakeTransport t;
+    t.reply_relay = 2;  // the set's choice at offer time
+    Engine e(t, counters_);
+    Msg m(invite(kOffer));
+    CPPUNIT_ASSERT(e.manage(m.msg, source(), {}, "", true, 0) == Outcome::kOk);
+    // The first stream went where the set chose; the next one follows it; the call is kept.
+    CPPUNIT_ASSERT_EQUAL(-1, t.sent_relay.at(0));
+    CPPUNIT_ASSERT_EQUAL(2, t.sent_relay.at(1));
+    CPPUNIT_ASSERT_EQUAL(2, t.relayOf("call-1"));
+    // The set would now choose another relay (recovered): answer, unforce and teardown still
+    // reach relay 2.
+    t.reply_relay = 0;
+    const std::string answer =
+        "v=0\r\no=- 2 2 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n"
+        "m=audio 6000 RTP/AVP 0\r\n";
+    Msg ok(invite(answer, "tt9", "SIP/2.0 200 OK"));
+    CPPUNIT_ASSERT(e.manage(ok.msg, source(), {}, "", false, 0) == Outcome::kOk);
+    CPPUNIT_ASSERT_EQUAL(2, t.sent_relay.at(2));
+    Msg bye(invite("", "tt9", "BYE sip:bob@example.com SIP/2.0"));
+    t.replies = {"0\n"};
+    CPPUNIT_ASSERT(e.unforce(bye.msg, 0));
+    CPPUNIT_ASSERT_EQUAL(2, t.sent_relay.at(3));
+    e.teardown(CallRef{0, "call-1", "ft1", "", true});
+    CPPUNIT_ASSERT_EQUAL(2, t.posted_relay.at(0));
+    CPPUNIT_ASSERT_EQUAL(-1, t.relayOf("call-1"));  // forgotten with the teardown
+    // Unknown call: the transport is asked for every relay of the set (-1).
+    e.teardown(CallRef{0, "call-1", "ft1", "", true});
+    CPPUNIT_ASSERT_EQUAL(-1, t.posted_relay.at(1));
+  }
+
+  void bodyThatCannotBeReplacedFails() {
+    FakeTransport t;
+    Engine e(t, counters_);
+    std::string text = invite(kOffer);
+    // Two Content-Type headers: replaceBody() refuses to pick one.
+    text.insert(text.find("Content-Length"), "Content-Type: application/sdp\r\n");
+    Msg m(text);
+    const std::uint64_t errors = slots_.v[3].load();
+    CPPUNIT_ASSERT(e.manage(m.msg, source(), {}, "", true, 0) == Outcome::kBadMessage);
+    CPPUNIT_ASSERT_EQUAL(errors + 1, slots_.v[3].load());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), slots_.v[0].load());  // not counted as an offer
+    CPPUNIT_ASSERT_EQUAL(std::string(kOffer), m.body());
+    // The ports it took are released, and the call is not remembered.
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), t.posted.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("0:D call-1 ft1"), t.posted[0]);
+    CPPUNIT_ASSERT(t.sticky.empty());
+  }
+
   void unforceSendsDelete() {
     FakeTransport t;
     t.replies = {"0\n"};
@@ -299,7 +429,7 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), slots_.v[2].load());
     t.down = true;
     CPPUNIT_ASSERT(!e.unforce(m.msg, 2));
-    e.teardown(CallRef{1, "c", "f", ""});
+    e.teardown(CallRef{1, "c", "f", "", false});
     CPPUNIT_ASSERT_EQUAL(std::string("1:D c f"), t.posted.at(0));
   }
 
@@ -330,7 +460,7 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
     MsgContext ctx(m.msg, rcv, kRequestRoute);
     CPPUNIT_ASSERT_EQUAL(1, svc.manage(ctx, {}, "", true));
     CPPUNIT_ASSERT_EQUAL(std::uint8_t(3), tm.watched);
-    CPPUNIT_ASSERT_EQUAL(std::string("0\ncall-1\nft1\n"), dlg.data);
+    CPPUNIT_ASSERT_EQUAL(std::string("0\ncall-1\nft1\n\nt"), dlg.data);  // t: tm follows
     std::optional<std::string> kept = svc.attach(ctx);
     CPPUNIT_ASSERT(kept.has_value());
     tm::TsxEvent ev;
@@ -347,11 +477,44 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("0:D call-1 ft1"), t.posted[0]);
     dialog::DialogEnd end;
     end.data = dlg.data;
+    end.ended_by = dialog::EndedBy::kCaller;
     svc.onEnd(end);
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), t.posted.size());
     end.data = "garbage";
     svc.onEnd(end);
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), t.posted.size());
+    // The server stops: the calls may go on, their media stay.
+    end.data = dlg.data;
+    end.ended_by = dialog::EndedBy::kShutdown;
+    svc.onEnd(end);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), t.posted.size());
+    // Never answered: the tm watcher deleted it (once) already.
+    end.ended_by = dialog::EndedBy::kNone;
+    svc.onEnd(end);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), t.posted.size());
+  }
+
+  void dialogDeletesUnansweredCallsWithoutTm() {
+    Service svc;
+    svc.config().sock = "udp:127.0.0.1:22222";
+    FakeTransport t;
+    FakeDialog dlg;
+    CPPUNIT_ASSERT(svc.initForTest(&t, nullptr, &dlg).isOk());
+    Msg m(invite(kOffer));
+    ReceiveInfo rcv;
+    rcv.src = source();
+    MsgContext ctx(m.msg, rcv, kRequestRoute);
+    CPPUNIT_ASSERT_EQUAL(1, svc.manage(ctx, {}, "", true));
+    CPPUNIT_ASSERT_EQUAL(std::string("0\ncall-1\nft1\n"), dlg.data);  // no tm
+    dialog::DialogEnd end;
+    end.data = dlg.data;
+    end.ended_by = dialog::EndedBy::kNone;
+    svc.onEnd(end);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), t.posted.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("0:D call-1 ft1"), t.posted[0]);
+    end.ended_by = dialog::EndedBy::kShutdown;
+    svc.onEnd(end);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), t.posted.size());
   }
 
   void serviceUsesTheChosenSetAndListsRelays() {

@@ -110,12 +110,14 @@ int Service::manage(MsgContext& ctx, const Flags& flags, std::string_view ip, bo
   const NameAddr* to = msg.to();
   if (offer && msg.isRequest() && msg.method() == Method::kInvite && to != nullptr &&
       to->tag.empty() && ctx.routeType() == kRequestRoute) {
+    CallRef ref = refOf(ctx);
     if (tm_ != nullptr && tm_watcher_ != 0) {
       Status st = tm_->watch(ctx, tm_watcher_);
       if (!st.isOk()) SL_DBG("rtpproxy: tm watch: %s", st.message().c_str());
+      ref.tm_follows = st.isOk();
     }
     if (dialog_ != nullptr) {
-      Status st = dialog_->watch(ctx, "rtpproxy", packCallRef(refOf(ctx)));
+      Status st = dialog_->watch(ctx, "rtpproxy", packCallRef(ref));
       if (!st.isOk()) SL_DBG("rtpproxy: dialog watch: %s", st.message().c_str());
     }
   }
@@ -145,9 +147,13 @@ void Service::onReply(const tm::TsxEvent& event) {
 }
 
 void Service::onEnd(const dialog::DialogEnd& end) {
-  if (engine_ == nullptr) return;
+  // A stop without dialog persistence: the calls may well go on (a restart, a standby taking
+  // over), so their media stay on the relay.
+  if (engine_ == nullptr || end.ended_by == dialog::EndedBy::kShutdown) return;
   CallRef ref;
   if (!unpackCallRef(end.data, ref)) return;
+  // Never answered: the tm watcher deleted it already when the INVITE failed.
+  if (end.ended_by == dialog::EndedBy::kNone && ref.tm_follows) return;
   ref.to_tag.clear();
   engine_->teardown(ref);
 }

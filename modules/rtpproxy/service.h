@@ -1,7 +1,8 @@
 // The rtpproxy module's state between the script, tm, dialog and MI: the relay sets and their
 // health (shm), the per-process engine, which set rtpproxy_use_set() chose for the message,
 // the automatic teardown (a tm watcher: D when an offered INVITE fails for good; a dialog
-// watcher: D when the call ends) and the health-check loop. One object per module, built in
+// watcher: D when the call ends, but not when the server stops, nor for an unanswered call
+// the tm watcher deleted already) and the health-check loop. One object per module, built in
 // the master and inherited by every process; the watchers run in whichever process handles
 // the transaction or dialog, and only post their D (never wait).
 #pragma once

@@ -5,7 +5,10 @@ then flows both ways through the relay between two UDP sockets of the test (each
 first); rtpengine_manage() on the BYE deletes the session, and a failed INVITE (486) is
 deleted by itself (tm watcher). A relay that does not answer is failed over to the other one
 of the set and shown down by rtpengine_show; when no relay answers the offer fails cleanly
-and the script's error reply goes out. A bad rtpengine_sock stops the start."""
+and the script's error reply goes out. A bad rtpengine_sock stops the start. A call stays on
+the relay that took its offer after the relay it failed over from is back; with
+rtpengine_manage() one busy branch of a parallel fork and a failed re-INVITE delete nothing;
+stopping the server leaves its calls' sessions on the relay."""
 
 import re
 import socket
@@ -403,3 +406,174 @@ def test_bad_socket_stops_the_start():
         out = res.stdout + res.stderr
         check(res.returncode != 0, f"{sock!r} was accepted")
         check(why in out, f"{sock!r}: the error does not say {why!r}: {out}")
+
+
+def test_call_stays_on_its_relay_after_the_first_relay_recovers():
+    """Relay A (weighted first) is silent at the offer, so B takes the call; A comes back (the
+    health check) before the 200: the answer and the BYE's delete still reach B, which holds
+    the call, and A never hears of it."""
+    with RtpEngine(None) as b, UdpPeer() as uas, UdpPeer() as caller:
+        a = RtpEngine(None)  # not running yet: silent
+        with server(f"{a.ng_addr}=1000 {b.ng_addr}=1", uas.port,
+                    "rtpengine_disable_tout = 60; health_check_interval = 1;") as srv:
+            a_rtp, b_rtp = rtp_socket(), rtp_socket()
+            try:
+                invite(caller, srv, a_rtp.getsockname()[1])
+                msg, _ = recv_request(uas, "INVITE", 3.0)
+                call_id = msg.get("call-id")
+                _, offer_port = media_of(msg.body)
+                check(in_range(offer_port, b.port_range), f"offer port {offer_port} not B's")
+                check_eq(srv.stat("rtpengine:failovers"), 1, "failovers")
+                with a:
+                    check(wait_until(lambda: srv.stat("rtpengine:relays_down") == 0, 5.0),
+                          "relay A did not come back")
+                    uas.send(answer_200(msg, b_rtp.getsockname()[1]), srv.addr)
+                    final = caller.expect_reply(3.0)
+                    check(final is not None and final.status == 200, f"caller got {final!r}")
+                    _, answer_port = media_of(final.body)
+                    check(in_range(answer_port, b.port_range),
+                          f"answer port {answer_port} not B's: the answer went to A?")
+                    check_rtp_flows(a_rtp, (LOOPBACK, answer_port), b_rtp,
+                                    (LOOPBACK, offer_port))
+                    check(not known(a, call_id), "relay A knows the call")
+                    caller.send(bye_for(msg, caller.port), srv.addr)
+                    got, _ = recv_request(uas, "BYE", 3.0)
+                    uas.send(reply_to(got, 200, "OK"), srv.addr)
+                    check(wait_until(lambda: not known(b, call_id), 3.0),
+                          "relay B still lists the call after the BYE")
+                    check_eq(srv.stat("rtpengine:errors"), 0, "errors")
+                    check_eq(srv.stat("rtpengine:answers"), 1, "answers")
+            finally:
+                a_rtp.close()
+                b_rtp.close()
+
+
+FORK_ROUTES = """\
+route {
+  if (has_totag()) {
+    if (is_method("BYE|INVITE")) {
+      rtpengine_manage("replace-origin replace-session-connection");
+    }
+    if (is_method("INVITE")) {
+      t_on_reply("media");
+    }
+    if (loose_route()) {
+      $du = "sip:127.0.0.1:@SECOND_PORT@";
+      t_relay();
+    }
+    exit;
+  }
+  if (is_method("INVITE")) {
+    if (!rtpengine_manage("replace-origin replace-session-connection")) {
+      sl_send_reply(503, "No Media Relay");
+      exit;
+    }
+    t_on_reply("media");
+    record_route();
+  }
+  $ru = "sip:bob@127.0.0.1:@UAS_PORT@";
+  append_branch("sip:bob@127.0.0.1:@SECOND_PORT@");
+  t_relay();
+}
+
+onreply_route[media] {
+  rtpengine_manage("replace-origin replace-session-connection");
+}
+"""
+
+
+def fork_server(engine, first, second, extra_modules=""):
+    modules = ("sl = {}; maxfwd = {}; tm = {}; rr = {}; " + extra_modules +
+               f'rtpengine = {{ rtpengine_sock = "{engine.ng_addr}"; rtpengine_tout_ms = 300; '
+               "rtpengine_retr = 0; };")
+    routes = FORK_ROUTES.replace("@SECOND_PORT@", str(second.port))
+    return Server(routes=routes, modules=modules, uas_port=first.port, name="rtpengine-fork")
+
+
+def test_forked_call_keeps_its_session_when_one_branch_is_busy():
+    """A parallel fork with rtpengine_manage() in onreply_route: the first callee's 486 deletes
+    nothing (tm deletes only when the whole transaction fails), the second callee's 200 is
+    answered by the relay, media flows, and the BYE deletes the session once."""
+    with RtpEngine(None) as engine, UdpPeer() as first, UdpPeer() as second, \
+            UdpPeer() as caller:
+        with fork_server(engine, first, second) as srv:
+            a_rtp, b_rtp = rtp_socket(), rtp_socket()
+            try:
+                invite(caller, srv, a_rtp.getsockname()[1])
+                m1, _ = recv_request(first, "INVITE", 3.0)
+                m2, _ = recv_request(second, "INVITE", 3.0)
+                call_id = m1.get("call-id")
+                _, offer_port = media_of(m2.body)
+                first.send(reply_to(m1, 486, "Busy Here", tag="busy"), srv.addr)
+                recv_request(first, "ACK", 3.0)  # the proxy took the 486
+                time.sleep(0.2)
+                check(known(engine, call_id), "the busy branch deleted the call's session")
+                second.send(answer_200(m2, b_rtp.getsockname()[1]), srv.addr)
+                final = caller.expect_reply(3.0)
+                while final is not None and final.status < 200:
+                    final = caller.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"caller got {final!r}")
+                _, answer_port = media_of(final.body)
+                check(in_range(answer_port, engine.port_range),
+                      f"answer port {answer_port} not the relay's")
+                check_rtp_flows(a_rtp, (LOOPBACK, answer_port), b_rtp, (LOOPBACK, offer_port))
+                check_eq(srv.stat("rtpengine:deletes"), 0, "deletes before the BYE")
+                caller.send(in_dialog("ACK", m2, final, caller.port, "1 ACK"), srv.addr)
+                recv_request(second, "ACK", 3.0)
+                caller.send(in_dialog("BYE", m2, final, caller.port, "2 BYE"), srv.addr)
+                got, _ = recv_request(second, "BYE", 3.0)
+                second.send(reply_to(got, 200, "OK"), srv.addr)
+                check(wait_until(lambda: not known(engine, call_id), 3.0),
+                      "rtpengine still lists the call after the BYE")
+                check_eq(srv.stat("rtpengine:deletes"), 1, "deletes")
+                check_eq(srv.stat("rtpengine:errors"), 0, "errors")
+            finally:
+                a_rtp.close()
+                b_rtp.close()
+
+
+def test_failed_reinvite_keeps_the_session():
+    """rtpengine_manage() on a 491 to a re-INVITE of an answered call deletes nothing."""
+    with RtpEngine(None) as engine, UdpPeer() as uas, UdpPeer() as caller:
+        with fork_server(engine, uas, uas) as srv:
+            invite(caller, srv, 40000)
+            m1, _ = recv_request(uas, "INVITE", 3.0)
+            m2, _ = recv_request(uas, "INVITE", 3.0)  # both branches reach the same peer
+            call_id = m1.get("call-id")
+            uas.send(reply_to(m1, 486, "Busy Here", tag="busy"), srv.addr)
+            uas.send(answer_200(m2, 40010), srv.addr)
+            final = caller.expect_reply(3.0)
+            while final is not None and final.status < 200:
+                final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 200, f"caller got {final!r}")
+            caller.send(in_dialog("ACK", m2, final, caller.port, "1 ACK"), srv.addr)
+            reinvite = in_dialog("INVITE", m2, final, caller.port, "3 INVITE")
+            body = sdp(40002)
+            reinvite = reinvite.replace(b"Content-Length: 0\r\n\r\n",
+                                        b"Content-Type: application/sdp\r\nContent-Length: " +
+                                        str(len(body)).encode() + b"\r\n\r\n" + body)
+            caller.send(reinvite, srv.addr)
+            got, _ = recv_request(uas, "INVITE", 3.0)
+            uas.send(reply_to(got, 491, "Request Pending"), srv.addr)
+            reply = caller.expect_reply(3.0)
+            check(reply is not None and reply.status == 491, f"caller got {reply!r}")
+            time.sleep(0.3)
+            check(known(engine, call_id), "the failed re-INVITE deleted the call's session")
+            check_eq(srv.stat("rtpengine:deletes"), 0, "deletes")
+
+
+def test_server_stop_leaves_the_sessions_on_the_relay():
+    """With the dialog module, stopping the server ends its dialogs (kShutdown) but not their
+    media: the relay still holds the answered call."""
+    with RtpEngine(None) as engine, UdpPeer() as uas, UdpPeer() as caller:
+        modules = ("sl = {}; maxfwd = {}; tm = {}; rr = {}; dialog = { hash_size = 256; }; "
+                   f'rtpengine = {{ rtpengine_sock = "{engine.ng_addr}"; }};')
+        srv = Server(routes=DIALOG_ROUTES, modules=modules, uas_port=uas.port,
+                     name="rtpengine-stop")
+        with srv:
+            msg, final = answered_call(engine, srv, caller, uas)
+            call_id = msg.get("call-id")
+            caller.send(in_dialog("ACK", msg, final, caller.port, "1 ACK"), srv.addr)
+            recv_request(uas, "ACK", 3.0)
+        time.sleep(0.3)
+        check(known(engine, call_id), "the server's stop deleted the call's session")

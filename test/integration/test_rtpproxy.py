@@ -3,8 +3,10 @@ through its rtpproxy-protocol listener (--listen-udp): rtpproxy_offer() on an IN
 rtpproxy_answer() on its 200 rewrite c=/m= to the relay's ports; RTP then flows both ways
 through the relay between two UDP sockets of the test (each side sends first);
 rtpproxy_unforce() on the BYE, and a failed INVITE by itself, delete the relay's session. A
-relay that does not answer is failed over to another one of the set, or, when it is the only
-one, the offer fails cleanly within the configured timeout."""
+late offer (SDP offer in the 200, answer in the ACK) gets the tags in the offerer's order and
+RTP flows both ways. Stopping the server (dialog module loaded) leaves active calls' sessions
+on the relay. A relay that does not answer is failed over to another one of the set, or, when
+it is the only one, the offer fails cleanly within the configured timeout."""
 
 import re
 import socket
@@ -68,6 +70,41 @@ route {
 onreply_route[media] {
   if ($rs == 200) {
     rtpproxy_answer();
+  }
+}
+"""
+
+
+# A late offer: the INVITE has no SDP, the callee offers in its 200, the caller answers in the
+# ACK (which reaches the proxy through its Record-Route).
+LATE_OFFER_ROUTES = """\
+route {
+  if (has_totag()) {
+    if (loose_route()) {
+      if (is_method("ACK") && has_body("application/sdp")) {
+        if (!rtpproxy_answer()) {
+          xlog("L_ERR", "rtpproxy_answer failed on the ACK\\n");
+        }
+      }
+      if (is_method("BYE")) {
+        rtpproxy_unforce();
+      }
+      $du = "sip:127.0.0.1:@UAS_PORT@";
+      t_relay();
+    }
+    exit;
+  }
+  if (is_method("INVITE")) {
+    record_route();
+    t_on_reply("late");
+  }
+  $du = "sip:127.0.0.1:@UAS_PORT@";
+  t_relay();
+}
+
+onreply_route[late] {
+  if ($rs == 200 && has_body("application/sdp")) {
+    rtpproxy_offer();
   }
 }
 """
@@ -333,7 +370,7 @@ def test_ipv6_media_through_an_ipv6_relay():
 
 class FakeRelay:
     """A relay that stays silent until answering is set; then answers V with the version
-    (the health check's probe) and nothing else."""
+    (the health check's probe), and any other command with `other_reply` when set."""
 
     def __init__(self):
         self.sock = rtp_socket()
@@ -341,6 +378,8 @@ class FakeRelay:
         self.url = f"udp:{LOOPBACK}:{self.sock.getsockname()[1]}"
         self.answering = False
         self.probes = 0
+        self.other_reply = None
+        self.commands = []
         self._stop = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -358,6 +397,10 @@ class FakeRelay:
                 self.probes += 1
                 if self.answering:
                     self.sock.sendto(f"{cookie} 20040107\n".encode(), src)
+            else:
+                self.commands.append(cmd.strip())
+                if self.answering and self.other_reply:
+                    self.sock.sendto(f"{cookie} {self.other_reply}\n".encode(), src)
 
     def close(self):
         self._stop = True
@@ -395,6 +438,44 @@ def test_health_check_and_mi_bring_relays_back():
         fake.close()
 
 
+def test_call_stays_on_its_relay_after_a_recovery():
+    """The offer fails over from a silent relay to rtpengine; the silent relay comes back (and
+    would be the set's choice again) before the 200: the answer and the delete still go to
+    rtpengine, which holds the call (the recovered relay refuses everything with E8)."""
+    fake = FakeRelay()
+    try:
+        with RtpEngine(None) as engine, UdpPeer() as uas, UdpPeer() as caller:
+            with server(f"{fake.url}=1000 {engine.udp_addr}=1", uas.port,
+                        "health_check_interval = 1;") as srv:
+                invite(caller, srv, 40000)
+                msg, _ = recv_request(uas, "INVITE", 3.0)
+                check_eq(srv.stat("rtpproxy:failovers"), 1, "failovers")
+                call_id = msg.get("call-id")
+                fake.other_reply = "E8"
+                fake.answering = True
+
+                def state():
+                    return {r["url"]: r for r in srv.mi("rtpproxy_show")["relays"]}[fake.url][
+                        "state"]
+                check(wait_until(lambda: state() == "up", 4.0, 0.1), "the relay is not back")
+                fake.commands.clear()
+                uas.send(answer_200(msg, 40010), srv.addr)
+                final = caller.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"caller got {final!r}")
+                _, port = media_of(final.body)
+                check(in_range(port, engine.port_range), f"answer m= port {port} not the relay's")
+                check_eq(srv.stat("rtpproxy:answers"), 1, "answers")
+                check_eq(srv.stat("rtpproxy:errors"), 0, "errors")
+                caller.send(in_dialog("BYE", msg, final, caller.port, "2 BYE"), srv.addr)
+                bye, _ = recv_request(uas, "BYE", 3.0)
+                uas.send(reply_to(bye, 200, "OK"), srv.addr)
+                check(wait_until(lambda: relay_deleted(engine, call_id), 3.0),
+                      "rtpengine still has the call after the BYE")
+                check_eq(fake.commands, [], "commands that reached the recovered relay")
+    finally:
+        fake.close()
+
+
 def test_bad_arguments_and_sockets_stop_the_start():
     good = 'rtpproxy_sock = "1 == udp:127.0.0.1:22222";'
     for call, sock, word in (('rtpproxy_offer("az")', good, "'z'"),
@@ -409,3 +490,99 @@ def test_bad_arguments_and_sockets_stop_the_start():
         out = res.stdout + res.stderr
         check(res.returncode != 0, f"{call} with {sock!r} accepted: {out}")
         check(word in out, f"{call}: the error does not name {word!r}: {out}")
+
+
+def in_dialog(method, msg, final, caller_port, cseq, body=b""):
+    """The caller's in-dialog request for the call of INVITE `msg` (as the UAS saw it), routed
+    back through the proxy's Record-Route, with an SDP body when given."""
+    ftag = re.search(r";tag=([^;>\s]+)", msg.get("from")).group(1)
+    extra = ["Content-Type: application/sdp"] if body else []
+    req = build_request(method, "sip:bob@example.com", caller_port, call_id=msg.get("call-id"),
+                        cseq=cseq, omit=("From", "To"), extra=extra, body=body)
+    routes = "".join(f"Route: {r}\r\n" for r in final.all("record-route"))
+    return req.replace(b"Call-ID:", (f"From: <sip:alice@{LOOPBACK}:{caller_port}>;tag={ftag}"
+                                     f"\r\nTo: <sip:bob@example.com>;tag=callee\r\n"
+                                     f"{routes}Call-ID:").encode(), 1)
+
+
+def advertised_port(tags, tag):
+    """The RTP port rtpengine took from the SDP of the party with `tag` (ng query)."""
+    check(tag in tags, f"the relay has no tag {tag!r}: {sorted(tags)}")
+    return tags[tag]["medias"][0]["streams"][0]["advertised endpoint"]["port"]
+
+
+def test_late_offer_in_200_and_answer_in_ack():
+    with RtpEngine(None) as engine, UdpPeer() as uas, UdpPeer() as caller:
+        with server(engine.udp_addr, uas.port, routes=LATE_OFFER_ROUTES,
+                    more_modules="rr = {}; textops = {}; ") as srv:
+            a_rtp, b_rtp = rtp_socket(), rtp_socket()
+            try:
+                caller.send(build_request("INVITE", "sip:bob@example.com", caller.port),
+                            srv.addr)
+                msg, _ = recv_request(uas, "INVITE", 3.0)
+                check(not msg.body, "the INVITE carries no SDP")
+                uas.send(answer_200(msg, b_rtp.getsockname()[1], uas.port), srv.addr)
+                final = caller.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"caller got {final!r}")
+                addr, offer_port = media_of(final.body)
+                check_eq(addr, LOOPBACK, "offer c= in the 200 (the relay)")
+                check(in_range(offer_port, engine.port_range),
+                      f"offer m= port {offer_port} not in the relay's {engine.port_range}")
+                check_eq(srv.stat("rtpproxy:offers"), 1, "offers")
+
+                ack = in_dialog("ACK", msg, final, caller.port, "1 ACK",
+                                sdp(a_rtp.getsockname()[1]))
+                caller.send(ack, srv.addr)
+                got, _ = recv_request(uas, "ACK", 3.0)
+                addr, answer_port = media_of(got.body)
+                check_eq(addr, LOOPBACK, "answer c= in the ACK (the relay)")
+                check(in_range(answer_port, engine.port_range),
+                      f"answer m= port {answer_port} not in {engine.port_range}")
+                check(answer_port != offer_port, "offer and answer got the same relay port")
+                check_eq(srv.stat("rtpproxy:answers"), 1, "answers")
+                check_eq(srv.stat("rtpproxy:errors"), 0, "errors")
+                # RTP would flow with the tags reversed too (the relay learns the addresses from
+                # the packets): the relay must have paired each tag with its side's SDP.
+                ftag = re.search(r";tag=([^;>\s]+)", msg.get("from")).group(1)
+                tags = engine.ng({"command": "query", "call-id": msg.get("call-id")})["tags"]
+                check_eq(advertised_port(tags, "callee"), b_rtp.getsockname()[1],
+                         "the callee's (offerer's) SDP port as the relay has it")
+                check_eq(advertised_port(tags, ftag), a_rtp.getsockname()[1],
+                         "the caller's (answerer's) SDP port as the relay has it")
+
+                # The callee offered: the caller sends to the offer's port, the callee to the
+                # answer's.
+                check_rtp_flows(a_rtp, (LOOPBACK, offer_port), b_rtp, (LOOPBACK, answer_port))
+
+                call_id = msg.get("call-id")
+                caller.send(in_dialog("BYE", msg, final, caller.port, "2 BYE"), srv.addr)
+                bye, _ = recv_request(uas, "BYE", 3.0)
+                uas.send(reply_to(bye, 200, "OK"), srv.addr)
+                check(wait_until(lambda: srv.stat("rtpproxy:deletes") == 1, 3.0),
+                      "rtpproxy_unforce() counted no delete")
+                check(wait_until(lambda: relay_deleted(engine, call_id), 3.0),
+                      "rtpengine still has the call after the BYE")
+            finally:
+                a_rtp.close()
+                b_rtp.close()
+
+
+def test_server_stop_leaves_active_calls_on_the_relay():
+    """The dialog module ends its dialogs when the server stops (no persistence): that is no
+    end of the calls, so their relay sessions stay."""
+    with RtpEngine(None) as engine, UdpPeer() as uas, UdpPeer() as caller:
+        with server(engine.udp_addr, uas.port, routes=DIALOG_ROUTES,
+                    more_modules="rr = {}; dialog = {};") as srv:
+            invite(caller, srv, 40000)
+            msg, _ = recv_request(uas, "INVITE", 3.0)
+            call_id = msg.get("call-id")
+            uas.send(answer_200(msg, 40010, uas.port), srv.addr)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 200, f"caller got {final!r}")
+            check_eq(len(srv.mi("dlg_list", {"callid": call_id})["dialogs"]), 1, "dialogs")
+        # Stopped: a delete would have been sent before the processes exited; give it time
+        # to arrive anyway.
+        time.sleep(0.5)
+        check(engine.ng({"command": "query", "call-id": call_id}).get("result") == "ok",
+              "rtpengine lost the call when the server stopped")
+        check(not relay_deleted(engine, call_id), "the relay session was deleted at the stop")
