@@ -53,10 +53,10 @@ void removeCaptureSinksForTest() {
 bool capturing() { return g_count != 0; }
 
 void captureMessage(Proto proto, bool outgoing, const SockAddr& src, const SockAddr& dst,
-                    std::string_view message) {
+                    std::string_view message, std::int64_t time_us) {
   if (g_count == 0) return;
   Captured c;
-  c.time_us = unixNowUs();
+  c.time_us = time_us != 0 ? time_us : unixNowUs();
   c.proto = proto;
   c.outgoing = outgoing;
   c.src = &src;

@@ -35,8 +35,10 @@ void removeCaptureSinksForTest();
 
 // True when any sink is registered (the callers skip building a Captured otherwise).
 bool capturing();
+// time_us: when the message was received or handed to the socket (0: now). A sender stamps
+// before it sends, so that the reply a message caused never gets the earlier time.
 void captureMessage(Proto proto, bool outgoing, const SockAddr& src, const SockAddr& dst,
-                    std::string_view message);
+                    std::string_view message, std::int64_t time_us = 0);
 
 // The Call-ID header value of a raw message ("Call-ID:" or its compact form "i:"), trimmed;
 // "" when there is none before the end of the headers. Case-insensitive, no full parse.

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/trace/capture.h"
 #include "core/transport/conn_index.h"
@@ -46,10 +47,13 @@ SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view dat
     g_capture->captured(from, to, data);
     return SendResult::kOk;
   }
+  // Stamped before the send: the reply it causes may be received (and stamped) before
+  // sendto() returns here.
+  const std::int64_t sent_us = trace::capturing() ? unixNowUs() : 0;
   if (!udp) {
     SendResult r = sendStream(from, to, data, host);
-    if (r == SendResult::kOk && trace::capturing() && !isKeepalive(data)) {
-      trace::captureMessage(from.proto, true, from.addr, to, data);
+    if (r == SendResult::kOk && sent_us != 0 && !isKeepalive(data)) {
+      trace::captureMessage(from.proto, true, from.addr, to, data, sent_us);
     }
     return r;
   }
@@ -64,8 +68,8 @@ SendResult sendTo(const Listener& from, const SockAddr& to, std::string_view dat
                        std::strerror(errno));
     return SendResult::kError;
   }
-  if (trace::capturing() && !isKeepalive(data)) {
-    trace::captureMessage(from.proto, true, from.addr, to, data);
+  if (sent_us != 0 && !isKeepalive(data)) {
+    trace::captureMessage(from.proto, true, from.addr, to, data, sent_us);
   }
   return SendResult::kOk;
 }

@@ -39,9 +39,9 @@ class DbInitTest : public CppUnit::TestFixture {
   void createsEveryTableInOneTransaction() {
     Result<InitReport> r = initSchema(db_, schema_);
     CPPUNIT_ASSERT_MESSAGE(r.isOk() ? "" : r.status().message(), r.isOk());
-    CPPUNIT_ASSERT(
-        (r.value().created == std::vector<std::string>{"version", "acc", "dialog", "domain",
-                                                       "location", "missed_calls", "subscriber"}));
+    CPPUNIT_ASSERT((r.value().created ==
+                    std::vector<std::string>{"version", "acc", "dialog", "domain", "location",
+                                             "missed_calls", "sip_trace", "subscriber"}));
     CPPUNIT_ASSERT_EQUAL(statementCount(), r.value().statements);
     CPPUNIT_ASSERT_EQUAL(std::string("BEGIN"), db_.log.front());
     CPPUNIT_ASSERT_EQUAL(std::string("COMMIT"), db_.log.back());
@@ -63,8 +63,8 @@ class DbInitTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!r.isOk());
     CPPUNIT_ASSERT(r.status().code() == Code::kAlreadyExists);
     CPPUNIT_ASSERT_EQUAL(std::string("the database already has tables version, location "
-                                     "(missing: acc, dialog, domain, missed_calls, subscriber); "
-                                     "nothing was changed. 'siplinectl "
+                                     "(missing: acc, dialog, domain, missed_calls, "
+                                     "sip_trace, subscriber); nothing was changed. 'siplinectl "
                                      "db check' verifies an existing schema"),
                          r.status().message());
     for (const std::string& entry : db_.log) {
@@ -77,7 +77,7 @@ class DbInitTest : public CppUnit::TestFixture {
         !r.isOk() &&
         r.status().message().rfind(
             "the database already has table location (missing: version, acc, dialog, domain, "
-            "missed_calls, subscriber);",
+            "missed_calls, sip_trace, subscriber);",
             0) == 0);
   }
 

@@ -66,7 +66,7 @@ class RunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(contains(h_.out, "siplinectl " SIPLINE_VERSION));
     CPPUNIT_ASSERT(contains(h_.out,
                             "schema: version 1 acc 1 dialog 1 domain 1 location 1 missed_calls 1 "
-                            "subscriber 1"));
+                            "sip_trace 1 subscriber 1"));
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"--version", "--json"}));
     Json j = Json::parse(h_.out);
     CPPUNIT_ASSERT_EQUAL(1, j["schema"]["location"].get<int>());
@@ -77,7 +77,7 @@ class RunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"db", "check", "--db-url", kUrl}));
     CPPUNIT_ASSERT_EQUAL(std::string(kUrl), h_.opened_url);
     CPPUNIT_ASSERT(contains(h_.out, "location      OK       table_version 1"));
-    CPPUNIT_ASSERT(contains(h_.out, "schema OK: 7 tables as expected"));
+    CPPUNIT_ASSERT(contains(h_.out, "schema OK: 8 tables as expected"));
     CPPUNIT_ASSERT(contains(h_.out, "(from --db-url)"));
     CPPUNIT_ASSERT(h_.err.empty());
   }
@@ -87,7 +87,7 @@ class RunTest : public CppUnit::TestFixture {
     h_.db.versions["location"] = 2;
     CPPUNIT_ASSERT_EQUAL(4, h_.run({"db", "check", "--db-url", kUrl}));
     CPPUNIT_ASSERT(contains(h_.out, "location      PROBLEM  table_version is 2"));
-    CPPUNIT_ASSERT(contains(h_.out, "1 of 7 tables with problems (1 problem)"));
+    CPPUNIT_ASSERT(contains(h_.out, "1 of 8 tables with problems (1 problem)"));
     h_.db.tables.clear();
     CPPUNIT_ASSERT_EQUAL(4, h_.run({"db", "check", "--db-url", kUrl}));
     CPPUNIT_ASSERT(contains(h_.out, "'siplinectl db init' creates them"));
@@ -101,16 +101,16 @@ class RunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("db check"), j["command"].get<std::string>());
     CPPUNIT_ASSERT(!j["ok"].get<bool>());
     CPPUNIT_ASSERT_EQUAL(1, j["problems"].get<int>());
-    CPPUNIT_ASSERT_EQUAL(std::size_t{7}, j["tables"].size());
-    CPPUNIT_ASSERT_EQUAL(std::string("subscriber"), j["tables"][6]["table"].get<std::string>());
-    CPPUNIT_ASSERT(contains(j["tables"][6]["problems"][0].get<std::string>(), "created"));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{8}, j["tables"].size());
+    CPPUNIT_ASSERT_EQUAL(std::string("subscriber"), j["tables"][7]["table"].get<std::string>());
+    CPPUNIT_ASSERT(contains(j["tables"][7]["problems"][0].get<std::string>(), "created"));
     CPPUNIT_ASSERT(j["tables"][1]["ok"].get<bool>());
   }
 
   void initCreatesAndRefusesToClobber() {
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"db", "init", "--db-url", kUrl}));
     CPPUNIT_ASSERT(contains(h_.out, "created table location (table_version 1)"));
-    CPPUNIT_ASSERT(contains(h_.out, "schema created: 7 tables"));
+    CPPUNIT_ASSERT(contains(h_.out, "schema created: 8 tables"));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, h_.db.count("COMMIT"));
     h_.db.createFrom(schema());
     CPPUNIT_ASSERT_EQUAL(5, h_.run({"db", "init", "--db-url", kUrl}));
@@ -118,7 +118,7 @@ class RunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(contains(h_.err,
                             "siplinectl: db init: the database already has tables "
                             "version, acc, dialog, domain, location, missed_calls, "
-                            "subscriber; nothing was changed"));
+                            "sip_trace, subscriber; nothing was changed"));
     CPPUNIT_ASSERT(contains(h_.err, "'siplinectl db check'"));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, h_.db.count("COMMIT"));
     CPPUNIT_ASSERT_EQUAL(5, h_.run({"db", "init", "--json", "--db-url", kUrl}));

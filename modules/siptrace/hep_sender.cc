@@ -1,0 +1,173 @@
+#include "modules/siptrace/hep_sender.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/base/log.h"
+
+namespace sipline::siptrace {
+
+Result<HepDestination> parseHepDestination(std::string_view text) {
+  HepDestination d;
+  std::string_view rest;
+  if (text.substr(0, 4) == "udp:") {
+    rest = text.substr(4);
+  } else if (text.substr(0, 4) == "tcp:") {
+    d.tcp = true;
+    rest = text.substr(4);
+  } else {
+    return Status::invalidArgument("hep_destination \"" + std::string(text) +
+                                   "\" must start with udp: or tcp:");
+  }
+  std::size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos) {
+    return Status::invalidArgument("hep_destination \"" + std::string(text) + "\" has no port");
+  }
+  std::string_view port_text = rest.substr(colon + 1);
+  int port = 0;
+  for (char c : port_text) {
+    if (c < '0' || c > '9' || port > 65535) {
+      port = -1;
+      break;
+    }
+    port = port * 10 + (c - '0');
+  }
+  if (port_text.empty() || port <= 0 || port > 65535) {
+    return Status::invalidArgument("hep_destination \"" + std::string(text) + "\": bad port");
+  }
+  if (!SockAddr::fromNumeric(rest.substr(0, colon), static_cast<std::uint16_t>(port), d.addr)) {
+    return Status::invalidArgument("hep_destination \"" + std::string(text) +
+                                   "\": the address must be a numeric IPv4 or IPv6 address");
+  }
+  return d;
+}
+
+HepSender::~HepSender() { closeFd(); }
+
+void HepSender::closeFd() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  connecting_ = false;
+}
+
+void HepSender::fail(std::int64_t now_ms, const char* what) {
+  if (!reported_) {
+    SL_ERR("siptrace: HEP collector %s: %s failed: %s; retrying", dest_.addr.toString().c_str(),
+           what, std::strerror(errno));
+    reported_ = true;
+  }
+  closeFd();
+  // The packet being written when the connection broke is cut: drop the rest of the buffer
+  // so the collector's stream restarts on a packet boundary.
+  pending_.clear();
+  pending_at_ = 0;
+  retry_at_ms_ = now_ms + backoff_ms_;
+  backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+}
+
+bool HepSender::ensureSocket(std::int64_t now_ms) {
+  if (fd_ >= 0 && !connecting_) return true;
+  if (fd_ < 0) {
+    if (now_ms < retry_at_ms_) return false;
+    fd_ = ::socket(dest_.addr.family(),
+                   (dest_.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+      fail(now_ms, "socket");
+      return false;
+    }
+    if (!dest_.tcp) return true;
+    if (::connect(fd_, dest_.addr.sa(), dest_.addr.len) == 0) {
+      connecting_ = false;
+    } else if (errno == EINPROGRESS) {
+      connecting_ = true;
+      connect_deadline_ms_ = now_ms + 1000;
+    } else {
+      fail(now_ms, "connect");
+      return false;
+    }
+  }
+  if (connecting_) {
+    pollfd p{fd_, POLLOUT, 0};
+    int rc = ::poll(&p, 1, kConnectWaitMs);
+    if (rc == 0) {
+      // Still connecting: it gets a second in all, then counts as failed.
+      if (now_ms >= connect_deadline_ms_) {
+        errno = ETIMEDOUT;
+        fail(now_ms, "connect");
+      }
+      return false;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (rc < 0 || err != 0) {
+      errno = err != 0 ? err : errno;
+      fail(now_ms, "connect");
+      return false;
+    }
+    connecting_ = false;
+  }
+  if (reported_) SL_NOTICE("siptrace: HEP collector %s connected", dest_.addr.toString().c_str());
+  reported_ = false;
+  backoff_ms_ = kMinBackoffMs;
+  retry_at_ms_ = 0;
+  return true;
+}
+
+void HepSender::flush(std::int64_t now_ms) {
+  if (!dest_.tcp) return;
+  if (!ensureSocket(now_ms)) return;
+  while (pending_at_ < pending_.size()) {
+    ssize_t n = ::send(fd_, pending_.data() + pending_at_, pending_.size() - pending_at_,
+                       MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      fail(now_ms, "send");
+      return;
+    }
+    pending_at_ += static_cast<std::size_t>(n);
+  }
+  if (pending_at_ == pending_.size()) {
+    pending_.clear();
+    pending_at_ = 0;
+  } else if (pending_at_ > kMaxPending / 2) {
+    pending_.erase(0, pending_at_);
+    pending_at_ = 0;
+  }
+}
+
+bool HepSender::send(std::string_view packet, std::int64_t now_ms) {
+  if (!dest_.tcp) {
+    if (!ensureSocket(now_ms)) return false;
+    ssize_t n;
+    do {
+      n = ::sendto(fd_, packet.data(), packet.size(), MSG_DONTWAIT, dest_.addr.sa(),
+                   dest_.addr.len);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),
+                         std::strerror(errno));
+      return false;
+    }
+    return true;
+  }
+  // TCP: while down (or in the back-off) packets are dropped, not piled up.
+  if (fd_ < 0 && now_ms < retry_at_ms_) return false;
+  if (pending() + packet.size() > kMaxPending) {
+    flush(now_ms);
+    if (pending() + packet.size() > kMaxPending) return false;
+  }
+  if (!ensureSocket(now_ms)) return false;
+  pending_.append(packet);
+  flush(now_ms);
+  return fd_ >= 0;
+}
+
+}  // namespace sipline::siptrace

@@ -1,0 +1,134 @@
+#include "modules/siptrace/hep_sender.h"
+
+#include <arpa/inet.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "core/base/clock.h"
+#include "core/trace/hep.h"
+
+namespace sipline::siptrace {
+
+class SiptraceHepSenderTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(SiptraceHepSenderTest);
+  CPPUNIT_TEST(destinationsParse);
+  CPPUNIT_TEST(tcpStreamCarriesWholePacketsAndReconnects);
+  CPPUNIT_TEST(tcpCollectorDownDropsWithoutWaiting);
+  CPPUNIT_TEST_SUITE_END();
+
+  static int listener(std::uint16_t& port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    CPPUNIT_ASSERT_EQUAL(0, bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    CPPUNIT_ASSERT_EQUAL(0, listen(fd, 4));
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    return fd;
+  }
+
+  static std::string packet(const std::string& call_id) {
+    trace::Record r;
+    SockAddr::fromNumeric("127.0.0.1", 5060, r.src);
+    SockAddr::fromNumeric("127.0.0.1", 5070, r.dst);
+    r.time_us = 1700000000000000;
+    r.message = "OPTIONS sip:x SIP/2.0\r\nCall-ID: " + call_id + "\r\n\r\n";
+    trace::HepOptions o;
+    o.correlation_id = call_id;
+    return trace::encodeHep(r, o);
+  }
+
+  // Reads whole HEP frames from a stream until `n` arrived (bounded by 2 s).
+  static std::vector<std::string> frames(int fd, std::size_t n) {
+    std::vector<std::string> out;
+    std::string buf;
+    std::int64_t until = monotonicMs() + 2000;
+    while (out.size() < n && monotonicMs() < until) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 100) != 1) continue;
+      char chunk[4096];
+      ssize_t got = recv(fd, chunk, sizeof chunk, 0);
+      if (got <= 0) break;
+      buf.append(chunk, static_cast<std::size_t>(got));
+      while (true) {
+        Result<std::size_t> len = trace::hepFrameLength(buf);
+        CPPUNIT_ASSERT(len.isOk());
+        if (len.value() == 0 || buf.size() < len.value()) break;
+        out.push_back(buf.substr(0, len.value()));
+        buf.erase(0, len.value());
+      }
+    }
+    return out;
+  }
+
+ public:
+  void destinationsParse() {
+    Result<HepDestination> d = parseHepDestination("tcp:[::1]:9061");
+    CPPUNIT_ASSERT(d.isOk() && d.value().tcp && d.value().addr.isV6());
+    CPPUNIT_ASSERT_EQUAL(std::uint16_t{9061}, d.value().addr.port());
+    CPPUNIT_ASSERT(!parseHepDestination("udp:127.0.0.1").isOk());
+    CPPUNIT_ASSERT(!parseHepDestination("udp:127.0.0.1:").isOk());
+    CPPUNIT_ASSERT(!parseHepDestination("udp:127.0.0.1:9x").isOk());
+    CPPUNIT_ASSERT(!parseHepDestination("127.0.0.1:9060").isOk());
+  }
+
+  void tcpStreamCarriesWholePacketsAndReconnects() {
+    std::uint16_t port = 0;
+    int lfd = listener(port);
+    HepSender s(parseHepDestination("tcp:127.0.0.1:" + std::to_string(port)).value());
+    std::int64_t now = monotonicMs();
+    CPPUNIT_ASSERT(s.send(packet("a"), now));
+    int conn = accept(lfd, nullptr, nullptr);
+    CPPUNIT_ASSERT(conn >= 0);
+    CPPUNIT_ASSERT(s.send(packet("b"), now));
+    std::vector<std::string> got = frames(conn, 2);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, got.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("b"), trace::decodeHep(got[1]).value().correlation_id);
+    // The collector goes away: the sender notices, backs off, then connects again.
+    close(conn);
+    close(lfd);
+    bool failed = false;
+    for (int i = 0; i < 50 && !failed; ++i) {
+      failed = !s.send(packet("lost"), now);
+      usleep(2000);
+    }
+    CPPUNIT_ASSERT(failed);
+    lfd = listener(port);
+    bool sent = false;
+    for (int i = 0; i < 100 && !sent; ++i) {
+      now += 200;  // past the back-off
+      sent = s.send(packet("c"), now) && s.connected();
+    }
+    CPPUNIT_ASSERT(sent);
+    conn = accept(lfd, nullptr, nullptr);
+    got = frames(conn, 1);
+    CPPUNIT_ASSERT(!got.empty());
+    CPPUNIT_ASSERT_EQUAL(std::string("c"), trace::decodeHep(got.back()).value().correlation_id);
+    close(conn);
+    close(lfd);
+  }
+
+  void tcpCollectorDownDropsWithoutWaiting() {
+    std::uint16_t port = 0;
+    int lfd = listener(port);
+    close(lfd);  // nobody listens there now
+    HepSender s(parseHepDestination("tcp:127.0.0.1:" + std::to_string(port)).value());
+    std::int64_t t0 = monotonicMs();
+    for (int i = 0; i < 100; ++i) CPPUNIT_ASSERT(!s.send(packet("x"), t0));
+    CPPUNIT_ASSERT(monotonicMs() - t0 < 500);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SiptraceHepSenderTest);
+
+}  // namespace sipline::siptrace

@@ -1,0 +1,346 @@
+#include <arpa/inet.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <list>
+#include <string>
+#include <vector>
+
+#include "core/base/clock.h"
+#include "core/trace/hep.h"
+#include "modules/siptrace/siptrace.h"
+#include "modules/siptrace/siptrace_test_util.h"
+
+namespace sipline::siptrace {
+
+class SiptraceServiceTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(SiptraceServiceTest);
+  CPPUNIT_TEST(nothingTracedQueuesNothing);
+  CPPUNIT_TEST(sipTraceFollowsTheWholeCall);
+  CPPUNIT_TEST(sipTraceOfATracedCallQueuesNoDuplicate);
+  CPPUNIT_TEST(switchedOffTracesNothing);
+  CPPUNIT_TEST(tracedUserPullsInTheCall);
+  CPPUNIT_TEST(fullQueueDropsAndCounts);
+  CPPUNIT_TEST(writerInsertsRowsInOrderAndSendsHep);
+  CPPUNIT_TEST(writerDropsWhileTheDbIsDownAndResumes);
+  CPPUNIT_TEST(writerWritesInCaptureTimeOrder);
+  CPPUNIT_TEST(configurationErrors);
+  CPPUNIT_TEST(insertSqlHasOnePlaceholderPerColumn);
+  CPPUNIT_TEST_SUITE_END();
+
+  static constexpr std::size_t kMem = 4 << 20;
+
+ public:
+  void setUp() override {
+    mem_ = mmap(nullptr, kMem, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CPPUNIT_ASSERT(mem_ != MAP_FAILED);
+    for (auto& s : slots_) s.store(0);
+    Counters& k = svc_.counters();
+    k.traced.bindForTest(&slots_[0]);
+    k.written.bindForTest(&slots_[1]);
+    k.hep_sent.bindForTest(&slots_[2]);
+    k.dropped.bindForTest(&slots_[3]);
+    k.db_errors.bindForTest(&slots_[4]);
+    svc_.config().db_url = "postgres://u@127.0.0.1/x";
+    svc_.config().queue_size = 64;
+    ua_ = addr("127.0.0.1", 5070);
+    proxy_ = addr("127.0.0.1", 5060);
+    uas_ = addr("127.0.0.1", 5080);
+  }
+  void tearDown() override { munmap(mem_, kMem); }
+
+  static SockAddr addr(const char* ip, std::uint16_t port) {
+    SockAddr a;
+    SockAddr::fromNumeric(ip, port, a);
+    return a;
+  }
+
+  void init() {
+    CPPUNIT_ASSERT(Service::memoryFor(svc_.config()) <= kMem);
+    Status st = svc_.initForTest(mem_);
+    CPPUNIT_ASSERT_MESSAGE(st.message(), st.isOk());
+  }
+
+  void capture(std::string_view msg, bool outgoing, const SockAddr& src, const SockAddr& dst) {
+    trace::Captured c;
+    c.time_us = unixNowUs();
+    c.outgoing = outgoing;
+    c.src = &src;
+    c.dst = &dst;
+    c.message = msg;
+    c.call_id = trace::scanCallId(msg);
+    svc_.onCaptured(c);
+  }
+
+  std::vector<Item> drain() {
+    std::vector<std::string> entries;
+    svc_.queue()->pop(1000, 1 << 30, entries);
+    std::vector<Item> out;
+    for (const std::string& e : entries) out.push_back(decodeItem(e).value());
+    return out;
+  }
+
+  // A received message as sip_trace() hands it over (the text is kept by the fixture).
+  trace::Captured received(const std::string& msg) {
+    texts_.push_back(msg);
+    trace::Captured r;
+    r.time_us = unixNowUs();
+    r.src = &ua_;
+    r.dst = &proxy_;
+    r.message = texts_.back();
+    return r;
+  }
+
+  void nothingTracedQueuesNothing() {
+    init();
+    capture(testing::invite("c1"), false, ua_, proxy_);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, svc_.queue()->size());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, svc_.counters().traced.get());
+  }
+
+  void sipTraceFollowsTheWholeCall() {
+    init();
+    std::string inv = testing::invite("call-1");
+    capture(inv, false, ua_, proxy_);  // before the script: not traced yet
+    trace::Captured r = received(inv);
+    CPPUNIT_ASSERT_EQUAL(1, svc_.traceCall("call-1", "", &r));
+    capture(inv, true, proxy_, uas_);
+    capture(testing::reply("call-1", "200 OK"), false, uas_, proxy_);
+    capture(testing::reply("call-1", "200 OK"), true, proxy_, ua_);
+    capture(testing::invite("other"), false, ua_, proxy_);
+    std::vector<Item> items = drain();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{4}, items.size());
+    CPPUNIT_ASSERT(!items[0].record.outgoing && items[1].record.outgoing);
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5080"), items[1].record.dst.toString());
+    CPPUNIT_ASSERT_EQUAL(std::string("call-1"), items[2].call_id);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{4}, svc_.counters().traced.get());
+  }
+
+  void sipTraceOfATracedCallQueuesNoDuplicate() {
+    init();
+    trace::Captured r = received(testing::invite("call-2"));
+    CPPUNIT_ASSERT_EQUAL(1, svc_.traceCall("call-2", "x", &r));
+    // A re-INVITE: the sink queues it as it arrives; sip_trace() again adds nothing.
+    capture(r.message, false, ua_, proxy_);
+    CPPUNIT_ASSERT_EQUAL(1, svc_.traceCall("call-2", "", &r));
+    std::vector<Item> items = drain();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, items.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("x"), items[1].trace_attrs);
+    CPPUNIT_ASSERT_EQUAL(-1, svc_.traceCall("", "", &r));
+  }
+
+  void switchedOffTracesNothing() {
+    init();
+    trace::Captured r = received(testing::invite("call-3"));
+    CPPUNIT_ASSERT_EQUAL(1, svc_.traceCall("call-3", "", &r));
+    Result<Json> j = svc_.miSipTrace(MiParams(Json{{"mode", "off"}}));
+    CPPUNIT_ASSERT(j.isOk() && !j.value()["enabled"].get<bool>());
+    capture(r.message, true, proxy_, uas_);
+    CPPUNIT_ASSERT_EQUAL(-1, svc_.traceCall("call-4", "", &r));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, drain().size());
+    CPPUNIT_ASSERT(!svc_.miSipTrace(MiParams(Json{{"mode", "maybe"}})).isOk());
+    j = svc_.miSipTrace(MiParams(Json{{"mode", "on"}}));
+    CPPUNIT_ASSERT(j.value()["enabled"].get<bool>());
+    CPPUNIT_ASSERT_EQUAL(1u, j.value()["traced_calls"].get<unsigned>());
+    capture(r.message, true, proxy_, uas_);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, drain().size());
+    svc_.config().enabled = false;  // the start state
+    init();
+    CPPUNIT_ASSERT(!svc_.enabled());
+  }
+
+  void tracedUserPullsInTheCall() {
+    init();
+    Result<Json> j =
+        svc_.miTraceUser(MiParams(Json{{"action", "add"}, {"user", "bob@example.com"}}));
+    CPPUNIT_ASSERT(j.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("bob@example.com"), j.value()["users"][0].get<std::string>());
+    CPPUNIT_ASSERT(!svc_.miTraceUser(MiParams(Json{{"action", "add"}})).isOk());
+    CPPUNIT_ASSERT(!svc_.miTraceUser(MiParams(Json{{"action", "zap"}, {"user", "x"}})).isOk());
+    capture(testing::invite("call-5", "alice", "bob"), false, ua_, proxy_);
+    capture(testing::invite("call-6", "alice", "carol"), false, ua_, proxy_);
+    // A later message of the call is traced by its Call-ID even without the user in it.
+    capture("ACK sip:x SIP/2.0\r\nCall-ID: call-5\r\n\r\n", false, ua_, proxy_);
+    std::vector<Item> items = drain();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, items.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("bob@example.com"), items[0].trace_attrs);
+    CPPUNIT_ASSERT_EQUAL(std::string("bob@example.com"), items[1].trace_attrs);
+    j = svc_.miTraceUser(MiParams(Json{{"action", "remove"}, {"user", "bob@example.com"}}));
+    CPPUNIT_ASSERT(j.isOk() && j.value()["users"].empty());
+    CPPUNIT_ASSERT(svc_.miTraceUser(MiParams(Json{{"action", "list"}})).isOk());
+  }
+
+  void fullQueueDropsAndCounts() {
+    svc_.config().queue_size = 16;  // 16 KB: about 40 messages
+    init();
+    trace::Captured r = received(testing::invite("call-7"));
+    svc_.traceCall("call-7", "", &r);
+    for (int i = 0; i < 100; ++i) capture(r.message, true, proxy_, uas_);
+    CPPUNIT_ASSERT(svc_.counters().dropped.get() > 0);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{101},
+                         svc_.counters().dropped.get() + svc_.counters().traced.get());
+  }
+
+  int udpSocket(std::uint16_t& port) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    return fd;
+  }
+
+  void writerInsertsRowsInOrderAndSendsHep() {
+    std::uint16_t port = 0;
+    int fd = udpSocket(port);
+    svc_.config().hep_destination = "udp:127.0.0.1:" + std::to_string(port);
+    svc_.config().hep_capture_id = 42;
+    init();
+    trace::Captured r = received(testing::invite("call-8"));
+    svc_.traceCall("call-8", "", &r);
+    capture(r.message, true, proxy_, uas_);
+    capture(testing::reply("call-8", "180 Ringing"), false, uas_, proxy_);
+    testing::FakeTraceDb db;
+    WriterOptions o;
+    o.hep_capture_id = 42;
+    Writer w(
+        *svc_.queue(), *svc_.calls(), svc_.counters(), o,
+        [&db]() {
+          return Result<std::unique_ptr<db::Connection>>(
+              std::make_unique<testing::FakeTraceConnection>(&db));
+        },
+        std::make_unique<HepSender>(parseHepDestination(svc_.config().hep_destination).value()));
+    std::int64_t now = monotonicMs();
+    CPPUNIT_ASSERT(w.step(now));
+    CPPUNIT_ASSERT(db.statements.empty());  // held for the reorder window
+    CPPUNIT_ASSERT(w.step(now + Writer::kReorderMs));
+    CPPUNIT_ASSERT(!w.step(now + Writer::kReorderMs));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, db.statements.size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{45}, db.params[0].size());
+    CPPUNIT_ASSERT_EQUAL(std::string("INVITE"), std::get<std::string>(db.params[0][5]));
+    CPPUNIT_ASSERT_EQUAL(std::string("in"), std::get<std::string>(db.params[0][14]));
+    CPPUNIT_ASSERT_EQUAL(std::string("out"), std::get<std::string>(db.params[0][15 + 14]));
+    CPPUNIT_ASSERT_EQUAL(std::string("180 Ringing"), std::get<std::string>(db.params[0][30 + 6]));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{5080}, std::get<std::int64_t>(db.params[0][30 + 9]));
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{3}, svc_.counters().written.get());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{3}, svc_.counters().hep_sent.get());
+    std::vector<std::string> packets;
+    for (int i = 0; i < 3; ++i) {
+      pollfd p{fd, POLLIN, 0};
+      CPPUNIT_ASSERT(poll(&p, 1, 1000) == 1);
+      char buf[65536];
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      packets.emplace_back(buf, static_cast<std::size_t>(n));
+    }
+    close(fd);
+    Result<trace::HepPacket> p = trace::decodeHep(packets[1]);
+    CPPUNIT_ASSERT(p.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::uint32_t{42}, p.value().capture_id);
+    CPPUNIT_ASSERT_EQUAL(std::string("call-8"), p.value().correlation_id);
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5080"), p.value().record.dst.toString());
+    CPPUNIT_ASSERT_EQUAL(std::string(r.message), p.value().record.message);
+  }
+
+  void writerDropsWhileTheDbIsDownAndResumes() {
+    init();
+    trace::Captured r = received(testing::invite("call-9"));
+    svc_.traceCall("call-9", "", &r);
+    testing::FakeTraceDb db;
+    db.down = true;
+    Writer w(
+        *svc_.queue(), *svc_.calls(), svc_.counters(), WriterOptions{},
+        [&db]() {
+          return Result<std::unique_ptr<db::Connection>>(
+              std::make_unique<testing::FakeTraceConnection>(&db));
+        },
+        nullptr);
+    CPPUNIT_ASSERT(w.step(monotonicMs(), true));
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().dropped.get());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().db_errors.get());
+    db.down = false;
+    capture(r.message, true, proxy_, uas_);
+    CPPUNIT_ASSERT(w.step(monotonicMs(), true));
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().written.get());
+  }
+
+  // A producer that queued late (preempted after sending) does not put its message after
+  // the reply that answered it: rows follow the capture time.
+  void writerWritesInCaptureTimeOrder() {
+    init();
+    testing::FakeTraceDb db;
+    Writer w(
+        *svc_.queue(), *svc_.calls(), svc_.counters(), WriterOptions{},
+        [&db]() {
+          return Result<std::unique_ptr<db::Connection>>(
+              std::make_unique<testing::FakeTraceConnection>(&db));
+        },
+        nullptr);
+    std::int64_t now = monotonicMs();
+    for (std::int64_t t : {300, 100, 200}) {
+      Item item;
+      item.record.time_us = 1700000000000000 + t;
+      item.record.message = "MESSAGE sip:x SIP/2.0\r\nCall-ID: c\r\n\r\n";
+      item.call_id = "c" + std::to_string(t);
+      std::string e = encodeItem(item);
+      CPPUNIT_ASSERT(svc_.queue()->push({e}));
+      w.step(now);
+      now += 50;
+    }
+    Item late;
+    late.record.time_us = 1700000000000000 + 150;
+    late.record.message = "MESSAGE sip:x SIP/2.0\r\n\r\n";
+    late.call_id = "c150";
+    CPPUNIT_ASSERT(svc_.queue()->push({encodeItem(late)}));
+    w.step(now);
+    CPPUNIT_ASSERT(db.statements.empty());
+    w.step(now + Writer::kReorderMs);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, db.statements.size());
+    std::vector<std::string> ids;
+    for (std::size_t i = 2; i < db.params[0].size(); i += 15) {
+      ids.push_back(std::get<std::string>(db.params[0][i]));
+    }
+    CPPUNIT_ASSERT((ids == std::vector<std::string>{"c100", "c150", "c200", "c300"}));
+  }
+
+  void configurationErrors() {
+    svc_.config().db_url = "";
+    CPPUNIT_ASSERT(!svc_.initForTest(mem_).isOk());  // no destination
+    svc_.config().hep_destination = "sctp:1.2.3.4:9";
+    CPPUNIT_ASSERT(!svc_.initForTest(mem_).isOk());
+    svc_.config().hep_destination = "udp:localhost:9060";
+    CPPUNIT_ASSERT(!svc_.initForTest(mem_).isOk());
+    svc_.config().hep_destination = "tcp:[::1]:9060";
+    CPPUNIT_ASSERT(svc_.initForTest(mem_).isOk());
+    svc_.config().table = "sip trace";
+    CPPUNIT_ASSERT(!svc_.initForTest(mem_).isOk());
+    CPPUNIT_ASSERT(!parseHepDestination("udp:127.0.0.1:0").isOk());
+    CPPUNIT_ASSERT(!parseHepDestination("udp:127.0.0.1:99999").isOk());
+    CPPUNIT_ASSERT(parseHepDestination("udp:127.0.0.1:9060").value().addr.port() == 9060);
+  }
+
+  void insertSqlHasOnePlaceholderPerColumn() {
+    std::string sql = insertSql("sip_trace", 2);
+    CPPUNIT_ASSERT(sql.rfind("INSERT INTO sip_trace (time_stamp, time_us, callid,", 0) == 0);
+    CPPUNIT_ASSERT(sql.find("$30)") != std::string::npos);
+    CPPUNIT_ASSERT(sql.find("$31") == std::string::npos);
+    CPPUNIT_ASSERT(sql.find("($16::timestamptz,") != std::string::npos);
+  }
+
+ private:
+  void* mem_ = nullptr;
+  Service svc_;
+  std::atomic<std::uint64_t> slots_[5];
+  SockAddr ua_, proxy_, uas_;
+  std::list<std::string> texts_;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SiptraceServiceTest);
+
+}  // namespace sipline::siptrace

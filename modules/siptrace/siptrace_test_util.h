@@ -1,0 +1,80 @@
+// Test helpers of the siptrace unit tests: SIP messages of a call and a fake DB connection
+// that records its INSERTs (or fails as a DB that is down).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/db/db.h"
+
+namespace sipline::siptrace::testing {
+
+inline std::string invite(std::string_view call_id, std::string_view from_user = "alice",
+                          std::string_view to_user = "bob") {
+  return "INVITE sip:" + std::string(to_user) +
+         "@example.com SIP/2.0\r\n"
+         "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\n"
+         "From: \"Alice\" <sip:" +
+         std::string(from_user) +
+         "@example.com>;tag=ft1\r\n"
+         "To: <sip:" +
+         std::string(to_user) +
+         "@Example.COM>\r\n"
+         "Call-ID: " +
+         std::string(call_id) +
+         "\r\n"
+         "CSeq: 1 INVITE\r\n"
+         "Content-Length: 0\r\n\r\n";
+}
+
+inline std::string reply(std::string_view call_id, std::string_view status) {
+  return "SIP/2.0 " + std::string(status) +
+         "\r\n"
+         "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\n"
+         "f: sip:alice@example.com;tag=ft1\r\n"
+         "t: <sip:bob@example.com>;tag=tt2\r\n"
+         "i: " +
+         std::string(call_id) +
+         "\r\n"
+         "CSeq: 1 INVITE\r\n"
+         "Content-Length: 0\r\n\r\n";
+}
+
+struct FakeTraceDb {
+  bool down = false;
+  std::vector<std::string> statements;
+  std::vector<std::vector<db::Param>> params;
+};
+
+class FakeTraceConnection final : public db::Connection {
+ public:
+  explicit FakeTraceConnection(FakeTraceDb* db) : db_(db) {}
+  Result<db::Rows> query(std::string_view, std::initializer_list<db::Param>) override {
+    return Status::unsupported("fake");
+  }
+  Result<db::Rows> query(std::string_view, const std::vector<db::Param>&) override {
+    return Status::unsupported("fake");
+  }
+  Result<std::int64_t> exec(std::string_view sql, std::initializer_list<db::Param> p) override {
+    return exec(sql, std::vector<db::Param>(p));
+  }
+  Result<std::int64_t> exec(std::string_view sql, const std::vector<db::Param>& p) override {
+    if (db_->down) return Status::unavailable("connection refused");
+    db_->statements.emplace_back(sql);
+    db_->params.push_back(p);
+    return static_cast<std::int64_t>(p.size() / 15);
+  }
+  Status begin() override { return Status::ok(); }
+  Status commit() override { return Status::ok(); }
+  Status rollback() override { return Status::ok(); }
+  bool connected() const override { return !db_->down; }
+  Status ensureConnected() override { return Status::ok(); }
+  const db::DbUrl& url() const override { return url_; }
+
+ private:
+  FakeTraceDb* db_;
+  db::DbUrl url_;
+};
+
+}  // namespace sipline::siptrace::testing

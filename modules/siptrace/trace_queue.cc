@@ -1,0 +1,107 @@
+#include "modules/siptrace/trace_queue.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "core/base/log.h"
+
+namespace sipline::siptrace {
+namespace {
+
+// An entry: u32 length of the payload, then the payload; both may wrap around the end.
+constexpr std::size_t kLenBytes = sizeof(std::uint32_t);
+
+}  // namespace
+
+std::size_t TraceQueue::headerBytes() { return (sizeof(TraceQueue) + 15) & ~std::size_t{15}; }
+
+std::size_t TraceQueue::bytesFor(std::size_t data_bytes) { return headerBytes() + data_bytes; }
+
+TraceQueue* TraceQueue::create(void* memory, std::size_t data_bytes) {
+  return ::new (memory) TraceQueue(data_bytes);
+}
+
+bool TraceQueue::lock(int timeout_ms) {
+  switch (mutex_.lock(timeout_ms)) {
+    case shm::RobustMutex::Locked::kOk:
+      return true;
+    case shm::RobustMutex::Locked::kOwnerDied:
+      // The dead holder may have left head_/used_ half-moved: nothing can be trusted.
+      SL_ERR("siptrace: a process died holding the trace queue; %zu queued messages dropped",
+             count_);
+      head_ = used_ = count_ = 0;
+      return true;
+    default:
+      return false;
+  }
+}
+
+void TraceQueue::writeAt(std::size_t at, const void* src, std::size_t n) {
+  at %= capacity_;
+  std::size_t first = std::min(n, capacity_ - at);
+  std::memcpy(data() + at, src, first);
+  if (first < n) std::memcpy(data(), static_cast<const char*>(src) + first, n - first);
+}
+
+void TraceQueue::readAt(std::size_t at, void* dst, std::size_t n) {
+  at %= capacity_;
+  std::size_t first = std::min(n, capacity_ - at);
+  std::memcpy(dst, data() + at, first);
+  if (first < n) std::memcpy(static_cast<char*>(dst) + first, data(), n - first);
+}
+
+bool TraceQueue::push(std::initializer_list<std::string_view> parts) {
+  std::size_t len = 0;
+  for (std::string_view p : parts) len += p.size();
+  std::size_t need = kLenBytes + len;
+  if (len == 0 || need > capacity_ || len > UINT32_MAX) return false;
+  if (!lock(kPushLockMs)) return false;
+  if (used_ + need > capacity_) {
+    mutex_.unlock();
+    return false;
+  }
+  std::size_t at = head_ + used_;
+  auto len32 = static_cast<std::uint32_t>(len);
+  writeAt(at, &len32, kLenBytes);
+  at += kLenBytes;
+  for (std::string_view p : parts) {
+    writeAt(at, p.data(), p.size());
+    at += p.size();
+  }
+  used_ += need;
+  ++count_;
+  mutex_.unlock();
+  return true;
+}
+
+std::size_t TraceQueue::pop(std::size_t max_entries, std::size_t max_bytes,
+                            std::vector<std::string>& out, int lock_timeout_ms) {
+  if (!lock(lock_timeout_ms)) return 0;
+  std::size_t n = 0;
+  std::size_t bytes = 0;
+  while (n < max_entries && count_ > 0 && (n == 0 || bytes < max_bytes)) {
+    std::uint32_t len = 0;
+    readAt(head_, &len, kLenBytes);
+    std::string entry(len, '\0');
+    readAt(head_ + kLenBytes, entry.data(), len);
+    out.push_back(std::move(entry));
+    head_ = (head_ + kLenBytes + len) % capacity_;
+    used_ -= kLenBytes + len;
+    --count_;
+    bytes += len;
+    ++n;
+  }
+  if (count_ == 0) head_ = used_ = 0;
+  mutex_.unlock();
+  return n;
+}
+
+std::size_t TraceQueue::size() {
+  if (!lock(-1)) return 0;
+  std::size_t n = count_;
+  mutex_.unlock();
+  return n;
+}
+
+}  // namespace sipline::siptrace

@@ -1,0 +1,202 @@
+#include "modules/siptrace/trace_queue.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "modules/siptrace/traced_set.h"
+
+namespace sipline::siptrace {
+
+class SiptraceQueueTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(SiptraceQueueTest);
+  CPPUNIT_TEST(entriesComeOutInOrderWhole);
+  CPPUNIT_TEST(fullQueueRefusesWithoutWaiting);
+  CPPUNIT_TEST(wrapsAroundManyTimes);
+  CPPUNIT_TEST(popStopsAtTheByteBudget);
+  CPPUNIT_TEST(processesPushingAtOnceLoseNothing);
+  CPPUNIT_TEST(holderKilledWithTheLockEmptiesTheQueue);
+  CPPUNIT_TEST(tracedCallsExpireAndAreRefreshed);
+  CPPUNIT_TEST(fullBucketReplacesTheSoonestExpiring);
+  CPPUNIT_TEST(tracedUsersAddRemoveList);
+  CPPUNIT_TEST_SUITE_END();
+
+  static constexpr std::size_t kData = 1024;
+  static constexpr std::size_t kMem = 1 << 20;
+
+ public:
+  void setUp() override {
+    mem_ = mmap(nullptr, kMem, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CPPUNIT_ASSERT(mem_ != MAP_FAILED);
+    q_ = TraceQueue::create(mem_, kData);
+  }
+  void tearDown() override { munmap(mem_, kMem); }
+
+  void entriesComeOutInOrderWhole() {
+    CPPUNIT_ASSERT(q_->push({"one"}));
+    CPPUNIT_ASSERT(q_->push({"tw", "o"}));
+    CPPUNIT_ASSERT(!q_->push({"", ""}));  // empty entries are refused
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, q_->size());
+    std::vector<std::string> out;
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, q_->pop(10, 1 << 20, out));
+    CPPUNIT_ASSERT_EQUAL(std::string("one"), out[0]);
+    CPPUNIT_ASSERT_EQUAL(std::string("two"), out[1]);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->pop(10, 1 << 20, out));
+  }
+
+  void fullQueueRefusesWithoutWaiting() {
+    std::string e(100, 'x');
+    int pushed = 0;
+    while (q_->push({e}) && pushed < 100) ++pushed;
+    CPPUNIT_ASSERT_EQUAL(kData / 104, static_cast<std::size_t>(pushed));
+    CPPUNIT_ASSERT(!q_->push({std::string(kData, 'y')}));
+    std::vector<std::string> out;
+    q_->pop(1, 1 << 20, out);
+    CPPUNIT_ASSERT(q_->push({e}));
+  }
+
+  void wrapsAroundManyTimes() {
+    std::vector<std::string> out;
+    for (int i = 0; i < 2000; ++i) {
+      std::string e = std::to_string(i) + std::string(static_cast<std::size_t>(i % 97), 'z');
+      CPPUNIT_ASSERT(q_->push({e}));
+      if (i % 3 == 2) {
+        q_->pop(3, 1 << 20, out);
+      }
+    }
+    q_->pop(100, 1 << 20, out);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2000}, out.size());
+    for (int i = 0; i < 2000; ++i) {
+      CPPUNIT_ASSERT_EQUAL(std::to_string(i) + std::string(static_cast<std::size_t>(i % 97), 'z'),
+                           out[static_cast<std::size_t>(i)]);
+    }
+  }
+
+  void popStopsAtTheByteBudget() {
+    for (int i = 0; i < 5; ++i) CPPUNIT_ASSERT(q_->push({std::string(50, 'a')}));
+    std::vector<std::string> out;
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, q_->pop(10, 100, out));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, q_->pop(10, 1, out));  // at least one
+  }
+
+  void processesPushingAtOnceLoseNothing() {
+    q_ = TraceQueue::create(mem_, 256 * 1024);
+    constexpr int kProcs = 4, kEach = 500;
+    std::vector<pid_t> pids;
+    for (int p = 0; p < kProcs; ++p) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        int ok = 0;
+        for (int i = 0; i < kEach; ++i) {
+          std::string e = std::to_string(p) + ":" + std::to_string(i);
+          for (int tries = 0; tries < 1000 && !q_->push({e}); ++tries) usleep(100);
+          ++ok;
+        }
+        _exit(ok == kEach ? 0 : 1);
+      }
+      pids.push_back(pid);
+    }
+    std::vector<std::string> out;
+    for (pid_t pid : pids) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    q_->pop(100000, 1 << 30, out);
+    CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(kProcs * kEach), out.size());
+    CPPUNIT_ASSERT_EQUAL(out.size(), std::set<std::string>(out.begin(), out.end()).size());
+  }
+
+  void holderKilledWithTheLockEmptiesTheQueue() {
+    CPPUNIT_ASSERT(q_->push({"before"}));
+    pid_t pid = fork();
+    if (pid == 0) {
+      // Dies holding the lock (the mutex is the queue's first member).
+      auto* m = reinterpret_cast<shm::RobustMutex*>(q_);
+      m->lock();
+      _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::vector<std::string> out;
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->pop(10, 1 << 20, out, 1000));
+    CPPUNIT_ASSERT(q_->push({"after"}));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, q_->pop(10, 1 << 20, out));
+    CPPUNIT_ASSERT_EQUAL(std::string("after"), out[0]);
+  }
+
+  void tracedCallsExpireAndAreRefreshed() {
+    TracedCalls* t = TracedCalls::create(mem_, 64);
+    CPPUNIT_ASSERT_EQUAL(0u, t->used());
+    std::string attrs;
+    CPPUNIT_ASSERT(!t->touch("c1", 1000, 10, &attrs));
+    bool was = true;
+    CPPUNIT_ASSERT(t->add("c1", "alice", 1000, 10, &was));
+    CPPUNIT_ASSERT(!was);
+    CPPUNIT_ASSERT_EQUAL(1u, t->used());
+    CPPUNIT_ASSERT(t->touch("c1", 1005, 10, &attrs));  // now expires at 1015
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), attrs);
+    CPPUNIT_ASSERT(t->touch("c1", 1014, 10, &attrs));
+    CPPUNIT_ASSERT(!t->touch("c2", 1014, 10, &attrs));
+    CPPUNIT_ASSERT(t->add("c1", "", 1014, 10, &was));
+    CPPUNIT_ASSERT(was);
+    CPPUNIT_ASSERT(t->touch("c1", 1020, 10, &attrs));
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), attrs);  // kept by a refresh without attrs
+    CPPUNIT_ASSERT(!t->touch("c1", 1040, 10, &attrs));  // expired
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, t->sweep(1029));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, t->sweep(1040));
+    CPPUNIT_ASSERT_EQUAL(0u, t->used());
+  }
+
+  void fullBucketReplacesTheSoonestExpiring() {
+    TracedCalls* t = TracedCalls::create(mem_, 8);  // one bucket of 8 slots
+    CPPUNIT_ASSERT_EQUAL(std::size_t{8}, t->slots());
+    for (int i = 0; i < 8; ++i) CPPUNIT_ASSERT(t->add("c" + std::to_string(i), "", 1000 + i, 100));
+    CPPUNIT_ASSERT(t->add("new", "", 1010, 100));
+    CPPUNIT_ASSERT_EQUAL(8u, t->used());
+    CPPUNIT_ASSERT(!t->touch("c0", 1011, 100, nullptr));
+    CPPUNIT_ASSERT(t->touch("c1", 1011, 100, nullptr));
+    CPPUNIT_ASSERT(t->touch("new", 1011, 100, nullptr));
+  }
+
+  void tracedUsersAddRemoveList() {
+    auto* u = ::new (mem_) TracedUsers();
+    CPPUNIT_ASSERT_EQUAL(0u, u->count());
+    std::uint32_t gen = u->generation();
+    CPPUNIT_ASSERT(u->add({"alice", ""}).isOk());
+    CPPUNIT_ASSERT(u->add({"bob", "example.com"}).isOk());
+    CPPUNIT_ASSERT(u->add({"alice", ""}).code() == Code::kAlreadyExists);
+    CPPUNIT_ASSERT(u->generation() != gen);
+    CPPUNIT_ASSERT_EQUAL(2u, u->count());
+    std::vector<TracedUser> l = u->list();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, l.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("bob@example.com"), l[1].text());
+    CPPUNIT_ASSERT(u->remove({"bob", ""}).code() == Code::kNotFound);
+    CPPUNIT_ASSERT(u->remove({"bob", "example.com"}).isOk());
+    CPPUNIT_ASSERT_EQUAL(1u, u->count());
+    for (std::size_t i = 1; i < TracedUsers::kMaxUsers; ++i) {
+      CPPUNIT_ASSERT(u->add({"u" + std::to_string(i), ""}).isOk());
+    }
+    CPPUNIT_ASSERT(!u->add({"one-too-many", ""}).isOk());
+    // A process's copy follows the changes.
+    UserMatcher m;
+    std::string msg = "INVITE sip:x SIP/2.0\r\nFrom: <sip:alice@h>\r\nTo: <sip:u3@h>\r\n\r\n";
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), m.match(*u, msg));
+    CPPUNIT_ASSERT(u->remove({"alice", ""}).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("u3"), m.match(*u, msg));
+  }
+
+ private:
+  void* mem_ = nullptr;
+  TraceQueue* q_ = nullptr;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SiptraceQueueTest);
+
+}  // namespace sipline::siptrace

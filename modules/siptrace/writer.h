@@ -1,0 +1,96 @@
+// The siptrace-writer: the one process that empties the trace queue. Each round takes a batch
+// of traced messages, sends each as a HEPv3 packet (when hep_destination is set; the Call-ID
+// is the correlation id) and inserts the batch into the sip_trace table in one statement (when
+// db_url is set). A batch the DB does not take (down, slow, a schema problem) is dropped and
+// counted (dropped, db_errors): traces are not spooled, and the DB driver's back-off makes an
+// outage cost microseconds per batch until the DB answers again, when writing resumes.
+//
+// Order: producers push in the order they get to it, not in the order the messages crossed the
+// wire (a worker preempted between sending an INVITE and queueing its copy lets the 180 that
+// answers it in first). The writer therefore holds messages for a short reorder window
+// (kReorderMs after they reached it) and writes them sorted by capture time, so rows and
+// packets follow the wire order unless a producer stalled for longer than the window.
+// Expired traced calls are swept here once a second. Process-private object.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/db/db.h"
+#include "core/stats/stats.h"
+#include "core/trace/hep.h"
+#include "modules/siptrace/hep_sender.h"
+#include "modules/siptrace/trace_item.h"
+#include "modules/siptrace/trace_queue.h"
+#include "modules/siptrace/traced_set.h"
+
+namespace sipline::siptrace {
+
+struct Counters {
+  StatCounter traced;     // messages queued for tracing
+  StatCounter written;    // rows the DB took
+  StatCounter hep_sent;   // HEP packets sent (UDP) or handed to the TCP stream
+  StatCounter dropped;    // messages lost: queue full, DB or collector not taking them
+  StatCounter db_errors;  // batches the DB refused or could not take
+};
+
+using Connector = std::function<Result<std::unique_ptr<db::Connection>>()>;
+
+struct WriterOptions {
+  std::string table = "sip_trace";
+  std::size_t batch = 100;
+  std::size_t batch_bytes = 512 * 1024;
+  std::uint32_t hep_capture_id = 0;
+  std::string hep_auth_key;
+};
+
+// The INSERT of `rows` rows into `table` (15 columns each) and its parameters.
+std::string insertSql(const std::string& table, std::size_t rows);
+void appendParams(const TraceRow& row, std::vector<db::Param>& out);
+
+class Writer {
+ public:
+  // connector empty: no DB; hep nullptr: no HEP.
+  Writer(TraceQueue& queue, TracedCalls& calls, Counters& counters, WriterOptions options,
+         Connector connector, std::unique_ptr<HepSender> hep)
+      : queue_(queue),
+        calls_(calls),
+        counters_(counters),
+        options_(std::move(options)),
+        connector_(std::move(connector)),
+        hep_(std::move(hep)) {}
+
+  static constexpr std::int64_t kReorderMs = 200;
+  static constexpr std::size_t kMaxHeld = 20000;  // beyond: written at once, oldest first
+
+  // One round at monotonic time now_ms: takes a batch from the queue and writes what has
+  // waited the reorder window (all with flush_all). True when it moved messages.
+  bool step(std::int64_t now_ms, bool flush_all = false);
+  // The process body: step() until the stop signal, then what is queued (bounded).
+  int run();
+
+ private:
+  void writeDb(const std::vector<Item>& items);
+  void send(const std::vector<Item>& items, std::int64_t now_ms);
+  struct Held {
+    Item item;
+    std::int64_t arrived_ms;  // monotonic: when the writer took it from the queue
+  };
+
+  TraceQueue& queue_;
+  TracedCalls& calls_;
+  Counters& counters_;
+  WriterOptions options_;
+  Connector connector_;
+  std::unique_ptr<HepSender> hep_;
+  std::unique_ptr<db::Connection> conn_;
+  std::vector<Held> held_;  // sorted by capture time
+  std::int64_t next_sweep_ms_ = 0;
+  bool db_down_ = false;
+};
+
+}  // namespace sipline::siptrace
