@@ -123,6 +123,7 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
   if (hep_ != nullptr) hep_->flush(now_ms);
   std::vector<std::string> entries;
   std::size_t n = queue_.pop(options_.batch, options_.batch_bytes, entries);
+  last_popped_ = n;
   for (const std::string& e : entries) {
     Result<Item> item = decodeItem(e);
     if (!item.isOk()) {
@@ -160,7 +161,10 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
 
 int Writer::run() {
   while (!signals::stopRequested()) {
-    if (step(monotonicMs())) continue;
+    step(monotonicMs());
+    // A full batch: more is waiting. Otherwise a nap, so that a steady trickle is taken in
+    // batches of kIdleNapMs worth of messages instead of one wake-up per message.
+    if (last_popped_ >= options_.batch) continue;
     timespec ts{0, kIdleNapMs * 1000000};
     ppoll(nullptr, 0, &ts, signals::childWaitMask());
   }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -88,7 +89,10 @@ class Writer {
   Connector connector_;
   std::unique_ptr<HepSender> hep_;
   std::unique_ptr<db::Connection> conn_;
-  std::vector<Held> held_;  // sorted by capture time
+  // Sorted by capture time; a deque: messages are inserted near the end and leave from the
+  // front, both without moving the rest.
+  std::deque<Held> held_;
+  std::size_t last_popped_ = 0;  // taken from the queue by the last step()
   std::int64_t next_sweep_ms_ = 0;
   bool db_down_ = false;
 };
