@@ -13,7 +13,9 @@ FlightRecorder* g_recorder = nullptr;
 
 constexpr std::size_t kAlign = 8;
 constexpr std::size_t kMinRingBytes = 64 * 1024;
-constexpr int kLockTimeoutMs = 50;  // a reader holds a ring for a copy at most
+// A worker never waits for a reader: it waits at most this long for its ring's lock (held
+// by a reader copying entries out), then skips the message and counts it.
+constexpr int kLockTimeoutMs = 1;
 
 std::size_t alignUp(std::size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
 
@@ -176,23 +178,34 @@ std::vector<RecordedMessage> FlightRecorder::read(const RecorderQuery& q,
       continue;
     }
     if (l == shm::RobustMutex::Locked::kOwnerDied) r->clear();
+    // First the offsets of the matching entries, then a copy of the newest max_messages of
+    // them only: the lock is held for a bounded copy, and the memory is bounded too.
+    std::vector<std::uint64_t> hits;
     std::uint64_t off = r->tail;
     for (std::uint64_t n = 0; n < r->count; ++n) {
       if (off + sizeof(std::uint32_t) > r->bytes || r->at(off)->size == 0) off = 0;
       const EntryHeader* e = r->at(off);
+      const std::uint64_t at = off;
       off += e->size;
       if (off >= r->bytes) off = 0;
       if (e->time_us < oldest) continue;
+      if (!q.call_id.empty()) {
+        std::string_view msg(reinterpret_cast<const char*>(e + 1), e->message_len);
+        if (msg.substr(e->call_id_off, e->call_id_len) != q.call_id) continue;
+      }
+      hits.push_back(at);
+    }
+    std::size_t first = hits.size() > q.max_messages ? hits.size() - q.max_messages : 0;
+    for (std::size_t h = first; h < hits.size(); ++h) {
+      const EntryHeader* e = r->at(hits[h]);
       std::string_view msg(reinterpret_cast<const char*>(e + 1), e->message_len);
-      std::string_view cid = msg.substr(e->call_id_off, e->call_id_len);
-      if (!q.call_id.empty() && cid != q.call_id) continue;
       RecordedMessage m;
       m.time_us = e->time_us;
       m.proto = static_cast<Proto>(e->proto);
       m.outgoing = e->outgoing != 0;
       m.src = e->src.unpack();
       m.dst = e->dst.unpack();
-      m.call_id = std::string(cid);
+      m.call_id = std::string(msg.substr(e->call_id_off, e->call_id_len));
       m.message = std::string(msg);
       out.push_back(std::move(m));
     }

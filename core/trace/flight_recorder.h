@@ -6,7 +6,9 @@
 // (process index % kRings), so workers seldom contend. An entry is a header and the message
 // bytes, 8-byte aligned; the oldest entries are overwritten when a ring is full, and entries
 // older than the window are skipped when read. A message larger than a quarter of a ring is
-// not kept (counted). A process that dies holding a ring's lock leaves that ring emptied.
+// not kept (counted). A process that dies holding a ring's lock leaves that ring emptied. A
+// worker waits at most 1 ms for its ring (a reader may be copying from it), then skips the
+// message (counted); a reader copies at most max_messages entries per ring under the lock.
 #pragma once
 
 #include <atomic>

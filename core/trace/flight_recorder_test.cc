@@ -206,6 +206,10 @@ class FlightRecorderTest : public CppUnit::TestFixture {
     s["seconds"] = 1;
     got = flightRecorderMi(MiParams(s), r.get(), t0 + 1'500'000);
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, got.value()["messages"].size());
+    Json huge = Json::object();
+    huge["seconds"] = std::int64_t{9'000'000'000'000'000};  // capped at the window: no overflow
+    got = flightRecorderMi(MiParams(huge), r.get(), t0 + 2'000'000);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, got.value()["messages"].size());
     Json bad = Json::object();
     bad["max"] = 0;
     CPPUNIT_ASSERT(!flightRecorderMi(MiParams(bad), r.get(), t0).isOk());

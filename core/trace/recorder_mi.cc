@@ -1,5 +1,7 @@
 #include "core/trace/recorder_mi.h"
 
+#include <algorithm>
+
 #include "core/config/socket_spec.h"
 
 namespace sipline::trace {
@@ -21,6 +23,7 @@ Result<Json> flightRecorderMi(const MiParams& params, const FlightRecorder* reco
   std::int64_t seconds = params.integer("seconds", 0);
   std::int64_t max = params.integer("max", 1000);
   if (seconds < 0) return Status::invalidArgument("seconds must be 0 or more");
+  seconds = std::min<std::int64_t>(seconds, std::int64_t{recorder->minutes()} * 60);
   if (max < 1 || max > 100000) return Status::invalidArgument("max must be in 1..100000");
   if (seconds > 0) q.since_us = now_us - seconds * 1000000;
   q.max_messages = static_cast<std::size_t>(max);

@@ -69,7 +69,7 @@ const SubCommand kSubCommands[] = {
     {"log-level", "", Command::kLogLevel, 0, 1, "[LEVEL]", kOptMi | kOptPid},
     {"tm", "stats", Command::kTmStats, 0, 0, "", kOptMi},
     {"mi", "", Command::kMi, 1, kMaxMiArgs, "METHOD [ARG|NAME=VALUE]...", kOptMi},
-    {"trace", "", Command::kTrace, 1, 1, "CALL-ID", kOptMi | kOptPcap | kOptTraceDb},
+    {"trace", "", Command::kTrace, 1, 1, "CALL-ID", kOptMi | kOptPcap | kOptTraceDb | kOptTable},
 };
 // clang-format on
 
@@ -406,6 +406,28 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
   }
   if (inv.password_stdin && inv.operands.size() > 1) {
     return usageError(what + ": give the password as an argument or with --stdin, not both");
+  }
+  if (found->command == Command::kTrace) {
+    if ((given & kOptPcap) != 0 && inv.pcap_file.empty()) {
+      return usageError("trace: --pcap needs a FILE ('-' for standard output)");
+    }
+    if ((given & kOptPcap) != 0 && inv.json) {
+      return usageError("trace: --pcap and --json are two outputs; give one");
+    }
+    if ((given & kOptTable) != 0 && !inv.trace_db) {
+      return usageError("trace: --table names a table of --db");
+    }
+    if ((given & kOptTable) != 0) {
+      inv.trace_table = inv.ul_table;
+      const bool plain = !inv.trace_table.empty() &&
+                         inv.trace_table.find_first_not_of(
+                             "abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos &&
+                         !(inv.trace_table[0] >= '0' && inv.trace_table[0] <= '9');
+      if (!plain) {
+        return usageError("trace: --table needs a plain table name (a-z, 0-9, _), got '" +
+                          inv.trace_table + "'");
+      }
+    }
   }
   if (found->command == Command::kLogLevel && inv.pid != 0 && inv.operands.empty()) {
     return usageError(

@@ -112,6 +112,7 @@ struct Invocation {
   bool ask_server = false;  // the word `version` (not -V): the server's version too
   std::string pcap_file;    // --pcap FILE (trace): write a pcap file instead of the ladder
   bool trace_db = false;    // --db (trace): table sip_trace instead of the flight recorder
+  std::string trace_table = "sip_trace";  // --table NAME with trace --db (a plain SQL name)
 };
 
 // args: argv[1..]. kInvalidArgument carries the message for the user (without "siplinectl: ")

@@ -71,14 +71,16 @@ const char kMgmtOptionsHelp[] =
     "  --http-user USER   user for HTTP basic authentication; the password comes from\n"
     "                     $SIPLINE_MI_PASSWORD. A password in the URL is visible to every user\n"
     "                     of the host (ps) and stays in the shell's history: prefer the variable\n"
-    "  --table NAME       (ul, online) the usrloc table (default location)\n"
+    "  --table NAME       (ul, online) the usrloc table (default location); (trace --db) the\n"
+    "                     siptrace table (default sip_trace)\n"
     "  --expires N        (ul add) seconds until the contact expires, 1 to 315360000 (default\n"
     "                     3600)\n"
     "  --q Q              (ul add) the contact's q, 0 to 1\n"
     "  --flags N          (ul add) usrloc flags (a bit mask)\n"
     "  --pid PID          (log-level) set the level of this server process only\n"
     "  --pcap FILE        (trace) write the messages to FILE as a pcap file ('-': stdout)\n"
-    "  --db               (trace) read table sip_trace (siptrace) instead of the recorder\n"
+    "  --db               (trace) read table sip_trace (siptrace) instead of the recorder;\n"
+    "                     --table NAME reads another table of siptrace's\n"
     "--json prints the server's result object as it came (online: {\"table\", \"aors\"}), for\n"
     "scripts; the text output is for people and may change. mi always prints JSON.\n";
 
@@ -183,7 +185,7 @@ std::string mgmtUsage(std::string_view word) {
       {"log-level", "log-level [LEVEL] [--pid PID]"},
       {"tm", "tm stats"},
       {"mi", "mi METHOD [ARG|NAME=VALUE]..."},
-      {"trace", "trace CALL-ID [--db] [--pcap FILE]"},
+      {"trace", "trace CALL-ID [--db [--table NAME]] [--pcap FILE]"},
   };
   for (const auto& u : kUsages) {
     if (word == u.word) return std::string("Usage: siplinectl [OPTIONS] ") + u.usage + "\n";

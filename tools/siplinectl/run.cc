@@ -166,13 +166,15 @@ int runCtlUnguarded(const std::vector<std::string>& args, RunContext& ctx) {
   if (connected != kExitOk) return connected;
   if (input) return runProvision(inv, *input, *conn, info, ctx);
   if (inv.command == Command::kTrace) {  // --db: table sip_trace
-    Result<std::vector<trace::Record>> records = recordsFromDb(*conn, inv.operands[0]);
+    Result<std::vector<trace::Record>> records =
+        recordsFromDb(*conn, inv.operands[0], inv.trace_table);
     if (!records.isOk()) {
       return fail(ctx, inv, exitCodeFor(records.status()),
-                  aboutTarget("reading sip_trace from", info, records.status()));
+                  aboutTarget("reading " + inv.trace_table + " from", info, records.status()));
     }
-    return outputTrace(inv, ctx, records.value(),
-                       "table sip_trace has no message of Call-ID " + inv.operands[0]);
+    return outputTrace(
+        inv, ctx, records.value(),
+        "table " + inv.trace_table + " has no message of Call-ID " + inv.operands[0]);
   }
   return runDbCommand(inv, schema.value(), *conn, info, ctx);
 }

@@ -79,19 +79,21 @@ Result<std::vector<trace::Record>> recordsFromRecorder(const Json& answer) {
   return out;
 }
 
-Result<std::vector<trace::Record>> recordsFromDb(db::Connection& conn, const std::string& call_id) {
+Result<std::vector<trace::Record>> recordsFromDb(db::Connection& conn, const std::string& call_id,
+                                                 const std::string& table) {
   // time_stamp holds the microseconds too; floor + time_us keeps them exact as written.
   Result<db::Rows> rows = conn.query(
       "SELECT floor(extract(epoch FROM time_stamp))::bigint * 1000000 + time_us AS t, "
       "from_proto, from_ip, from_port, to_proto, to_ip, to_port, direction, msg "
-      "FROM sip_trace WHERE callid = $1 ORDER BY time_stamp, id LIMIT 100000",
+      "FROM \"" +
+          table + "\" WHERE callid = $1 ORDER BY time_stamp, id LIMIT 100000",
       {db::Param(call_id)});
   if (!rows.isOk()) return rows.status();
   const db::Rows& r = rows.value();
   std::vector<trace::Record> out;
   for (std::size_t i = 0; i < r.size(); ++i) {
     const auto bad = [&](const char* what) {
-      return Status::invalidArgument("row " + std::to_string(i + 1) + " of sip_trace: " + what);
+      return Status::invalidArgument("row " + std::to_string(i + 1) + " of " + table + ": " + what);
     };
     trace::Record rec;
     std::int64_t from_port = 0, to_port = 0;

@@ -20,9 +20,11 @@ namespace sipline::ctl {
 // message}, ...]}), in its order. kInvalidArgument naming the first entry that is malformed.
 Result<std::vector<trace::Record>> recordsFromRecorder(const Json& answer);
 
-// The rows of table sip_trace for Call-ID `call_id`, oldest first (at most 100000).
-// kInvalidArgument naming the first row that cannot be read; the DB's status on a failure.
-Result<std::vector<trace::Record>> recordsFromDb(db::Connection& conn, const std::string& call_id);
+// The rows of `table` (siptrace's, default sip_trace; a plain name, checked by parseArgs) for
+// Call-ID `call_id`, oldest first (at most 100000). kInvalidArgument naming the first row
+// that cannot be read; the DB's status on a failure.
+Result<std::vector<trace::Record>> recordsFromDb(db::Connection& conn, const std::string& call_id,
+                                                 const std::string& table = "sip_trace");
 
 // The ladder of `records`, the server's own addresses (every address that sent a message
 // marked outgoing) named "sipline". "" when there are none.

@@ -150,7 +150,7 @@ class TraceViewTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(r.isOk());
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, r.value().size());
     CPPUNIT_ASSERT(std::get<std::string>(db.params_[0]) == "c1");
-    CPPUNIT_ASSERT(db.sql_.find("WHERE callid = $1") != std::string::npos);
+    CPPUNIT_ASSERT(db.sql_.find("FROM \"sip_trace\" WHERE callid = $1") != std::string::npos);
     CPPUNIT_ASSERT_EQUAL(std::int64_t{1800000000000001}, r.value()[0].time_us);
     CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.1:5062"), r.value()[0].src.toString());
     CPPUNIT_ASSERT(r.value()[1].outgoing && r.value()[1].proto == Proto::kTcp);
@@ -180,7 +180,15 @@ class TraceViewTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!parseArgs({"ps", "--pcap", "f"}).isOk());  // not an option of ps
     inv = parseArgs({"trace", "--db", "abc@host"});
     CPPUNIT_ASSERT(inv.isOk() && inv.value().trace_db);
+    CPPUNIT_ASSERT_EQUAL(std::string("sip_trace"), inv.value().trace_table);
     CPPUNIT_ASSERT(!parseArgs({"ps", "--db"}).isOk());
+    inv = parseArgs({"trace", "--db", "--table", "trace_2026", "abc@host"});
+    CPPUNIT_ASSERT(inv.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("trace_2026"), inv.value().trace_table);
+    CPPUNIT_ASSERT(!parseArgs({"trace", "--table", "x", "abc"}).isOk());            // without --db
+    CPPUNIT_ASSERT(!parseArgs({"trace", "--db", "--table", "a;b", "abc"}).isOk());  // not plain
+    CPPUNIT_ASSERT(!parseArgs({"trace", "--pcap", "", "abc"}).isOk());
+    CPPUNIT_ASSERT(!parseArgs({"trace", "--json", "--pcap", "f", "abc"}).isOk());
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(TraceViewTest);
