@@ -81,6 +81,12 @@ void setAddress(SockAddr& a, bool v6, const unsigned char* bytes, std::uint16_t 
 }  // namespace
 
 std::string encodeHep(const Record& r, const HepOptions& opts) {
+  std::string out;
+  appendHep(r, opts, out);
+  return out;
+}
+
+void appendHep(const Record& r, const HepOptions& opts, std::string& out) {
   const bool v6 = usesV6(r);
   const std::size_t addr_len = v6 ? 16 : 4;
   const std::string_view auth =
@@ -93,10 +99,10 @@ std::string encodeHep(const Record& r, const HepOptions& opts) {
                       2 * (kChunkHeader + 2) + 3 * (kChunkHeader + 4) + kChunkHeader;
   if (!auth.empty()) fixed += kChunkHeader + auth.size();
   if (!corr.empty()) fixed += kChunkHeader + corr.size();
-  const std::size_t payload_len = std::min(r.message.size(), kHepMaxPacket - fixed);
+  const std::size_t limit = std::min(opts.max_packet, kHepMaxPacket);
+  const std::size_t payload_len = std::min(r.message.size(), limit > fixed ? limit - fixed : 0);
 
-  std::string out;
-  out.reserve(fixed + payload_len);
+  out.reserve(out.size() + fixed + payload_len);
   out.append("HEP3");
   put16(out, static_cast<std::uint16_t>(fixed + payload_len));
   chunk8(out, kHepIpFamily, v6 ? kHepFamilyV6 : kHepFamilyV4);
@@ -117,7 +123,6 @@ std::string encodeHep(const Record& r, const HepOptions& opts) {
   if (!auth.empty()) chunkBytes(out, kHepAuthKey, auth.data(), auth.size());
   if (!corr.empty()) chunkBytes(out, kHepCorrelation, corr.data(), corr.size());
   chunkBytes(out, kHepPayload, r.message.data(), payload_len);
-  return out;
 }
 
 Result<std::size_t> hepFrameLength(std::string_view bytes) {

@@ -40,6 +40,8 @@ inline constexpr std::uint8_t kHepFamilyV6 = 10;
 inline constexpr std::uint8_t kHepProtoSip = 1;
 // The largest packet: the total length field is 16 bits.
 inline constexpr std::size_t kHepMaxPacket = 65535;
+// The largest UDP payload over IPv4 (65535 - 20 IP - 8 UDP): a HEP datagram must fit it.
+inline constexpr std::size_t kHepMaxUdpPacket = 65507;
 // Auth key and correlation id longer than this are cut (they are short in practice).
 inline constexpr std::size_t kHepMaxIdLength = 1024;
 
@@ -47,14 +49,20 @@ struct HepOptions {
   std::uint32_t capture_id = 0;
   std::string auth_key;        // empty: no auth key chunk
   std::string correlation_id;  // empty: no correlation chunk (else the Call-ID)
+  // The packet's size limit, at most kHepMaxPacket (larger values count as it): UDP senders
+  // pass kHepMaxUdpPacket. The payload is cut to fit; a limit under the fixed chunks leaves
+  // an empty payload.
+  std::size_t max_packet = kHepMaxPacket;
 };
 
 // One HEPv3 packet for `r`: chunks 1, 2, 3/4 or 5/6, 7, 8, 9, 10, 11, 12, then 14 and 17 when
 // set, then 15 (payload) last. A record with an IPv6 address is sent as IPv6 (an IPv4 peer
-// v4-mapped). The packet never exceeds kHepMaxPacket: a longer message is truncated to fit
+// v4-mapped). The packet never exceeds opts.max_packet: a longer message is truncated to fit
 // (only a TCP message can be that long; the collector then shows its start). The direction
 // (r.outgoing) has no HEP chunk and is not encoded.
 std::string encodeHep(const Record& r, const HepOptions& opts);
+// The same packet appended to `out` (which keeps its capacity: callers reuse one buffer).
+void appendHep(const Record& r, const HepOptions& opts, std::string& out);
 
 // A decoded packet. record.outgoing is always false (HEP does not carry it); record.proto is
 // kUdp for IP protocol 17 and kTcp for 6 (TLS cannot be told from TCP).

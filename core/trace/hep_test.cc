@@ -55,6 +55,8 @@ class HepTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(tlsIsSentAsTcp);
   CPPUNIT_TEST(mixedFamiliesAreSentV4Mapped);
   CPPUNIT_TEST(oversizedMessageIsTruncatedToFit);
+  CPPUNIT_TEST(maxPacketLimitsTheDatagram);
+  CPPUNIT_TEST(appendHepAddsToTheBuffer);
   CPPUNIT_TEST(unknownChunksAreSkipped);
   CPPUNIT_TEST(rejectsMalformedPackets);
   CPPUNIT_TEST(survivesEveryTruncationAndByteFlip);
@@ -163,6 +165,34 @@ class HepTest : public CppUnit::TestFixture {
     const std::string& m = d.value().record.message;
     CPPUNIT_ASSERT(m.size() > 60000 && m.size() < 65535);
     CPPUNIT_ASSERT(r.message.compare(0, m.size(), m) == 0);
+  }
+
+  void maxPacketLimitsTheDatagram() {
+    Record r = record(Proto::kTcp, "10.0.0.1", 5060, "10.0.0.2", 5060, std::string(70000, 'a'));
+    HepOptions opts{1, "", "c"};
+    opts.max_packet = kHepMaxUdpPacket;
+    std::string pkt = encodeHep(r, opts);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{65507}, pkt.size());
+    CPPUNIT_ASSERT(decodeHep(pkt).isOk());
+    // A message that fits is not touched; a limit above 16 bits counts as kHepMaxPacket.
+    r.message = kInvite;
+    CPPUNIT_ASSERT_EQUAL(std::string(kInvite),
+                         decodeHep(encodeHep(r, opts)).value().record.message);
+    r.message.assign(70000, 'b');
+    opts.max_packet = 1 << 20;
+    CPPUNIT_ASSERT_EQUAL(kHepMaxPacket, encodeHep(r, opts).size());
+    // Under the fixed chunks: an empty payload, still a valid packet.
+    opts.max_packet = 10;
+    Result<HepPacket> d = decodeHep(encodeHep(r, opts));
+    CPPUNIT_ASSERT(d.isOk());
+    CPPUNIT_ASSERT(d.value().record.message.empty());
+  }
+
+  void appendHepAddsToTheBuffer() {
+    Record r = record(Proto::kUdp, "10.0.0.1", 1, "10.0.0.2", 2, kInvite);
+    std::string buf = "xy";
+    appendHep(r, HepOptions{}, buf);
+    CPPUNIT_ASSERT_EQUAL(std::string("xy") + encodeHep(r, HepOptions{}), buf);
   }
 
   void unknownChunksAreSkipped() {

@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "core/base/clock.h"
 #include "core/base/log.h"
 
 namespace sipline::siptrace {
@@ -72,57 +74,66 @@ void HepSender::fail(std::int64_t now_ms, const char* what) {
 }
 
 bool HepSender::ensureSocket(std::int64_t now_ms) {
-  if (fd_ >= 0 && !connecting_) return true;
+  if (fd_ >= 0) return true;
+  if (now_ms < retry_at_ms_) return false;
+  fd_ = ::socket(dest_.addr.family(),
+                 (dest_.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
-    if (now_ms < retry_at_ms_) return false;
-    fd_ = ::socket(dest_.addr.family(),
-                   (dest_.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
-      fail(now_ms, "socket");
-      return false;
-    }
-    if (!dest_.tcp) return true;
-    if (::connect(fd_, dest_.addr.sa(), dest_.addr.len) == 0) {
-      connecting_ = false;
-    } else if (errno == EINPROGRESS) {
-      connecting_ = true;
-      connect_deadline_ms_ = now_ms + 1000;
-    } else {
-      fail(now_ms, "connect");
-      return false;
-    }
+    fail(now_ms, "socket");
+    return false;
   }
-  if (connecting_) {
-    pollfd p{fd_, POLLOUT, 0};
-    int rc = ::poll(&p, 1, kConnectWaitMs);
-    if (rc == 0) {
-      // Still connecting: it gets a second in all, then counts as failed.
-      if (now_ms >= connect_deadline_ms_) {
-        errno = ETIMEDOUT;
-        fail(now_ms, "connect");
-      }
-      return false;
-    }
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (rc < 0 || err != 0) {
-      errno = err != 0 ? err : errno;
-      fail(now_ms, "connect");
-      return false;
-    }
-    connecting_ = false;
+  if (!dest_.tcp) return true;
+  if (::connect(fd_, dest_.addr.sa(), dest_.addr.len) == 0) {
+    markConnected();
+  } else if (errno == EINPROGRESS) {
+    // Finished (or given up) by flush(); the deadline is real time, not the caller's clock,
+    // which stands still within a batch.
+    connecting_ = true;
+    connect_deadline_ms_ = monotonicMs() + kConnectTimeoutMs;
+  } else {
+    fail(now_ms, "connect");
+    return false;
   }
+  return true;
+}
+
+void HepSender::markConnected() {
+  connecting_ = false;
   if (reported_) SL_NOTICE("siptrace: HEP collector %s connected", dest_.addr.toString().c_str());
   reported_ = false;
   backoff_ms_ = kMinBackoffMs;
   retry_at_ms_ = 0;
+}
+
+bool HepSender::checkConnect(std::int64_t now_ms) {
+  pollfd p{fd_, POLLOUT, 0};
+  int rc = ::poll(&p, 1, 0);  // never waits: the writer has other work
+  if (rc == 0) {
+    if (monotonicMs() >= connect_deadline_ms_) {
+      errno = ETIMEDOUT;
+      fail(now_ms, "connect");
+    }
+    return false;
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (rc < 0 || err != 0) {
+    errno = err != 0 ? err : errno;
+    fail(now_ms, "connect");
+    return false;
+  }
+  markConnected();
   return true;
 }
 
 void HepSender::flush(std::int64_t now_ms) {
   if (!dest_.tcp) return;
-  if (!ensureSocket(now_ms)) return;
+  if (fd_ < 0) {
+    // Reconnect when due, so a stream that broke comes back even with nothing to send.
+    if (pending() == 0 || !ensureSocket(now_ms)) return;
+  }
+  if (connecting_ && !checkConnect(now_ms)) return;
   while (pending_at_ < pending_.size()) {
     ssize_t n = ::send(fd_, pending_.data() + pending_at_, pending_.size() - pending_at_,
                        MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -143,22 +154,23 @@ void HepSender::flush(std::int64_t now_ms) {
   }
 }
 
-bool HepSender::send(std::string_view packet, std::int64_t now_ms) {
-  if (!dest_.tcp) {
-    if (!ensureSocket(now_ms)) return false;
-    ssize_t n;
-    do {
-      n = ::sendto(fd_, packet.data(), packet.size(), MSG_DONTWAIT, dest_.addr.sa(),
-                   dest_.addr.len);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),
-                         std::strerror(errno));
-      return false;
-    }
-    return true;
+bool HepSender::sendUdp(std::string_view packet, std::int64_t now_ms) {
+  if (!ensureSocket(now_ms)) return false;
+  ssize_t n;
+  do {
+    n = ::sendto(fd_, packet.data(), packet.size(), MSG_DONTWAIT, dest_.addr.sa(), dest_.addr.len);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),
+                       std::strerror(errno));
+    return false;
   }
-  // TCP: while down (or in the back-off) packets are dropped, not piled up.
+  return true;
+}
+
+bool HepSender::queueTcp(std::string_view packet, std::int64_t now_ms) {
+  // While down (or in the back-off) packets are dropped, not piled up; while connecting they
+  // wait in the buffer.
   if (fd_ < 0 && now_ms < retry_at_ms_) return false;
   if (pending() + packet.size() > kMaxPending) {
     flush(now_ms);
@@ -166,8 +178,53 @@ bool HepSender::send(std::string_view packet, std::int64_t now_ms) {
   }
   if (!ensureSocket(now_ms)) return false;
   pending_.append(packet);
+  return true;
+}
+
+bool HepSender::send(std::string_view packet, std::int64_t now_ms) {
+  if (!dest_.tcp) return sendUdp(packet, now_ms);
+  if (!queueTcp(packet, now_ms)) return false;
   flush(now_ms);
   return fd_ >= 0;
+}
+
+std::size_t HepSender::sendMany(const std::string_view* packets, std::size_t n,
+                                std::int64_t now_ms) {
+  std::size_t sent = 0;
+  if (dest_.tcp) {
+    // Buffered together, written with as few send() calls as the socket takes.
+    for (std::size_t i = 0; i < n; ++i) sent += queueTcp(packets[i], now_ms) ? 1 : 0;
+    flush(now_ms);
+    return sent;
+  }
+  if (n == 0 || !ensureSocket(now_ms)) return 0;
+  mmsghdr msgs[kUdpBatch];
+  iovec iovs[kUdpBatch];
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t count = std::min(n - i, kUdpBatch);
+    for (std::size_t k = 0; k < count; ++k) {
+      iovs[k].iov_base = const_cast<char*>(packets[i + k].data());
+      iovs[k].iov_len = packets[i + k].size();
+      msgs[k] = mmsghdr{};
+      msgs[k].msg_hdr.msg_name = const_cast<sockaddr*>(dest_.addr.sa());
+      msgs[k].msg_hdr.msg_namelen = dest_.addr.len;
+      msgs[k].msg_hdr.msg_iov = &iovs[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+    int rc = ::sendmmsg(fd_, msgs, static_cast<unsigned>(count), MSG_DONTWAIT);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) {
+      // The packet at i failed (buffer full, no route...): it is dropped, the rest is tried.
+      SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),
+                         std::strerror(errno));
+      ++i;
+      continue;
+    }
+    sent += static_cast<std::size_t>(rc);
+    i += static_cast<std::size_t>(rc);
+  }
+  return sent;
 }
 
 }  // namespace sipline::siptrace

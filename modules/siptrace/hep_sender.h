@@ -1,9 +1,11 @@
 // Sends HEPv3 packets to one collector from the siptrace-writer process: "udp:IP:PORT" (one
 // non-blocking datagram per packet) or "tcp:IP:PORT" (one stream; packets follow each other).
-// Never blocks the writer more than briefly: a TCP connect is non-blocking and gets
-// kConnectWaitMs per attempt, unsent bytes wait in a bounded buffer (kMaxPending), and a
-// connection that fails is retried with a back-off doubling from 100 ms to 5 s. A packet that
-// cannot be sent or buffered is dropped (send() returns false). Process-private.
+// Never blocks or waits: a TCP connect is non-blocking and is checked (without waiting) by
+// each flush() and send(), for kConnectTimeoutMs of real time; packets sent meanwhile and
+// unsent bytes wait in a bounded buffer (kMaxPending), and a connection that fails is retried
+// with a back-off doubling from 100 ms to 5 s (bytes buffered then are lost). A packet that
+// cannot be sent or buffered is dropped (send() returns false). UDP packets must fit a
+// datagram: encode them with max_packet = trace::kHepMaxUdpPacket. Process-private.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,8 @@ Result<HepDestination> parseHepDestination(std::string_view text);
 
 class HepSender {
  public:
-  static constexpr int kConnectWaitMs = 20;
+  static constexpr std::int64_t kConnectTimeoutMs = 1000;
+  static constexpr std::size_t kUdpBatch = 64;  // datagrams per sendmmsg()
   static constexpr std::size_t kMaxPending = 4 << 20;
   static constexpr std::int64_t kMinBackoffMs = 100;
   static constexpr std::int64_t kMaxBackoffMs = 5000;
@@ -36,13 +39,25 @@ class HepSender {
 
   // Sends (UDP) or queues and flushes (TCP) one packet; false when it was dropped.
   bool send(std::string_view packet, std::int64_t now_ms);
-  // TCP: writes what is buffered, without waiting; reconnects when due.
+  // Several packets: UDP in sendmmsg() batches of kUdpBatch, TCP buffered then flushed once.
+  // Returns how many were sent (UDP) or handed to the stream's buffer (TCP).
+  std::size_t sendMany(const std::string_view* packets, std::size_t n, std::int64_t now_ms);
+  // TCP: completes a connect in progress and writes what is buffered, without waiting;
+  // reconnects when due and there is something to send.
   void flush(std::int64_t now_ms);
+  bool tcp() const { return dest_.tcp; }
   bool connected() const { return fd_ >= 0 && !connecting_; }
   std::size_t pending() const { return pending_.size() - pending_at_; }
 
  private:
+  // Opens the socket (TCP: starts the connect) unless it is open; false in the back-off.
   bool ensureSocket(std::int64_t now_ms);
+  // A connect in progress: true once it completed, fails it after the deadline.
+  bool checkConnect(std::int64_t now_ms);
+  void markConnected();
+  bool sendUdp(std::string_view packet, std::int64_t now_ms);
+  // TCP: appends to the buffer (starting a connect when needed) without writing.
+  bool queueTcp(std::string_view packet, std::int64_t now_ms);
   void fail(std::int64_t now_ms, const char* what);
   void closeFd();
 
@@ -52,7 +67,7 @@ class HepSender {
   std::string pending_;
   std::size_t pending_at_ = 0;
   std::int64_t retry_at_ms_ = 0;
-  std::int64_t connect_deadline_ms_ = 0;
+  std::int64_t connect_deadline_ms_ = 0;  // monotonicMs()
   std::int64_t backoff_ms_ = kMinBackoffMs;
   bool reported_ = false;
 };

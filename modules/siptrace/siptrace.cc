@@ -1,6 +1,7 @@
 #include "modules/siptrace/siptrace.h"
 
 #include <new>
+#include <optional>
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -120,7 +121,14 @@ void Service::onCaptured(const trace::Captured& c) {
   if ((!calls && !users) || c.call_id.empty()) return;
   std::int64_t now_ms = monotonicMs();
   std::string attrs;
-  if (!(calls && calls_->touch(c.call_id, now_ms, ttl_ms_, &attrs))) {
+  TracedCalls::Touch t =
+      calls ? calls_->touch(c.call_id, now_ms, ttl_ms_, &attrs) : TracedCalls::Touch::kNotTraced;
+  if (t == TracedCalls::Touch::kLockFailed) {
+    // Perhaps a traced call: a message lost, not a message of an untraced call.
+    counters_.dropped.inc();
+    return;
+  }
+  if (t == TracedCalls::Touch::kNotTraced) {
     if (!users) return;
     attrs = matcher_.match(shared_->users, c.message);
     if (attrs.empty()) return;
@@ -180,7 +188,9 @@ Result<Json> Service::miSipTrace(const MiParams& p) {
   Json users = Json::array();
   for (const TracedUser& u : shared_->users.list()) users.push_back(u.text());
   j["traced_users"] = std::move(users);
-  j["queued"] = queue_->size();
+  std::optional<std::size_t> queued = queue_->size();
+  // -1: the queue's lock was not had in time (unknown).
+  j["queued"] = queued ? static_cast<std::int64_t>(*queued) : std::int64_t{-1};
   j["traced"] = counters_.traced.get();
   j["dropped"] = counters_.dropped.get();
   return j;

@@ -4,8 +4,10 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <list>
 #include <string>
 #include <vector>
@@ -25,9 +27,11 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(switchedOffTracesNothing);
   CPPUNIT_TEST(tracedUserPullsInTheCall);
   CPPUNIT_TEST(fullQueueDropsAndCounts);
+  CPPUNIT_TEST(lockNotHadOnTheCallSetCountsADrop);
   CPPUNIT_TEST(writerInsertsRowsInOrderAndSendsHep);
   CPPUNIT_TEST(writerDropsWhileTheDbIsDownAndResumes);
   CPPUNIT_TEST(writerWritesInCaptureTimeOrder);
+  CPPUNIT_TEST(writerWritesALateMessageAtOnce);
   CPPUNIT_TEST(configurationErrors);
   CPPUNIT_TEST(insertSqlHasOnePlaceholderPerColumn);
   CPPUNIT_TEST_SUITE_END();
@@ -98,7 +102,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   void nothingTracedQueuesNothing() {
     init();
     capture(testing::invite("c1"), false, ua_, proxy_);
-    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, svc_.queue()->size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, svc_.queue()->size().value());
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, svc_.counters().traced.get());
   }
 
@@ -118,6 +122,37 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5080"), items[1].record.dst.toString());
     CPPUNIT_ASSERT_EQUAL(std::string("call-1"), items[2].call_id);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{4}, svc_.counters().traced.get());
+  }
+
+  // A message of a traced call whose bucket lock is held (a stuck process) is lost: counted.
+  void lockNotHadOnTheCallSetCountsADrop() {
+    svc_.config().max_traced_calls = 8;  // one bucket
+    init();
+    CPPUNIT_ASSERT_EQUAL(1, svc_.traceCall("call-l", "", nullptr));
+    // The bucket's mutex is its first member, after the 64-byte aligned table header.
+    auto* m = reinterpret_cast<shm::RobustMutex*>(reinterpret_cast<char*>(svc_.calls()) +
+                                                  ((sizeof(TracedCalls) + 63) & ~std::size_t{63}));
+    int fds[2];
+    CPPUNIT_ASSERT_EQUAL(0, pipe(fds));
+    pid_t pid = fork();
+    if (pid == 0) {
+      m->lock();
+      char c = 'x';
+      if (write(fds[1], &c, 1) != 1) _exit(1);
+      for (int i = 0; i < 100; ++i) usleep(100000);  // killed long before
+      _exit(0);
+    }
+    char c = 0;
+    CPPUNIT_ASSERT_EQUAL(ssize_t{1}, read(fds[0], &c, 1));
+    capture(testing::invite("call-l"), false, ua_, proxy_);
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    close(fds[0]);
+    close(fds[1]);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().dropped.get());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, drain().size());
+    capture(testing::invite("call-l"), false, ua_, proxy_);  // the lock is free again
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, drain().size());
   }
 
   void sipTraceOfATracedCallQueuesNoDuplicate() {
@@ -309,6 +344,42 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT((ids == std::vector<std::string>{"c100", "c150", "c200", "c300"}));
   }
 
+  // A message captured before one already written cannot be put back in order: it is not
+  // held for the window (the writer's due point is the newest capture time that waited).
+  void writerWritesALateMessageAtOnce() {
+    init();
+    testing::FakeTraceDb db;
+    Writer w(
+        *svc_.queue(), *svc_.calls(), svc_.counters(), WriterOptions{},
+        [&db]() {
+          return Result<std::unique_ptr<db::Connection>>(
+              std::make_unique<testing::FakeTraceConnection>(&db));
+        },
+        nullptr);
+    auto push = [this](std::int64_t t) {
+      Item item;
+      item.record.time_us = 1700000000000000 + t;
+      item.record.message = "MESSAGE sip:x SIP/2.0\r\n\r\n";
+      item.call_id = "c" + std::to_string(t);
+      CPPUNIT_ASSERT(svc_.queue()->push({encodeItem(item)}));
+    };
+    std::int64_t now = monotonicMs();
+    push(300);
+    w.step(now);
+    push(400);
+    w.step(now + 100);
+    w.step(now + Writer::kReorderMs);  // 300 waited; 400 not yet
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, db.statements.size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{15}, db.params[0].size());
+    push(100);  // late: 300 is written already
+    w.step(now + Writer::kReorderMs + 10);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, db.statements.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("c100"), std::get<std::string>(db.params[1][2]));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{15}, db.params[1].size());  // 400 still held
+    w.step(now + 100 + Writer::kReorderMs);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{3}, db.statements.size());
+  }
+
   void configurationErrors() {
     svc_.config().db_url = "";
     CPPUNIT_ASSERT(!svc_.initForTest(mem_).isOk());  // no destination
@@ -327,7 +398,9 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
 
   void insertSqlHasOnePlaceholderPerColumn() {
     std::string sql = insertSql("sip_trace", 2);
-    CPPUNIT_ASSERT(sql.rfind("INSERT INTO sip_trace (time_stamp, time_us, callid,", 0) == 0);
+    CPPUNIT_ASSERT(sql.rfind("INSERT INTO \"sip_trace\" (time_stamp, time_us, callid,", 0) == 0);
+    // A reserved word as the table name works because the name is quoted.
+    CPPUNIT_ASSERT(insertSql("user", 1).rfind("INSERT INTO \"user\" (", 0) == 0);
     CPPUNIT_ASSERT(sql.find("$30)") != std::string::npos);
     CPPUNIT_ASSERT(sql.find("$31") == std::string::npos);
     CPPUNIT_ASSERT(sql.find("($16::timestamptz,") != std::string::npos);

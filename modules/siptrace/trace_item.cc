@@ -76,7 +76,11 @@ std::string encodeItem(const Item& item) {
          r.message;
 }
 
-Result<Item> decodeItem(std::string_view entry) {
+namespace {
+
+// Checks the header of `entry` and fills all of `item` but the message, which starts at the
+// returned offset; an error when the entry is damaged.
+Result<std::size_t> decodeHeaderInto(std::string_view entry, Item& item) {
   ItemHeader h{};
   if (entry.size() < sizeof h) return Status::invalidArgument("trace entry too short");
   std::memcpy(&h, entry.data(), sizeof h);
@@ -86,7 +90,6 @@ Result<Item> decodeItem(std::string_view entry) {
   if (h.proto > static_cast<std::uint8_t>(Proto::kTls)) {
     return Status::invalidArgument("trace entry with an unknown transport");
   }
-  Item item;
   item.record.time_us = h.time_us;
   item.record.proto = static_cast<Proto>(h.proto);
   item.record.outgoing = h.outgoing != 0;
@@ -97,7 +100,25 @@ Result<Item> decodeItem(std::string_view entry) {
   at += h.call_id_size;
   item.trace_attrs.assign(entry.substr(at, h.attrs_size));
   at += h.attrs_size;
-  item.record.message.assign(entry.substr(at));
+  return at;
+}
+
+}  // namespace
+
+Result<Item> decodeItem(std::string_view entry) {
+  Item item;
+  Result<std::size_t> at = decodeHeaderInto(entry, item);
+  if (!at.isOk()) return at.status();
+  item.record.message.assign(entry.substr(at.value()));
+  return item;
+}
+
+Result<Item> decodeItemTaking(std::string&& entry) {
+  Item item;
+  Result<std::size_t> at = decodeHeaderInto(entry, item);
+  if (!at.isOk()) return at.status();
+  item.record.message = std::move(entry);
+  item.record.message.erase(0, at.value());
   return item;
 }
 
@@ -224,7 +245,11 @@ std::string dbText(std::string_view s) {
       ++i;
       continue;
     }
-    std::size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    // Leads: C2-DF two bytes, E0-EF three, F0-F4 four; 80-C1 and F5-FF never start a character.
+    std::size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+                    : c >= 0xe0 && c <= 0xef ? 3
+                    : c >= 0xf0 && c <= 0xf4 ? 4
+                                             : 0;
     bool ok = n != 0 && i + n <= s.size();
     for (std::size_t k = 1; ok && k < n; ++k) {
       ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;

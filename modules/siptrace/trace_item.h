@@ -27,6 +27,9 @@ std::string encodeHeader(std::int64_t time_us, Proto proto, bool outgoing, const
                          std::string_view trace_attrs, std::size_t message_size);
 std::string encodeItem(const Item& item);  // header + call_id + attrs + message (tests)
 Result<Item> decodeItem(std::string_view entry);
+// The same taking `entry` over: the message keeps its buffer (no allocation, no copy beyond
+// moving it to the front). The writer's per-message path.
+Result<Item> decodeItemTaking(std::string&& entry);
 
 // The value of the first header named `name` or `compact` (case-insensitive; "" compact: none)
 // before the end of the headers; nullopt when absent. Trimmed; folded lines are not joined.

@@ -97,8 +97,8 @@ std::size_t TraceQueue::pop(std::size_t max_entries, std::size_t max_bytes,
   return n;
 }
 
-std::size_t TraceQueue::size() {
-  if (!lock(-1)) return 0;
+std::optional<std::size_t> TraceQueue::size(int timeout_ms) {
+  if (!lock(timeout_ms)) return std::nullopt;
   std::size_t n = count_;
   mutex_.unlock();
   return n;

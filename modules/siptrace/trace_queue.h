@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +37,9 @@ class TraceQueue {
   // `out` (appended); how many. Never waits more than lock_timeout_ms (< 0: unbounded).
   std::size_t pop(std::size_t max_entries, std::size_t max_bytes, std::vector<std::string>& out,
                   int lock_timeout_ms = 100);
-  std::size_t size();
+  // Entries queued; nullopt when the lock was not had within timeout_ms (MI must not hang
+  // on a stuck holder).
+  std::optional<std::size_t> size(int timeout_ms = 100);
   std::size_t capacity() const { return capacity_; }
 
  private:

@@ -5,10 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "core/base/clock.h"
 #include "modules/siptrace/traced_set.h"
 
 namespace sipline::siptrace {
@@ -24,9 +26,14 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(tracedCallsExpireAndAreRefreshed);
   CPPUNIT_TEST(fullBucketReplacesTheSoonestExpiring);
   CPPUNIT_TEST(tracedUsersAddRemoveList);
+  CPPUNIT_TEST(sizeGivesUpOnAStuckLock);
+  CPPUNIT_TEST(touchReportsALockNotHad);
+  CPPUNIT_TEST(sweepRecountsALeakedSlot);
   CPPUNIT_TEST_SUITE_END();
 
   static constexpr std::size_t kData = 1024;
+  static constexpr auto kTraced = TracedCalls::Touch::kTraced;
+  static constexpr auto kNotTraced = TracedCalls::Touch::kNotTraced;
   static constexpr std::size_t kMem = 1 << 20;
 
  public:
@@ -41,12 +48,12 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(q_->push({"one"}));
     CPPUNIT_ASSERT(q_->push({"tw", "o"}));
     CPPUNIT_ASSERT(!q_->push({"", ""}));  // empty entries are refused
-    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, q_->size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, q_->size().value());
     std::vector<std::string> out;
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, q_->pop(10, 1 << 20, out));
     CPPUNIT_ASSERT_EQUAL(std::string("one"), out[0]);
     CPPUNIT_ASSERT_EQUAL(std::string("two"), out[1]);
-    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->size().value());
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->pop(10, 1 << 20, out));
   }
 
@@ -135,20 +142,20 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
     TracedCalls* t = TracedCalls::create(mem_, 64);
     CPPUNIT_ASSERT_EQUAL(0u, t->used());
     std::string attrs;
-    CPPUNIT_ASSERT(!t->touch("c1", 1000, 10, &attrs));
+    CPPUNIT_ASSERT(t->touch("c1", 1000, 10, &attrs) == kNotTraced);
     bool was = true;
     CPPUNIT_ASSERT(t->add("c1", "alice", 1000, 10, &was));
     CPPUNIT_ASSERT(!was);
     CPPUNIT_ASSERT_EQUAL(1u, t->used());
-    CPPUNIT_ASSERT(t->touch("c1", 1005, 10, &attrs));  // now expires at 1015
+    CPPUNIT_ASSERT(t->touch("c1", 1005, 10, &attrs) == kTraced);  // now expires at 1015
     CPPUNIT_ASSERT_EQUAL(std::string("alice"), attrs);
-    CPPUNIT_ASSERT(t->touch("c1", 1014, 10, &attrs));
-    CPPUNIT_ASSERT(!t->touch("c2", 1014, 10, &attrs));
+    CPPUNIT_ASSERT(t->touch("c1", 1014, 10, &attrs) == kTraced);
+    CPPUNIT_ASSERT(t->touch("c2", 1014, 10, &attrs) == kNotTraced);
     CPPUNIT_ASSERT(t->add("c1", "", 1014, 10, &was));
     CPPUNIT_ASSERT(was);
-    CPPUNIT_ASSERT(t->touch("c1", 1020, 10, &attrs));
+    CPPUNIT_ASSERT(t->touch("c1", 1020, 10, &attrs) == kTraced);
     CPPUNIT_ASSERT_EQUAL(std::string("alice"), attrs);  // kept by a refresh without attrs
-    CPPUNIT_ASSERT(!t->touch("c1", 1040, 10, &attrs));  // expired
+    CPPUNIT_ASSERT(t->touch("c1", 1040, 10, &attrs) == kNotTraced);  // expired
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, t->sweep(1029));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, t->sweep(1040));
     CPPUNIT_ASSERT_EQUAL(0u, t->used());
@@ -160,9 +167,71 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
     for (int i = 0; i < 8; ++i) CPPUNIT_ASSERT(t->add("c" + std::to_string(i), "", 1000 + i, 100));
     CPPUNIT_ASSERT(t->add("new", "", 1010, 100));
     CPPUNIT_ASSERT_EQUAL(8u, t->used());
-    CPPUNIT_ASSERT(!t->touch("c0", 1011, 100, nullptr));
-    CPPUNIT_ASSERT(t->touch("c1", 1011, 100, nullptr));
-    CPPUNIT_ASSERT(t->touch("new", 1011, 100, nullptr));
+    CPPUNIT_ASSERT(t->touch("c0", 1011, 100, nullptr) == kNotTraced);
+    CPPUNIT_ASSERT(t->touch("c1", 1011, 100, nullptr) == kTraced);
+    CPPUNIT_ASSERT(t->touch("new", 1011, 100, nullptr) == kTraced);
+  }
+
+  // A child process takes `m` and keeps it until killed; returns its pid once it holds it.
+  static pid_t holdInChild(shm::RobustMutex* m) {
+    int fds[2];
+    CPPUNIT_ASSERT_EQUAL(0, pipe(fds));
+    pid_t pid = fork();
+    if (pid == 0) {
+      m->lock();
+      char c = 'x';
+      if (write(fds[1], &c, 1) != 1) _exit(1);
+      for (int i = 0; i < 100; ++i) usleep(100000);  // killed long before
+      _exit(0);
+    }
+    char c = 0;
+    CPPUNIT_ASSERT_EQUAL(ssize_t{1}, read(fds[0], &c, 1));
+    close(fds[0]);
+    close(fds[1]);
+    return pid;
+  }
+
+  static void killChild(pid_t pid) {
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+
+  void sizeGivesUpOnAStuckLock() {
+    CPPUNIT_ASSERT(q_->push({"x"}));
+    pid_t pid = holdInChild(reinterpret_cast<shm::RobustMutex*>(q_));  // the first member
+    std::int64_t t0 = monotonicMs();
+    CPPUNIT_ASSERT(!q_->size(50).has_value());
+    CPPUNIT_ASSERT(monotonicMs() - t0 < 1000);
+    killChild(pid);
+    CPPUNIT_ASSERT(q_->size().has_value());
+  }
+
+  // One bucket: its mutex is the first member of the bucket after the 64-byte aligned header.
+  static shm::RobustMutex* bucketMutex(void* mem) {
+    return reinterpret_cast<shm::RobustMutex*>(static_cast<char*>(mem) +
+                                               ((sizeof(TracedCalls) + 63) & ~std::size_t{63}));
+  }
+
+  void touchReportsALockNotHad() {
+    TracedCalls* t = TracedCalls::create(mem_, 8);  // one bucket
+    CPPUNIT_ASSERT(t->add("c1", "", 1000, 100));
+    pid_t pid = holdInChild(bucketMutex(mem_));
+    CPPUNIT_ASSERT(t->touch("c1", 1001, 100, nullptr) == TracedCalls::Touch::kLockFailed);
+    CPPUNIT_ASSERT(t->touch("c2", 1001, 100, nullptr) == TracedCalls::Touch::kLockFailed);
+    killChild(pid);
+    CPPUNIT_ASSERT(t->touch("c1", 1001, 100, nullptr) == kTraced);
+  }
+
+  void sweepRecountsALeakedSlot() {
+    TracedCalls* t = TracedCalls::create(mem_, 64);
+    CPPUNIT_ASSERT(t->add("c1", "", 1000, 100));
+    t->leakSlotForTest();  // a process killed between counting a slot and filling it
+    CPPUNIT_ASSERT_EQUAL(2u, t->used());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, t->sweep(1050));
+    CPPUNIT_ASSERT_EQUAL(1u, t->used());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, t->sweep(1100));
+    CPPUNIT_ASSERT_EQUAL(0u, t->used());  // "nothing traced" again
   }
 
   void tracedUsersAddRemoveList() {

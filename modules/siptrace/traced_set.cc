@@ -68,11 +68,11 @@ bool TracedCalls::lockBucket(Bucket& b, int timeout_ms) {
   }
 }
 
-bool TracedCalls::touch(std::string_view call_id, std::int64_t now_ms, std::int64_t ttl_ms,
-                        std::string* attrs) {
+TracedCalls::Touch TracedCalls::touch(std::string_view call_id, std::int64_t now_ms,
+                                      std::int64_t ttl_ms, std::string* attrs) {
   std::uint64_t h = callIdHash(call_id);
   Bucket& b = buckets()[h & mask_];
-  if (!lockBucket(b, kLockMs)) return false;
+  if (!lockBucket(b, kLockMs)) return Touch::kLockFailed;
   bool found = false;
   for (Slot& s : b.slots) {
     if (s.expires_ms > now_ms && s.hash == h && s.length == call_id.size()) {
@@ -83,7 +83,7 @@ bool TracedCalls::touch(std::string_view call_id, std::int64_t now_ms, std::int6
     }
   }
   b.mutex.unlock();
-  return found;
+  return found ? Touch::kTraced : Touch::kNotTraced;
 }
 
 bool TracedCalls::add(std::string_view call_id, std::string_view attrs, std::int64_t now_ms,
@@ -130,17 +130,31 @@ bool TracedCalls::add(std::string_view call_id, std::string_view attrs, std::int
 }
 
 std::size_t TracedCalls::sweep(std::int64_t now_ms) {
+  // Only sweep() lowers used_ and add() raises it under a bucket lock before filling the
+  // slot: if used_ did not move during the scan, the live slots counted are the true count.
+  std::uint32_t before = used_.load(std::memory_order_acquire);
   std::size_t freed = 0;
+  std::size_t live = 0;
+  bool scanned_all = true;
   for (std::size_t i = 0; i <= mask_; ++i) {
     Bucket& b = buckets()[i];
-    if (!lockBucket(b, 100)) continue;
+    if (!lockBucket(b, 100)) {
+      scanned_all = false;
+      continue;
+    }
     for (Slot& s : b.slots) {
       if (s.expires_ms != 0 && s.expires_ms <= now_ms) {
         s.expires_ms = 0;
         ++freed;
+      } else if (s.expires_ms != 0) {
+        ++live;
       }
     }
     b.mutex.unlock();
+  }
+  if (scanned_all && used_.compare_exchange_strong(before, static_cast<std::uint32_t>(live),
+                                                   std::memory_order_acq_rel)) {
+    return freed;
   }
   if (freed != 0) used_.fetch_sub(static_cast<std::uint32_t>(freed), std::memory_order_relaxed);
   return freed;

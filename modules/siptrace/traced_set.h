@@ -36,16 +36,21 @@ class TracedCalls {
   static std::size_t bytesFor(std::size_t calls);
   static TracedCalls* create(void* memory, std::size_t calls);
 
-  // True when the call is traced (and not expired): its expiry becomes now + ttl and `attrs`
-  // gets its trace_attrs. False too when the bucket's lock was not had within kLockMs.
-  bool touch(std::string_view call_id, std::int64_t now_ms, std::int64_t ttl_ms,
-             std::string* attrs);
+  enum class Touch { kTraced, kNotTraced, kLockFailed };
+  // kTraced when the call is traced (and not expired): its expiry becomes now + ttl and
+  // `attrs` gets its trace_attrs. kLockFailed when the bucket's lock was not had within
+  // kLockMs (the caller cannot tell, and counts the message as lost).
+  Touch touch(std::string_view call_id, std::int64_t now_ms, std::int64_t ttl_ms,
+              std::string* attrs);
   // Adds (or refreshes) a call; false when the lock was not had. `was_traced` tells whether
   // it was already there (not expired).
   bool add(std::string_view call_id, std::string_view attrs, std::int64_t now_ms,
            std::int64_t ttl_ms, bool* was_traced = nullptr);
-  // Frees the expired slots; how many.
+  // Frees the expired slots; how many. Also recounts used() from the slots (when no add()
+  // ran meanwhile), so a process killed inside add() cannot leave it high for good.
   std::size_t sweep(std::int64_t now_ms);
+  // Tests: what a process killed inside add() leaves, a slot counted but never filled.
+  void leakSlotForTest() { used_.fetch_add(1, std::memory_order_relaxed); }
   // Slots in use (expired ones until swept): 0 means nothing is traced.
   std::uint32_t used() const { return used_.load(std::memory_order_relaxed); }
   std::size_t slots() const { return (mask_ + 1) * kSlots; }

@@ -9,7 +9,8 @@
 // wire (a worker preempted between sending an INVITE and queueing its copy lets the 180 that
 // answers it in first). The writer therefore holds messages for a short reorder window
 // (kReorderMs after they reached it) and writes them sorted by capture time, so rows and
-// packets follow the wire order unless a producer stalled for longer than the window.
+// packets follow the wire order unless a producer stalled for longer than the window (a
+// message that comes later than that is written at once, out of order).
 // Expired traced calls are swept here once a second. Process-private object.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/status.h"
@@ -75,8 +77,11 @@ class Writer {
   int run();
 
  private:
-  void writeDb(const std::vector<Item>& items);
+  void writeDb(const Item* items, std::size_t count);
   void send(const std::vector<Item>& items, std::int64_t now_ms);
+  void sendHep(const std::vector<Item>& items, std::int64_t now_ms);
+  static constexpr std::size_t kHepChunk = HepSender::kUdpBatch;
+  static constexpr std::size_t kKeepHepBuffer = 1 << 20;
   struct Held {
     Item item;
     std::int64_t arrived_ms;  // monotonic: when the writer took it from the queue
@@ -92,9 +97,23 @@ class Writer {
   // Sorted by capture time; a deque: messages are inserted near the end and leave from the
   // front, both without moving the rest.
   std::deque<Held> held_;
+  // Per round that took messages: when, and the latest capture time among them. The rounds
+  // that have waited the window raise waited_max_us_, up to which held messages are due.
+  struct Arrival {
+    std::int64_t arrived_ms;
+    std::int64_t max_time_us;
+  };
+  std::deque<Arrival> arrivals_;
+  std::int64_t waited_max_us_ = INT64_MIN;
   std::size_t last_popped_ = 0;  // taken from the queue by the last step()
   std::int64_t next_sweep_ms_ = 0;
   bool db_down_ = false;
+  // Reused from round to round (no allocation per message on the HEP path).
+  std::vector<std::string> entries_;
+  trace::HepOptions hep_opts_;
+  std::string hep_buf_;
+  std::vector<std::size_t> hep_ends_;
+  std::vector<std::string_view> hep_views_;
 };
 
 }  // namespace sipline::siptrace

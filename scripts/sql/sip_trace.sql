@@ -1,7 +1,10 @@
 -- Sipline schema: table "sip_trace", table_version 1.
 -- Traced SIP messages written by the siptrace module: one row per message received or sent
 -- by the server for a traced call (sip_trace() in the script, or a subscriber traced with
--- the management command trace_user), in the order the writer took them from its queue.
+-- the management command trace_user). The writer holds messages for 200 ms and inserts them
+-- sorted by capture time within that window, so ids follow the wire order unless a process
+-- stalled longer than that between capturing a message and queueing it. To read a call in
+-- capture order: ORDER BY time_stamp, id.
 -- Columns as in OpenSIPS: time_us is the microsecond part of time_stamp; status is the
 -- reply's status line after "SIP/2.0 " ("200 OK", "" for requests); method is the request's
 -- method or, for a reply, its CSeq method; direction is "in" (received) or "out" (sent);
