@@ -8,12 +8,13 @@ namespace {
 CaptureSink* g_sinks[kMaxSinks] = {};
 int g_count = 0;
 
-bool startsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char a = s[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (a != prefix[i]) return false;
+bool equalsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
   }
   return true;
 }
@@ -24,17 +25,6 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-// The value after "name" + optional blanks + ':' at the start of `line`, or nullopt-ish "".
-bool headerValue(std::string_view line, std::string_view name, std::string_view& value) {
-  if (!startsWithNoCase(line, name)) return false;
-  std::string_view rest = line.substr(name.size());
-  std::size_t i = 0;
-  while (i < rest.size() && (rest[i] == ' ' || rest[i] == '\t')) ++i;
-  if (i >= rest.size() || rest[i] != ':') return false;
-  value = trim(rest.substr(i + 1));
-  return true;
 }
 
 }  // namespace
@@ -66,19 +56,29 @@ void captureMessage(Proto proto, bool outgoing, const SockAddr& src, const SockA
   for (int i = 0; i < g_count; ++i) g_sinks[i]->onCaptured(c);
 }
 
-std::string_view scanCallId(std::string_view message) {
+std::optional<std::string_view> rawHeaderValue(std::string_view message, std::string_view name,
+                                               std::string_view compact) {
   std::size_t pos = message.find('\n');  // past the start line
   while (pos != std::string_view::npos && pos + 1 < message.size()) {
     std::size_t start = pos + 1;
     std::size_t end = message.find('\n', start);
     std::string_view line =
         message.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    if (line.empty() || line == "\r") return {};  // end of the headers
-    std::string_view value;
-    if (headerValue(line, "call-id", value) || headerValue(line, "i", value)) return value;
+    if (line.empty() || line == "\r") return std::nullopt;  // end of the headers
+    std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view hname = trim(line.substr(0, colon));
+      if (equalsNoCase(hname, name) || (!compact.empty() && equalsNoCase(hname, compact))) {
+        return trim(line.substr(colon + 1));
+      }
+    }
     pos = end;
   }
-  return {};
+  return std::nullopt;
+}
+
+std::string_view scanCallId(std::string_view message) {
+  return rawHeaderValue(message, "call-id", "i").value_or(std::string_view());
 }
 
 }  // namespace sipline::trace

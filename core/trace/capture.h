@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/transport/listener.h"
@@ -40,8 +41,15 @@ bool capturing();
 void captureMessage(Proto proto, bool outgoing, const SockAddr& src, const SockAddr& dst,
                     std::string_view message, std::int64_t time_us = 0);
 
-// The Call-ID header value of a raw message ("Call-ID:" or its compact form "i:"), trimmed;
-// "" when there is none before the end of the headers. Case-insensitive, no full parse.
+// The value of the first header named `name` or `compact` ("" compact: none) of a raw message,
+// before the end of its headers; nullopt when absent. Case-insensitive, blanks before the
+// colon allowed, the value trimmed, folded lines not joined: no full parse, for the capture
+// path and the tracing modules.
+std::optional<std::string_view> rawHeaderValue(std::string_view message, std::string_view name,
+                                               std::string_view compact);
+
+// The Call-ID header value of a raw message ("Call-ID:" or its compact form "i:"); "" when
+// there is none.
 std::string_view scanCallId(std::string_view message);
 
 }  // namespace sipline::trace

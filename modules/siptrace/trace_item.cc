@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/config/socket_spec.h"
+#include "core/trace/capture.h"
 
 namespace sipline::siptrace {
 namespace {
@@ -122,27 +123,6 @@ Result<Item> decodeItemTaking(std::string&& entry) {
   return item;
 }
 
-std::optional<std::string_view> headerValue(std::string_view message, std::string_view name,
-                                            std::string_view compact) {
-  std::size_t pos = message.find('\n');  // past the start line
-  while (pos != std::string_view::npos && pos + 1 < message.size()) {
-    std::size_t start = pos + 1;
-    std::size_t end = message.find('\n', start);
-    std::string_view line =
-        message.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    if (line.empty() || line == "\r") return std::nullopt;  // end of the headers
-    std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      std::string_view hname = trim(line.substr(0, colon));
-      if (equalsNoCase(hname, name) || (!compact.empty() && equalsNoCase(hname, compact))) {
-        return trim(line.substr(colon + 1));
-      }
-    }
-    pos = end;
-  }
-  return std::nullopt;
-}
-
 UriUserHost uriUserHost(std::string_view v) {
   std::string_view uri = v;
   std::size_t lt = v.find('<');
@@ -208,7 +188,7 @@ TraceRow buildRow(const Item& item) {
   std::string_view line = firstLine(r.message);
   if (line.substr(0, 8) == "SIP/2.0 ") {
     row.status = std::string(trim(line.substr(8)));
-    std::optional<std::string_view> cseq = headerValue(r.message, "cseq", "");
+    std::optional<std::string_view> cseq = trace::rawHeaderValue(r.message, "cseq", "");
     if (cseq) {
       std::string_view c = *cseq;
       std::size_t sp = c.find_first_of(" \t");
@@ -222,7 +202,7 @@ TraceRow buildRow(const Item& item) {
   row.from_port = r.src.port();
   row.to_ip = r.dst.ip();
   row.to_port = r.dst.port();
-  std::optional<std::string_view> from = headerValue(r.message, "from", "f");
+  std::optional<std::string_view> from = trace::rawHeaderValue(r.message, "from", "f");
   if (from) row.fromtag = std::string(tagParam(*from));
   row.direction = r.outgoing ? "out" : "in";
   return row;

@@ -31,11 +31,6 @@ Result<Item> decodeItem(std::string_view entry);
 // moving it to the front). The writer's per-message path.
 Result<Item> decodeItemTaking(std::string&& entry);
 
-// The value of the first header named `name` or `compact` (case-insensitive; "" compact: none)
-// before the end of the headers; nullopt when absent. Trimmed; folded lines are not joined.
-std::optional<std::string_view> headerValue(std::string_view message, std::string_view name,
-                                            std::string_view compact);
-
 // The user and host of a From/To/Contact header value: `"A" <sip:alice@ex.com>;tag=1`,
 // `sip:alice@ex.com;tag=1`, `<sips:alice:pw@ex.com:5061;transport=tls>`. Empty user when the
 // URI has none; host lower-cased by the caller when it compares.

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/trace/capture.h"
 #include "modules/siptrace/siptrace_test_util.h"
 #include "modules/siptrace/traced_set.h"
 
@@ -78,13 +79,14 @@ class SiptraceItemTest : public CppUnit::TestFixture {
   void headerValueFindsLongAndCompactForms() {
     std::string r = testing::reply("abc@h", "200 OK");
     CPPUNIT_ASSERT_EQUAL(std::string("sip:alice@example.com;tag=ft1"),
-                         std::string(*headerValue(r, "from", "f")));
-    CPPUNIT_ASSERT_EQUAL(std::string("abc@h"), std::string(*headerValue(r, "call-id", "i")));
-    CPPUNIT_ASSERT(!headerValue(r, "contact", "m"));
+                         std::string(*trace::rawHeaderValue(r, "from", "f")));
+    CPPUNIT_ASSERT_EQUAL(std::string("abc@h"),
+                         std::string(*trace::rawHeaderValue(r, "call-id", "i")));
+    CPPUNIT_ASSERT(!trace::rawHeaderValue(r, "contact", "m"));
     // Headers after the blank line (a body) are not headers.
-    CPPUNIT_ASSERT(!headerValue("INVITE x SIP/2.0\r\n\r\nFrom: a\r\n", "from", "f"));
+    CPPUNIT_ASSERT(!trace::rawHeaderValue("INVITE x SIP/2.0\r\n\r\nFrom: a\r\n", "from", "f"));
     CPPUNIT_ASSERT_EQUAL(std::string("x"),
-                         std::string(*headerValue("A\nFROM  :  x \n\n", "from", "f")));
+                         std::string(*trace::rawHeaderValue("A\nFROM  :  x \n\n", "from", "f")));
   }
 
   void uriUserHostOfTheUsualForms() {

@@ -6,6 +6,7 @@
 
 #include "core/base/hash.h"
 #include "core/base/log.h"
+#include "core/trace/capture.h"
 #include "modules/siptrace/trace_item.h"
 
 namespace sipline::siptrace {
@@ -251,7 +252,7 @@ bool TracedUsers::tryList(std::vector<TracedUser>& out, int timeout_ms) {
 
 std::string UserMatcher::matchList(const std::vector<TracedUser>& users, std::string_view message) {
   for (auto [name, compact] : {std::pair{"from", "f"}, std::pair{"to", "t"}}) {
-    std::optional<std::string_view> v = headerValue(message, name, compact);
+    std::optional<std::string_view> v = trace::rawHeaderValue(message, name, compact);
     if (!v) continue;
     UriUserHost uh = uriUserHost(*v);
     if (uh.user.empty()) continue;
