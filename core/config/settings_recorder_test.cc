@@ -1,12 +1,10 @@
 // flight_recorder_size and flight_recorder_minutes.
 #include <cppunit/extensions/HelperMacros.h>
-#include <stdlib.h>
 
-#include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "core/config/settings.h"
+#include "core/config/settings_test_util.h"
 
 namespace sipline {
 
@@ -18,15 +16,6 @@ class SettingsRecorderTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE_END();
 
  public:
-  void setUp() override {
-    char tmpl[] = "/tmp/sipline-recorder-settings-test-XXXXXX";
-    CPPUNIT_ASSERT(mkdtemp(tmpl) != nullptr);
-    dir_ = tmpl;
-    std::filesystem::create_directories(dir_ + "/modules");
-    std::ofstream(dir_ + "/sipline.routes") << "route { exit; }\n";
-  }
-  void tearDown() override { std::filesystem::remove_all(dir_); }
-
   void defaultsAreFourMegabytesAndTenMinutes() {
     Result<Settings> r = load("");
     CPPUNIT_ASSERT_EQUAL(std::string("<ok>"), messageOf(r));
@@ -46,14 +35,12 @@ class SettingsRecorderTest : public CppUnit::TestFixture {
   }
 
   void refusesValuesOutOfRangeAndMoreThanHalfOfShm() {
-    CPPUNIT_ASSERT_EQUAL(
-        dir_ + "/sipline.cfg:4: 'flight_recorder_minutes' must be in 1..1440, got 0",
-        messageOf(load("flight_recorder_minutes = 0;\n")));
-    CPPUNIT_ASSERT_EQUAL(
-        dir_ + "/sipline.cfg:4: 'flight_recorder_size' must be in 0..4194304, got -1",
-        messageOf(load("flight_recorder_size = -1;\n")));
-    CPPUNIT_ASSERT_EQUAL(dir_ +
-                             "/sipline.cfg:5: 'flight_recorder_size' (4096 KB) may use at most "
+    CPPUNIT_ASSERT_EQUAL(cfg() + ":4: 'flight_recorder_minutes' must be in 1..1440, got 0",
+                         messageOf(load("flight_recorder_minutes = 0;\n")));
+    CPPUNIT_ASSERT_EQUAL(cfg() + ":4: 'flight_recorder_size' must be in 0..4194304, got -1",
+                         messageOf(load("flight_recorder_size = -1;\n")));
+    CPPUNIT_ASSERT_EQUAL(cfg() +
+                             ":5: 'flight_recorder_size' (4096 KB) may use at most "
                              "half of shm_size (4 MB)",
                          messageOf(load("shm_size = 4;\nflight_recorder_size = 4096;\n")));
     CPPUNIT_ASSERT_EQUAL(std::string("<ok>"),
@@ -61,17 +48,17 @@ class SettingsRecorderTest : public CppUnit::TestFixture {
   }
 
  private:
+  // The three required settings, then `tail` (so its first line is line 4).
   Result<Settings> load(const std::string& tail) {
-    std::ofstream(dir_ + "/sipline.cfg") << "socket = \"udp:127.0.0.1:5060\";\n"
-                                            "mpath = \"modules\";\n"
-                                            "routes = \"sipline.routes\";\n"
-                                         << tail;
-    return loadSettings(dir_ + "/sipline.cfg");
+    return dir_.load(
+        "socket = \"udp:127.0.0.1:5060\";\nmpath = \"modules\";\nroutes = \"sipline.routes\";\n" +
+        tail);
   }
   static std::string messageOf(const Result<Settings>& r) {
-    return r.isOk() ? "<ok>" : r.status().message();
+    return testing::SettingsDir::messageOf(r);
   }
-  std::string dir_;
+  std::string cfg() const { return dir_.cfg(); }
+  testing::SettingsDir dir_;
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(SettingsRecorderTest);
 
