@@ -65,8 +65,9 @@ class RunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"--version"}));
     CPPUNIT_ASSERT(contains(h_.out, "siplinectl " SIPLINE_VERSION));
     CPPUNIT_ASSERT(contains(h_.out,
-                            "schema: version 1 acc 1 dialog 1 domain 1 location 1 missed_calls 1 "
-                            "sip_trace 1 subscriber 1"));
+                            "schema: version 1 acc 1 address 1 dbaliases 1 dialog 1 dispatcher 1 "
+                            "domain 1 grp 1 location 1 missed_calls 1 sip_trace 1 subscriber 1 "
+                            "usr_preferences 1"));
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"--version", "--json"}));
     Json j = Json::parse(h_.out);
     CPPUNIT_ASSERT_EQUAL(1, j["schema"]["location"].get<int>());
@@ -76,8 +77,8 @@ class RunTest : public CppUnit::TestFixture {
     h_.db.createFrom(schema());
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"db", "check", "--db-url", kUrl}));
     CPPUNIT_ASSERT_EQUAL(std::string(kUrl), h_.opened_url);
-    CPPUNIT_ASSERT(contains(h_.out, "location      OK       table_version 1"));
-    CPPUNIT_ASSERT(contains(h_.out, "schema OK: 8 tables as expected"));
+    CPPUNIT_ASSERT(contains(h_.out, "location         OK       table_version 1"));
+    CPPUNIT_ASSERT(contains(h_.out, "schema OK: 13 tables as expected"));
     CPPUNIT_ASSERT(contains(h_.out, "(from --db-url)"));
     CPPUNIT_ASSERT(h_.err.empty());
   }
@@ -86,8 +87,8 @@ class RunTest : public CppUnit::TestFixture {
     h_.db.createFrom(schema());
     h_.db.versions["location"] = 2;
     CPPUNIT_ASSERT_EQUAL(4, h_.run({"db", "check", "--db-url", kUrl}));
-    CPPUNIT_ASSERT(contains(h_.out, "location      PROBLEM  table_version is 2"));
-    CPPUNIT_ASSERT(contains(h_.out, "1 of 8 tables with problems (1 problem)"));
+    CPPUNIT_ASSERT(contains(h_.out, "location         PROBLEM  table_version is 2"));
+    CPPUNIT_ASSERT(contains(h_.out, "1 of 13 tables with problems (1 problem)"));
     h_.db.tables.clear();
     CPPUNIT_ASSERT_EQUAL(4, h_.run({"db", "check", "--db-url", kUrl}));
     CPPUNIT_ASSERT(contains(h_.out, "'siplinectl db init' creates them"));
@@ -101,24 +102,25 @@ class RunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("db check"), j["command"].get<std::string>());
     CPPUNIT_ASSERT(!j["ok"].get<bool>());
     CPPUNIT_ASSERT_EQUAL(1, j["problems"].get<int>());
-    CPPUNIT_ASSERT_EQUAL(std::size_t{8}, j["tables"].size());
-    CPPUNIT_ASSERT_EQUAL(std::string("subscriber"), j["tables"][7]["table"].get<std::string>());
-    CPPUNIT_ASSERT(contains(j["tables"][7]["problems"][0].get<std::string>(), "created"));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{13}, j["tables"].size());
+    CPPUNIT_ASSERT_EQUAL(std::string("subscriber"), j["tables"][11]["table"].get<std::string>());
+    CPPUNIT_ASSERT(contains(j["tables"][11]["problems"][0].get<std::string>(), "created"));
     CPPUNIT_ASSERT(j["tables"][1]["ok"].get<bool>());
   }
 
   void initCreatesAndRefusesToClobber() {
     CPPUNIT_ASSERT_EQUAL(0, h_.run({"db", "init", "--db-url", kUrl}));
     CPPUNIT_ASSERT(contains(h_.out, "created table location (table_version 1)"));
-    CPPUNIT_ASSERT(contains(h_.out, "schema created: 8 tables"));
+    CPPUNIT_ASSERT(contains(h_.out, "schema created: 13 tables"));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, h_.db.count("COMMIT"));
     h_.db.createFrom(schema());
     CPPUNIT_ASSERT_EQUAL(5, h_.run({"db", "init", "--db-url", kUrl}));
     CPPUNIT_ASSERT(h_.out.empty());
     CPPUNIT_ASSERT(contains(h_.err,
                             "siplinectl: db init: the database already has tables "
-                            "version, acc, dialog, domain, location, missed_calls, "
-                            "sip_trace, subscriber; nothing was changed"));
+                            "version, acc, address, dbaliases, dialog, dispatcher, "
+                            "domain, grp, location, missed_calls, sip_trace, subscriber, "
+                            "usr_preferences; nothing was changed"));
     CPPUNIT_ASSERT(contains(h_.err, "'siplinectl db check'"));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, h_.db.count("COMMIT"));
     CPPUNIT_ASSERT_EQUAL(5, h_.run({"db", "init", "--json", "--db-url", kUrl}));
