@@ -18,7 +18,9 @@ RobustMutex::Locked RobustMutex::lock(int timeout_ms) {
   int rc = 0;
   if (timeout_ms < 0) {
     rc = pthread_mutex_lock(&mutex_);
-  } else {
+  } else if ((rc = pthread_mutex_trylock(&mutex_)) == EBUSY) {
+    // Contended: only now the deadline (the uncontended lock of a per-process ring or queue
+    // is on every message's path, and a clock read costs more than the lock).
     timespec until{};
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += timeout_ms / 1000;
