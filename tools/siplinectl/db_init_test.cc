@@ -39,11 +39,11 @@ class DbInitTest : public CppUnit::TestFixture {
   void createsEveryTableInOneTransaction() {
     Result<InitReport> r = initSchema(db_, schema_);
     CPPUNIT_ASSERT_MESSAGE(r.isOk() ? "" : r.status().message(), r.isOk());
-    CPPUNIT_ASSERT((r.value().created ==
-                    std::vector<std::string>{"version", "acc", "address", "dbaliases", "dialog",
-                                             "dispatcher", "domain", "grp", "location",
-                                             "missed_calls", "sip_trace", "subscriber",
-                                             "usr_preferences"}));
+    CPPUNIT_ASSERT(
+        (r.value().created == std::vector<std::string>{"version", "acc", "address", "dbaliases",
+                                                       "dialog", "dispatcher", "domain", "grp",
+                                                       "location", "missed_calls", "sip_trace",
+                                                       "subscriber", "usr_preferences"}));
     CPPUNIT_ASSERT_EQUAL(statementCount(), r.value().statements);
     CPPUNIT_ASSERT_EQUAL(std::string("BEGIN"), db_.log.front());
     CPPUNIT_ASSERT_EQUAL(std::string("COMMIT"), db_.log.back());
@@ -64,25 +64,25 @@ class DbInitTest : public CppUnit::TestFixture {
     Result<InitReport> r = initSchema(db_, schema_);
     CPPUNIT_ASSERT(!r.isOk());
     CPPUNIT_ASSERT(r.status().code() == Code::kAlreadyExists);
-    CPPUNIT_ASSERT_EQUAL(std::string("the database already has tables version, location "
-                                     "(missing: acc, address, dbaliases, dialog, "
-                                     "dispatcher, domain, grp, missed_calls, sip_trace, "
-                                     "subscriber, usr_preferences); nothing was changed. 'siplinectl "
-                                     "db check' verifies an existing schema"),
-                         r.status().message());
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("the database already has tables version, location "
+                    "(missing: acc, address, dbaliases, dialog, "
+                    "dispatcher, domain, grp, missed_calls, sip_trace, "
+                    "subscriber, usr_preferences); nothing was changed. 'siplinectl "
+                    "db check' verifies an existing schema"),
+        r.status().message());
     for (const std::string& entry : db_.log) {
       CPPUNIT_ASSERT_MESSAGE(entry, entry.rfind("CREATE", 0) != 0 && entry.rfind("INSERT", 0) != 0);
     }
     CPPUNIT_ASSERT_EQUAL(std::string("ROLLBACK"), db_.log.back());
     db_.tables.erase("version");
     r = initSchema(db_, schema_);
-    CPPUNIT_ASSERT(
-        !r.isOk() &&
-        r.status().message().rfind(
-            "the database already has table location (missing: version, acc, address, "
-            "dbaliases, dialog, dispatcher, domain, grp, "
-            "missed_calls, sip_trace, subscriber, usr_preferences);",
-            0) == 0);
+    CPPUNIT_ASSERT(!r.isOk() &&
+                   r.status().message().rfind(
+                       "the database already has table location (missing: version, acc, address, "
+                       "dbaliases, dialog, dispatcher, domain, grp, "
+                       "missed_calls, sip_trace, subscriber, usr_preferences);",
+                       0) == 0);
   }
 
   void sqlErrorRollsBackAndNamesFileAndLine() {
