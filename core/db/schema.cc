@@ -69,4 +69,14 @@ Status checkTable(Connection& conn, const TableSpec& spec) {
   return Status::ok();
 }
 
+bool isSqlIdentifier(std::string_view name, bool lower_only) {
+  if (name.empty() || name.size() > 63) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (!lower_only && c >= 'A' && c <= 'Z') || c == '_';
+    if (!letter && (i == 0 || c < '0' || c > '9')) return false;
+  }
+  return true;
+}
+
 }  // namespace sipline::db

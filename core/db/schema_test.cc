@@ -55,6 +55,7 @@ class SchemaCheckTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(missingVersionRowOrTableSaysInit);
   CPPUNIT_TEST(missingTableSaysInit);
   CPPUNIT_TEST(outageStaysUnavailable);
+  CPPUNIT_TEST(identifiersAreCheckedStrictly);
   CPPUNIT_TEST_SUITE_END();
 
   CannedConnection conn_;
@@ -122,6 +123,21 @@ class SchemaCheckTest : public CppUnit::TestFixture {
     Status st = checkTable(conn_, spec_);
     CPPUNIT_ASSERT_EQUAL(Code::kUnavailable, st.code());
     CPPUNIT_ASSERT(st.message().find("refused") != std::string::npos);
+  }
+
+  void identifiersAreCheckedStrictly() {
+    CPPUNIT_ASSERT(isSqlIdentifier("subscriber"));
+    CPPUNIT_ASSERT(isSqlIdentifier("_x9"));
+    CPPUNIT_ASSERT(isSqlIdentifier("Src_User2"));
+    CPPUNIT_ASSERT(!isSqlIdentifier("Src", true));  // quoted names: lower case only
+    CPPUNIT_ASSERT(isSqlIdentifier("src_user2", true));
+    CPPUNIT_ASSERT(!isSqlIdentifier(""));
+    CPPUNIT_ASSERT(!isSqlIdentifier("9x"));
+    CPPUNIT_ASSERT(!isSqlIdentifier("sub scriber"));
+    CPPUNIT_ASSERT(!isSqlIdentifier("subscriber;drop"));
+    CPPUNIT_ASSERT(!isSqlIdentifier("a\"b"));
+    CPPUNIT_ASSERT(isSqlIdentifier(std::string(63, 'a')));
+    CPPUNIT_ASSERT(!isSqlIdentifier(std::string(64, 'a')));
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(SchemaCheckTest);

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/base/log.h"
+#include "core/db/schema.h"
 #include "core/shm/segment.h"
 #include "core/sip/msg_context.h"
 
@@ -64,7 +65,7 @@ WriterOptions Service::writerOptions() const {
 
 Status Service::applyConfig() {
   for (const std::string* t : {&config_.db_table_acc, &config_.db_table_missed_calls}) {
-    if (!isSqlIdentifier(*t)) {
+    if (!db::isSqlIdentifier(*t, true)) {
       return Status::invalidArgument("acc: table name \"" + *t +
                                      "\" is not a plain SQL name ([a-z_][a-z0-9_]*)");
     }

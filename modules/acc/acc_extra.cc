@@ -1,6 +1,7 @@
 #include "modules/acc/acc_extra.h"
 
 #include "core/base/strings.h"
+#include "core/db/schema.h"
 #include "core/script/value.h"
 #include "modules/acc/acc_record.h"
 
@@ -34,7 +35,7 @@ Result<std::vector<Extra>> parseExtras(std::string_view text, std::string_view p
     Extra e;
     e.name = std::string(trim(item.substr(0, eq)));
     std::string_view pv = trim(item.substr(eq + 1));
-    if (!isSqlIdentifier(e.name)) {
+    if (!db::isSqlIdentifier(e.name, true)) {
       return Status::invalidArgument("acc: " + where + ": \"" + e.name +
                                      "\" is not a column name ([a-z_][a-z0-9_]*)");
     }

@@ -1,6 +1,7 @@
 // acc: accounting of transactions and calls to PostgreSQL and syslog. Glue only: parameters,
 // commands, statistics, the acc-writer process; acc.h does the work.
 #include "core/config/settings.h"
+#include "core/db/schema.h"
 #include "core/module/module.h"
 #include "modules/acc/acc.h"
 
@@ -150,7 +151,7 @@ class AccModule : public Module {
     if (!log) {
       Result<std::string> t = constantText(a[1], bc, "the table");
       if (!t.isOk()) return t.status();
-      if (!acc::isSqlIdentifier(t.value())) {
+      if (!db::isSqlIdentifier(t.value(), true)) {
         return bc.error(
             a[1], Status::invalidArgument("\"" + t.value() + "\" is not a plain SQL table name"));
       }

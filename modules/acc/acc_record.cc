@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/crypto/digest.h"
+#include "core/db/schema.h"
 
 namespace sipline::acc {
 namespace {
@@ -105,16 +106,6 @@ const std::string* Row::get(std::string_view name) const {
   return nullptr;
 }
 
-bool isSqlIdentifier(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
-
 std::string encodeLine(const Row& row) {
   std::string out(kVersion);
   out += '\t';
@@ -158,7 +149,7 @@ Result<Row> decodeLine(std::string_view line) {
   }
   Row row;
   row.table = std::string(fields[1]);
-  if (!isSqlIdentifier(row.table)) {
+  if (!db::isSqlIdentifier(row.table, true)) {
     return Status::invalidArgument("bad table name '" + row.table + "'");
   }
   for (std::size_t i = 2; i < fields.size(); ++i) {
@@ -166,7 +157,7 @@ Result<Row> decodeLine(std::string_view line) {
     std::size_t eq = f.find('=');
     Column c;
     c.name = std::string(f.substr(0, eq));
-    if (!isSqlIdentifier(c.name))
+    if (!db::isSqlIdentifier(c.name, true))
       return Status::invalidArgument("bad column name '" + c.name + "'");
     if (eq != std::string_view::npos) {
       std::string v;

@@ -35,9 +35,6 @@ struct Row {
   const std::string* get(std::string_view name) const;
 };
 
-// [a-z_][a-z0-9_]*, 1..63 bytes (PostgreSQL's limit), case-insensitive input refused.
-bool isSqlIdentifier(std::string_view name);
-
 // The line form of `row`, ending in '\n'.
 std::string encodeLine(const Row& row);
 // A line without its '\n'. kInvalidArgument naming what is wrong (bad checksum, bad name,

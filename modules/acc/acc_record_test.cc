@@ -85,10 +85,6 @@ class AccRecordTest : public CppUnit::TestFixture {
     line = encodeLine(c);
     line.pop_back();
     CPPUNIT_ASSERT(!decodeLine(line).isOk());
-    CPPUNIT_ASSERT(isSqlIdentifier("src_user2"));
-    CPPUNIT_ASSERT(!isSqlIdentifier("2src"));
-    CPPUNIT_ASSERT(!isSqlIdentifier("Src"));
-    CPPUNIT_ASSERT(!isSqlIdentifier(std::string(64, 'a')));
   }
 
   void keyIsStableAndDependsOnEveryPart() {

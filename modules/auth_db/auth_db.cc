@@ -62,7 +62,7 @@ Service::Service()
 Service::~Service() = default;
 
 Result<Table*> Service::table(std::string_view name) {
-  if (!isSqlIdentifier(name)) {
+  if (!db::isSqlIdentifier(name)) {
     return Status::invalidArgument("\"" + std::string(name) +
                                    "\" is not a table name ([A-Za-z_][A-Za-z0-9_]*)");
   }

@@ -1,6 +1,7 @@
 #include "modules/auth_db/auth_db_config.h"
 
 #include "core/db/db.h"
+#include "core/db/schema.h"
 
 namespace sipline::auth_db {
 namespace {
@@ -22,16 +23,6 @@ bool isAvpName(std::string_view s) {
 }
 
 }  // namespace
-
-bool isSqlIdentifier(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    if (!alpha && (i == 0 || c < '0' || c > '9')) return false;
-  }
-  return true;
-}
 
 Result<std::vector<LoadedColumn>> parseLoadCredentials(std::string_view text) {
   std::vector<LoadedColumn> out;
@@ -60,7 +51,7 @@ Result<std::vector<LoadedColumn>> parseLoadCredentials(std::string_view text) {
       lc.avp = std::string(lhs.substr(kOpen.size(), lhs.size() - kOpen.size() - 1));
       lc.column = std::string(rhs);
     }
-    if (!isSqlIdentifier(lc.column)) {
+    if (!db::isSqlIdentifier(lc.column)) {
       return Status::invalidArgument("load_credentials: \"" + std::string(item) + "\": \"" +
                                      lc.column + "\" is not a column name");
     }
@@ -79,7 +70,7 @@ Status checkConfig(const Config& c) {
       {"hash_column_sha256", &c.hash_column_sha256},
       {"hash_column_sha512t256", &c.hash_column_sha512t256}};
   for (const auto& [param, value] : columns) {
-    if (!isSqlIdentifier(*value)) {
+    if (!db::isSqlIdentifier(*value)) {
       return Status::invalidArgument(std::string("auth_db: ") + param + " \"" + *value +
                                      "\" is not a column name ([A-Za-z_][A-Za-z0-9_]*)");
     }

@@ -39,9 +39,6 @@ struct LoadedColumn {
   std::string column;  // subscriber column
 };
 
-// [A-Za-z_][A-Za-z0-9_]*, at most 63 characters (PostgreSQL's limit).
-bool isSqlIdentifier(std::string_view s);
-
 // "col1;col2" (AVP named as the column) and/or "$avp(name)=column" items separated by ';'
 // (spaces around items allowed, empty items ignored). invalidArgument naming the bad item.
 Result<std::vector<LoadedColumn>> parseLoadCredentials(std::string_view text);

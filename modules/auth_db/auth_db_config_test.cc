@@ -8,7 +8,6 @@ namespace sipline::auth_db {
 
 class AuthDbConfigTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(AuthDbConfigTest);
-  CPPUNIT_TEST(identifiersAreCheckedStrictly);
   CPPUNIT_TEST(loadCredentialsTakesBothForms);
   CPPUNIT_TEST(loadCredentialsRefusesBadItems);
   CPPUNIT_TEST(checkConfigNamesTheBadParameter);
@@ -16,17 +15,6 @@ class AuthDbConfigTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE_END();
 
  public:
-  void identifiersAreCheckedStrictly() {
-    CPPUNIT_ASSERT(isSqlIdentifier("subscriber"));
-    CPPUNIT_ASSERT(isSqlIdentifier("_x9"));
-    CPPUNIT_ASSERT(!isSqlIdentifier(""));
-    CPPUNIT_ASSERT(!isSqlIdentifier("9x"));
-    CPPUNIT_ASSERT(!isSqlIdentifier("sub scriber"));
-    CPPUNIT_ASSERT(!isSqlIdentifier("subscriber;drop"));
-    CPPUNIT_ASSERT(!isSqlIdentifier("a\"b"));
-    CPPUNIT_ASSERT(!isSqlIdentifier(std::string(64, 'a')));
-  }
-
   void loadCredentialsTakesBothForms() {
     Result<std::vector<LoadedColumn>> r =
         parseLoadCredentials(" email_address ; $avp(caller_class)=class;;");

@@ -5,6 +5,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/db/schema.h"
 #include "core/sip/msg_context.h"
 #include "core/transport/listener.h"
 #include "modules/siptrace/trace_item.h"
@@ -13,16 +14,6 @@ namespace sipline::siptrace {
 namespace {
 
 std::size_t align64(std::size_t n) { return (n + 63) & ~std::size_t{63}; }
-
-bool isSqlIdentifier(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -33,7 +24,7 @@ Status Service::applyConfig() {
     return Status::invalidArgument(
         "siptrace: no destination: set db_url (table sip_trace) and/or hep_destination");
   }
-  if (!isSqlIdentifier(config_.table)) {
+  if (!db::isSqlIdentifier(config_.table, true)) {
     return Status::invalidArgument("siptrace: table \"" + config_.table +
                                    "\" is not a plain SQL name ([a-z_][a-z0-9_]*)");
   }
