@@ -24,6 +24,20 @@ enum OptionBit : unsigned {
   kOptPid = 1u << 13,
   kOptPcap = 1u << 14,
   kOptTraceDb = 1u << 15,
+  kOptWeight = 1u << 16,
+  kOptPriority = 1u << 17,
+  kOptAttrs = 1u << 18,
+  kOptSocket = 1u << 19,
+  kOptState = 1u << 20,
+  kOptDescription = 1u << 21,
+  kOptPort = 1u << 22,
+  kOptProto = 1u << 23,
+  kOptPattern = 1u << 24,
+  kOptContext = 1u << 25,
+  kOptAlways = 1u << 26,
+  kOptBusy = 1u << 27,
+  kOptNoAnswer = 1u << 28,
+  kOptReload = 1u << 29,
   kOptMi = kOptMiSocket | kOptUrl | kOptHttpUser,  // where the server's MI is
 };
 
@@ -50,8 +64,8 @@ const SubCommand kSubCommands[] = {
     {"subscriber", "rm", Command::kSubscriberRm, 1, 1, "USER@DOMAIN", kOptMiSocket},
     {"subscriber", "show", Command::kSubscriberShow, 1, 1, "USER@DOMAIN", kOptShowHashes},
     {"subscriber", "list", Command::kSubscriberList, 0, 1, "[DOMAIN]", kOptLimit},
-    {"domain", "add", Command::kDomainAdd, 1, 1, "DOMAIN", 0},
-    {"domain", "rm", Command::kDomainRm, 1, 1, "DOMAIN", kOptForce | kOptMiSocket},
+    {"domain", "add", Command::kDomainAdd, 1, 1, "DOMAIN", kOptReload | kOptMi},
+    {"domain", "rm", Command::kDomainRm, 1, 1, "DOMAIN", kOptForce | kOptReload | kOptMi},
     {"domain", "list", Command::kDomainList, 0, 0, "", kOptLimit},
     {"version", "", Command::kVersion, 0, 0, "", kOptMi},
     {"ps", "", Command::kPs, 0, 0, "", kOptMi},
@@ -70,6 +84,33 @@ const SubCommand kSubCommands[] = {
     {"tm", "stats", Command::kTmStats, 0, 0, "", kOptMi},
     {"mi", "", Command::kMi, 1, kMaxMiArgs, "METHOD [ARG|NAME=VALUE]...", kOptMi},
     {"trace", "", Command::kTrace, 1, 1, "CALL-ID", kOptMi | kOptPcap | kOptTraceDb | kOptTable},
+    {"dispatcher", "add", Command::kDispatcherAdd, 2, 2, "SETID URI",
+     kOptWeight | kOptPriority | kOptAttrs | kOptSocket | kOptState | kOptDescription |
+     kOptReload | kOptMi},
+    {"dispatcher", "rm", Command::kDispatcherRm, 2, 2, "SETID URI", kOptReload | kOptMi},
+    {"dispatcher", "list", Command::kDispatcherList, 0, 1, "[SETID]", kOptLimit},
+    {"dispatcher", "reload", Command::kDispatcherReload, 0, 0, "", kOptMi},
+    {"dispatcher", "status", Command::kDispatcherStatus, 0, 0, "", kOptMi},
+    {"dispatcher", "set-state", Command::kDispatcherSetState, 3, 3,
+     "active|inactive|probing SETID URI", kOptMi},
+    {"address", "add", Command::kAddressAdd, 2, 2, "GROUP IP[/MASK]",
+     kOptPort | kOptProto | kOptPattern | kOptContext | kOptReload | kOptMi},
+    {"address", "rm", Command::kAddressRm, 2, 2, "GROUP IP[/MASK]",
+     kOptPort | kOptProto | kOptReload | kOptMi},
+    {"address", "list", Command::kAddressList, 0, 1, "[GROUP]", kOptLimit},
+    {"address", "reload", Command::kAddressReload, 0, 0, "", kOptMi},
+    {"group", "add", Command::kGroupAdd, 2, 2, "USER@DOMAIN GROUP", kOptForce},
+    {"group", "rm", Command::kGroupRm, 2, 2, "USER@DOMAIN GROUP", 0},
+    {"group", "show", Command::kGroupShow, 1, 1, "USER@DOMAIN", 0},
+    {"group", "list", Command::kGroupList, 1, 1, "GROUP", kOptLimit},
+    {"alias", "add", Command::kAliasAdd, 2, 2, "ALIAS[@DOMAIN] USER@DOMAIN", kOptForce},
+    {"alias", "rm", Command::kAliasRm, 1, 1, "ALIAS[@DOMAIN]", 0},
+    {"alias", "list", Command::kAliasList, 0, 1, "[USER@DOMAIN]", kOptLimit},
+    {"callfwd", "set", Command::kCallfwdSet, 1, 1, "USER@DOMAIN",
+     kOptAlways | kOptBusy | kOptNoAnswer | kOptForce},
+    {"callfwd", "clear", Command::kCallfwdClear, 1, 1, "USER@DOMAIN",
+     kOptAlways | kOptBusy | kOptNoAnswer},
+    {"callfwd", "show", Command::kCallfwdShow, 1, 1, "USER@DOMAIN", 0},
 };
 // clang-format on
 
@@ -94,13 +135,28 @@ const OptionName kOptionNames[] = {
     {kOptPid, "--pid"},
     {kOptPcap, "--pcap"},
     {kOptTraceDb, "--db"},
+    {kOptWeight, "--weight"},
+    {kOptPriority, "--priority"},
+    {kOptAttrs, "--attrs"},
+    {kOptSocket, "--socket"},
+    {kOptState, "--state"},
+    {kOptDescription, "--description"},
+    {kOptPort, "--port"},
+    {kOptProto, "--proto"},
+    {kOptPattern, "--pattern"},
+    {kOptContext, "--context"},
+    {kOptAlways, "--always"},
+    {kOptBusy, "--busy"},
+    {kOptNoAnswer, "--noanswer"},
+    {kOptReload, "--reload"},
 };
 
 // Candidates for "did you mean" (function statics: nothing runs before main()).
 const std::vector<std::string_view>& groups() {
   static const std::vector<std::string_view> names = {
-      "db", "subscriber", "domain", "version",   "ps", "uptime", "stats", "shm",
-      "ul", "online",     "reload", "log-level", "tm", "mi",     "trace"};
+      "db",    "subscriber", "domain",  "version", "ps",        "uptime", "stats",
+      "shm",   "ul",         "online",  "reload",  "log-level", "tm",     "mi",
+      "trace", "dispatcher", "address", "group",   "alias",     "callfwd"};
   return names;
 }
 const std::vector<std::string_view>& topWords() {
@@ -132,17 +188,60 @@ const std::vector<std::string_view>& longOptions() {
                                                       "--flags",
                                                       "--pid",
                                                       "--pcap",
-                                                      "--db"};
+                                                      "--db",
+                                                      "--weight",
+                                                      "--priority",
+                                                      "--attrs",
+                                                      "--socket",
+                                                      "--state",
+                                                      "--description",
+                                                      "--port",
+                                                      "--proto",
+                                                      "--pattern",
+                                                      "--context",
+                                                      "--always",
+                                                      "--busy",
+                                                      "--noanswer",
+                                                      "--reload"};
   return names;
 }
 
 Status usageError(std::string message) { return Status::invalidArgument(std::move(message)); }
 
-bool takesValue(std::string_view opt) {
+bool isFwdOption(std::string_view opt) {
+  return opt == "--always" || opt == "--busy" || opt == "--noanswer";
+}
+
+// `fwd_flags`: --always, --busy and --noanswer take a URI with `callfwd set` but are plain
+// flags with `callfwd clear` (fwdOptionsAreFlags()).
+bool takesValue(std::string_view opt, bool fwd_flags = false) {
   return opt == "-f" || opt == "--db-url" || opt == "--email" || opt == "--limit" ||
          opt == "--mi-socket" || opt == "--url" || opt == "--http-user" || opt == "--table" ||
          opt == "--expires" || opt == "--q" || opt == "--flags" || opt == "--pid" ||
-         opt == "--pcap";
+         opt == "--pcap" || opt == "--weight" || opt == "--priority" || opt == "--attrs" ||
+         opt == "--socket" || opt == "--state" || opt == "--description" || opt == "--port" ||
+         opt == "--proto" || opt == "--pattern" || opt == "--context" ||
+         (!fwd_flags && isFwdOption(opt));
+}
+
+// True when the first two words of the line are "callfwd clear" (the forwarding options are
+// then flags). The values of the other options are skipped; a forwarding option counts as a
+// flag here, so `--always URI callfwd set` sees URI as its first word and stays a value.
+bool fwdOptionsAreFlags(const std::vector<std::string>& args) {
+  std::vector<std::string_view> words;
+  for (std::size_t i = 0; i < args.size() && words.size() < 2; ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      for (++i; i < args.size() && words.size() < 2; ++i) words.push_back(args[i]);
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-') {
+      words.push_back(a);
+      continue;
+    }
+    if (a.find('=') == std::string::npos && takesValue(a, true)) ++i;
+  }
+  return words.size() == 2 && words[0] == "callfwd" && words[1] == "clear";
 }
 
 std::string valueName(std::string_view opt) {
@@ -153,24 +252,17 @@ std::string valueName(std::string_view opt) {
     return "a number";
   if (opt == "--http-user") return "a USER";
   if (opt == "--table") return "a NAME";
+  if (opt == "--weight" || opt == "--priority" || opt == "--port") return "a number";
+  if (opt == "--state") return "a STATE (active, inactive or probing)";
+  if (opt == "--proto") return "a PROTO (any, udp, tcp, tls, ws or wss)";
+  if (opt == "--pattern") return "a regular expression";
+  if (opt == "--socket") return "a SOCKET (proto:ip:port)";
+  if (isFwdOption(opt)) return "a URI";
+  if (opt == "--attrs" || opt == "--description" || opt == "--context") return "a TEXT";
   return "a PATH";
 }
 
 // A decimal integer in [lo, hi], else a usage error naming the option.
-Result<std::int64_t> parseNumber(const std::string& opt, const std::string& text, std::int64_t lo,
-                                 std::int64_t hi) {
-  const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
-  if (text.empty() || text.size() > 12 ||
-      text.find_first_not_of("0123456789") != std::string::npos) {
-    return usageError(opt + " needs a number from " + range + ", got '" + text + "'");
-  }
-  const std::int64_t n = std::stoll(text);
-  if (n < lo || n > hi) {
-    return usageError(opt + " needs a number from " + range + ", got '" + text + "'");
-  }
-  return n;
-}
-
 // q of RFC 3261: 0 .. 1 with at most three decimals ("0.5", "1", "0.125").
 bool validQ(const std::string& q) {
   if (q.empty() || q.size() > 5 || (q[0] != '0' && q[0] != '1')) return false;
@@ -194,6 +286,42 @@ Result<int> parseLimit(const std::string& text) {
   return n;
 }
 
+// Stores an option of the gateway and service commands (a forwarding option's value "" with
+// callfwd clear); false for any other option.
+bool serviceOption(const std::string& name, const std::string& value, Invocation& inv,
+                   unsigned& given) {
+  struct Target {
+    const char* name;
+    std::string Invocation::*field;
+    unsigned bit;
+  };
+  static const Target kTargets[] = {
+      {"--weight", &Invocation::weight, kOptWeight},
+      {"--priority", &Invocation::priority, kOptPriority},
+      {"--attrs", &Invocation::attrs, kOptAttrs},
+      {"--socket", &Invocation::socket, kOptSocket},
+      {"--state", &Invocation::state, kOptState},
+      {"--description", &Invocation::description, kOptDescription},
+      {"--port", &Invocation::port, kOptPort},
+      {"--proto", &Invocation::proto, kOptProto},
+      {"--pattern", &Invocation::pattern, kOptPattern},
+      {"--context", &Invocation::context, kOptContext},
+      {"--always", &Invocation::fwd_always, kOptAlways},
+      {"--busy", &Invocation::fwd_busy, kOptBusy},
+      {"--noanswer", &Invocation::fwd_noanswer, kOptNoAnswer},
+  };
+  for (const Target& t : kTargets) {
+    if (name != t.name) continue;
+    inv.*t.field = value;
+    given |= t.bit;
+    if (t.bit == kOptAlways) inv.fwd_always_given = true;
+    if (t.bit == kOptBusy) inv.fwd_busy_given = true;
+    if (t.bit == kOptNoAnswer) inv.fwd_noanswer_given = true;
+    return true;
+  }
+  return false;
+}
+
 std::string commandList(std::string_view group) {
   std::string out;
   for (const SubCommand& sc : kSubCommands) {
@@ -206,6 +334,20 @@ std::string commandList(std::string_view group) {
 }
 
 }  // namespace
+
+Result<std::int64_t> parseNumber(const std::string& opt, const std::string& text, std::int64_t lo,
+                                 std::int64_t hi) {
+  const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
+  if (text.empty() || text.size() > 12 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return usageError(opt + " needs a number from " + range + ", got '" + text + "'");
+  }
+  const std::int64_t n = std::stoll(text);
+  if (n < lo || n > hi) {
+    return usageError(opt + " needs a number from " + range + ", got '" + text + "'");
+  }
+  return n;
+}
 
 std::string usageFor(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -227,6 +369,7 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
   std::vector<std::string> words;
   bool help = false, version = false, options_done = false;
   unsigned given = 0;  // OptionBits seen
+  const bool fwd_flags = fwdOptionsAreFlags(args);
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (options_done || a.size() < 2 || a[0] != '-') {
@@ -249,7 +392,7 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
       value = a.substr(2);
       inline_value = true;
     }
-    if (takesValue(name)) {
+    if (takesValue(name, fwd_flags)) {
       if (!inline_value) {
         if (i + 1 >= args.size()) return usageError("option " + name + " needs " + valueName(name));
         value = args[++i];
@@ -296,6 +439,8 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
       } else if (name == "--pcap") {
         inv.pcap_file = value;
         given |= kOptPcap;
+      } else if (serviceOption(name, value, inv, given)) {
+        // a gateway or service option, stored (service_input.h checks it)
       } else if (name == "--flags") {
         Result<std::int64_t> n = parseNumber(name, value, 0, 4294967295LL);
         if (!n.isOk()) return n.status();
@@ -335,6 +480,11 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
     } else if (a == "--db") {
       inv.trace_db = true;
       given |= kOptTraceDb;
+    } else if (a == "--reload") {
+      inv.reload = true;
+      given |= kOptReload;
+    } else if (isFwdOption(a)) {  // callfwd clear
+      serviceOption(a, "", inv, given);
     } else if (a.rfind("--", 0) == 0) {
       return usageError("unknown option " + a + didYouMean(a, longOptions()));
     } else {

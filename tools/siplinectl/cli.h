@@ -25,12 +25,15 @@ enum ExitCode : int {
   kExitNotFound = 7,        // no such subscriber (passwd, rm, show) or domain (rm)
   kExitUnknownDomain = 8,   // subscriber add: the domain is not in table domain
   kExitDomainInUse = 9,     // domain rm: subscribers of the domain exist (--force removes them)
+  // kExitNotFound (7) also for alias/group add of a subscriber that does not exist (--force).
   // The management commands (mgmt_run.h):
   kExitRefused = 10,       // the server refused the command (a JSON-RPC error: unknown method,
                            // bad params, the command failed, e.g. a script that does not load)
   kExitAccessDenied = 11,  // HTTP authentication failed (401/403), or no permission on the
                            // MI socket
   // kExitNotFound (7) also for an unknown AOR, contact or statistic.
+  kExitReloadFailed = 12,  // --reload: the database change is made, but the server's cache was
+                           // not reloaded (no server, refused, no such module)
 };
 
 inline constexpr char kDefaultSettingsFile[] = "/etc/sipline/sipline.cfg";
@@ -67,6 +70,28 @@ enum class Command {
   kTmStats,
   kMi,
   kTrace,  // trace CALL-ID: the flight recorder's messages of a call
+  // The gateway and service commands (services_run.h): tables dispatcher, address, grp,
+  // dbaliases, usr_preferences; reload, status and set-state over the MI.
+  kDispatcherAdd,
+  kDispatcherRm,
+  kDispatcherList,
+  kDispatcherReload,
+  kDispatcherStatus,
+  kDispatcherSetState,
+  kAddressAdd,
+  kAddressRm,
+  kAddressList,
+  kAddressReload,
+  kGroupAdd,
+  kGroupRm,
+  kGroupShow,
+  kGroupList,
+  kAliasAdd,
+  kAliasRm,
+  kAliasList,
+  kCallfwdSet,
+  kCallfwdClear,
+  kCallfwdShow,
 };
 
 // The commands that talk to the server's MI (mgmt_run.h).
@@ -113,11 +138,25 @@ struct Invocation {
   std::string pcap_file;    // --pcap FILE (trace): write a pcap file instead of the ladder
   bool trace_db = false;    // --db (trace): table sip_trace instead of the flight recorder
   std::string trace_table = "sip_trace";  // --table NAME with trace --db (a plain SQL name)
+  // Options of the gateway and service commands, as given (checked by service_input.h).
+  std::string weight, priority;            // --weight N, --priority N (dispatcher add)
+  std::string attrs, socket, description;  // --attrs, --socket, --description (dispatcher add)
+  std::string state;                       // --state active|inactive|probing (dispatcher add)
+  std::string port, proto;                 // --port N, --proto P (address add, rm); "" = none
+  std::string pattern, context;            // --pattern RE, --context S (address add)
+  std::string fwd_always, fwd_busy, fwd_noanswer;  // --always URI ... (callfwd set)
+  bool fwd_always_given = false, fwd_busy_given = false, fwd_noanswer_given = false;
+  bool reload = false;  // --reload: call the module's reload over the MI after the change
 };
 
 // args: argv[1..]. kInvalidArgument carries the message for the user (without "siplinectl: ")
 // and usageFor() names the help text to show after it.
 Result<Invocation> parseArgs(const std::vector<std::string>& args);
+
+// TEXT as a number from lo to hi (decimal digits only); kInvalidArgument "OPT needs a number
+// from LO to HI, got 'TEXT'" otherwise.
+Result<std::int64_t> parseNumber(const std::string& opt, const std::string& text, std::int64_t lo,
+                                 std::int64_t hi);
 
 // The full help (`siplinectl --help`, `siplinectl help`).
 const std::string& mainHelp();

@@ -26,7 +26,9 @@ const char kExitHelp[] =
     "6 already exists, 7 not found (also an AOR, contact, statistic or pid of the server),\n"
     "8 unknown domain (subscriber add), 9 the domain still has subscribers (domain rm),\n"
     "10 the server refused the command, 11 access denied (HTTP authentication failed, or no\n"
-    "permission on the MI socket).\n";
+    "permission on the MI socket), 12 the database was changed but --reload failed (the\n"
+    "change is kept; reload later). alias add, group add and callfwd set exit 7 when the\n"
+    "subscriber does not exist (--force adds the row anyway).\n";
 
 const char kMgmtCommandsHelp[] =
     "  version    this siplinectl's version and schema, then the running server's version\n"
@@ -145,7 +147,77 @@ const char kDomainCommandsHelp[] =
     "             remove a domain; refuses (exit 9) while it has subscribers unless --force,\n"
     "             which removes them too (and flushes their cached credentials)\n"
     "  domain list\n"
-    "             the domains with their number of subscribers, at most --limit of them\n";
+    "             the domains with their number of subscribers, at most --limit of them\n"
+    "             (domain add and rm take --reload: the server's domain module re-reads the\n"
+    "             table at once, MI domain_reload; see the gateway and service options)\n";
+
+const char kServiceCommandsHelp[] =
+    "  dispatcher add SETID URI\n"
+    "             add a destination (gateway, media server) to set SETID; --weight N,\n"
+    "             --priority N, --attrs TEXT, --socket PROTO:IP:PORT, --state\n"
+    "             active|inactive|probing, --description TEXT; exit 6 if it is in the set\n"
+    "  dispatcher rm SETID URI\n"
+    "             remove a destination from a set (exit 7 if it is not there)\n"
+    "  dispatcher list [SETID]\n"
+    "             the destinations of table dispatcher (of one set)\n"
+    "  dispatcher reload\n"
+    "             the server re-reads table dispatcher (MI ds_reload)\n"
+    "  dispatcher status\n"
+    "             the server's sets and the live state of each destination (MI ds_list)\n"
+    "  dispatcher set-state active|inactive|probing SETID URI\n"
+    "             change a destination's state in the running server (MI ds_set_state);\n"
+    "             the table is not changed\n"
+    "  address add GROUP IP[/MASK]\n"
+    "             trust a source address or network in group GROUP (table address);\n"
+    "             --port N (0 = any), --proto any|udp|tcp|tls|ws|wss, --pattern REGEX (the\n"
+    "             From URI must match too), --context TEXT; exit 6 if the same row exists\n"
+    "  address rm GROUP IP[/MASK]\n"
+    "             remove the rows of that address (only those of --port, --proto if given)\n"
+    "  address list [GROUP]\n"
+    "             the rows of table address (of one group)\n"
+    "  address reload\n"
+    "             the server re-reads table address (MI address_reload)\n"
+    "  group add USER@DOMAIN GROUP\n"
+    "             put a subscriber into a group (table grp: local, ld, int, ...); exit 6 if\n"
+    "             it is in it, 7 if there is no such subscriber (--force adds it anyway)\n"
+    "  group rm USER@DOMAIN GROUP\n"
+    "             take a subscriber out of a group (exit 7 if it is not in it)\n"
+    "  group show USER@DOMAIN\n"
+    "             the groups of a subscriber\n"
+    "  group list GROUP\n"
+    "             the members of a group\n"
+    "  alias add ALIAS[@DOMAIN] USER@DOMAIN\n"
+    "             ALIAS (a number, a short name) stands for the subscriber (table dbaliases;\n"
+    "             DOMAIN defaults to the subscriber's); exit 6 if the alias exists or is a\n"
+    "             subscriber's address, 7 if there is no such subscriber (--force adds it\n"
+    "             anyway)\n"
+    "  alias rm ALIAS[@DOMAIN]\n"
+    "             remove an alias (without DOMAIN: the only alias of that name)\n"
+    "  alias list [USER@DOMAIN]\n"
+    "             every alias, or those of one subscriber\n"
+    "  callfwd set USER@DOMAIN [--always URI] [--busy URI] [--noanswer URI]\n"
+    "             call forwarding of a subscriber (table usr_preferences, attributes\n"
+    "             callfwd, fwdbusy, fwdnoanswer); each given one replaces the old value;\n"
+    "             exit 7 if there is no such subscriber (--force sets it anyway)\n"
+    "  callfwd clear USER@DOMAIN [--always] [--busy] [--noanswer]\n"
+    "             remove the given forwardings (none named: all three)\n"
+    "  callfwd show USER@DOMAIN\n"
+    "             the subscriber's forwardings\n";
+
+const char kServiceOptionsHelp[] =
+    "Options of the gateway and service commands:\n"
+    "  --reload           (dispatcher, address, domain add and rm) reload the module's table in\n"
+    "                     the running server right after the change (without it: a hint). If\n"
+    "                     the server cannot be reached the change stays and the exit is 12\n"
+    "                     (bad or no MI options: nothing is changed)\n"
+    "  --mi-socket PATH, --url URL, --http-user USER\n"
+    "                     where the server's MI is (reload, status, set-state, --reload), as\n"
+    "                     for the management commands\n"
+    "  --force            (group add, alias add, callfwd set) accept a subscriber that is not\n"
+    "                     in table subscriber\n"
+    "  --limit N          (the list commands) print at most N rows (default 100; 0 = all)\n"
+    "URI: a sip: or sips: URI. SETID and GROUP of address: numbers from 0. A group of\n"
+    "table grp: 1 to 64 letters, digits, '_', '-' or '.'.\n";
 
 const char kNamesHelp[] =
     "USER: 1 to 64 characters of a SIP URI's user part without escapes: letters, digits and\n"
@@ -212,9 +284,96 @@ std::string mgmtCommandHelp(std::string_view word) {
   return out;
 }
 
+struct ServiceUsage {
+  const char* group;
+  const char* lines;  // one usage per line, without "siplinectl [OPTIONS] "; a line starting
+                      // with two spaces continues the one before
+  const char* about;
+};
+const ServiceUsage kServiceUsages[] = {
+    {"dispatcher",
+     "dispatcher add SETID URI [--weight N] [--priority N] [--attrs TEXT]\n"
+     "  [--socket SOCKET] [--state STATE] [--description TEXT] [--reload]\n"
+     "dispatcher rm SETID URI [--reload]\n"
+     "dispatcher list [SETID]\n"
+     "dispatcher reload\n"
+     "dispatcher status\n"
+     "dispatcher set-state active|inactive|probing SETID URI\n",
+     "Gateways and media servers of the dispatcher module: table dispatcher, and the\n"
+     "running server's sets over its MI.\n"},
+    {"address",
+     "address add GROUP IP[/MASK] [--port N] [--proto PROTO]\n"
+     "  [--pattern REGEX] [--context TEXT] [--reload]\n"
+     "address rm GROUP IP[/MASK] [--port N] [--proto PROTO] [--reload]\n"
+     "address list [GROUP]\n"
+     "address reload\n",
+     "Trusted source addresses of the permissions module: table address.\n"},
+    {"group",
+     "group add USER@DOMAIN GROUP [--force]\n"
+     "group rm USER@DOMAIN GROUP\n"
+     "group show USER@DOMAIN\n"
+     "group list GROUP\n",
+     "Group membership of subscribers (the group module's db_is_user_in): table grp.\n"},
+    {"alias",
+     "alias add ALIAS[@DOMAIN] USER@DOMAIN [--force]\n"
+     "alias rm ALIAS[@DOMAIN]\n"
+     "alias list [USER@DOMAIN]\n",
+     "Aliases of subscribers (alias_db_lookup): table dbaliases.\n"},
+    {"callfwd",
+     "callfwd set USER@DOMAIN [--always URI] [--busy URI] [--noanswer URI]\n"
+     "  [--force]\n"
+     "callfwd clear USER@DOMAIN [--always] [--busy] [--noanswer]\n"
+     "callfwd show USER@DOMAIN\n",
+     "Call forwarding of subscribers (avp_db_load): table usr_preferences.\n"},
+};
+
+const ServiceUsage* serviceUsage(std::string_view group) {
+  for (const ServiceUsage& u : kServiceUsages) {
+    if (group == u.group) return &u;
+  }
+  return nullptr;
+}
+
+std::string serviceUsageText(const ServiceUsage& u) {
+  std::string out;
+  const std::string lines = u.lines;
+  std::size_t pos = 0;
+  bool first = true;
+  while (pos < lines.size()) {
+    const std::size_t eol = lines.find('\n', pos);
+    const std::string line = lines.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.rfind("  ", 0) == 0) {  // a continuation, under the command's operands
+      out += std::string(30, ' ') + line.substr(2) + "\n";
+      continue;
+    }
+    out += std::string(first ? "Usage: " : "       ") + "siplinectl [OPTIONS] " + line + "\n";
+    first = false;
+  }
+  return out;
+}
+
+// The lines of kServiceCommandsHelp about `group` ("  group ..." up to the next group).
+std::string serviceCommandHelp(std::string_view group) {
+  const std::string text = kServiceCommandsHelp;
+  std::string out;
+  bool in = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t eol = text.find('\n', pos);
+    const std::string line = text.substr(pos, eol - pos + 1);
+    pos = eol + 1;
+    if (line.rfind("    ", 0) != 0) {
+      in = line.substr(2, line.find_first_of(" \n", 2) - 2) == group;
+    }
+    if (in) out += line;
+  }
+  return out;
+}
+
 std::string domainUsage() {
-  return "Usage: siplinectl [OPTIONS] domain add DOMAIN\n"
-         "       siplinectl [OPTIONS] domain rm DOMAIN\n"
+  return "Usage: siplinectl [OPTIONS] domain add DOMAIN [--reload]\n"
+         "       siplinectl [OPTIONS] domain rm DOMAIN [--force] [--reload]\n"
          "       siplinectl [OPTIONS] domain list\n";
 }
 
@@ -274,6 +433,46 @@ const char* commandName(Command c) {
       return "mi";
     case Command::kTrace:
       return "trace";
+    case Command::kDispatcherAdd:
+      return "dispatcher add";
+    case Command::kDispatcherRm:
+      return "dispatcher rm";
+    case Command::kDispatcherList:
+      return "dispatcher list";
+    case Command::kDispatcherReload:
+      return "dispatcher reload";
+    case Command::kDispatcherStatus:
+      return "dispatcher status";
+    case Command::kDispatcherSetState:
+      return "dispatcher set-state";
+    case Command::kAddressAdd:
+      return "address add";
+    case Command::kAddressRm:
+      return "address rm";
+    case Command::kAddressList:
+      return "address list";
+    case Command::kAddressReload:
+      return "address reload";
+    case Command::kGroupAdd:
+      return "group add";
+    case Command::kGroupRm:
+      return "group rm";
+    case Command::kGroupShow:
+      return "group show";
+    case Command::kGroupList:
+      return "group list";
+    case Command::kAliasAdd:
+      return "alias add";
+    case Command::kAliasRm:
+      return "alias rm";
+    case Command::kAliasList:
+      return "alias list";
+    case Command::kCallfwdSet:
+      return "callfwd set";
+    case Command::kCallfwdClear:
+      return "callfwd clear";
+    case Command::kCallfwdShow:
+      return "callfwd show";
     case Command::kHelp:
       break;
   }
@@ -288,12 +487,14 @@ const std::string& mainHelp() {
           "\n"
           "Commands:\n") +
       kDbCommandsHelp + kSubscriberCommandsHelp + kDomainCommandsHelp +
-      "Commands for the running server (over its MI):\n" + kMgmtCommandsHelp +
+      "Gateways and services (tables of the modules; reload, status over the MI):\n" +
+      kServiceCommandsHelp + "Commands for the running server (over its MI):\n" +
+      kMgmtCommandsHelp +
       "  help [COMMAND]\n"
       "             this help, or the help of one command or group\n"
       "\n" +
-      kOptionsHelp + kProvisionOptionsHelp + kMgmtOptionsHelp + "\n" + kMiArgsHelp + "\n" +
-      kNamesHelp + "\n" + kDbUrlHelp + kExitHelp + "See siplinectl(8).\n";
+      kOptionsHelp + kProvisionOptionsHelp + kServiceOptionsHelp + kMgmtOptionsHelp + "\n" +
+      kMiArgsHelp + "\n" + kNamesHelp + "\n" + kDbUrlHelp + kExitHelp + "See siplinectl(8).\n";
   return text;
 }
 
@@ -317,8 +518,12 @@ std::string groupHelp(std::string_view group) {
            "The SIP domains the server serves: rows of table domain, which subscriber add\n"
            "checks.\n"
            "\n" +
-           kDomainCommandsHelp + "\n" + kOptionsHelp + kProvisionOptionsHelp + "\n" + kNamesHelp +
-           "\n" + kDbUrlHelp + kExitHelp;
+           kDomainCommandsHelp + "\n" + kOptionsHelp + kProvisionOptionsHelp + kServiceOptionsHelp +
+           "\n" + kNamesHelp + "\n" + kDbUrlHelp + kExitHelp;
+  }
+  if (const ServiceUsage* u = serviceUsage(group)) {
+    return serviceUsageText(*u) + u->about + "\n" + serviceCommandHelp(group) + "\n" +
+           kOptionsHelp + kServiceOptionsHelp + "\n" + kNamesHelp + "\n" + kDbUrlHelp + kExitHelp;
   }
   const std::string usage = mgmtUsage(group);
   if (usage.empty()) return "";
@@ -339,6 +544,10 @@ std::string shortUsage(std::string_view group) {
   if (group == "domain") {
     return domainUsage() + "'siplinectl domain --help' explains the commands and the options.\n";
   }
+  if (const ServiceUsage* u = serviceUsage(group)) {
+    return serviceUsageText(*u) + "'siplinectl " + std::string(group) +
+           " --help' explains the commands and the options.\n";
+  }
   const std::string usage = mgmtUsage(group);
   if (!usage.empty()) {
     return usage + "'siplinectl " + std::string(group) +
@@ -347,8 +556,8 @@ std::string shortUsage(std::string_view group) {
   return "Usage: siplinectl [OPTIONS] COMMAND [ARGS]\n"
          "Commands: db init|check, subscriber add|passwd|rm|show|list, domain add|rm|list,\n"
          "version, ps, uptime, stats [reset], shm, ul show|rm|add|flush, online, reload,\n"
-         "log-level, tm stats, mi METHOD, help [COMMAND]. 'siplinectl --help' explains them\n"
-         "and the options.\n";
+         "log-level, tm stats, mi METHOD, dispatcher, address, group, alias, callfwd,\n"
+         "help [COMMAND]. 'siplinectl --help' explains them and the options.\n";
 }
 
 std::string versionText() {

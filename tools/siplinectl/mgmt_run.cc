@@ -16,6 +16,10 @@ namespace {
 std::chrono::milliseconds timeoutFor(const std::string& method) {
   if (method == "reload_routes" || method == "ul_flush") return std::chrono::seconds(20);
   if (method == "t_uac") return std::chrono::seconds(130);
+  // A module's reload reads its whole table from the database.
+  if (method == "ds_reload" || method == "address_reload" || method == "domain_reload") {
+    return std::chrono::seconds(20);
+  }
   return kMiTimeout;
 }
 
@@ -125,9 +129,12 @@ std::string messageFor(const Status& st, const Invocation& inv, const Call& call
     case Code::kUnsupported: {
       // The dedicated commands call a module's method: its absence means the module is not
       // loaded, which says more to an operator than "method not found".
-      const char* module = call.method.rfind("ul_", 0) == 0  ? "usrloc"
-                           : call.method.rfind("t_", 0) == 0 ? "tm"
-                                                             : nullptr;
+      const char* module = call.method.rfind("ul_", 0) == 0   ? "usrloc"
+                           : call.method.rfind("t_", 0) == 0  ? "tm"
+                           : call.method.rfind("ds_", 0) == 0 ? "dispatcher"
+                           : call.method == "address_reload"  ? "permissions"
+                           : call.method == "domain_reload"   ? "domain"
+                                                              : nullptr;
       if (module != nullptr && inv.command != Command::kMi) {
         return "the server does not load the " + std::string(module) + " module (it has no " +
                call.method + " command)";
@@ -280,6 +287,39 @@ int runManagement(const Invocation& inv, RunContext& ctx) {
     printText(inv, result, ctx.out);
   }
   return kExitOk;
+}
+
+MiOutcome callServer(const Invocation& inv, RunContext& ctx, const std::string& method,
+                     const Json& params) {
+  MiOutcome out;
+  Result<MiTarget> target = resolveMiTarget(inv, ctx.env_mi_url, ctx.env_mi_password);
+  if (!target.isOk()) {
+    out.exit_code = target.status().code() == Code::kInvalidArgument ? kExitUsage : kExitFailure;
+    out.message = target.status().message();
+    return out;
+  }
+  if (!ctx.mi_connect) {
+    out.exit_code = kExitFailure;
+    out.message = "this siplinectl cannot reach the MI";
+    return out;
+  }
+  const Call call{method, params};
+  Result<std::unique_ptr<MiClient>> client = ctx.mi_connect(target.value().connect);
+  if (!client.isOk()) {
+    const Status& st = client.status();
+    out.exit_code = st.code() == Code::kInvalidArgument ? kExitUsage : exitFor(st);
+    out.message = messageFor(st, inv, Call{"", nullptr}, target.value());
+    return out;
+  }
+  client.value()->setTimeout(timeoutFor(method));
+  Result<Json> answer = client.value()->call(method, params);
+  if (!answer.isOk()) {
+    out.exit_code = exitFor(answer.status());
+    out.message = messageFor(answer.status(), inv, call, target.value());
+    return out;
+  }
+  out.result = std::move(answer).value();
+  return out;
 }
 
 Json askServerVersion(const Invocation& inv, RunContext& ctx, std::string& note) {

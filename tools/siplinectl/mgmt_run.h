@@ -23,4 +23,15 @@ int runManagement(const Invocation& inv, RunContext& ctx);
 // Never fails the command (siplinectl's own version is the point).
 Json askServerVersion(const Invocation& inv, RunContext& ctx, std::string& note);
 
+// One MI call for the gateway and service commands (services_run.h): the MI found and
+// connected as for the management commands. Prints nothing: on failure `exit_code` and
+// `message` are what a management command would report (the table above).
+struct MiOutcome {
+  Json result;
+  int exit_code = kExitOk;
+  std::string message;
+};
+MiOutcome callServer(const Invocation& inv, RunContext& ctx, const std::string& method,
+                     const Json& params);
+
 }  // namespace sipline::ctl

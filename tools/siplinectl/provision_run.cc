@@ -7,11 +7,10 @@
 #include "tools/siplinectl/domains.h"
 #include "tools/siplinectl/password.h"
 #include "tools/siplinectl/run_util.h"
+#include "tools/siplinectl/services_run.h"
 #include "tools/siplinectl/subscribers.h"
 
 namespace sipline::ctl {
-
-namespace {
 
 Json okJson(const Invocation& inv, const TargetInfo& info) {
   Json j = Json::object();
@@ -24,9 +23,6 @@ Json okJson(const Invocation& inv, const TargetInfo& info) {
   return j;
 }
 
-void emit(RunContext& ctx, const Json& j) { ctx.out << j.dump(2) << "\n"; }
-
-// A failed operation: its exit code and message.
 int failWith(RunContext& ctx, const Invocation& inv, const TargetInfo& info, const Status& st) {
   // Never the server's DETAIL (it can hold the failing row, hashes and all): db_errors.h.
   std::string message = oneLine(withoutServerDetail(st.message()));
@@ -57,6 +53,16 @@ int failWith(RunContext& ctx, const Invocation& inv, const TargetInfo& info, con
   }
   return fail(ctx, inv, code, message);
 }
+
+std::string moreText(std::size_t shown, const char* what, int limit) {
+  return "first " + std::to_string(shown) + " " + what +
+         " shown; there are more (--limit N, 0 = all;" + " the limit was " + std::to_string(limit) +
+         ")\n";
+}
+
+namespace {
+
+void emit(RunContext& ctx, const Json& j) { ctx.out << j.dump(2) << "\n"; }
 
 // Text lines about a password this command generated (shown once, never again).
 void printGenerated(const ProvisionInput& input, const Invocation& inv, RunContext& ctx) {
@@ -189,12 +195,6 @@ int runSubscriberShow(const Invocation& inv, const ProvisionInput& input, db::Co
   return kExitOk;
 }
 
-std::string moreText(std::size_t shown, const char* what, int limit) {
-  return "first " + std::to_string(shown) + " " + what +
-         " shown; there are more (--limit N, 0 = all;" + " the limit was " + std::to_string(limit) +
-         ")\n";
-}
-
 int runSubscriberList(const Invocation& inv, const ProvisionInput& input, db::Connection& conn,
                       const TargetInfo& info, RunContext& ctx) {
   Result<SubscriberPage> page = listSubscribers(conn, input.domain, inv.limit);
@@ -231,14 +231,12 @@ int runDomainAdd(const Invocation& inv, const ProvisionInput& input, db::Connect
                  const TargetInfo& info, RunContext& ctx) {
   Status st = addDomain(conn, input.domain);
   if (!st.isOk()) return failWith(ctx, inv, info, st);
-  if (inv.json) {
-    Json j = okJson(inv, info);
-    j["domain"] = input.domain;
-    emit(ctx, j);
-  } else {
-    ctx.out << "added domain " << input.domain << "\n";
-  }
-  return kExitOk;
+  Json j = okJson(inv, info);
+  j["domain"] = input.domain;
+  if (!inv.json) ctx.out << "added domain " << input.domain << "\n";
+  // The domain module caches the table; --reload refreshes it (no hint by default: many
+  // setups do not load that module).
+  return reloadAfterChange(inv, ctx, j, false);
 }
 
 int runDomainRm(const Invocation& inv, const ProvisionInput& input, db::Connection& conn,
@@ -260,8 +258,7 @@ int runDomainRm(const Invocation& inv, const ProvisionInput& input, db::Connecti
     ctx.out << "\n";
   }
   reportFlush(inv, ctx, aors, j);
-  if (inv.json) emit(ctx, j);
-  return kExitOk;
+  return reloadAfterChange(inv, ctx, j, false);
 }
 
 int runDomainList(const Invocation& inv, db::Connection& conn, const TargetInfo& info,

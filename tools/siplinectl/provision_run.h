@@ -32,4 +32,14 @@ Result<ProvisionInput> prepareProvision(const Invocation& inv, RunContext& ctx);
 int runProvision(const Invocation& inv, const ProvisionInput& input, db::Connection& conn,
                  const TargetInfo& info, RunContext& ctx);
 
+// Shared with the gateway and service commands (services_run.h):
+// {"command", "ok": true, "database": {"url", "source"}}.
+Json okJson(const Invocation& inv, const TargetInfo& info);
+// Reports a failed database operation of a provisioning command and returns its exit code:
+// kUnavailable 3, kAlreadyExists 6, kNotFound 7, a refusal (db_errors.h) 8 for subscriber
+// add, 9 for domain rm, else 1; the server's DETAIL is never shown.
+int failWith(RunContext& ctx, const Invocation& inv, const TargetInfo& info, const Status& st);
+// "first N WHAT shown; there are more (--limit ...)" for a cut list.
+std::string moreText(std::size_t shown, const char* what, int limit);
+
 }  // namespace sipline::ctl

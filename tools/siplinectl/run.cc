@@ -11,9 +11,12 @@
 #include "tools/siplinectl/embedded_schema.h"
 #include "tools/siplinectl/mgmt_output.h"
 #include "tools/siplinectl/mgmt_run.h"
+#include "tools/siplinectl/mi_target.h"
 #include "tools/siplinectl/output.h"
 #include "tools/siplinectl/provision_run.h"
 #include "tools/siplinectl/run_util.h"
+#include "tools/siplinectl/service_input.h"
+#include "tools/siplinectl/services_run.h"
 #include "tools/siplinectl/trace_view.h"
 
 namespace sipline::ctl {
@@ -160,11 +163,31 @@ int runCtlUnguarded(const std::vector<std::string>& args, RunContext& ctx) {
     }
     input = std::move(prepared).value();
   }
+  // The gateway and service commands likewise; reload, status and set-state need no database.
+  std::optional<ServiceInput> service;
+  if (isServiceCommand(inv.command)) {
+    Result<ServiceInput> prepared = prepareService(inv);
+    if (!prepared.isOk()) return fail(ctx, inv, kExitUsage, prepared.status().message());
+    if (isServiceMiCommand(inv.command)) return runServiceMi(inv, prepared.value(), ctx);
+    service = std::move(prepared).value();
+  }
+  // --reload names the server's MI: a bad or missing one is found before the change, which
+  // would otherwise be committed only to fail its reload (exit 12 is for a server that
+  // cannot be reached or refuses).
+  if (inv.reload) {
+    Result<MiTarget> mi = resolveMiTarget(inv, ctx.env_mi_url, ctx.env_mi_password);
+    if (!mi.isOk()) {
+      const bool usage = mi.status().code() == Code::kInvalidArgument;
+      return fail(ctx, inv, usage ? kExitUsage : kExitFailure,
+                  "--reload: " + mi.status().message() + " (nothing was changed)");
+    }
+  }
   std::unique_ptr<db::Connection> conn;
   TargetInfo info;
   const int connected = connectDb(inv, ctx, conn, info);
   if (connected != kExitOk) return connected;
   if (input) return runProvision(inv, *input, *conn, info, ctx);
+  if (service) return runService(inv, *service, *conn, info, ctx);
   if (inv.command == Command::kTrace) {  // --db: table sip_trace
     Result<std::vector<trace::Record>> records =
         recordsFromDb(*conn, inv.operands[0], inv.trace_table);
