@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/status.h"
 #include "core/parser/method.h"
@@ -76,6 +77,12 @@ class TsxWatcher {
   virtual void onReply(const TsxEvent& event) = 0;
 };
 
+// A final reply a branch received (failedBranchReplies()).
+struct BranchReply {
+  int code = 0;
+  std::string message;  // the reply as received
+};
+
 class Api {
  public:
   virtual ~Api() = default;
@@ -92,6 +99,12 @@ class Api {
   // Request route (or failure_route): follow the transaction of ctx's request. attach() runs
   // when the request is relayed or answered through tm, at once if that happened already.
   virtual Status watch(MsgContext& ctx, std::uint8_t watcher) = 0;
+
+  // failure_route only: the final replies received on the branches of the round that just
+  // failed (the branches relayed by the request route, or by the previous failure_route), in
+  // branch order; replies generated here (timeouts, send failures) are left out. Empty
+  // outside a failure_route or without a transaction.
+  virtual std::vector<BranchReply> failedBranchReplies(MsgContext& /*ctx*/) { return {}; }
 };
 
 inline constexpr std::uint8_t kMaxWatchers = 8;

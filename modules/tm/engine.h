@@ -93,6 +93,8 @@ class Engine : public TransactionLayer, public Api {
   // Api (watchers.cc): modules following transactions.
   std::uint8_t registerWatcher(TsxWatcher* watcher, bool every_transaction) override;
   Status watch(MsgContext& ctx, std::uint8_t watcher) override;
+  // Api (failure.cc): the replies of the round a failure_route judges.
+  std::vector<BranchReply> failedBranchReplies(MsgContext& ctx) override;
 
   // Timer process: fires what is due (called every tick).
   void onTimer(std::int64_t now_ms);

@@ -93,9 +93,24 @@ bool Engine::runFailureRouteLocked(Transaction& t, int code) {
   fctx.record_route.preset = std::string(view(t.rr_preset));
   t.in_failure = true;
   int rc = 1;
+  std::uint8_t round_end = t.nbranches;
   script->runNamed(kFailureRoute, name, fctx, &rc);
   t.in_failure = false;
+  t.round_start = round_end;  // what it relayed is the next round
   return true;
+}
+
+std::vector<BranchReply> Engine::failedBranchReplies(MsgContext& ctx) {
+  std::vector<BranchReply> out;
+  Transaction* t = current(ctx);
+  if (t == nullptr || ctx.routeType() != kFailureRoute) return out;
+  TxnLock lock(*this, *t);
+  for (int i = t->round_start; i < t->nbranches; ++i) {
+    const ClientBranch* b = t->branches[i].get();
+    if (b == nullptr || b->local_reply || b->reply.empty()) continue;
+    out.push_back(BranchReply{b->code, std::string(view(b->reply))});
+  }
+  return out;
 }
 
 void Engine::relayBestLocked(Transaction& t, int best) {

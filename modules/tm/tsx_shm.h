@@ -157,6 +157,9 @@ struct Transaction {
   bool final_reported = false;   // a final reply went to the watchers already
 
   std::uint8_t nbranches = 0;
+  // The first branch of the relay round the next failure_route judges: branches before it
+  // were judged by an earlier failure_route (uac_redirect reads only this round's replies).
+  std::uint8_t round_start = 0;
   boost::interprocess::offset_ptr<ClientBranch> branches[kMaxBranches];
 };
 
