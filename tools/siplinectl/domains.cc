@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tools/siplinectl/db_errors.h"
+#include "tools/siplinectl/service_db.h"
 
 namespace sipline::ctl {
 
@@ -65,7 +66,7 @@ Result<DomainRemoval> removeDomain(db::Connection& conn, const std::string& doma
 }
 
 Result<DomainPage> listDomains(db::Connection& conn, int limit) {
-  db::Param fetch = limit > 0 ? db::Param(std::int64_t{limit} + 1) : db::Param(std::monostate{});
+  db::Param fetch = fetchLimit(limit);
   Result<db::Rows> rows = conn.query(
       "SELECT d.domain,"
       " to_char(d.created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
@@ -76,7 +77,7 @@ Result<DomainPage> listDomains(db::Connection& conn, int limit) {
   const db::Rows& r = rows.value();
   DomainPage page;
   for (std::size_t i = 0; i < r.size(); ++i) {
-    if (limit > 0 && page.rows.size() == static_cast<std::size_t>(limit)) {
+    if (limitFilled(page.rows.size(), limit)) {
       page.truncated = true;
       break;
     }

@@ -2,6 +2,7 @@
 
 #include "core/crypto/digest.h"
 #include "tools/siplinectl/db_errors.h"
+#include "tools/siplinectl/service_db.h"
 
 namespace sipline::ctl {
 
@@ -12,15 +13,6 @@ using crypto::DigestAlgorithm;
 // to_char keeps the text independent of the session's DateStyle and time zone.
 constexpr char kCreatedColumn[] =
     "to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
-
-Status badRow(const std::string& what) {
-  return Status::internal("unexpected answer from the database (" + what + ")");
-}
-
-std::string cell(const db::Rows& rows, std::size_t row, int col) {
-  std::optional<std::string_view> text = rows.text(row, col);
-  return text ? std::string(*text) : std::string();
-}
 
 }  // namespace
 
@@ -105,11 +97,11 @@ Result<SubscriberRow> findSubscriber(db::Connection& conn, const Aor& aor) {
   SubscriberRow row;
   row.aor = aor;
   if (!r.getInt(0, 0, row.id) || !r.getBool(0, 3, row.password_stored)) {
-    return badRow("subscriber " + aor.text());
+    return unexpectedAnswer("subscriber " + aor.text());
   }
-  row.email = cell(r, 0, 1);
-  row.created = cell(r, 0, 2);
-  row.ha1 = Ha1Set{cell(r, 0, 4), cell(r, 0, 5), cell(r, 0, 6)};
+  row.email = cellText(r, 0, 1);
+  row.created = cellText(r, 0, 2);
+  row.ha1 = Ha1Set{cellText(r, 0, 4), cellText(r, 0, 5), cellText(r, 0, 6)};
   return row;
 }
 
@@ -131,11 +123,11 @@ Result<SubscriberPage> listSubscribers(db::Connection& conn, const std::string& 
     }
     SubscriberRow row;
     if (!r.getInt(i, 0, row.id) || !r.getBool(i, 5, row.password_stored)) {
-      return badRow("subscriber list");
+      return unexpectedAnswer("subscriber list");
     }
-    row.aor = Aor{cell(r, i, 1), cell(r, i, 2)};
-    row.email = cell(r, i, 3);
-    row.created = cell(r, i, 4);
+    row.aor = Aor{cellText(r, i, 1), cellText(r, i, 2)};
+    row.email = cellText(r, i, 3);
+    row.created = cellText(r, i, 4);
     page.rows.push_back(std::move(row));
   }
   return page;
