@@ -58,16 +58,21 @@ Status Service::init() {
     if (!opened.isOk()) return opened.status().withPrefix("alias_db");
     db::Connection& conn = *opened.value();
     st = conn.ensureConnected();
-    if (!st.isOk()) {
-      return Status::unavailable("alias_db: cannot reach the DB " + conn.url().text +
-                                 " to check the alias tables: " + st.message());
-    }
     for (auto& t : tables_) {
+      if (!st.isOk()) break;
       st = db::checkTable(
           conn, {t->name(),
                  1,
                  {c.alias_user_column, c.alias_domain_column, c.user_column, c.domain_column}});
-      if (!st.isOk()) return st.withPrefix("alias_db");
+    }
+    if (st.code() == Code::kUnavailable) {
+      // A DB outage never stops signalling: start, and answer -2 until the DB is back.
+      SL_ERR(
+          "alias_db: cannot reach the DB %s to check the alias tables (%s); starting "
+          "anyway: lookups return -2 until the DB is back",
+          conn.url().text.c_str(), st.message().c_str());
+    } else if (!st.isOk()) {
+      return st.withPrefix("alias_db");
     }
   }
   initialized_ = true;

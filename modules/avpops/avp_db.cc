@@ -68,13 +68,20 @@ Status Service::init() {
   db::Connection& conn = *opened.value();
   Status st = conn.ensureConnected();
   if (!st.isOk()) {
-    return Status::unavailable("avpops: cannot reach the DB " + conn.url().text +
-                               " to check the tables: " + st.message());
+    // A DB outage never stops signalling: start, and answer -3 until the DB is back.
+    SL_ERR(
+        "avpops: cannot reach the DB %s to check the tables (%s); starting anyway: the "
+        "avp_db commands return -3 until the DB is back",
+        conn.url().text.c_str(), st.message().c_str());
+    return Status::ok();
   }
   std::vector<std::string> columns = {kIdColumn,
-                                      config_.uuid_column,   config_.username_column,
-                                      config_.domain_column, config_.attribute_column,
-                                      config_.type_column,   config_.value_column};
+                                      config_.uuid_column,
+                                      config_.username_column,
+                                      config_.domain_column,
+                                      config_.attribute_column,
+                                      config_.type_column,
+                                      config_.value_column};
   for (const std::string& t : tables_) {
     if (t == "usr_preferences") {
       st = db::checkTable(conn, db::TableSpec{t, 1, columns});
@@ -83,9 +90,14 @@ Status Service::init() {
       std::string list;
       for (const std::string& c : columns) list += (list.empty() ? "" : ", ") + c;
       Result<db::Rows> probe = conn.query("SELECT " + list + " FROM " + t + " LIMIT 0");
-      st = probe.isOk()
-               ? Status::ok()
+      st = probe.isOk() || probe.status().code() == Code::kUnavailable
+               ? probe.status()
                : Status::failedPrecondition("table " + t + ": " + probe.status().message());
+    }
+    if (st.code() == Code::kUnavailable) {
+      SL_ERR("avpops: the DB %s went away while checking table %s (%s); starting anyway",
+             conn.url().text.c_str(), t.c_str(), st.message().c_str());
+      return Status::ok();
     }
     if (!st.isOk()) return st.withPrefix("avpops");
   }

@@ -32,7 +32,8 @@ Result<SourceSpec> parseSource(std::string_view text) {
     } else if (part == "uuid") {
       spec.part = KeyPart::kUuid;
     } else if (text.front() == '$') {
-      return Status::invalidArgument("unknown source part \"/" + std::string(text.substr(slash + 1)) +
+      return Status::invalidArgument("unknown source part \"/" +
+                                     std::string(text.substr(slash + 1)) +
                                      "\" (use /username, /domain, /uri or /uuid)");
     } else {
       explicit_part = false;  // a constant with a '/' in it
@@ -47,8 +48,8 @@ Result<SourceSpec> parseSource(std::string_view text) {
     spec.constant = std::string(text);
   }
   if (!explicit_part) {
-    bool uri_pvar = spec.pvar == "ru" || spec.pvar == "fu" || spec.pvar == "tu" ||
-                    spec.pvar == "ou";
+    bool uri_pvar =
+        spec.pvar == "ru" || spec.pvar == "fu" || spec.pvar == "tu" || spec.pvar == "ou";
     spec.part = uri_pvar ? KeyPart::kUri : KeyPart::kUuid;
   }
   return spec;

@@ -57,11 +57,15 @@ Status Service::init() {
   if (!opened.isOk()) return opened.status().withPrefix("group");
   db::Connection& conn = *opened.value();
   st = conn.ensureConnected();
-  if (!st.isOk()) {
-    return Status::unavailable("group: cannot reach the DB " + conn.url().text +
-                               " to check table " + config_.table + ": " + st.message());
+  if (st.isOk()) st = db::checkTable(conn, sql_->spec());
+  if (st.code() == Code::kUnavailable) {
+    // A DB outage never stops signalling: start, and answer -2 until the DB is back.
+    SL_ERR(
+        "group: cannot reach the DB %s to check table %s (%s); starting anyway: "
+        "db_is_user_in() returns -2 until the DB is back",
+        conn.url().text.c_str(), config_.table.c_str(), st.message().c_str());
+    return Status::ok();
   }
-  st = db::checkTable(conn, sql_->spec());
   if (!st.isOk()) return st.withPrefix("group");
   return Status::ok();
 }

@@ -178,6 +178,43 @@ def test_database_down_returns_minus_two_and_the_server_keeps_answering():
 test_database_down_returns_minus_two_and_the_server_keeps_answering.timeout = 180
 
 
+def test_database_down_at_start_does_not_stop_the_start():
+    """A restart during a DB outage: the server starts (an error line), answers -2, and the
+    group check works once the DB is back."""
+    pg = _pg()
+    try:
+        pg.down()
+        with UdpPeer() as uas, _server(pg, uas_port=uas.port) as srv:
+            check("group: cannot reach the DB" in srv.log() and "starting anyway" in srv.log(),
+                  f"no start-up error line:\n{srv.log()}")
+            r = _call(srv, "alice", "0033123")
+            check(r is not None and (r.status, r.reason) == (503, "Group Database Unavailable"),
+                  f"a call while the DB is down: {r!r}")
+            pg.up()
+
+            # Each worker's connection backs off after its failures: retry until every
+            # worker answers from the DB (bob refused 403, not 503, several times in a row).
+            def bob_refused():
+                return all((r := _call(srv, "bob", "0033123")) is not None and r.status == 403
+                           for _ in range(4))
+            check(wait_until(bob_refused, 60, 0.2), "bob is refused 403 once the DB is up")
+
+            def alice_relayed():
+                with UdpPeer() as p:
+                    req = build_request("INVITE", f"sip:0033123@{LOOPBACK}:{srv.port}", p.port,
+                                        omit=("From",),
+                                        extra=[f"From: <sip:alice@{LOOPBACK}>;tag=1a2b"])
+                    p.send(req, srv.addr)
+                    msg, _ = uas.recv_msg(1.0)
+                    return msg is not None and msg.method == "INVITE"
+            check(wait_until(alice_relayed, 60, 0.2), "alice is relayed once the DB is up")
+    finally:
+        pg.stop()
+
+
+test_database_down_at_start_does_not_stop_the_start.timeout = 180
+
+
 def _check_routes(call):
     routes = "route {\n  " + call + ";\n}\n"
     modules = 'sl = {}; group = { db_url = "postgres://sipline@127.0.0.1:9/sipline"; };'

@@ -1,7 +1,8 @@
 // Pieces shared by the DB code of siplinectl's table commands (subscribers.h, domains.h,
-// gateways.h, addresses.h, groups.h, aliases.h, callfwd.h): reading cells, the "one row more than the limit" paging,
-// and the check that a subscriber exists before a row is added for it. Errors follow
-// db_errors.h: kUnavailable when the database is gone, kInternal for any other database error.
+// gateways.h, addresses.h, groups.h, aliases.h, callfwd.h): reading cells, the "one row more than
+// the limit" paging, and the check that a subscriber exists before a row is added for it. Errors
+// follow db_errors.h: kUnavailable when the database is gone, kInternal for any other database
+// error.
 #pragma once
 
 #include <cstdint>
