@@ -142,8 +142,8 @@ class AvpDbTest : public CppUnit::TestFixture {
     // A statement the server refuses (SQLSTATE 22001, value too long) is an error, counted,
     // but no outage.
     db_.error = Status::invalidArgument("value too long for type character varying(128)");
-    CPPUNIT_ASSERT_EQUAL(kError, service_->store("usr_preferences", key, "vm",
-                                                 {script::Value::view("x")}));
+    CPPUNIT_ASSERT_EQUAL(kError,
+                         service_->store("usr_preferences", key, "vm", {script::Value::view("x")}));
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{4}, slots_[1].load());
     CPPUNIT_ASSERT(!service_->inOutage());
   }

@@ -31,13 +31,13 @@ def test_shipped_configuration_passes_the_check():
         text = re.sub(r"^mpath\s*=.*$", f'mpath = "{MPATH}";', text, flags=re.M)
         text = re.sub(r"^routes\s*=.*$", f'routes = "{routes}";', text, flags=re.M)
         text = text.replace('"../build/run/mi.sock"', f'"{os.path.join(d, "mi.sock")}"')
-        modules = 14
+        modules = 20
         if relay:
             check("WITH_MEDIA_RELAY = false" in text and "# rtpengine = {" in text,
                   "the media relay switch of sipline.cfg")
             text = text.replace("WITH_MEDIA_RELAY = false", "WITH_MEDIA_RELAY = true")
             text = text.replace("# rtpengine = {", "rtpengine = {")
-            modules = 15
+            modules = 21
         cfg = os.path.join(d, "sipline.cfg")
         with open(cfg, "w") as f:
             f.write(text)
