@@ -3,9 +3,9 @@
 //
 // A forward lookup finds the subscriber behind alias_username@alias_domain, a reverse one
 // ("r") the alias of username@domain. The user is compared unescaped ("%2B4401" is "+4401")
-// and case-sensitively, as SIP users are; the host lower case after domain_prefix is stripped; "d" (or use_domain
-// off) compares the user only. A match replaces the URI's user and host (the port goes with
-// the host; a row with an empty domain keeps the host); other URI parameters are kept.
+// and case-sensitively, as SIP users are; the host lower case after domain_prefix is stripped; "d"
+// (or use_domain off) compares the user only. A match replaces the URI's user and host (the port
+// goes with the host; a row with an empty domain keeps the host); other URI parameters are kept.
 #pragma once
 
 #include <string>

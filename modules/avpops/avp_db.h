@@ -10,7 +10,8 @@
 // A failed statement is kError (never "nothing found"): it is counted in db_errors. An outage
 // (kUnavailable: unreachable, timed out) is logged once when it starts, then at most once a
 // minute while it lasts, and once when the DB answers again; a statement the server refused
-// (SQL or value error) is logged (rate-limited) without starting an outage. Process-private object (inherited through fork); nothing in shm.
+// (SQL or value error) is logged (rate-limited) without starting an outage. Process-private object
+// (inherited through fork); nothing in shm.
 #pragma once
 
 #include <cstdint>
