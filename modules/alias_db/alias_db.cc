@@ -80,7 +80,7 @@ Status Service::init() {
 }
 
 Status Service::childInit() {
-  db_down_ = false;
+  outage_.reset();
   if (tables_.empty()) return Status::ok();
   Result<std::unique_ptr<db::Connection>> c = connector_();
   if (!c.isOk()) return c.status().withPrefix("alias_db");
@@ -137,31 +137,24 @@ Lookup Service::find(Table& t, std::string_view user, std::string_view domain, c
 
 void Service::noteDbError(const Status& st, const Table& t) {
   counters_.db_errors.inc();
-  std::int64_t now = clock_ms_();
-  if (!db_down_) {
-    db_down_ = true;
-    failed_since_log_ = 0;
-    last_outage_log_ms_ = now;
-    ++outage_log_lines_;
-    SL_ERR("alias_db: the DB fails (table %s): %s; alias lookups return -2 until it is back",
-           t.name().c_str(), st.message().c_str());
-    return;
-  }
   // Once per outage, then a reminder a minute: a flood of calls must not flood the log.
-  ++failed_since_log_;
-  if (now - last_outage_log_ms_ >= kOutageReminderMs) {
-    SL_ERR("alias_db: the DB still fails (table %s): %s; %llu lookups failed in the last minute",
-           t.name().c_str(), st.message().c_str(),
-           static_cast<unsigned long long>(failed_since_log_));
-    failed_since_log_ = 0;
-    last_outage_log_ms_ = now;
-    ++outage_log_lines_;
+  switch (outage_.failed(clock_ms_())) {
+    case db::OutageLog::Line::kStarted:
+      SL_ERR("alias_db: the DB fails (table %s): %s; alias lookups return -2 until it is back",
+             t.name().c_str(), st.message().c_str());
+      break;
+    case db::OutageLog::Line::kReminder:
+      SL_ERR("alias_db: the DB still fails (table %s): %s; %llu lookups failed in the last minute",
+             t.name().c_str(), st.message().c_str(),
+             static_cast<unsigned long long>(outage_.failedSinceLine()));
+      break;
+    case db::OutageLog::Line::kNone:
+      break;
   }
 }
 
 void Service::noteDbOk() {
-  if (!db_down_) return;
-  db_down_ = false;
+  if (!outage_.succeeded()) return;
   SL_NOTICE("alias_db: the DB answers again");
 }
 

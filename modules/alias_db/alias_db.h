@@ -20,6 +20,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/outage_log.h"
 #include "core/stats/stats.h"
 #include "modules/alias_db/alias_db_config.h"
 
@@ -82,7 +83,7 @@ class Service {
 
   void setConnectorForTest(Connector c) { connector_ = std::move(c); }
   void setClockForTest(std::function<std::int64_t()> clock_ms) { clock_ms_ = std::move(clock_ms); }
-  std::uint64_t outageLogLinesForTest() const { return outage_log_lines_; }
+  std::uint64_t outageLogLinesForTest() const { return outage_.lines(); }
 
  private:
   void noteDbError(const Status& st, const Table& t);
@@ -96,11 +97,7 @@ class Service {
   std::unique_ptr<db::Connection> conn_;
   Connector connector_;
   std::function<std::int64_t()> clock_ms_;
-  bool db_down_ = false;
-  static constexpr std::int64_t kOutageReminderMs = 60000;
-  std::int64_t last_outage_log_ms_ = 0;
-  std::uint64_t failed_since_log_ = 0;
-  std::uint64_t outage_log_lines_ = 0;
+  db::OutageLog outage_;
 };
 
 }  // namespace sipline::alias_db

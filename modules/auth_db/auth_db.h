@@ -27,6 +27,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/outage_log.h"
 #include "core/proc/process_info.h"
 #include "core/shm/segment.h"
 #include "core/stats/stats.h"
@@ -101,8 +102,8 @@ class Service {
   void setConnectorForTest(Connector c) { connector_ = std::move(c); }
   void setClockForTest(std::function<std::int64_t()> clock_ms) { clock_ms_ = std::move(clock_ms); }
   db::Connection* connection() const { return conn_.get(); }
-  bool dbDownForTest() const { return db_down_; }
-  std::uint64_t outageLogLinesForTest() const { return outage_log_lines_; }
+  bool dbDownForTest() const { return outage_.down(); }
+  std::uint64_t outageLogLinesForTest() const { return outage_.lines(); }
 
  private:
   std::string cacheKey(const Table& t, std::string_view user, std::string_view domain) const;
@@ -126,11 +127,7 @@ class Service {
   std::unique_ptr<db::Connection> conn_;
   Connector connector_;
   std::function<std::int64_t()> clock_ms_;
-  bool db_down_ = false;  // this process saw the DB fail and not recover yet
-  static constexpr std::int64_t kOutageReminderMs = 60000;
-  std::int64_t last_outage_log_ms_ = 0;
-  std::uint64_t failed_since_log_ = 0;
-  std::uint64_t outage_log_lines_ = 0;
+  db::OutageLog outage_;  // as this process saw the DB fail and recover
   std::array<std::string, crypto::kDigestAlgorithmCount> decoy_;
 };
 

@@ -8,7 +8,6 @@
 namespace sipline::avpops {
 namespace {
 
-constexpr std::int64_t kOutageReminderMs = 60000;
 constexpr int kIntType = 2;  // usr_preferences.type: bit 1 set = integer value
 // The serial key: loads read rows in insertion order (and LIMIT keeps the same ones each call).
 constexpr const char* kIdColumn = "id";
@@ -105,7 +104,7 @@ Status Service::init() {
 }
 
 Status Service::childInit() {
-  db_down_ = false;
+  outage_.reset();
   if (!uses_db_) return Status::ok();
   Result<std::unique_ptr<db::Connection>> c = connector_();
   if (!c.isOk()) return c.status().withPrefix("avpops");
@@ -285,27 +284,23 @@ void Service::noteDbError(const Status& st) {
     SL_ERR_RATELIMITED("avpops: a statement failed: %s", st.message().c_str());
     return;
   }
-  std::int64_t now = monotonicMs();
-  if (!db_down_) {
-    db_down_ = true;
-    failed_since_log_ = 0;
-    last_outage_log_ms_ = now;
-    SL_ERR("avpops: the DB fails: %s; AVP operations fail until it is back", st.message().c_str());
-    return;
-  }
   // Once per outage, then a reminder a minute: a flood of calls must not flood the log.
-  ++failed_since_log_;
-  if (now - last_outage_log_ms_ >= kOutageReminderMs) {
-    SL_ERR("avpops: the DB still fails: %s; %llu statements failed in the last minute",
-           st.message().c_str(), static_cast<unsigned long long>(failed_since_log_));
-    failed_since_log_ = 0;
-    last_outage_log_ms_ = now;
+  switch (outage_.failed(monotonicMs())) {
+    case db::OutageLog::Line::kStarted:
+      SL_ERR("avpops: the DB fails: %s; AVP operations fail until it is back",
+             st.message().c_str());
+      break;
+    case db::OutageLog::Line::kReminder:
+      SL_ERR("avpops: the DB still fails: %s; %llu statements failed in the last minute",
+             st.message().c_str(), static_cast<unsigned long long>(outage_.failedSinceLine()));
+      break;
+    case db::OutageLog::Line::kNone:
+      break;
   }
 }
 
 void Service::noteDbOk() {
-  if (!db_down_) return;
-  db_down_ = false;
+  if (!outage_.succeeded()) return;
   SL_NOTICE("avpops: the DB answers again");
 }
 

@@ -24,6 +24,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/outage_log.h"
 #include "core/script/avp.h"
 #include "core/stats/stats.h"
 #include "modules/avpops/avp_spec.h"
@@ -99,7 +100,7 @@ class Service {
 
   // An outage (the DB unreachable or not answering in time) is going on, as far as this
   // process knows; a statement the server refused is no outage.
-  bool inOutage() const { return db_down_; }
+  bool inOutage() const { return outage_.down(); }
 
   void setConnectorForTest(Connector c) { connector_ = std::move(c); }
 
@@ -118,9 +119,7 @@ class Service {
   db::Options db_options_;
   std::unique_ptr<db::Connection> conn_;
   Connector connector_;
-  bool db_down_ = false;
-  std::int64_t last_outage_log_ms_ = 0;
-  std::uint64_t failed_since_log_ = 0;
+  db::OutageLog outage_;
 };
 
 }  // namespace sipline::avpops

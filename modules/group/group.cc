@@ -71,7 +71,7 @@ Status Service::init() {
 }
 
 Status Service::childInit() {
-  db_down_ = false;
+  outage_.reset();
   if (sql_ == nullptr) return Status::ok();
   Result<std::unique_ptr<db::Connection>> c = connector_();
   if (!c.isOk()) return c.status().withPrefix("group");
@@ -99,30 +99,24 @@ Membership Service::isUserIn(std::string_view user, std::string_view domain,
 
 void Service::noteDbError(const Status& st) {
   counters_.db_errors.inc();
-  std::int64_t now = clock_ms_();
-  if (!db_down_) {
-    db_down_ = true;
-    failed_since_log_ = 0;
-    last_outage_log_ms_ = now;
-    ++outage_log_lines_;
-    SL_ERR("group: the DB fails (table %s): %s; group checks return -2 until it is back",
-           config_.table.c_str(), st.message().c_str());
-    return;
-  }
-  ++failed_since_log_;
-  if (now - last_outage_log_ms_ >= kOutageReminderMs) {
-    SL_ERR("group: the DB still fails (table %s): %s; %llu group checks failed in the last minute",
-           config_.table.c_str(), st.message().c_str(),
-           static_cast<unsigned long long>(failed_since_log_));
-    failed_since_log_ = 0;
-    last_outage_log_ms_ = now;
-    ++outage_log_lines_;
+  switch (outage_.failed(clock_ms_())) {
+    case db::OutageLog::Line::kStarted:
+      SL_ERR("group: the DB fails (table %s): %s; group checks return -2 until it is back",
+             config_.table.c_str(), st.message().c_str());
+      break;
+    case db::OutageLog::Line::kReminder:
+      SL_ERR(
+          "group: the DB still fails (table %s): %s; %llu group checks failed in the last minute",
+          config_.table.c_str(), st.message().c_str(),
+          static_cast<unsigned long long>(outage_.failedSinceLine()));
+      break;
+    case db::OutageLog::Line::kNone:
+      break;
   }
 }
 
 void Service::noteDbOk() {
-  if (!db_down_) return;
-  db_down_ = false;
+  if (!outage_.succeeded()) return;
   SL_NOTICE("group: the DB answers again");
 }
 

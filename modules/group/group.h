@@ -21,6 +21,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/outage_log.h"
 #include "core/db/schema.h"
 #include "core/stats/stats.h"
 
@@ -87,7 +88,7 @@ class Service {
 
   void setConnectorForTest(Connector c) { connector_ = std::move(c); }
   void setClockForTest(std::function<std::int64_t()> clock_ms) { clock_ms_ = std::move(clock_ms); }
-  std::uint64_t outageLogLinesForTest() const { return outage_log_lines_; }
+  std::uint64_t outageLogLinesForTest() const { return outage_.lines(); }
   const GroupSql* sql() const { return sql_.get(); }
 
  private:
@@ -101,11 +102,7 @@ class Service {
   std::function<std::int64_t()> clock_ms_;
   std::unique_ptr<GroupSql> sql_;
   std::unique_ptr<db::Connection> conn_;
-  bool db_down_ = false;
-  static constexpr std::int64_t kOutageReminderMs = 60000;
-  std::int64_t last_outage_log_ms_ = 0;
-  std::uint64_t failed_since_log_ = 0;
-  std::uint64_t outage_log_lines_ = 0;
+  db::OutageLog outage_;
 };
 
 }  // namespace sipline::group
