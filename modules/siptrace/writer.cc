@@ -80,18 +80,26 @@ void Writer::writeDb(const Item* items, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) appendParams(buildRow(items[i]), params);
   Result<std::int64_t> r = conn_->exec(insertSql(options_.table, count), params);
   if (r.isOk()) {
-    if (db_down_) SL_NOTICE("siptrace: the DB takes traces again");
-    db_down_ = false;
+    if (outage_.succeeded()) SL_NOTICE("siptrace: the DB takes traces again");
     counters_.written.inc(count);
     return;
   }
   counters_.db_errors.inc();
   counters_.dropped.inc(count);
-  if (!db_down_) {
-    SL_ERR("siptrace: the DB does not take traces (%s); they are dropped until it does",
-           r.status().message().c_str());
+  switch (outage_.failed(monotonicMs())) {
+    case db::OutageLog::Line::kStarted:
+      SL_ERR("siptrace: the DB does not take traces (%s); they are dropped until it does",
+             r.status().message().c_str());
+      break;
+    case db::OutageLog::Line::kReminder:
+      SL_ERR(
+          "siptrace: the DB still does not take traces (%s); %llu batches dropped since the "
+          "last line",
+          r.status().message().c_str(), static_cast<unsigned long long>(outage_.failedSinceLine()));
+      break;
+    case db::OutageLog::Line::kNone:
+      break;
   }
-  db_down_ = true;
 }
 
 void Writer::send(const std::vector<Item>& items, std::int64_t now_ms) {

@@ -24,6 +24,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/outage_log.h"
 #include "core/stats/stats.h"
 #include "core/trace/hep.h"
 #include "modules/siptrace/hep_sender.h"
@@ -107,7 +108,7 @@ class Writer {
   std::int64_t waited_max_us_ = INT64_MIN;
   std::size_t last_popped_ = 0;  // taken from the queue by the last step()
   std::int64_t next_sweep_ms_ = 0;
-  bool db_down_ = false;
+  db::OutageLog outage_;
   // Reused from round to round (no allocation per message on the HEP path).
   std::vector<std::string> entries_;
   trace::HepOptions hep_opts_;

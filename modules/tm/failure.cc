@@ -3,6 +3,8 @@
 // voicemail on busy, the next gateway) and, unless it relayed or replied, the best reply goes
 // upstream: a 503 as 500, 401/407 with the challenges of every branch, a timeout as 408 (487
 // when the caller canceled).
+#include <algorithm>
+
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/script/script.h"
@@ -40,11 +42,19 @@ void Engine::finalizeLocked(Transaction& t) {
     outcomes.push_back(b != nullptr ? BranchOutcome{b->code, b->local_reply} : BranchOutcome{});
   }
   int best = pickBestBranch(outcomes);
-  int code = best >= 0 ? outcomes[static_cast<std::size_t>(best)].code : 500;
-  if (t.canceled && (best < 0 || outcomes[static_cast<std::size_t>(best)].local)) code = 487;
   if (!t.on_failure.empty() && !t.in_failure && !t.local) {
+    // The failure_route judges the round that just failed (the branches from round_start), as
+    // OpenSIPS does: a gateway's 503 after a call forwarded on busy is a 503, not the 486.
+    const std::size_t from = std::min<std::size_t>(t.round_start, outcomes.size());
+    std::vector<BranchOutcome> round(outcomes.begin() + static_cast<std::ptrdiff_t>(from),
+                                     outcomes.end());
+    int round_best = pickBestBranch(round);
+    int round_code = round_best >= 0 ? round[static_cast<std::size_t>(round_best)].code : 500;
+    if (t.canceled && (round_best < 0 || round[static_cast<std::size_t>(round_best)].local)) {
+      round_code = 487;
+    }
     int before = t.nbranches;
-    runFailureRouteLocked(t, code);
+    runFailureRouteLocked(t, round_code);
     if (t.status >= 200 || (t.nbranches > before && anyPendingLocked(t))) {
       t.final_pending = false;  // answered there, or new branches run
       return;
