@@ -121,7 +121,10 @@ int runCtlUnguarded(const std::vector<std::string>& args, RunContext& ctx) {
     ctx.err << "siplinectl: " << parsed.status().message() << "\n" << usageFor(args);
     return kExitUsage;
   }
-  const Invocation& inv = parsed.value();
+  Invocation& inv = parsed.value();
+  if (!inv.settings_given && ctx.default_settings_file != nullptr) {
+    inv.settings_file = ctx.default_settings_file;
+  }
   if (ctx.init_logging) setUpLogging(inv);
   if (inv.command == Command::kHelp) {
     ctx.out << (inv.help_topic.empty() ? mainHelp() : groupHelp(inv.help_topic));

@@ -31,6 +31,9 @@ struct RunContext {
                                           // empty = no MI (a note)
   const char* env_mi_url = nullptr;       // getenv(SIPLINE_MI_URL)
   const char* env_mi_password = nullptr;  // getenv(SIPLINE_MI_PASSWORD)
+  // The settings file read without -f; nullptr = kDefaultSettingsFile. The unit tests point
+  // it at a file that does not exist, so an installed server's settings do not change them.
+  const char* default_settings_file = nullptr;
 };
 
 // How long siplinectl waits: connecting, and for each statement.

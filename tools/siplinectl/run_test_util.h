@@ -81,6 +81,8 @@ class Harness {
     ctx.in = &in;
     ctx.env_mi_url = env_mi_url;
     ctx.env_mi_password = env_mi_password;
+    // Never the host's /etc/sipline/sipline.cfg (an installed server would change answers).
+    ctx.default_settings_file = "/nonexistent/sipline-unit-test/sipline.cfg";
     if (mi_available) {
       ctx.mi_connect = [this](const std::string& path) -> Result<std::unique_ptr<MiClient>> {
         mi.paths.push_back(path);
