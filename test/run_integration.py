@@ -16,8 +16,9 @@ Exit status 1 if any test failed.
 
 Two lanes: the tests of files that set `WAITS = True` (they spend their time waiting for a
 database outage, a restart or a timer, not computing) run one after another beside the
-others, which also run one after another; each test's report is printed whole when it ends.
-SIPLINE_IT_LANES=1 runs everything in one lane.
+others, which also run one after another; once its own tests are done, that lane takes the
+other lane's last tests, so both end together. Each test's report is printed whole when it
+ends. SIPLINE_IT_LANES=1 runs everything in one lane.
 
 Writing a test: a module-level `def test_<behaviour>():` in test/integration/test_<topic>.py
 that uses test/lib/harness.py (Server, sipp, UdpPeer, ...) and fails by raising (harness.check
@@ -25,6 +26,7 @@ raises TestFailure); `raise harness.Skip("reason")` skips; `test_x.timeout = 300
 time limit.  SIPLINE_BUILD=/path/to/build runs another build (default build/).
 """
 
+import collections
 import importlib.util
 import inspect
 import os
@@ -217,19 +219,30 @@ def main(argv):
         counts["FAIL"] += len(tests)
     else:
         one_lane = os.environ.get("SIPLINE_IT_LANES", "") == "1"
-        lanes = [[t for t in tests if one_lane or not t[4]],
-                 [t for t in tests if not one_lane and t[4]]]
-        counts_lock = threading.Lock()
+        computing = collections.deque(t for t in tests if one_lane or not t[4])
+        waiting = collections.deque(t for t in tests if not one_lane and t[4])
+        lock = threading.Lock()
 
-        def run_lane(lane):
-            for name, path, func, timeout, _ in lane:
+        def next_test(waits_lane):
+            # The waits lane, once its own tests are done, takes the other lane's last tests:
+            # still two tests at a time, but both lanes end together.
+            with lock:
+                if not waits_lane:
+                    return computing.popleft() if computing else None
+                if waiting:
+                    return waiting.popleft()
+                return computing.pop() if computing and not one_lane else None
+
+        def run_lane(waits_lane):
+            while (t := next_test(waits_lane)) is not None:
+                name, path, func, timeout, _ = t
                 status = run_one(name, path, func, timeout * (3 if soak else 1), verbose)
-                with counts_lock:
+                with lock:
                     counts[status] += 1
-        waiting = threading.Thread(target=run_lane, args=(lanes[1],))
-        waiting.start()
-        run_lane(lanes[0])
-        waiting.join()
+        beside = threading.Thread(target=run_lane, args=(True,))
+        beside.start()
+        run_lane(False)
+        beside.join()
     line = f"integration: {counts['PASS']} passed, {counts['FAIL']} failed"
     if counts["SKIP"]:
         line += f", {counts['SKIP']} skipped"
