@@ -82,7 +82,12 @@ bool HepSender::ensureSocket(std::int64_t now_ms) {
     fail(now_ms, "socket");
     return false;
   }
-  if (!dest_.tcp) return true;
+  if (!dest_.tcp) {
+    // Connected: the kernel keeps the route, instead of a lookup per datagram.
+    if (::connect(fd_, dest_.addr.sa(), dest_.addr.len) == 0) return true;
+    fail(now_ms, "connect");
+    return false;
+  }
   if (::connect(fd_, dest_.addr.sa(), dest_.addr.len) == 0) {
     markConnected();
   } else if (errno == EINPROGRESS) {
@@ -157,9 +162,11 @@ void HepSender::flush(std::int64_t now_ms) {
 bool HepSender::sendUdp(std::string_view packet, std::int64_t now_ms) {
   if (!ensureSocket(now_ms)) return false;
   ssize_t n;
+  int refused = 0;
   do {
-    n = ::sendto(fd_, packet.data(), packet.size(), MSG_DONTWAIT, dest_.addr.sa(), dest_.addr.len);
-  } while (n < 0 && errno == EINTR);
+    n = ::send(fd_, packet.data(), packet.size(), MSG_DONTWAIT);
+    // ECONNREFUSED reports an earlier datagram's ICMP error (collector down), not this one.
+  } while (n < 0 && (errno == EINTR || (errno == ECONNREFUSED && refused++ == 0)));
   if (n < 0) {
     SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),
                        std::strerror(errno));
@@ -201,19 +208,25 @@ std::size_t HepSender::sendMany(const std::string_view* packets, std::size_t n,
   mmsghdr msgs[kUdpBatch];
   iovec iovs[kUdpBatch];
   std::size_t i = 0;
+  bool retried = false;
   while (i < n) {
     const std::size_t count = std::min(n - i, kUdpBatch);
     for (std::size_t k = 0; k < count; ++k) {
       iovs[k].iov_base = const_cast<char*>(packets[i + k].data());
       iovs[k].iov_len = packets[i + k].size();
-      msgs[k] = mmsghdr{};
-      msgs[k].msg_hdr.msg_name = const_cast<sockaddr*>(dest_.addr.sa());
-      msgs[k].msg_hdr.msg_namelen = dest_.addr.len;
+      msgs[k] = mmsghdr{};  // no address: the socket is connected
       msgs[k].msg_hdr.msg_iov = &iovs[k];
       msgs[k].msg_hdr.msg_iovlen = 1;
     }
     int rc = ::sendmmsg(fd_, msgs, static_cast<unsigned>(count), MSG_DONTWAIT);
     if (rc < 0 && errno == EINTR) continue;
+    // ECONNREFUSED: an earlier datagram's ICMP error (the collector was down); the packet at
+    // i was not sent and is tried once more.
+    if (rc < 0 && errno == ECONNREFUSED && !retried) {
+      retried = true;
+      continue;
+    }
+    retried = false;
     if (rc <= 0) {
       // The packet at i failed (buffer full, no route...): it is dropped, the rest is tried.
       SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),

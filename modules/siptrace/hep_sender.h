@@ -1,5 +1,5 @@
 // Sends HEPv3 packets to one collector from the siptrace-writer process: "udp:IP:PORT" (one
-// non-blocking datagram per packet) or "tcp:IP:PORT" (one stream; packets follow each other).
+// non-blocking datagram per packet, on a connected socket) or "tcp:IP:PORT" (one stream; packets follow each other).
 // Never blocks or waits: a TCP connect is non-blocking and is checked (without waiting) by
 // each flush() and send(), for kConnectTimeoutMs of real time; packets sent meanwhile and
 // unsent bytes wait in a bounded buffer (kMaxPending), and a connection that fails is retried

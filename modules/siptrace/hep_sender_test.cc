@@ -23,6 +23,7 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(tcpCollectorDownDropsWithoutWaiting);
   CPPUNIT_TEST(tcpConnectInProgressBuffersWithoutWaiting);
   CPPUNIT_TEST(udpSendManyDeliversEveryDatagram);
+  CPPUNIT_TEST(udpCollectorBackAfterRefusalLosesNothing);
   CPPUNIT_TEST_SUITE_END();
 
   static int listener(std::uint16_t& port, int backlog = 4) {
@@ -192,6 +193,47 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
           trace::decodeHep(std::string_view(buf, static_cast<std::size_t>(got)));
       CPPUNIT_ASSERT(d.isOk());
       CPPUNIT_ASSERT_EQUAL("u" + std::to_string(i), d.value().correlation_id);
+    }
+    close(rfd);
+  }
+
+  // A collector that was down (the kernel holds its ICMP "port unreachable" as the socket's
+  // pending error) and is back: the first packets after its return are not lost to that error.
+  void udpCollectorBackAfterRefusalLosesNothing() {
+    int rfd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CPPUNIT_ASSERT_EQUAL(0, bind(rfd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    socklen_t len = sizeof a;
+    getsockname(rfd, reinterpret_cast<sockaddr*>(&a), &len);
+    close(rfd);  // the collector is down
+    HepSender s(parseHepDestination("udp:127.0.0.1:" + std::to_string(ntohs(a.sin_port))).value());
+    std::string lost = packet("lost");
+    s.send(lost, monotonicMs());  // refused: ICMP comes back
+    usleep(20000);
+    rfd = socket(AF_INET, SOCK_DGRAM, 0);  // the collector is back on the same port
+    CPPUNIT_ASSERT_EQUAL(0, bind(rfd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    std::string one = packet("one");
+    CPPUNIT_ASSERT(s.send(one, monotonicMs()));
+    s.send(lost, monotonicMs());
+    close(rfd);
+    usleep(20000);  // refused again: the error is pending for sendMany
+    rfd = socket(AF_INET, SOCK_DGRAM, 0);
+    CPPUNIT_ASSERT_EQUAL(0, bind(rfd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    std::vector<std::string> packets{packet("two"), packet("three")};
+    std::vector<std::string_view> views(packets.begin(), packets.end());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, s.sendMany(views.data(), views.size(), monotonicMs()));
+    for (const char* want : {"two", "three"}) {
+      pollfd p{rfd, POLLIN, 0};
+      CPPUNIT_ASSERT_EQUAL(1, poll(&p, 1, 1000));
+      char buf[2048];
+      ssize_t got = recv(rfd, buf, sizeof buf, 0);
+      CPPUNIT_ASSERT(got > 0);
+      Result<trace::HepPacket> d =
+          trace::decodeHep(std::string_view(buf, static_cast<std::size_t>(got)));
+      CPPUNIT_ASSERT(d.isOk());
+      CPPUNIT_ASSERT_EQUAL(std::string(want), d.value().correlation_id);
     }
     close(rfd);
   }
