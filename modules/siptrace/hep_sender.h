@@ -1,8 +1,8 @@
 // Sends HEPv3 packets to one collector from the siptrace-writer process: "udp:IP:PORT" (one
-// non-blocking datagram per packet, on a connected socket) or "tcp:IP:PORT" (one stream; packets follow each other).
-// Never blocks or waits: a TCP connect is non-blocking and is checked (without waiting) by
-// each flush() and send(), for kConnectTimeoutMs of real time; packets sent meanwhile and
-// unsent bytes wait in a bounded buffer (kMaxPending), and a connection that fails is retried
+// non-blocking datagram per packet, on a connected socket) or "tcp:IP:PORT" (one stream; packets
+// follow each other). Never blocks or waits: a TCP connect is non-blocking and is checked (without
+// waiting) by each flush() and send(), for kConnectTimeoutMs of real time; packets sent meanwhile
+// and unsent bytes wait in a bounded buffer (kMaxPending), and a connection that fails is retried
 // with a back-off doubling from 100 ms to 5 s (bytes buffered then are lost). A packet that
 // cannot be sent or buffered is dropped (send() returns false). UDP packets must fit a
 // datagram: encode them with max_packet = trace::kHepMaxUdpPacket. Process-private.
