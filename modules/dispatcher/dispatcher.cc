@@ -68,6 +68,63 @@ void logChange(const Change& c, const char* why) {
             c.uri.c_str(), stateName(c.from), stateName(c.to), why);
 }
 
+// The shared state's robust mutex for one scope. A holder that died inside a reload may have
+// left the blob, the slots and the round-robin counters out of step (each is rebuilt aside
+// and swapped in, but not the three as one): the next holder sizes the slots and counters to
+// the blob's list again (fresh slots take the destinations' configured states) and moves the
+// generation, so every process re-reads the blob. A death anywhere else left nothing torn.
+class StateLock {
+ public:
+  explicit StateLock(DsShared& s) : s_(s) {
+    switch (s_.mutex.lock()) {
+      case shm::RobustMutex::Locked::kOk:
+        break;
+      case shm::RobustMutex::Locked::kOwnerDied:
+        repair();
+        break;
+      case shm::RobustMutex::Locked::kTimedOut:
+      case shm::RobustMutex::Locked::kError:
+        // Not possible without a timeout on a robust mutex that is made consistent on
+        // recovery; go on unlocked rather than stop routing.
+        held_ = false;
+        SL_ERR_RATELIMITED("dispatcher: the state lock failed; going on without it");
+        break;
+    }
+  }
+  ~StateLock() {
+    if (held_) s_.mutex.unlock();
+  }
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+
+ private:
+  void repair() {
+    DsList list;
+    if (!deserializeList(std::string_view(s_.blob.data(), s_.blob.size()), list)) {
+      list = DsList{};
+      s_.blob.clear();
+    }
+    const bool torn = s_.slots.size() != list.size() || s_.rr.size() != list.sets.size();
+    if (torn) {
+      s_.slots.clear();
+      for (const DsSet& set : list.sets) {
+        for (const Destination& d : set.dests) {
+          DsSlot slot;
+          slot.state = static_cast<std::uint8_t>(d.initial);
+          s_.slots.push_back(slot);
+        }
+      }
+      s_.rr.assign(list.sets.size(), 0);
+    }
+    s_.generation.fetch_add(1);
+    SL_ERR("dispatcher: a process died holding the state lock; recovered (%s)",
+           torn ? "destination states reset to the configured ones" : "nothing was torn");
+  }
+
+  DsShared& s_;
+  bool held_ = true;
+};
+
 }  // namespace
 
 template <class F>
@@ -76,10 +133,10 @@ auto Service::locked(F&& f) {
   // costs one more round, and only reloads back to back are parsed under it.
   for (int round = 0; round < 3; ++round) {
     refresh();
-    shm::Lock lock(shared_->mutex);
+    StateLock lock(*shared_);
     if (shared_->generation.load() == list_gen_) return f();
   }
-  shm::Lock lock(shared_->mutex);
+  StateLock lock(*shared_);
   refreshLocked();
   return f();
 }
@@ -370,7 +427,7 @@ void Service::refresh() {
   std::string blob;
   {
     // The blob and its generation are copied together, so the copy is never torn.
-    shm::Lock lock(shared_->mutex);
+    StateLock lock(*shared_);
     gen = shared_->generation.load();
     blob.assign(shared_->blob.data(), shared_->blob.size());
   }

@@ -143,6 +143,7 @@ class Service {
   bool aliveCode(int code) const;
 
   void setLoaderForTest(Loader l) { loader_ = std::move(l); }
+  DsShared* sharedForTest() { return shared_; }
   void setSenderForTest(std::function<Status(const tm::LocalRequest&, std::uint64_t)> s) {
     sender_ = std::move(s);
   }

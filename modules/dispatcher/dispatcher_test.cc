@@ -1,6 +1,8 @@
 #include "modules/dispatcher/dispatcher.h"
 
 #include <cppunit/extensions/HelperMacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
@@ -45,6 +47,8 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(dbDownStartsEmptyAndTheRetryLoads);
   CPPUNIT_TEST(reloadEndsThePendingRetry);
   CPPUNIT_TEST(selectSkipsInactiveAndProbing);
+  CPPUNIT_TEST(holderDeathKeepsRoutingAndStates);
+  CPPUNIT_TEST(holderDeathInReloadMakesStateAgree);
   CPPUNIT_TEST(unknownSetIsNotFound);
   CPPUNIT_TEST(roundRobinSpreadsEvenly);
   CPPUNIT_TEST(probesMoveActiveToProbingAndBack);
@@ -185,6 +189,46 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(svc_->setState(1, "sip:127.0.0.1:5072", DsState::kInactive, "test").isOk());
     CPPUNIT_ASSERT(svc_->select(1, Alg::kRoundRobin, 0, 0).value().empty());
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), slots_[7].load());  // ds_active: set 2 only
+  }
+
+  // A child process takes the state lock, runs `inside` and dies holding it.
+  template <class F>
+  void dieHoldingTheLock(F inside) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      svc_->sharedForTest()->mutex.lock();
+      inside(*svc_->sharedForTest());
+      _exit(0);
+    }
+    int status = 0;
+    CPPUNIT_ASSERT_EQUAL(pid, waitpid(pid, &status, 0));
+  }
+
+  void holderDeathKeepsRoutingAndStates() {
+    start();
+    CPPUNIT_ASSERT(svc_->setState(1, "sip:127.0.0.1:5070", DsState::kInactive, "test").isOk());
+    dieHoldingTheLock([](DsShared&) {});
+    // The next locker recovers the lock (no hang) and nothing was torn: live states stay.
+    auto c = svc_->select(1, Alg::kPriority, 0, 0);
+    CPPUNIT_ASSERT(c.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), c.value().size());
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:127.0.0.1:5071"), c.value()[0].uri);
+    CPPUNIT_ASSERT(svc_->setState(1, "sip:127.0.0.1:5071", DsState::kProbing, "test").isOk());
+  }
+
+  void holderDeathInReloadMakesStateAgree() {
+    start();
+    CPPUNIT_ASSERT(svc_->setState(1, "sip:127.0.0.1:5070", DsState::kInactive, "test").isOk());
+    // Killed after swapping in a reload's slots (one destination fewer) but not its blob.
+    dieHoldingTheLock([](DsShared& s) { s.slots.pop_back(); });
+    auto c = svc_->select(1, Alg::kPriority, 0, 0);
+    CPPUNIT_ASSERT(c.isOk());
+    // The slots follow the blob again, in the configured states (5070 active again).
+    CPPUNIT_ASSERT_EQUAL(std::size_t(4), svc_->sharedForTest()->slots.size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), c.value().size());
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:127.0.0.1:5070"), c.value()[0].uri);
+    auto d = svc_->select(2, Alg::kPriority, 0, 0);
+    CPPUNIT_ASSERT(d.isOk() && d.value().size() == 1);
   }
 
   void unknownSetIsNotFound() {

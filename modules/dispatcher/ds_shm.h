@@ -5,9 +5,9 @@
 // Everything is read and written under `mutex`; `generation` may be read without it to see
 // whether the private copy is stale. The mutex is held only to copy or update these fields:
 // never across I/O, a log call or the parsing of the blob (each process copies the blob and
-// its generation together under the mutex and parses its copy outside it). It is not a robust
-// mutex (core/shm has none): the sections are short and cannot block, so only a process
-// killed inside one could leave it held.
+// its generation together under the mutex and parses its copy outside it). The mutex is
+// robust: a process killed inside a section leaves it to the next locker, which makes the
+// fields agree again (dispatcher.cc, StateLock).
 #pragma once
 
 #include <atomic>
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/shm/robust_mutex.h"
 #include "core/shm/segment.h"
 
 namespace sipline::dispatcher {
@@ -30,7 +31,7 @@ static_assert(std::is_trivially_copyable_v<DsSlot>);
 
 struct DsShared {
   explicit DsShared(shm::SegmentManager* sm) : blob(sm), slots(sm), rr(sm) {}
-  shm::Mutex mutex;
+  shm::RobustMutex mutex;
   std::atomic<std::uint64_t> generation{0};
   // The DB could not be reached at start: the sets are empty and the loader process retries
   // until one load (its own or an MI ds_reload) succeeds.
