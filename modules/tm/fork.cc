@@ -113,7 +113,8 @@ int Engine::relay(MsgContext& ctx) {
   if (ctx.tm.fr_timeout_ms > 0) t.fr_ms = ctx.tm.fr_timeout_ms;
   if (ctx.tm.fr_inv_timeout_ms > 0) t.fr_inv_ms = ctx.tm.fr_inv_timeout_ms;
   t.record_route = ctx.record_route.wanted;
-  if (!in_failure) t.msg_flags = ctx.flags;
+  // From failure_route too: the next failure_route sees the flags this one set (as AVPs).
+  t.msg_flags = ctx.flags;
 
   Branch first;
   first.uri = std::string(ctx.ruri());

@@ -142,7 +142,7 @@ struct Transaction {
   shm::String on_branch;
   std::int64_t fr_ms = 0;
   std::int64_t fr_inv_ms = 0;
-  std::uint32_t msg_flags = 0;  // the request's flags, back in failure_route
+  std::uint32_t msg_flags = 0;  // the request's flags (as the last t_relay saw them)
   bool record_route = false;
   shm::String rr_params;
   shm::String rr_preset;

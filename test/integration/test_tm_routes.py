@@ -95,3 +95,45 @@ def test_branch_route_drop_skips_only_that_branch():
             final = uac.expect_reply(3)
             check(final is not None and final.status == 480, f"final: {final}")
             check_no_transactions(srv)
+
+
+SERIAL_ROUTES = """\
+route {
+  if (is_method("CANCEL")) { t_relay(); exit; }
+  if (has_totag()) { t_relay(); exit; }
+  t_on_failure("again");
+  if (!t_relay()) sl_reply_error();
+}
+
+failure_route[again] {
+  if (isflagset(5) && $avp(tries) == "1") {
+    t_reply(486, "Tried twice");
+    exit;
+  }
+  if (isflagset(5) || $avp(tries) != NULL) {
+    t_reply(500, "Half of what the first round set");
+    exit;
+  }
+  setflag(5);
+  $avp(tries) = "1";
+  $ru = "sip:carol@127.0.0.1:@SECOND@";
+  t_on_failure("again");
+  t_relay();
+}
+"""
+
+
+def test_flags_and_avps_set_in_failure_route_reach_the_next_failure_route():
+    with UdpPeer() as bob, UdpPeer() as carol, UdpPeer() as uac:
+        with proxy(routes=SERIAL_ROUTES, subst={"SECOND": carol.port},
+                   modules=tm_modules()) as srv:
+            uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{bob.port}", uac.port,
+                                   branch=new_branch()), srv.addr)
+            inv_b, at_b = recv_request(bob, "INVITE")
+            bob.send(reply_to(inv_b, 486, "Busy Here", "b1"), at_b)
+            inv_c, at_c = recv_request(carol, "INVITE")
+            carol.send(reply_to(inv_c, 486, "Busy Here", "c1"), at_c)
+            final = uac.expect_reply(3)
+            check(final is not None and final.status == 486, f"final: {final}")
+            check_eq(final.reason, "Tried twice", "the second failure_route saw flag 5 and the AVP")
+            check_no_transactions(srv)
