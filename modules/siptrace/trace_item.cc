@@ -108,19 +108,23 @@ Result<std::size_t> decodeHeaderInto(std::string_view entry, Item& item) {
 
 Result<Item> decodeItem(std::string_view entry) {
   Item item;
-  Result<std::size_t> at = decodeHeaderInto(entry, item);
-  if (!at.isOk()) return at.status();
-  item.record.message.assign(entry.substr(at.value()));
+  Status st = decodeItemInto(entry, item);
+  if (!st.isOk()) return st;
   return item;
 }
 
-Result<Item> decodeItemTaking(std::string&& entry) {
-  Item item;
+Status decodeItemInto(std::string_view entry, Item& item) {
   Result<std::size_t> at = decodeHeaderInto(entry, item);
   if (!at.isOk()) return at.status();
-  item.record.message = std::move(entry);
-  item.record.message.erase(0, at.value());
-  return item;
+  item.record.message.assign(entry.substr(at.value()));
+  return Status::ok();
+}
+
+std::optional<std::int64_t> entryTimeUs(std::string_view entry) {
+  ItemHeader h{};
+  if (entry.size() < sizeof h) return std::nullopt;
+  std::memcpy(&h, entry.data(), sizeof h);
+  return h.time_us;
 }
 
 UriUserHost uriUserHost(std::string_view v) {

@@ -27,9 +27,11 @@ std::string encodeHeader(std::int64_t time_us, Proto proto, bool outgoing, const
                          std::string_view trace_attrs, std::size_t message_size);
 std::string encodeItem(const Item& item);  // header + call_id + attrs + message (tests)
 Result<Item> decodeItem(std::string_view entry);
-// The same taking `entry` over: the message keeps its buffer (no allocation, no copy beyond
-// moving it to the front). The writer's per-message path.
-Result<Item> decodeItemTaking(std::string&& entry);
+// The same into `item`, reusing its strings' buffers: the writer decodes every message into
+// the same few items, so it allocates nothing per message. `item` is unspecified on error.
+Status decodeItemInto(std::string_view entry, Item& item);
+// The capture time of a queue entry without decoding the rest; nullopt when it is too short.
+std::optional<std::int64_t> entryTimeUs(std::string_view entry);
 
 // The user and host of a From/To/Contact header value: `"A" <sip:alice@ex.com>;tag=1`,
 // `sip:alice@ex.com;tag=1`, `<sips:alice:pw@ex.com:5061;transport=tls>`. Empty user when the

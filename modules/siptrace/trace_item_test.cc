@@ -53,16 +53,21 @@ class SiptraceItemTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(item.record.message, b.record.message);
     CPPUNIT_ASSERT_EQUAL(item.call_id, b.call_id);
     CPPUNIT_ASSERT_EQUAL(item.trace_attrs, b.trace_attrs);
-    // The writer's form, which takes the entry over, decodes the same.
-    Result<Item> taken = decodeItemTaking(encodeItem(item));
-    CPPUNIT_ASSERT(taken.isOk());
-    CPPUNIT_ASSERT_EQUAL(item.record.message, taken.value().record.message);
-    CPPUNIT_ASSERT_EQUAL(item.call_id, taken.value().call_id);
-    CPPUNIT_ASSERT_EQUAL(item.trace_attrs, taken.value().trace_attrs);
-    CPPUNIT_ASSERT_EQUAL(item.record.time_us, taken.value().record.time_us);
+    // The writer's form, into an item that held a longer message before, decodes the same.
+    Item reused;
+    reused.record.message = std::string(4000, 'm');
+    reused.call_id = std::string(100, 'c');
+    reused.trace_attrs = "someone@else";
+    CPPUNIT_ASSERT(decodeItemInto(encodeItem(item), reused).isOk());
+    CPPUNIT_ASSERT_EQUAL(item.record.message, reused.record.message);
+    CPPUNIT_ASSERT_EQUAL(item.call_id, reused.call_id);
+    CPPUNIT_ASSERT_EQUAL(item.trace_attrs, reused.trace_attrs);
+    CPPUNIT_ASSERT_EQUAL(item.record.time_us, reused.record.time_us);
+    CPPUNIT_ASSERT_EQUAL(item.record.time_us, entryTimeUs(encodeItem(item)).value());
     std::string cut = encodeItem(item);
     cut.pop_back();
-    CPPUNIT_ASSERT(!decodeItemTaking(std::move(cut)).isOk());
+    CPPUNIT_ASSERT(!decodeItemInto(cut, reused).isOk());
+    CPPUNIT_ASSERT(!entryTimeUs(cut.substr(0, 7)).has_value());
   }
 
   void damagedEntriesAreRefused() {

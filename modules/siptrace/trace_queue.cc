@@ -75,17 +75,18 @@ bool TraceQueue::push(std::initializer_list<std::string_view> parts) {
   return true;
 }
 
-std::size_t TraceQueue::pop(std::size_t max_entries, std::size_t max_bytes,
-                            std::vector<std::string>& out, int lock_timeout_ms) {
+template <class Next>
+std::size_t TraceQueue::popWith(std::size_t max_entries, std::size_t max_bytes,
+                                int lock_timeout_ms, Next next) {
   if (!lock(lock_timeout_ms)) return 0;
   std::size_t n = 0;
   std::size_t bytes = 0;
   while (n < max_entries && count_ > 0 && (n == 0 || bytes < max_bytes)) {
     std::uint32_t len = 0;
     readAt(head_, &len, kLenBytes);
-    std::string entry(len, '\0');
+    std::string& entry = next();
+    entry.resize(len);
     readAt(head_ + kLenBytes, entry.data(), len);
-    out.push_back(std::move(entry));
     head_ = (head_ + kLenBytes + len) % capacity_;
     used_ -= kLenBytes + len;
     --count_;
@@ -95,6 +96,21 @@ std::size_t TraceQueue::pop(std::size_t max_entries, std::size_t max_bytes,
   if (count_ == 0) head_ = used_ = 0;
   mutex_.unlock();
   return n;
+}
+
+std::size_t TraceQueue::pop(std::size_t max_entries, std::size_t max_bytes,
+                            std::vector<std::string>& out, int lock_timeout_ms) {
+  return popWith(max_entries, max_bytes, lock_timeout_ms,
+                 [&out]() -> std::string& { return out.emplace_back(); });
+}
+
+std::size_t TraceQueue::popReusing(std::size_t max_entries, std::size_t max_bytes,
+                                   std::vector<std::string>& slots, int lock_timeout_ms) {
+  // Grown before the lock: no allocation of the vector while producers wait.
+  if (slots.size() < max_entries) slots.resize(max_entries);
+  std::size_t i = 0;
+  return popWith(max_entries, max_bytes, lock_timeout_ms,
+                 [&slots, &i]() -> std::string& { return slots[i++]; });
 }
 
 std::optional<std::size_t> TraceQueue::size(int timeout_ms) {

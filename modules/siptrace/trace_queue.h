@@ -37,6 +37,10 @@ class TraceQueue {
   // `out` (appended); how many. Never waits more than lock_timeout_ms (< 0: unbounded).
   std::size_t pop(std::size_t max_entries, std::size_t max_bytes, std::vector<std::string>& out,
                   int lock_timeout_ms = 100);
+  // The same into slots[0..n), reusing the strings already there (their buffers: a steady
+  // consumer allocates nothing); slots grows when it holds fewer than n. Returns n.
+  std::size_t popReusing(std::size_t max_entries, std::size_t max_bytes,
+                         std::vector<std::string>& slots, int lock_timeout_ms = 100);
   // Entries queued; nullopt when the lock was not had within timeout_ms (MI must not hang
   // on a stuck holder).
   std::optional<std::size_t> size(int timeout_ms = 100);
@@ -47,6 +51,10 @@ class TraceQueue {
   static std::size_t headerBytes();
   char* data() { return reinterpret_cast<char*>(this) + headerBytes(); }
   bool lock(int timeout_ms);
+  // pop()'s body: next() gives the string each entry is copied into.
+  template <class Next>
+  std::size_t popWith(std::size_t max_entries, std::size_t max_bytes, int lock_timeout_ms,
+                      Next next);
   void writeAt(std::size_t at, const void* src, std::size_t n);
   void readAt(std::size_t at, void* dst, std::size_t n);
 

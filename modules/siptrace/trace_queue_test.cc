@@ -18,6 +18,7 @@ namespace sipline::siptrace {
 class SiptraceQueueTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(SiptraceQueueTest);
   CPPUNIT_TEST(entriesComeOutInOrderWhole);
+  CPPUNIT_TEST(popReusingFillsTheSlotsItHas);
   CPPUNIT_TEST(fullQueueRefusesWithoutWaiting);
   CPPUNIT_TEST(wrapsAroundManyTimes);
   CPPUNIT_TEST(popStopsAtTheByteBudget);
@@ -55,6 +56,23 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("two"), out[1]);
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->size().value());
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->pop(10, 1 << 20, out));
+  }
+
+  void popReusingFillsTheSlotsItHas() {
+    std::vector<std::string> slots(2, std::string(1000, 'x'));
+    const char* buffer = slots[0].data();
+    for (const char* e : {"one", "two", "three"}) CPPUNIT_ASSERT(q_->push({e}));
+    // Three entries, two slots: the slots grow; the first keeps its buffer.
+    CPPUNIT_ASSERT_EQUAL(std::size_t{3}, q_->popReusing(10, 1 << 20, slots));
+    CPPUNIT_ASSERT(slots.size() >= 3);
+    CPPUNIT_ASSERT_EQUAL(std::string("one"), slots[0]);
+    CPPUNIT_ASSERT(slots[0].data() == buffer);
+    CPPUNIT_ASSERT_EQUAL(std::string("two"), slots[1]);
+    CPPUNIT_ASSERT_EQUAL(std::string("three"), slots[2]);
+    CPPUNIT_ASSERT(q_->push({"four"}));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, q_->popReusing(10, 1 << 20, slots));
+    CPPUNIT_ASSERT_EQUAL(std::string("four"), slots[0]);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->popReusing(10, 1 << 20, slots));
   }
 
   void fullQueueRefusesWithoutWaiting() {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -102,24 +103,52 @@ void Writer::writeDb(const Item* items, std::size_t count) {
   }
 }
 
-void Writer::send(const std::vector<Item>& items, std::int64_t now_ms) {
-  if (items.empty()) return;
-  if (hep_ != nullptr) sendHep(items, now_ms);
+void Writer::send(const Item* items, std::size_t count, std::int64_t now_ms) {
+  if (count == 0) return;
+  if (hep_ != nullptr) sendHep(items, count, now_ms);
   if (!connector_) return;
-  for (std::size_t from = 0; from < items.size(); from += options_.batch) {
-    writeDb(items.data() + from, std::min(items.size() - from, options_.batch));
+  for (std::size_t from = 0; from < count; from += options_.batch) {
+    writeDb(items + from, std::min(count - from, options_.batch));
   }
 }
 
-void Writer::sendHep(const std::vector<Item>& items, std::int64_t now_ms) {
+void Writer::sendDue(std::size_t due, std::int64_t now_ms) {
+  std::size_t i = 0;
+  while (i < due) {
+    const std::size_t end = std::min(due, i + kSendChunk);
+    if (decoded_.size() < end - i) decoded_.resize(end - i);
+    std::size_t n = 0;
+    for (; i < end; ++i) {
+      std::string& entry = held_[i].entry;
+      Status st = decodeItemInto(entry, decoded_[n]);
+      if (st.isOk()) {
+        ++n;
+      } else {
+        counters_.dropped.inc();
+        SL_ERR_RATELIMITED("siptrace: a queued message is unreadable: %s", st.message().c_str());
+      }
+      if (spare_.size() < kMaxSpare && entry.capacity() <= kMaxSpareBytes) {
+        spare_.push_back(std::move(entry));
+      }
+    }
+    send(decoded_.data(), n, now_ms);
+  }
+  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(due));
+  // An outsized message does not keep its buffer in the reused items for good.
+  for (Item& item : decoded_) {
+    if (item.record.message.capacity() > kMaxSpareBytes) std::string().swap(item.record.message);
+  }
+}
+
+void Writer::sendHep(const Item* items, std::size_t count, std::int64_t now_ms) {
   hep_opts_.capture_id = options_.hep_capture_id;
   hep_opts_.auth_key = options_.hep_auth_key;
   hep_opts_.max_packet = hep_->tcp() ? trace::kHepMaxPacket : trace::kHepMaxUdpPacket;
   // kHepChunk packets at a time in one reused buffer, handed over together (UDP: one
   // sendmmsg): no allocation and one system call per chunk instead of per message.
   std::size_t sent = 0;
-  for (std::size_t from = 0; from < items.size(); from += kHepChunk) {
-    const std::size_t to = std::min(items.size(), from + kHepChunk);
+  for (std::size_t from = 0; from < count; from += kHepChunk) {
+    const std::size_t to = std::min(count, from + kHepChunk);
     hep_buf_.clear();
     hep_ends_.clear();
     for (std::size_t i = from; i < to; ++i) {
@@ -137,7 +166,7 @@ void Writer::sendHep(const std::vector<Item>& items, std::int64_t now_ms) {
   }
   counters_.hep_sent.inc(sent);
   // HEP the only destination: a packet not sent is a message lost.
-  if (!connector_) counters_.dropped.inc(items.size() - sent);
+  if (!connector_) counters_.dropped.inc(count - sent);
   // A chunk of long (TCP) messages does not keep its buffer for good.
   if (hep_buf_.capacity() > kKeepHepBuffer) std::string().swap(hep_buf_);
 }
@@ -148,27 +177,29 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
     next_sweep_ms_ = now_ms + kSweepEveryMs;
   }
   if (hep_ != nullptr) hep_->flush(now_ms);
-  entries_.clear();
-  std::size_t n = queue_.pop(options_.batch, options_.batch_bytes, entries_);
+  std::size_t n = queue_.popReusing(options_.batch, options_.batch_bytes, slots_);
   last_popped_ = n;
-  for (std::string& e : entries_) {
-    Result<Item> item = decodeItemTaking(std::move(e));
-    if (!item.isOk()) {
+  for (std::size_t i = 0; i < n; ++i) {
+    std::optional<std::int64_t> t = entryTimeUs(slots_[i]);
+    if (!t.has_value()) {
       counters_.dropped.inc();
-      SL_ERR_RATELIMITED("siptrace: a queued message is unreadable: %s",
-                         item.status().message().c_str());
+      SL_ERR_RATELIMITED("siptrace: a queued message is unreadable (%zu bytes)", slots_[i].size());
       continue;
     }
-    Held h{std::move(item).value(), now_ms};
-    const std::int64_t t = h.item.record.time_us;
     if (arrivals_.empty() || arrivals_.back().arrived_ms != now_ms) {
-      arrivals_.push_back({now_ms, t});
+      arrivals_.push_back({now_ms, *t});
     } else {
-      arrivals_.back().max_time_us = std::max(arrivals_.back().max_time_us, t);
+      arrivals_.back().max_time_us = std::max(arrivals_.back().max_time_us, *t);
     }
     // Mostly appended at the end: messages arrive nearly in time order.
-    auto later = [](std::int64_t v, const Held& x) { return v < x.item.record.time_us; };
-    held_.insert(std::upper_bound(held_.begin(), held_.end(), t, later), std::move(h));
+    auto later = [](std::int64_t v, const Held& x) { return v < x.time_us; };
+    held_.insert(std::upper_bound(held_.begin(), held_.end(), *t, later),
+                 Held{*t, std::move(slots_[i])});
+    // The slot gets a written entry's buffer back for the next pop.
+    if (!spare_.empty()) {
+      slots_[i] = std::move(spare_.back());
+      spare_.pop_back();
+    }
   }
   // Everything captured up to the latest capture time among the messages that have waited
   // the window is due: a message captured earlier had that long to arrive. (One arrival entry
@@ -177,17 +208,13 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
     waited_max_us_ = std::max(waited_max_us_, arrivals_.front().max_time_us);
     arrivals_.pop_front();
   }
-  auto later = [](std::int64_t v, const Held& x) { return v < x.item.record.time_us; };
+  auto later = [](std::int64_t v, const Held& x) { return v < x.time_us; };
   std::size_t due = static_cast<std::size_t>(
       std::upper_bound(held_.begin(), held_.end(), waited_max_us_, later) - held_.begin());
   if (flush_all) due = held_.size();
   if (held_.size() > kMaxHeld) due = std::max(due, held_.size() - kMaxHeld);
   if (due == 0) return n != 0;
-  std::vector<Item> items;
-  items.reserve(due);
-  for (std::size_t i = 0; i < due; ++i) items.push_back(std::move(held_[i].item));
-  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(due));
-  send(items, now_ms);
+  sendDue(due, now_ms);
   return true;
 }
 

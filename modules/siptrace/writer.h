@@ -79,13 +79,22 @@ class Writer {
 
  private:
   void writeDb(const Item* items, std::size_t count);
-  void send(const std::vector<Item>& items, std::int64_t now_ms);
-  void sendHep(const std::vector<Item>& items, std::int64_t now_ms);
+  // Decodes the due entries kSendChunk at a time into decoded_ and sends them; the entries'
+  // strings go back to spare_.
+  void sendDue(std::size_t due, std::int64_t now_ms);
+  void send(const Item* items, std::size_t count, std::int64_t now_ms);
+  void sendHep(const Item* items, std::size_t count, std::int64_t now_ms);
   static constexpr std::size_t kHepChunk = HepSender::kUdpBatch;
   static constexpr std::size_t kKeepHepBuffer = 1 << 20;
+  static constexpr std::size_t kSendChunk = 256;
+  // Strings kept for reuse: enough for a round's batch, none of an outsized message.
+  static constexpr std::size_t kMaxSpare = 1024;
+  static constexpr std::size_t kMaxSpareBytes = 64 * 1024;
+  // A queue entry as popped (encoded), kept until it is due: small, so the deque holds many
+  // per block, and decoded only when written.
   struct Held {
-    Item item;
-    std::int64_t arrived_ms;  // monotonic: when the writer took it from the queue
+    std::int64_t time_us;  // capture time (the sort key)
+    std::string entry;
   };
 
   TraceQueue& queue_;
@@ -109,8 +118,11 @@ class Writer {
   std::size_t last_popped_ = 0;  // taken from the queue by the last step()
   std::int64_t next_sweep_ms_ = 0;
   db::OutageLog outage_;
-  // Reused from round to round (no allocation per message on the HEP path).
-  std::vector<std::string> entries_;
+  // Reused from round to round: no allocation per message once they have grown.
+  std::vector<std::string> slots_;   // what the queue pops into
+  std::vector<std::string> spare_;   // buffers of written entries, handed to slots_ again
+  std::vector<Item> decoded_;        // the chunk being written
+
   trace::HepOptions hep_opts_;
   std::string hep_buf_;
   std::vector<std::size_t> hep_ends_;
