@@ -1,6 +1,5 @@
 #include "core/db/load_retry.h"
 
-#include <poll.h>
 #include <time.h>
 
 #include <algorithm>
@@ -33,24 +32,15 @@ bool LoadRetry::tick(std::int64_t now_ms, const std::function<bool()>& attempt) 
   return true;
 }
 
-namespace {
-
-// Sleeps ms, waking early when the stop is asked (TERM is let through only inside ppoll).
-void napMs(std::int64_t ms) {
-  timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
-  ppoll(nullptr, 0, &ts, signals::childWaitMask());
-}
-
-}  // namespace
-
 int runLoaderProcess(LoadRetry& retry, const std::function<bool()>& attempt) {
   while (!signals::stopRequested()) {
     if (!retry.armed()) {
-      napMs(1000);  // loaded: nothing left but the stop
+      signals::napMs(1000);  // loaded: nothing left but the stop
       continue;
     }
     retry.tick(monotonicMs(), attempt);
-    if (retry.armed()) napMs(std::clamp<std::int64_t>(retry.dueMs() - monotonicMs(), 1, 200));
+    if (retry.armed())
+      signals::napMs(std::clamp<std::int64_t>(retry.dueMs() - monotonicMs(), 1, 200));
   }
   return 0;
 }

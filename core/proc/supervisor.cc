@@ -1,10 +1,12 @@
 #include "core/proc/supervisor.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -72,6 +74,12 @@ void unblockStop() {
 bool stopRequested() { return g_stop != 0; }
 void requestStop() { g_stop = 1; }
 const sigset_t* childWaitMask() { return &g_child_wait_mask; }
+
+void napMs(std::int64_t ms) {
+  ms = std::max<std::int64_t>(ms, 0);
+  timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
+  ppoll(nullptr, 0, &ts, childWaitMask());
+}
 
 bool takeChild() {
   bool c = g_child != 0;

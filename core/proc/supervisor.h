@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ bool stopRequested();
 void requestStop();
 // The mask to pass to ppoll()/sigsuspend() in children: everything but TERM unblocked.
 const sigset_t* childWaitMask();
+// Child: sleeps ms (< 0 counts as 0), waking early when the stop is asked (TERM is let
+// through only while it sleeps).
+void napMs(std::int64_t ms);
 }  // namespace signals
 
 class Supervisor {

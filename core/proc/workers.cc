@@ -1,7 +1,6 @@
 #include "core/proc/workers.h"
 
 #include <malloc.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -65,8 +64,7 @@ int runUdpWorker(const Listener& listener, MessageProcessor& processor,
         slot->heap_bytes.store(mallinfo2().uordblks, std::memory_order_relaxed);
       }
       // Idle for kStopCheck: let a pending SIGTERM in (only here), so it is never missed.
-      timespec now{0, 0};
-      ppoll(nullptr, 0, &now, signals::childWaitMask());
+      signals::napMs(0);
       continue;
     }
     SL_ERR_RATELIMITED("recvmmsg on %s: %s", listener.text.c_str(), std::strerror(errno));
@@ -104,9 +102,7 @@ int runTimerProcess(const std::vector<TimerSpec>& timers) {
       }
       next = std::min(next, load_due);
     }
-    std::int64_t wait = std::max<std::int64_t>(0, next - monotonicMs());
-    timespec ts{static_cast<time_t>(wait / 1000), static_cast<long>((wait % 1000) * 1000000)};
-    ppoll(nullptr, 0, &ts, signals::childWaitMask());
+    signals::napMs(next - monotonicMs());
   }
   return 0;
 }

@@ -1,7 +1,5 @@
 #include "modules/acc/acc_writer.h"
 
-#include <poll.h>
-
 #include <ctime>
 
 #include "core/base/clock.h"
@@ -392,8 +390,7 @@ void Writer::drain(std::int64_t deadline_ms) {
 int Writer::run() {
   while (!signals::stopRequested()) {
     if (step(monotonicMs())) continue;
-    timespec ts{0, kIdleNapMs * 1000000};
-    ppoll(nullptr, 0, &ts, signals::childWaitMask());
+    signals::napMs(kIdleNapMs);
   }
   drain(monotonicMs() + kDrainBudgetMs);
   return 0;

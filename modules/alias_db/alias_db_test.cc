@@ -6,9 +6,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <atomic>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -142,28 +140,7 @@ class AliasDbPgTest : public pg::PgFixture {
   // scripts/sql/dbaliases.sql under a name of this test's own, with a few rows.
   std::string makeAliasTable(db::Connection& c) {
     std::string t = table("dbaliases");
-    mustExec(c,
-             "CREATE TABLE IF NOT EXISTS version (table_name text PRIMARY KEY, "
-             "table_version int NOT NULL)");
-    std::ifstream in(SIPLINE_SOURCE_DIR "/scripts/sql/dbaliases.sql");
-    CPPUNIT_ASSERT(in.good());
-    std::stringstream text;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("--", 0) != 0) text << line << "\n";
-    }
-    std::string sql = text.str();
-    for (std::size_t at = sql.find("dbaliases"); at != std::string::npos;
-         at = sql.find("dbaliases", at + t.size())) {
-      sql.replace(at, 9, t);
-    }
-    std::size_t start = 0;
-    while (start < sql.size()) {
-      std::size_t end = sql.find(";\n", start);
-      if (end == std::string::npos) break;
-      mustExec(c, sql.substr(start, end - start));
-      start = end + 2;
-    }
+    createShippedTable(c, "dbaliases", t);
     mustExec(c, "INSERT INTO " + t +
                     " (alias_username, alias_domain, username, domain) VALUES "
                     "('4401', 'example.com', 'alice', 'example.com'), "

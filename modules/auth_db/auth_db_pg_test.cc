@@ -3,9 +3,6 @@
 // query timeout and never admit anyone. Each test uses a table of its own name.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "modules/auth_db/auth_db_test_util.h"
 #include "modules/auth_db/authorize.h"
 #include "modules/auth_db/fake_auth_test_util.h"
@@ -33,31 +30,7 @@ class AuthDbPgTest : public pg::PgFixture {
   // The subscriber table of scripts/sql/subscriber.sql, under a name of this test's own.
   std::string makeSubscriberTable(db::Connection& c) {
     std::string t = table("subscriber");
-    mustExec(c,
-             "CREATE TABLE IF NOT EXISTS version (table_name text PRIMARY KEY, "
-             "table_version int NOT NULL)");
-    std::ifstream in(SIPLINE_SOURCE_DIR "/scripts/sql/subscriber.sql");
-    CPPUNIT_ASSERT(in.good());
-    std::stringstream text;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("--", 0) != 0) text << line << "\n";
-    }
-    std::string sql = text.str();
-    for (std::string from : {"CREATE TABLE subscriber", "('subscriber'"}) {
-      std::size_t at = sql.find(from);
-      CPPUNIT_ASSERT(at != std::string::npos);
-      std::string to = from;
-      to.replace(to.find("subscriber"), 10, t);
-      sql.replace(at, from.size(), to);
-    }
-    std::size_t start = 0;
-    while (start < sql.size()) {
-      std::size_t end = sql.find(";\n", start);
-      if (end == std::string::npos) break;
-      mustExec(c, sql.substr(start, end - start));
-      start = end + 2;
-    }
+    createShippedTable(c, "subscriber", t);
     return t;
   }
 

@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -70,6 +72,29 @@ class PgFixture : public CppUnit::TestFixture {
   void mustExec(db::Connection& c, const std::string& sql) {
     Result<std::int64_t> r = c.exec(sql);
     CPPUNIT_ASSERT_MESSAGE(sql + ": " + r.status().message(), r.isOk());
+  }
+  // scripts/sql/<name>.sql as shipped, with its table (the CREATE TABLE, its indexes and its
+  // version row) named `t` instead, run statement by statement; the version table is created
+  // when missing. Column names that equal the table's (domain.domain) are left alone.
+  void createShippedTable(db::Connection& c, const std::string& name, const std::string& t) {
+    mustExec(c,
+             "CREATE TABLE IF NOT EXISTS version (table_name text PRIMARY KEY, "
+             "table_version int NOT NULL)");
+    std::ifstream in(std::string(SIPLINE_SOURCE_DIR) + "/scripts/sql/" + name + ".sql");
+    CPPUNIT_ASSERT_MESSAGE(name + ".sql", in.good());
+    std::string sql;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("--", 0) != 0) sql += line + "\n";
+    }
+    sql = std::regex_replace(sql, std::regex("(CREATE TABLE |ON |\\(')" + name + "(?=[\\s'(])"),
+                             "$1" + t);
+    sql = std::regex_replace(sql, std::regex("(CREATE (UNIQUE )?INDEX )" + name + "_"),
+                             "$1" + t + "_");
+    CPPUNIT_ASSERT_MESSAGE(sql, sql.find("CREATE TABLE " + t + " ") != std::string::npos);
+    for (std::size_t start = 0, end; (end = sql.find(";\n", start)) != std::string::npos;
+         start = end + 2) {
+      mustExec(c, sql.substr(start, end - start));
+    }
   }
   void freeze() {
     CPPUNIT_ASSERT_MESSAGE(server_->error(), server_->freeze());

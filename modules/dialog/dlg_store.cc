@@ -1,7 +1,5 @@
 #include "modules/dialog/dlg_store.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <ctime>
 
@@ -127,9 +125,7 @@ int Store::run() {
       next = monotonicMs() + period_ms;
       continue;
     }
-    std::int64_t nap = std::clamp<std::int64_t>(next - now, 1, 200);
-    timespec ts{static_cast<time_t>(nap / 1000), static_cast<long>((nap % 1000) * 1000000)};
-    ppoll(nullptr, 0, &ts, signals::childWaitMask());
+    signals::napMs(std::clamp<std::int64_t>(next - now, 1, 200));
   }
   flushNow();  // what is left (changes made while the workers stopped): the master's turn
   return 0;

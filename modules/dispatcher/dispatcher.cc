@@ -1,7 +1,5 @@
 #include "modules/dispatcher/dispatcher.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -26,12 +24,6 @@ Service* g_service = nullptr;
 
 void probeCallback(const tm::LocalReply& reply, std::uint64_t param) {
   if (g_service != nullptr) g_service->onProbeReply(reply.code, param);
-}
-
-// Sleeps ms, waking early when the stop is asked (TERM is let through only inside ppoll).
-void napMs(std::int64_t ms) {
-  timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
-  ppoll(nullptr, 0, &ts, signals::childWaitMask());
 }
 
 std::string randomTag() {
@@ -358,22 +350,14 @@ Status Service::retryLoad() {
 int Service::runLoader() {
   db::LoadRetry retry;
   retry.arm(monotonicMs());
-  while (!signals::stopRequested()) {
-    if (!retry.armed()) {
-      napMs(1000);  // loaded (here or by ds_reload): nothing left but the stop
-      continue;
+  return db::runLoaderProcess(retry, [this, &retry] {
+    Status st = retryLoad();
+    if (!st.isOk()) {
+      SL_WARN("dispatcher: still no sets (%s); next try in about %lld ms", st.message().c_str(),
+              static_cast<long long>(std::min(retry.delayMs() * 2, db::LoadRetry::kMaxMs)));
     }
-    retry.tick(monotonicMs(), [this, &retry] {
-      Status st = retryLoad();
-      if (!st.isOk()) {
-        SL_WARN("dispatcher: still no sets (%s); next try in about %lld ms", st.message().c_str(),
-                static_cast<long long>(std::min(retry.delayMs() * 2, db::LoadRetry::kMaxMs)));
-      }
-      return st.isOk();
-    });
-    if (retry.armed()) napMs(std::clamp<std::int64_t>(retry.dueMs() - monotonicMs(), 1, 200));
-  }
-  return 0;
+    return st.isOk();
+  });
 }
 
 Result<std::size_t> Service::reload() {

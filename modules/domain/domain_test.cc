@@ -8,9 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -286,29 +284,7 @@ class DomainPgTest : public pg::PgFixture {
   // scripts/sql/domain.sql under a name of this test's own.
   std::string makeDomainTable(db::Connection& c) {
     std::string t = table("domain");
-    mustExec(c,
-             "CREATE TABLE IF NOT EXISTS version (table_name text PRIMARY KEY, "
-             "table_version int NOT NULL)");
-    std::ifstream in(SIPLINE_SOURCE_DIR "/scripts/sql/domain.sql");
-    CPPUNIT_ASSERT(in.good());
-    std::stringstream text;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("--", 0) != 0) text << line << "\n";
-    }
-    std::string sql = text.str();
-    for (std::string from : {"CREATE TABLE domain", "('domain'"}) {
-      std::size_t at = sql.find(from);
-      CPPUNIT_ASSERT(at != std::string::npos);
-      sql.replace(at + from.find("domain"), 6, t);
-    }
-    std::size_t start = 0;
-    while (start < sql.size()) {
-      std::size_t end = sql.find(";\n", start);
-      if (end == std::string::npos) break;
-      mustExec(c, sql.substr(start, end - start));
-      start = end + 2;
-    }
+    createShippedTable(c, "domain", t);
     return t;
   }
 

@@ -1,7 +1,5 @@
 #include "modules/rtpengine/service.h"
 
-#include <poll.h>
-
 #include <algorithm>
 
 #include "core/base/clock.h"
@@ -378,8 +376,7 @@ int Service::runHealthCheck() {
     for (std::int64_t waited = 0;
          waited < config_.health_check_interval * 1000 && !signals::stopRequested();
          waited += 200) {
-      timespec ts{0, 200 * 1000 * 1000};
-      ppoll(nullptr, 0, &ts, signals::childWaitMask());
+      signals::napMs(200);
     }
   }
   return 0;

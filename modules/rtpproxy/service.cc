@@ -1,7 +1,6 @@
 // The rtpproxy module's service: set selection, automatic teardown, MI and health checks.
 #include "modules/rtpproxy/service.h"
 
-#include <poll.h>
 #include <time.h>
 
 #include "core/base/log.h"
@@ -201,8 +200,7 @@ int Service::runHealthCheck() {
     // Sleeps in steps of 200 ms so a stop is seen soon.
     for (std::int64_t waited = 0;
          waited < config_.health_interval * 1000 && !signals::stopRequested(); waited += 200) {
-      timespec ts{0, 200 * 1000 * 1000};
-      ppoll(nullptr, 0, &ts, signals::childWaitMask());
+      signals::napMs(200);
     }
   }
   return 0;

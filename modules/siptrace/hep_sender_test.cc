@@ -168,31 +168,47 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
     close(lfd);
   }
 
-  void udpSendManyDeliversEveryDatagram() {
-    int rfd = socket(AF_INET, SOCK_DGRAM, 0);
+  // A UDP socket bound to 127.0.0.1:port (0: any free port, written back to `a`).
+  static int boundUdp(sockaddr_in& a, std::uint16_t port = 0) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
     int big = 4 << 20;
-    setsockopt(rfd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    sockaddr_in a{};
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    a = sockaddr_in{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CPPUNIT_ASSERT_EQUAL(0, bind(rfd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    a.sin_port = htons(port);
+    CPPUNIT_ASSERT_EQUAL(0, bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
     socklen_t len = sizeof a;
-    getsockname(rfd, reinterpret_cast<sockaddr*>(&a), &len);
-    HepSender s(parseHepDestination("udp:127.0.0.1:" + std::to_string(ntohs(a.sin_port))).value());
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    return fd;
+  }
+  // The correlation id of the next HEP datagram on fd (waits up to a second for it).
+  static std::string receiveCorrelation(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    CPPUNIT_ASSERT_EQUAL(1, poll(&p, 1, 1000));
+    char buf[2048];
+    ssize_t got = recv(fd, buf, sizeof buf, 0);
+    CPPUNIT_ASSERT(got > 0);
+    Result<trace::HepPacket> d =
+        trace::decodeHep(std::string_view(buf, static_cast<std::size_t>(got)));
+    CPPUNIT_ASSERT(d.isOk());
+    return d.value().correlation_id;
+  }
+  static HepSender udpSender(const sockaddr_in& a) {
+    return HepSender(
+        parseHepDestination("udp:127.0.0.1:" + std::to_string(ntohs(a.sin_port))).value());
+  }
+
+  void udpSendManyDeliversEveryDatagram() {
+    sockaddr_in a{};
+    int rfd = boundUdp(a);
+    HepSender s = udpSender(a);
     std::vector<std::string> packets;
     for (int i = 0; i < 150; ++i) packets.push_back(packet("u" + std::to_string(i)));
     std::vector<std::string_view> views(packets.begin(), packets.end());
     CPPUNIT_ASSERT_EQUAL(std::size_t{150}, s.sendMany(views.data(), views.size(), monotonicMs()));
     for (int i = 0; i < 150; ++i) {
-      pollfd p{rfd, POLLIN, 0};
-      CPPUNIT_ASSERT_EQUAL(1, poll(&p, 1, 1000));
-      char buf[2048];
-      ssize_t got = recv(rfd, buf, sizeof buf, 0);
-      CPPUNIT_ASSERT(got > 0);
-      Result<trace::HepPacket> d =
-          trace::decodeHep(std::string_view(buf, static_cast<std::size_t>(got)));
-      CPPUNIT_ASSERT(d.isOk());
-      CPPUNIT_ASSERT_EQUAL("u" + std::to_string(i), d.value().correlation_id);
+      CPPUNIT_ASSERT_EQUAL("u" + std::to_string(i), receiveCorrelation(rfd));
     }
     close(rfd);
   }
@@ -200,41 +216,26 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
   // A collector that was down (the kernel holds its ICMP "port unreachable" as the socket's
   // pending error) and is back: the first packets after its return are not lost to that error.
   void udpCollectorBackAfterRefusalLosesNothing() {
-    int rfd = socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CPPUNIT_ASSERT_EQUAL(0, bind(rfd, reinterpret_cast<sockaddr*>(&a), sizeof a));
-    socklen_t len = sizeof a;
-    getsockname(rfd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(rfd);  // the collector is down
-    HepSender s(parseHepDestination("udp:127.0.0.1:" + std::to_string(ntohs(a.sin_port))).value());
+    close(boundUdp(a));  // a free port, and the collector is down
+    const std::uint16_t port = ntohs(a.sin_port);
+    HepSender s = udpSender(a);
     std::string lost = packet("lost");
     s.send(lost, monotonicMs());  // refused: ICMP comes back
     usleep(20000);
-    rfd = socket(AF_INET, SOCK_DGRAM, 0);  // the collector is back on the same port
-    CPPUNIT_ASSERT_EQUAL(0, bind(rfd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    int rfd = boundUdp(a, port);  // the collector is back on the same port
     std::string one = packet("one");
     CPPUNIT_ASSERT(s.send(one, monotonicMs()));
-    s.send(lost, monotonicMs());
+    CPPUNIT_ASSERT_EQUAL(std::string("one"), receiveCorrelation(rfd));
     close(rfd);
+    s.send(lost, monotonicMs());
     usleep(20000);  // refused again: the error is pending for sendMany
-    rfd = socket(AF_INET, SOCK_DGRAM, 0);
-    CPPUNIT_ASSERT_EQUAL(0, bind(rfd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    rfd = boundUdp(a, port);
     std::vector<std::string> packets{packet("two"), packet("three")};
     std::vector<std::string_view> views(packets.begin(), packets.end());
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, s.sendMany(views.data(), views.size(), monotonicMs()));
-    for (const char* want : {"two", "three"}) {
-      pollfd p{rfd, POLLIN, 0};
-      CPPUNIT_ASSERT_EQUAL(1, poll(&p, 1, 1000));
-      char buf[2048];
-      ssize_t got = recv(rfd, buf, sizeof buf, 0);
-      CPPUNIT_ASSERT(got > 0);
-      Result<trace::HepPacket> d =
-          trace::decodeHep(std::string_view(buf, static_cast<std::size_t>(got)));
-      CPPUNIT_ASSERT(d.isOk());
-      CPPUNIT_ASSERT_EQUAL(std::string(want), d.value().correlation_id);
-    }
+    CPPUNIT_ASSERT_EQUAL(std::string("two"), receiveCorrelation(rfd));
+    CPPUNIT_ASSERT_EQUAL(std::string("three"), receiveCorrelation(rfd));
     close(rfd);
   }
 };

@@ -81,6 +81,18 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     svc_.onCaptured(c);
   }
 
+  // A writer whose DB is `db` (the fake records every statement); HEP when hep is given.
+  Writer dbWriter(testing::FakeTraceDb& db, WriterOptions o = {},
+                  std::unique_ptr<HepSender> hep = nullptr) {
+    return Writer(
+        *svc_.queue(), *svc_.calls(), svc_.counters(), std::move(o),
+        [&db]() {
+          return Result<std::unique_ptr<db::Connection>>(
+              std::make_unique<testing::FakeTraceConnection>(&db));
+        },
+        std::move(hep));
+  }
+
   std::vector<Item> drain() {
     std::vector<std::string> entries;
     svc_.queue()->pop(1000, 1 << 30, entries);
@@ -246,12 +258,8 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     testing::FakeTraceDb db;
     WriterOptions o;
     o.hep_capture_id = 42;
-    Writer w(
-        *svc_.queue(), *svc_.calls(), svc_.counters(), o,
-        [&db]() {
-          return Result<std::unique_ptr<db::Connection>>(
-              std::make_unique<testing::FakeTraceConnection>(&db));
-        },
+    Writer w = dbWriter(
+        db, o,
         std::make_unique<HepSender>(parseHepDestination(svc_.config().hep_destination).value()));
     std::int64_t now = monotonicMs();
     CPPUNIT_ASSERT(w.step(now));
@@ -290,13 +298,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     svc_.traceCall("call-9", "", &r);
     testing::FakeTraceDb db;
     db.down = true;
-    Writer w(
-        *svc_.queue(), *svc_.calls(), svc_.counters(), WriterOptions{},
-        [&db]() {
-          return Result<std::unique_ptr<db::Connection>>(
-              std::make_unique<testing::FakeTraceConnection>(&db));
-        },
-        nullptr);
+    Writer w = dbWriter(db);
     CPPUNIT_ASSERT(w.step(monotonicMs(), true));
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().dropped.get());
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().db_errors.get());
@@ -311,13 +313,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   void writerWritesInCaptureTimeOrder() {
     init();
     testing::FakeTraceDb db;
-    Writer w(
-        *svc_.queue(), *svc_.calls(), svc_.counters(), WriterOptions{},
-        [&db]() {
-          return Result<std::unique_ptr<db::Connection>>(
-              std::make_unique<testing::FakeTraceConnection>(&db));
-        },
-        nullptr);
+    Writer w = dbWriter(db);
     std::int64_t now = monotonicMs();
     for (std::int64_t t : {300, 100, 200}) {
       Item item;
@@ -353,13 +349,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     testing::FakeTraceDb db;
     WriterOptions o;
     o.batch = 7;  // small pops, many rounds; more due at once than a send chunk
-    Writer w(
-        *svc_.queue(), *svc_.calls(), svc_.counters(), o,
-        [&db]() {
-          return Result<std::unique_ptr<db::Connection>>(
-              std::make_unique<testing::FakeTraceConnection>(&db));
-        },
-        nullptr);
+    Writer w = dbWriter(db, o);
     std::int64_t now = monotonicMs();
     std::vector<std::string> want;
     for (int i = 0; i < 600; ++i) {
@@ -395,13 +385,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   void writerWritesALateMessageAtOnce() {
     init();
     testing::FakeTraceDb db;
-    Writer w(
-        *svc_.queue(), *svc_.calls(), svc_.counters(), WriterOptions{},
-        [&db]() {
-          return Result<std::unique_ptr<db::Connection>>(
-              std::make_unique<testing::FakeTraceConnection>(&db));
-        },
-        nullptr);
+    Writer w = dbWriter(db);
     auto push = [this](std::int64_t t) {
       Item item;
       item.record.time_us = 1700000000000000 + t;

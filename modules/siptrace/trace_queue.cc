@@ -76,8 +76,8 @@ bool TraceQueue::push(std::initializer_list<std::string_view> parts) {
 }
 
 template <class Next>
-std::size_t TraceQueue::popWith(std::size_t max_entries, std::size_t max_bytes,
-                                int lock_timeout_ms, Next next) {
+std::size_t TraceQueue::popWith(std::size_t max_entries, std::size_t max_bytes, int lock_timeout_ms,
+                                Next next) {
   if (!lock(lock_timeout_ms)) return 0;
   std::size_t n = 0;
   std::size_t bytes = 0;

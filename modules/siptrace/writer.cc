@@ -1,7 +1,5 @@
 #include "modules/siptrace/writer.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <ctime>
 #include <optional>
@@ -224,8 +222,7 @@ int Writer::run() {
     // A full batch: more is waiting. Otherwise a nap, so that a steady trickle is taken in
     // batches of kIdleNapMs worth of messages instead of one wake-up per message.
     if (last_popped_ >= options_.batch) continue;
-    timespec ts{0, kIdleNapMs * 1000000};
-    ppoll(nullptr, 0, &ts, signals::childWaitMask());
+    signals::napMs(kIdleNapMs);
   }
   std::int64_t until = monotonicMs() + kStopBudgetMs;
   while (monotonicMs() < until && step(monotonicMs(), true)) {

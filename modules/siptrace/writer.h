@@ -119,9 +119,9 @@ class Writer {
   std::int64_t next_sweep_ms_ = 0;
   db::OutageLog outage_;
   // Reused from round to round: no allocation per message once they have grown.
-  std::vector<std::string> slots_;   // what the queue pops into
-  std::vector<std::string> spare_;   // buffers of written entries, handed to slots_ again
-  std::vector<Item> decoded_;        // the chunk being written
+  std::vector<std::string> slots_;  // what the queue pops into
+  std::vector<std::string> spare_;  // buffers of written entries, handed to slots_ again
+  std::vector<Item> decoded_;       // the chunk being written
 
   trace::HepOptions hep_opts_;
   std::string hep_buf_;

@@ -1,6 +1,6 @@
 #include "modules/usrloc/usrloc.h"
 
-#include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -13,14 +13,6 @@
 #include "modules/usrloc/ul_sync.h"
 
 namespace sipline::usrloc {
-namespace {
-
-void sleepMs(std::int64_t ms, bool wake_on_stop) {
-  timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>((ms % 1000) * 1000000)};
-  ppoll(nullptr, 0, &ts, wake_on_stop ? signals::childWaitMask() : nullptr);
-}
-
-}  // namespace
 
 bool parseDbMode(std::string_view text, DbMode& out) {
   if (text == "memory") {
@@ -393,7 +385,7 @@ int Service::runFlusher() {
     // Short naps so that an MI ul_flush is served at once; in memory mode there is nothing
     // to do but wait for the stop.
     std::int64_t nap = mode_ == DbMode::kMemory ? 5000 : std::min<std::int64_t>(200, next - mono);
-    sleepMs(std::max<std::int64_t>(1, nap), true);
+    signals::napMs(std::max<std::int64_t>(1, nap));
   }
   if (persists()) {
     FlushReport r = flush();
@@ -419,7 +411,7 @@ Result<FlushReport> Service::requestFlush(int timeout_ms) {
       return Status::unavailable("usrloc: the flusher did not finish within " +
                                  std::to_string(timeout_ms) + " ms");
     }
-    sleepMs(10, false);
+    usleep(10000);  // a flush is asked from a worker or the MI: no stop to wake for
   }
   out.written = state_->last_flush_written.load();
   if (!state_->last_flush_ok.load()) {
