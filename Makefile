@@ -20,8 +20,8 @@ TEST_OBJS := $(TEST_SRCS:%.cc=$(BUILD)/obj/%.o)
 # code under test keeps its -O2.
 $(TEST_OBJS): OPT := -O0
 # Under the sanitizers the test code itself skips UBSan's null, alignment and vptr checks: at
-# -O0 they double its compile time (ASan still reports a null dereference), and the code
-# under test keeps every check.
+# -O0 they double its compile time (ASan still reports a null dereference). The code under
+# test keeps every check, except its inline functions where a test object's copy is linked.
 ifeq ($(SAN),1)
 $(TEST_OBJS): SANFLAGS += -fno-sanitize=null,alignment,vptr
 endif

@@ -10,6 +10,9 @@
 namespace sipline {
 
 bool iequals(std::string_view a, std::string_view b);
+// Well-formed UTF-8 by RFC 3629 (no overlong forms, no surrogates, nothing past U+10FFFF):
+// text that JSON can carry as it is.
+bool isUtf8(std::string_view s);
 std::string_view trim(std::string_view s);
 std::string toLower(std::string_view s);
 // Whole string must be a decimal integer (optional leading '-'); no overflow.

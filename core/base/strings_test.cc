@@ -11,6 +11,7 @@ class StringsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(closestMatchGivesUpBeyondTwoEdits);
   CPPUNIT_TEST(parseIntAcceptsOnlyWholeNumbers);
   CPPUNIT_TEST(trimAndIequals);
+  CPPUNIT_TEST(utf8IsCheckedByRfc3629);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -43,6 +44,24 @@ class StringsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string_view("a b"), trim("  a b \t"));
     CPPUNIT_ASSERT(iequals("Call-ID", "call-id"));
     CPPUNIT_ASSERT(!iequals("Call-ID", "call-idx"));
+  }
+
+  void utf8IsCheckedByRfc3629() {
+    using namespace std::string_view_literals;
+    for (std::string_view ok :
+         {""sv, "INVITE sip:a@b SIP/2.0\r\n"sv, "caf\xc3\xa9"sv, "\xe2\x82\xac"sv,
+          "\xf0\x9f\x93\x9e"sv, "\xf4\x8f\xbf\xbf"sv, "a\0b"sv}) {
+      CPPUNIT_ASSERT_MESSAGE(std::string(ok), isUtf8(ok));
+    }
+    for (std::string_view bad :
+         {"caf\xe9"sv,           // Latin-1
+          "\xc0\xaf"sv,          // overlong '/'
+          "\xe0\x80\xaf"sv,      // overlong
+          "\xed\xa0\x80"sv,      // surrogate
+          "\xf4\x90\x80\x80"sv,  // past U+10FFFF
+          "\xf5\x80\x80\x80"sv, "\xc3"sv, "\xe2\x82"sv, "\x80"sv, "\xc3\x28"sv}) {
+      CPPUNIT_ASSERT(!isUtf8(bad));
+    }
   }
 };
 

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base/base64.h"
 #include "core/base/log.h"
 #include "core/mi/jsonrpc.h"
 #include "core/mi/mi_stats.h"
@@ -161,23 +162,9 @@ bool parseBasicAuth(std::string_view header, std::string& user, std::string& pas
   std::size_t e = header.find_last_not_of(" \t");
   if (b == std::string_view::npos) return false;
   std::string_view token = header.substr(b, e - b + 1);
-  if (token.size() % 4 != 0 || token.size() > kMaxAuthorization) return false;
-  // Padding only at the end, at most two '='; EVP_DecodeBlock would count them as zero bytes.
-  std::size_t pad = 0;
-  while (pad < token.size() && token[token.size() - 1 - pad] == '=') ++pad;
-  if (pad > 2 || token.substr(0, token.size() - pad).find('=') != std::string_view::npos) {
-    return false;
-  }
-  for (char c : token) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) {
-      return false;  // EVP_DecodeBlock would skip some whitespace; a token has none
-    }
-  }
-  std::vector<unsigned char> out(token.size() / 4 * 3 + 1);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(token.data()),
-                          static_cast<int>(token.size()));
-  if (n < 0 || static_cast<std::size_t>(n) < pad) return false;
-  std::string decoded(reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(n) - pad);
+  if (token.size() > kMaxAuthorization) return false;
+  std::string decoded;
+  if (!base64Decode(token, decoded)) return false;
   std::size_t colon = decoded.find(':');
   if (colon == std::string::npos) return false;
   user = decoded.substr(0, colon);

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "core/base/base64.h"
 #include "core/trace/recorder_mi.h"
 
 namespace sipline::trace {
@@ -47,6 +48,7 @@ class FlightRecorderTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(captureFansOutWithTheCallId);
   CPPUNIT_TEST(scanFindsCompactAndLongCallId);
   CPPUNIT_TEST(miAnswersAndChecksItsParams);
+  CPPUNIT_TEST(miCarriesANonUtf8MessageByteExact);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -213,6 +215,27 @@ class FlightRecorderTest : public CppUnit::TestFixture {
     Json bad = Json::object();
     bad["max"] = 0;
     CPPUNIT_ASSERT(!flightRecorderMi(MiParams(bad), r.get(), t0).isOk());
+  }
+
+  // A gateway's INVITE with a binary ISUP body: "message" is only what JSON can show, the
+  // bytes travel in "message_b64"; a UTF-8 message has no message_b64.
+  void miCarriesANonUtf8MessageByteExact() {
+    auto r = make();
+    const std::int64_t t0 = 1'800'000'000'000'000;
+    std::string isup = sip("isup", 1) + std::string("\x01\x00\x49\xff\xc3\x28\x80", 7);
+    put(*r, isup, t0);
+    put(*r, sip("plain", 2), t0 + 1);
+    Result<Json> got = flightRecorderMi(MiParams(), r.get(), t0 + 1'000'000);
+    CPPUNIT_ASSERT(got.isOk());
+    // Through the wire form the MI socket sends (invalid UTF-8 replaced, never an exception).
+    Json back = Json::parse(got.value().dump(-1, ' ', false, Json::error_handler_t::replace));
+    const Json& msgs = back["messages"];
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, msgs.size());
+    std::string bytes;
+    CPPUNIT_ASSERT(base64Decode(msgs[0]["message_b64"].get<std::string>(), bytes));
+    CPPUNIT_ASSERT(bytes == isup);
+    CPPUNIT_ASSERT(!msgs[1].contains("message_b64"));
+    CPPUNIT_ASSERT_EQUAL(sip("plain", 2), msgs[1]["message"].get<std::string>());
   }
 
  private:

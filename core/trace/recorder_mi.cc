@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/base/base64.h"
+#include "core/base/strings.h"
 #include "core/config/socket_spec.h"
 
 namespace sipline::trace {
@@ -37,6 +39,9 @@ Result<Json> flightRecorderMi(const MiParams& params, const FlightRecorder* reco
     e["dst"] = m.dst.toString();
     e["call_id"] = m.call_id;
     e["message"] = m.message;
+    // JSON carries UTF-8 only: a message that is not (a binary ISUP body from a gateway, a
+    // Latin-1 display name) also travels byte-exact in base64, for pcap exports.
+    if (!isUtf8(m.message)) e["message_b64"] = base64Encode(m.message);
     list.push_back(std::move(e));
   }
   Json j = Json::object();

@@ -1,5 +1,6 @@
 // MI "flight_recorder": the messages the flight recorder holds, for one Call-ID or all of
-// them, oldest first (`siplinectl trace` renders them as a ladder or a pcap file).
+// them, oldest first (`siplinectl trace` renders them as a ladder or a pcap file). A message
+// that is not UTF-8 also comes as message_b64 (base64 of its bytes).
 #pragma once
 
 #include "core/base/status.h"

@@ -61,10 +61,11 @@ void logChange(const Change& c, const char* why) {
 }
 
 // The shared state's robust mutex for one scope. A holder that died inside a reload may have
-// left the blob, the slots and the round-robin counters out of step (each is rebuilt aside
-// and swapped in, but not the three as one): the next holder sizes the slots and counters to
-// the blob's list again (fresh slots take the destinations' configured states) and moves the
-// generation, so every process re-reads the blob. A death anywhere else left nothing torn.
+// swapped in some of the new blob, slots and round-robin counters but not all (install()
+// marks that span with `installing`): the next holder then rebuilds the slots and counters
+// from the blob, in the destinations' configured states, and moves the generation so every
+// process re-reads the blob. A death anywhere else left nothing torn: live states stay.
+// The repair is logged once the lock is released.
 class StateLock {
  public:
   explicit StateLock(DsShared& s) : s_(s) {
@@ -72,7 +73,12 @@ class StateLock {
       case shm::RobustMutex::Locked::kOk:
         break;
       case shm::RobustMutex::Locked::kOwnerDied:
-        repair();
+        try {
+          repair();
+        } catch (...) {  // shm exhausted while rebuilding: never leave the lock held
+          s_.mutex.unlock();
+          throw;
+        }
         break;
       case shm::RobustMutex::Locked::kTimedOut:
       case shm::RobustMutex::Locked::kError:
@@ -85,6 +91,9 @@ class StateLock {
   }
   ~StateLock() {
     if (held_) s_.mutex.unlock();
+    if (repaired_ != nullptr) {
+      SL_ERR("dispatcher: a process died holding the state lock; recovered (%s)", repaired_);
+    }
   }
   StateLock(const StateLock&) = delete;
   StateLock& operator=(const StateLock&) = delete;
@@ -92,11 +101,16 @@ class StateLock {
  private:
   void repair() {
     DsList list;
-    if (!deserializeList(std::string_view(s_.blob.data(), s_.blob.size()), list)) {
+    const bool readable = deserializeList(std::string_view(s_.blob.data(), s_.blob.size()), list);
+    if (!readable) {
+      // Cannot happen with whole-blob swaps, but never route on a list that does not parse:
+      // no sets until a reload (the loader retries when it runs).
       list = DsList{};
       s_.blob.clear();
+      s_.load_pending.store(true);
     }
-    const bool torn = s_.slots.size() != list.size() || s_.rr.size() != list.sets.size();
+    const bool torn = !readable || s_.installing || s_.slots.size() != list.size() ||
+                      s_.rr.size() != list.sets.size();
     if (torn) {
       s_.slots.clear();
       for (const DsSet& set : list.sets) {
@@ -107,14 +121,17 @@ class StateLock {
         }
       }
       s_.rr.assign(list.sets.size(), 0);
+      s_.installing = false;
     }
     s_.generation.fetch_add(1);
-    SL_ERR("dispatcher: a process died holding the state lock; recovered (%s)",
-           torn ? "destination states reset to the configured ones" : "nothing was torn");
+    repaired_ = !readable ? "the sets could not be read: none until ds_reload"
+                : torn ? "a reload was cut short: destination states reset to the configured ones"
+                       : "nothing was torn";
   }
 
   DsShared& s_;
   bool held_ = true;
+  const char* repaired_ = nullptr;
 };
 
 }  // namespace
@@ -324,9 +341,15 @@ void Service::installLocked(const DsList& fresh, const std::string& blob) {
         slots.push_back(slot);
       }
     }
-    shared_->blob.assign(blob.data(), blob.size());
+    shm::String fresh_blob(shared_->blob.get_allocator());
+    fresh_blob.assign(blob.data(), blob.size());
+    // Everything is built aside; the swaps only exchange pointers. A process killed between
+    // them leaves `installing` set, and the next locker rebuilds the slots (StateLock).
+    shared_->installing = true;
+    shared_->blob.swap(fresh_blob);
     shared_->slots.swap(slots);
     shared_->rr.swap(rr);
+    shared_->installing = false;
     shared_->generation.fetch_add(1);
     shared_->load_pending.store(false);
     recountLocked();

@@ -220,7 +220,10 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     start();
     CPPUNIT_ASSERT(svc_->setState(1, "sip:127.0.0.1:5070", DsState::kInactive, "test").isOk());
     // Killed after swapping in a reload's slots (one destination fewer) but not its blob.
-    dieHoldingTheLock([](DsShared& s) { s.slots.pop_back(); });
+    dieHoldingTheLock([](DsShared& s) {
+      s.installing = true;
+      s.slots.pop_back();
+    });
     auto c = svc_->select(1, Alg::kPriority, 0, 0);
     CPPUNIT_ASSERT(c.isOk());
     // The slots follow the blob again, in the configured states (5070 active again).
@@ -229,6 +232,12 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("sip:127.0.0.1:5070"), c.value()[0].uri);
     auto d = svc_->select(2, Alg::kPriority, 0, 0);
     CPPUNIT_ASSERT(d.isOk() && d.value().size() == 1);
+    // Cut short with as many slots as before (a destination replaced): still rebuilt.
+    CPPUNIT_ASSERT(svc_->setState(1, "sip:127.0.0.1:5070", DsState::kInactive, "test").isOk());
+    dieHoldingTheLock([](DsShared& s) { s.installing = true; });
+    c = svc_->select(1, Alg::kPriority, 0, 0);
+    CPPUNIT_ASSERT(c.isOk() && c.value().size() == 3);
+    CPPUNIT_ASSERT(!svc_->sharedForTest()->installing);
   }
 
   void unknownSetIsNotFound() {

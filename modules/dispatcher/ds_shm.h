@@ -36,6 +36,9 @@ struct DsShared {
   // The DB could not be reached at start: the sets are empty and the loader process retries
   // until one load (its own or an MI ds_reload) succeeds.
   std::atomic<bool> load_pending{false};
+  // A reload is swapping its blob, slots and counters in (under the mutex): found set by
+  // the next locker, it means the holder died in between.
+  bool installing = false;
   shm::String blob;  // serializeList()
   shm::bip::vector<DsSlot, shm::Allocator<DsSlot>> slots;
   shm::bip::vector<std::uint64_t, shm::Allocator<std::uint64_t>> rr;  // per set, list order

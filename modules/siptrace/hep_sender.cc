@@ -84,7 +84,10 @@ bool HepSender::ensureSocket(std::int64_t now_ms) {
   }
   if (!dest_.tcp) {
     // Connected: the kernel keeps the route, instead of a lookup per datagram.
-    if (::connect(fd_, dest_.addr.sa(), dest_.addr.len) == 0) return true;
+    if (::connect(fd_, dest_.addr.sa(), dest_.addr.len) == 0) {
+      markConnected();  // after a lasting error: logged as back
+      return true;
+    }
     fail(now_ms, "connect");
     return false;
   }
@@ -168,11 +171,23 @@ bool HepSender::sendUdp(std::string_view packet, std::int64_t now_ms) {
     // ECONNREFUSED reports an earlier datagram's ICMP error (collector down), not this one.
   } while (n < 0 && (errno == EINTR || (errno == ECONNREFUSED && refused++ == 0)));
   if (n < 0) {
-    SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),
-                       std::strerror(errno));
+    udpError(now_ms);
     return false;
   }
   return true;
+}
+
+void HepSender::udpError(std::int64_t now_ms) {
+  // A full buffer or a collector that refuses costs this packet only. Anything else (the
+  // local address went away, no route) may be the connected socket's fixed source: open a
+  // new one after the back-off.
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR ||
+      errno == ECONNREFUSED) {
+    SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),
+                       std::strerror(errno));
+    return;
+  }
+  fail(now_ms, "send");
 }
 
 bool HepSender::queueTcp(std::string_view packet, std::int64_t now_ms) {
@@ -228,9 +243,10 @@ std::size_t HepSender::sendMany(const std::string_view* packets, std::size_t n,
     }
     retried = false;
     if (rc <= 0) {
-      // The packet at i failed (buffer full, no route...): it is dropped, the rest is tried.
-      SL_ERR_RATELIMITED("siptrace: HEP to %s: %s", dest_.addr.toString().c_str(),
-                         std::strerror(errno));
+      // The packet at i failed: dropped; after a passing error the rest is tried, after a
+      // lasting one (the socket is closed for a new one) the rest is dropped too.
+      udpError(now_ms);
+      if (fd_ < 0) return sent;
       ++i;
       continue;
     }

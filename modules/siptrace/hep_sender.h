@@ -56,6 +56,9 @@ class HepSender {
   bool checkConnect(std::int64_t now_ms);
   void markConnected();
   bool sendUdp(std::string_view packet, std::int64_t now_ms);
+  // After a failed UDP send (errno set): logs a passing error; a lasting one closes the
+  // socket so that a new one (and a new source address) is opened after the back-off.
+  void udpError(std::int64_t now_ms);
   // TCP: appends to the buffer (starting a connect when needed) without writing.
   bool queueTcp(std::string_view packet, std::int64_t now_ms);
   void fail(std::int64_t now_ms, const char* what);

@@ -351,20 +351,27 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     o.batch = 7;  // small pops, many rounds; more due at once than a send chunk
     Writer w = dbWriter(db, o);
     std::int64_t now = monotonicMs();
+    auto text = [](int t) {
+      return "MESSAGE sip:x SIP/2.0\r\nX: " +
+             std::string(static_cast<std::size_t>((t * 37) % 1500), 'a') + "\r\n\r\n";
+    };
     std::vector<std::string> want;
+    for (int t = 0; t < 600; ++t) want.push_back(text(t));
     for (int i = 0; i < 600; ++i) {
+      const int t = i ^ 1;  // each pair queued the wrong way round: the writer reorders it
       Item item;
-      item.record.time_us = 1700000000000000 + i;
-      item.record.message = "MESSAGE sip:x SIP/2.0\r\nX: " +
-                            std::string(static_cast<std::size_t>((i * 37) % 1500), 'a') +
-                            "\r\n\r\n";
-      item.call_id = "c" + std::to_string(i);
-      want.push_back(item.record.message);
+      item.record.time_us = 1700000000000000 + t;
+      item.record.message = text(t);
+      item.call_id = "c" + std::to_string(t);
       CPPUNIT_ASSERT(svc_.queue()->push({encodeItem(item)}));
-      if (i == 300) CPPUNIT_ASSERT(svc_.queue()->push({std::string(100, 'z')}));  // damaged
+      if (i == 300) {  // damaged: dropped at once, and its junk time orders nothing
+        CPPUNIT_ASSERT(svc_.queue()->push({std::string(100, 'z')}));
+      }
       if (i % 20 == 19) {
+        // A reorder window per round: each round writes the last one's messages, so the
+        // written entries' buffers go back to the pop (the spare path) from round two on.
         while (svc_.queue()->size().value() > 0) w.step(now);
-        ++now;
+        now += Writer::kReorderMs;
       }
     }
     while (w.step(now + Writer::kReorderMs, true)) {

@@ -81,8 +81,8 @@ namespace {
 
 // Checks the header of `entry` and fills all of `item` but the message, which starts at the
 // returned offset; an error when the entry is damaged.
-Result<std::size_t> decodeHeaderInto(std::string_view entry, Item& item) {
-  ItemHeader h{};
+// The header of `entry`, checked against the entry's size and the known transports.
+Status readHeader(std::string_view entry, ItemHeader& h) {
   if (entry.size() < sizeof h) return Status::invalidArgument("trace entry too short");
   std::memcpy(&h, entry.data(), sizeof h);
   std::size_t total =
@@ -91,6 +91,13 @@ Result<std::size_t> decodeHeaderInto(std::string_view entry, Item& item) {
   if (h.proto > static_cast<std::uint8_t>(Proto::kTls)) {
     return Status::invalidArgument("trace entry with an unknown transport");
   }
+  return Status::ok();
+}
+
+Result<std::size_t> decodeHeaderInto(std::string_view entry, Item& item) {
+  ItemHeader h{};
+  Status st = readHeader(entry, h);
+  if (!st.isOk()) return st;
   item.record.time_us = h.time_us;
   item.record.proto = static_cast<Proto>(h.proto);
   item.record.outgoing = h.outgoing != 0;
@@ -122,8 +129,7 @@ Status decodeItemInto(std::string_view entry, Item& item) {
 
 std::optional<std::int64_t> entryTimeUs(std::string_view entry) {
   ItemHeader h{};
-  if (entry.size() < sizeof h) return std::nullopt;
-  std::memcpy(&h, entry.data(), sizeof h);
+  if (!readHeader(entry, h).isOk()) return std::nullopt;
   return h.time_us;
 }
 

@@ -30,7 +30,8 @@ Result<Item> decodeItem(std::string_view entry);
 // The same into `item`, reusing its strings' buffers: the writer decodes every message into
 // the same few items, so it allocates nothing per message. `item` is unspecified on error.
 Status decodeItemInto(std::string_view entry, Item& item);
-// The capture time of a queue entry without decoding the rest; nullopt when it is too short.
+// The capture time of a queue entry without decoding the rest; nullopt when the entry is
+// damaged (its sizes do not add up, an unknown transport): its time would be junk too.
 std::optional<std::int64_t> entryTimeUs(std::string_view entry);
 
 // The user and host of a From/To/Contact header value: `"A" <sip:alice@ex.com>;tag=1`,

@@ -68,6 +68,7 @@ class SiptraceItemTest : public CppUnit::TestFixture {
     cut.pop_back();
     CPPUNIT_ASSERT(!decodeItemInto(cut, reused).isOk());
     CPPUNIT_ASSERT(!entryTimeUs(cut.substr(0, 7)).has_value());
+    CPPUNIT_ASSERT(!entryTimeUs(cut).has_value());  // long enough, but its sizes disagree
   }
 
   void damagedEntriesAreRefused() {

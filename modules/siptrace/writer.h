@@ -88,8 +88,8 @@ class Writer {
   static constexpr std::size_t kKeepHepBuffer = 1 << 20;
   static constexpr std::size_t kSendChunk = 256;
   // Strings kept for reuse: enough for a round's batch, none of an outsized message.
-  static constexpr std::size_t kMaxSpare = 1024;
-  static constexpr std::size_t kMaxSpareBytes = 64 * 1024;
+  static constexpr std::size_t kMaxSpare = 512;
+  static constexpr std::size_t kMaxSpareBytes = 16 * 1024;  // at most 8 MB kept
   // A queue entry as popped (encoded), kept until it is due: small, so the deque holds many
   // per block, and decoded only when written.
   struct Held {

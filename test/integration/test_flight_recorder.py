@@ -5,6 +5,7 @@ flight_recorder_size = 0 (the command says so). `siplinectl trace CALL-ID` draws
 relayed through the server as a ladder and writes it as a pcap file that tshark reads back
 with the original addresses."""
 
+import base64
 import os
 import shutil
 import subprocess
@@ -126,3 +127,32 @@ def test_siplinectl_trace_draws_the_ladder_and_writes_a_pcap():
                       f"the callee's 486 is not in {rows}")
             r = ctl(srv, "trace", "no-such-call")
             check(r.returncode == 7 and b"no message" in r.stderr, f"unknown call: {r}")
+
+
+def test_a_binary_body_is_exported_byte_exact():
+    """A gateway's INVITE with a binary ISUP part (not UTF-8): the management answer carries
+    its bytes as message_b64, and the pcap holds the message exactly as it came."""
+    isup = bytes([0x01, 0x00, 0x49, 0xff, 0xc3, 0x28, 0x80, 0x0a, 0x03, 0x02])
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(routes=RELAY_ROUTES, modules="sl = {}; tm = {};", uas_port=uas.port,
+                    name="recorder-binary") as srv:
+            cid = new_callid()
+            sent = build_request("INVITE", f"sip:+4930123@{LOOPBACK}:{uas.port}", uac.port,
+                                 call_id=cid, extra=["Content-Type: application/isup"],
+                                 body=isup)
+            uac.send(sent, srv.addr)
+            inv, at = recv_request(uas, "INVITE", 3.0)
+            uas.send(reply_to(inv, 486, "Busy Here"), at)
+            check(uac.expect_reply(3.0) is not None, "no final reply")
+            got = srv.mi("flight_recorder", {"call_id": cid})["messages"]
+            first = got[0]
+            check("message_b64" in first, f"no message_b64 for a binary body: {first.keys()}")
+            check_eq(base64.b64decode(first["message_b64"]), sent, "the recorded bytes")
+            check(all("message_b64" not in m for m in got[1:] if "486" in m["message"][:20]),
+                  "a UTF-8 reply needs no message_b64")
+            pcap = os.path.join(test_tmpdir(), "binary.pcap")
+            r = ctl(srv, "trace", cid, "--pcap", pcap)
+            check(r.returncode == 0, f"--pcap: {r.stderr!r}")
+            with open(pcap, "rb") as f:
+                data = f.read()
+            check(sent in data, "the pcap does not hold the INVITE byte for byte")

@@ -1,7 +1,6 @@
 #include "tools/siplinectl/http_client.h"
 
 #include <netdb.h>
-#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/base/base64.h"
 #include "tools/siplinectl/timed_io.h"
 
 namespace sipline::ctl {
@@ -38,15 +38,6 @@ Result<std::string> percentDecode(const std::string& text) {
     out += static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2]));
     i += 2;
   }
-  return out;
-}
-
-std::string base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(data.data()),
-                                static_cast<int>(data.size()));
-  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   return out;
 }
 
@@ -126,7 +117,7 @@ class HttpMiClient final : public MiClient {
                           "\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
                           "User-Agent: siplinectl\r\nConnection: close\r\n";
     if (!url_.user.empty() || !url_.password.empty()) {
-      request += "Authorization: Basic " + base64(url_.user + ":" + url_.password) + "\r\n";
+      request += "Authorization: Basic " + base64Encode(url_.user + ":" + url_.password) + "\r\n";
     }
     request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     Result<int> fd = connectTcp(deadline);

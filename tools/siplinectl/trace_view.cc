@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 
+#include "core/base/base64.h"
 #include "core/config/socket_spec.h"
 #include "core/trace/ladder.h"
 #include "core/trace/pcap.h"
@@ -72,8 +73,16 @@ Result<std::vector<trace::Record>> recordsFromRecorder(const Json& answer) {
         !parseAddr(m["dst"].get<std::string>(), r.dst)) {
       return bad("bad destination address");
     }
-    if (!m.contains("message") || !m["message"].is_string()) return bad("no message text");
-    r.message = m["message"].get<std::string>();
+    if (m.contains("message_b64")) {  // a message that is not UTF-8, byte-exact
+      if (!m["message_b64"].is_string() ||
+          !base64Decode(m["message_b64"].get<std::string>(), r.message)) {
+        return bad("bad message_b64");
+      }
+    } else if (!m.contains("message") || !m["message"].is_string()) {
+      return bad("no message text");
+    } else {
+      r.message = m["message"].get<std::string>();
+    }
     out.push_back(std::move(r));
   }
   return out;

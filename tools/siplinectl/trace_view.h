@@ -17,7 +17,8 @@
 namespace sipline::ctl {
 
 // The records of a flight_recorder answer ({"messages": [{time_us, proto, direction, src, dst,
-// message}, ...]}), in its order. kInvalidArgument naming the first entry that is malformed.
+// message[, message_b64]}, ...]}, message_b64 preferred), in its order. kInvalidArgument naming the
+// first entry that is malformed.
 Result<std::vector<trace::Record>> recordsFromRecorder(const Json& answer);
 
 // The rows of `table` (siptrace's, default sip_trace; a plain name, checked by parseArgs) for

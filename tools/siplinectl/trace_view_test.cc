@@ -4,6 +4,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "core/base/base64.h"
 #include "tools/siplinectl/cli.h"
 
 namespace sipline::ctl {
@@ -73,6 +74,7 @@ class TraceViewTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(TraceViewTest);
   CPPUNIT_TEST(recorderAnswerBecomesRecords);
   CPPUNIT_TEST(malformedAnswersAreRefusedNamingTheEntry);
+  CPPUNIT_TEST(binaryMessageComesFromBase64);
   CPPUNIT_TEST(serverColumnsAreNamed);
   CPPUNIT_TEST(commandLineOfTrace);
   CPPUNIT_TEST(sipTraceRowsBecomeRecords);
@@ -121,6 +123,23 @@ class TraceViewTest : public CppUnit::TestFixture {
     m.erase("message");
     a["messages"] = Json::array({m});
     CPPUNIT_ASSERT(!recordsFromRecorder(a).isOk());
+    m = message("in", "127.0.0.1:1", "127.0.0.1:2", kInvite);
+    m["message_b64"] = "not base64!";
+    a["messages"] = Json::array({m});
+    CPPUNIT_ASSERT(recordsFromRecorder(a).status().message().find("message_b64") !=
+                   std::string::npos);
+  }
+
+  // A message that is not UTF-8 comes from message_b64, byte-exact (message is its lossy view).
+  void binaryMessageComesFromBase64() {
+    const std::string bytes = std::string(kInvite) + std::string("\x01\xff\x80", 3);
+    Json m = message("in", "127.0.0.1:1", "127.0.0.1:2", kInvite);
+    m["message_b64"] = base64Encode(bytes);
+    Json a = Json::object();
+    a["messages"] = Json::array({m});
+    Result<std::vector<trace::Record>> r = recordsFromRecorder(a);
+    CPPUNIT_ASSERT(r.isOk());
+    CPPUNIT_ASSERT(r.value()[0].message == bytes);
   }
 
   void serverColumnsAreNamed() {
