@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/db/db.h"
+#include "core/db/read_only_fake_test_util.h"
 
 namespace sipline::auth_db::testing {
 
@@ -49,14 +50,10 @@ struct FakeSubscriberDb {
   }
 };
 
-class FakeSubscriberConnection final : public db::Connection {
+class FakeSubscriberConnection final : public db::testing::ReadOnlyFakeConnection {
  public:
-  explicit FakeSubscriberConnection(FakeSubscriberDb& db) : db_(db) {
-    url_.text = "postgres://fake/sipline";
-  }
-  Result<db::Rows> query(std::string_view sql, std::initializer_list<db::Param> p) override {
-    return query(sql, std::vector<db::Param>(p));
-  }
+  explicit FakeSubscriberConnection(FakeSubscriberDb& db) : db_(db) {}
+  using ReadOnlyFakeConnection::query;
   Result<db::Rows> query(std::string_view sql, const std::vector<db::Param>& p) override {
     ++db_.statements;
     db_.log.emplace_back(sql);
@@ -65,20 +62,9 @@ class FakeSubscriberConnection final : public db::Connection {
     if (db_.fail_in > 0 && --db_.fail_in == 0) return Status::unavailable("fake: injected outage");
     return select(std::string(sql), p);
   }
-  Result<std::int64_t> exec(std::string_view, std::initializer_list<db::Param>) override {
-    return Status::unsupported("fake: read-only");
-  }
-  Result<std::int64_t> exec(std::string_view, const std::vector<db::Param>&) override {
-    return Status::unsupported("fake: read-only");
-  }
-  Status begin() override { return Status::ok(); }
-  Status commit() override { return Status::ok(); }
-  Status rollback() override { return Status::ok(); }
-  bool connected() const override { return !db_.down; }
-  Status ensureConnected() override {
-    return db_.down ? Status::unavailable("fake DB is down") : Status::ok();
-  }
-  const db::DbUrl& url() const override { return url_; }
+
+ protected:
+  bool down() const override { return db_.down; }
 
  private:
   static std::string str(const db::Param& p) {
@@ -151,7 +137,6 @@ class FakeSubscriberConnection final : public db::Connection {
   }
 
   FakeSubscriberDb& db_;
-  db::DbUrl url_;
 };
 
 inline std::unique_ptr<db::Connection> fakeSubscriberConnection(FakeSubscriberDb& db) {

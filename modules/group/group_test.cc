@@ -10,6 +10,8 @@
 #include <tuple>
 #include <vector>
 
+#include "core/db/read_only_fake_test_util.h"
+
 namespace sipline::group {
 namespace {
 
@@ -22,12 +24,10 @@ struct FakeGrpDb {
   std::vector<std::vector<db::Param>> params;
 };
 
-class FakeConnection final : public db::Connection {
+class FakeConnection final : public db::testing::ReadOnlyFakeConnection {
  public:
-  explicit FakeConnection(FakeGrpDb& db) : db_(db) { url_.text = "postgres://fake/sipline"; }
-  Result<db::Rows> query(std::string_view sql, std::initializer_list<db::Param> p) override {
-    return query(sql, std::vector<db::Param>(p));
-  }
+  explicit FakeConnection(FakeGrpDb& db) : db_(db) {}
+  using ReadOnlyFakeConnection::query;
   Result<db::Rows> query(std::string_view sql, const std::vector<db::Param>& p) override {
     if (db_.down) return Status::unavailable("fake DB is down");
     if (sql.find("FROM version") != std::string_view::npos) {
@@ -47,24 +47,12 @@ class FakeConnection final : public db::Connection {
     }
     return db::Rows({"?column?"}, {});
   }
-  Result<std::int64_t> exec(std::string_view, std::initializer_list<db::Param>) override {
-    return Status::unsupported("fake");
-  }
-  Result<std::int64_t> exec(std::string_view, const std::vector<db::Param>&) override {
-    return Status::unsupported("fake");
-  }
-  Status begin() override { return Status::ok(); }
-  Status commit() override { return Status::ok(); }
-  Status rollback() override { return Status::ok(); }
-  bool connected() const override { return !db_.down; }
-  Status ensureConnected() override {
-    return db_.down ? Status::unavailable("fake DB is down") : Status::ok();
-  }
-  const db::DbUrl& url() const override { return url_; }
+
+ protected:
+  bool down() const override { return db_.down; }
 
  private:
   FakeGrpDb& db_;
-  db::DbUrl url_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/db/read_only_fake_test_util.h"
 #include "core/shm/segment.h"
 #include "modules/permissions/permissions.h"
 #include "modules/permissions/permissions_mi.h"
@@ -24,12 +25,10 @@ struct FakeAddressDb {
   int statements = 0;
 };
 
-class FakeConnection final : public db::Connection {
+class FakeConnection final : public db::testing::ReadOnlyFakeConnection {
  public:
-  explicit FakeConnection(FakeAddressDb& db) : db_(db) { url_.text = "postgres://fake/sipline"; }
-  Result<db::Rows> query(std::string_view sql, std::initializer_list<db::Param> p) override {
-    return query(sql, std::vector<db::Param>(p));
-  }
+  explicit FakeConnection(FakeAddressDb& db) : db_(db) {}
+  using ReadOnlyFakeConnection::query;
   Result<db::Rows> query(std::string_view sql, const std::vector<db::Param>&) override {
     ++db_.statements;
     if (db_.down) return Status::unavailable("fake DB is down");
@@ -48,24 +47,12 @@ class FakeConnection final : public db::Connection {
     }
     return Status::failedPrecondition("fake: unexpected statement " + std::string(sql));
   }
-  Result<std::int64_t> exec(std::string_view, std::initializer_list<db::Param>) override {
-    return Status::unsupported("fake");
-  }
-  Result<std::int64_t> exec(std::string_view, const std::vector<db::Param>&) override {
-    return Status::unsupported("fake");
-  }
-  Status begin() override { return Status::ok(); }
-  Status commit() override { return Status::ok(); }
-  Status rollback() override { return Status::ok(); }
-  bool connected() const override { return !db_.down; }
-  Status ensureConnected() override {
-    return db_.down ? Status::unavailable("fake DB is down") : Status::ok();
-  }
-  const db::DbUrl& url() const override { return url_; }
+
+ protected:
+  bool down() const override { return db_.down; }
 
  private:
   FakeAddressDb& db_;
-  db::DbUrl url_;
 };
 
 std::vector<std::optional<std::string>> cells(const char* id, const char* grp, const char* ip,

@@ -5,6 +5,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "core/base/base64.h"
+#include "core/db/read_only_fake_test_util.h"
 #include "tools/siplinectl/cli.h"
 
 namespace sipline::ctl {
@@ -24,37 +25,25 @@ Json message(const char* dir, const char* src, const char* dst, const char* text
 }
 
 // Answers every query with the rows it was given, and remembers the last one.
-class CannedDb : public db::Connection {
+class CannedDb : public db::testing::ReadOnlyFakeConnection {
  public:
   explicit CannedDb(db::Rows rows) : rows_(std::move(rows)) {}
-  Result<db::Rows> query(std::string_view sql, std::initializer_list<db::Param> p) override {
-    return query(sql, std::vector<db::Param>(p));
-  }
+  using ReadOnlyFakeConnection::query;
   Result<db::Rows> query(std::string_view sql, const std::vector<db::Param>& p) override {
     sql_ = std::string(sql);
     params_ = p;
     if (fail_) return Status::unavailable("connection lost");
     return rows_;
   }
-  Result<std::int64_t> exec(std::string_view, std::initializer_list<db::Param>) override {
-    return Status::unsupported("no");
-  }
-  Result<std::int64_t> exec(std::string_view, const std::vector<db::Param>&) override {
-    return Status::unsupported("no");
-  }
-  Status begin() override { return Status::ok(); }
-  Status commit() override { return Status::ok(); }
-  Status rollback() override { return Status::ok(); }
-  bool connected() const override { return true; }
-  Status ensureConnected() override { return Status::ok(); }
-  const db::DbUrl& url() const override { return url_; }
   std::string sql_;
   std::vector<db::Param> params_;
   bool fail_ = false;
 
+ protected:
+  bool down() const override { return false; }
+
  private:
   db::Rows rows_;
-  db::DbUrl url_;
 };
 
 using Cells = std::vector<std::optional<std::string>>;
