@@ -25,8 +25,12 @@ class Base64Test : public CppUnit::TestFixture {
   }
 
   void knownVectors() {  // RFC 4648 §10
-    const char* pairs[][2] = {{"", ""},         {"f", "Zg=="},     {"fo", "Zm8="},
-                              {"foo", "Zm9v"},  {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+    const char* pairs[][2] = {{"", ""},
+                              {"f", "Zg=="},
+                              {"fo", "Zm8="},
+                              {"foo", "Zm9v"},
+                              {"foob", "Zm9vYg=="},
+                              {"fooba", "Zm9vYmE="},
                               {"foobar", "Zm9vYmFy"}};
     for (const auto& p : pairs) {
       CPPUNIT_ASSERT_EQUAL(std::string(p[1]), base64Encode(p[0]));
@@ -38,8 +42,7 @@ class Base64Test : public CppUnit::TestFixture {
 
   void malformedTextIsRefused() {
     std::string out;
-    for (const char* bad : {"Zg=", "Zg===", "Z===", "Zm=v", "Zm9v\n", "Zm 9", "Zm9v====",
-                            "Zm9-"}) {
+    for (const char* bad : {"Zg=", "Zg===", "Z===", "Zm=v", "Zm9v\n", "Zm 9", "Zm9v====", "Zm9-"}) {
       CPPUNIT_ASSERT_MESSAGE(bad, !base64Decode(bad, out));
     }
   }
