@@ -57,3 +57,24 @@ for k, v in json.loads(data).get("result", {}).items():
     print(k, v)
 PY
 }
+
+# PROFILE=1: perf samples the server (the pid and its direct children) between profile_start
+# and profile_stop; profile_stop prints the share of those samples spent in the kernel, to
+# tell the server's own work from the system calls and wake-ups that cost every server alike.
+PERFPID=""
+profile_start() {  # profile_start ROOT_PID DATA_FILE
+  [[ ${PROFILE:-0} == 1 ]] || return 0
+  command -v perf >/dev/null || { echo "# PROFILE=1: perf is not installed" >&2; return 0; }
+  local pids
+  pids=$( (echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null) | tr -d ' ' | paste -sd,)
+  perf record -q -F 999 -o "$2" -p "$pids" >/dev/null 2>&1 & PERFPID=$!
+}
+profile_stop() {  # profile_stop DATA_FILE: sets KSHARE to "kernel_share=NN%" ("" without PROFILE=1)
+  KSHARE=""
+  [[ -n "$PERFPID" ]] || return 0
+  kill -INT "$PERFPID" 2>/dev/null || true
+  wait "$PERFPID" 2>/dev/null || true
+  PERFPID=""
+  KSHARE=$(perf report -i "$1" --stdio --no-children --sort dso -g none 2>/dev/null |
+    awk '/\[kernel/ {k += $1} END { printf "kernel_share=%.0f%%", k }')
+}

@@ -18,16 +18,7 @@ Result<Table*> Service::table(std::string_view name) {
     return Status::invalidArgument("\"" + std::string(name) +
                                    "\" is not a table name ([A-Za-z_][A-Za-z0-9_]*)");
   }
-  for (auto& t : tables_) {
-    if (t->name() == name) return t.get();
-  }
-  if (initialized_) {
-    return Status::failedPrecondition("alias_db: table '" + std::string(name) +
-                                      "' was not used when the server started; a new table "
-                                      "needs a restart");
-  }
-  tables_.push_back(std::make_unique<Table>(std::string(name)));
-  return tables_.back().get();
+  return tables_.get(name);
 }
 
 Status Service::init() {
@@ -75,7 +66,7 @@ Status Service::init() {
       return st.withPrefix("alias_db");
     }
   }
-  initialized_ = true;
+  tables_.freeze();
   return Status::ok();
 }
 

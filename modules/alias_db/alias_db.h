@@ -20,6 +20,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/named_tables.h"
 #include "core/db/outage_log.h"
 #include "core/stats/stats.h"
 #include "modules/alias_db/alias_db_config.h"
@@ -91,8 +92,7 @@ class Service {
 
   Config config_;
   Counters counters_;
-  std::vector<std::unique_ptr<Table>> tables_;
-  bool initialized_ = false;
+  db::NamedTables<Table> tables_{"alias_db"};
   db::Options db_options_;
   std::unique_ptr<db::Connection> conn_;
   Connector connector_;

@@ -27,6 +27,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/named_tables.h"
 #include "core/db/outage_log.h"
 #include "core/proc/process_info.h"
 #include "core/shm/segment.h"
@@ -72,7 +73,7 @@ class Service {
   // Bind time: the table of that name (declared once). invalidArgument unless the name is an
   // SQL identifier; failedPrecondition for a new name after init().
   Result<Table*> table(std::string_view name);
-  const std::vector<std::unique_ptr<Table>>& tables() const { return tables_; }
+  const db::NamedTables<Table>& tables() const { return tables_; }
   const std::vector<LoadedColumn>& loadedColumns() const { return loaded_; }
 
   // Master, before fork. Errors refuse the start. `sm` may be null when the cache is off.
@@ -119,9 +120,8 @@ class Service {
 
   Config config_;
   Counters counters_;
-  std::vector<std::unique_ptr<Table>> tables_;
+  db::NamedTables<Table> tables_{"auth_db"};
   std::vector<LoadedColumn> loaded_;
-  bool initialized_ = false;
   db::Options db_options_;
   std::unique_ptr<CredentialCache> cache_;
   std::unique_ptr<db::Connection> conn_;

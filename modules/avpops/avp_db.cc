@@ -37,15 +37,8 @@ Result<std::string> Service::table(std::string_view name) {
     return Status::invalidArgument("\"" + t + "\" is not a table name ([A-Za-z_][A-Za-z0-9_]*)");
   }
   uses_db_ = true;
-  for (const std::string& known : tables_) {
-    if (known == t) return t;
-  }
-  if (initialized_) {
-    return Status::failedPrecondition("avpops: table '" + t +
-                                      "' was not used when the server started; a new table "
-                                      "needs a restart");
-  }
-  tables_.push_back(t);
+  Result<std::string*> known = tables_.get(t);
+  if (!known.isOk()) return known.status();
   return t;
 }
 
@@ -59,7 +52,7 @@ Status Service::init() {
   }
   db_options_.connect_timeout_ms = static_cast<int>(config_.db_connect_timeout_ms);
   db_options_.query_timeout_ms = static_cast<int>(config_.db_query_timeout_ms);
-  initialized_ = true;
+  tables_.freeze();
   if (tables_.empty()) return Status::ok();
   // The columns, on a connection closed before fork (no child may inherit it).
   Result<std::unique_ptr<db::Connection>> opened = connector_();
@@ -81,7 +74,8 @@ Status Service::init() {
                                       config_.attribute_column,
                                       config_.type_column,
                                       config_.value_column};
-  for (const std::string& t : tables_) {
+  for (const auto& table : tables_) {
+    const std::string& t = *table;
     if (t == "usr_preferences") {
       st = db::checkTable(conn, db::TableSpec{t, 1, columns});
     } else {

@@ -24,6 +24,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/named_tables.h"
 #include "core/db/outage_log.h"
 #include "core/script/avp.h"
 #include "core/stats/stats.h"
@@ -113,9 +114,8 @@ class Service {
 
   Config config_;
   Counters counters_;
-  std::vector<std::string> tables_;
+  db::NamedTables<std::string> tables_{"avpops"};
   bool uses_db_ = false;
-  bool initialized_ = false;
   db::Options db_options_;
   std::unique_ptr<db::Connection> conn_;
   Connector connector_;

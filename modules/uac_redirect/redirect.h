@@ -51,7 +51,8 @@ struct GatherStats {
 };
 
 // The targets of the 3xx replies among `replies` (full reply texts with their codes), in the
-// order to try them. Contacts that are not sip:/sips: URIs are skipped (counted as filtered).
+// order to try them. Contacts that are not sip:/sips: URIs or carry expires=0 (no longer
+// valid) are skipped (counted as filtered).
 struct ReplyText {
   int code = 0;
   std::string_view text;

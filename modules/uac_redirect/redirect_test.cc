@@ -28,6 +28,7 @@ class RedirectTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(limitsInAllAndPerReply);
   CPPUNIT_TEST(acceptBeatsDenyAndDefaultDecides);
   CPPUNIT_TEST(unusableRepliesAndContactsAreSkipped);
+  CPPUNIT_TEST(expiredContactsAreSkipped);
   CPPUNIT_TEST(limitSyntax);
   CPPUNIT_TEST_SUITE_END();
 
@@ -79,6 +80,17 @@ class RedirectTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(uris(t) == (Uris{"sip:ok@h"}));
     CPPUNIT_ASSERT_EQUAL(3, st.unparsable);
     CPPUNIT_ASSERT_EQUAL(2, st.filtered);
+  }
+
+  void expiredContactsAreSkipped() {
+    std::string r = reply(302,
+                          "Contact: <sip:gone@h>;expires=0, <sip:later@h>;expires=60;q=0.5\r\n"
+                          "Contact: <sip:plain@h>, <sip:bad@h>;expires=x\r\n");
+    GatherStats st;
+    std::vector<Target> t = gather({{302, r}}, Filters{}, Limits{}, &st);
+    // A malformed expires is not "0": that Contact stays.
+    CPPUNIT_ASSERT(uris(t) == (Uris{"sip:plain@h", "sip:bad@h", "sip:later@h"}));
+    CPPUNIT_ASSERT_EQUAL(1, st.filtered);
   }
 
   void limitSyntax() {

@@ -86,7 +86,8 @@ class UacRedirectModule : public Module {
         "run) unless accepted; flags as set_accept_filter");
     spec.stat("redirects", &stats_.redirects, "get_redirects() calls that added destinations");
     spec.stat("contacts_added", &stats_.added, "Contacts made destinations");
-    spec.stat("contacts_filtered", &stats_.filtered, "Contacts dropped by the filters");
+    spec.stat("contacts_filtered", &stats_.filtered,
+              "Contacts skipped: filtered, not sip:/sips:, or expires=0");
     spec.stat("bad_replies", &stats_.bad, "3xx replies whose Contacts did not parse");
   }
 

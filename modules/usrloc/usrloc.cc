@@ -50,14 +50,7 @@ Service::Service()
 Result<Domain*> Service::domain(std::string_view name) {
   Status st = checkTableName(name);
   if (!st.isOk()) return st;
-  if (Domain* d = findDomain(name)) return d;
-  if (initialized_) {
-    return Status::failedPrecondition("usrloc: table '" + std::string(name) +
-                                      "' was not used when the server started; a new table "
-                                      "needs a restart");
-  }
-  domains_.push_back(std::make_unique<Domain>(std::string(name), config_.use_domain));
-  return domains_.back().get();
+  return domains_.get(name, config_.use_domain);
 }
 
 bool Service::memoryOnlyContacts() const {
@@ -95,12 +88,7 @@ void Service::pingAnswered(std::uint32_t table, std::uint32_t bucket, std::uint3
   domains_[table]->table()->pingAnswered(bucket, uri_hash);
 }
 
-Domain* Service::findDomain(std::string_view name) const {
-  for (const auto& d : domains_) {
-    if (d->name() == name) return d.get();
-  }
-  return nullptr;
-}
+Domain* Service::findDomain(std::string_view name) const { return domains_.find(name); }
 
 void Service::noteDbError(const Status& st, const char* what) {
   counters_.db_errors.inc();
@@ -208,6 +196,7 @@ Status Service::init(shm::Segment& segment) {
     if (!st.isOk()) return st;
   }
   initialized_ = true;
+  domains_.freeze();
   return Status::ok();
 }
 

@@ -31,6 +31,7 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
+#include "core/db/named_tables.h"
 #include "core/proc/process_info.h"
 #include "core/shm/segment.h"
 #include "core/stats/stats.h"
@@ -131,7 +132,7 @@ class Service final : public Api {
   // MI: has the flusher flush now and waits for it (at most timeout_ms).
   Result<FlushReport> requestFlush(int timeout_ms);
 
-  const std::vector<std::unique_ptr<Domain>>& domains() const { return domains_; }
+  const db::NamedTables<Domain>& domains() const { return domains_; }
   Domain* findDomain(std::string_view name) const;
   std::int64_t now() const { return clock_(); }
   db::Connection* connection() const { return conn_.get(); }
@@ -154,7 +155,7 @@ class Service final : public Api {
   DbMode mode_ = DbMode::kMemory;
   db::Options db_options_;
   Counters counters_;
-  std::vector<std::unique_ptr<Domain>> domains_;
+  db::NamedTables<Domain> domains_{"usrloc"};
   bool initialized_ = false;
   UsrlocShm* state_ = nullptr;
   std::unique_ptr<db::Connection> conn_;
