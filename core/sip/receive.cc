@@ -1,6 +1,8 @@
 #include "core/sip/receive.h"
 
 #include <cctype>
+#include <optional>
+#include <utility>
 
 #include "core/base/log.h"
 #include "core/base/strings.h"
@@ -109,7 +111,14 @@ void MessageProcessor::onDatagram(const Listener& listener, const SockAddr& src,
   CoreStats& stats = coreStats();
   if (!data.empty() && isKeepalive(data)) return;  // RFC 5626 CRLF keepalive
   if (trace::capturing()) trace::captureMessage(listener.proto, false, src, listener.addr, data);
-  SipMessage msg;
+  std::optional<SipMessage> nested;
+  SipMessage& msg = busy_ ? nested.emplace() : reused_;
+  bool was_busy = std::exchange(busy_, true);
+  struct Release {
+    bool& busy;
+    bool was;
+    ~Release() { busy = was; }
+  } release{busy_, was_busy};
   ParseError err = msg.parse(data, limits_);
   ReceiveInfo rcv{&listener, src, listener.proto};
   if (err != ParseError::kOk) {

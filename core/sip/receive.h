@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/parser/parse_error.h"
+#include "core/parser/sip_message.h"
 #include "core/sip/msg_context.h"
 #include "core/transport/listener.h"
 #include "core/transport/sock_addr.h"
@@ -28,6 +29,11 @@ class MessageProcessor {
   bool runErrorRoute(SipMessage& msg, const ReceiveInfo& rcv, int code, const char* reason);
   const Script* script_;
   ParseLimits limits_;
+  // The message of the datagram being handled, reused from one datagram to the next: its
+  // vectors keep their capacity, so parsing allocates nothing for them. A nested call (a
+  // datagram handled while another is) gets a message of its own.
+  SipMessage reused_;
+  bool busy_ = false;
 };
 
 }  // namespace sipline

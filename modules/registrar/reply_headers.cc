@@ -61,24 +61,31 @@ void appendDateLine(std::string& out, std::int64_t now) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::time_t t = static_cast<std::time_t>(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  out += "Date: ";
-  out += kDays[tm.tm_wday];
-  out += ", ";
-  appendTwoDigits(out, tm.tm_mday);
-  out += ' ';
-  out += kMonths[tm.tm_mon];
-  out += ' ';
-  appendDecimal(out, tm.tm_year + 1900);
-  out += ' ';
-  appendTwoDigits(out, tm.tm_hour);
-  out += ':';
-  appendTwoDigits(out, tm.tm_min);
-  out += ':';
-  appendTwoDigits(out, tm.tm_sec);
-  out += " GMT\r\n";
+  // Formatted once per second (gmtime_r takes glibc's time zone lock on every call).
+  static thread_local std::int64_t formatted_at = -1;
+  static thread_local std::string line;
+  if (now != formatted_at || line.empty()) {
+    std::time_t t = static_cast<std::time_t>(now);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    line = "Date: ";
+    line += kDays[tm.tm_wday];
+    line += ", ";
+    appendTwoDigits(line, tm.tm_mday);
+    line += ' ';
+    line += kMonths[tm.tm_mon];
+    line += ' ';
+    appendDecimal(line, tm.tm_year + 1900);
+    line += ' ';
+    appendTwoDigits(line, tm.tm_hour);
+    line += ':';
+    appendTwoDigits(line, tm.tm_min);
+    line += ':';
+    appendTwoDigits(line, tm.tm_sec);
+    line += " GMT\r\n";
+    formatted_at = now;
+  }
+  out += line;
 }
 
 }  // namespace sipline::registrar

@@ -71,6 +71,13 @@ class RegistrarPiecesTest : public CppUnit::TestFixture {
     out.clear();
     appendDateLine(out, 0);
     CPPUNIT_ASSERT_EQUAL(std::string("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"), out);
+    appendDateLine(out, 0);  // the same second again: appended, not replaced
+    CPPUNIT_ASSERT_EQUAL(std::string("Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+                                     "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"),
+                         out);
+    out.clear();
+    appendDateLine(out, 1289690941);
+    CPPUNIT_ASSERT_EQUAL(std::string("Date: Sat, 13 Nov 2010 23:29:01 GMT\r\n"), out);
   }
 
   void headerParamsHonourQuotes() {

@@ -34,6 +34,7 @@ class TmEngineTest : public CppUnit::TestFixture, protected EngineHarness {
   CPPUNIT_TEST(serviceUnavailableGoesUpAs500);
   CPPUNIT_TEST(nonInviteFinalIsRelayedOnceAndKeptForRetransmissions);
   CPPUNIT_TEST(replyOfAnotherServerStartIsNotOurs);
+  CPPUNIT_TEST(methodCountsFollowTheTransactions);
   CPPUNIT_TEST(fullSharedMemoryAnswers500);
   CPPUNIT_TEST(localRequestReportsItsFinalReply);
   CPPUNIT_TEST(localRequestWithoutAnswerReports408);
@@ -354,6 +355,28 @@ class TmEngineTest : public CppUnit::TestFixture, protected EngineHarness {
     CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0 200 OK"), out[0].firstLine());
     runTimersFor(700);  // wt_timer (J) 500 ms, K = T4
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, engine_->inUse());
+  }
+
+  // TsxTable::mayHold lets a request of a method without transactions skip the lookup: the
+  // counts rise with a server transaction and fall when it is freed; local ones do not count.
+  void methodCountsFollowTheTransactions() {
+    TsxTable& table = *engine_->table();
+    CPPUNIT_ASSERT(!table.mayHold(Method::kBye) && !table.mayHold(Method::kRegister));
+    std::string bye = invite("z9hG4bKc1", "sip:bob@127.0.0.2:5070", "BYE");
+    relayRequest(bye);
+    std::vector<Sent> out = capture_.take();
+    CPPUNIT_ASSERT(table.mayHold(Method::kBye));
+    CPPUNIT_ASSERT(!table.mayHold(Method::kRegister) && !table.mayHold(Method::kInvite));
+    reply(replyTo(out[0].data, 200, "OK"));
+    capture_.take();
+    CPPUNIT_ASSERT_EQUAL(100, relayRequest(bye));  // still found while it lives
+    capture_.take();
+    Result<Transaction*> local = table.createLocal(7);
+    CPPUNIT_ASSERT(local.isOk());
+    table.unref(local.value());
+    CPPUNIT_ASSERT(!table.mayHold(Method::kOther));
+    runTimersFor(700);
+    CPPUNIT_ASSERT(!table.mayHold(Method::kBye));
   }
 
   void replyOfAnotherServerStartIsNotOurs() {

@@ -62,10 +62,11 @@ void Engine::resendLastReplyLocked(Transaction& t) {
 
 bool Engine::absorbRequest(SipMessage& msg, const ReceiveInfo& /*rcv*/) {
   if (table_ == nullptr || msg.method() == Method::kCancel) return false;
-  ServerKey key;
-  if (!serverKey(msg, key)) return false;
   bool ack = msg.method() == Method::kAck;
   Method want = ack ? Method::kInvite : msg.method();
+  if (!table_->mayHold(want)) return false;
+  ServerKey key;
+  if (!serverKey(msg, key)) return false;
   Transaction* t = table_->find(key.hash, key.key,
                                 [want](const Transaction& x) { return matchesMethod(x, want); });
   if (t == nullptr) return false;

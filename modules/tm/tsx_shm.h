@@ -113,7 +113,8 @@ struct Transaction {
   shm::String key;
   bool rfc3261 = true;
   Method method = Method::kOther;
-  bool local = false;  // originated here (UAC API): no server side
+  bool local = false;                      // originated here (UAC API): no server side
+  Method counted_method = Method::kOther;  // its count in TsxTable::mayHold (set at creation)
 
   // Server side.
   shm::String request;        // the request as received plus the script's edits (no Via of ours)

@@ -55,6 +55,13 @@ class TsxTable {
   bool tryFree(Transaction* t, const std::function<void(Transaction&)>& detach);
 
   std::uint64_t inUse() const { return in_use_.load(std::memory_order_relaxed); }
+  // False when no server transaction of `method` is in the table, so a request of that method
+  // cannot be a retransmission: a registrar answering REGISTERs statelessly skips the key and
+  // the bucket lock. (A transaction being created at the same moment is the same race as a
+  // lookup just before its insertion; the relay path handles it.)
+  bool mayHold(Method method) const {
+    return server_by_method_[methodIndex(method)].load(std::memory_order_relaxed) != 0;
+  }
   // Visits every transaction under its bucket lock (MI listing); fn must not block.
   void forEach(const std::function<void(const Transaction&)>& fn);
 
@@ -67,10 +74,21 @@ class TsxTable {
   Result<Transaction*> allocateLocked(Bucket& b, std::uint32_t index, std::string_view key,
                                       Method method);
 
+  static constexpr std::size_t kMethods = 16;
+  static_assert(static_cast<std::size_t>(Method::kPublish) < kMethods);
+  static std::size_t methodIndex(Method m) {
+    auto i = static_cast<std::size_t>(m);
+    return i < kMethods ? i : 0;
+  }
+
   std::uint32_t mask_;
   std::uint32_t nonce_;
   boost::interprocess::offset_ptr<Bucket> buckets_;
+  // The counts below are written on every create and free: padding keeps them off the cache
+  // line every lookup reads (alignas would not do: shm blocks are only 16-byte aligned).
+  char pad_[64] = {};
   std::atomic<std::uint64_t> in_use_{0};
+  std::atomic<std::uint32_t> server_by_method_[kMethods] = {};
 };
 
 }  // namespace sipline::tm
