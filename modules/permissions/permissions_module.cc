@@ -1,7 +1,7 @@
 // permissions: address groups (trusted gateways and peers) from the PostgreSQL address table.
 // Glue only: parameters, statistics, MI and the binding of check_source_address(),
-// check_address(), get_source_group() and allow_routing(); the table and the matching are in
-// permissions.h and address_rule.h, the allow/deny files in route_rules.h.
+// check_address(), get_source_group(), allow_routing(), allow_register() and allow_uri(); the table
+// and the matching are in permissions.h and address_rule.h, the allow/deny files in route_rules.h.
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,7 +25,8 @@ constexpr std::uint32_t kCheckRoutes = kRequestRoute | kFailureRoute | kBranchRo
 // Return codes of the checks (OpenSIPS: true on a match, false otherwise).
 constexpr int kMatch = 1;
 constexpr int kNoMatch = -1;
-constexpr int kBadInput = -2;  // a variable held no usable group, address, port or proto
+constexpr int kBadInput = -2;  // a variable held no usable group, address, port or proto;
+                               // allow_register() for a request that is no REGISTER
 
 bool absent(const ScriptArgs& a, std::size_t i) {
   return a.size() <= i || (a[i].kind == ScriptArg::Kind::kString && a[i].text.empty());
@@ -116,8 +117,9 @@ class PermissionsModule : public Module {
     spec.param("default_allow_file", &c.default_allow_file,
                "allow file of allow_routing() (relative: to the script's directory)");
     spec.param("default_deny_file", &c.default_deny_file, "deny file of allow_routing()");
-    spec.param("allow_suffix", &c.allow_suffix, "suffix of allow_routing(basename)'s allow file");
-    spec.param("deny_suffix", &c.deny_suffix, "suffix of allow_routing(basename)'s deny file");
+    spec.param("allow_suffix", &c.allow_suffix,
+               "suffix of the allow file of a basename (allow_routing, allow_register, allow_uri)");
+    spec.param("deny_suffix", &c.deny_suffix, "suffix of the deny file of a basename");
     spec.param("check_all_branches", &c.check_all_branches,
                "allow_routing() checks the request-URI of every branch, not only the first");
 
@@ -150,6 +152,21 @@ class PermissionsModule : public Module {
         "allow_routing([basename | allow_file, deny_file]): true unless the From URI and a "
         "request-URI match a rule of the deny file and none of the allow file (files read at "
         "start; default_allow_file/default_deny_file without arguments)");
+
+    spec.command(
+        "allow_register", {ArgSpec::str("basename"), ArgSpec::str("deny_file").opt()},
+        kRequestRoute | kFailureRoute,
+        [this](const ScriptArgs& a, BindContext& bc) { return bindAllowRegister(a, bc); },
+        "allow_register(basename | allow_file, deny_file): true unless the REGISTER's To URI "
+        "and one of its Contacts match a rule of the deny file and none of the allow file "
+        "(a query without Contact and Contact: * pass; -2 for a request that is no REGISTER)");
+
+    spec.command(
+        "allow_uri", {ArgSpec::str("basename"), ArgSpec::str("uri")},
+        kRequestRoute | kFailureRoute | kBranchRoute,
+        [this](const ScriptArgs& a, BindContext& bc) { return bindAllowUri(a, bc); },
+        "allow_uri(basename, uri): true unless the From URI and uri (variables allowed) match "
+        "a rule of basename's deny file and none of its allow file");
 
     permissions::Counters& n = service_.counters();
     spec.stat("address_entries", &n.entries, "rules in the address table in use", StatKind::kGauge);
@@ -296,9 +313,13 @@ class PermissionsModule : public Module {
     });
   }
 
-  Result<BoundCallPtr> bindAllowRouting(const ScriptArgs& a, BindContext& bc) {
+  // The allow/deny files of allow_routing(), allow_register() and allow_uri(): `files` holds
+  // the file arguments (none: the default files; one: a basename; two: both files), read now.
+  Result<std::shared_ptr<const permissions::RoutingFiles>> bindFiles(const ScriptArgs& files,
+                                                                     const char* fn,
+                                                                     BindContext& bc) {
     const permissions::Config& c = service_.config();
-    for (const ScriptArg& arg : a) {
+    for (const ScriptArg& arg : files) {
       if (arg.kind == ScriptArg::Kind::kPvar || !arg.isConstant() || arg.text.empty()) {
         return bc.error(arg, Status::invalidArgument("file names must be constant strings"));
       }
@@ -306,36 +327,42 @@ class PermissionsModule : public Module {
     std::string file = bc.pos().file;
     std::size_t slash = file.rfind('/');
     std::string dir = slash == std::string::npos ? "." : file.substr(0, slash);
-    auto files = std::make_shared<permissions::RoutingFiles>();
-    if (a.empty()) {
-      files->allow_path = permissions::resolvePath(dir, c.default_allow_file);
-      files->deny_path = permissions::resolvePath(dir, c.default_deny_file);
-    } else if (a.size() == 1) {
-      files->allow_path = permissions::resolvePath(dir, a[0].text + c.allow_suffix);
-      files->deny_path = permissions::resolvePath(dir, a[0].text + c.deny_suffix);
+    auto out = std::make_shared<permissions::RoutingFiles>();
+    if (files.empty()) {
+      out->allow_path = permissions::resolvePath(dir, c.default_allow_file);
+      out->deny_path = permissions::resolvePath(dir, c.default_deny_file);
+    } else if (files.size() == 1) {
+      out->allow_path = permissions::resolvePath(dir, files[0].text + c.allow_suffix);
+      out->deny_path = permissions::resolvePath(dir, files[0].text + c.deny_suffix);
     } else {
-      files->allow_path = permissions::resolvePath(dir, a[0].text);
-      files->deny_path = permissions::resolvePath(dir, a[1].text);
+      out->allow_path = permissions::resolvePath(dir, files[0].text);
+      out->deny_path = permissions::resolvePath(dir, files[1].text);
     }
     Result<std::optional<permissions::RouteRules>> allow =
-        permissions::RouteRules::load(files->allow_path);
+        permissions::RouteRules::load(out->allow_path);
     if (!allow.isOk()) return bc.error(allow.status().message());
     Result<std::optional<permissions::RouteRules>> deny =
-        permissions::RouteRules::load(files->deny_path);
+        permissions::RouteRules::load(out->deny_path);
     if (!deny.isOk()) return bc.error(deny.status().message());
-    files->allow = std::move(allow.value());
-    files->deny = std::move(deny.value());
-    if (!files->allow.has_value() && !files->deny.has_value()) {
+    out->allow = std::move(allow.value());
+    out->deny = std::move(deny.value());
+    if (!out->allow.has_value() && !out->deny.has_value()) {
       // Named files that are both missing are a mistake; the defaults may be absent.
-      if (!a.empty()) {
-        return bc.error("neither " + files->allow_path + " nor " + files->deny_path + " exists");
+      if (!files.empty()) {
+        return bc.error("neither " + out->allow_path + " nor " + out->deny_path + " exists");
       }
-      SL_NOTICE("permissions: allow_routing(): neither %s nor %s exists: everything is allowed",
-                files->allow_path.c_str(), files->deny_path.c_str());
+      SL_NOTICE("permissions: %s(): neither %s nor %s exists: everything is allowed", fn,
+                out->allow_path.c_str(), out->deny_path.c_str());
     }
-    bool all_branches = c.check_all_branches;
-    return makeCall([files = std::shared_ptr<const permissions::RoutingFiles>(std::move(files)),
-                     all_branches](MsgContext& ctx) {
+    return std::shared_ptr<const permissions::RoutingFiles>(std::move(out));
+  }
+
+  Result<BoundCallPtr> bindAllowRouting(const ScriptArgs& a, BindContext& bc) {
+    Result<std::shared_ptr<const permissions::RoutingFiles>> files =
+        bindFiles(a, "allow_routing", bc);
+    if (!files.isOk()) return files.status();
+    bool all_branches = service_.config().check_all_branches;
+    return makeCall([files = std::move(files.value()), all_branches](MsgContext& ctx) {
       std::string_view from = fromUri(ctx);
       if (from.empty()) return Verdict::of(kNoMatch);
       if (files->decide(from, ctx.ruri()) < 0) return Verdict::of(kNoMatch);
@@ -346,6 +373,52 @@ class PermissionsModule : public Module {
       }
       return Verdict::of(kMatch);
     });
+  }
+
+  // allow_register(): the rules' first list is matched against the AOR (the To URI), the
+  // second against every Contact; one Contact denied denies the REGISTER. A query (no
+  // Contact) and "Contact: *" register nothing and pass.
+  Result<BoundCallPtr> bindAllowRegister(const ScriptArgs& a, BindContext& bc) {
+    Result<std::shared_ptr<const permissions::RoutingFiles>> files =
+        bindFiles(a, "allow_register", bc);
+    if (!files.isOk()) return files.status();
+    return makeCall([files = std::move(files.value())](MsgContext& ctx) {
+      SipMessage& msg = ctx.msg();
+      if (msg.method() != Method::kRegister) {
+        SL_ERR_RATELIMITED("permissions: allow_register() called for a %.*s",
+                           SL_SV(msg.methodText()));
+        return Verdict::of(kBadInput);
+      }
+      const NameAddr* to = msg.to();
+      if (to == nullptr || to->uri_text.empty()) return Verdict::of(kNoMatch);
+      const ContactList* contacts = msg.contacts();
+      if (contacts == nullptr) {
+        // No Contact header is a query; a malformed one is refused.
+        return Verdict::of(msg.header(HeaderType::kContact) == nullptr ? kMatch : kNoMatch);
+      }
+      for (const Contact& c : contacts->items) {
+        if (files->decide(to->uri_text, c.addr.uri_text) < 0) return Verdict::of(kNoMatch);
+      }
+      return Verdict::of(kMatch);
+    });
+  }
+
+  // allow_uri(basename, uri): the From URI against the first list, `uri` (a string with
+  // variables) against the second.
+  Result<BoundCallPtr> bindAllowUri(const ScriptArgs& a, BindContext& bc) {
+    Result<std::shared_ptr<const permissions::RoutingFiles>> files =
+        bindFiles(ScriptArgs(a.begin(), a.begin() + 1), "allow_uri", bc);
+    if (!files.isOk()) return files.status();
+    Result<StrArg> uri = bc.strArg(a[1]);
+    if (!uri.isOk()) return bc.error(a[1], uri.status());
+    return makeCall(
+        [files = std::move(files.value()), uri = std::move(uri.value())](MsgContext& ctx) {
+          std::string_view from = fromUri(ctx);
+          std::string scratch;
+          std::string_view target = uri.eval(ctx, scratch);
+          if (from.empty() || target.empty()) return Verdict::of(kNoMatch);
+          return Verdict::of(files->decide(from, target) < 0 ? kNoMatch : kMatch);
+        });
   }
 
   permissions::Service service_;

@@ -390,3 +390,91 @@ def test_bad_routing_files_stop_the_start():
         f.write('ALL : "^sip:1"\n')
     r = _check_routes(f'allow_routing("{allow}", "{deny}")')
     check_eq(r.returncode, 0, f"a good allow file and a missing deny file ({r.stderr!r})")
+
+
+REGISTER_URI_ROUTES = """\
+route {
+  if (is_method("REGISTER")) {
+    if (allow_register("reg")) {
+      sl_send_reply(200, "allowed");
+    } else {
+      sl_send_reply(403, "denied $rc");
+    }
+    exit;
+  }
+  if ($hdr(X-Op) == "register-check") {
+    allow_register("reg");
+    sl_send_reply(500, "rc $rc");
+    exit;
+  }
+  if (allow_uri("uri", "$hdr(X-Target)")) {
+    sl_send_reply(200, "allowed");
+  } else {
+    sl_send_reply(403, "denied $rc");
+  }
+}
+"""
+
+
+def _ask_raw(srv, method, to, frm, extra=(), omit=()):
+    with UdpPeer() as p:
+        req = build_request(method, f"sip:{LOOPBACK}:{srv.port}", p.port,
+                            omit=("From", "To") + tuple(omit),
+                            extra=[f"From: <{frm}>;tag=9", f"To: <{to}>"] + list(extra))
+        p.send(req, srv.addr)
+        r = p.expect_reply(3.0)
+        check(r is not None, f"no reply to {method} to {to} from {frm} {extra}")
+        return r.status, r.reason
+
+
+def test_allow_register_and_allow_uri_files():
+    # No DB: the address table is not used here (the module starts with it empty).
+    modules = ('sl = {}; textops = {}; db_postgres = {}; permissions = { '
+               'db_url = "postgres://sipline@127.0.0.1:9/sipline"; db_connect_timeout = 500; };')
+    srv = Server(routes=REGISTER_URI_ROUTES, modules=modules, name="perm")
+    with open(os.path.join(srv.dir, "reg.allow"), "w") as f:
+        f.write('# a subscriber registers Contacts with its own user part only\n'
+                '"^sip:alice@" : "^sip:alice@"\n')
+    with open(os.path.join(srv.dir, "reg.deny"), "w") as f:
+        f.write("ALL : ALL\n")
+    with open(os.path.join(srv.dir, "uri.allow"), "w") as f:
+        f.write('"^sip:ops@" : ALL\n')
+    with open(os.path.join(srv.dir, "uri.deny"), "w") as f:
+        f.write('ALL : "^sip:0900"\n')
+    alice, bob = "sip:alice@example.com", "sip:bob@example.com"
+    with srv:
+        reg = lambda to, contacts: _ask_raw(  # noqa: E731
+            srv, "REGISTER", to, to, omit=("Contact",), extra=contacts)
+        check_eq(reg(alice, ["Contact: <sip:alice@127.0.0.1:5999>"]), (200, "allowed"),
+                 "alice's own Contact")
+        check_eq(reg(alice, ["Contact: <sip:alice@127.0.0.1:5999>, <sip:mallory@127.0.0.1>"]),
+                 (403, "denied -1"), "one Contact of the REGISTER is denied")
+        check_eq(reg(alice, ["Contact: <sip:alice@127.0.0.1:5999>",
+                             "Contact: <sip:mallory@127.0.0.1>"]),
+                 (403, "denied -1"), "the second Contact header is checked too")
+        check_eq(reg(bob, ["Contact: <sip:bob@127.0.0.1:5998>"]), (403, "denied -1"),
+                 "bob is in the deny file only")
+        check_eq(reg(bob, []), (200, "allowed"), "a query registers nothing")
+        check_eq(reg(bob, ["Contact: *", "Expires: 0"]), (200, "allowed"),
+                 "removing every binding registers nothing")
+        check_eq(_ask_raw(srv, "OPTIONS", bob, bob, extra=["X-Op: register-check"]),
+                 (500, "rc -2"), "allow_register() on a request that is no REGISTER")
+        uri = lambda frm, target: _ask_raw(  # noqa: E731
+            srv, "OPTIONS", bob, frm, extra=[f"X-Target: {target}"])
+        check_eq(uri(alice, "sip:0900123@example.com"), (403, "denied -1"), "a premium number")
+        check_eq(uri(alice, "sip:030123@example.com"), (200, "allowed"), "in neither file")
+        check_eq(uri("sip:ops@example.com", "sip:0900123@example.com"), (200, "allowed"),
+                 "the allow file wins")
+        check_eq(uri(alice, ""), (403, "denied -1"), "an empty URI is refused")
+
+
+def test_allow_register_and_allow_uri_need_their_files():
+    d = os.path.dirname(write_config(name="permfiles2")[0])
+    for call in (f'allow_register("{d}/nothing")', f'allow_uri("{d}/nothing", "$ru")'):
+        r = _check_routes(call)
+        check_eq(r.returncode, 1, f"{call}: exit code with missing files ({r.stderr!r})")
+        check("neither" in r.stderr, f"{call}: stderr {r.stderr!r}")
+    r = _check_routes('allow_register()')
+    check_eq(r.returncode, 1, f"allow_register() without a basename ({r.stderr!r})")
+    r = _check_routes('allow_uri("$var(x)", "$ru")')
+    check_eq(r.returncode, 1, "a variable as the basename of allow_uri()")
