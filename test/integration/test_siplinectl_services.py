@@ -10,12 +10,12 @@ change stays and the exit is 12."""
 
 import json
 import os
-import socket
 import threading
 import time
 
 import harness
 import pgserver
+from fake_mi import FakeMi
 from harness import check, check_eq
 from test_siplinectl_subscriber import closed_port, ctl, expect, initialised
 
@@ -36,50 +36,6 @@ def rows(pg, sql):
     out = pg.psql(sql)
     return [line.split("|") for line in out.splitlines()] if out else []
 
-
-class FakeMi:
-    """A JSON-RPC server on a unix socket answering the dispatcher, permissions and domain
-    modules' commands (methods not in `answers` get 'method not found'). Bounded: at most 40
-    connections, stops with the test."""
-
-    def __init__(self, path, answers):
-        self.path, self.answers, self.calls = path, answers, []
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(4)
-        self.sock.settimeout(0.2)
-        self.stopping = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        served = 0
-        while not self.stopping and served < 40:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            served += 1
-            conn.settimeout(5)
-            with conn, conn.makefile("rw") as f:
-                for line in f:
-                    req = json.loads(line)
-                    self.calls.append((req["method"], req.get("params")))
-                    if req["method"] in self.answers:
-                        resp = {"jsonrpc": "2.0", "id": req["id"],
-                                "result": self.answers[req["method"]]}
-                    else:
-                        resp = {"jsonrpc": "2.0", "id": req["id"],
-                                "error": {"code": -32601,
-                                          "message": f"method '{req['method']}' not found"}}
-                    f.write(json.dumps(resp) + "\n")
-                    f.flush()
-
-    def stop(self):
-        self.stopping = True
-        self.thread.join(5)
-        self.sock.close()
-        os.unlink(self.path)
 
 
 def test_dispatcher_table():
