@@ -89,9 +89,8 @@ void Service::setEnabled(bool on) {
 bool Service::enqueue(std::int64_t time_us, Proto proto, bool outgoing, const SockAddr& src,
                       const SockAddr& dst, std::string_view call_id, std::string_view attrs,
                       std::string_view message) {
-  std::string header =
-      encodeHeader(time_us, proto, outgoing, src, dst, call_id, attrs, message.size());
-  if (queue_->push({header, message})) {
+  encodeHeaderInto(header_, time_us, proto, outgoing, src, dst, call_id, attrs, message.size());
+  if (queue_->push({header_, message})) {
     counters_.traced.inc();
     return true;
   }
@@ -111,7 +110,8 @@ void Service::onCaptured(const trace::Captured& c) {
   bool users = shared_->users.count() != 0;
   if ((!calls && !users) || c.call_id.empty()) return;
   std::int64_t now_ms = monotonicMs();
-  std::string attrs;
+  std::string& attrs = attrs_;  // reused: no allocation per traced message
+  attrs.clear();
   TracedCalls::Touch t =
       calls ? calls_->touch(c.call_id, now_ms, ttl_ms_, &attrs) : TracedCalls::Touch::kNotTraced;
   if (t == TracedCalls::Touch::kLockFailed) {

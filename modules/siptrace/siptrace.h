@@ -111,6 +111,9 @@ class Service final : public trace::CaptureSink {
   const char* last_in_data_ = nullptr;
   std::size_t last_in_size_ = 0;
   std::int64_t last_in_time_us_ = 0;
+  // Buffers of this process's capture sink, reused from one traced message to the next.
+  std::string header_;
+  std::string attrs_;
 };
 
 }  // namespace sipline::siptrace

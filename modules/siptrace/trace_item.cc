@@ -51,9 +51,9 @@ std::string_view firstLine(std::string_view message) {
 
 }  // namespace
 
-std::string encodeHeader(std::int64_t time_us, Proto proto, bool outgoing, const SockAddr& src,
-                         const SockAddr& dst, std::string_view call_id,
-                         std::string_view trace_attrs, std::size_t message_size) {
+void encodeHeaderInto(std::string& out, std::int64_t time_us, Proto proto, bool outgoing,
+                      const SockAddr& src, const SockAddr& dst, std::string_view call_id,
+                      std::string_view trace_attrs, std::size_t message_size) {
   ItemHeader h{};
   h.time_us = time_us;
   h.src = PackedAddr::of(src);
@@ -63,10 +63,16 @@ std::string encodeHeader(std::int64_t time_us, Proto proto, bool outgoing, const
   h.attrs_size = static_cast<std::uint16_t>(std::min(trace_attrs.size(), kMaxShort));
   h.proto = static_cast<std::uint8_t>(proto);
   h.outgoing = outgoing ? 1 : 0;
-  std::string out(sizeof h, '\0');
-  std::memcpy(out.data(), &h, sizeof h);
+  out.assign(reinterpret_cast<const char*>(&h), sizeof h);
   out.append(call_id.substr(0, h.call_id_size));
   out.append(trace_attrs.substr(0, h.attrs_size));
+}
+
+std::string encodeHeader(std::int64_t time_us, Proto proto, bool outgoing, const SockAddr& src,
+                         const SockAddr& dst, std::string_view call_id,
+                         std::string_view trace_attrs, std::size_t message_size) {
+  std::string out;
+  encodeHeaderInto(out, time_us, proto, outgoing, src, dst, call_id, trace_attrs, message_size);
   return out;
 }
 

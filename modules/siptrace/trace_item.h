@@ -25,6 +25,11 @@ struct Item {
 std::string encodeHeader(std::int64_t time_us, Proto proto, bool outgoing, const SockAddr& src,
                          const SockAddr& dst, std::string_view call_id,
                          std::string_view trace_attrs, std::size_t message_size);
+// The same into `out` (replacing its content, reusing its buffer: a worker encodes every
+// traced message into the same string).
+void encodeHeaderInto(std::string& out, std::int64_t time_us, Proto proto, bool outgoing,
+                      const SockAddr& src, const SockAddr& dst, std::string_view call_id,
+                      std::string_view trace_attrs, std::size_t message_size);
 std::string encodeItem(const Item& item);  // header + call_id + attrs + message (tests)
 Result<Item> decodeItem(std::string_view entry);
 // The same into `item`, reusing its strings' buffers: the writer decodes every message into

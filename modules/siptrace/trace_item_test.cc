@@ -64,6 +64,12 @@ class SiptraceItemTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(item.trace_attrs, reused.trace_attrs);
     CPPUNIT_ASSERT_EQUAL(item.record.time_us, reused.record.time_us);
     CPPUNIT_ASSERT_EQUAL(item.record.time_us, entryTimeUs(encodeItem(item)).value());
+    // A worker's header buffer that held a longer header: replaced, not appended to.
+    std::string header(300, 'h');
+    encodeHeaderInto(header, item.record.time_us, item.record.proto, item.record.outgoing,
+                     item.record.src, item.record.dst, item.call_id, item.trace_attrs,
+                     item.record.message.size());
+    CPPUNIT_ASSERT_EQUAL(encodeItem(item), header + item.record.message);
     std::string cut = encodeItem(item);
     cut.pop_back();
     CPPUNIT_ASSERT(!decodeItemInto(cut, reused).isOk());
