@@ -75,6 +75,10 @@ profile_stop() {  # profile_stop DATA_FILE: sets KSHARE to "kernel_share=NN%" ("
   kill -INT "$PERFPID" 2>/dev/null || true
   wait "$PERFPID" 2>/dev/null || true
   PERFPID=""
+  # The kernel and its modules are the bracketed objects other than the user-space ones.
+  # No samples (perf could not attach, or kernel samples are not allowed) reads "n/a".
   KSHARE=$(perf report -i "$1" --stdio --no-children --sort dso -g none 2>/dev/null |
-    awk '/\[kernel/ {k += $1} END { printf "kernel_share=%.0f%%", k }')
+    awk '$1 ~ /%$/ { n++; if ($2 ~ /^\[/ && $2 != "[vdso]" && $2 != "[vsyscall]" &&
+                           $2 != "[unknown]") k += $1 }
+         END { if (n == 0 || k == 0) print "kernel_share=n/a"; else printf "kernel_share=%.0f%%", k }')
 }

@@ -72,6 +72,22 @@ std::string_view fromUri(MsgContext& ctx) {
   return from != nullptr ? from->uri_text : std::string_view();
 }
 
+// "sip:user@host" ("sip:host" without user) of a sip:/sips: URI, "tel:number" of a tel: one:
+// the form allow_register() matches Contacts in, whatever port or parameters they carry.
+void plainUri(const SipUri& uri, std::string& out) {
+  if (uri.scheme == SipUri::Scheme::kTel) {
+    out = "tel:";
+    out += uri.user;
+    return;
+  }
+  out = "sip:";
+  if (!uri.user.empty()) {
+    out += uri.user;
+    out += '@';
+  }
+  out += uri.host;
+}
+
 bool evalGroup(const IntArg& g, MsgContext& ctx, std::uint32_t& out) {
   std::int64_t v = 0;
   if (!g.eval(ctx, v) || v < 0 || v > UINT32_MAX) return false;
@@ -376,7 +392,8 @@ class PermissionsModule : public Module {
   }
 
   // allow_register(): the rules' first list is matched against the AOR (the To URI), the
-  // second against every Contact; one Contact denied denies the REGISTER. A query (no
+  // second against every Contact in its plain form, "sip:user@host" (as OpenSIPS: no
+  // port, no parameters, sip: for sips: too); one Contact denied denies the REGISTER. A query (no
   // Contact) and "Contact: *" register nothing and pass.
   Result<BoundCallPtr> bindAllowRegister(const ScriptArgs& a, BindContext& bc) {
     Result<std::shared_ptr<const permissions::RoutingFiles>> files =
@@ -396,8 +413,11 @@ class PermissionsModule : public Module {
         // No Contact header is a query; a malformed one is refused.
         return Verdict::of(msg.header(HeaderType::kContact) == nullptr ? kMatch : kNoMatch);
       }
+      std::string plain;
       for (const Contact& c : contacts->items) {
-        if (files->decide(to->uri_text, c.addr.uri_text) < 0) return Verdict::of(kNoMatch);
+        if (!c.addr.uri_ok) return Verdict::of(kNoMatch);
+        plainUri(c.addr.uri, plain);
+        if (files->decide(to->uri_text, plain) < 0) return Verdict::of(kNoMatch);
       }
       return Verdict::of(kMatch);
     });

@@ -69,8 +69,10 @@ std::vector<Target> gather(const std::vector<ReplyText>& replies, const Filters&
     for (const Contact& c : contacts->items) {
       bool sip = c.addr.uri_ok && c.addr.uri.scheme != SipUri::Scheme::kTel;
       // expires=0: the redirecting server says the address is no longer valid (RFC 3261
-      // §20.19 gives a 3xx Contact's expires the URI's validity).
-      bool expired = c.expires.ok() && c.expires.value == 0;
+      // §20.19 gives a 3xx Contact's expires the URI's validity; the Expires header field
+      // stands for the Contacts without the parameter).
+      Uint32Field expires = c.expires.ok() ? c.expires : msg.expires();
+      bool expired = expires.ok() && expires.value == 0;
       if (!sip || expired || !filters.accepts(c.addr.uri_text)) {
         ++st.filtered;
         continue;

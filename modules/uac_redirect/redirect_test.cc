@@ -91,6 +91,12 @@ class RedirectTest : public CppUnit::TestFixture {
     // A malformed expires is not "0": that Contact stays.
     CPPUNIT_ASSERT(uris(t) == (Uris{"sip:plain@h", "sip:bad@h", "sip:later@h"}));
     CPPUNIT_ASSERT_EQUAL(1, st.filtered);
+    // Expires: 0 stands for the Contacts without an expires parameter.
+    r = reply(302, "Expires: 0\r\nContact: <sip:gone@h>, <sip:kept@h>;expires=30\r\n");
+    st = GatherStats{};
+    t = gather({{302, r}}, Filters{}, Limits{}, &st);
+    CPPUNIT_ASSERT(uris(t) == (Uris{"sip:kept@h"}));
+    CPPUNIT_ASSERT_EQUAL(1, st.filtered);
   }
 
   void limitSyntax() {

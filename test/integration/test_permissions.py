@@ -434,7 +434,9 @@ def test_allow_register_and_allow_uri_files():
     srv = Server(routes=REGISTER_URI_ROUTES, modules=modules, name="perm")
     with open(os.path.join(srv.dir, "reg.allow"), "w") as f:
         f.write('# a subscriber registers Contacts with its own user part only\n'
-                '"^sip:alice@" : "^sip:alice@"\n')
+                '"^sip:alice@" : "^sip:alice@"\n'
+                '# carol from one host only (the plain Contact has no port)\n'
+                '"^sip:carol@" : "^sip:carol@127\\.0\\.0\\.1$"\n')
     with open(os.path.join(srv.dir, "reg.deny"), "w") as f:
         f.write("ALL : ALL\n")
     with open(os.path.join(srv.dir, "uri.allow"), "w") as f:
@@ -454,6 +456,14 @@ def test_allow_register_and_allow_uri_files():
                  (403, "denied -1"), "the second Contact header is checked too")
         check_eq(reg(bob, ["Contact: <sip:bob@127.0.0.1:5998>"]), (403, "denied -1"),
                  "bob is in the deny file only")
+        # Contacts are matched as sip:user@host, without port, parameters or sips:.
+        carol = "sip:carol@example.com"
+        check_eq(reg(carol, ["Contact: <sip:carol@127.0.0.1:5997;transport=udp>;expires=60"]),
+                 (200, "allowed"), "port and parameters are not matched")
+        check_eq(reg(carol, ["Contact: <sips:carol@127.0.0.1:5061>"]), (200, "allowed"),
+                 "a sips: Contact is matched as sip:")
+        check_eq(reg(carol, ["Contact: <sip:carol@127.0.0.2:5997>"]), (403, "denied -1"),
+                 "another host")
         check_eq(reg(bob, []), (200, "allowed"), "a query registers nothing")
         check_eq(reg(bob, ["Contact: *", "Expires: 0"]), (200, "allowed"),
                  "removing every binding registers nothing")
