@@ -82,3 +82,11 @@ profile_stop() {  # profile_stop DATA_FILE: sets KSHARE to "kernel_share=NN%" ("
                            $2 != "[unknown]") k += $1 }
          END { if (n == 0 || k == 0) print "kernel_share=n/a"; else printf "kernel_share=%.0f%%", k }')
 }
+
+# median_at RATE: the median of the values of the "RATE VALUE" lines on stdin at that rate
+# ("NA" when none): the repeated steps of a rate are summed up by their median, not the last.
+median_at() {
+  awk -v r="$1" '$1 == r && $2 != "NA" {print $2}' | sort -g |
+    awk '{v[NR] = $1} END { if (NR == 0) print "NA"; else if (NR % 2) print v[(NR + 1) / 2];
+      else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
