@@ -15,9 +15,9 @@ with the operator's commands: siplinectl alias/group/dispatcher/address/callfwd)
     named by the callee's user; a name that is no subscriber's gets 404, not a mailbox;
   * no way around the dialing rights (toll fraud): a call forwarded to a number needs the
     forwarding subscriber's rights (not the caller's), a phone's 3xx is followed but never
-    straight to a gateway's address, and a forged in-dialog INVITE, BYE, INFO, MESSAGE or
-    ACK (a To tag and our Route) for no call of ours is refused (481; the ACK dropped)
-    instead of relayed to its request-URI (a real call's re-INVITE and BYE go through);
+    straight to a gateway's address, and a forged in-dialog INVITE (a To tag and our Route)
+    for no call of ours is refused instead of relayed to its request-URI (a real call's
+    re-INVITE goes through);
   * a forward that cannot be relayed from failure_route gets one final reply, not two.
 """
 
@@ -233,8 +233,7 @@ def test_forwarding_to_a_number_needs_the_forwarding_subscribers_rights():
 
 
 def no_invite(peer, wait, what):
-    """Nothing at all (no INVITE, nor any other request) reached UdpPeer `peer` (a gateway)
-    within `wait` seconds."""
+    """Nothing at all reached UdpPeer `peer` (a gateway) within `wait` seconds."""
     msg, _ = peer.recv_msg(wait)
     check(msg is None, f"{what}: the gateway got {msg and msg.first}")
 
@@ -333,21 +332,6 @@ def test_a_forged_in_dialog_invite_is_not_relayed():
             check(reply is not None and reply.status == 481,
                   f"a forged in-dialog INVITE: expected 481, got {reply and reply.first}")
             no_invite(gw, 0.5, "forged in-dialog INVITE")
-            # The other requests of a call, forged the same way, are refused too (the ACK is
-            # dropped: it gets no reply).
-            for method in ("BYE", "INFO", "MESSAGE", "ACK"):
-                data = build_request(method, f"sip:{INT_NUMBER}@{LOOPBACK}:{gw.port}",
-                                     attacker.port,
-                                     extra=[f"Route: <sip:{LOOPBACK}:{srv.port};lr>"])
-                data = set_header(data, "To", f"<sip:{INT_NUMBER}@{LOOPBACK}>;tag=forged")
-                attacker.send(data, srv.addr)
-                reply = attacker.expect_reply(1.0)
-                if method == "ACK":
-                    check(reply is None, f"a reply to a forged ACK: {reply and reply.first}")
-                else:
-                    check(reply is not None and reply.status == 481,
-                          f"a forged in-dialog {method}: expected 481, got {reply and reply.first}")
-                no_invite(gw, 0.3, f"forged in-dialog {method}")
 
 
 def test_a_forward_that_cannot_be_relayed_gets_one_final_reply():
