@@ -72,8 +72,9 @@ std::string_view fromUri(MsgContext& ctx) {
   return from != nullptr ? from->uri_text : std::string_view();
 }
 
-// "sip:user@host" ("sip:host" without user) of a sip:/sips: URI, "tel:number" of a tel: one:
-// the form allow_register() matches Contacts in, whatever port or parameters they carry.
+// "sip:user@host" ("sip:host" without user; the maddr in place of the host when there is one)
+// of a sip:/sips: URI, "tel:number" of a tel: one: the form allow_register() matches Contacts
+// in, whatever port or other parameters they carry.
 void plainUri(const SipUri& uri, std::string& out) {
   if (uri.scheme == SipUri::Scheme::kTel) {
     out = "tel:";
@@ -85,7 +86,9 @@ void plainUri(const SipUri& uri, std::string& out) {
     out += uri.user;
     out += '@';
   }
-  out += uri.host;
+  // A maddr parameter is where requests to the URI really go: it stands in for the host, so
+  // that "sip:carol@127.0.0.1;maddr=203.0.113.9" cannot pass a rule about 127.0.0.1.
+  out += uri.maddr.empty() ? uri.host : uri.maddr;
 }
 
 bool evalGroup(const IntArg& g, MsgContext& ctx, std::uint32_t& out) {

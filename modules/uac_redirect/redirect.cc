@@ -71,7 +71,7 @@ std::vector<Target> gather(const std::vector<ReplyText>& replies, const Filters&
       // expires=0: the redirecting server says the address is no longer valid (RFC 3261
       // §20.19 gives a 3xx Contact's expires the URI's validity; the Expires header field
       // stands for the Contacts without the parameter).
-      Uint32Field expires = c.expires.ok() ? c.expires : msg.expires();
+      Uint32Field expires = c.expires.state == FieldState::kAbsent ? msg.expires() : c.expires;
       bool expired = expires.ok() && expires.value == 0;
       if (!sip || expired || !filters.accepts(c.addr.uri_text)) {
         ++st.filtered;

@@ -92,10 +92,13 @@ class RedirectTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(uris(t) == (Uris{"sip:plain@h", "sip:bad@h", "sip:later@h"}));
     CPPUNIT_ASSERT_EQUAL(1, st.filtered);
     // Expires: 0 stands for the Contacts without an expires parameter.
-    r = reply(302, "Expires: 0\r\nContact: <sip:gone@h>, <sip:kept@h>;expires=30\r\n");
+    r = reply(302,
+              "Expires: 0\r\nContact: <sip:gone@h>, <sip:kept@h>;expires=30, "
+              "<sip:odd@h>;expires=x\r\n");
     st = GatherStats{};
     t = gather({{302, r}}, Filters{}, Limits{}, &st);
-    CPPUNIT_ASSERT(uris(t) == (Uris{"sip:kept@h"}));
+    // A malformed parameter is a parameter: the header does not stand in for it.
+    CPPUNIT_ASSERT(uris(t) == (Uris{"sip:kept@h", "sip:odd@h"}));
     CPPUNIT_ASSERT_EQUAL(1, st.filtered);
   }
 

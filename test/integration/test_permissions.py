@@ -464,6 +464,8 @@ def test_allow_register_and_allow_uri_files():
                  "a sips: Contact is matched as sip:")
         check_eq(reg(carol, ["Contact: <sip:carol@127.0.0.2:5997>"]), (403, "denied -1"),
                  "another host")
+        check_eq(reg(carol, ["Contact: <sip:carol@127.0.0.1;maddr=127.0.0.2>"]),
+                 (403, "denied -1"), "the maddr is where requests go: it is matched as the host")
         check_eq(reg(bob, []), (200, "allowed"), "a query registers nothing")
         check_eq(reg(bob, ["Contact: *", "Expires: 0"]), (200, "allowed"),
                  "removing every binding registers nothing")
