@@ -115,6 +115,11 @@ def pgroup_members(pgid):
     return out
 
 
+# The process groups of the tests running now: Ctrl-C kills them all, the other lane's too.
+RUNNING = set()
+RUNNING_LOCK = threading.Lock()
+
+
 def killpg(pgid):
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -143,6 +148,8 @@ def run_one(name, path, func, timeout, verbose):
         proc = subprocess.Popen([PYTHON, os.path.abspath(__file__), "--child", path, func],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)
+        with RUNNING_LOCK:
+            RUNNING.add(proc.pid)
         timed_out = False
         try:
             rc = proc.wait(timeout)
@@ -150,6 +157,13 @@ def run_one(name, path, func, timeout, verbose):
             timed_out = True
             killpg(proc.pid)
             rc = proc.wait()
+        except KeyboardInterrupt:
+            killpg(proc.pid)
+            proc.wait()
+            raise
+        finally:
+            with RUNNING_LOCK:
+                RUNNING.discard(proc.pid)
     dt = time.monotonic() - t0
     # anything the test started and left running (sipp, a server) is in its process group
     leftovers = pgroup_members(proc.pid)
@@ -222,11 +236,14 @@ def main(argv):
         computing = collections.deque(t for t in tests if one_lane or not t[4])
         waiting = collections.deque(t for t in tests if not one_lane and t[4])
         lock = threading.Lock()
+        interrupted = threading.Event()
 
         def next_test(waits_lane):
             # The waits lane, once its own tests are done, takes the other lane's last tests:
             # still two tests at a time, but both lanes end together.
             with lock:
+                if interrupted.is_set():
+                    return None
                 if not waits_lane:
                     return computing.popleft() if computing else None
                 if waiting:
@@ -241,8 +258,21 @@ def main(argv):
                     counts[status] += 1
         beside = threading.Thread(target=run_lane, args=(True,))
         beside.start()
-        run_lane(False)
-        beside.join()
+        try:
+            run_lane(False)
+            beside.join()
+        except KeyboardInterrupt:
+            # Ctrl-C reaches this lane only: the other one starts nothing more, and the test it
+            # runs (in a session of its own) is killed too.
+            interrupted.set()
+            with RUNNING_LOCK:
+                running = list(RUNNING)
+            for pgid in running:
+                killpg(pgid)
+            beside.join()
+            print(f"integration: interrupted after {counts['PASS']} passed, "
+                  f"{counts['FAIL']} failed", flush=True)
+            return 130
     line = f"integration: {counts['PASS']} passed, {counts['FAIL']} failed"
     if counts["SKIP"]:
         line += f", {counts['SKIP']} skipped"

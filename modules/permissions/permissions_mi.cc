@@ -11,7 +11,7 @@ Result<Json> miAddressReload(Service& service) {
   return out;
 }
 
-Result<Json> miAddressDump(Service& service, const MiParams& params) {
+Result<Json> miAddressDump(Service& service, const MiParams& params, bool subnets_only) {
   std::int64_t only = params.integer("group", -1);
   if (params.has("group") && only < 0) {
     return Status::invalidArgument("group must be 0 or more");
@@ -20,6 +20,7 @@ Result<Json> miAddressDump(Service& service, const MiParams& params) {
   Json rules = Json::array();
   for (const AddressRule& r : set->rules()) {
     if (only > 0 && r.grp != static_cast<std::uint64_t>(only)) continue;
+    if (subnets_only && r.mask >= r.net.bits()) continue;
     Json j = Json::object();
     j["id"] = r.id;
     j["grp"] = r.grp;

@@ -203,6 +203,10 @@ class PermissionsModule : public Module {
     spec.mi("address_dump", {MiParamSpec::integer("group", "only the rules of this group").opt()},
             "the address rules in use, in the order they are tried",
             [this](const MiParams& p) { return permissions::miAddressDump(service_, p); });
+    spec.mi("subnet_dump", {MiParamSpec::integer("group", "only the rules of this group").opt()},
+            "the address rules of subnets in use (a mask shorter than the address), in the "
+            "order they are tried",
+            [this](const MiParams& p) { return permissions::miAddressDump(service_, p, true); });
     // Forked only when the start found the DB down: loads the table once it is back.
     spec.process(
         "permissions-loader", [this] { return service_.runLoader(); },

@@ -2,10 +2,12 @@
 (its source address and port in group 1) is let through without authentication and reaches the
 UAS, while the same INVITE from another port of the same host is refused 403; check_address
 with the address, port, proto and group in variables; get_source_group; address_reload picks
-up a new row (and address_dump shows it); bad rows are skipped with a log line; with
-PostgreSQL down address_reload fails, the table in use stays and the server keeps answering;
-with PostgreSQL down at start the server starts with an empty table (the gateway is refused)
-and a background load fills it once PostgreSQL is up. Bad arguments stop `sipline -c` with the call's position."""
+up a new row (and address_dump shows it, subnet_dump the subnets only); bad rows are skipped
+with a log line; with PostgreSQL down address_reload fails, the table in use stays and the
+server keeps answering; with PostgreSQL down at start the server starts with an empty table
+(the gateway is refused) and a background load fills it once PostgreSQL is up. Bad arguments
+stop `sipline -c` with the call's position. allow_routing(), allow_register() and allow_uri()
+read their allow/deny files."""
 
 import os
 
@@ -194,6 +196,17 @@ def test_address_reload_picks_up_a_new_row_and_skips_bad_ones():
                 res = srv.mi("address_reload")
                 check_eq((res.get("entries"), res.get("bad_rows")), (2, 3), f"again: {res}")
                 check_eq(srv.stat("permissions:bad_rows"), 6, "the statistic sums the loads")
+                # subnet_dump: the rows of subnets only (a mask shorter than the address).
+                _add(pg, 2, "10.8.0.0", 16, info="subnet")
+                _add(pg, 2, "2001:db8::", 32, info="subnet6")
+                _add(pg, 2, "2001:db8::1", 128, info="host6")
+                check_eq(srv.mi("address_reload").get("entries"), 5, "with the subnets")
+                subnets = srv.mi("subnet_dump")
+                check_eq(sorted(r["context_info"] for r in subnets["rules"]),
+                         ["subnet", "subnet6"], f"subnet_dump {subnets}")
+                check_eq(subnets["entries"], 2, "subnet_dump entries")
+                check_eq(srv.mi("subnet_dump", {"group": 1})["entries"], 0,
+                         "group 1 has hosts only")
     finally:
         pg.stop()
 
