@@ -112,9 +112,8 @@ struct Transaction {
   // fallback key is Call-ID, CSeq number, From tag, To tag, request-URI and top Via.
   shm::String key;
   bool rfc3261 = true;
-  Method method = Method::kOther;
-  bool local = false;                      // originated here (UAC API): no server side
-  Method counted_method = Method::kOther;  // its count in TsxTable::mayHold (set at creation)
+  Method method = Method::kOther;  // fixed at creation: TsxTable counts server ones by it
+  bool local = false;              // originated here (UAC API): no server side
 
   // Server side.
   shm::String request;        // the request as received plus the script's edits (no Via of ours)

@@ -74,8 +74,8 @@ Result<TsxTable::Created> TsxTable::findOrCreate(std::uint64_t hash, std::string
   }
   Result<Transaction*> t = allocateLocked(b, index, key, method);
   if (!t.isOk()) return t.status();
+  // Counted under the method it was created with, which a server transaction keeps.
   server_by_method_[methodIndex(method)].fetch_add(1, std::memory_order_relaxed);
-  t.value()->counted_method = method;
   return Created{t.value(), false};
 }
 
@@ -106,7 +106,7 @@ bool TsxTable::tryFree(Transaction* t, const std::function<void(Transaction&)>& 
     shm::destroy(sm, t->branches[i].get());
   }
   if (!t->local) {
-    server_by_method_[methodIndex(t->counted_method)].fetch_sub(1, std::memory_order_relaxed);
+    server_by_method_[methodIndex(t->method)].fetch_sub(1, std::memory_order_relaxed);
   }
   shm::destroy(sm, t);
   in_use_.fetch_sub(1, std::memory_order_relaxed);
