@@ -115,7 +115,9 @@ $(BUILD)/unit_tests: $(TEST_OBJS) $(CORE_OBJS) $(MODULE_FEATURE_OBJS) $(CTL_OBJS
 
 BENCH_SRCS := $(wildcard bench/micro/*.cc)
 $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.o): CPPFLAGS += -DSIPLINE_SOURCE_DIR='"$(TOP)"'
-$(BUILD)/bench_micro: $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.o) $(CORE_OBJS)
+# The trace benchmarks drive siptrace's writer and capture sink directly.
+BENCH_MODULE_OBJS := $(filter $(BUILD)/obj/modules/siptrace/%,$(MODULE_FEATURE_OBJS))
+$(BUILD)/bench_micro: $(BENCH_SRCS:%.cc=$(BUILD)/obj/%.o) $(CORE_OBJS) $(BENCH_MODULE_OBJS)
 	@echo "  LINK    $(notdir $@)"
 	$(Q)$(CXX) $(LDFLAGS) -o $@ $^ $(CORE_LIBS) $(shell pkg-config --libs benchmark)
 

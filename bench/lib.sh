@@ -34,6 +34,25 @@ ticks_tree() {
   echo $t
 }
 
+# cpu_ns_by_proc ROOT: "PID NAME NS" for the server and each direct child (Sipline names its
+# children after their role: udp-worker#1, timer, siptrace-writer, ...). NS is the time the
+# scheduler ran the process (/proc/PID/schedstat): exact, where utime+stime count whole ticks.
+cpu_ns_by_proc() {
+  local p name ns
+  for p in $1 $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    name=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+    ns=$(awk '{print $1}' "/proc/$p/schedstat" 2>/dev/null) || continue
+    echo "$p ${name// /_} $ns"
+  done
+}
+# proc_us_per_call BEFORE AFTER CALLS: "name=µs ..." per process name (processes of the same
+# name summed) between two cpu_ns_by_proc snapshots.
+proc_us_per_call() {
+  awk -v n="$3" 'NR == FNR { t0[$1] = $3; next }
+    { d[$2] += $3 - t0[$1] } END { if (n > 0) for (k in d) printf "%s=%.1f ", k, d[k] / 1000 / n }' \
+    "$1" "$2" | tr ' ' '\n' | sort | paste -sd' '
+}
+
 idle_ticks() { awk '/^cpu /{print $5 + $6}' /proc/stat; }  # idle + iowait, all cores
 
 col() {  # col FILE NAME: value of column NAME in the last row of a sipp -trace_stat csv
@@ -58,16 +77,17 @@ for k, v in json.loads(data).get("result", {}).items():
 PY
 }
 
-# PROFILE=1: perf samples the server (the pid and its direct children) between profile_start
-# and profile_stop; profile_stop prints the share of those samples spent in the kernel, to
-# tell the server's own work from the system calls and wake-ups that cost every server alike.
+# PROFILE=1: perf samples the server (the pid and its direct children; PERF_FREQ samples a
+# second, 999 by default) between profile_start and profile_stop; profile_stop prints the
+# share of those samples spent in the kernel, to tell the server's own work from the system
+# calls and wake-ups that cost every server alike.
 PERFPID=""
 profile_start() {  # profile_start ROOT_PID DATA_FILE
   [[ ${PROFILE:-0} == 1 ]] || return 0
   command -v perf >/dev/null || { echo "# PROFILE=1: perf is not installed" >&2; return 0; }
   local pids
   pids=$( (echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null) | tr -d ' ' | paste -sd,)
-  perf record -q -F 999 -o "$2" -p "$pids" >/dev/null 2>&1 & PERFPID=$!
+  perf record -q -F "${PERF_FREQ:-999}" -o "$2" -p "$pids" >/dev/null 2>&1 & PERFPID=$!
 }
 profile_stop() {  # profile_stop DATA_FILE: sets KSHARE to "kernel_share=NN%" ("" without PROFILE=1)
   KSHARE=""

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +104,9 @@ pid_t Supervisor::spawn(const ProcessInfo& info, const std::function<int()>& bod
   }
   if (pid == 0) {
     logSetRole(info.label());
+    // ps, top and perf show the role ("udp-worker#1", "siptrace-writer") instead of
+    // "sipline" for every process; the kernel keeps 15 characters.
+    prctl(PR_SET_NAME, info.label().substr(0, 15).c_str());
     signals::installChild();
     int rc = 1;
     try {

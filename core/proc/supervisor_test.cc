@@ -32,6 +32,7 @@ class SupervisorTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(SupervisorTest);
   CPPUNIT_TEST(stopsLastChildrenStopAfterTheOthers);
   CPPUNIT_TEST(stuckChildIsKilledAfterTheGrace);
+  CPPUNIT_TEST(childIsNamedAfterItsRole);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -77,6 +78,40 @@ class SupervisorTest : public CppUnit::TestFixture {
     clock_gettime(CLOCK_MONOTONIC, &end);
     CPPUNIT_ASSERT_EQUAL(0, sup.childCount());
     CPPUNIT_ASSERT(end.tv_sec - start.tv_sec < 10);
+  }
+
+  // The kernel's name of each child (ps, top) is its label, cut to 15 characters.
+  void childIsNamedAfterItsRole() {
+    int ready[2];
+    CPPUNIT_ASSERT_EQUAL(0, pipe(ready));
+    int r = ready[1];
+    Supervisor sup;
+    auto wait = [r] {  // fd -1: nothing to mark
+      markOnStop(r, -1, 'x', 0);
+      return 0;
+    };
+    pid_t worker = sup.spawn(ProcessInfo{ProcessRole::kUdpWorker, 1, ""}, wait);
+    pid_t module = sup.spawn(ProcessInfo{ProcessRole::kModule, 0, "usrloc-flusher-long"}, wait);
+    CPPUNIT_ASSERT(worker > 0 && module > 0);
+    char c;
+    for (int i = 0; i < 2; ++i) CPPUNIT_ASSERT_EQUAL(ssize_t{1}, read(ready[0], &c, 1));
+    CPPUNIT_ASSERT_EQUAL(std::string("udp-worker#2"), comm(worker));
+    CPPUNIT_ASSERT_EQUAL(std::string("usrloc-flusher-"), comm(module));
+    close(ready[0]);
+    close(ready[1]);
+    sup.stopAll(3000, 3000);
+    CPPUNIT_ASSERT_EQUAL(0, sup.childCount());
+  }
+
+ private:
+  static std::string comm(pid_t pid) {
+    char buf[64] = {};
+    int fd = open(("/proc/" + std::to_string(pid) + "/comm").c_str(), O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0) close(fd);
+    std::string s(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
   }
 };
 

@@ -11,43 +11,58 @@ namespace {
 constexpr std::size_t kHeaderSize = 6;  // "HEP3" + total length
 constexpr std::size_t kChunkHeader = 6;
 
-void put16(std::string& out, std::uint16_t v) {
-  out.push_back(static_cast<char>(v >> 8));
-  out.push_back(static_cast<char>(v & 0xff));
-}
+// The fixed chunks of a packet at most (both ids at their longest, IPv6): the stack buffer
+// appendHep() writes them to before the one append of them and the payload's.
+constexpr std::size_t kMaxFixed = kHeaderSize + 3 * (kChunkHeader + 1) + 2 * (kChunkHeader + 16) +
+                                  2 * (kChunkHeader + 2) + 3 * (kChunkHeader + 4) +
+                                  2 * (kChunkHeader + kHepMaxIdLength) + kChunkHeader;
 
-void put32(std::string& out, std::uint32_t v) {
-  put16(out, static_cast<std::uint16_t>(v >> 16));
-  put16(out, static_cast<std::uint16_t>(v & 0xffff));
-}
+// Big-endian fields and chunks written at a cursor into a buffer the caller sized.
+class ChunkWriter {
+ public:
+  explicit ChunkWriter(char* at) : at_(at) {}
+  char* end() const { return at_; }
 
-// Chunk header for `payload_len` bytes of payload. Callers keep the whole packet under
-// kHepMaxPacket, so the length always fits 16 bits.
-void chunkHeader(std::string& out, std::uint16_t type, std::size_t payload_len) {
-  put16(out, 0);  // vendor: generic
-  put16(out, type);
-  put16(out, static_cast<std::uint16_t>(kChunkHeader + payload_len));
-}
+  void raw(const void* data, std::size_t n) {
+    std::memcpy(at_, data, n);
+    at_ += n;
+  }
+  void u16(std::uint16_t v) {
+    at_[0] = static_cast<char>(v >> 8);
+    at_[1] = static_cast<char>(v & 0xff);
+    at_ += 2;
+  }
+  void u32(std::uint32_t v) {
+    u16(static_cast<std::uint16_t>(v >> 16));
+    u16(static_cast<std::uint16_t>(v & 0xffff));
+  }
+  // Chunk header for `payload_len` bytes of payload. Callers keep the whole packet under
+  // kHepMaxPacket, so the length always fits 16 bits.
+  void header(std::uint16_t type, std::size_t payload_len) {
+    u16(0);  // vendor: generic
+    u16(type);
+    u16(static_cast<std::uint16_t>(kChunkHeader + payload_len));
+  }
+  void chunk8(std::uint16_t type, std::uint8_t v) {
+    header(type, 1);
+    *at_++ = static_cast<char>(v);
+  }
+  void chunk16(std::uint16_t type, std::uint16_t v) {
+    header(type, 2);
+    u16(v);
+  }
+  void chunk32(std::uint16_t type, std::uint32_t v) {
+    header(type, 4);
+    u32(v);
+  }
+  void chunkBytes(std::uint16_t type, const void* data, std::size_t n) {
+    header(type, n);
+    raw(data, n);
+  }
 
-void chunk8(std::string& out, std::uint16_t type, std::uint8_t v) {
-  chunkHeader(out, type, 1);
-  out.push_back(static_cast<char>(v));
-}
-
-void chunk16(std::string& out, std::uint16_t type, std::uint16_t v) {
-  chunkHeader(out, type, 2);
-  put16(out, v);
-}
-
-void chunk32(std::string& out, std::uint16_t type, std::uint32_t v) {
-  chunkHeader(out, type, 4);
-  put32(out, v);
-}
-
-void chunkBytes(std::string& out, std::uint16_t type, const void* data, std::size_t n) {
-  chunkHeader(out, type, n);
-  out.append(static_cast<const char*>(data), n);
-}
+ private:
+  char* at_;
+};
 
 std::uint16_t get16(const unsigned char* p) {
   return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
@@ -87,6 +102,11 @@ std::string encodeHep(const Record& r, const HepOptions& opts) {
 }
 
 void appendHep(const Record& r, const HepOptions& opts, std::string& out) {
+  appendHep(r, r.message, opts, out);
+}
+
+void appendHep(const Record& r, std::string_view message, const HepOptions& opts,
+               std::string& out) {
   const bool v6 = usesV6(r);
   const std::size_t addr_len = v6 ? 16 : 4;
   const std::string_view auth =
@@ -100,29 +120,33 @@ void appendHep(const Record& r, const HepOptions& opts, std::string& out) {
   if (!auth.empty()) fixed += kChunkHeader + auth.size();
   if (!corr.empty()) fixed += kChunkHeader + corr.size();
   const std::size_t limit = std::min(opts.max_packet, kHepMaxPacket);
-  const std::size_t payload_len = std::min(r.message.size(), limit > fixed ? limit - fixed : 0);
+  const std::size_t payload_len = std::min(message.size(), limit > fixed ? limit - fixed : 0);
 
-  out.reserve(out.size() + fixed + payload_len);
-  out.append("HEP3");
-  put16(out, static_cast<std::uint16_t>(fixed + payload_len));
-  chunk8(out, kHepIpFamily, v6 ? kHepFamilyV6 : kHepFamilyV4);
-  chunk8(out, kHepIpProto, r.proto == Proto::kUdp ? IPPROTO_UDP : IPPROTO_TCP);
+  char buf[kMaxFixed];
+  ChunkWriter w(buf);
+  w.raw("HEP3", 4);
+  w.u16(static_cast<std::uint16_t>(fixed + payload_len));
+  w.chunk8(kHepIpFamily, v6 ? kHepFamilyV6 : kHepFamilyV4);
+  w.chunk8(kHepIpProto, r.proto == Proto::kUdp ? IPPROTO_UDP : IPPROTO_TCP);
   std::uint8_t addr[16];
   addressBytes(r.src, v6, addr);
-  chunkBytes(out, v6 ? kHepSrcIp6 : kHepSrcIp4, addr, addr_len);
+  w.chunkBytes(v6 ? kHepSrcIp6 : kHepSrcIp4, addr, addr_len);
   addressBytes(r.dst, v6, addr);
-  chunkBytes(out, v6 ? kHepDstIp6 : kHepDstIp4, addr, addr_len);
-  chunk16(out, kHepSrcPort, r.src.port());
-  chunk16(out, kHepDstPort, r.dst.port());
+  w.chunkBytes(v6 ? kHepDstIp6 : kHepDstIp4, addr, addr_len);
+  w.chunk16(kHepSrcPort, r.src.port());
+  w.chunk16(kHepDstPort, r.dst.port());
   // Times before 1970 cannot be expressed; they become 0.
   const std::int64_t t = std::max<std::int64_t>(r.time_us, 0);
-  chunk32(out, kHepTimeSec, static_cast<std::uint32_t>(t / 1000000));
-  chunk32(out, kHepTimeUsec, static_cast<std::uint32_t>(t % 1000000));
-  chunk8(out, kHepProtoType, kHepProtoSip);
-  chunk32(out, kHepCaptureId, opts.capture_id);
-  if (!auth.empty()) chunkBytes(out, kHepAuthKey, auth.data(), auth.size());
-  if (!corr.empty()) chunkBytes(out, kHepCorrelation, corr.data(), corr.size());
-  chunkBytes(out, kHepPayload, r.message.data(), payload_len);
+  w.chunk32(kHepTimeSec, static_cast<std::uint32_t>(t / 1000000));
+  w.chunk32(kHepTimeUsec, static_cast<std::uint32_t>(t % 1000000));
+  w.chunk8(kHepProtoType, kHepProtoSip);
+  w.chunk32(kHepCaptureId, opts.capture_id);
+  if (!auth.empty()) w.chunkBytes(kHepAuthKey, auth.data(), auth.size());
+  if (!corr.empty()) w.chunkBytes(kHepCorrelation, corr.data(), corr.size());
+  w.header(kHepPayload, payload_len);
+  out.reserve(out.size() + fixed + payload_len);
+  out.append(buf, static_cast<std::size_t>(w.end() - buf));
+  out.append(message.data(), payload_len);
 }
 
 Result<std::size_t> hepFrameLength(std::string_view bytes) {

@@ -63,6 +63,9 @@ struct HepOptions {
 std::string encodeHep(const Record& r, const HepOptions& opts);
 // The same packet appended to `out` (which keeps its capacity: callers reuse one buffer).
 void appendHep(const Record& r, const HepOptions& opts, std::string& out);
+// The same with the payload given apart (r.message is not read): a writer that holds the
+// message elsewhere needs no copy of it in a Record.
+void appendHep(const Record& r, std::string_view message, const HepOptions& opts, std::string& out);
 
 // A decoded packet. record.outgoing is always false (HEP does not carry it); record.proto is
 // kUdp for IP protocol 17 and kTcp for 6 (TLS cannot be told from TCP).

@@ -33,6 +33,8 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(writerWritesInCaptureTimeOrder);
   CPPUNIT_TEST(writerWritesALateMessageAtOnce);
   CPPUNIT_TEST(writerReusesBuffersAcrossRounds);
+  CPPUNIT_TEST(hepOnlyWriterSendsInCaptureOrder);
+  CPPUNIT_TEST(writerNapFollowsTheRate);
   CPPUNIT_TEST(configurationErrors);
   CPPUNIT_TEST(insertSqlHasOnePlaceholderPerColumn);
   CPPUNIT_TEST_SUITE_END();
@@ -415,6 +417,76 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t{15}, db.params[1].size());  // 400 still held
     w.step(now + 100 + Writer::kReorderMs);
     CPPUNIT_ASSERT_EQUAL(std::size_t{3}, db.statements.size());
+  }
+
+  // HEP without a DB: packets are encoded when taken from the queue and sent in capture
+  // order once due; a damaged entry is dropped and counted; buffers go round (more messages
+  // than the spare pool holds, of sizes that vary).
+  void hepOnlyWriterSendsInCaptureOrder() {
+    std::uint16_t port = 0;
+    int fd = udpSocket(port);
+    int big = 1 << 22;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+    svc_.config().hep_destination = "udp:127.0.0.1:" + std::to_string(port);
+    init();
+    WriterOptions o;
+    o.batch = 7;
+    Writer w(
+        *svc_.queue(), *svc_.calls(), svc_.counters(), o, {},
+        std::make_unique<HepSender>(parseHepDestination(svc_.config().hep_destination).value()));
+    std::int64_t now = monotonicMs();
+    constexpr int kMessages = 700;
+    for (int i = 0; i < kMessages; ++i) {
+      const int t = i ^ 1;  // each pair queued the wrong way round
+      Item item;
+      item.record.time_us = 1700000000000000 + t;
+      item.record.src = proxy_;
+      item.record.dst = uas_;
+      item.record.message = "MESSAGE sip:x SIP/2.0\r\nX: " +
+                            std::string(static_cast<std::size_t>((t * 37) % 900), 'a') + "\r\n\r\n";
+      item.call_id = "c" + std::to_string(t);
+      CPPUNIT_ASSERT(svc_.queue()->push({encodeItem(item)}));
+      if (i == 300) CPPUNIT_ASSERT(svc_.queue()->push({std::string(100, 'z')}));
+      if (i % 20 == 19) {
+        while (svc_.queue()->size().value() > 0) w.step(now);
+        now += Writer::kReorderMs;
+      }
+    }
+    while (w.step(now + Writer::kReorderMs, true)) {
+    }
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{kMessages}, svc_.counters().hep_sent.get());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().dropped.get());
+    for (int t = 0; t < kMessages; ++t) {
+      pollfd p{fd, POLLIN, 0};
+      CPPUNIT_ASSERT(poll(&p, 1, 1000) == 1);
+      char buf[65536];
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      Result<trace::HepPacket> pkt =
+          trace::decodeHep(std::string_view(buf, static_cast<std::size_t>(n)));
+      CPPUNIT_ASSERT(pkt.isOk());
+      CPPUNIT_ASSERT_EQUAL("c" + std::to_string(t), pkt.value().correlation_id);
+      CPPUNIT_ASSERT_EQUAL(std::int64_t{1700000000000000} + t, pkt.value().record.time_us);
+      CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:5080"), pkt.value().record.dst.toString());
+      CPPUNIT_ASSERT_EQUAL((static_cast<std::size_t>(t) * 37) % 900 + 30,
+                           pkt.value().record.message.size());
+    }
+    close(fd);
+  }
+
+  // The writer naps long while little comes in, and short enough that the queue is at most a
+  // quarter full by its next round when much does.
+  void writerNapFollowsTheRate() {
+    constexpr std::size_t kQueue = 1 << 20;
+    CPPUNIT_ASSERT_EQUAL(Writer::kMaxNapMs, Writer::napMs(0, 10, kQueue));
+    CPPUNIT_ASSERT_EQUAL(Writer::kMaxNapMs, Writer::napMs(1000, 10, kQueue));  // 100 B/ms
+    // 6 KB/ms (a few hundred traced calls a second): a quarter of 1 MB in 43 ms.
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{43}, Writer::napMs(60000, 10, kQueue));
+    // 100 KB/ms: 2.6 ms; faster still: the shortest nap.
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, Writer::napMs(1000000, 10, kQueue));
+    CPPUNIT_ASSERT_EQUAL(Writer::kMinNapMs, Writer::napMs(50000000, 10, kQueue));
+    // A bigger queue allows longer naps at the same rate; no time measured counts as 1 ms.
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{21}, Writer::napMs(60000, 10, kQueue / 2));
+    CPPUNIT_ASSERT_EQUAL(Writer::kMinNapMs, Writer::napMs(200000, 0, kQueue));
   }
 
   void configurationErrors() {

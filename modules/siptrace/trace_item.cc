@@ -127,9 +127,16 @@ Result<Item> decodeItem(std::string_view entry) {
 }
 
 Status decodeItemInto(std::string_view entry, Item& item) {
+  std::string_view message;
+  Status st = decodeItemInPlace(entry, item, message);
+  if (st.isOk()) item.record.message.assign(message);
+  return st;
+}
+
+Status decodeItemInPlace(std::string_view entry, Item& item, std::string_view& message) {
   Result<std::size_t> at = decodeHeaderInto(entry, item);
   if (!at.isOk()) return at.status();
-  item.record.message.assign(entry.substr(at.value()));
+  message = entry.substr(at.value());
   return Status::ok();
 }
 
@@ -194,17 +201,19 @@ std::string_view tagParam(std::string_view v) {
   }
 }
 
-TraceRow buildRow(const Item& item) {
+TraceRow buildRow(const Item& item) { return buildRow(item, item.record.message); }
+
+TraceRow buildRow(const Item& item, std::string_view message) {
   const trace::Record& r = item.record;
   TraceRow row;
   row.time_us = r.time_us;
   row.callid = item.call_id;
   row.trace_attrs = item.trace_attrs;
-  row.msg = r.message;
-  std::string_view line = firstLine(r.message);
+  row.msg = message;
+  std::string_view line = firstLine(message);
   if (line.substr(0, 8) == "SIP/2.0 ") {
     row.status = std::string(trim(line.substr(8)));
-    std::optional<std::string_view> cseq = trace::rawHeaderValue(r.message, "cseq", "");
+    std::optional<std::string_view> cseq = trace::rawHeaderValue(message, "cseq", "");
     if (cseq) {
       std::string_view c = *cseq;
       std::size_t sp = c.find_first_of(" \t");
@@ -218,7 +227,7 @@ TraceRow buildRow(const Item& item) {
   row.from_port = r.src.port();
   row.to_ip = r.dst.ip();
   row.to_port = r.dst.port();
-  std::optional<std::string_view> from = trace::rawHeaderValue(r.message, "from", "f");
+  std::optional<std::string_view> from = trace::rawHeaderValue(message, "from", "f");
   if (from) row.fromtag = std::string(tagParam(*from));
   row.direction = r.outgoing ? "out" : "in";
   return row;

@@ -35,6 +35,9 @@ Result<Item> decodeItem(std::string_view entry);
 // The same into `item`, reusing its strings' buffers: the writer decodes every message into
 // the same few items, so it allocates nothing per message. `item` is unspecified on error.
 Status decodeItemInto(std::string_view entry, Item& item);
+// The same but the message, which stays where it is: `message` views it inside `entry`
+// (item.record.message is left as it was). The writer decodes this way: no copy per message.
+Status decodeItemInPlace(std::string_view entry, Item& item, std::string_view& message);
 // The capture time of a queue entry without decoding the rest; nullopt when the entry is
 // damaged (its sizes do not add up, an unknown transport): its time would be junk too.
 std::optional<std::int64_t> entryTimeUs(std::string_view entry);
@@ -66,6 +69,8 @@ struct TraceRow {
   std::string direction;  // "in" or "out"
 };
 TraceRow buildRow(const Item& item);
+// The same with the message given apart (item.record.message is not read).
+TraceRow buildRow(const Item& item, std::string_view message);
 
 // Text PostgreSQL's text type takes: NUL bytes and invalid UTF-8 become U+FFFD.
 std::string dbText(std::string_view s);

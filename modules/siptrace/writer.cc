@@ -16,7 +16,6 @@ constexpr const char* kColumns[] = {"time_stamp", "time_us",   "callid",   "trac
                                     "from_ip",    "from_port", "to_proto", "to_ip",
                                     "to_port",    "fromtag",   "direction"};
 constexpr std::size_t kColumnCount = sizeof kColumns / sizeof kColumns[0];
-constexpr std::int64_t kIdleNapMs = 10;
 constexpr std::int64_t kSweepEveryMs = 1000;
 constexpr std::int64_t kStopBudgetMs = 3000;
 
@@ -62,7 +61,7 @@ void appendParams(const TraceRow& row, std::vector<db::Param>& out) {
   out.emplace_back(row.direction);
 }
 
-void Writer::writeDb(const Item* items, std::size_t count) {
+void Writer::writeDb(const Item* items, const std::string_view* messages, std::size_t count) {
   if (count == 0) return;
   if (conn_ == nullptr) {
     Result<std::unique_ptr<db::Connection>> c = connector_();
@@ -76,7 +75,7 @@ void Writer::writeDb(const Item* items, std::size_t count) {
   }
   std::vector<db::Param> params;
   params.reserve(count * kColumnCount);
-  for (std::size_t i = 0; i < count; ++i) appendParams(buildRow(items[i]), params);
+  for (std::size_t i = 0; i < count; ++i) appendParams(buildRow(items[i], messages[i]), params);
   Result<std::int64_t> r = conn_->exec(insertSql(options_.table, count), params);
   if (r.isOk()) {
     if (outage_.succeeded()) SL_NOTICE("siptrace: the DB takes traces again");
@@ -101,72 +100,97 @@ void Writer::writeDb(const Item* items, std::size_t count) {
   }
 }
 
-void Writer::send(const Item* items, std::size_t count, std::int64_t now_ms) {
-  if (count == 0) return;
-  if (hep_ != nullptr) sendHep(items, count, now_ms);
-  if (!connector_) return;
-  for (std::size_t from = 0; from < count; from += options_.batch) {
-    writeDb(items + from, std::min(count - from, options_.batch));
+std::string Writer::spareString() {
+  if (spare_.empty()) return {};
+  std::string s = std::move(spare_.back());
+  spare_.pop_back();
+  s.clear();
+  return s;
+}
+
+void Writer::recycle(std::string& s) {
+  // An outsized message does not keep its buffer for good.
+  if (s.capacity() != 0 && spare_.size() < kMaxSpare && s.capacity() <= kMaxSpareBytes) {
+    spare_.push_back(std::move(s));
   }
 }
 
+void Writer::hold(std::string& slot, std::int64_t now_ms) {
+  std::optional<std::int64_t> t = entryTimeUs(slot);
+  Held h{t.value_or(0), {}, {}};
+  if (t.has_value() && hep_ != nullptr) {
+    std::string_view message;
+    if (decodeItemInPlace(slot, scratch_, message).isOk()) {
+      hep_opts_.correlation_id.assign(scratch_.call_id);
+      h.hep = spareString();
+      trace::appendHep(scratch_.record, message, hep_opts_, h.hep);
+    } else {
+      t.reset();
+    }
+  }
+  if (!t.has_value()) {
+    counters_.dropped.inc();
+    SL_ERR_RATELIMITED("siptrace: a queued message is unreadable (%zu bytes)", slot.size());
+    recycle(h.hep);
+    return;
+  }
+  if (arrivals_.empty() || arrivals_.back().arrived_ms != now_ms) {
+    arrivals_.push_back({now_ms, *t});
+  } else {
+    arrivals_.back().max_time_us = std::max(arrivals_.back().max_time_us, *t);
+  }
+  // The rows are made from the entry itself; the slot gets a spare buffer for the next pop.
+  if (connector_) {
+    h.entry = std::move(slot);
+    slot = spareString();
+  }
+  // Mostly appended at the end: messages arrive nearly in time order.
+  auto later = [](std::int64_t v, const Held& x) { return v < x.time_us; };
+  held_.insert(std::upper_bound(held_.begin(), held_.end(), *t, later), std::move(h));
+}
+
 void Writer::sendDue(std::size_t due, std::int64_t now_ms) {
+  if (hep_ != nullptr) sendHep(due, now_ms);
+  if (connector_) writeRows(due);
+  for (std::size_t i = 0; i < due; ++i) {
+    recycle(held_[i].entry);
+    recycle(held_[i].hep);
+  }
+  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(due));
+}
+
+void Writer::sendHep(std::size_t due, std::int64_t now_ms) {
+  // Handed over together: one sendmmsg() per kUdpBatch datagrams, or one stream write.
+  hep_views_.clear();
+  for (std::size_t i = 0; i < due; ++i) hep_views_.emplace_back(held_[i].hep);
+  std::size_t sent = hep_->sendMany(hep_views_.data(), hep_views_.size(), now_ms);
+  counters_.hep_sent.inc(sent);
+  // HEP the only destination: a packet not sent is a message lost.
+  if (!connector_) counters_.dropped.inc(due - sent);
+}
+
+void Writer::writeRows(std::size_t due) {
   std::size_t i = 0;
   while (i < due) {
     const std::size_t end = std::min(due, i + kSendChunk);
-    if (decoded_.size() < end - i) decoded_.resize(end - i);
+    if (decoded_.size() < end - i) {
+      decoded_.resize(end - i);
+      messages_.resize(end - i);
+    }
     std::size_t n = 0;
     for (; i < end; ++i) {
-      std::string& entry = held_[i].entry;
-      Status st = decodeItemInto(entry, decoded_[n]);
+      Status st = decodeItemInPlace(held_[i].entry, decoded_[n], messages_[n]);
       if (st.isOk()) {
         ++n;
       } else {
         counters_.dropped.inc();
         SL_ERR_RATELIMITED("siptrace: a queued message is unreadable: %s", st.message().c_str());
       }
-      if (spare_.size() < kMaxSpare && entry.capacity() <= kMaxSpareBytes) {
-        spare_.push_back(std::move(entry));
-      }
     }
-    send(decoded_.data(), n, now_ms);
-  }
-  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(due));
-  // An outsized message does not keep its buffer in the reused items for good.
-  for (Item& item : decoded_) {
-    if (item.record.message.capacity() > kMaxSpareBytes) std::string().swap(item.record.message);
-  }
-}
-
-void Writer::sendHep(const Item* items, std::size_t count, std::int64_t now_ms) {
-  hep_opts_.capture_id = options_.hep_capture_id;
-  hep_opts_.auth_key = options_.hep_auth_key;
-  hep_opts_.max_packet = hep_->tcp() ? trace::kHepMaxPacket : trace::kHepMaxUdpPacket;
-  // kHepChunk packets at a time in one reused buffer, handed over together (UDP: one
-  // sendmmsg): no allocation and one system call per chunk instead of per message.
-  std::size_t sent = 0;
-  for (std::size_t from = 0; from < count; from += kHepChunk) {
-    const std::size_t to = std::min(count, from + kHepChunk);
-    hep_buf_.clear();
-    hep_ends_.clear();
-    for (std::size_t i = from; i < to; ++i) {
-      hep_opts_.correlation_id.assign(items[i].call_id);
-      trace::appendHep(items[i].record, hep_opts_, hep_buf_);
-      hep_ends_.push_back(hep_buf_.size());
+    for (std::size_t from = 0; from < n; from += options_.batch) {
+      writeDb(decoded_.data() + from, messages_.data() + from, std::min(n - from, options_.batch));
     }
-    hep_views_.clear();
-    std::size_t begin = 0;
-    for (std::size_t end : hep_ends_) {
-      hep_views_.emplace_back(hep_buf_.data() + begin, end - begin);
-      begin = end;
-    }
-    sent += hep_->sendMany(hep_views_.data(), hep_views_.size(), now_ms);
   }
-  counters_.hep_sent.inc(sent);
-  // HEP the only destination: a packet not sent is a message lost.
-  if (!connector_) counters_.dropped.inc(count - sent);
-  // A chunk of long (TCP) messages does not keep its buffer for good.
-  if (hep_buf_.capacity() > kKeepHepBuffer) std::string().swap(hep_buf_);
 }
 
 bool Writer::step(std::int64_t now_ms, bool flush_all) {
@@ -177,28 +201,9 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
   if (hep_ != nullptr) hep_->flush(now_ms);
   std::size_t n = queue_.popReusing(options_.batch, options_.batch_bytes, slots_);
   last_popped_ = n;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::optional<std::int64_t> t = entryTimeUs(slots_[i]);
-    if (!t.has_value()) {
-      counters_.dropped.inc();
-      SL_ERR_RATELIMITED("siptrace: a queued message is unreadable (%zu bytes)", slots_[i].size());
-      continue;
-    }
-    if (arrivals_.empty() || arrivals_.back().arrived_ms != now_ms) {
-      arrivals_.push_back({now_ms, *t});
-    } else {
-      arrivals_.back().max_time_us = std::max(arrivals_.back().max_time_us, *t);
-    }
-    // Mostly appended at the end: messages arrive nearly in time order.
-    auto later = [](std::int64_t v, const Held& x) { return v < x.time_us; };
-    held_.insert(std::upper_bound(held_.begin(), held_.end(), *t, later),
-                 Held{*t, std::move(slots_[i])});
-    // The slot gets a written entry's buffer back for the next pop.
-    if (!spare_.empty()) {
-      slots_[i] = std::move(spare_.back());
-      spare_.pop_back();
-    }
-  }
+  last_popped_bytes_ = 0;
+  for (std::size_t i = 0; i < n; ++i) last_popped_bytes_ += slots_[i].size();
+  for (std::size_t i = 0; i < n; ++i) hold(slots_[i], now_ms);
   // Everything captured up to the latest capture time among the messages that have waited
   // the window is due: a message captured earlier had that long to arrive. (One arrival entry
   // per round, so this costs a binary search, not a walk over the held messages.)
@@ -216,13 +221,28 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
   return true;
 }
 
+std::int64_t Writer::napMs(std::size_t bytes, std::int64_t over_ms, std::size_t capacity) {
+  if (bytes == 0) return kMaxNapMs;
+  // The time for `bytes / over_ms` to fill a quarter of the queue.
+  const double ms = static_cast<double>(capacity) / 4 *
+                    static_cast<double>(std::max<std::int64_t>(over_ms, 1)) /
+                    static_cast<double>(bytes);
+  return std::clamp(static_cast<std::int64_t>(ms), kMinNapMs, kMaxNapMs);
+}
+
 int Writer::run() {
+  std::int64_t since_ms = monotonicMs();
+  std::size_t bytes = 0;  // popped since since_ms
   while (!signals::stopRequested()) {
     step(monotonicMs());
-    // A full batch: more is waiting. Otherwise a nap, so that a steady trickle is taken in
-    // batches of kIdleNapMs worth of messages instead of one wake-up per message.
+    bytes += last_popped_bytes_;
+    // A full batch: more is waiting. Otherwise a nap, so that messages are taken in batches
+    // instead of one wake-up per message.
     if (last_popped_ >= options_.batch) continue;
-    signals::napMs(kIdleNapMs);
+    std::int64_t now_ms = monotonicMs();
+    signals::napMs(napMs(bytes, now_ms - since_ms, queue_.capacity()));
+    since_ms = now_ms;
+    bytes = 0;
   }
   std::int64_t until = monotonicMs() + kStopBudgetMs;
   while (monotonicMs() < until && step(monotonicMs(), true)) {

@@ -66,7 +66,12 @@ class Writer {
         counters_(counters),
         options_(std::move(options)),
         connector_(std::move(connector)),
-        hep_(std::move(hep)) {}
+        hep_(std::move(hep)) {
+    hep_opts_.capture_id = options_.hep_capture_id;
+    hep_opts_.auth_key = options_.hep_auth_key;
+    hep_opts_.max_packet =
+        hep_ != nullptr && hep_->tcp() ? trace::kHepMaxPacket : trace::kHepMaxUdpPacket;
+  }
 
   static constexpr std::int64_t kReorderMs = 200;
   static constexpr std::size_t kMaxHeld = 20000;  // beyond: written at once, oldest first
@@ -77,24 +82,38 @@ class Writer {
   // The process body: step() until the stop signal, then what is queued (bounded).
   int run();
 
+  // How long run() naps after a round that left the queue empty, given that `bytes` came in
+  // over the last `over_ms`: long enough that a steady trickle is taken in large batches (a
+  // wake-up costs the same however little it brings), short enough that at that rate the
+  // queue of `capacity` bytes is at most a quarter full by the next round.
+  static constexpr std::int64_t kMinNapMs = 2;
+  static constexpr std::int64_t kMaxNapMs = 50;
+  static std::int64_t napMs(std::size_t bytes, std::int64_t over_ms, std::size_t capacity);
+
  private:
-  void writeDb(const Item* items, std::size_t count);
-  // Decodes the due entries kSendChunk at a time into decoded_ and sends them; the entries'
-  // strings go back to spare_.
+  // items[i]'s message is messages[i] (a view into its held entry).
+  void writeDb(const Item* items, const std::string_view* messages, std::size_t count);
+  // Takes one popped entry into held_ (HEP: encoded now), or drops and counts it when it is
+  // unreadable.
+  void hold(std::string& slot, std::int64_t now_ms);
+  // Writes the first `due` held messages: their HEP packets, and their rows (decoded
+  // kSendChunk at a time into decoded_); their strings go back to spare_.
   void sendDue(std::size_t due, std::int64_t now_ms);
-  void send(const Item* items, std::size_t count, std::int64_t now_ms);
-  void sendHep(const Item* items, std::size_t count, std::int64_t now_ms);
-  static constexpr std::size_t kHepChunk = HepSender::kUdpBatch;
-  static constexpr std::size_t kKeepHepBuffer = 1 << 20;
+  void sendHep(std::size_t due, std::int64_t now_ms);
+  void writeRows(std::size_t due);
+  std::string spareString();
+  void recycle(std::string& s);
   static constexpr std::size_t kSendChunk = 256;
   // Strings kept for reuse: enough for a round's batch, none of an outsized message.
   static constexpr std::size_t kMaxSpare = 512;
   static constexpr std::size_t kMaxSpareBytes = 16 * 1024;  // at most 8 MB kept
-  // A queue entry as popped (encoded), kept until it is due: small, so the deque holds many
-  // per block, and decoded only when written.
+  // A message taken from the queue, kept until it is due. Its HEP packet is encoded when it
+  // is taken, while its bytes are still in the CPU's cache (by the time it is due they are
+  // not: encoding then cost twice as much); the entry is kept only for the DB's rows.
   struct Held {
     std::int64_t time_us;  // capture time (the sort key)
-    std::string entry;
+    std::string entry;     // as popped (DB only)
+    std::string hep;       // the HEPv3 packet (HEP only)
   };
 
   TraceQueue& queue_;
@@ -115,17 +134,18 @@ class Writer {
   };
   std::deque<Arrival> arrivals_;
   std::int64_t waited_max_us_ = INT64_MIN;
-  std::size_t last_popped_ = 0;  // taken from the queue by the last step()
+  std::size_t last_popped_ = 0;        // entries taken from the queue by the last step()
+  std::size_t last_popped_bytes_ = 0;  // and their bytes
   std::int64_t next_sweep_ms_ = 0;
   db::OutageLog outage_;
   // Reused from round to round: no allocation per message once they have grown.
-  std::vector<std::string> slots_;  // what the queue pops into
-  std::vector<std::string> spare_;  // buffers of written entries, handed to slots_ again
-  std::vector<Item> decoded_;       // the chunk being written
+  std::vector<std::string> slots_;          // what the queue pops into
+  std::vector<std::string> spare_;          // buffers of written messages, for reuse
+  std::vector<Item> decoded_;               // the chunk being written (all but the messages)
+  std::vector<std::string_view> messages_;  // their messages, inside their held entries
 
   trace::HepOptions hep_opts_;
-  std::string hep_buf_;
-  std::vector<std::size_t> hep_ends_;
+  Item scratch_;  // the entry being encoded as HEP
   std::vector<std::string_view> hep_views_;
 };
 
