@@ -24,11 +24,18 @@ stop_all() {
   local k; for k in $kids; do kill -KILL "$k" 2>/dev/null || true; done
 }
 
-# utime+stime ticks of a pid and its direct children (both servers fork their workers)
-ticks_tree() {
+# CPU microseconds of a pid and its direct children (both servers fork their workers): the
+# time the scheduler ran them (/proc/PID/schedstat, exact), or utime+stime where that file is
+# missing (whole clock ticks per process: 10 ms each).
+cpu_us_tree() {
   local root=$1 t=0 p v
   for p in $root $(ps -o pid= --ppid "$root" 2>/dev/null); do
-    v=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || continue
+    if [[ -r /proc/$p/schedstat ]]; then
+      v=$(awk '{ printf "%d", $1 / 1000 }' "/proc/$p/schedstat" 2>/dev/null) || continue
+    else
+      v=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13) * 1000000 / hz }' \
+        "/proc/$p/stat" 2>/dev/null) || continue
+    fi
     t=$((t + ${v:-0}))
   done
   echo $t
