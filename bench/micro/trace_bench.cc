@@ -56,8 +56,8 @@ class TracedService {
     k.hep_sent.bindForTest(&slots_[2]);
     k.dropped.bindForTest(&slots_[3]);
     k.db_errors.bindForTest(&slots_[4]);
-    svc_.config().queue_size = 8192;  // KB, as the load benchmark
-    svc_.config().hep_destination = "tcp:127.0.0.1:9"; // required; the writer here gets its own
+    svc_.config().queue_size = 8192;                    // KB, as the load benchmark
+    svc_.config().hep_destination = "tcp:127.0.0.1:9";  // required; the writer here gets its own
     if (mem_ == MAP_FAILED || siptrace::Service::memoryFor(svc_.config()) > kMem ||
         !svc_.initForTest(mem_).isOk()) {
       std::abort();
@@ -160,8 +160,7 @@ void BM_WriterHepTcp(benchmark::State& state) {
   TracedService t;
   Collector collector;
   {
-    Result<siptrace::HepDestination> dest =
-        siptrace::parseHepDestination(collector.destination());
+    Result<siptrace::HepDestination> dest = siptrace::parseHepDestination(collector.destination());
     if (!dest.isOk()) std::abort();
     siptrace::WriterOptions o;
     siptrace::Writer w(*t.svc().queue(), *t.svc().calls(), t.svc().counters(), o, {},
