@@ -31,9 +31,10 @@ cpu_us_tree() {
   local root=$1 t=0 p v
   for p in $root $(ps -o pid= --ppid "$root" 2>/dev/null); do
     if [[ -r /proc/$p/schedstat ]]; then
-      v=$(awk '{ printf "%d", $1 / 1000 }' "/proc/$p/schedstat" 2>/dev/null) || continue
+      # %.0f: mawk's %d stops at 2^31-1 (36 minutes of CPU in µs).
+      v=$(awk '{ printf "%.0f", $1 / 1000 }' "/proc/$p/schedstat" 2>/dev/null) || continue
     else
-      v=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%d", ($12 + $13) * 1000000 / hz }' \
+      v=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.0f", ($12 + $13) * 1000000 / hz }' \
         "/proc/$p/stat" 2>/dev/null) || continue
     fi
     t=$((t + ${v:-0}))
@@ -53,10 +54,11 @@ cpu_ns_by_proc() {
   done
 }
 # proc_us_per_call BEFORE AFTER CALLS: "name=µs ..." per process name (processes of the same
-# name summed) between two cpu_ns_by_proc snapshots.
+# name summed) between two cpu_ns_by_proc snapshots. A process started in between counts
+# from 0 (all its CPU is in the step); one that ended in between is missing from the split.
 proc_us_per_call() {
-  awk -v n="$3" 'NR == FNR { t0[$1] = $3; next }
-    { d[$2] += $3 - t0[$1] } END { if (n > 0) for (k in d) printf "%s=%.1f ", k, d[k] / 1000 / n }' \
+  awk -v n="$3" 'NR == FNR { t0[$1 " " $2] = $3; next }
+    { d[$2] += $3 - t0[$1 " " $2] } END { if (n > 0) for (k in d) printf "%s=%.1f ", k, d[k] / 1000 / n }' \
     "$1" "$2" | tr ' ' '\n' | sort | paste -sd' '
 }
 

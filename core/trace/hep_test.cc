@@ -2,6 +2,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <cstring>
 #include <string>
 
 namespace sipline::trace {
@@ -56,6 +57,7 @@ class HepTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(mixedFamiliesAreSentV4Mapped);
   CPPUNIT_TEST(oversizedMessageIsTruncatedToFit);
   CPPUNIT_TEST(maxPacketLimitsTheDatagram);
+  CPPUNIT_TEST(longestFixedPartRoundTrips);
   CPPUNIT_TEST(appendHepAddsToTheBuffer);
   CPPUNIT_TEST(unknownChunksAreSkipped);
   CPPUNIT_TEST(rejectsMalformedPackets);
@@ -165,6 +167,24 @@ class HepTest : public CppUnit::TestFixture {
     const std::string& m = d.value().record.message;
     CPPUNIT_ASSERT(m.size() > 60000 && m.size() < 65535);
     CPPUNIT_ASSERT(r.message.compare(0, m.size(), m) == 0);
+  }
+
+  // The largest fixed part: IPv6 and both ids at their longest (the encoder builds it in a
+  // buffer of that size).
+  void longestFixedPartRoundTrips() {
+    Record r = record(Proto::kUdp, "2001:db8::1", 5060, "2001:db8::2", 5070, kInvite);
+    HepOptions opts{7, std::string(kHepMaxIdLength + 10, 'k'),
+                    std::string(kHepMaxIdLength + 10, 'c')};
+    std::string pkt = encodeHep(r, opts);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{6 + 3 * 7 + 2 * 22 + 2 * 8 + 3 * 10 + 2 * (6 + 1024) + 6} +
+                             std::strlen(kInvite),
+                         pkt.size());
+    Result<HepPacket> d = decodeHep(pkt);
+    CPPUNIT_ASSERT(d.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string(kHepMaxIdLength, 'k'), d.value().auth_key);
+    CPPUNIT_ASSERT_EQUAL(std::string(kHepMaxIdLength, 'c'), d.value().correlation_id);
+    CPPUNIT_ASSERT_EQUAL(std::string("[2001:db8::2]:5070"), d.value().record.dst.toString());
+    CPPUNIT_ASSERT_EQUAL(std::string(kInvite), d.value().record.message);
   }
 
   void maxPacketLimitsTheDatagram() {

@@ -222,7 +222,7 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
 }
 
 std::int64_t Writer::napMs(std::size_t bytes, std::int64_t over_ms, std::size_t capacity) {
-  if (bytes == 0) return kMaxNapMs;
+  if (bytes == 0) return kIdleNapMs;
   // The time for `bytes / over_ms` to fill a quarter of the queue.
   const double ms = static_cast<double>(capacity) / 4 *
                     static_cast<double>(std::max<std::int64_t>(over_ms, 1)) /
@@ -236,9 +236,9 @@ int Writer::run() {
   while (!signals::stopRequested()) {
     step(monotonicMs());
     bytes += last_popped_bytes_;
-    // A full batch: more is waiting. Otherwise a nap, so that messages are taken in batches
-    // instead of one wake-up per message.
-    if (last_popped_ >= options_.batch) continue;
+    // A full batch (of entries or of bytes): more is waiting. Otherwise a nap, so that
+    // messages are taken in batches instead of one wake-up per message.
+    if (last_popped_ >= options_.batch || last_popped_bytes_ >= options_.batch_bytes) continue;
     std::int64_t now_ms = monotonicMs();
     signals::napMs(napMs(bytes, now_ms - since_ms, queue_.capacity()));
     since_ms = now_ms;

@@ -85,8 +85,10 @@ class Writer {
   // How long run() naps after a round that left the queue empty, given that `bytes` came in
   // over the last `over_ms`: long enough that a steady trickle is taken in large batches (a
   // wake-up costs the same however little it brings), short enough that at that rate the
-  // queue of `capacity` bytes is at most a quarter full by the next round.
+  // queue of `capacity` bytes is at most a quarter full by the next round. After a quiet
+  // interval it naps kIdleNapMs, not the longest: traffic that starts then has no rate yet.
   static constexpr std::int64_t kMinNapMs = 2;
+  static constexpr std::int64_t kIdleNapMs = 10;
   static constexpr std::int64_t kMaxNapMs = 50;
   static std::int64_t napMs(std::size_t bytes, std::int64_t over_ms, std::size_t capacity);
 
