@@ -202,8 +202,10 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
   std::size_t n = queue_.popReusing(options_.batch, options_.batch_bytes, slots_);
   last_popped_ = n;
   last_popped_bytes_ = 0;
-  for (std::size_t i = 0; i < n; ++i) last_popped_bytes_ += slots_[i].size();
-  for (std::size_t i = 0; i < n; ++i) hold(slots_[i], now_ms);
+  for (std::size_t i = 0; i < n; ++i) {
+    last_popped_bytes_ += slots_[i].size();  // before hold(), which may take the slot's buffer
+    hold(slots_[i], now_ms);
+  }
   // Everything captured up to the latest capture time among the messages that have waited
   // the window is due: a message captured earlier had that long to arrive. (One arrival entry
   // per round, so this costs a binary search, not a walk over the held messages.)
