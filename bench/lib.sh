@@ -24,34 +24,27 @@ stop_all() {
   local k; for k in $kids; do kill -KILL "$k" 2>/dev/null || true; done
 }
 
-# CPU microseconds of a pid and its direct children (both servers fork their workers): the
-# time the scheduler ran them (/proc/PID/schedstat, exact), or utime+stime where that file is
-# missing (whole clock ticks per process: 10 ms each).
-cpu_us_tree() {
-  local root=$1 t=0 p v
-  for p in $root $(ps -o pid= --ppid "$root" 2>/dev/null); do
-    if [[ -r /proc/$p/schedstat ]]; then
-      # %.0f: mawk's %d stops at 2^31-1 (36 minutes of CPU in µs).
-      v=$(awk '{ printf "%.0f", $1 / 1000 }' "/proc/$p/schedstat" 2>/dev/null) || continue
-    else
-      v=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.0f", ($12 + $13) * 1000000 / hz }' \
-        "/proc/$p/stat" 2>/dev/null) || continue
-    fi
-    t=$((t + ${v:-0}))
-  done
-  echo $t
-}
-
-# cpu_ns_by_proc ROOT: "PID NAME NS" for the server and each direct child (Sipline names its
-# children after their role: udp-worker#1, timer, siptrace-writer, ...). NS is the time the
-# scheduler ran the process (/proc/PID/schedstat): exact, where utime+stime count whole ticks.
+# cpu_ns_by_proc ROOT: "PID NAME NS" for the server and each direct child (both servers fork
+# their workers; Sipline names them after their role: udp-worker#1, timer, siptrace-writer,
+# ...). NS is the time the scheduler ran the process (/proc/PID/schedstat, exact), or
+# utime+stime where that file is missing (whole clock ticks: 10 ms each).
 cpu_ns_by_proc() {
   local p name ns
   for p in $1 $(ps -o pid= --ppid "$1" 2>/dev/null); do
     name=$(cat "/proc/$p/comm" 2>/dev/null) || continue
-    ns=$(awk '{print $1}' "/proc/$p/schedstat" 2>/dev/null) || continue
+    if [[ -r /proc/$p/schedstat ]]; then
+      ns=$(awk '{print $1}' "/proc/$p/schedstat" 2>/dev/null) || continue
+    else
+      ns=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.0f", ($12 + $13) * 1e9 / hz }' \
+        "/proc/$p/stat" 2>/dev/null) || continue
+    fi
     echo "$p ${name// /_} $ns"
   done
+}
+# CPU microseconds of a pid and its direct children, summed over cpu_ns_by_proc.
+# (%.0f: mawk's %d stops at 2^31-1, 36 minutes of CPU in µs.)
+cpu_us_tree() {
+  cpu_ns_by_proc "$1" | awk '{ t += $3 } END { printf "%.0f\n", t / 1000 }'
 }
 # proc_us_per_call BEFORE AFTER CALLS: "name=µs ..." per process name (processes of the same
 # name summed) between two cpu_ns_by_proc snapshots. A process started in between counts

@@ -121,16 +121,11 @@ Result<std::size_t> decodeHeaderInto(std::string_view entry, Item& item) {
 
 Result<Item> decodeItem(std::string_view entry) {
   Item item;
-  Status st = decodeItemInto(entry, item);
-  if (!st.isOk()) return st;
-  return item;
-}
-
-Status decodeItemInto(std::string_view entry, Item& item) {
   std::string_view message;
   Status st = decodeItemInPlace(entry, item, message);
-  if (st.isOk()) item.record.message.assign(message);
-  return st;
+  if (!st.isOk()) return st;
+  item.record.message.assign(message);
+  return item;
 }
 
 Status decodeItemInPlace(std::string_view entry, Item& item, std::string_view& message) {

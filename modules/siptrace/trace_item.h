@@ -32,11 +32,10 @@ void encodeHeaderInto(std::string& out, std::int64_t time_us, Proto proto, bool 
                       std::string_view trace_attrs, std::size_t message_size);
 std::string encodeItem(const Item& item);  // header + call_id + attrs + message (tests)
 Result<Item> decodeItem(std::string_view entry);
-// The same into `item`, reusing its strings' buffers: the writer decodes every message into
-// the same few items, so it allocates nothing per message. `item` is unspecified on error.
-Status decodeItemInto(std::string_view entry, Item& item);
-// The same but the message, which stays where it is: `message` views it inside `entry`
-// (item.record.message is left as it was). The writer decodes this way: no copy per message.
+// The same into `item`, reusing its strings' buffers, but the message, which stays where it
+// is: `message` views it inside `entry` (item.record.message is left as it was). The writer
+// decodes every message this way into the same few items: no copy, no allocation per message.
+// `item` is unspecified on error.
 Status decodeItemInPlace(std::string_view entry, Item& item, std::string_view& message);
 // The capture time of a queue entry without decoding the rest; nullopt when the entry is
 // damaged (its sizes do not add up, an unknown transport): its time would be junk too.

@@ -58,8 +58,10 @@ class SiptraceItemTest : public CppUnit::TestFixture {
     reused.record.message = std::string(4000, 'm');
     reused.call_id = std::string(100, 'c');
     reused.trace_attrs = "someone@else";
-    CPPUNIT_ASSERT(decodeItemInto(encodeItem(item), reused).isOk());
-    CPPUNIT_ASSERT_EQUAL(item.record.message, reused.record.message);
+    const std::string entry = encodeItem(item);
+    std::string_view message;
+    CPPUNIT_ASSERT(decodeItemInPlace(entry, reused, message).isOk());
+    CPPUNIT_ASSERT_EQUAL(item.record.message, std::string(message));
     CPPUNIT_ASSERT_EQUAL(item.call_id, reused.call_id);
     CPPUNIT_ASSERT_EQUAL(item.trace_attrs, reused.trace_attrs);
     CPPUNIT_ASSERT_EQUAL(item.record.time_us, reused.record.time_us);
@@ -72,7 +74,7 @@ class SiptraceItemTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(encodeItem(item), header + item.record.message);
     std::string cut = encodeItem(item);
     cut.pop_back();
-    CPPUNIT_ASSERT(!decodeItemInto(cut, reused).isOk());
+    CPPUNIT_ASSERT(!decodeItemInPlace(cut, reused, message).isOk());
     CPPUNIT_ASSERT(!entryTimeUs(cut.substr(0, 7)).has_value());
     CPPUNIT_ASSERT(!entryTimeUs(cut).has_value());  // long enough, but its sizes disagree
   }

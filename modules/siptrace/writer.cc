@@ -116,28 +116,32 @@ void Writer::recycle(std::string& s) {
 }
 
 void Writer::hold(std::string& slot, std::int64_t now_ms) {
-  std::optional<std::int64_t> t = entryTimeUs(slot);
-  Held h{t.value_or(0), {}, {}};
-  if (t.has_value() && hep_ != nullptr) {
+  // Decoding checks the entry as entryTimeUs() does; HEP decodes it anyway.
+  Held h{0, {}, {}};
+  bool readable = false;
+  if (hep_ != nullptr) {
     std::string_view message;
-    if (decodeItemInPlace(slot, scratch_, message).isOk()) {
+    readable = decodeItemInPlace(slot, scratch_, message).isOk();
+    if (readable) {
+      h.time_us = scratch_.record.time_us;
       hep_opts_.correlation_id.assign(scratch_.call_id);
       h.hep = spareString();
       trace::appendHep(scratch_.record, message, hep_opts_, h.hep);
-    } else {
-      t.reset();
     }
+  } else {
+    std::optional<std::int64_t> t = entryTimeUs(slot);
+    readable = t.has_value();
+    h.time_us = t.value_or(0);
   }
-  if (!t.has_value()) {
+  if (!readable) {
     counters_.dropped.inc();
     SL_ERR_RATELIMITED("siptrace: a queued message is unreadable (%zu bytes)", slot.size());
-    recycle(h.hep);
     return;
   }
   if (arrivals_.empty() || arrivals_.back().arrived_ms != now_ms) {
-    arrivals_.push_back({now_ms, *t});
+    arrivals_.push_back({now_ms, h.time_us});
   } else {
-    arrivals_.back().max_time_us = std::max(arrivals_.back().max_time_us, *t);
+    arrivals_.back().max_time_us = std::max(arrivals_.back().max_time_us, h.time_us);
   }
   // The rows are made from the entry itself; the slot gets a spare buffer for the next pop.
   if (connector_) {
@@ -146,7 +150,7 @@ void Writer::hold(std::string& slot, std::int64_t now_ms) {
   }
   // Mostly appended at the end: messages arrive nearly in time order.
   auto later = [](std::int64_t v, const Held& x) { return v < x.time_us; };
-  held_.insert(std::upper_bound(held_.begin(), held_.end(), *t, later), std::move(h));
+  held_.insert(std::upper_bound(held_.begin(), held_.end(), h.time_us, later), std::move(h));
 }
 
 void Writer::sendDue(std::size_t due, std::int64_t now_ms) {
