@@ -8,15 +8,6 @@
 namespace sipline::trace {
 namespace {
 
-constexpr std::size_t kHeaderSize = 6;  // "HEP3" + total length
-constexpr std::size_t kChunkHeader = 6;
-
-// The fixed chunks of a packet at most (both ids at their longest, IPv6): the stack buffer
-// appendHep() writes them to before the one append of them and the payload's.
-constexpr std::size_t kMaxFixed = kHeaderSize + 3 * (kChunkHeader + 1) + 2 * (kChunkHeader + 16) +
-                                  2 * (kChunkHeader + 2) + 3 * (kChunkHeader + 4) +
-                                  2 * (kChunkHeader + kHepMaxIdLength) + kChunkHeader;
-
 // Big-endian fields and chunks written at a cursor into a buffer the caller sized.
 class ChunkWriter {
  public:
@@ -41,7 +32,7 @@ class ChunkWriter {
   void header(std::uint16_t type, std::size_t payload_len) {
     u16(0);  // vendor: generic
     u16(type);
-    u16(static_cast<std::uint16_t>(kChunkHeader + payload_len));
+    u16(static_cast<std::uint16_t>(kHepChunkHeader + payload_len));
   }
   void chunk8(std::uint16_t type, std::uint8_t v) {
     header(type, 1);
@@ -115,14 +106,15 @@ void appendHep(const Record& r, std::string_view message, const HepOptions& opts
       std::string_view(opts.correlation_id)
           .substr(0, std::min(opts.correlation_id.size(), kHepMaxIdLength));
   // Fixed part: header, 3 uint8 chunks, 2 addresses, 2 ports, 3 uint32 chunks, payload header.
-  std::size_t fixed = kHeaderSize + 3 * (kChunkHeader + 1) + 2 * (kChunkHeader + addr_len) +
-                      2 * (kChunkHeader + 2) + 3 * (kChunkHeader + 4) + kChunkHeader;
-  if (!auth.empty()) fixed += kChunkHeader + auth.size();
-  if (!corr.empty()) fixed += kChunkHeader + corr.size();
+  std::size_t fixed = kHepHeaderSize + 3 * (kHepChunkHeader + 1) +
+                      2 * (kHepChunkHeader + addr_len) + 2 * (kHepChunkHeader + 2) +
+                      3 * (kHepChunkHeader + 4) + kHepChunkHeader;
+  if (!auth.empty()) fixed += kHepChunkHeader + auth.size();
+  if (!corr.empty()) fixed += kHepChunkHeader + corr.size();
   const std::size_t limit = std::min(opts.max_packet, kHepMaxPacket);
   const std::size_t payload_len = std::min(message.size(), limit > fixed ? limit - fixed : 0);
 
-  char buf[kMaxFixed];
+  char buf[kHepMaxOverhead];
   ChunkWriter w(buf);
   w.raw("HEP3", 4);
   w.u16(static_cast<std::uint16_t>(fixed + payload_len));
@@ -150,15 +142,15 @@ void appendHep(const Record& r, std::string_view message, const HepOptions& opts
 }
 
 Result<std::size_t> hepFrameLength(std::string_view bytes) {
-  if (bytes.size() < kHeaderSize) return std::size_t{0};
+  if (bytes.size() < kHepHeaderSize) return std::size_t{0};
   if (bytes.substr(0, 4) != "HEP3") return malformed("magic is not HEP3", 0);
   const std::size_t total = get16(reinterpret_cast<const unsigned char*>(bytes.data()) + 4);
-  if (total < kHeaderSize) return malformed("total length under 6", 4);
+  if (total < kHepHeaderSize) return malformed("total length under 6", 4);
   return total;
 }
 
 Result<HepPacket> decodeHep(std::string_view bytes) {
-  if (bytes.size() < kHeaderSize) return malformed("packet shorter than its header", 0);
+  if (bytes.size() < kHepHeaderSize) return malformed("packet shorter than its header", 0);
   Result<std::size_t> total = hepFrameLength(bytes);
   if (!total.isOk()) return total.status();
   if (total.value() != bytes.size()) {
@@ -176,17 +168,17 @@ Result<HepPacket> decodeHep(std::string_view bytes) {
   std::uint16_t src_port = 0, dst_port = 0;
   std::uint32_t sec = 0, usec = 0;
 
-  std::size_t off = kHeaderSize;
+  std::size_t off = kHepHeaderSize;
   // Each pass consumes at least 6 bytes, so the loop ends within size/6 passes.
   while (off < bytes.size()) {
-    if (bytes.size() - off < kChunkHeader) return malformed("truncated chunk header", off);
+    if (bytes.size() - off < kHepChunkHeader) return malformed("truncated chunk header", off);
     const std::uint16_t vendor = get16(p + off);
     const std::uint16_t type = get16(p + off + 2);
     const std::size_t len = get16(p + off + 4);
-    if (len < kChunkHeader) return malformed("chunk length under 6", off + 4);
+    if (len < kHepChunkHeader) return malformed("chunk length under 6", off + 4);
     if (len > bytes.size() - off) return malformed("chunk past the end", off + 4);
-    const unsigned char* v = p + off + kChunkHeader;
-    const std::size_t n = len - kChunkHeader;
+    const unsigned char* v = p + off + kHepChunkHeader;
+    const std::size_t n = len - kHepChunkHeader;
     const std::size_t at = off;
     off += len;
     if (vendor != 0 || type >= 32) continue;

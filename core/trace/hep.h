@@ -44,6 +44,14 @@ inline constexpr std::size_t kHepMaxPacket = 65535;
 inline constexpr std::size_t kHepMaxUdpPacket = 65507;
 // Auth key and correlation id longer than this are cut (they are short in practice).
 inline constexpr std::size_t kHepMaxIdLength = 1024;
+inline constexpr std::size_t kHepHeaderSize = 6;  // "HEP3" + total length
+inline constexpr std::size_t kHepChunkHeader = 6;
+// A packet's bytes besides its payload at most (both ids at their longest, IPv6): a packet is
+// never longer than its message plus this. appendHep() builds them in a stack buffer this big.
+inline constexpr std::size_t kHepMaxOverhead =
+    kHepHeaderSize + 3 * (kHepChunkHeader + 1) + 2 * (kHepChunkHeader + 16) +
+    2 * (kHepChunkHeader + 2) + 3 * (kHepChunkHeader + 4) +
+    2 * (kHepChunkHeader + kHepMaxIdLength) + kHepChunkHeader;
 
 struct HepOptions {
   std::uint32_t capture_id = 0;

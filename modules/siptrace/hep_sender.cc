@@ -210,15 +210,59 @@ bool HepSender::send(std::string_view packet, std::int64_t now_ms) {
   return fd_ >= 0;
 }
 
+std::size_t HepSender::writeDirect(const std::string_view* packets, std::size_t n,
+                                   std::int64_t now_ms) {
+  iovec iovs[kIovBatch];
+  std::size_t done = 0;
+  while (done < n) {
+    const std::size_t count = std::min(n - done, kIovBatch);
+    for (std::size_t k = 0; k < count; ++k) {
+      iovs[k].iov_base = const_cast<char*>(packets[done + k].data());
+      iovs[k].iov_len = packets[done + k].size();
+    }
+    msghdr msg{};
+    msg.msg_iov = iovs;
+    msg.msg_iovlen = count;
+    ssize_t w = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return done;
+    if (w < 0) {
+      fail(now_ms, "send");
+      return done;
+    }
+    std::size_t left = static_cast<std::size_t>(w);
+    std::size_t k = 0;
+    while (k < count && left >= iovs[k].iov_len) left -= iovs[k++].iov_len;
+    done += k;
+    if (k < count) {
+      // A packet cut by a full socket: its rest is written before anything else (the stream
+      // must stay on packet boundaries), from the buffer, whatever its limit.
+      if (left > 0) {
+        pending_.append(packets[done].substr(left));
+        ++done;
+      }
+      return done;
+    }
+  }
+  return done;
+}
+
+std::size_t HepSender::sendManyTcp(const std::string_view* packets, std::size_t n,
+                                   std::int64_t now_ms) {
+  flush(now_ms);  // what waits from earlier rounds goes first
+  // Nothing waiting and the stream up: written straight from the caller's packets, with no
+  // copy into the buffer; only what the socket does not take then is buffered.
+  std::size_t sent = connected() && pending() == 0 ? writeDirect(packets, n, now_ms) : 0;
+  if (sent == n) return sent;
+  for (std::size_t i = sent; i < n; ++i) sent += queueTcp(packets[i], now_ms) ? 1 : 0;
+  flush(now_ms);
+  return sent;
+}
+
 std::size_t HepSender::sendMany(const std::string_view* packets, std::size_t n,
                                 std::int64_t now_ms) {
+  if (dest_.tcp) return sendManyTcp(packets, n, now_ms);
   std::size_t sent = 0;
-  if (dest_.tcp) {
-    // Buffered together, written with as few send() calls as the socket takes.
-    for (std::size_t i = 0; i < n; ++i) sent += queueTcp(packets[i], now_ms) ? 1 : 0;
-    flush(now_ms);
-    return sent;
-  }
   if (n == 0 || !ensureSocket(now_ms)) return 0;
   mmsghdr msgs[kUdpBatch];
   iovec iovs[kUdpBatch];

@@ -27,7 +27,8 @@ Result<HepDestination> parseHepDestination(std::string_view text);
 class HepSender {
  public:
   static constexpr std::int64_t kConnectTimeoutMs = 1000;
-  static constexpr std::size_t kUdpBatch = 64;  // datagrams per sendmmsg()
+  static constexpr std::size_t kUdpBatch = 64;   // datagrams per sendmmsg()
+  static constexpr std::size_t kIovBatch = 256;  // TCP packets per sendmsg()
   static constexpr std::size_t kMaxPending = 4 << 20;
   static constexpr std::int64_t kMinBackoffMs = 100;
   static constexpr std::int64_t kMaxBackoffMs = 5000;
@@ -39,7 +40,8 @@ class HepSender {
 
   // Sends (UDP) or queues and flushes (TCP) one packet; false when it was dropped.
   bool send(std::string_view packet, std::int64_t now_ms);
-  // Several packets: UDP in sendmmsg() batches of kUdpBatch, TCP buffered then flushed once.
+  // Several packets: UDP in sendmmsg() batches of kUdpBatch; TCP written straight from
+  // `packets` (sendmsg() batches of kIovBatch) when nothing is buffered, the rest buffered.
   // Returns how many were sent (UDP) or handed to the stream's buffer (TCP).
   std::size_t sendMany(const std::string_view* packets, std::size_t n, std::int64_t now_ms);
   // TCP: completes a connect in progress and writes what is buffered, without waiting;
@@ -59,6 +61,10 @@ class HepSender {
   // After a failed UDP send (errno set): logs a passing error; a lasting one closes the
   // socket so that a new one (and a new source address) is opened after the back-off.
   void udpError(std::int64_t now_ms);
+  // TCP, connected with nothing buffered: writes packets in order until the socket is full;
+  // how many were written (a packet cut by a full socket counts: its rest is buffered).
+  std::size_t writeDirect(const std::string_view* packets, std::size_t n, std::int64_t now_ms);
+  std::size_t sendManyTcp(const std::string_view* packets, std::size_t n, std::int64_t now_ms);
   // TCP: appends to the buffer (starting a connect when needed) without writing.
   bool queueTcp(std::string_view packet, std::int64_t now_ms);
   void fail(std::int64_t now_ms, const char* what);

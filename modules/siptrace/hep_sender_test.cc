@@ -22,6 +22,7 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(tcpStreamCarriesWholePacketsAndReconnects);
   CPPUNIT_TEST(tcpCollectorDownDropsWithoutWaiting);
   CPPUNIT_TEST(tcpConnectInProgressBuffersWithoutWaiting);
+  CPPUNIT_TEST(tcpSendManyBuffersWhatAFullSocketLeaves);
   CPPUNIT_TEST(udpSendManyDeliversEveryDatagram);
   CPPUNIT_TEST(udpCollectorBackAfterRefusalLosesNothing);
   CPPUNIT_TEST_SUITE_END();
@@ -42,12 +43,13 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
     return fd;
   }
 
-  static std::string packet(const std::string& call_id) {
+  static std::string packet(const std::string& call_id, std::size_t body = 0) {
     trace::Record r;
     SockAddr::fromNumeric("127.0.0.1", 5060, r.src);
     SockAddr::fromNumeric("127.0.0.1", 5070, r.dst);
     r.time_us = 1700000000000000;
-    r.message = "OPTIONS sip:x SIP/2.0\r\nCall-ID: " + call_id + "\r\n\r\n";
+    r.message =
+        "OPTIONS sip:x SIP/2.0\r\nCall-ID: " + call_id + "\r\n\r\n" + std::string(body, 'b');
     trace::HepOptions o;
     o.correlation_id = call_id;
     return trace::encodeHep(r, o);
@@ -165,6 +167,62 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, s.pending());
     CPPUNIT_ASSERT(!s.send(p, now));  // in the back-off now
     for (int fd : fillers) close(fd);
+    close(lfd);
+  }
+
+  // A collector that does not read: the batch goes straight to the socket until it is full,
+  // the packet it cuts is finished from the buffer, then the buffer takes the rest up to its
+  // limit and drops the others. Once the collector reads, every packet handed over arrives
+  // whole and in order, and nothing else does.
+  void tcpSendManyBuffersWhatAFullSocketLeaves() {
+    std::uint16_t port = 0;
+    int lfd = listener(port);
+    HepSender s(parseHepDestination("tcp:127.0.0.1:" + std::to_string(port)).value());
+    std::int64_t now = monotonicMs();
+    CPPUNIT_ASSERT(s.send(packet("first"), now));
+    int conn = accept(lfd, nullptr, nullptr);
+    CPPUNIT_ASSERT(conn >= 0);
+    for (int i = 0; i < 100 && !s.connected(); ++i) {
+      usleep(1000);
+      s.flush(now);
+    }
+    CPPUNIT_ASSERT(s.connected());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, s.pending());
+    std::vector<std::string> packets;
+    for (int i = 0; i < 400; ++i) packets.push_back(packet(std::to_string(i), 40000));
+    std::vector<std::string_view> views(packets.begin(), packets.end());
+    const std::size_t sent = s.sendMany(views.data(), views.size(), now);
+    CPPUNIT_ASSERT(sent < views.size());  // 16 MB: more than the socket and the buffer take
+    CPPUNIT_ASSERT(sent > 0);
+    CPPUNIT_ASSERT(s.pending() > 0);
+    CPPUNIT_ASSERT(s.pending() <= HepSender::kMaxPending + packets[0].size());
+    // The collector reads; the sender flushes what it buffered.
+    std::string stream;
+    const std::int64_t until = monotonicMs() + 5000;
+    while (monotonicMs() < until) {
+      s.flush(now);
+      pollfd p{conn, POLLIN, 0};
+      if (poll(&p, 1, 20) != 1) {
+        if (s.pending() == 0) break;
+        continue;
+      }
+      char chunk[65536];
+      ssize_t got = recv(conn, chunk, sizeof chunk, 0);
+      if (got <= 0) break;
+      stream.append(chunk, static_cast<std::size_t>(got));
+    }
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, s.pending());
+    std::vector<std::string> ids;
+    for (std::string_view rest = stream; !rest.empty();) {
+      Result<std::size_t> len = trace::hepFrameLength(rest);
+      CPPUNIT_ASSERT(len.isOk() && len.value() != 0 && len.value() <= rest.size());
+      ids.push_back(trace::decodeHep(rest.substr(0, len.value())).value().correlation_id);
+      rest.remove_prefix(len.value());
+    }
+    CPPUNIT_ASSERT_EQUAL(sent + 1, ids.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("first"), ids[0]);
+    for (std::size_t i = 0; i < sent; ++i) CPPUNIT_ASSERT_EQUAL(std::to_string(i), ids[i + 1]);
+    close(conn);
     close(lfd);
   }
 

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <list>
 #include <string>
@@ -31,6 +32,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(writerInsertsRowsInOrderAndSendsHep);
   CPPUNIT_TEST(writerDropsWhileTheDbIsDownAndResumes);
   CPPUNIT_TEST(writerWritesInCaptureTimeOrder);
+  CPPUNIT_TEST(writerPlacesAMessageFarBackInOrder);
   CPPUNIT_TEST(writerWritesALateMessageAtOnce);
   CPPUNIT_TEST(writerReusesBuffersAcrossRounds);
   CPPUNIT_TEST(hepOnlyWriterSendsInCaptureOrder);
@@ -343,6 +345,40 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT((ids == std::vector<std::string>{"c100", "c150", "c200", "c300"}));
   }
 
+  // Queues a message captured t µs after a fixed time, with Call-ID "c<t>".
+  void pushAt(std::int64_t t) {
+    Item item;
+    item.record.time_us = 1700000000000000 + t;
+    item.record.message = "MESSAGE sip:x SIP/2.0\r\n\r\n";
+    item.call_id = "c" + std::to_string(t);
+    CPPUNIT_ASSERT(svc_.queue()->push({encodeItem(item)}));
+  }
+
+  // A message that belongs far before the newest held ones (further back than the writer
+  // steps before it searches) and one that belongs first still come out in capture order.
+  void writerPlacesAMessageFarBackInOrder() {
+    init();
+    testing::FakeTraceDb db;
+    Writer w = dbWriter(db);
+    const std::int64_t now = monotonicMs();
+    for (std::int64_t t = 100; t < 160; t += 2) pushAt(t);  // 30 in order
+    pushAt(111);                                            // 25 places back
+    pushAt(99);                                             // before all
+    pushAt(159);                                            // one back
+    while (w.step(now)) {
+    }
+    w.step(now + Writer::kReorderMs);
+    std::vector<std::int64_t> got;
+    for (const auto& statement : db.params) {
+      for (std::size_t i = 2; i < statement.size(); i += 15) {
+        got.push_back(std::stoll(std::get<std::string>(statement[i]).substr(1)));
+      }
+    }
+    CPPUNIT_ASSERT_EQUAL(std::size_t{33}, got.size());
+    CPPUNIT_ASSERT(std::is_sorted(got.begin(), got.end()));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{99}, got.front());
+  }
+
   // Many rounds through the reused buffers (slots, spares, decoded items): messages of
   // changing sizes come out whole and in order, and a damaged entry is dropped and counted
   // without costing its neighbours.
@@ -395,22 +431,15 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     init();
     testing::FakeTraceDb db;
     Writer w = dbWriter(db);
-    auto push = [this](std::int64_t t) {
-      Item item;
-      item.record.time_us = 1700000000000000 + t;
-      item.record.message = "MESSAGE sip:x SIP/2.0\r\n\r\n";
-      item.call_id = "c" + std::to_string(t);
-      CPPUNIT_ASSERT(svc_.queue()->push({encodeItem(item)}));
-    };
     std::int64_t now = monotonicMs();
-    push(300);
+    pushAt(300);
     w.step(now);
-    push(400);
+    pushAt(400);
     w.step(now + 100);
     w.step(now + Writer::kReorderMs);  // 300 waited; 400 not yet
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, db.statements.size());
     CPPUNIT_ASSERT_EQUAL(std::size_t{15}, db.params[0].size());
-    push(100);  // late: 300 is written already
+    pushAt(100);  // late: 300 is written already
     w.step(now + Writer::kReorderMs + 10);
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, db.statements.size());
     CPPUNIT_ASSERT_EQUAL(std::string("c100"), std::get<std::string>(db.params[1][2]));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
 #include <optional>
 
 #include "core/base/clock.h"
@@ -18,6 +19,9 @@ constexpr const char* kColumns[] = {"time_stamp", "time_us",   "callid",   "trac
 constexpr std::size_t kColumnCount = sizeof kColumns / sizeof kColumns[0];
 constexpr std::int64_t kSweepEveryMs = 1000;
 constexpr std::int64_t kStopBudgetMs = 3000;
+// A message captured before the last held one is placed by stepping back this far, then by
+// a binary search over the rest.
+constexpr int kBackwardSteps = 16;
 
 }  // namespace
 
@@ -117,7 +121,7 @@ void Writer::recycle(std::string& s) {
 
 void Writer::hold(std::string& slot, std::int64_t now_ms) {
   // Decoding checks the entry as entryTimeUs() does; HEP decodes it anyway.
-  Held h{0, {}, {}};
+  Held h{};
   bool readable = false;
   if (hep_ != nullptr) {
     std::string_view message;
@@ -125,8 +129,10 @@ void Writer::hold(std::string& slot, std::int64_t now_ms) {
     if (readable) {
       h.time_us = scratch_.record.time_us;
       hep_opts_.correlation_id.assign(scratch_.call_id);
-      h.hep = spareString();
-      trace::appendHep(scratch_.record, message, hep_opts_, h.hep);
+      std::string& buf = packets_.bufferFor(message.size() + trace::kHepMaxOverhead);
+      const std::size_t before = buf.size();
+      trace::appendHep(scratch_.record, message, hep_opts_, buf);
+      h.hep = packets_.commit(before);
     }
   } else {
     std::optional<std::int64_t> t = entryTimeUs(slot);
@@ -148,9 +154,22 @@ void Writer::hold(std::string& slot, std::int64_t now_ms) {
     h.entry = std::move(slot);
     slot = spareString();
   }
-  // Mostly appended at the end: messages arrive nearly in time order.
-  auto later = [](std::int64_t v, const Held& x) { return v < x.time_us; };
-  held_.insert(std::upper_bound(held_.begin(), held_.end(), h.time_us, later), std::move(h));
+  // Messages arrive nearly in time order: their place is found from the end, without a
+  // binary search that would touch the held messages all over (cache misses, per message).
+  auto at = held_.end();
+  for (int steps = 0; at != held_.begin() && h.time_us < std::prev(at)->time_us; ++steps) {
+    if (steps == kBackwardSteps) {
+      auto later = [](std::int64_t v, const Held& x) { return v < x.time_us; };
+      at = std::upper_bound(held_.begin(), at, h.time_us, later);
+      break;
+    }
+    --at;
+  }
+  if (at == held_.end()) {
+    held_.push_back(std::move(h));
+  } else {
+    held_.insert(at, std::move(h));
+  }
 }
 
 void Writer::sendDue(std::size_t due, std::int64_t now_ms) {
@@ -158,7 +177,7 @@ void Writer::sendDue(std::size_t due, std::int64_t now_ms) {
   if (connector_) writeRows(due);
   for (std::size_t i = 0; i < due; ++i) {
     recycle(held_[i].entry);
-    recycle(held_[i].hep);
+    if (hep_ != nullptr) packets_.release(held_[i].hep);
   }
   held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(due));
 }
@@ -166,7 +185,7 @@ void Writer::sendDue(std::size_t due, std::int64_t now_ms) {
 void Writer::sendHep(std::size_t due, std::int64_t now_ms) {
   // Handed over together: one sendmmsg() per kUdpBatch datagrams, or one stream write.
   hep_views_.clear();
-  for (std::size_t i = 0; i < due; ++i) hep_views_.emplace_back(held_[i].hep);
+  for (std::size_t i = 0; i < due; ++i) hep_views_.push_back(packets_.view(held_[i].hep));
   std::size_t sent = hep_->sendMany(hep_views_.data(), hep_views_.size(), now_ms);
   counters_.hep_sent.inc(sent);
   // HEP the only destination: a packet not sent is a message lost.

@@ -28,6 +28,7 @@
 #include "core/stats/stats.h"
 #include "core/trace/hep.h"
 #include "modules/siptrace/hep_sender.h"
+#include "modules/siptrace/packet_arena.h"
 #include "modules/siptrace/trace_item.h"
 #include "modules/siptrace/trace_queue.h"
 #include "modules/siptrace/traced_set.h"
@@ -106,16 +107,16 @@ class Writer {
   std::string spareString();
   void recycle(std::string& s);
   static constexpr std::size_t kSendChunk = 256;
-  // Strings kept for reuse: enough for a round's batch, none of an outsized message.
+  // Entry buffers kept for reuse (DB): enough for a round's batch, none of an outsized one.
   static constexpr std::size_t kMaxSpare = 512;
   static constexpr std::size_t kMaxSpareBytes = 16 * 1024;  // at most 8 MB kept
   // A message taken from the queue, kept until it is due. Its HEP packet is encoded when it
   // is taken, while its bytes are still in the CPU's cache (by the time it is due they are
   // not: encoding then cost twice as much); the entry is kept only for the DB's rows.
   struct Held {
-    std::int64_t time_us;  // capture time (the sort key)
-    std::string entry;     // as popped (DB only)
-    std::string hep;       // the HEPv3 packet (HEP only)
+    std::int64_t time_us = 0;  // capture time (the sort key)
+    std::string entry;         // as popped (DB only)
+    PacketArena::Ref hep;      // the HEPv3 packet, in packets_ (HEP only)
   };
 
   TraceQueue& queue_;
@@ -142,10 +143,11 @@ class Writer {
   db::OutageLog outage_;
   // Reused from round to round: no allocation per message once they have grown.
   std::vector<std::string> slots_;          // what the queue pops into
-  std::vector<std::string> spare_;          // buffers of written messages, for reuse
+  std::vector<std::string> spare_;          // entry buffers of written messages, for reuse
   std::vector<Item> decoded_;               // the chunk being written (all but the messages)
   std::vector<std::string_view> messages_;  // their messages, inside their held entries
 
+  PacketArena packets_;  // the held messages' HEP packets
   trace::HepOptions hep_opts_;
   Item scratch_;  // the entry being encoded as HEP
   std::vector<std::string_view> hep_views_;
