@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/base/strings.h"
+#include "core/db/db_text.h"
 #include "core/parser/sip_message.h"
 
 namespace sipline::acc {
@@ -61,17 +62,21 @@ Row baseRow(const std::string& table, std::string key, const RequestInfo& req,
   Row row;
   row.table = table;
   // The key is made from the raw fields; the columns get what the DB takes.
-  row.columns = {{"acc_key", std::move(key)},        {"method", dbText(req.method)},
-                 {"from_tag", dbText(req.from_tag)}, {"to_tag", dbText(to_tag)},
-                 {"callid", dbText(req.call_id)},    {"sip_code", std::to_string(code)},
-                 {"sip_reason", dbText(reason)},     {"time", formatTimestamp(time_ms)}};
+  row.columns = {{"acc_key", std::move(key)},
+                 {"method", db::dbText(req.method)},
+                 {"from_tag", db::dbText(req.from_tag)},
+                 {"to_tag", db::dbText(to_tag)},
+                 {"callid", db::dbText(req.call_id)},
+                 {"sip_code", std::to_string(code)},
+                 {"sip_reason", db::dbText(reason)},
+                 {"time", formatTimestamp(time_ms)}};
   return row;
 }
 
 void addExtras(Row& row, const Layout& layout, const RequestInfo& req) {
   for (std::size_t i = 0; i < layout.db_extra_names.size(); ++i) {
     std::optional<std::string> v = i < req.db_extras.size() ? req.db_extras[i] : std::nullopt;
-    if (v) v = dbText(*v);
+    if (v) v = db::dbText(*v);
     row.columns.push_back({layout.db_extra_names[i], std::move(v)});
   }
 }

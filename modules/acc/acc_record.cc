@@ -182,55 +182,6 @@ std::string accKey(std::string_view kind, std::string_view call_id, std::string_
   return crypto::digestHex(crypto::DigestAlgorithm::kSha256, identity);
 }
 
-namespace {
-
-// Bytes of the valid UTF-8 sequence at text[i] (1..4), 0 when none starts there.
-std::size_t utf8SequenceAt(std::string_view text, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) return c == 0 ? 0 : 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80;  // the second byte's range excludes overlongs and surrogates
-  unsigned char hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-  }
-  return n;
-}
-
-}  // namespace
-
-std::string dbText(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (std::size_t i = 0; i < v.size();) {
-    std::size_t n = utf8SequenceAt(v, i);
-    if (n == 0) {
-      out += "\xef\xbf\xbd";  // U+FFFD
-      ++i;
-    } else {
-      out.append(v.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
-
 std::string formatTimestamp(std::int64_t unix_ms) {
   std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};

@@ -47,12 +47,6 @@ Result<Row> decodeLine(std::string_view line);
 std::string accKey(std::string_view kind, std::string_view call_id, std::string_view from_tag,
                    std::string_view to_tag, std::string_view cseq, std::string_view method);
 
-// `v` as PostgreSQL's text takes it: each byte that is not part of a valid UTF-8 sequence
-// (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF) and each NUL becomes
-// U+FFFD. SIP fields are bytes: a 0xff in a user part or a "\x00" escape would make the DB
-// refuse the row forever.
-std::string dbText(std::string_view v);
-
 // "2026-11-27 12:00:00.123+00" (UTC), what a timestamptz column takes.
 std::string formatTimestamp(std::int64_t unix_ms);
 

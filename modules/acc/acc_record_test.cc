@@ -18,7 +18,6 @@ class AccRecordTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(timestampIsUtcWithMilliseconds);
   CPPUNIT_TEST(syslogMessageIsRfc3164);
   CPPUNIT_TEST(facilityNames);
-  CPPUNIT_TEST(dbTextReplacesInvalidUtf8AndNul);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -119,23 +118,6 @@ class AccRecordTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(23, facilityNumber("local7"));
     CPPUNIT_ASSERT_EQUAL(1, facilityNumber("user"));
     CPPUNIT_ASSERT_EQUAL(-1, facilityNumber("local9"));
-  }
-
-  void dbTextReplacesInvalidUtf8AndNul() {
-    const std::string fffd = "\xef\xbf\xbd";
-    CPPUNIT_ASSERT_EQUAL(std::string("plain ascii ;=\t"), dbText("plain ascii ;=\t"));
-    // Valid 2-, 3- and 4-byte sequences stay.
-    std::string valid = "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xed\x9f\xbf \xf4\x8f\xbf\xbf";
-    CPPUNIT_ASSERT_EQUAL(valid, dbText(valid));
-    CPPUNIT_ASSERT_EQUAL("a" + fffd + "b", dbText(std::string("a\0b", 3)));
-    CPPUNIT_ASSERT_EQUAL("al" + fffd + "ce", dbText("al\xff"
-                                                    "ce"));
-    CPPUNIT_ASSERT_EQUAL(fffd + fffd, dbText("\xc0\xaf"));                        // overlong '/'
-    CPPUNIT_ASSERT_EQUAL(fffd + fffd + fffd, dbText("\xed\xa0\x80"));             // a surrogate
-    CPPUNIT_ASSERT_EQUAL(fffd + fffd + fffd + fffd, dbText("\xf4\x90\x80\x80"));  // > U+10FFFF
-    CPPUNIT_ASSERT_EQUAL("x" + fffd + fffd, dbText("x\xe2\x82"));  // cut short at the end
-    CPPUNIT_ASSERT_EQUAL(fffd + "A", dbText("\xe2"
-                                            "A"));
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(AccRecordTest);

@@ -4,6 +4,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/db/db_text.h"
 #include "core/proc/supervisor.h"
 
 namespace sipline::acc {
@@ -50,8 +51,8 @@ std::vector<db::Param> paramsOf(const std::vector<Row>& rows, std::size_t from, 
   for (std::size_t r = from; r < to; ++r) {
     for (const Column& c : rows[r].columns) {
       if (c.value) {
-        // Rows are built with dbText() values; spool lines of older versions may not be.
-        out.emplace_back(dbText(*c.value));
+        // Rows are built with db::dbText() values; spool lines of older versions may not be.
+        out.emplace_back(db::dbText(*c.value));
       } else {
         out.emplace_back(std::monostate{});
       }

@@ -228,60 +228,24 @@ TraceRow buildRow(const Item& item, std::string_view message) {
   return row;
 }
 
-std::string dbText(std::string_view s) {
-  static constexpr std::string_view kReplacement = "\xef\xbf\xbd";
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c == 0) {
-      out += kReplacement;
-      ++i;
-      continue;
-    }
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-      ++i;
-      continue;
-    }
-    // Leads: C2-DF two bytes, E0-EF three, F0-F4 four; 80-C1 and F5-FF never start a character.
-    std::size_t n = c >= 0xc2 && c <= 0xdf   ? 2
-                    : c >= 0xe0 && c <= 0xef ? 3
-                    : c >= 0xf0 && c <= 0xf4 ? 4
-                                             : 0;
-    bool ok = n != 0 && i + n <= s.size();
-    for (std::size_t k = 1; ok && k < n; ++k) {
-      ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-    }
-    if (ok && n == 3) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);  // overlong, surrogates
-    }
-    if (ok && n == 4) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-    }
-    if (!ok) {
-      out += kReplacement;
-      ++i;
-      continue;
-    }
-    out.append(s.substr(i, n));
-    i += n;
-  }
-  return out;
-}
-
 std::string timestampText(std::int64_t time_us) {
+  // By hand, not snprintf: one per stored message.
   std::time_t secs = static_cast<std::time_t>(time_us / 1000000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(time_us % 1000000));
-  return buf;
+  char buf[32] = "0000-00-00 00:00:00.000000+00";
+  auto digits = [&buf](std::size_t end, long v, int n) {
+    for (int i = 0; i < n; ++i, v /= 10)
+      buf[end - 1 - static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+  };
+  digits(4, tm.tm_year + 1900L, 4);
+  digits(7, tm.tm_mon + 1L, 2);
+  digits(10, tm.tm_mday, 2);
+  digits(13, tm.tm_hour, 2);
+  digits(16, tm.tm_min, 2);
+  digits(19, tm.tm_sec, 2);
+  digits(26, static_cast<long>(time_us % 1000000), 6);
+  return std::string(buf, 29);
 }
 
 }  // namespace sipline::siptrace

@@ -71,8 +71,6 @@ TraceRow buildRow(const Item& item);
 // The same with the message given apart (item.record.message is not read).
 TraceRow buildRow(const Item& item, std::string_view message);
 
-// Text PostgreSQL's text type takes: NUL bytes and invalid UTF-8 become U+FFFD.
-std::string dbText(std::string_view s);
 // "2026-11-27 18:39:12.123456+00" for unix microseconds.
 std::string timestampText(std::int64_t time_us);
 

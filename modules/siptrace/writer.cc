@@ -7,6 +7,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/db/db_text.h"
 #include "core/proc/supervisor.h"
 
 namespace sipline::siptrace {
@@ -50,18 +51,18 @@ std::string insertSql(const std::string& table, std::size_t rows) {
 void appendParams(const TraceRow& row, std::vector<db::Param>& out) {
   out.emplace_back(timestampText(row.time_us));
   out.emplace_back(static_cast<std::int64_t>(row.time_us % 1000000));
-  out.emplace_back(dbText(row.callid));
-  out.emplace_back(dbText(row.trace_attrs));
-  out.emplace_back(dbText(row.msg));
-  out.emplace_back(dbText(row.method));
-  out.emplace_back(dbText(row.status));
+  out.emplace_back(db::dbText(row.callid));
+  out.emplace_back(db::dbText(row.trace_attrs));
+  out.emplace_back(db::dbText(row.msg));
+  out.emplace_back(db::dbText(row.method));
+  out.emplace_back(db::dbText(row.status));
   out.emplace_back(row.from_proto);
   out.emplace_back(row.from_ip);
   out.emplace_back(static_cast<std::int64_t>(row.from_port));
   out.emplace_back(row.to_proto);
   out.emplace_back(row.to_ip);
   out.emplace_back(static_cast<std::int64_t>(row.to_port));
-  out.emplace_back(dbText(row.fromtag));
+  out.emplace_back(db::dbText(row.fromtag));
   out.emplace_back(row.direction);
 }
 
@@ -80,7 +81,12 @@ void Writer::writeDb(const Item* items, const std::string_view* messages, std::s
   std::vector<db::Param> params;
   params.reserve(count * kColumnCount);
   for (std::size_t i = 0; i < count; ++i) appendParams(buildRow(items[i], messages[i]), params);
-  Result<std::int64_t> r = conn_->exec(insertSql(options_.table, count), params);
+  // The statement for a full batch is the same every time: made once.
+  if (insert_rows_ != count) {
+    insert_sql_ = insertSql(options_.table, count);
+    insert_rows_ = count;
+  }
+  Result<std::int64_t> r = conn_->exec(insert_sql_, params);
   if (r.isOk()) {
     if (outage_.succeeded()) SL_NOTICE("siptrace: the DB takes traces again");
     counters_.written.inc(count);

@@ -126,6 +126,8 @@ class Writer {
   Connector connector_;
   std::unique_ptr<HepSender> hep_;
   std::unique_ptr<db::Connection> conn_;
+  std::string insert_sql_;  // insertSql() for insert_rows_ rows
+  std::size_t insert_rows_ = 0;
   // Sorted by capture time; a deque: messages are inserted near the end and leave from the
   // front, both without moving the rest.
   std::deque<Held> held_;

@@ -1,0 +1,94 @@
+#include "core/db/db_text.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <string>
+
+namespace sipline::db {
+
+class DbTextTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(DbTextTest);
+  CPPUNIT_TEST(plainAndValidTextPassUnchanged);
+  CPPUNIT_TEST(nulAndInvalidBytesBecomeReplacements);
+  CPPUNIT_TEST(everyByteOfAnInvalidSequenceIsReplaced);
+  CPPUNIT_TEST(badBytesAnywhereInALongMessage);
+  CPPUNIT_TEST_SUITE_END();
+
+  const std::string r_ = "\xef\xbf\xbd";  // U+FFFD
+  std::string times(int n) const {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += r_;
+    return out;
+  }
+
+ public:
+  void plainAndValidTextPassUnchanged() {
+    CPPUNIT_ASSERT_EQUAL(std::string(), dbText(""));
+    CPPUNIT_ASSERT_EQUAL(std::string("plain ascii ;=\t"), dbText("plain ascii ;=\t"));
+    // Valid 2-, 3- and 4-byte sequences, at their range limits, stay.
+    const std::string valid =
+        "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xed\x9f\xbf \xf4\x8f\xbf\xbf";
+    CPPUNIT_ASSERT_EQUAL(valid, dbText(valid));
+    for (const char* good : {"\xdf\xbf", "\xe2\x82\xac", "\xef\xbf\xbf", "\xf0\x9f\x98\x80",
+                             "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "a\xc3\xa9z"}) {
+      CPPUNIT_ASSERT_EQUAL(std::string(good), dbText(good));
+    }
+  }
+
+  void nulAndInvalidBytesBecomeReplacements() {
+    CPPUNIT_ASSERT_EQUAL("a" + r_ + "b", dbText(std::string("a\0b", 3)));
+    CPPUNIT_ASSERT_EQUAL("al" + r_ + "ce", dbText("al\xff"
+                                                  "ce"));
+    CPPUNIT_ASSERT_EQUAL(r_, dbText("\xff"));
+    CPPUNIT_ASSERT_EQUAL(r_, dbText("\xc3"));
+    CPPUNIT_ASSERT_EQUAL("x" + r_ + r_, dbText("x\xe2\x82"));  // cut short at the end
+    CPPUNIT_ASSERT_EQUAL(r_ + "A", dbText("\xe2"
+                                          "A"));
+  }
+
+  // Each byte of an invalid sequence becomes one U+FFFD.
+  void everyByteOfAnInvalidSequenceIsReplaced() {
+    const struct {
+      const char* in;
+      int replaced;
+    } bad[] = {
+        {"\xf8\x80\x80", 3},      // F5-FF are not leads (PostgreSQL refused these)
+        {"\xf5\x80\x80\x80", 4},  // past U+10FFFF
+        {"\xfb\xbf\xbf", 3},      // a five-byte lead
+        {"\xfe\xff", 2},          // never in UTF-8
+        {"\xc0\xaf", 2},          // overlong two-byte forms
+        {"\xc1\xbf", 2},          // (C0 and C1 never lead)
+        {"\x80", 1},              // a lone continuation byte
+        {"\xe0\x80\xaf", 3},      // overlong three-byte
+        {"\xed\xa0\x80", 3},      // a surrogate
+        {"\xed\xa0", 2},          // a surrogate, cut short
+        {"\xf0\x80\x80\xaf", 4},  // overlong four-byte
+        {"\xf4\x90\x80\x80", 4},  // past U+10FFFF
+        {"\xe2\x82", 2},          // cut short
+    };
+    for (const auto& b : bad) CPPUNIT_ASSERT_EQUAL_MESSAGE(b.in, times(b.replaced), dbText(b.in));
+    // A bad continuation: the byte after the lead is itself again.
+    CPPUNIT_ASSERT_EQUAL(r_ + "(" + r_, dbText("\xe2\x28\xa1"));
+  }
+
+  // The ASCII runs are scanned eight bytes at a time: a bad byte at every position of a word,
+  // and at the end of a message, is still found.
+  void badBytesAnywhereInALongMessage() {
+    const std::string line =
+        "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z\r\n";
+    for (std::size_t at = 0; at < 24; ++at) {
+      for (char bad : {'\0', '\xff', '\x80'}) {
+        std::string in = line;
+        in[at] = bad;
+        std::string want = line.substr(0, at) + r_ + line.substr(at + 1);
+        CPPUNIT_ASSERT_EQUAL(want, dbText(in));
+      }
+    }
+    std::string tail = line + "\xc3";
+    CPPUNIT_ASSERT_EQUAL(line + r_, dbText(tail));
+    CPPUNIT_ASSERT_EQUAL(line + "\xc3\xa9" + line, dbText(line + "\xc3\xa9" + line));
+  }
+};
+CPPUNIT_TEST_SUITE_REGISTRATION(DbTextTest);
+
+}  // namespace sipline::db
