@@ -84,6 +84,16 @@ class Connection {
   virtual Result<std::int64_t> exec(std::string_view sql,
                                     std::initializer_list<Param> params = {}) = 0;
   virtual Result<std::int64_t> exec(std::string_view sql, const std::vector<Param>& params) = 0;
+  // Bulk load: runs `copy_sql` ("COPY t (a, b) FROM STDIN") and sends it `data`, rows in
+  // PostgreSQL's COPY text format (fields joined by tabs, each made by appendCopyText() from
+  // db_text.h, a newline after each row); the rows loaded. All or nothing: a row the server
+  // refuses fails the call and loads none. Far cheaper per row than a many-row INSERT (no
+  // parameter per value). Drivers without it answer kUnsupported.
+  virtual Result<std::int64_t> copyIn(std::string_view copy_sql, std::string_view data) {
+    (void)copy_sql;
+    (void)data;
+    return Status::unsupported("this DB driver has no COPY");
+  }
   // BEGIN/COMMIT/ROLLBACK (a failed commit rolls back).
   virtual Status begin() = 0;
   virtual Status commit() = 0;

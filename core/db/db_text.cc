@@ -37,37 +37,58 @@ std::size_t utf8SequenceAt(std::string_view text, std::size_t i) {
   return n;
 }
 
-// The length of the run of plain ASCII (1..0x7f) starting at text[i]: eight bytes at a time,
-// since a SIP message is mostly that and this is the hot part of storing one.
-std::size_t asciiRunAt(std::string_view text, std::size_t i) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+
+// Non-zero when a byte of w is zero (the classic test; exact as to whether one is).
+constexpr std::uint64_t zeroByteIn(std::uint64_t w) { return (w - kOnes) & ~w & kHighs; }
+
+// The length of the run starting at text[i] of bytes that pass as they are: plain ASCII
+// (1..0x7f), and for COPY not backslash, tab, newline or CR either. Eight bytes at a time,
+// since a SIP message is mostly such runs and this is the hot part of storing one.
+template <bool kCopy>
+std::size_t plainRunAt(std::string_view text, std::size_t i) {
   std::size_t j = i;
   for (; j + 8 <= text.size(); j += 8) {
     std::uint64_t w;
     std::memcpy(&w, text.data() + j, 8);
-    // A byte with its high bit set, or a zero byte (the classic has-zero test).
-    if (((w | ((w - kOnes) & ~w)) & kHighs) != 0) break;
+    std::uint64_t stop = (w & kHighs) | zeroByteIn(w);
+    if constexpr (kCopy) {
+      stop |= zeroByteIn(w ^ ('\\' * kOnes)) | zeroByteIn(w ^ ('\t' * kOnes)) |
+              zeroByteIn(w ^ ('\n' * kOnes)) | zeroByteIn(w ^ ('\r' * kOnes));
+    }
+    if (stop != 0) break;
   }
-  while (j < text.size()) {
+  for (; j < text.size(); ++j) {
     auto c = static_cast<unsigned char>(text[j]);
     if (c == 0 || c >= 0x80) break;
-    ++j;
+    if (kCopy && (c == '\\' || c == '\t' || c == '\n' || c == '\r')) break;
   }
   return j - i;
 }
 
-}  // namespace
-
-std::string dbText(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
+// dbText's body, appending; with kCopy, COPY's escapes too.
+template <bool kCopy>
+void appendText(std::string_view v, std::string& out) {
   for (std::size_t i = 0; i < v.size();) {
-    std::size_t run = asciiRunAt(v, i);
+    std::size_t run = plainRunAt<kCopy>(v, i);
     if (run != 0) {
       out.append(v.substr(i, run));
       i += run;
       continue;
+    }
+    if (kCopy) {
+      const char c = v[i];
+      const char* escaped = c == '\\'   ? "\\\\"
+                            : c == '\t' ? "\\t"
+                            : c == '\n' ? "\\n"
+                            : c == '\r' ? "\\r"
+                                        : nullptr;
+      if (escaped != nullptr) {
+        out.append(escaped, 2);
+        ++i;
+        continue;
+      }
     }
     std::size_t n = utf8SequenceAt(v, i);
     if (n == 0) {
@@ -78,7 +99,17 @@ std::string dbText(std::string_view v) {
       i += n;
     }
   }
+}
+
+}  // namespace
+
+std::string dbText(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  appendText<false>(v, out);
   return out;
 }
+
+void appendCopyText(std::string_view v, std::string& out) { appendText<true>(v, out); }
 
 }  // namespace sipline::db

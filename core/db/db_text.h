@@ -12,5 +12,8 @@ namespace sipline::db {
 // surrogates or code points above U+10FFFF) and each NUL replaced by U+FFFD. Plain ASCII (the
 // usual SIP message) is copied in one piece.
 std::string dbText(std::string_view v);
+// The same text appended to `out` as a field of COPY's text format: also backslash, tab,
+// newline and carriage return escaped (\\ \t \n \r), so that a SIP message is one field.
+void appendCopyText(std::string_view v, std::string& out);
 
 }  // namespace sipline::db

@@ -12,6 +12,7 @@ class DbTextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(nulAndInvalidBytesBecomeReplacements);
   CPPUNIT_TEST(everyByteOfAnInvalidSequenceIsReplaced);
   CPPUNIT_TEST(badBytesAnywhereInALongMessage);
+  CPPUNIT_TEST(copyTextEscapesItsSpecialCharacters);
   CPPUNIT_TEST_SUITE_END();
 
   const std::string r_ = "\xef\xbf\xbd";  // U+FFFD
@@ -87,6 +88,31 @@ class DbTextTest : public CppUnit::TestFixture {
     std::string tail = line + "\xc3";
     CPPUNIT_ASSERT_EQUAL(line + r_, dbText(tail));
     CPPUNIT_ASSERT_EQUAL(line + "\xc3\xa9" + line, dbText(line + "\xc3\xa9" + line));
+  }
+
+  // COPY's four specials are escaped wherever they fall in an eight-byte word, after the
+  // same replacements as dbText(); the output is appended.
+  void copyTextEscapesItsSpecialCharacters() {
+    std::string out = "kept|";
+    appendCopyText(std::string("a\\b\tc\nd\re\0f\xff", 12) + "\xc3\xa9", out);
+    CPPUNIT_ASSERT_EQUAL("kept|a\\\\b\\tc\\nd\\re" + r_ + "f" + r_ + "\xc3\xa9", out);
+    const std::string line = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP host;branch=z9hG4bK\r\n\r\n";
+    out.clear();
+    appendCopyText(line, out);
+    CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0 200 OK\\r\\nVia: SIP/2.0/UDP host;branch=z9hG4bK"
+                                     "\\r\\n\\r\\n"),
+                         out);
+    for (std::size_t at = 0; at < 17; ++at) {
+      for (char special : {'\\', '\t', '\n', '\r'}) {
+        std::string in(24, 'x');
+        in[at] = special;
+        out.clear();
+        appendCopyText(in, out);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{25}, out.size());
+        CPPUNIT_ASSERT_EQUAL('\\', out[at]);
+        CPPUNIT_ASSERT_EQUAL(std::string(24 - at - 1, 'x'), out.substr(at + 2));
+      }
+    }
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(DbTextTest);

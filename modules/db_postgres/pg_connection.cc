@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -97,9 +98,7 @@ Result<PgConnection::ResultPtr> PgConnection::run(std::string_view sql, const db
   return res;
 }
 
-Result<PgConnection::ResultPtr> PgConnection::runUnchecked(std::string_view sql,
-                                                           const db::Param* params,
-                                                           std::size_t count) {
+Status PgConnection::mayRun() const {
   if (getpid() != owner_pid_) {
     return Status::internal("db_postgres: a connection to " + url_.text +
                             " was used by another process than the one that opened it (open "
@@ -110,7 +109,83 @@ Result<PgConnection::ResultPtr> PgConnection::runUnchecked(std::string_view sql,
                                " was lost inside a transaction, which the server rolled back; "
                                "call rollback() before the next statement");
   }
-  Status st = usable();
+  return Status::ok();
+}
+
+Result<std::int64_t> PgConnection::copyIn(std::string_view copy_sql, std::string_view data) {
+  if (stats_ != nullptr) stats_->queries.inc();
+  Result<std::int64_t> res = copyInUnchecked(copy_sql, data);
+  if (!res.isOk() && stats_ != nullptr) stats_->errors.inc();
+  return res;
+}
+
+Result<std::int64_t> PgConnection::copyInUnchecked(std::string_view copy_sql,
+                                                   std::string_view data) {
+  Status st = mayRun();
+  if (!st.isOk()) return st;
+  st = usable();
+  if (!st.isOk()) return st;
+  const std::int64_t deadline = monotonicMs() + options_.query_timeout_ms;
+  const std::string sql(copy_sql);
+  if (PQsendQuery(conn_, sql.c_str()) == 0) return lost(PQerrorMessage(conn_), false);
+  st = flush(deadline);
+  if (!st.isOk()) return st;
+  // The server answers COPY_IN (send the data), or an error (no such table or column).
+  Result<ResultPtr> start = await(deadline, true);
+  if (!start.isOk()) return start.status();
+  const ExecStatusType status = PQresultStatus(start.value().get());
+  if (status != PGRES_COPY_IN) {
+    noteTransactionState();
+    if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) {
+      return resultError(start.value().get());
+    }
+    return lost(std::string("COPY answered ") + PQresStatus(status), false);
+  }
+  // Non-blocking: libpq takes the data into its buffer, a piece at a time (0 only when that
+  // is full: flushed, then tried again), the end marker likewise; flush() writes it within
+  // the deadline.
+  constexpr std::size_t kPiece = 1 << 20;
+  for (std::size_t at = 0; at < data.size();) {
+    const std::size_t n = std::min(kPiece, data.size() - at);
+    const int put = PQputCopyData(conn_, data.data() + at, static_cast<int>(n));
+    if (put < 0) return lost(PQerrorMessage(conn_), false);
+    if (put == 1) {
+      at += n;
+      continue;
+    }
+    st = flush(deadline);
+    if (!st.isOk()) return st;
+  }
+  for (int end; (end = PQputCopyEnd(conn_, nullptr)) != 1;) {
+    if (end < 0) return lost(PQerrorMessage(conn_), false);
+    st = flush(deadline);
+    if (!st.isOk()) return st;
+  }
+  st = flush(deadline);
+  if (!st.isOk()) return st;
+  Result<ResultPtr> done = await(deadline);
+  if (!done.isOk()) return done.status();
+  noteTransactionState();
+  const ExecStatusType final_status = PQresultStatus(done.value().get());
+  if (final_status == PGRES_FATAL_ERROR || final_status == PGRES_NONFATAL_ERROR) {
+    return resultError(done.value().get());
+  }
+  if (final_status != PGRES_COMMAND_OK) {
+    return lost(std::string("COPY ended with ") + PQresStatus(final_status), false);
+  }
+  const char* loaded = PQcmdTuples(done.value().get());
+  std::int64_t n = 0;
+  if (loaded != nullptr && *loaded != '\0')
+    std::from_chars(loaded, loaded + std::strlen(loaded), n);
+  return n;
+}
+
+Result<PgConnection::ResultPtr> PgConnection::runUnchecked(std::string_view sql,
+                                                           const db::Param* params,
+                                                           std::size_t count) {
+  Status st = mayRun();
+  if (!st.isOk()) return st;
+  st = usable();
   if (!st.isOk()) return st;
 
   std::int64_t deadline = monotonicMs() + options_.query_timeout_ms;
@@ -184,7 +259,7 @@ Status PgConnection::flush(std::int64_t deadline) {
   }
 }
 
-Result<PgConnection::ResultPtr> PgConnection::await(std::int64_t deadline) {
+Result<PgConnection::ResultPtr> PgConnection::await(std::int64_t deadline, bool copy_start) {
   ResultPtr kept;
   for (;;) {
     while (PQisBusy(conn_) != 0) {
@@ -194,6 +269,8 @@ Result<PgConnection::ResultPtr> PgConnection::await(std::int64_t deadline) {
     }
     ResultPtr next(PQgetResult(conn_));
     if (!next) break;
+    // In the COPY state libpq answers COPY_IN to every call: that result is the one awaited.
+    if (copy_start && PQresultStatus(next.get()) == PGRES_COPY_IN) return next;
     bool kept_failed = kept && (PQresultStatus(kept.get()) == PGRES_FATAL_ERROR ||
                                 PQresultStatus(kept.get()) == PGRES_NONFATAL_ERROR);
     if (!kept_failed) kept = std::move(next);

@@ -22,6 +22,9 @@
 //    rollback() or commit() (which reports that nothing was committed), so a half-done
 //    transaction is never continued in autocommit mode on a new connection.
 //
+// copyIn() runs COPY ... FROM STDIN under the same rules: its data is sent without blocking
+// (libpq buffers it), and the whole load is one statement, done or not.
+//
 // Not thread-safe and not shareable across fork(): the object refuses use from another
 // process than the one that created it. Process-private memory only.
 #pragma once
@@ -66,6 +69,7 @@ class PgConnection final : public db::Connection {
   Result<std::int64_t> exec(std::string_view sql,
                             std::initializer_list<db::Param> params = {}) override;
   Result<std::int64_t> exec(std::string_view sql, const std::vector<db::Param>& params) override;
+  Result<std::int64_t> copyIn(std::string_view copy_sql, std::string_view data) override;
   Status begin() override;
   Status commit() override;
   Status rollback() override;
@@ -89,6 +93,9 @@ class PgConnection final : public db::Connection {
   Result<db::Rows> queryImpl(std::string_view sql, const db::Param* params, std::size_t count);
   Result<std::int64_t> execImpl(std::string_view sql, const db::Param* params, std::size_t count);
 
+  Result<std::int64_t> copyInUnchecked(std::string_view copy_sql, std::string_view data);
+  // Checks every statement passes first: this process's connection, no transaction lost.
+  Status mayRun() const;
   // Ready to send: connected (reconnecting now if the back-off allows) and healthy.
   Status usable();
   Status connect();
@@ -106,7 +113,8 @@ class PgConnection final : public db::Connection {
   // Sends what libpq buffered; waits for the socket within the deadline.
   Status flush(std::int64_t deadline);
   // Collects the results of the statement in flight: the first error, else the last result.
-  Result<ResultPtr> await(std::int64_t deadline);
+  // With copy_start, a COPY ... FROM STDIN: its COPY_IN result as soon as it comes.
+  Result<ResultPtr> await(std::int64_t deadline, bool copy_start = false);
   // Waits until the socket is readable (or writable, with `write`); on timeout or a socket
   // error the connection is lost (see lost()) and the result is kUnavailable.
   Status waitSocket(bool write, std::int64_t deadline);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/db/db_text.h"
 #include "core/db/schema.h"
 #include "modules/db_postgres/pg_driver.h"
 #include "modules/db_postgres/pg_test_fixture.h"
@@ -23,6 +24,8 @@ class PgConnectionTest : public PgFixture {
   CPPUNIT_TEST(statementsArePreparedOncePerConnection);
   CPPUNIT_TEST(distinctTextsBeyondTheCapAreNotKept);
   CPPUNIT_TEST(sqlErrorsKeepTheConnection);
+  CPPUNIT_TEST(copyInLoadsEscapedRows);
+  CPPUNIT_TEST(copyInIsAllOrNothingAndKeepsTheConnection);
   CPPUNIT_TEST(transactionsCommitAndRollBack);
   CPPUNIT_TEST(commitAfterAFailedStatementRollsBack);
   CPPUNIT_TEST(schemaCheckReadsTheRealCatalog);
@@ -174,6 +177,68 @@ class PgConnectionTest : public PgFixture {
     std::int64_t n = 0;
     CPPUNIT_ASSERT(ps.isOk() && ps.value().getInt(0, 0, n));
     CPPUNIT_ASSERT_EQUAL(static_cast<std::int64_t>(cap), n);
+  }
+
+  // Text with every character COPY escapes, invalid UTF-8 and a NUL, in rows bigger together
+  // than the piece copyIn() hands libpq at a time: each comes back as dbText() made it.
+  void copyInLoadsEscapedRows() {
+    SL_NEED_PG();
+    PgConnection& c = open();
+    std::string t = table("copy");
+    mustExec(c, "CREATE TABLE " + t + " (k int, at timestamptz, s text)");
+    const std::string tricky = std::string("tab\there\r\nnew line \\N back\\slash \xc3\xa9 ") +
+                               std::string("nul\0 bad\xff end", 17) + "\\";
+    const std::string filler(4000, 'x');
+    std::string data;
+    const int rows = 1000;  // about 4 MB
+    for (int k = 0; k < rows; ++k) {
+      data += std::to_string(k) + "\t2026-11-28 10:00:00.123456+00\t";
+      db::appendCopyText(k % 2 == 0 ? tricky : filler, data);
+      data += "\n";
+    }
+    Result<std::int64_t> n = c.copyIn("COPY " + t + " (k, at, s) FROM STDIN", data);
+    CPPUNIT_ASSERT_MESSAGE(n.status().message(), n.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{rows}, n.value());
+    Result<db::Rows> r = c.query("SELECT s, extract(microseconds FROM at)::int FROM " + t +
+                                 " WHERE k < 2 ORDER BY k");
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.isOk());
+    CPPUNIT_ASSERT_EQUAL(db::dbText(tricky), std::string(*r.value().text(0, 0)));
+    CPPUNIT_ASSERT_EQUAL(filler, std::string(*r.value().text(1, 0)));
+    std::int64_t us = 0;
+    CPPUNIT_ASSERT(r.value().getInt(0, 1, us));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{123456}, us);
+    Result<db::Rows> count = c.query("SELECT count(*) FROM " + t);
+    std::int64_t total = 0;
+    CPPUNIT_ASSERT(count.isOk() && count.value().getInt(0, 0, total));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{rows}, total);
+  }
+
+  // A row the server refuses (a bad integer) fails the whole load, and a COPY into a table
+  // that does not exist fails before any data: both are SQL errors that keep the session,
+  // and the next load works.
+  void copyInIsAllOrNothingAndKeepsTheConnection() {
+    SL_NEED_PG();
+    PgConnection& c = open();
+    std::string t = table("copy_bad");
+    mustExec(c, "CREATE TABLE " + t + " (k int, s text)");
+    std::int64_t pid_before = backendPid(c);
+    Result<std::int64_t> bad = c.copyIn("COPY " + t + " (k, s) FROM STDIN", "1\tok\ntwo\tbad\n");
+    CPPUNIT_ASSERT_EQUAL(Code::kInvalidArgument, bad.status().code());
+    CPPUNIT_ASSERT_MESSAGE(bad.status().message(),
+                           bad.status().message().find("two") != std::string::npos);
+    Result<std::int64_t> missing = c.copyIn("COPY no_such_table_here (k) FROM STDIN", "1\n");
+    CPPUNIT_ASSERT_EQUAL(Code::kInvalidArgument, missing.status().code());
+    CPPUNIT_ASSERT(missing.status().message().find("no_such_table_here") != std::string::npos);
+    CPPUNIT_ASSERT(c.connected());
+    CPPUNIT_ASSERT_EQUAL(pid_before, backendPid(c));
+    Result<db::Rows> none = c.query("SELECT count(*) FROM " + t);
+    std::int64_t total = -1;
+    CPPUNIT_ASSERT(none.isOk() && none.value().getInt(0, 0, total));
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, total);
+    Result<std::int64_t> good = c.copyIn("COPY " + t + " (k, s) FROM STDIN", "1\tone\n2\ttwo\n");
+    CPPUNIT_ASSERT_MESSAGE(good.status().message(), good.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, good.value());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{2}, errors_.load());
   }
 
   void sqlErrorsKeepTheConnection() {

@@ -1,6 +1,8 @@
 // Test helpers of the siptrace unit tests: SIP messages of a call and a fake DB connection
-// that records its INSERTs (or fails as a DB that is down).
+// that records its COPY loads (or fails as a DB that is down).
 #pragma once
+
+#include <cppunit/extensions/HelperMacros.h>
 
 #include <string>
 #include <string_view>
@@ -64,6 +66,46 @@ class FakeTraceConnection final : public db::Connection {
     db_->statements.emplace_back(sql);
     db_->params.push_back(p);
     return static_cast<std::int64_t>(p.size() / 15);
+  }
+  // The COPY's rows decoded back into one parameter list per batch, as an INSERT's would be:
+  // text unescaped, time_us and the ports as integers. Checks the rows' shape as it goes.
+  Result<std::int64_t> copyIn(std::string_view sql, std::string_view data) override {
+    if (db_->down) return Status::unavailable("connection refused");
+    db_->statements.emplace_back(sql);
+    std::vector<db::Param> out;
+    std::int64_t rows = 0;
+    std::string field;
+    std::size_t column = 0;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      const char c = data[i];
+      if (c == '\\') {
+        CPPUNIT_ASSERT(i + 1 < data.size());
+        const char e = data[++i];
+        CPPUNIT_ASSERT(e == '\\' || e == 't' || e == 'n' || e == 'r');
+        field += e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : '\\';
+        continue;
+      }
+      CPPUNIT_ASSERT(c != '\r');
+      if (c != '\t' && c != '\n') {
+        field += c;
+        continue;
+      }
+      if (column == 1 || column == 9 || column == 12) {
+        out.emplace_back(static_cast<std::int64_t>(std::stoll(field)));
+      } else {
+        out.emplace_back(field);
+      }
+      field.clear();
+      ++column;
+      if (c == '\n') {
+        CPPUNIT_ASSERT_EQUAL(std::size_t{15}, column);
+        column = 0;
+        ++rows;
+      }
+    }
+    CPPUNIT_ASSERT(field.empty() && column == 0);
+    db_->params.push_back(std::move(out));
+    return rows;
   }
   Status begin() override { return Status::ok(); }
   Status commit() override { return Status::ok(); }

@@ -207,15 +207,15 @@ TraceRow buildRow(const Item& item, std::string_view message) {
   row.msg = message;
   std::string_view line = firstLine(message);
   if (line.substr(0, 8) == "SIP/2.0 ") {
-    row.status = std::string(trim(line.substr(8)));
+    row.status = trim(line.substr(8));
     std::optional<std::string_view> cseq = trace::rawHeaderValue(message, "cseq", "");
     if (cseq) {
       std::string_view c = *cseq;
       std::size_t sp = c.find_first_of(" \t");
-      if (sp != std::string_view::npos) row.method = std::string(trim(c.substr(sp + 1)));
+      if (sp != std::string_view::npos) row.method = trim(c.substr(sp + 1));
     }
   } else {
-    row.method = std::string(line.substr(0, line.find(' ')));
+    row.method = line.substr(0, line.find(' '));
   }
   row.from_proto = row.to_proto = protoName(r.proto);
   row.from_ip = r.src.ip();
@@ -223,7 +223,7 @@ TraceRow buildRow(const Item& item, std::string_view message) {
   row.to_ip = r.dst.ip();
   row.to_port = r.dst.port();
   std::optional<std::string_view> from = trace::rawHeaderValue(message, "from", "f");
-  if (from) row.fromtag = std::string(tagParam(*from));
+  if (from) row.fromtag = tagParam(*from);
   row.direction = r.outgoing ? "out" : "in";
   return row;
 }

@@ -52,20 +52,24 @@ UriUserHost uriUserHost(std::string_view header_value);
 // The tag parameter of a From/To header value ("" when none).
 std::string_view tagParam(std::string_view header_value);
 
-// What a sip_trace row holds (OpenSIPS's columns, without id).
+// What a sip_trace row holds (OpenSIPS's columns, without id). The text fields are views into
+// the item and the message it was built from (or constants): valid while those are. Only the
+// addresses are formatted into strings of their own.
 struct TraceRow {
   std::int64_t time_us = 0;  // unix µs; the DB gets time_stamp (seconds) and time_us (µs part)
-  std::string callid;
-  std::string trace_attrs;
-  std::string msg;
-  std::string method;  // request: its method; reply: the CSeq method
-  std::string status;  // reply: "200 OK"; request: ""
-  std::string from_proto, from_ip;
+  std::string_view callid;
+  std::string_view trace_attrs;
+  std::string_view msg;
+  std::string_view method;  // request: its method; reply: the CSeq method
+  std::string_view status;  // reply: "200 OK"; request: ""
+  std::string_view from_proto;
+  std::string from_ip;
   int from_port = 0;
-  std::string to_proto, to_ip;
+  std::string_view to_proto;
+  std::string to_ip;
   int to_port = 0;
-  std::string fromtag;
-  std::string direction;  // "in" or "out"
+  std::string_view fromtag;
+  std::string_view direction;  // "in" or "out"
 };
 TraceRow buildRow(const Item& item);
 // The same with the message given apart (item.record.message is not read).

@@ -137,26 +137,26 @@ class SiptraceItemTest : public CppUnit::TestFixture {
     in.call_id = "cid-9";
     in.trace_attrs = "alice";
     TraceRow r = buildRow(in);
-    CPPUNIT_ASSERT_EQUAL(std::string("INVITE"), r.method);
-    CPPUNIT_ASSERT_EQUAL(std::string(""), r.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("in"), r.direction);
-    CPPUNIT_ASSERT_EQUAL(std::string("udp"), r.from_proto);
+    CPPUNIT_ASSERT_EQUAL(std::string("INVITE"), std::string(r.method));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), std::string(r.status));
+    CPPUNIT_ASSERT_EQUAL(std::string("in"), std::string(r.direction));
+    CPPUNIT_ASSERT_EQUAL(std::string("udp"), std::string(r.from_proto));
     CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), r.from_ip);
     CPPUNIT_ASSERT_EQUAL(5070, r.from_port);
     CPPUNIT_ASSERT_EQUAL(5060, r.to_port);
-    CPPUNIT_ASSERT_EQUAL(std::string("ft1"), r.fromtag);
-    CPPUNIT_ASSERT_EQUAL(std::string("cid-9"), r.callid);
-    CPPUNIT_ASSERT_EQUAL(std::string("alice"), r.trace_attrs);
+    CPPUNIT_ASSERT_EQUAL(std::string("ft1"), std::string(r.fromtag));
+    CPPUNIT_ASSERT_EQUAL(std::string("cid-9"), std::string(r.callid));
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), std::string(r.trace_attrs));
     Item out = in;
     out.record.outgoing = true;
     out.record.proto = Proto::kTls;
     out.record.message = testing::reply("cid-9", "180 Ringing");
     TraceRow s = buildRow(out);
-    CPPUNIT_ASSERT_EQUAL(std::string("INVITE"), s.method);
-    CPPUNIT_ASSERT_EQUAL(std::string("180 Ringing"), s.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("out"), s.direction);
-    CPPUNIT_ASSERT_EQUAL(std::string("tls"), s.to_proto);
-    CPPUNIT_ASSERT_EQUAL(std::string("ft1"), s.fromtag);  // compact f:
+    CPPUNIT_ASSERT_EQUAL(std::string("INVITE"), std::string(s.method));
+    CPPUNIT_ASSERT_EQUAL(std::string("180 Ringing"), std::string(s.status));
+    CPPUNIT_ASSERT_EQUAL(std::string("out"), std::string(s.direction));
+    CPPUNIT_ASSERT_EQUAL(std::string("tls"), std::string(s.to_proto));
+    CPPUNIT_ASSERT_EQUAL(std::string("ft1"), std::string(s.fromtag));  // compact f:
     Item junk;
     junk.record.message = "\x01\x02";
     TraceRow j = buildRow(junk);  // never crashes

@@ -26,44 +26,42 @@ constexpr int kBackwardSteps = 16;
 
 }  // namespace
 
-std::string insertSql(const std::string& table, std::size_t rows) {
+std::string copySql(const std::string& table) {
   // Quoted: a name like "user" or "order" passes the character check but is a reserved word.
   // (The name is limited to [a-z_][a-z0-9_]*, so it needs no escaping.)
-  std::string sql = "INSERT INTO \"" + table + "\" (";
+  std::string sql = "COPY \"" + table + "\" (";
   for (std::size_t i = 0; i < kColumnCount; ++i) {
     if (i != 0) sql += ", ";
     sql += kColumns[i];
   }
-  sql += ") VALUES ";
-  std::size_t n = 1;
-  for (std::size_t r = 0; r < rows; ++r) {
-    sql += r == 0 ? "(" : ", (";
-    for (std::size_t i = 0; i < kColumnCount; ++i) {
-      if (i != 0) sql += ", ";
-      sql += "$" + std::to_string(n++);
-      if (i == 0) sql += "::timestamptz";
-    }
-    sql += ")";
-  }
-  return sql;
+  return sql + ") FROM STDIN";
 }
 
-void appendParams(const TraceRow& row, std::vector<db::Param>& out) {
-  out.emplace_back(timestampText(row.time_us));
-  out.emplace_back(static_cast<std::int64_t>(row.time_us % 1000000));
-  out.emplace_back(db::dbText(row.callid));
-  out.emplace_back(db::dbText(row.trace_attrs));
-  out.emplace_back(db::dbText(row.msg));
-  out.emplace_back(db::dbText(row.method));
-  out.emplace_back(db::dbText(row.status));
-  out.emplace_back(row.from_proto);
-  out.emplace_back(row.from_ip);
-  out.emplace_back(static_cast<std::int64_t>(row.from_port));
-  out.emplace_back(row.to_proto);
-  out.emplace_back(row.to_ip);
-  out.emplace_back(static_cast<std::int64_t>(row.to_port));
-  out.emplace_back(db::dbText(row.fromtag));
-  out.emplace_back(row.direction);
+void appendCopyRow(const TraceRow& row, std::string& out) {
+  auto field = [&out](std::string_view text) {
+    db::appendCopyText(text, out);
+    out += '\t';
+  };
+  auto number = [&out](std::int64_t v) {
+    out += std::to_string(v);
+    out += '\t';
+  };
+  field(timestampText(row.time_us));
+  number(row.time_us % 1000000);
+  field(row.callid);
+  field(row.trace_attrs);
+  field(row.msg);
+  field(row.method);
+  field(row.status);
+  field(row.from_proto);
+  field(row.from_ip);
+  number(row.from_port);
+  field(row.to_proto);
+  field(row.to_ip);
+  number(row.to_port);
+  field(row.fromtag);
+  db::appendCopyText(row.direction, out);
+  out += '\n';
 }
 
 void Writer::writeDb(const Item* items, const std::string_view* messages, std::size_t count) {
@@ -78,15 +76,12 @@ void Writer::writeDb(const Item* items, const std::string_view* messages, std::s
     }
     conn_ = std::move(c.value());
   }
-  std::vector<db::Param> params;
-  params.reserve(count * kColumnCount);
-  for (std::size_t i = 0; i < count; ++i) appendParams(buildRow(items[i], messages[i]), params);
-  // The statement for a full batch is the same every time: made once.
-  if (insert_rows_ != count) {
-    insert_sql_ = insertSql(options_.table, count);
-    insert_rows_ = count;
-  }
-  Result<std::int64_t> r = conn_->exec(insert_sql_, params);
+  // One COPY per batch: the rows as text, no parameter per value.
+  if (copy_sql_.empty()) copy_sql_ = copySql(options_.table);
+  copy_data_.clear();
+  for (std::size_t i = 0; i < count; ++i)
+    appendCopyRow(buildRow(items[i], messages[i]), copy_data_);
+  Result<std::int64_t> r = conn_->copyIn(copy_sql_, copy_data_);
   if (r.isOk()) {
     if (outage_.succeeded()) SL_NOTICE("siptrace: the DB takes traces again");
     counters_.written.inc(count);

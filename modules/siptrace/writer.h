@@ -1,6 +1,6 @@
 // The siptrace-writer: the one process that empties the trace queue. Each round takes a batch
 // of traced messages, sends each as a HEPv3 packet (when hep_destination is set; the Call-ID
-// is the correlation id) and inserts the batch into the sip_trace table in one statement (when
+// is the correlation id) and loads the batch into the sip_trace table with one COPY (when
 // db_url is set). A batch the DB does not take (down, slow, a schema problem) is dropped and
 // counted (dropped, db_errors): traces are not spooled, and the DB driver's back-off makes an
 // outage cost microseconds per batch until the DB answers again, when writing resumes.
@@ -53,9 +53,9 @@ struct WriterOptions {
   std::string hep_auth_key;
 };
 
-// The INSERT of `rows` rows into `table` (15 columns each) and its parameters.
-std::string insertSql(const std::string& table, std::size_t rows);
-void appendParams(const TraceRow& row, std::vector<db::Param>& out);
+// The COPY ... FROM STDIN of the 15 columns into `table`, and a row of its data.
+std::string copySql(const std::string& table);
+void appendCopyRow(const TraceRow& row, std::string& out);
 
 class Writer {
  public:
@@ -126,8 +126,8 @@ class Writer {
   Connector connector_;
   std::unique_ptr<HepSender> hep_;
   std::unique_ptr<db::Connection> conn_;
-  std::string insert_sql_;  // insertSql() for insert_rows_ rows
-  std::size_t insert_rows_ = 0;
+  std::string copy_sql_;   // copySql(), made once
+  std::string copy_data_;  // the batch's rows, reused
   // Sorted by capture time; a deque: messages are inserted near the end and leave from the
   // front, both without moving the rest.
   std::deque<Held> held_;
