@@ -108,8 +108,12 @@ class DbTextTest : public CppUnit::TestFixture {
         in[at] = special;
         out.clear();
         appendCopyText(in, out);
+        const char letter = special == '\\'   ? '\\'
+                            : special == '\t' ? 't'
+                            : special == '\n' ? 'n'
+                                              : 'r';
         CPPUNIT_ASSERT_EQUAL(std::size_t{25}, out.size());
-        CPPUNIT_ASSERT_EQUAL('\\', out[at]);
+        CPPUNIT_ASSERT_EQUAL(std::string(at, 'x') + '\\' + letter, out.substr(0, at + 2));
         CPPUNIT_ASSERT_EQUAL(std::string(24 - at - 1, 'x'), out.substr(at + 2));
       }
     }

@@ -131,7 +131,7 @@ Result<std::int64_t> PgConnection::copyInUnchecked(std::string_view copy_sql,
   st = flush(deadline);
   if (!st.isOk()) return st;
   // The server answers COPY_IN (send the data), or an error (no such table or column).
-  Result<ResultPtr> start = await(deadline, true);
+  Result<ResultPtr> start = await(deadline);
   if (!start.isOk()) return start.status();
   const ExecStatusType status = PQresultStatus(start.value().get());
   if (status != PGRES_COPY_IN) {
@@ -145,20 +145,23 @@ Result<std::int64_t> PgConnection::copyInUnchecked(std::string_view copy_sql,
   // is full: flushed, then tried again), the end marker likewise; flush() writes it within
   // the deadline.
   constexpr std::size_t kPiece = 1 << 20;
+  auto refused = [this, deadline](int rc) -> Status {
+    if (rc < 0) return lost(PQerrorMessage(conn_), false);
+    if (monotonicMs() >= deadline) return lost("libpq would not take the COPY data", true);
+    return flush(deadline);
+  };
   for (std::size_t at = 0; at < data.size();) {
     const std::size_t n = std::min(kPiece, data.size() - at);
     const int put = PQputCopyData(conn_, data.data() + at, static_cast<int>(n));
-    if (put < 0) return lost(PQerrorMessage(conn_), false);
     if (put == 1) {
       at += n;
       continue;
     }
-    st = flush(deadline);
+    st = refused(put);
     if (!st.isOk()) return st;
   }
   for (int end; (end = PQputCopyEnd(conn_, nullptr)) != 1;) {
-    if (end < 0) return lost(PQerrorMessage(conn_), false);
-    st = flush(deadline);
+    st = refused(end);
     if (!st.isOk()) return st;
   }
   st = flush(deadline);
@@ -259,7 +262,7 @@ Status PgConnection::flush(std::int64_t deadline) {
   }
 }
 
-Result<PgConnection::ResultPtr> PgConnection::await(std::int64_t deadline, bool copy_start) {
+Result<PgConnection::ResultPtr> PgConnection::await(std::int64_t deadline) {
   ResultPtr kept;
   for (;;) {
     while (PQisBusy(conn_) != 0) {
@@ -269,8 +272,11 @@ Result<PgConnection::ResultPtr> PgConnection::await(std::int64_t deadline, bool 
     }
     ResultPtr next(PQgetResult(conn_));
     if (!next) break;
-    // In the COPY state libpq answers COPY_IN to every call: that result is the one awaited.
-    if (copy_start && PQresultStatus(next.get()) == PGRES_COPY_IN) return next;
+    // A COPY state never ends by itself (libpq answers the same status to every call): the
+    // caller gets it now. copyIn() goes on with COPY_IN; anything else is an unexpected
+    // result, which drops the connection.
+    const ExecStatusType st = PQresultStatus(next.get());
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) return next;
     bool kept_failed = kept && (PQresultStatus(kept.get()) == PGRES_FATAL_ERROR ||
                                 PQresultStatus(kept.get()) == PGRES_NONFATAL_ERROR);
     if (!kept_failed) kept = std::move(next);
@@ -321,7 +327,9 @@ Status PgConnection::resultError(const pg_result* r) {
 
 void PgConnection::noteTransactionState() {
   PGTransactionStatusType t = PQtransactionStatus(conn_);
-  in_transaction_ = t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+  // ACTIVE (a COPY still open) says nothing of a transaction: what was known stays.
+  if (t == PQTRANS_ACTIVE) return;
+  in_transaction_ = t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
 }
 
 Status PgConnection::begin() {

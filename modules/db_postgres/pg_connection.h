@@ -112,9 +112,9 @@ class PgConnection final : public db::Connection {
                                std::int64_t deadline);
   // Sends what libpq buffered; waits for the socket within the deadline.
   Status flush(std::int64_t deadline);
-  // Collects the results of the statement in flight: the first error, else the last result.
-  // With copy_start, a COPY ... FROM STDIN: its COPY_IN result as soon as it comes.
-  Result<ResultPtr> await(std::int64_t deadline, bool copy_start = false);
+  // Collects the results of the statement in flight: the first error, else the last result;
+  // a COPY state's result as soon as it comes.
+  Result<ResultPtr> await(std::int64_t deadline);
   // Waits until the socket is readable (or writable, with `write`); on timeout or a socket
   // error the connection is lost (see lost()) and the result is kUnavailable.
   Status waitSocket(bool write, std::int64_t deadline);

@@ -26,6 +26,7 @@ class PgConnectionTest : public PgFixture {
   CPPUNIT_TEST(sqlErrorsKeepTheConnection);
   CPPUNIT_TEST(copyInLoadsEscapedRows);
   CPPUNIT_TEST(copyInIsAllOrNothingAndKeepsTheConnection);
+  CPPUNIT_TEST(otherCopyStatesDropTheConnectionWithoutHanging);
   CPPUNIT_TEST(transactionsCommitAndRollBack);
   CPPUNIT_TEST(commitAfterAFailedStatementRollsBack);
   CPPUNIT_TEST(schemaCheckReadsTheRealCatalog);
@@ -239,6 +240,26 @@ class PgConnectionTest : public PgFixture {
     CPPUNIT_ASSERT_MESSAGE(good.status().message(), good.isOk());
     CPPUNIT_ASSERT_EQUAL(std::int64_t{2}, good.value());
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{2}, errors_.load());
+  }
+
+  // A COPY that is not the load copyIn() expects (TO STDOUT), or one sent as a plain
+  // statement, would leave libpq in a COPY state for good: the call fails at once and the
+  // connection is dropped, and the next call works on a new one.
+  void otherCopyStatesDropTheConnectionWithoutHanging() {
+    SL_NEED_PG();
+    PgConnection& c = open();
+    std::string t = table("copy_state");
+    mustExec(c, "CREATE TABLE " + t + " (k int)");
+    Stopwatch w;
+    Result<std::int64_t> out = c.copyIn("COPY " + t + " TO STDOUT", "");
+    CPPUNIT_ASSERT_EQUAL(Code::kUnavailable, out.status().code());
+    Result<std::int64_t> in = c.exec("COPY " + t + " FROM STDIN");
+    CPPUNIT_ASSERT_EQUAL(Code::kUnavailable, in.status().code());
+    CPPUNIT_ASSERT(w.ms() < 1000);
+    sleepMs(500);  // past the back-off
+    Result<std::int64_t> good = c.copyIn("COPY " + t + " (k) FROM STDIN", "7\n");
+    CPPUNIT_ASSERT_MESSAGE(good.status().message(), good.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, good.value());
   }
 
   void sqlErrorsKeepTheConnection() {

@@ -234,6 +234,7 @@ std::size_t HepSender::writeDirect(const std::string_view* packets, std::size_t 
     std::size_t k = 0;
     while (k < count && left >= iovs[k].iov_len) left -= iovs[k++].iov_len;
     done += k;
+    written_direct_ += k;
     if (k < count) {
       // A packet cut by a full socket: its rest is written before anything else (the stream
       // must stay on packet boundaries), from the buffer, whatever its limit.

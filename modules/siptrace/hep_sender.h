@@ -50,6 +50,8 @@ class HepSender {
   bool tcp() const { return dest_.tcp; }
   bool connected() const { return fd_ >= 0 && !connecting_; }
   std::size_t pending() const { return pending_.size() - pending_at_; }
+  // TCP packets written straight from the caller's memory (not through the buffer).
+  std::uint64_t writtenDirect() const { return written_direct_; }
 
  private:
   // Opens the socket (TCP: starts the connect) unless it is open; false in the back-off.
@@ -79,6 +81,7 @@ class HepSender {
   std::int64_t connect_deadline_ms_ = 0;  // monotonicMs()
   std::int64_t backoff_ms_ = kMinBackoffMs;
   bool reported_ = false;
+  std::uint64_t written_direct_ = 0;
 };
 
 }  // namespace sipline::siptrace

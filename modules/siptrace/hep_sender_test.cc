@@ -194,6 +194,11 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
     const std::size_t sent = s.sendMany(views.data(), views.size(), now);
     CPPUNIT_ASSERT(sent < views.size());  // 16 MB: more than the socket and the buffer take
     CPPUNIT_ASSERT(sent > 0);
+    // The first went through the buffer (connecting); the batch's head went out directly,
+    // and one was cut: the buffer holds its rest, then the next ones whole.
+    CPPUNIT_ASSERT(s.writtenDirect() > 0);
+    CPPUNIT_ASSERT(s.writtenDirect() < sent);
+    CPPUNIT_ASSERT(s.pending() % packets[0].size() != 0);
     CPPUNIT_ASSERT(s.pending() > 0);
     CPPUNIT_ASSERT(s.pending() <= HepSender::kMaxPending + packets[0].size());
     // The collector reads; the sender flushes what it buffered.

@@ -1,6 +1,7 @@
 #include "modules/siptrace/packet_arena.h"
 
 #include <algorithm>
+#include <cassert>
 
 namespace sipline::siptrace {
 
@@ -45,10 +46,14 @@ PacketArena::Ref PacketArena::commit(std::size_t size_before) {
 }
 
 std::string_view PacketArena::view(const Ref& r) const {
+  assert(r.block >= first_id_ && r.block - first_id_ < blocks_.size());
   return std::string_view(block(r.block).bytes).substr(r.offset, r.size);
 }
 
 void PacketArena::release(const Ref& r) {
+  // A packet released twice (or a Ref of another arena) would free a block still in use.
+  assert(r.block >= first_id_ && r.block - first_id_ < blocks_.size());
+  assert(block(r.block).live > 0);
   --block(r.block).live;
   dropReleased();
 }

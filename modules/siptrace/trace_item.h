@@ -74,6 +74,9 @@ struct TraceRow {
 TraceRow buildRow(const Item& item);
 // The same with the message given apart (item.record.message is not read).
 TraceRow buildRow(const Item& item, std::string_view message);
+// A row of a temporary item would view freed text.
+TraceRow buildRow(Item&& item) = delete;
+TraceRow buildRow(Item&& item, std::string_view message) = delete;
 
 // "2026-11-27 18:39:12.123456+00" for unix microseconds.
 std::string timestampText(std::int64_t time_us);

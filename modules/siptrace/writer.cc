@@ -82,6 +82,8 @@ void Writer::writeDb(const Item* items, const std::string_view* messages, std::s
   for (std::size_t i = 0; i < count; ++i)
     appendCopyRow(buildRow(items[i], messages[i]), copy_data_);
   Result<std::int64_t> r = conn_->copyIn(copy_sql_, copy_data_);
+  // A batch of outsized messages does not keep its buffer for good.
+  if (copy_data_.capacity() > kMaxKeptCopyBytes) std::string().swap(copy_data_);
   if (r.isOk()) {
     if (outage_.succeeded()) SL_NOTICE("siptrace: the DB takes traces again");
     counters_.written.inc(count);
@@ -130,7 +132,9 @@ void Writer::hold(std::string& slot, std::int64_t now_ms) {
     if (readable) {
       h.time_us = scratch_.record.time_us;
       hep_opts_.correlation_id.assign(scratch_.call_id);
-      std::string& buf = packets_.bufferFor(message.size() + trace::kHepMaxOverhead);
+      // (A packet is never longer than the limit, however long the message.)
+      std::string& buf = packets_.bufferFor(
+          std::min(message.size() + trace::kHepMaxOverhead, hep_opts_.max_packet));
       const std::size_t before = buf.size();
       trace::appendHep(scratch_.record, message, hep_opts_, buf);
       h.hep = packets_.commit(before);

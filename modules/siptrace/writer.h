@@ -127,7 +127,8 @@ class Writer {
   std::unique_ptr<HepSender> hep_;
   std::unique_ptr<db::Connection> conn_;
   std::string copy_sql_;   // copySql(), made once
-  std::string copy_data_;  // the batch's rows, reused
+  std::string copy_data_;  // the batch's rows, reused up to kMaxKeptCopyBytes
+  static constexpr std::size_t kMaxKeptCopyBytes = 4 << 20;
   // Sorted by capture time; a deque: messages are inserted near the end and leave from the
   // front, both without moving the rest.
   std::deque<Held> held_;
