@@ -139,7 +139,8 @@ Result<std::int64_t> PgConnection::copyInUnchecked(std::string_view copy_sql,
     if (status == PGRES_FATAL_ERROR || status == PGRES_NONFATAL_ERROR) {
       return resultError(start.value().get());
     }
-    return lost(std::string("COPY answered ") + PQresStatus(status), false);
+    // (Cancelled: a COPY ... TO STDOUT of a slow query would run on after the close.)
+    return lost(std::string("COPY answered ") + PQresStatus(status), true);
   }
   // Non-blocking: libpq takes the data into its buffer, a piece at a time (0 only when that
   // is full: flushed, then tried again), the end marker likewise; flush() writes it within
@@ -220,7 +221,7 @@ Result<PgConnection::ResultPtr> PgConnection::runUnchecked(std::string_view sql,
   }
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
     // COPY and replication streams are not part of the API; the protocol state is unknown.
-    return lost(std::string("unexpected result ") + PQresStatus(status), false);
+    return lost(std::string("unexpected result ") + PQresStatus(status), true);
   }
   return res;
 }
