@@ -44,8 +44,21 @@ void SockAddr::setPort(std::uint16_t port) {
 std::string SockAddr::ip() const {
   char buf[INET6_ADDRSTRLEN] = "";
   if (ss.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof(buf));
-  } else if (ss.ss_family == AF_INET6) {
+    // By hand: glibc's inet_ntop formats IPv4 with sprintf, and this runs per message
+    // (received=, $si, traces).
+    const auto* b = reinterpret_cast<const unsigned char*>(
+        &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr);
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      if (i != 0) *p++ = '.';
+      const unsigned v = b[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+    }
+    return std::string(buf, static_cast<std::size_t>(p - buf));
+  }
+  if (ss.ss_family == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof(buf));
   }
   return buf;

@@ -45,7 +45,7 @@ struct Config {
   bool enabled = true;
   std::int64_t queue_size = 1024;  // KB
   std::int64_t max_traced_calls = 4096;
-  std::int64_t db_batch = 100;
+  std::int64_t db_batch = 500;
   std::int64_t db_connect_timeout_ms = 1000;
   std::int64_t db_query_timeout_ms = 2000;
 };

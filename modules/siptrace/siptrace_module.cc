@@ -43,7 +43,8 @@ class SiptraceModule : public Module {
                "KB of shared memory queueing messages for the writer (default 1024)");
     spec.param("max_traced_calls", &c.max_traced_calls, IntRange{8, 1000000},
                "calls traced at once (default 4096); more replace the oldest");
-    spec.param("db_batch", &c.db_batch, IntRange{1, 1000}, "rows per COPY (default 100)");
+    spec.param("db_batch", &c.db_batch, IntRange{1, 10000},
+               "rows per COPY, and messages taken from the queue at a time (default 500)");
     spec.param("db_connect_timeout", &c.db_connect_timeout_ms, IntRange{100, 60000},
                "ms a DB connection attempt may take (default 1000)");
     spec.param("db_query_timeout", &c.db_query_timeout_ms, IntRange{50, 60000},

@@ -35,6 +35,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(writerPlacesAMessageFarBackInOrder);
   CPPUNIT_TEST(writerWritesALateMessageAtOnce);
   CPPUNIT_TEST(writerReusesBuffersAcrossRounds);
+  CPPUNIT_TEST(writerKeepsRowsLongerThanExpected);
   CPPUNIT_TEST(hepOnlyWriterSendsInCaptureOrder);
   CPPUNIT_TEST(writerNapFollowsTheRate);
   CPPUNIT_TEST(configurationErrors);
@@ -379,9 +380,9 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::int64_t{99}, got.front());
   }
 
-  // Many rounds through the reused buffers (slots, spares, decoded items): messages of
-  // changing sizes come out whole and in order, and a damaged entry is dropped and counted
-  // without costing its neighbours.
+  // Many rounds through the reused buffers (slots, the rows' blocks): messages of changing
+  // sizes come out whole and in order, and a damaged entry is dropped and counted without
+  // costing its neighbours.
   void writerReusesBuffersAcrossRounds() {
     init();
     testing::FakeTraceDb db;
@@ -407,7 +408,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
       }
       if (i % 20 == 19) {
         // A reorder window per round: each round writes the last one's messages, so the
-        // written entries' buffers go back to the pop (the spare path) from round two on.
+        // blocks of written rows are reused from round two on.
         while (svc_.queue()->size().value() > 0) w.step(now);
         now += Writer::kReorderMs;
       }
@@ -423,6 +424,41 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(want.size(), got.size());
     CPPUNIT_ASSERT(want == got);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().dropped.get());
+  }
+
+  // A row is made when its message is held, into a block sized by a guess; escapes make it
+  // up to twice the message. Rows far longer than guessed (a message of tabs, newlines and
+  // backslashes) grow their block and still come out whole.
+  void writerKeepsRowsLongerThanExpected() {
+    svc_.config().queue_size = 1024;
+    init();
+    testing::FakeTraceDb db;
+    Writer w = dbWriter(db);
+    std::vector<std::string> want;
+    for (int t = 0; t < 4; ++t) {
+      std::string m = "MESSAGE sip:x SIP/2.0\r\nX: ";
+      for (int i = 0; i < 70000 / 3; ++i) m += "\t\n\\";
+      m += std::to_string(t) + "\r\n\r\n";
+      want.push_back(m);
+      Item item;
+      item.record.time_us = 1700000000000000 + t;
+      item.record.message = m;
+      item.call_id = "long" + std::to_string(t);
+      CPPUNIT_ASSERT(svc_.queue()->push({encodeItem(item)}));
+    }
+    std::int64_t now = monotonicMs();
+    while (w.step(now + Writer::kReorderMs, true)) {
+    }
+    std::vector<std::string> got;
+    for (const auto& statement : db.params) {
+      for (std::size_t i = 4; i < statement.size(); i += 15) {
+        got.push_back(std::get<std::string>(statement[i]));
+      }
+    }
+    CPPUNIT_ASSERT_EQUAL(want.size(), got.size());
+    CPPUNIT_ASSERT(want == got);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{4}, svc_.counters().written.get());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, svc_.counters().dropped.get());
   }
 
   // A message captured before one already written cannot be put back in order: it is not
@@ -450,7 +486,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
 
   // HEP without a DB: packets are encoded when taken from the queue and sent in capture
   // order once due; a damaged entry is dropped and counted; buffers go round (more messages
-  // than the spare pool holds, of sizes that vary).
+  // than a block of packets holds, of sizes that vary).
   void hepOnlyWriterSendsInCaptureOrder() {
     std::uint16_t port = 0;
     int fd = udpSocket(port);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <type_traits>
 
 #include "core/config/socket_spec.h"
@@ -135,12 +136,6 @@ Status decodeItemInPlace(std::string_view entry, Item& item, std::string_view& m
   return Status::ok();
 }
 
-std::optional<std::int64_t> entryTimeUs(std::string_view entry) {
-  ItemHeader h{};
-  if (!readHeader(entry, h).isOk()) return std::nullopt;
-  return h.time_us;
-}
-
 UriUserHost uriUserHost(std::string_view v) {
   std::string_view uri = v;
   std::size_t lt = v.find('<');
@@ -229,22 +224,30 @@ TraceRow buildRow(const Item& item, std::string_view message) {
 }
 
 std::string timestampText(std::int64_t time_us) {
-  // By hand, not snprintf: one per stored message.
+  // By hand, not snprintf: one per stored message. The date and time of the last second are
+  // kept: the messages of a batch share a few seconds, and gmtime_r is the dearer part.
+  thread_local std::time_t last_secs = -1;
+  thread_local char last[20];
   std::time_t secs = static_cast<std::time_t>(time_us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32] = "0000-00-00 00:00:00.000000+00";
-  auto digits = [&buf](std::size_t end, long v, int n) {
+  auto digits = [](char* buf, std::size_t end, long v, int n) {
     for (int i = 0; i < n; ++i, v /= 10)
       buf[end - 1 - static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
   };
-  digits(4, tm.tm_year + 1900L, 4);
-  digits(7, tm.tm_mon + 1L, 2);
-  digits(10, tm.tm_mday, 2);
-  digits(13, tm.tm_hour, 2);
-  digits(16, tm.tm_min, 2);
-  digits(19, tm.tm_sec, 2);
-  digits(26, static_cast<long>(time_us % 1000000), 6);
+  if (secs != last_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::memcpy(last, "0000-00-00 00:00:00", sizeof last);
+    digits(last, 4, tm.tm_year + 1900L, 4);
+    digits(last, 7, tm.tm_mon + 1L, 2);
+    digits(last, 10, tm.tm_mday, 2);
+    digits(last, 13, tm.tm_hour, 2);
+    digits(last, 16, tm.tm_min, 2);
+    digits(last, 19, tm.tm_sec, 2);
+    last_secs = secs;
+  }
+  char buf[32] = "0000-00-00 00:00:00.000000+00";
+  std::memcpy(buf, last, 19);
+  digits(buf, 26, static_cast<long>(time_us % 1000000), 6);
   return std::string(buf, 29);
 }
 

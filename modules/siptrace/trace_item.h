@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,9 +36,6 @@ Result<Item> decodeItem(std::string_view entry);
 // decodes every message this way into the same few items: no copy, no allocation per message.
 // `item` is unspecified on error.
 Status decodeItemInPlace(std::string_view entry, Item& item, std::string_view& message);
-// The capture time of a queue entry without decoding the rest; nullopt when the entry is
-// damaged (its sizes do not add up, an unknown transport): its time would be junk too.
-std::optional<std::int64_t> entryTimeUs(std::string_view entry);
 
 // The user and host of a From/To/Contact header value: `"A" <sip:alice@ex.com>;tag=1`,
 // `sip:alice@ex.com;tag=1`, `<sips:alice:pw@ex.com:5061;transport=tls>`. Empty user when the

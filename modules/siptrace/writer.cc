@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <ctime>
 #include <iterator>
-#include <optional>
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -64,7 +63,7 @@ void appendCopyRow(const TraceRow& row, std::string& out) {
   out += '\n';
 }
 
-void Writer::writeDb(const Item* items, const std::string_view* messages, std::size_t count) {
+void Writer::writeDb(const std::string_view* rows, std::size_t count) {
   if (count == 0) return;
   if (conn_ == nullptr) {
     Result<std::unique_ptr<db::Connection>> c = connector_();
@@ -79,8 +78,7 @@ void Writer::writeDb(const Item* items, const std::string_view* messages, std::s
   // One COPY per batch: the rows as text, no parameter per value.
   if (copy_sql_.empty()) copy_sql_ = copySql(options_.table);
   copy_data_.clear();
-  for (std::size_t i = 0; i < count; ++i)
-    appendCopyRow(buildRow(items[i], messages[i]), copy_data_);
+  for (std::size_t i = 0; i < count; ++i) copy_data_ += rows[i];
   Result<std::int64_t> r = conn_->copyIn(copy_sql_, copy_data_);
   // A batch of outsized messages does not keep its buffer for good.
   if (copy_data_.capacity() > kMaxKeptCopyBytes) std::string().swap(copy_data_);
@@ -107,57 +105,37 @@ void Writer::writeDb(const Item* items, const std::string_view* messages, std::s
   }
 }
 
-std::string Writer::spareString() {
-  if (spare_.empty()) return {};
-  std::string s = std::move(spare_.back());
-  spare_.pop_back();
-  s.clear();
-  return s;
-}
-
-void Writer::recycle(std::string& s) {
-  // An outsized message does not keep its buffer for good.
-  if (s.capacity() != 0 && spare_.size() < kMaxSpare && s.capacity() <= kMaxSpareBytes) {
-    spare_.push_back(std::move(s));
-  }
-}
-
-void Writer::hold(std::string& slot, std::int64_t now_ms) {
-  // Decoding checks the entry as entryTimeUs() does; HEP decodes it anyway.
-  Held h{};
-  bool readable = false;
-  if (hep_ != nullptr) {
-    std::string_view message;
-    readable = decodeItemInPlace(slot, scratch_, message).isOk();
-    if (readable) {
-      h.time_us = scratch_.record.time_us;
-      hep_opts_.correlation_id.assign(scratch_.call_id);
-      // (A packet is never longer than the limit, however long the message.)
-      std::string& buf = packets_.bufferFor(
-          std::min(message.size() + trace::kHepMaxOverhead, hep_opts_.max_packet));
-      const std::size_t before = buf.size();
-      trace::appendHep(scratch_.record, message, hep_opts_, buf);
-      h.hep = packets_.commit(before);
-    }
-  } else {
-    std::optional<std::int64_t> t = entryTimeUs(slot);
-    readable = t.has_value();
-    h.time_us = t.value_or(0);
-  }
-  if (!readable) {
+void Writer::hold(std::string_view entry, std::int64_t now_ms) {
+  std::string_view message;
+  if (Status st = decodeItemInPlace(entry, scratch_, message); !st.isOk()) {
     counters_.dropped.inc();
-    SL_ERR_RATELIMITED("siptrace: a queued message is unreadable (%zu bytes)", slot.size());
+    SL_ERR_RATELIMITED("siptrace: a queued message is unreadable (%zu bytes): %s", entry.size(),
+                       st.message().c_str());
     return;
+  }
+  Held h{};
+  h.time_us = scratch_.record.time_us;
+  if (hep_ != nullptr) {
+    hep_opts_.correlation_id.assign(scratch_.call_id);
+    // (A packet is never longer than the limit, however long the message.)
+    std::string& buf =
+        packets_.bufferFor(std::min(message.size() + trace::kHepMaxOverhead, hep_opts_.max_packet));
+    const std::size_t before = buf.size();
+    trace::appendHep(scratch_.record, message, hep_opts_, buf);
+    h.hep = packets_.commit(before);
+  }
+  if (connector_) {
+    // (About the size it will be: the line ends' escapes add a few per cent. A row longer
+    // than that grows its block.)
+    std::string& buf = rows_.bufferFor(message.size() + entry.size() / 4 + 256);
+    const std::size_t before = buf.size();
+    appendCopyRow(buildRow(scratch_, message), buf);
+    h.row = rows_.commit(before);
   }
   if (arrivals_.empty() || arrivals_.back().arrived_ms != now_ms) {
     arrivals_.push_back({now_ms, h.time_us});
   } else {
     arrivals_.back().max_time_us = std::max(arrivals_.back().max_time_us, h.time_us);
-  }
-  // The rows are made from the entry itself; the slot gets a spare buffer for the next pop.
-  if (connector_) {
-    h.entry = std::move(slot);
-    slot = spareString();
   }
   // Messages arrive nearly in time order: their place is found from the end, without a
   // binary search that would touch the held messages all over (cache misses, per message).
@@ -171,9 +149,9 @@ void Writer::hold(std::string& slot, std::int64_t now_ms) {
     --at;
   }
   if (at == held_.end()) {
-    held_.push_back(std::move(h));
+    held_.push_back(h);
   } else {
-    held_.insert(at, std::move(h));
+    held_.insert(at, h);
   }
 }
 
@@ -181,8 +159,8 @@ void Writer::sendDue(std::size_t due, std::int64_t now_ms) {
   if (hep_ != nullptr) sendHep(due, now_ms);
   if (connector_) writeRows(due);
   for (std::size_t i = 0; i < due; ++i) {
-    recycle(held_[i].entry);
     if (hep_ != nullptr) packets_.release(held_[i].hep);
+    if (connector_) rows_.release(held_[i].row);
   }
   held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(due));
 }
@@ -198,26 +176,11 @@ void Writer::sendHep(std::size_t due, std::int64_t now_ms) {
 }
 
 void Writer::writeRows(std::size_t due) {
-  std::size_t i = 0;
-  while (i < due) {
-    const std::size_t end = std::min(due, i + kSendChunk);
-    if (decoded_.size() < end - i) {
-      decoded_.resize(end - i);
-      messages_.resize(end - i);
-    }
-    std::size_t n = 0;
-    for (; i < end; ++i) {
-      Status st = decodeItemInPlace(held_[i].entry, decoded_[n], messages_[n]);
-      if (st.isOk()) {
-        ++n;
-      } else {
-        counters_.dropped.inc();
-        SL_ERR_RATELIMITED("siptrace: a queued message is unreadable: %s", st.message().c_str());
-      }
-    }
-    for (std::size_t from = 0; from < n; from += options_.batch) {
-      writeDb(decoded_.data() + from, messages_.data() + from, std::min(n - from, options_.batch));
-    }
+  for (std::size_t from = 0; from < due; from += options_.batch) {
+    const std::size_t n = std::min(due - from, options_.batch);
+    row_views_.clear();
+    for (std::size_t i = from; i < from + n; ++i) row_views_.push_back(rows_.view(held_[i].row));
+    writeDb(row_views_.data(), n);
   }
 }
 
@@ -231,7 +194,7 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
   last_popped_ = n;
   last_popped_bytes_ = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    last_popped_bytes_ += slots_[i].size();  // before hold(), which may take the slot's buffer
+    last_popped_bytes_ += slots_[i].size();
     hold(slots_[i], now_ms);
   }
   // Everything captured up to the latest capture time among the messages that have waited

@@ -94,29 +94,20 @@ class Writer {
   static std::int64_t napMs(std::size_t bytes, std::int64_t over_ms, std::size_t capacity);
 
  private:
-  // items[i]'s message is messages[i] (a view into its held entry).
-  void writeDb(const Item* items, const std::string_view* messages, std::size_t count);
-  // Takes one popped entry into held_ (HEP: encoded now), or drops and counts it when it is
-  // unreadable.
-  void hold(std::string& slot, std::int64_t now_ms);
-  // Writes the first `due` held messages: their HEP packets, and their rows (decoded
-  // kSendChunk at a time into decoded_); their strings go back to spare_.
+  // Loads rows (COPY text, one or more each) as one COPY.
+  void writeDb(const std::string_view* rows, std::size_t count);
+  // Takes one popped entry into held_, made into what will be written (its HEP packet, its
+  // COPY row) while its bytes are still in the CPU's cache (by the time it is due they are
+  // not: encoding then cost twice as much); drops and counts an unreadable entry.
+  void hold(std::string_view entry, std::int64_t now_ms);
+  // Writes the first `due` held messages (HEP packets, then rows) and lets them go.
   void sendDue(std::size_t due, std::int64_t now_ms);
   void sendHep(std::size_t due, std::int64_t now_ms);
   void writeRows(std::size_t due);
-  std::string spareString();
-  void recycle(std::string& s);
-  static constexpr std::size_t kSendChunk = 256;
-  // Entry buffers kept for reuse (DB): enough for a round's batch, none of an outsized one.
-  static constexpr std::size_t kMaxSpare = 512;
-  static constexpr std::size_t kMaxSpareBytes = 16 * 1024;  // at most 8 MB kept
-  // A message taken from the queue, kept until it is due. Its HEP packet is encoded when it
-  // is taken, while its bytes are still in the CPU's cache (by the time it is due they are
-  // not: encoding then cost twice as much); the entry is kept only for the DB's rows.
   struct Held {
     std::int64_t time_us = 0;  // capture time (the sort key)
-    std::string entry;         // as popped (DB only)
     PacketArena::Ref hep;      // the HEPv3 packet, in packets_ (HEP only)
+    PacketArena::Ref row;      // the sip_trace row as COPY text, in rows_ (DB only)
   };
 
   TraceQueue& queue_;
@@ -127,7 +118,7 @@ class Writer {
   std::unique_ptr<HepSender> hep_;
   std::unique_ptr<db::Connection> conn_;
   std::string copy_sql_;   // copySql(), made once
-  std::string copy_data_;  // the batch's rows, reused up to kMaxKeptCopyBytes
+  std::string copy_data_;  // the batch's rows joined, reused up to kMaxKeptCopyBytes
   static constexpr std::size_t kMaxKeptCopyBytes = 4 << 20;
   // Sorted by capture time; a deque: messages are inserted near the end and leave from the
   // front, both without moving the rest.
@@ -145,15 +136,13 @@ class Writer {
   std::int64_t next_sweep_ms_ = 0;
   db::OutageLog outage_;
   // Reused from round to round: no allocation per message once they have grown.
-  std::vector<std::string> slots_;          // what the queue pops into
-  std::vector<std::string> spare_;          // entry buffers of written messages, for reuse
-  std::vector<Item> decoded_;               // the chunk being written (all but the messages)
-  std::vector<std::string_view> messages_;  // their messages, inside their held entries
-
-  PacketArena packets_;  // the held messages' HEP packets
+  std::vector<std::string> slots_;  // what the queue pops into
+  PacketArena packets_;             // the held messages' HEP packets
+  PacketArena rows_;                // and their rows
   trace::HepOptions hep_opts_;
-  Item scratch_;  // the entry being encoded as HEP
+  Item scratch_;  // the entry being held, decoded
   std::vector<std::string_view> hep_views_;
+  std::vector<std::string_view> row_views_;
 };
 
 }  // namespace sipline::siptrace
