@@ -2,9 +2,10 @@
 //   TraceCapture    what a worker pays: the capture sink finds the call traced and queues the
 //                   message (header encoding, queue push under its lock)
 //   HepEncode       one HEPv3 packet (with the Call-ID as correlation id) into a reused buffer
+//   CopyRow         one sip_trace row as COPY text (for PostgreSQL); CopyText its message part
 //   WriterHepTcp    what the siptrace writer pays: pop, reorder, decode, encode and hand the
 //                   packets to a TCP stream that a thread of this process drains
-// Run: build/bench_micro --benchmark_filter='Trace|Hep'.
+// Run: build/bench_micro --benchmark_filter='Trace|Hep|Copy'.
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "core/base/clock.h"
+#include "core/db/db_text.h"
 #include "core/trace/capture.h"
 #include "core/trace/hep.h"
 #include "modules/siptrace/siptrace.h"
@@ -124,6 +126,36 @@ void BM_HepEncode(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_HepEncode);
+
+// One sip_trace row as COPY text: what the writer makes of a message for PostgreSQL (the
+// fields found in the message, the addresses and time as text, the message escaped).
+void BM_CopyRow(benchmark::State& state) {
+  siptrace::Item item;
+  item.record.time_us = unixNowUs();
+  item.record.src = addr("192.0.2.1", 5060);
+  item.record.dst = addr("192.0.2.101", 5060);
+  item.call_id = kCallId;
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    siptrace::appendCopyRow(siptrace::buildRow(item, kRinging), out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CopyRow);
+
+// The message alone as a COPY field (the largest part of a row).
+void BM_CopyText(benchmark::State& state) {
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    db::appendCopyText(kRinging, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CopyText);
 
 // A loopback TCP collector: accepts one connection and reads until it closes.
 class Collector {

@@ -1,5 +1,6 @@
 #include "core/db/db_text.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -43,62 +44,71 @@ constexpr std::uint64_t kHighs = 0x8080808080808080ull;
 // Non-zero when a byte of w is zero (the classic test; exact as to whether one is).
 constexpr std::uint64_t zeroByteIn(std::uint64_t w) { return (w - kOnes) & ~w & kHighs; }
 
-// The length of the run starting at text[i] of bytes that pass as they are: plain ASCII
-// (1..0x7f), and for COPY not backslash, tab, newline or CR either. Eight bytes at a time,
-// since a SIP message is mostly such runs and this is the hot part of storing one.
+// Non-zero when a byte of the 8 at `p` does not pass as it is: not plain ASCII (1..0x7f),
+// or for COPY a backslash, tab, newline or CR.
 template <bool kCopy>
-std::size_t plainRunAt(std::string_view text, std::size_t i) {
-  std::size_t j = i;
-  for (; j + 8 <= text.size(); j += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, text.data() + j, 8);
-    std::uint64_t stop = (w & kHighs) | zeroByteIn(w);
-    if constexpr (kCopy) {
-      stop |= zeroByteIn(w ^ ('\\' * kOnes)) | zeroByteIn(w ^ ('\t' * kOnes)) |
-              zeroByteIn(w ^ ('\n' * kOnes)) | zeroByteIn(w ^ ('\r' * kOnes));
-    }
-    if (stop != 0) break;
+std::uint64_t stopsIn(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  std::uint64_t stop = (w & kHighs) | zeroByteIn(w);
+  if constexpr (kCopy) {
+    stop |= zeroByteIn(w ^ ('\\' * kOnes)) | zeroByteIn(w ^ ('\t' * kOnes)) |
+            zeroByteIn(w ^ ('\n' * kOnes)) | zeroByteIn(w ^ ('\r' * kOnes));
   }
-  for (; j < text.size(); ++j) {
-    auto c = static_cast<unsigned char>(text[j]);
-    if (c == 0 || c >= 0x80) break;
-    if (kCopy && (c == '\\' || c == '\t' || c == '\n' || c == '\r')) break;
-  }
-  return j - i;
+  return stop;
 }
 
-// dbText's body, appending; with kCopy, COPY's escapes too.
+// dbText's body, appending; with kCopy, COPY's escapes too. Written into a buffer on the
+// stack and appended to `out` a buffer at a time: a SIP message has a line end to escape
+// every few dozen bytes, and an append() per piece cost more than the scan. Eight plain
+// bytes are copied at once; a word holding anything else is done byte by byte.
 template <bool kCopy>
 void appendText(std::string_view v, std::string& out) {
-  for (std::size_t i = 0; i < v.size();) {
-    std::size_t run = plainRunAt<kCopy>(v, i);
-    if (run != 0) {
-      out.append(v.substr(i, run));
-      i += run;
+  constexpr std::size_t kBuf = 2048;
+  constexpr std::size_t kWordRoom = 8 * 3 + 4;  // a word's worst: replacements, a sequence
+  char buf[kBuf];
+  std::size_t n = 0;
+  const char* s = v.data();
+  const std::size_t size = v.size();
+  out.reserve(out.size() + size + size / 16);
+  for (std::size_t i = 0; i < size;) {
+    if (n + kWordRoom > kBuf) {
+      out.append(buf, n);
+      n = 0;
+    }
+    if (i + 8 <= size && stopsIn<kCopy>(s + i) == 0) {
+      std::memcpy(buf + n, s + i, 8);
+      n += 8;
+      i += 8;
       continue;
     }
-    if (kCopy) {
-      const char c = v[i];
-      const char* escaped = c == '\\'   ? "\\\\"
-                            : c == '\t' ? "\\t"
-                            : c == '\n' ? "\\n"
-                            : c == '\r' ? "\\r"
-                                        : nullptr;
-      if (escaped != nullptr) {
-        out.append(escaped, 2);
+    // The word's bytes one by one (a sequence begun in it may end past it).
+    for (const std::size_t end = std::min(i + 8, size); i < end;) {
+      const char c = s[i];
+      const auto u = static_cast<unsigned char>(c);
+      if (u != 0 && u < 0x80) {
+        if (kCopy && (c == '\\' || c == '\t' || c == '\n' || c == '\r')) {
+          buf[n++] = '\\';
+          buf[n++] = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+        } else {
+          buf[n++] = c;
+        }
         ++i;
         continue;
       }
-    }
-    std::size_t n = utf8SequenceAt(v, i);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-    } else {
-      out.append(v.substr(i, n));
-      i += n;
+      const std::size_t seq = utf8SequenceAt(v, i);
+      if (seq == 0) {
+        std::memcpy(buf + n, kReplacement.data(), kReplacement.size());
+        n += kReplacement.size();
+        ++i;
+      } else {
+        std::memcpy(buf + n, s + i, seq);
+        n += seq;
+        i += seq;
+      }
     }
   }
+  out.append(buf, n);
 }
 
 }  // namespace
