@@ -31,6 +31,7 @@ bool TraceQueue::lock(int timeout_ms) {
       SL_ERR("siptrace: a process died holding the trace queue; %zu queued messages dropped",
              count_);
       head_ = used_ = count_ = 0;
+      ++resets_;
       return true;
     default:
       return false;
@@ -78,21 +79,43 @@ bool TraceQueue::push(std::initializer_list<std::string_view> parts) {
 template <class Next>
 std::size_t TraceQueue::popWith(std::size_t max_entries, std::size_t max_bytes, int lock_timeout_ms,
                                 Next next) {
+  // The entries are copied with the lock released: producers only append after the queued
+  // bytes, and only this consumer moves head_, so they stay where they are. The lock is held
+  // for two short visits however large the batch: a writer preempted while copying does not
+  // make the workers wait (they give up after kPushLockMs and drop the message).
   if (!lock(lock_timeout_ms)) return 0;
+  std::size_t at = head_;
+  const std::size_t queued = count_;
+  const std::size_t queued_bytes = used_;
+  const std::uint64_t resets = resets_;
+  mutex_.unlock();
   std::size_t n = 0;
   std::size_t bytes = 0;
-  while (n < max_entries && count_ > 0 && (n == 0 || bytes < max_bytes)) {
+  std::size_t moved = 0;
+  while (n < max_entries && n < queued && (n == 0 || bytes < max_bytes)) {
     std::uint32_t len = 0;
-    readAt(head_, &len, kLenBytes);
+    readAt(at, &len, kLenBytes);
+    // Beyond what was queued only when a reset let producers write over it (void anyway).
+    if (moved + kLenBytes + len > queued_bytes) return 0;
     std::string& entry = next();
     entry.resize(len);
-    readAt(head_ + kLenBytes, entry.data(), len);
-    head_ = (head_ + kLenBytes + len) % capacity_;
-    used_ -= kLenBytes + len;
-    --count_;
+    readAt(at + kLenBytes, entry.data(), len);
+    at = (at + kLenBytes + len) % capacity_;
+    moved += kLenBytes + len;
     bytes += len;
     ++n;
   }
+  if (n == 0) return 0;
+  if (!lock(lock_timeout_ms)) return 0;  // they stay queued: taken by the next pop
+  if (resets_ != resets) {
+    // A holder died meanwhile and the ring was emptied: producers may have written over what
+    // was copied. Those messages are among the ones the reset dropped.
+    mutex_.unlock();
+    return 0;
+  }
+  head_ = at;
+  used_ -= moved;
+  count_ -= n;
   if (count_ == 0) head_ = used_ = 0;
   mutex_.unlock();
   return n;
@@ -100,8 +123,12 @@ std::size_t TraceQueue::popWith(std::size_t max_entries, std::size_t max_bytes, 
 
 std::size_t TraceQueue::pop(std::size_t max_entries, std::size_t max_bytes,
                             std::vector<std::string>& out, int lock_timeout_ms) {
-  return popWith(max_entries, max_bytes, lock_timeout_ms,
-                 [&out]() -> std::string& { return out.emplace_back(); });
+  // (A pop that came to nothing leaves no half-copied strings behind.)
+  const std::size_t before = out.size();
+  const std::size_t n = popWith(max_entries, max_bytes, lock_timeout_ms,
+                                [&out]() -> std::string& { return out.emplace_back(); });
+  out.resize(before + n);
+  return n;
 }
 
 std::size_t TraceQueue::popReusing(std::size_t max_entries, std::size_t max_bytes,

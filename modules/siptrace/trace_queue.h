@@ -2,11 +2,13 @@
 // producers) and the siptrace-writer process (the one consumer): a byte ring in shared
 // memory bounded by queue_size KB. push() never waits more than kPushLockMs for the lock and
 // never waits for room: a full queue (or a lock not had) returns false and the caller counts
-// the message as dropped. pop() moves a batch out (copies) under the lock; a batch the writer
-// loses (killed mid-write) is lost, which is acceptable for traces.
+// the message as dropped. pop() copies a batch out and then frees its room; a batch the
+// writer loses (killed mid-write) is lost, which is acceptable for traces. There is one
+// consumer at a time (the writer): pop() copies without the lock, which only it may do.
 //
-// Lock: one robust process-shared mutex held only for memcpys, never across I/O. A process
-// that dies holding it leaves the ring emptied (the next locker resets it; logged).
+// Lock: one robust process-shared mutex held only for a push's memcpys and pop()'s two short
+// visits, never across I/O. A process that dies holding it leaves the ring emptied (the next
+// locker resets it; logged).
 // Lives in the segment: trivially copyable fields and the mutex; the data follows the header.
 #pragma once
 
@@ -63,6 +65,7 @@ class TraceQueue {
   std::size_t head_ = 0;  // offset of the oldest entry
   std::size_t used_ = 0;  // bytes in use from head_ (wrapping)
   std::size_t count_ = 0;
+  std::uint64_t resets_ = 0;  // rings emptied after a dead holder: voids a copy in progress
 };
 
 }  // namespace sipline::siptrace

@@ -23,6 +23,7 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(wrapsAroundManyTimes);
   CPPUNIT_TEST(popStopsAtTheByteBudget);
   CPPUNIT_TEST(processesPushingAtOnceLoseNothing);
+  CPPUNIT_TEST(poppingWhileProcessesPushTearsNothing);
   CPPUNIT_TEST(holderKilledWithTheLockEmptiesTheQueue);
   CPPUNIT_TEST(tracedCallsExpireAndAreRefreshed);
   CPPUNIT_TEST(fullBucketReplacesTheSoonestExpiring);
@@ -136,6 +137,63 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
     q_->pop(100000, 1 << 30, out);
     CPPUNIT_ASSERT_EQUAL(static_cast<std::size_t>(kProcs * kEach), out.size());
     CPPUNIT_ASSERT_EQUAL(out.size(), std::set<std::string>(out.begin(), out.end()).size());
+  }
+
+  // pop() copies without the lock while producers go on appending, around the ring's end
+  // many times: every entry comes out once, whole, and in each producer's order.
+  void poppingWhileProcessesPushTearsNothing() {
+    q_ = TraceQueue::create(mem_, 64 * 1024);
+    constexpr int kProcs = 2, kEach = 4000;
+    auto entry = [](int p, int i) {
+      return std::to_string(p) + ":" + std::to_string(i) + ":" +
+             std::string(static_cast<std::size_t>((i * 131 + p * 17) % 900),
+                         static_cast<char>('a' + (i + p) % 26));
+    };
+    std::vector<pid_t> pids;
+    for (int p = 0; p < kProcs; ++p) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        int ok = 0;
+        for (int i = 0; i < kEach; ++i) {
+          for (int tries = 0; tries < 20000 && !q_->push({entry(p, i)}); ++tries) usleep(50);
+          ++ok;
+        }
+        _exit(ok == kEach ? 0 : 1);
+      }
+      pids.push_back(pid);
+    }
+    std::vector<int> next(kProcs, 0);
+    std::vector<std::string> slots;
+    std::string bad;  // the first entry that came out torn or out of order
+    int got = 0;
+    const std::int64_t until = monotonicMs() + 20000;
+    while (bad.empty() && got < kProcs * kEach && monotonicMs() < until) {
+      const std::size_t n = q_->popReusing(64, 16 * 1024, slots);
+      for (std::size_t k = 0; k < n && bad.empty(); ++k) {
+        const std::string& e = slots[k];
+        const int p = e.empty() ? -1 : e[0] - '0';
+        if (p < 0 || p >= kProcs || e != entry(p, next[static_cast<std::size_t>(p)])) {
+          bad = e.substr(0, 40);
+          break;
+        }
+        ++next[static_cast<std::size_t>(p)];
+        ++got;
+      }
+      if (n == 0) usleep(20);
+    }
+    bool producers_ok = true;
+    for (pid_t pid : pids) {
+      if (!bad.empty() || got < kProcs * kEach) kill(pid, SIGKILL);
+      int status = 0;
+      waitpid(pid, &status, 0);
+      producers_ok = producers_ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    CPPUNIT_ASSERT_EQUAL_MESSAGE("torn or out of order: " + bad, std::string(), bad);
+    CPPUNIT_ASSERT(producers_ok);
+    CPPUNIT_ASSERT_EQUAL(kProcs * kEach, got);
+    std::vector<std::string> rest;
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->pop(10, 1 << 20, rest));
+    CPPUNIT_ASSERT(rest.empty());
   }
 
   void holderKilledWithTheLockEmptiesTheQueue() {
