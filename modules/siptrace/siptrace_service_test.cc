@@ -98,6 +98,17 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
         std::move(hep));
   }
 
+  // The msg column of every row the fake DB took, in order.
+  static std::vector<std::string> writtenMessages(const testing::FakeTraceDb& db) {
+    std::vector<std::string> out;
+    for (const auto& statement : db.params) {
+      for (std::size_t i = 4; i < statement.size(); i += 15) {
+        out.push_back(std::get<std::string>(statement[i]));
+      }
+    }
+    return out;
+  }
+
   std::vector<Item> drain() {
     std::vector<std::string> entries;
     svc_.queue()->pop(1000, 1 << 30, entries);
@@ -415,12 +426,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     }
     while (w.step(now + Writer::kReorderMs, true)) {
     }
-    std::vector<std::string> got;
-    for (const auto& statement : db.params) {
-      for (std::size_t i = 4; i < statement.size(); i += 15) {
-        got.push_back(std::get<std::string>(statement[i]));
-      }
-    }
+    std::vector<std::string> got = writtenMessages(db);
     CPPUNIT_ASSERT_EQUAL(want.size(), got.size());
     CPPUNIT_ASSERT(want == got);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_.counters().dropped.get());
@@ -449,12 +455,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     std::int64_t now = monotonicMs();
     while (w.step(now + Writer::kReorderMs, true)) {
     }
-    std::vector<std::string> got;
-    for (const auto& statement : db.params) {
-      for (std::size_t i = 4; i < statement.size(); i += 15) {
-        got.push_back(std::get<std::string>(statement[i]));
-      }
-    }
+    std::vector<std::string> got = writtenMessages(db);
     CPPUNIT_ASSERT_EQUAL(want.size(), got.size());
     CPPUNIT_ASSERT(want == got);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{4}, svc_.counters().written.get());

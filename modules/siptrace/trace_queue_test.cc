@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -111,23 +112,39 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, q_->pop(10, 1, out));  // at least one
   }
 
-  void processesPushingAtOnceLoseNothing() {
-    q_ = TraceQueue::create(mem_, 256 * 1024);
-    constexpr int kProcs = 4, kEach = 500;
+  // Forks `procs` processes, process p pushing entry(p, 0..each) in order, each push retried
+  // up to `tries` times `pause_us` apart while the queue is full; one exits 0 when every one
+  // of its pushes went in.
+  std::vector<pid_t> startProducers(int procs, int each,
+                                    const std::function<std::string(int, int)>& entry, int tries,
+                                    int pause_us) {
     std::vector<pid_t> pids;
-    for (int p = 0; p < kProcs; ++p) {
+    for (int p = 0; p < procs; ++p) {
       pid_t pid = fork();
       if (pid == 0) {
         int ok = 0;
-        for (int i = 0; i < kEach; ++i) {
-          std::string e = std::to_string(p) + ":" + std::to_string(i);
-          for (int tries = 0; tries < 1000 && !q_->push({e}); ++tries) usleep(100);
-          ++ok;
+        for (int i = 0; i < each; ++i) {
+          const std::string e = entry(p, i);
+          bool pushed = q_->push({e});
+          for (int t = 1; t < tries && !pushed; ++t) {
+            usleep(static_cast<useconds_t>(pause_us));
+            pushed = q_->push({e});
+          }
+          if (pushed) ++ok;
         }
-        _exit(ok == kEach ? 0 : 1);
+        _exit(ok == each ? 0 : 1);
       }
       pids.push_back(pid);
     }
+    return pids;
+  }
+
+  void processesPushingAtOnceLoseNothing() {
+    q_ = TraceQueue::create(mem_, 256 * 1024);
+    constexpr int kProcs = 4, kEach = 500;
+    std::vector<pid_t> pids = startProducers(
+        kProcs, kEach, [](int p, int i) { return std::to_string(p) + ":" + std::to_string(i); },
+        1000, 100);
     std::vector<std::string> out;
     for (pid_t pid : pids) {
       int status = 0;
@@ -149,19 +166,7 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
              std::string(static_cast<std::size_t>((i * 131 + p * 17) % 900),
                          static_cast<char>('a' + (i + p) % 26));
     };
-    std::vector<pid_t> pids;
-    for (int p = 0; p < kProcs; ++p) {
-      pid_t pid = fork();
-      if (pid == 0) {
-        int ok = 0;
-        for (int i = 0; i < kEach; ++i) {
-          for (int tries = 0; tries < 20000 && !q_->push({entry(p, i)}); ++tries) usleep(50);
-          ++ok;
-        }
-        _exit(ok == kEach ? 0 : 1);
-      }
-      pids.push_back(pid);
-    }
+    std::vector<pid_t> pids = startProducers(kProcs, kEach, entry, 20000, 50);
     std::vector<int> next(kProcs, 0);
     std::vector<std::string> slots;
     std::string bad;  // the first entry that came out torn or out of order
