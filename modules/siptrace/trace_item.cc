@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <optional>
 #include <type_traits>
 
@@ -226,7 +227,7 @@ TraceRow buildRow(const Item& item, std::string_view message) {
 std::string timestampText(std::int64_t time_us) {
   // By hand, not snprintf: one per stored message. The date and time of the last second are
   // kept: the messages of a batch share a few seconds, and gmtime_r is the dearer part.
-  thread_local std::time_t last_secs = -1;
+  thread_local std::time_t last_secs = std::numeric_limits<std::time_t>::min();  // none yet
   thread_local char last[20];
   std::time_t secs = static_cast<std::time_t>(time_us / 1000000);
   auto digits = [](char* buf, std::size_t end, long v, int n) {

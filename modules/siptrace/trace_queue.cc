@@ -106,6 +106,7 @@ std::size_t TraceQueue::popWith(std::size_t max_entries, std::size_t max_bytes, 
     ++n;
   }
   if (n == 0) return 0;
+  if (between_visits_for_test != nullptr) between_visits_for_test();
   if (!lock(lock_timeout_ms)) return 0;  // they stay queued: taken by the next pop
   if (resets_ != resets) {
     // A holder died meanwhile and the ring was emptied: producers may have written over what
@@ -133,7 +134,7 @@ std::size_t TraceQueue::pop(std::size_t max_entries, std::size_t max_bytes,
 
 std::size_t TraceQueue::popReusing(std::size_t max_entries, std::size_t max_bytes,
                                    std::vector<std::string>& slots, int lock_timeout_ms) {
-  // Grown before the lock: no allocation of the vector while producers wait.
+  // (Grown first: the copy only hands out the slots there are.)
   if (slots.size() < max_entries) slots.resize(max_entries);
   std::size_t i = 0;
   return popWith(max_entries, max_bytes, lock_timeout_ms,

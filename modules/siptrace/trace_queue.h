@@ -48,6 +48,9 @@ class TraceQueue {
   std::optional<std::size_t> size(int timeout_ms = 100);
   std::size_t capacity() const { return capacity_; }
 
+  // Tests: run by pop() between its two visits to the lock (process-private, not in shm).
+  static inline void (*between_visits_for_test)() = nullptr;
+
  private:
   explicit TraceQueue(std::size_t data_bytes) : capacity_(data_bytes) {}
   static std::size_t headerBytes();

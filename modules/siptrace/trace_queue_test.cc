@@ -26,6 +26,7 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(processesPushingAtOnceLoseNothing);
   CPPUNIT_TEST(poppingWhileProcessesPushTearsNothing);
   CPPUNIT_TEST(holderKilledWithTheLockEmptiesTheQueue);
+  CPPUNIT_TEST(aResetWhilePopCopiesVoidsTheCopy);
   CPPUNIT_TEST(tracedCallsExpireAndAreRefreshed);
   CPPUNIT_TEST(fullBucketReplacesTheSoonestExpiring);
   CPPUNIT_TEST(tracedUsersAddRemoveList);
@@ -217,6 +218,34 @@ class SiptraceQueueTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(q_->push({"after"}));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, q_->pop(10, 1 << 20, out));
     CPPUNIT_ASSERT_EQUAL(std::string("after"), out[0]);
+  }
+
+  // While pop() copies without the lock, a producer dies holding it; the next producer
+  // empties the ring and writes from its start, over what pop() copied. pop() hands out
+  // nothing (those messages are among the ones the reset dropped) and moves nothing: the
+  // new message is the next one out.
+  void aResetWhilePopCopiesVoidsTheCopy() {
+    CPPUNIT_ASSERT(q_->push({"old-one"}));
+    CPPUNIT_ASSERT(q_->push({"old-two"}));
+    static TraceQueue* queue;
+    queue = q_;
+    TraceQueue::between_visits_for_test = [] {
+      pid_t pid = fork();
+      if (pid == 0) {
+        reinterpret_cast<shm::RobustMutex*>(queue)->lock();
+        _exit(0);
+      }
+      waitpid(pid, nullptr, 0);
+      queue->push({"new"});
+    };
+    std::vector<std::string> out;
+    const std::size_t n = q_->pop(10, 1 << 20, out);
+    TraceQueue::between_visits_for_test = nullptr;
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, n);
+    CPPUNIT_ASSERT(out.empty());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, q_->pop(10, 1 << 20, out));
+    CPPUNIT_ASSERT_EQUAL(std::string("new"), out[0]);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, q_->size().value());
   }
 
   void tracedCallsExpireAndAreRefreshed() {

@@ -196,6 +196,8 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
   for (std::size_t i = 0; i < n; ++i) {
     last_popped_bytes_ += slots_[i].size();
     hold(slots_[i], now_ms);
+    // A slot keeps its buffer for the next pop, but not an outsized message's.
+    if (slots_[i].capacity() > kMaxKeptSlotBytes) std::string().swap(slots_[i]);
   }
   // Everything captured up to the latest capture time among the messages that have waited
   // the window is due: a message captured earlier had that long to arrive. (One arrival entry

@@ -1,7 +1,7 @@
 // The siptrace-writer: the one process that empties the trace queue. Each round takes a batch
 // of traced messages, sends each as a HEPv3 packet (when hep_destination is set; the Call-ID
-// is the correlation id) and loads the batch into the sip_trace table with one COPY (when
-// db_url is set). A batch the DB does not take (down, slow, a schema problem) is dropped and
+// is the correlation id) and loads them into the sip_trace table, one COPY per `batch` rows
+// (when db_url is set). A batch the DB does not take (down, slow, a schema problem) is dropped and
 // counted (dropped, db_errors): traces are not spooled, and the DB driver's back-off makes an
 // outage cost microseconds per batch until the DB answers again, when writing resumes.
 //
@@ -47,7 +47,7 @@ using Connector = std::function<Result<std::unique_ptr<db::Connection>>()>;
 
 struct WriterOptions {
   std::string table = "sip_trace";
-  std::size_t batch = 100;
+  std::size_t batch = 500;  // rows per COPY, entries per pop (module parameter db_batch)
   std::size_t batch_bytes = 512 * 1024;
   std::uint32_t hep_capture_id = 0;
   std::string hep_auth_key;
@@ -93,6 +93,13 @@ class Writer {
   static constexpr std::int64_t kMaxNapMs = 50;
   static std::int64_t napMs(std::size_t bytes, std::int64_t over_ms, std::size_t capacity);
 
+  // Tests: the bytes the pop slots keep between rounds.
+  std::size_t keptSlotBytesForTest() const {
+    std::size_t n = 0;
+    for (const std::string& s : slots_) n += s.capacity();
+    return n;
+  }
+
  private:
   // Loads rows (COPY text, one or more each) as one COPY.
   void writeDb(const std::string_view* rows, std::size_t count);
@@ -137,8 +144,9 @@ class Writer {
   db::OutageLog outage_;
   // Reused from round to round: no allocation per message once they have grown.
   std::vector<std::string> slots_;  // what the queue pops into
-  PacketArena packets_;             // the held messages' HEP packets
-  PacketArena rows_;                // and their rows
+  static constexpr std::size_t kMaxKeptSlotBytes = 16 * 1024;
+  PacketArena packets_;  // the held messages' HEP packets
+  PacketArena rows_;     // and their rows
   trace::HepOptions hep_opts_;
   Item scratch_;  // the entry being held, decoded
   std::vector<std::string_view> hep_views_;
