@@ -1,8 +1,9 @@
-// Packets the siptrace-writer has encoded but not sent yet (they wait out the reorder window),
-// kept back to back in a few large blocks instead of one heap string each: a steady writer
-// allocates nothing per packet, and the packets of a round sit together in memory. A block is
-// reused once every packet in it has been released; packets are released roughly in the order
-// they were added, so blocks come free from the oldest. Process-private.
+// What the siptrace-writer has made of held messages but not sent yet (they wait out the
+// reorder window): HEP packets, or COPY rows in an arena of their own. Kept back to back in a
+// few large blocks instead of one heap string each: a steady writer allocates nothing per
+// packet, and the packets of a round sit together in memory. A block is reused once every
+// packet in it has been released; packets are released roughly in the order they were added,
+// so blocks come free from the oldest. Process-private.
 #pragma once
 
 #include <cstdint>

@@ -101,7 +101,7 @@ class Writer {
   }
 
  private:
-  // Loads rows (COPY text, one or more each) as one COPY.
+  // Loads `count` rows (COPY text, each ending in its newline) as one COPY.
   void writeDb(const std::string_view* rows, std::size_t count);
   // Takes one popped entry into held_, made into what will be written (its HEP packet, its
   // COPY row) while its bytes are still in the CPU's cache (by the time it is due they are
