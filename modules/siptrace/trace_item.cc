@@ -87,8 +87,6 @@ std::string encodeItem(const Item& item) {
 
 namespace {
 
-// Checks the header of `entry` and fills all of `item` but the message, which starts at the
-// returned offset; an error when the entry is damaged.
 // The header of `entry`, checked against the entry's size and the known transports.
 Status readHeader(std::string_view entry, ItemHeader& h) {
   if (entry.size() < sizeof h) return Status::invalidArgument("trace entry too short");
