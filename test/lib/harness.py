@@ -580,9 +580,20 @@ class Server:
               f"ps returned {res!r}")
         return res["processes"]
 
-    def pids_by_role(self):
+    def pids_by_role(self, timeout=3.0):
+        """Role -> sorted pids. A process the master has just forked shows pid 0 in ps until
+        it has started; this waits (bounded) until none does, so that tests comparing pid
+        sets before and after see real pids."""
+        procs = [self.processes()]
+
+        def started():
+            if any(int(p["pid"]) == 0 for p in procs[0]):
+                procs[0] = self.processes()
+                return False
+            return True
+        wait_until(started, timeout)
         out = {}
-        for p in self.processes():
+        for p in procs[0]:
             out.setdefault(p.get("role"), []).append(int(p["pid"]))
         return {k: sorted(v) for k, v in out.items()}
 
