@@ -1,7 +1,8 @@
 // The table of server processes in shm: role, index, pid and start time of every child, and
 // how many messages each worker handled (the MI `ps` reads it). The master fills a slot
-// before fork and the child confirms its pid; slots are fixed, so no lock is needed (each
-// slot has one writer; the MI's log-level change is a single atomic store).
+// before fork and stores the child's pid after it (the child stores the same pid as it
+// starts); slots are fixed, so no lock is needed (each field has one writer, or writers of
+// the same value; the MI's log-level change is a single atomic store).
 // Log levels: each process logs at its slot's log_level (setMySlot() binds core/base/log to
 // it); a process that takes a slot starts at the table's default, the level last set for all
 // processes (initially the settings' log_level).

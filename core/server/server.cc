@@ -366,7 +366,10 @@ int runServer(const ServerOptions& options) {
     pid_t pid = supervisor.spawn(
         info, [&, info, slot_no, body] { return childStart(info, slot_no) ? body() : 1; },
         stops_last);
-    return pid > 0;
+    if (pid <= 0) return false;
+    // The child stores it too, but the MI `ps` must not show pid 0 until the child runs.
+    table.value()->slot(slot_no).pid.store(pid);
+    return true;
   };
 
   bool spawned = true;
