@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/base/log.h"
 #include "modules/registrar/contact_match.h"
 
 namespace sipline::registrar {
@@ -13,6 +14,38 @@ struct Step {
   Op op = Op::kNone;
   int existing = -1;  // index into the stored bindings, for kUpdate / kRemove
 };
+
+// One change made to the record, kept so that a later failure can undo it.
+struct Change {
+  enum class Kind : std::uint8_t { kAdded, kRemoved, kReplaced };
+  Kind kind;
+  std::string uri;                          // the binding's URI
+  const usrloc::Contact* before = nullptr;  // kRemoved, kReplaced: the binding as stored
+};
+
+// RFC 3261 §10.3 step 7: when one change fails, those made before it are removed. Undone
+// newest first. Best effort: with shared memory full a binding may not fit back (logged;
+// usrloc counts it); the request fails either way.
+void undo(usrloc::Record& record, const std::vector<Change>& changes) {
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+    Status st;
+    switch (it->kind) {
+      case Change::Kind::kAdded:
+        record.remove(it->uri);
+        break;
+      case Change::Kind::kRemoved:
+        st = record.insert(*it->before);
+        break;
+      case Change::Kind::kReplaced:
+        st = record.update(*it->before);
+        break;
+    }
+    if (!st.isOk()) {
+      SL_ERR("registrar: %s: binding %s not restored after a failed REGISTER: %s",
+             record.aor().c_str(), it->uri.c_str(), st.message().c_str());
+    }
+  }
+}
 
 int findMatch(const std::vector<usrloc::Contact>& stored, const std::vector<bool>& claimed,
               const RequestedBinding& b) {
@@ -29,7 +62,7 @@ int findMatch(const std::vector<usrloc::Contact>& stored, const std::vector<bool
 // Drops the oldest (least recently modified, then first stored) bindings the request does
 // not touch until `excess` are gone; false when there are not that many.
 bool makeRoom(usrloc::Record& record, const std::vector<usrloc::Contact>& stored,
-              const std::vector<bool>& claimed, std::size_t excess) {
+              const std::vector<bool>& claimed, std::size_t excess, std::vector<Change>& done) {
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < stored.size(); ++i) {
     if (!claimed[i]) order.push_back(i);
@@ -38,7 +71,10 @@ bool makeRoom(usrloc::Record& record, const std::vector<usrloc::Contact>& stored
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return stored[a].last_modified < stored[b].last_modified;
   });
-  for (std::size_t k = 0; k < excess; ++k) record.remove(stored[order[k]].uri);
+  for (std::size_t k = 0; k < excess; ++k) {
+    const usrloc::Contact& gone = stored[order[k]];
+    if (record.remove(gone.uri)) done.push_back({Change::Kind::kRemoved, gone.uri, &gone});
+  }
   return true;
 }
 
@@ -123,10 +159,13 @@ ApplyOutcome applyRegistration(usrloc::Record& record, const RegisterRequest& re
   }
 
   // Removals first, so that what they free serves the insertions.
+  std::vector<Change> done;
   for (const Step& s : steps) {
-    if (s.op == Op::kRemove) record.remove(stored[s.existing].uri);
+    if (s.op != Op::kRemove) continue;
+    const usrloc::Contact& gone = stored[s.existing];
+    if (record.remove(gone.uri)) done.push_back({Change::Kind::kRemoved, gone.uri, &gone});
   }
-  if (excess > 0) makeRoom(record, stored, claimed, excess);
+  if (excess > 0) makeRoom(record, stored, claimed, excess, done);
   for (std::size_t i = 0; i < steps.size(); ++i) {
     Status st;
     if (steps[i].op == Op::kUpdate) {
@@ -136,17 +175,24 @@ ApplyOutcome applyRegistration(usrloc::Record& record, const RegisterRequest& re
       c.flags = (s.flags & ~usrloc::kContactMemoryOnly) | request.flags;
       if (c.uri == s.uri) {
         st = record.update(c);
+        if (st.isOk()) done.push_back({Change::Kind::kReplaced, c.uri, &s});
       } else {
         // An equivalent URI written differently (RFC 4475 cparam02 after cparam01: a URI
         // parameter more): the binding takes the new text. usrloc keys bindings by their
         // text, so the new one goes in before the old one goes out.
         st = record.insert(c);
-        if (st.isOk()) record.remove(s.uri);
+        if (st.isOk()) {
+          done.push_back({Change::Kind::kAdded, c.uri, nullptr});
+          if (record.remove(s.uri)) done.push_back({Change::Kind::kRemoved, s.uri, &s});
+        }
       }
     } else if (steps[i].op == Op::kInsert) {
-      st = record.insert(makeBinding(request, request.bindings[i], now));
+      usrloc::Contact c = makeBinding(request, request.bindings[i], now);
+      st = record.insert(c);
+      if (st.isOk()) done.push_back({Change::Kind::kAdded, std::move(c.uri), nullptr});
     }
     if (!st.isOk()) {
+      undo(record, done);
       out.result = ApplyResult::kStoreError;
       out.store_status = st;
       return out;

@@ -1,8 +1,9 @@
 // Applies a checked REGISTER (register_request.h) to the AOR's record: RFC 3261 §10.3 steps 6-7
 // (remove all for "*", then per Contact: add, refresh or remove, with the Call-ID/CSeq rule)
 // and the max_contacts limit. Everything is decided before anything changes, so a stale or
-// over-limit request leaves the record as it was. Runs inside usrloc's withRecord(), i.e.
-// with the AOR's bucket locked: no blocking, no usrloc calls. Process-private.
+// over-limit request leaves the record as it was; a change usrloc refuses undoes the others. Runs
+// inside usrloc's withRecord(), i.e. with the AOR's bucket locked: no blocking, no usrloc calls.
+// Process-private.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,8 @@ enum class ApplyResult : std::uint8_t {
   // Adding the new Contacts would pass max_contacts (and force-registration could not make
   // room by dropping the oldest untouched bindings): nothing changed.
   kTooMany,
-  // usrloc refused a change (kNoMemory: shared memory full); earlier changes stay.
+  // usrloc refused a change (kNoMemory: shared memory full, kInvalidArgument: a field over
+  // its limit): the changes made before it are undone (RFC 3261 §10.3 step 7).
   kStoreError,
 };
 

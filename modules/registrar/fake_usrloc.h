@@ -1,8 +1,9 @@
 // Test-only: an in-process usrloc::Api for the registrar's unit tests. Bindings live in a map
 // per table and AOR, in insertion order; "expired" is judged against a settable clock, as
 // usrloc's timer would. Can be told to fail as the real one does: shared memory full on
-// insert (kNoMemory), a field over its DB column width (kInvalidArgument) or the DB down in
-// DB-only mode (kUnavailable). Not thread-safe.
+// insert (kNoMemory), a field over its DB column width (kInvalidArgument), either of them
+// for every insert or for one contact's, or the DB down in DB-only mode (kUnavailable).
+// Not thread-safe.
 #pragma once
 
 #include <algorithm>
@@ -18,8 +19,12 @@ namespace sipline::registrar::testing {
 class FakeRecord : public usrloc::Record {
  public:
   FakeRecord(std::string aor, std::vector<usrloc::Contact>& list, std::int64_t now,
-             Code insert_error)
-      : aor_(std::move(aor)), list_(list), now_(now), insert_error_(insert_error) {}
+             Code insert_error, const std::string& failing_uri)
+      : aor_(std::move(aor)),
+        list_(list),
+        now_(now),
+        insert_error_(insert_error),
+        failing_uri_(failing_uri) {}
   const std::string& aor() const override { return aor_; }
   std::vector<usrloc::Contact> contacts() const override {
     std::vector<usrloc::Contact> live;
@@ -29,9 +34,15 @@ class FakeRecord : public usrloc::Record {
     return live;
   }
   Status insert(const usrloc::Contact& c) override {
-    if (insert_error_ == Code::kNoMemory) return Status::noMemory("shared memory full: contact");
-    if (insert_error_ == Code::kInvalidArgument) {
+    if (insert_error_ != Code::kOk && (failing_uri_.empty() || failing_uri_ == c.uri)) {
+      if (insert_error_ == Code::kNoMemory) return Status::noMemory("shared memory full: contact");
       return Status::invalidArgument("contact: received longer than 128 bytes");
+    }
+    for (usrloc::Contact& x : list_) {  // the same URI: replaced, as usrloc does
+      if (x.uri == c.uri) {
+        x = c;
+        return Status::ok();
+      }
     }
     list_.push_back(c);
     return Status::ok();
@@ -59,6 +70,7 @@ class FakeRecord : public usrloc::Record {
   std::vector<usrloc::Contact>& list_;
   std::int64_t now_;
   Code insert_error_;
+  const std::string& failing_uri_;
 };
 
 class FakeUsrloc : public usrloc::Api {
@@ -74,7 +86,7 @@ class FakeUsrloc : public usrloc::Api {
     if (db_down) return Status::unavailable("DB-only mode: database unavailable");
     Table& t = table(d);
     std::vector<usrloc::Contact>& list = t[std::string(aor)];
-    FakeRecord record{std::string(aor), list, now, insert_error};
+    FakeRecord record{std::string(aor), list, now, insert_error, failing_uri};
     Status st = fn(record);
     if (list.empty()) t.erase(std::string(aor));
     return st;
@@ -105,6 +117,7 @@ class FakeUsrloc : public usrloc::Api {
   std::int64_t now = 1000000;
   bool use_domain = true;
   Code insert_error = Code::kOk;  // kNoMemory (shm full) or kInvalidArgument (too long)
+  std::string failing_uri;        // with insert_error: only this contact's inserts fail
   bool db_down = false;
   int with_record_calls = 0;
 

@@ -3,6 +3,8 @@
 // down in DB-only mode.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <algorithm>
+
 #include "modules/registrar/registrar_test_util.h"
 #include "modules/registrar/save.h"
 
@@ -31,6 +33,8 @@ class SaveLimitsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(maxContactsZeroIsUnlimited);
   CPPUNIT_TEST(sharedMemoryFullGives500);
   CPPUNIT_TEST(fieldTooLongForTheStoreIs400);
+  CPPUNIT_TEST(aRefusedContactUndoesTheRemovalsAndAdditionsBeforeIt);
+  CPPUNIT_TEST(sharedMemoryFullMidRequestRestoresRefreshedBindings);
   CPPUNIT_TEST(dbDownGives503);
   CPPUNIT_TEST(toThatIsNotSipIs400);
   CPPUNIT_TEST(toWithoutUserIs400);
@@ -229,6 +233,57 @@ class SaveLimitsTest : public CppUnit::TestFixture {
     SaveReply r = h.save(registerText({"Contact: <sip:alice@192.0.2.7:5099>"}));
     CPPUNIT_ASSERT_EQUAL(400, r.code);
     CPPUNIT_ASSERT_EQUAL(static_cast<int>(kSaveBadRequest), r.rc);
+  }
+
+  // RFC 3261 §10.3 step 7: all the binding changes of a REGISTER, or none.
+  void aRefusedContactUndoesTheRemovalsAndAdditionsBeforeIt() {
+    RegistrarHarness h;
+    CPPUNIT_ASSERT_EQUAL(200, h.save(registerText({"Contact: <sip:old@192.0.2.7:1000>"})).code);
+    const std::vector<usrloc::Contact> before = h.bindings();
+    h.ul.insert_error = Code::kInvalidArgument;
+    h.ul.failing_uri = "sip:bad@192.0.2.7:1002";  // "new" goes in, "bad" is refused
+    SaveReply r = h.save(
+        registerText({"Contact: <sip:old@192.0.2.7:1000>;expires=0",
+                      "Contact: <sip:new@192.0.2.7:1001>", "Contact: <sip:bad@192.0.2.7:1002>"},
+                     "<sip:alice@example.com>", "reg-2@192.0.2.7", 1));
+    CPPUNIT_ASSERT_EQUAL(400, r.code);
+    std::vector<usrloc::Contact> after = h.bindings();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, after.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:old@192.0.2.7:1000"), after[0].uri);
+    CPPUNIT_ASSERT_EQUAL(before[0].expires, after[0].expires);
+    CPPUNIT_ASSERT_EQUAL(before[0].callid, after[0].callid);
+  }
+
+  void sharedMemoryFullMidRequestRestoresRefreshedBindings() {
+    RegistrarHarness h;
+    CPPUNIT_ASSERT_EQUAL(
+        200,
+        h.save(registerText({"Contact: <sip:a@192.0.2.7:1000>", "Contact: <sip:b@192.0.2.7:1001>"}))
+            .code);
+    const std::vector<usrloc::Contact> before = h.bindings();
+    h.ul.now += 100;
+    h.ul.insert_error = Code::kNoMemory;
+    h.ul.failing_uri = "sip:d@192.0.2.7:1003";  // c goes in, d does not fit
+    SaveReply r =
+        h.save(registerText({"Contact: <sip:a@192.0.2.7:1000>;expires=60",
+                             "Contact: <sip:c@192.0.2.7:1002>", "Contact: <sip:d@192.0.2.7:1003>"},
+                            "<sip:alice@example.com>", "reg-1@192.0.2.7", 2));
+    CPPUNIT_ASSERT_EQUAL(500, r.code);
+    std::vector<usrloc::Contact> after = h.bindings();
+    CPPUNIT_ASSERT_EQUAL(before.size(), after.size());
+    for (const usrloc::Contact& b : before) {
+      auto it = std::find_if(after.begin(), after.end(),
+                             [&](const usrloc::Contact& a) { return a.uri == b.uri; });
+      CPPUNIT_ASSERT(it != after.end());
+      CPPUNIT_ASSERT_EQUAL(b.expires, it->expires);  // a's refresh undone
+      CPPUNIT_ASSERT_EQUAL(b.cseq, it->cseq);
+    }
+    h.ul.insert_error = Code::kOk;  // the same request once memory is back
+    r = h.save(registerText({"Contact: <sip:a@192.0.2.7:1000>;expires=60",
+                             "Contact: <sip:c@192.0.2.7:1002>", "Contact: <sip:d@192.0.2.7:1003>"},
+                            "<sip:alice@example.com>", "reg-1@192.0.2.7", 2));
+    CPPUNIT_ASSERT_EQUAL(200, r.code);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{4}, h.bindings().size());
   }
 
   void dbDownGives503() {

@@ -186,6 +186,36 @@ def test_db_only_registrations_live_in_the_db_and_survive_a_restart():
             check_server_stops_cleanly(srv)
 
 
+def _refused_contact_changes_nothing(mode):
+    """RFC 3261 §10.3 step 7: one REGISTER removes a binding, adds one and adds a third
+    whose instance is too long for its column: 400, and neither the memory nor the DB
+    changed."""
+    with LocationDb() as pg:
+        pg.init_schema()
+        with db_server(pg, mode) as srv, Phone(srv.addr, "atom") as p:
+            old = p.contact("old", 40010)
+            check_status(p.register([old], expires=600), 200, "REGISTER old")
+            before = location_rows(pg)
+            too_long = f';+sip.instance="<urn:uuid:{"x" * 300}>";reg-id=1'
+            r = p.register([p.contact("old", 40010, ";expires=0"), p.contact("new", 40011),
+                            p.contact("bad", 40012, too_long)], expires=600)
+            check_status(r, 400, "REGISTER with a contact too long for the store")
+            q = p.query()
+            check_eq(sorted(c.uri for c in contacts_of(q)),
+                     [f"sip:old@{LOOPBACK}:40010"], f"bindings after the refusal: {q.raw}")
+            check_eq(location_rows(pg), before, "DB rows after the refusal")
+            check_workers_answer(srv)
+            check_server_stops_cleanly(srv)
+
+
+def test_write_through_register_with_a_refused_contact_changes_nothing():
+    _refused_contact_changes_nothing("write-through")
+
+
+def test_db_only_register_with_a_refused_contact_changes_nothing():
+    _refused_contact_changes_nothing("db-only")
+
+
 # ---------------------------------------------------------------- outages
 def _register_in_background(port, count, contact_port, prefix, rate):
     out = {}
