@@ -148,7 +148,8 @@ class Engine : public TransactionLayer, public Api {
   // failure.cc
   void finalizeLocked(Transaction& t);
   void relayBestLocked(Transaction& t, int best);
-  bool runFailureRouteLocked(Transaction& t, int code);
+  // code: the round's winning reply; local: generated here (t_local_replied("last")).
+  bool runFailureRouteLocked(Transaction& t, int code, bool local);
   void armServerLocked(Transaction& t);
   bool doneLocked(const Transaction& t) const;
 

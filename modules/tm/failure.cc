@@ -50,11 +50,10 @@ void Engine::finalizeLocked(Transaction& t) {
                                      outcomes.end());
     int round_best = pickBestBranch(round);
     int round_code = round_best >= 0 ? round[static_cast<std::size_t>(round_best)].code : 500;
-    if (t.canceled && (round_best < 0 || round[static_cast<std::size_t>(round_best)].local)) {
-      round_code = 487;
-    }
+    bool round_local = round_best < 0 || round[static_cast<std::size_t>(round_best)].local;
+    if (t.canceled && round_local) round_code = 487;
     int before = t.nbranches;
-    runFailureRouteLocked(t, round_code);
+    runFailureRouteLocked(t, round_code, round_local);
     if (t.status >= 200 || (t.nbranches > before && anyPendingLocked(t))) {
       t.final_pending = false;  // answered there, or new branches run
       return;
@@ -78,7 +77,7 @@ void Engine::finalizeLocked(Transaction& t) {
   relayBestLocked(t, best);
 }
 
-bool Engine::runFailureRouteLocked(Transaction& t, int code) {
+bool Engine::runFailureRouteLocked(Transaction& t, int code, bool local) {
   ScriptReloader* reloader = scriptReloader();
   const Script* script = reloader != nullptr ? reloader->current() : nullptr;
   std::string name(view(t.on_failure));
@@ -95,6 +94,11 @@ bool Engine::runFailureRouteLocked(Transaction& t, int code) {
   fctx.flags = t.msg_flags;
   fctx.maxfwd_processed = true;
   fctx.tm.reply_code = code;
+  fctx.tm.reply_local = local;
+  // The reply and branch routes stay armed for what it relays, unless it arms others;
+  // only the failure_route is one shot.
+  fctx.tm.on_reply = std::string(view(t.on_reply));
+  fctx.tm.on_branch = std::string(view(t.on_branch));
   fctx.avps.deserialize(view(t.avps));
   fctx.tm.fr_timeout_ms = t.fr_ms;
   fctx.tm.fr_inv_timeout_ms = t.fr_inv_ms;

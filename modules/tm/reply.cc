@@ -3,13 +3,22 @@
 namespace sipline::tm {
 namespace {
 
+// RFC 3261 §16.7 step 6: within 4xx, replies the caller can act on (answer a challenge,
+// change the body or the extensions, complete the address) are preferred.
+bool actionable4xx(int code) {
+  return code == 401 || code == 407 || code == 415 || code == 420 || code == 484;
+}
+
 // Smaller is better.
 int rank(const BranchOutcome& o) {
   int cls = o.code / 100;
   if (cls == 6) return 0;
   int r = 10 * (cls == 3 ? 1 : cls == 4 ? 2 : 3);
-  if (o.local || o.code == 408) r += 2;  // a timeout says least about the callee
-  if (o.code == 503) r += 1;
+  if (o.local || o.code == 408) {
+    r += 3;  // a timeout says least about the callee
+  } else if (o.code == 503 || (cls == 4 && !actionable4xx(o.code))) {
+    r += 1;
+  }
   return r;
 }
 

@@ -16,8 +16,8 @@ struct BranchOutcome {
 
 // Index of the branch whose reply goes upstream; -1 when no branch has a final code. A 6xx
 // wins; otherwise the lowest class (3xx, then 4xx, then 5xx), and within a class a reply that
-// came from downstream beats one generated here (a 408 timeout), a 503 comes last among 5xx,
-// and among equals the first branch wins.
+// came from downstream beats one generated here (a 408 timeout), 401, 407, 415, 420 and 484
+// come first among the 4xx, a 503 last among 5xx, and among equals the first branch wins.
 int pickBestBranch(const std::vector<BranchOutcome>& outcomes);
 
 // True when the reply a proxy relays should carry the challenges of every 401/407 branch.

@@ -11,6 +11,7 @@ class BestReplyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(downstreamAnswerBeatsLocalTimeout);
   CPPUNIT_TEST(serviceUnavailableComesLastAmongServerErrors);
   CPPUNIT_TEST(firstOfEqualsWins);
+  CPPUNIT_TEST(repliesTheCallerCanActOnComeFirstAmong4xx);
   CPPUNIT_TEST(noFinalMeansNoChoice);
   CPPUNIT_TEST_SUITE_END();
 
@@ -29,6 +30,14 @@ class BestReplyTest : public CppUnit::TestFixture {
   }
   void serviceUnavailableComesLastAmongServerErrors() {
     CPPUNIT_ASSERT_EQUAL(1, pickBestBranch({{503, false}, {500, false}}));
+  }
+  void repliesTheCallerCanActOnComeFirstAmong4xx() {
+    for (int code : {401, 407, 415, 420, 484}) {
+      CPPUNIT_ASSERT_EQUAL(1, pickBestBranch({{486, false}, {code, false}, {404, false}}));
+    }
+    CPPUNIT_ASSERT_EQUAL(0, pickBestBranch({{407, false}, {401, false}}));  // merged later
+    CPPUNIT_ASSERT_EQUAL(2, pickBestBranch({{408, true}, {486, false}, {401, false}}));
+    CPPUNIT_ASSERT_EQUAL(0, pickBestBranch({{302, false}, {407, false}}));  // class first
   }
   void firstOfEqualsWins() {
     CPPUNIT_ASSERT_EQUAL(0, pickBestBranch({{486, false}, {486, false}}));

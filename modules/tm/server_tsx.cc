@@ -298,8 +298,10 @@ bool Engine::wasCanceled(MsgContext& ctx) {
 bool Engine::localReplied(MsgContext& ctx, bool all) {
   Transaction* t = current(ctx);
   if (t == nullptr) return false;
+  // In failure_route nothing has gone upstream yet: "last" is the reply the route judges.
+  if (!all && ctx.routeType() == kFailureRoute) return ctx.tm.reply_local;
   TxnLock lock(*this, *t);
-  if (!all) return t->local_replied || (t->status == 0 && t->nbranches > 0);
+  if (!all) return t->local_replied;
   for (int i = 0; i < t->nbranches; ++i) {
     const ClientBranch* b = t->branches[i].get();
     if (b != nullptr && !b->local_reply) return false;

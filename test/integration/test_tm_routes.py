@@ -1,7 +1,10 @@
 """The routes tm runs for a transaction: branch_route[name] once per branch on that branch's
 copy of the request ($T_branch_idx; drop skips the branch), onreply_route[name] for the
 replies, per branch when a branch_route arms it, with the request's message flags and the
-branch's flags, and failure_route with the AVPs and flags of the request route.  Hand-made callees (UdpPeer) show exactly what each branch got."""
+branch's flags, and failure_route with the AVPs and flags of the request route; reply and
+branch routes stay armed across a failure_route's relay; t_local_replied("last") tells a
+timeout from a downstream reply; a 407 wins over a 486 (RFC 3261 §16.7 step 6). Hand-made
+callees (UdpPeer) show exactly what each branch got."""
 
 from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch,
                      recv_request, reply_to)
@@ -136,4 +139,115 @@ def test_flags_and_avps_set_in_failure_route_reach_the_next_failure_route():
             final = uac.expect_reply(3)
             check(final is not None and final.status == 486, f"final: {final}")
             check_eq(final.reason, "Tried twice", "the second failure_route saw flag 5 and the AVP")
+            check_no_transactions(srv)
+
+
+KEPT_ROUTES = """\
+route {
+  if (is_method("ACK|CANCEL") || has_totag()) { if (t_check_trans()) t_relay(); exit; }
+  t_on_reply("seen");
+  t_on_branch("each");
+  t_on_failure("next");
+  t_relay();
+}
+
+branch_route[each] { append_hf("X-Branch: $T_branch_idx\\r\\n"); }
+
+onreply_route[seen] { append_hf("X-Reply-Route: seen $T_branch_idx\\r\\n"); }
+
+failure_route[next] {
+  $ru = "sip:carol@127.0.0.1:@SECOND@";
+  t_relay();
+}
+"""
+
+
+def test_reply_and_branch_routes_stay_armed_for_what_failure_route_relays():
+    """Serial forking: only failure_route is one shot; the second round's branch still runs
+    branch_route and its replies still run onreply_route, as armed in the request route."""
+    with UdpPeer() as bob, UdpPeer() as carol, UdpPeer() as uac:
+        with proxy(routes=KEPT_ROUTES, subst={"SECOND": carol.port},
+                   modules=tm_modules(extra="textops = {};")) as srv:
+            uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{bob.port}", uac.port,
+                                   branch=new_branch()), srv.addr)
+            inv_b, at_b = recv_request(bob, "INVITE")
+            check_eq(inv_b.get("x-branch"), "0", "branch_route for bob")
+            bob.send(reply_to(inv_b, 486, "Busy Here", "b1"), at_b)
+            inv_c, at_c = recv_request(carol, "INVITE")
+            check_eq(inv_c.get("x-branch"), "1", "branch_route for carol (second round)")
+            carol.send(reply_to(inv_c, 180, "Ringing", "c1"), at_c)
+            ringing = uac.expect_reply(3, skip_provisional=False)
+            while ringing is not None and ringing.status == 100:
+                ringing = uac.expect_reply(3, skip_provisional=False)
+            check(ringing is not None and ringing.status == 180, f"180: {ringing}")
+            check_eq(ringing.get("x-reply-route"), "seen 1", "onreply_route for carol's 180")
+            carol.send(reply_to(inv_c, 404, "Not Found", "c1"), at_c)
+            final = uac.expect_reply(3)
+            check(final is not None and final.status >= 400, f"final: {final}")
+            check_no_transactions(srv)
+
+
+LAST_ROUTES = """\
+route {
+  if (is_method("ACK|CANCEL") || has_totag()) { if (t_check_trans()) t_relay(); exit; }
+  t_on_failure("judge");
+  t_relay();
+}
+
+failure_route[judge] {
+  if (t_local_replied("last")) {
+    t_reply(599, "Last local $T_reply_code");
+  } else {
+    t_reply(598, "Last from downstream $T_reply_code");
+  }
+}
+"""
+
+
+def test_local_replied_last_tells_a_timeout_from_a_downstream_reply():
+    with UdpPeer() as bob, UdpPeer() as carol, UdpPeer() as uac, UdpPeer() as uac2:
+        with proxy(routes=LAST_ROUTES, tm={"fr_timeout": 1, "fr_inv_timeout": 1}) as srv:
+            uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{bob.port}", uac.port,
+                                   branch=new_branch()), srv.addr)
+            recv_request(bob, "INVITE")  # and never answered
+            final = uac.expect_reply(5)
+            check(final is not None and final.status == 599, f"after a timeout: {final}")
+            check_eq(final.reason, "Last local 408", "the reply judged")
+            uac2.send(build_request("INVITE", f"sip:carol@{LOOPBACK}:{carol.port}", uac2.port,
+                                    branch=new_branch()), srv.addr)
+            inv, at = recv_request(carol, "INVITE")
+            carol.send(reply_to(inv, 486, "Busy Here", "c1"), at)
+            final = uac2.expect_reply(3)
+            check(final is not None and final.status == 598, f"after a 486: {final}")
+            check_eq(final.reason, "Last from downstream 486", "the reply judged")
+            check_no_transactions(srv)
+
+
+CHALLENGE_ROUTES = """\
+route {
+  if (is_method("ACK|CANCEL") || has_totag()) { if (t_check_trans()) t_relay(); exit; }
+  append_branch("sip:carol@127.0.0.1:@SECOND@");
+  t_relay();
+}
+"""
+
+
+def test_a_challenge_wins_over_a_busy_branch():
+    """RFC 3261 §16.7 step 6: among 4xx a 407 is preferred, so the caller can authenticate."""
+    with UdpPeer() as bob, UdpPeer() as carol, UdpPeer() as uac:
+        with proxy(routes=CHALLENGE_ROUTES, subst={"SECOND": carol.port},
+                   modules=tm_modules()) as srv:
+            uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{bob.port}", uac.port,
+                                   branch=new_branch()), srv.addr)
+            inv_b, at_b = recv_request(bob, "INVITE")
+            inv_c, at_c = recv_request(carol, "INVITE")
+            bob.send(reply_to(inv_b, 486, "Busy Here", "b1"), at_b)
+            challenge = reply_to(inv_c, 407, "Proxy Authentication Required", "c1").replace(
+                b"Content-Length: 0",
+                b'Proxy-Authenticate: Digest realm="carol", nonce="n1"\r\nContent-Length: 0')
+            carol.send(challenge, at_c)
+            final = uac.expect_reply(3)
+            check(final is not None and final.status == 407, f"final: {final}")
+            check_eq(final.get("proxy-authenticate"), 'Digest realm="carol", nonce="n1"',
+                     "the challenge relayed")
             check_no_transactions(srv)
