@@ -294,7 +294,14 @@ int Service::matchDialog(MsgContext& ctx, std::string_view route_params) {
   if (!found) return -1;
   ctx.dialog = id;
   if (m == Method::kBye) {
-    endDialog(id, side == Side::kCaller ? EndedBy::kCaller : EndedBy::kCallee, 0, "");
+    // Only an answered call ends on a BYE. Before the answer the INVITE's final decides: a
+    // BYE on an early dialog makes the callee answer 487, and one with a forged To tag (any
+    // tag matches until the answer) must not end a call that is then answered unbilled.
+    State state = State::kEnded;
+    table_.update(id, [&](DialogShm& d) { state = d.state; });
+    if (state == State::kConfirmed) {
+      endDialog(id, side == Side::kCaller ? EndedBy::kCaller : EndedBy::kCallee, 0, "");
+    }
     return 1;
   }
   if (m == Method::kAck || m == Method::kCancel) return 1;
@@ -401,11 +408,11 @@ std::optional<std::string> Service::attach(MsgContext& ctx) {
 void Service::onReply(const tm::TsxEvent& event) {
   std::uint64_t id = 0;
   if (event.method != Method::kInvite || !parseId(event.data, id)) return;
-  onInviteReply(id, event.code, event.reason, event.reply, event.first_final);
+  onInviteReply(id, event.code, event.reason, event.reply, event.first_final, event.sent_before);
 }
 
 void Service::onInviteReply(std::uint64_t id, int code, std::string_view reason,
-                            std::string_view wire, bool first_final) {
+                            std::string_view wire, bool first_final, int sent_before) {
   if (code < 200) {
     if (code <= 100) return;
     State state = State::kEnded;
@@ -492,6 +499,9 @@ void Service::onInviteReply(std::uint64_t id, int code, std::string_view reason,
     table_.markDirtyLocked(d);
   });
   if (!found) {
+    // A 2xx after a 2xx went up: a retransmission (or another branch's answer) of a call
+    // that was answered, followed and has ended; its record is written.
+    if (sent_before >= 200 && sent_before < 300) return;
     // It ended unanswered (tm's 408 after fr_inv_timeout, early_timeout) and the callee
     // answered after all: tm relays the 2xx, so a call is up that nobody follows or bills.
     counters_.late_answers.inc();

@@ -130,9 +130,10 @@ class Service : public Api, public tm::TsxWatcher {
   // tm::TsxWatcher
   std::optional<std::string> attach(MsgContext& ctx) override;
   void onReply(const tm::TsxEvent& event) override;
-  // The reply of a relayed INVITE, as sent upstream (tests call it directly).
+  // The reply of a relayed INVITE, as sent upstream (tests call it directly); sent_before:
+  // the final reply already sent upstream (0: none).
   void onInviteReply(std::uint64_t id, int code, std::string_view reason, std::string_view wire,
-                     bool first_final);
+                     bool first_final, int sent_before = 0);
 
   // For tests: the clock (unix ms).
   void setClockForTest(std::int64_t (*now_ms)()) { now_ms_ = now_ms; }

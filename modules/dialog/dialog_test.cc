@@ -126,6 +126,8 @@ class DialogServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(fullSharedMemoryRefusesTheDialogAndCountsIt);
   CPPUNIT_TEST(answerWithoutRoomEndsTheDialogForItsWatchers);
   CPPUNIT_TEST(answerAfterTheDialogEndedUnansweredIsCountedLate);
+  CPPUNIT_TEST(byeBeforeTheAnswerLeavesTheCallToItsInvite);
+  CPPUNIT_TEST(retransmitted2xxAfterTheByeIsNoLateAnswer);
   CPPUNIT_TEST(timeoutFiresNotBeforeItsMillisecond);
   CPPUNIT_TEST(byeBeforeTheLateLoadEndsTheLoadedDialogAtItsTime);
   CPPUNIT_TEST(byesFollowTheRouteSetsThroughTwoProxiesOnEachSide);
@@ -476,6 +478,37 @@ class DialogServiceTest : public CppUnit::TestFixture {
     std::uint64_t up = answeredCall(second);
     svc_->onInviteReply(up, 200, "OK", reply(200, std::to_string(up)), false);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_->counters().late_answers.get());
+  }
+
+  void byeBeforeTheAnswerLeavesTheCallToItsInvite() {
+    // A BYE before the answer (forged, or on an early dialog) ends nothing: the answered
+    // call is still followed, its profile slot kept and its end reported.
+    Req invite(kInvite);
+    CPPUNIT_ASSERT_EQUAL(1, svc_->createDialog(*invite.ctx, CreateFlags{}));
+    CPPUNIT_ASSERT(svc_->watch(*invite.ctx, "acc", "cdr").isOk());
+    CPPUNIT_ASSERT(svc_->setProfile(*invite.ctx, "calls", ""));
+    std::uint64_t id = invite.ctx->dialog;
+    Req early_bye(inDialog("BYE", false, 11));
+    CPPUNIT_ASSERT_EQUAL(1, svc_->matchDialog(*early_bye.ctx, ""));
+    CPPUNIT_ASSERT(watcher_.ends.empty());
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{1}, svc_->profileSize("calls", "", true));
+    svc_->onInviteReply(id, 200, "OK", reply(200, std::to_string(id)), true);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, svc_->counters().late_answers.get());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, svc_->counters().active.get());
+    Req bye(inDialog("BYE", false, 12));
+    CPPUNIT_ASSERT_EQUAL(1, svc_->matchDialog(*bye.ctx, ""));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, watcher_.ends.size());
+    CPPUNIT_ASSERT(watcher_.ends[0].by == EndedBy::kCaller);  // kNone: ended unanswered
+    CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, svc_->profileSize("calls", "", true));
+  }
+
+  void retransmitted2xxAfterTheByeIsNoLateAnswer() {
+    Req invite(kInvite);
+    std::uint64_t id = answeredCall(invite);
+    Req bye(inDialog("BYE", true, 11));
+    CPPUNIT_ASSERT_EQUAL(1, svc_->matchDialog(*bye.ctx, ""));
+    svc_->onInviteReply(id, 200, "OK", reply(200, std::to_string(id)), false, 200);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, svc_->counters().late_answers.get());
   }
 
   void timeoutFiresNotBeforeItsMillisecond() {

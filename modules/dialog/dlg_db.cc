@@ -169,6 +169,15 @@ FlushReport flushChanges(db::Connection& conn, const DialogSql& sql, Table& tabl
   FlushReport out;
   for (const Table::Change& c : table.collectChanges()) {
     Status st = c.removed ? sql.remove(conn, c.info.id) : sql.upsert(conn, c.info);
+    if (!st.isOk() && st.code() != Code::kUnavailable) {
+      // The DB refused this row (a value longer than an older schema's column): it stays
+      // marked and is tried again next time, but the other dialogs are written meanwhile.
+      ++out.refused;
+      if (out.refused == 1) {
+        out.refused_status = st.withPrefix("Call-ID " + c.info.call_id);
+      }
+      continue;
+    }
     if (!st.isOk()) {
       out.status = st;
       return out;

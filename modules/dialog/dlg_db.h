@@ -36,11 +36,14 @@ class DialogSql {
 struct FlushReport {
   std::uint64_t written = 0;
   std::uint64_t deleted = 0;
-  Status status;
+  std::uint64_t refused = 0;  // rows the DB refused (kept marked, tried again next flush)
+  Status refused_status;      // the first of them
+  Status status;              // the DB unreachable: the flush stopped there
 };
 
 // Writes every change the table marked: upserts dirty dialogs, deletes the rows of ended ones.
-// Stops at the first DB error (the marks stay; the next flush retries).
+// A row the DB refuses is skipped; the DB unreachable stops the flush. Either way the marks
+// of what was not written stay and the next flush retries.
 FlushReport flushChanges(db::Connection& conn, const DialogSql& sql, Table& table);
 
 }  // namespace sipline::dialog

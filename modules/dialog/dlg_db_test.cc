@@ -51,6 +51,7 @@ class DialogSqlTest : public pg::PgFixture {
   CPPUNIT_TEST(rowsRoundTripEveryField);
   CPPUNIT_TEST(flushWritesChangesAndDeletesEndedDialogs);
   CPPUNIT_TEST(databaseDownKeepsTheMarks);
+  CPPUNIT_TEST(aRowTheDbRefusesHoldsBackNoOther);
   CPPUNIT_TEST(tableNameMustBePlain);
   CPPUNIT_TEST_SUITE_END();
 
@@ -178,6 +179,35 @@ class DialogSqlTest : public pg::PgFixture {
     CPPUNIT_ASSERT_MESSAGE(r.status.message(), r.status.isOk());
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, table.pending());
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, loadAll(sql).size());
+  }
+
+  void aRowTheDbRefusesHoldsBackNoOther() {
+    SL_NEED_PG();
+    // A table made by an older schema, whose contacts were varchar(512).
+    CPPUNIT_ASSERT(
+        conn_->exec("ALTER TABLE " + name_ + " ALTER COLUMN caller_contact TYPE varchar(512)", {})
+            .isOk());
+    DialogSql sql(name_);
+    Result<Table> t = Table::create(*seg_, 16, true);
+    CPPUNIT_ASSERT(t.isOk());
+    Table& table = t.value();
+    DialogInfo a = fullRow("a");
+    DialogInfo big = fullRow("big");
+    big.caller_contact = "sip:alice@10.0.0.1;" + std::string(600, 'x');
+    DialogInfo c = fullRow("c");
+    for (DialogInfo* d : {&a, &big, &c}) CPPUNIT_ASSERT(table.insert(*d, true).isOk());
+    FlushReport r = flushChanges(*conn_, sql, table);
+    CPPUNIT_ASSERT_MESSAGE(r.status.message(), r.status.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, r.refused);
+    CPPUNIT_ASSERT(r.refused_status.message().find("Call-ID big") != std::string::npos);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{2}, r.written);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, loadAll(sql).size());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, table.pending());  // tried again next time
+    DialogInfo gone;
+    CPPUNIT_ASSERT(table.end(big.id, gone));
+    r = flushChanges(*conn_, sql, table);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, r.refused);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, table.pending());
   }
 
   void tableNameMustBePlain() {

@@ -105,6 +105,12 @@ void Store::flushNow() {
   }
   DialogSql sql(service_.config().table);
   FlushReport r = flushChanges(*conn_, sql, service_.table());
+  if (r.refused != 0) {
+    service_.counters().db_errors.inc(r.refused);
+    SL_ERR_RATELIMITED("dialog: the DB refused %llu dialog rows (kept, retried): %s",
+                       static_cast<unsigned long long>(r.refused),
+                       r.refused_status.message().c_str());
+  }
   if (!r.status.isOk()) {
     service_.counters().db_errors.inc();
     SL_ERR_RATELIMITED("dialog: writing dialogs to the DB failed (kept, retried): %s",

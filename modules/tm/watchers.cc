@@ -132,6 +132,7 @@ void Engine::notifyWatchersLocked(Transaction& t, int code, std::string_view wir
   ev.method = t.method;
   ev.local = local;
   ev.first_final = code >= 200 && !t.final_reported;
+  ev.sent_before = t.status >= 200 ? t.status : 0;
   ev.canceled = t.canceled;
   if (code >= 200) t.final_reported = true;
   // A watcher may not touch this transaction, so the records stay put while we walk them.

@@ -29,8 +29,8 @@ import zlib
 
 from acc_flows import (AccDb, SyslogSink, acc_rows, acc_server, near, row_count, spool_dir,
                        spool_line, wait_count)
-from harness import (LOOPBACK, ServerError, check, check_eq, free_udp_port, scenario, sipp,
-                     wait_until)
+from harness import (LOOPBACK, ServerError, UdpPeer, build_request, check, check_eq,
+                     free_udp_port, parse_sip, recv_request, reply_to, scenario, sipp, wait_until)
 from sipp_flows import call, callee, check_calls
 
 # These tests mostly wait (database outages, restarts, dialog timers): they run beside
@@ -518,3 +518,54 @@ def test_do_accounting_in_failure_route_adds_the_missed_call():
 
 
 test_do_accounting_in_failure_route_adds_the_missed_call.timeout = 60
+
+
+def _in_dialog(method, invite, reply, to, cseq, caller_port, callee_port):
+    """An in-dialog request of the caller of SipMsg `invite` to the callee (the hand-made
+    callee's Contact has no port), along the Record-Route of SipMsg `reply`, with To `to`."""
+    target = f"sip:bob@{LOOPBACK}:{callee_port}"
+    route = reply.get("record-route")
+    return build_request(method, target, caller_port, call_id=invite.get("call-id"),
+                         cseq=f"{cseq} {method}", omit=("From", "To"),
+                         extra=(f"From: {invite.get('from')}", f"To: {to}", f"Route: {route}"))
+
+
+def test_a_bye_before_the_answer_does_not_leave_the_answered_call_unbilled():
+    """A caller BYEs the early dialog with a To tag no one sent (the callee answers 481), then
+    the call is answered and talks: it still gets its CDR, with the talk time."""
+    with AccDb() as pg, SyslogSink() as sink, UdpPeer() as uas, UdpPeer() as uac:
+        pg.init_schema()
+        with acc_server(pg, sink, spool_dir(), uas.port) as srv:
+            ruri = f"sip:bob@{LOOPBACK}:{srv.port}"
+            invite = build_request("INVITE", ruri, uac.port)
+            uac.send(invite, srv.addr)
+            sent = parse_sip(invite)
+            inv, at = recv_request(uas, "INVITE")
+            uas.send(reply_to(inv, 180, "Ringing", "real"), at)
+            ringing = uac.expect_reply(3, skip_provisional=False)
+            while ringing is not None and ringing.status == 100:
+                ringing = uac.expect_reply(3, skip_provisional=False)
+            check(ringing is not None and ringing.status == 180, f"180: {ringing}")
+            uac.send(_in_dialog("BYE", sent, ringing, f"<{ruri}>;tag=forged", 2, uac.port, uas.port),
+                     srv.addr)
+            bye, bye_at = recv_request(uas, "BYE")
+            uas.send(reply_to(bye, 481, "Call/Transaction Does Not Exist"), bye_at)
+            check_eq(uac.expect_reply(3).status, 481, "the forged BYE's reply")
+            uas.send(reply_to(inv, 200, "OK", "real"), at)
+            ok = uac.expect_reply(3)
+            check(ok is not None and ok.status == 200, f"200: {ok}")
+            t_answer = time.time()
+            uac.send(_in_dialog("ACK", sent, ok, ok.get("to"), 1, uac.port, uas.port), srv.addr)
+            recv_request(uas, "ACK")
+            time.sleep(1.5)
+            uac.send(_in_dialog("BYE", sent, ok, ok.get("to"), 3, uac.port, uas.port), srv.addr)
+            bye, bye_at = recv_request(uas, "BYE")
+            uas.send(reply_to(bye, 200, "OK"), bye_at)
+            t_end = time.time()
+            check_eq(uac.expect_reply(3).status, 200, "the real BYE's reply")
+            where = f"WHERE callid = '{sent.get('call-id')}' AND method = 'INVITE'"
+            wait_count(pg, "acc", 1, 10, where)
+            cdr = acc_rows(pg, "acc", where)[0]
+            check_eq((cdr["sip_code"], cdr["ended_by"]), ("200", "caller"), "the CDR")
+            near(int(cdr["ms_duration"]) / 1000.0, t_end - t_answer, 0.5, "talk time (s)")
+            check_eq(srv.stat("dialog:late_answers"), 0, "late answers")
