@@ -215,6 +215,10 @@ class FlightRecorderTest : public CppUnit::TestFixture {
     Json bad = Json::object();
     bad["max"] = 0;
     CPPUNIT_ASSERT(!flightRecorderMi(MiParams(bad), r.get(), t0).isOk());
+    Json empty = Json::object();
+    empty["call_id"] = "";  // not "every call": that is the param left out
+    got = flightRecorderMi(MiParams(empty), r.get(), t0 + 2'000'000);
+    CPPUNIT_ASSERT(got.status().code() == Code::kInvalidArgument);
   }
 
   // A gateway's INVITE with a binary ISUP body: "message" is only what JSON can show, the

@@ -9,7 +9,7 @@
 namespace sipline::trace {
 
 std::vector<MiParamSpec> flightRecorderMiParams() {
-  return {MiParamSpec::str("call_id", "only the messages of this Call-ID").opt(),
+  return {MiParamSpec::str("call_id", "only the messages of this Call-ID (not empty)").opt(),
           MiParamSpec::integer("seconds", "only the last N seconds").opt(),
           MiParamSpec::integer("max", "at most N messages, the newest (default 1000)").opt()};
 }
@@ -22,6 +22,11 @@ Result<Json> flightRecorderMi(const MiParams& params, const FlightRecorder* reco
   }
   RecorderQuery q;
   q.call_id = params.str("call_id");
+  // An empty query means every call; asked for by name it is a caller's mistake (an unset
+  // variable), and answering with the whole recorder would hide it.
+  if (params.has("call_id") && q.call_id.empty()) {
+    return Status::invalidArgument("call_id is empty (leave it out for every call)");
+  }
   std::int64_t seconds = params.integer("seconds", 0);
   std::int64_t max = params.integer("max", 1000);
   if (seconds < 0) return Status::invalidArgument("seconds must be 0 or more");

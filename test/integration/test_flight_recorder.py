@@ -127,6 +127,11 @@ def test_siplinectl_trace_draws_the_ladder_and_writes_a_pcap():
                       f"the callee's 486 is not in {rows}")
             r = ctl(srv, "trace", "no-such-call")
             check(r.returncode == 7 and b"no message" in r.stderr, f"unknown call: {r}")
+            # An empty Call-ID is a usage error, not the whole recorder.
+            for extra in ((), ("--pcap", pcap)):
+                r = ctl(srv, "trace", "", *extra)
+                check(r.returncode == 2 and b"CALL-ID is empty" in r.stderr and not r.stdout,
+                      f"empty Call-ID {extra}: {r}")
 
 
 def test_a_binary_body_is_exported_byte_exact():

@@ -558,6 +558,11 @@ Result<Invocation> parseArgs(const std::vector<std::string>& args) {
     return usageError(what + ": give the password as an argument or with --stdin, not both");
   }
   if (found->command == Command::kTrace) {
+    // The flight recorder reads an empty Call-ID as "every call"; here it is a typo or an
+    // unset shell variable, and the answer would be the whole recorder.
+    if (inv.operands[0].empty()) {
+      return usageError("trace: the CALL-ID is empty; give the Call-ID of one call");
+    }
     if ((given & kOptPcap) != 0 && inv.pcap_file.empty()) {
       return usageError("trace: --pcap needs a FILE ('-' for standard output)");
     }

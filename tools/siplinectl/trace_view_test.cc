@@ -66,6 +66,7 @@ class TraceViewTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(binaryMessageComesFromBase64);
   CPPUNIT_TEST(serverColumnsAreNamed);
   CPPUNIT_TEST(commandLineOfTrace);
+  CPPUNIT_TEST(emptyCallIdIsAUsageError);
   CPPUNIT_TEST(sipTraceRowsBecomeRecords);
   CPPUNIT_TEST_SUITE_END();
 
@@ -197,6 +198,23 @@ class TraceViewTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!parseArgs({"trace", "--db", "--table", "a;b", "abc"}).isOk());  // not plain
     CPPUNIT_ASSERT(!parseArgs({"trace", "--pcap", "", "abc"}).isOk());
     CPPUNIT_ASSERT(!parseArgs({"trace", "--json", "--pcap", "f", "abc"}).isOk());
+  }
+
+  // An empty Call-ID would select every message of the flight recorder: refused in every
+  // form, as a usage error (kInvalidArgument, exit status 2).
+  void emptyCallIdIsAUsageError() {
+    const std::vector<std::vector<std::string>> forms = {
+        {"trace", ""},           {"trace", "", "--pcap", "/tmp/x.pcap"},
+        {"trace", "--db", ""},   {"trace", "--db", "--table", "t", "--", ""},
+        {"--json", "trace", ""},
+    };
+    for (const std::vector<std::string>& args : forms) {
+      Result<Invocation> inv = parseArgs(args);
+      CPPUNIT_ASSERT(!inv.isOk());
+      CPPUNIT_ASSERT(inv.status().code() == Code::kInvalidArgument);
+      CPPUNIT_ASSERT_EQUAL(std::string("trace: the CALL-ID is empty; give the Call-ID of one call"),
+                           inv.status().message());
+    }
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(TraceViewTest);
