@@ -67,10 +67,32 @@ void HepSender::fail(std::int64_t now_ms, const char* what) {
   closeFd();
   // The packet being written when the connection broke is cut: drop the rest of the buffer
   // so the collector's stream restarts on a packet boundary.
-  pending_.clear();
-  pending_at_ = 0;
+  discardPending();
   retry_at_ms_ = now_ms + backoff_ms_;
   backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+}
+
+void HepSender::discardPending() {
+  lost_ += pending_ends_.size();
+  pending_ends_.clear();
+  drained_total_ = buffered_total_;
+  pending_.clear();
+  pending_at_ = 0;
+}
+
+void HepSender::appendPending(std::string_view bytes) {
+  pending_.append(bytes);
+  buffered_total_ += bytes.size();
+  pending_ends_.push_back(buffered_total_);
+}
+
+void HepSender::consumePending(std::size_t n) {
+  pending_at_ += n;
+  drained_total_ += n;
+  while (!pending_ends_.empty() && pending_ends_.front() <= drained_total_) {
+    pending_ends_.pop_front();
+    ++sent_;
+  }
 }
 
 bool HepSender::ensureSocket(std::int64_t now_ms) {
@@ -151,7 +173,7 @@ void HepSender::flush(std::int64_t now_ms) {
       fail(now_ms, "send");
       return;
     }
-    pending_at_ += static_cast<std::size_t>(n);
+    consumePending(static_cast<std::size_t>(n));
   }
   if (pending_at_ == pending_.size()) {
     pending_.clear();
@@ -174,6 +196,7 @@ bool HepSender::sendUdp(std::string_view packet, std::int64_t now_ms) {
     udpError(now_ms);
     return false;
   }
+  ++sent_;
   return true;
 }
 
@@ -199,7 +222,7 @@ bool HepSender::queueTcp(std::string_view packet, std::int64_t now_ms) {
     if (pending() + packet.size() > kMaxPending) return false;
   }
   if (!ensureSocket(now_ms)) return false;
-  pending_.append(packet);
+  appendPending(packet);
   return true;
 }
 
@@ -207,7 +230,7 @@ bool HepSender::send(std::string_view packet, std::int64_t now_ms) {
   if (!dest_.tcp) return sendUdp(packet, now_ms);
   if (!queueTcp(packet, now_ms)) return false;
   flush(now_ms);
-  return fd_ >= 0;
+  return true;
 }
 
 std::size_t HepSender::writeDirect(const std::string_view* packets, std::size_t n,
@@ -235,11 +258,13 @@ std::size_t HepSender::writeDirect(const std::string_view* packets, std::size_t 
     while (k < count && left >= iovs[k].iov_len) left -= iovs[k++].iov_len;
     done += k;
     written_direct_ += k;
+    sent_ += k;
     if (k < count) {
       // A packet cut by a full socket: its rest is written before anything else (the stream
-      // must stay on packet boundaries), from the buffer, whatever its limit.
+      // must stay on packet boundaries), from the buffer, whatever its limit. It counts as
+      // sent once that rest is written.
       if (left > 0) {
-        pending_.append(packets[done].substr(left));
+        appendPending(packets[done].substr(left));
         ++done;
       }
       return done;
@@ -296,6 +321,7 @@ std::size_t HepSender::sendMany(const std::string_view* packets, std::size_t n,
       continue;
     }
     sent += static_cast<std::size_t>(rc);
+    sent_ += static_cast<std::uint64_t>(rc);
     i += static_cast<std::size_t>(rc);
   }
   return sent;

@@ -23,6 +23,7 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(tcpCollectorDownDropsWithoutWaiting);
   CPPUNIT_TEST(tcpConnectInProgressBuffersWithoutWaiting);
   CPPUNIT_TEST(tcpSendManyBuffersWhatAFullSocketLeaves);
+  CPPUNIT_TEST(tcpBrokenStreamLosesWhatWasBuffered);
   CPPUNIT_TEST(udpSendManyDeliversEveryDatagram);
   CPPUNIT_TEST(udpCollectorBackAfterRefusalLosesNothing);
   CPPUNIT_TEST_SUITE_END();
@@ -162,9 +163,12 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(monotonicMs() - now < 200);
     CPPUNIT_ASSERT(!s.connected());
     CPPUNIT_ASSERT_EQUAL(100 * p.size(), s.pending());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, s.sent());  // buffered is not sent
     usleep(static_cast<useconds_t>(HepSender::kConnectTimeoutMs + 100) * 1000);
     s.flush(now);  // the same batch clock: the deadline still fires
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, s.pending());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, s.sent());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{100}, s.lost());
     CPPUNIT_ASSERT(!s.send(p, now));  // in the back-off now
     for (int fd : fillers) close(fd);
     close(lfd);
@@ -201,6 +205,8 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(s.pending() % packets[0].size() != 0);
     CPPUNIT_ASSERT(s.pending() > 0);
     CPPUNIT_ASSERT(s.pending() <= HepSender::kMaxPending + packets[0].size());
+    // Sent: only those written whole (the cut one is not, yet).
+    CPPUNIT_ASSERT_EQUAL(s.writtenDirect() + 1, s.sent());
     // The collector reads; the sender flushes what it buffered.
     std::string stream;
     const std::int64_t until = monotonicMs() + 5000;
@@ -227,8 +233,46 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(sent + 1, ids.size());
     CPPUNIT_ASSERT_EQUAL(std::string("first"), ids[0]);
     for (std::size_t i = 0; i < sent; ++i) CPPUNIT_ASSERT_EQUAL(std::to_string(i), ids[i + 1]);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{sent + 1}, s.sent());
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, s.lost());
     close(conn);
     close(lfd);
+  }
+
+  // A collector that stops reading, then resets the stream: the packets still in the buffer
+  // (and the one cut) are lost, not sent; each packet accepted is counted exactly once.
+  void tcpBrokenStreamLosesWhatWasBuffered() {
+    std::uint16_t port = 0;
+    int lfd = listener(port);
+    HepSender s(parseHepDestination("tcp:127.0.0.1:" + std::to_string(port)).value());
+    std::int64_t now = monotonicMs();
+    std::vector<std::string> packets;
+    // 8 MB: more than the socket takes (about 4 MB on loopback), so the buffer holds some.
+    for (int i = 0; i < 200; ++i) packets.push_back(packet(std::to_string(i), 40000));
+    std::vector<std::string_view> views(packets.begin(), packets.end());
+    std::size_t accepted = 0;
+    for (std::size_t i = 0; i < views.size(); ++i) {
+      accepted += s.sendMany(&views[i], 1, now);
+      usleep(i == 0 ? 20000 : 0);  // the connect completes; the rest goes to the socket
+      s.flush(now);
+    }
+    CPPUNIT_ASSERT(s.connected());
+    CPPUNIT_ASSERT(s.pending() > 0);
+    CPPUNIT_ASSERT(s.sent() < accepted);
+    int conn = accept(lfd, nullptr, nullptr);
+    CPPUNIT_ASSERT(conn >= 0);
+    linger reset{1, 0};  // close with a RST
+    setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close(conn);
+    close(lfd);
+    for (int i = 0; i < 100 && s.pending() > 0; ++i) {
+      usleep(1000);
+      s.flush(now);
+    }
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, s.pending());
+    CPPUNIT_ASSERT(!s.connected());
+    CPPUNIT_ASSERT(s.lost() > 0);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{accepted}, s.sent() + s.lost());
   }
 
   // A UDP socket bound to 127.0.0.1:port (0: any free port, written back to `a`).

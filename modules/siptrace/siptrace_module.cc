@@ -80,7 +80,7 @@ class SiptraceModule : public Module {
     siptrace::Counters& k = service_.counters();
     spec.stat("traced", &k.traced, "messages queued for tracing");
     spec.stat("written", &k.written, "rows written to the sip_trace table");
-    spec.stat("hep_sent", &k.hep_sent, "HEP packets sent to the collector");
+    spec.stat("hep_sent", &k.hep_sent, "HEP packets written whole to the collector's socket");
     spec.stat("dropped", &k.dropped,
               "traced messages lost: queue full, DB down, collector unreachable");
     spec.stat("db_errors", &k.db_errors, "batches of rows the DB did not take");

@@ -169,10 +169,19 @@ void Writer::sendHep(std::size_t due, std::int64_t now_ms) {
   // Handed over together: one sendmmsg() per kUdpBatch datagrams, or one stream write.
   hep_views_.clear();
   for (std::size_t i = 0; i < due; ++i) hep_views_.push_back(packets_.view(held_[i].hep));
-  std::size_t sent = hep_->sendMany(hep_views_.data(), hep_views_.size(), now_ms);
-  counters_.hep_sent.inc(sent);
+  const std::size_t accepted = hep_->sendMany(hep_views_.data(), hep_views_.size(), now_ms);
   // HEP the only destination: a packet not sent is a message lost.
-  if (!connector_) counters_.dropped.inc(due - sent);
+  if (!connector_) counters_.dropped.inc(due - accepted);
+  countHep();
+}
+
+void Writer::countHep() {
+  counters_.hep_sent.inc(hep_->sent() - hep_sent_seen_);
+  hep_sent_seen_ = hep_->sent();
+  // A TCP packet buffered, then discarded with a failed connect or a broken stream; lost
+  // like one refused at once (and, as that, counted only when HEP is the only destination).
+  if (!connector_) counters_.dropped.inc(hep_->lost() - hep_lost_seen_);
+  hep_lost_seen_ = hep_->lost();
 }
 
 void Writer::writeRows(std::size_t due) {
@@ -189,7 +198,10 @@ bool Writer::step(std::int64_t now_ms, bool flush_all) {
     calls_.sweep(now_ms);
     next_sweep_ms_ = now_ms + kSweepEveryMs;
   }
-  if (hep_ != nullptr) hep_->flush(now_ms);
+  if (hep_ != nullptr) {
+    hep_->flush(now_ms);
+    countHep();
+  }
   std::size_t n = queue_.popReusing(options_.batch, options_.batch_bytes, slots_);
   last_popped_ = n;
   last_popped_bytes_ = 0;
@@ -242,7 +254,11 @@ int Writer::run() {
   std::int64_t until = monotonicMs() + kStopBudgetMs;
   while (monotonicMs() < until && step(monotonicMs(), true)) {
   }
-  if (hep_ != nullptr) hep_->flush(monotonicMs());
+  if (hep_ != nullptr) {
+    hep_->flush(monotonicMs());
+    hep_->discardPending();  // what the collector did not take in time is lost
+    countHep();
+  }
   return 0;
 }
 

@@ -38,7 +38,7 @@ namespace sipline::siptrace {
 struct Counters {
   StatCounter traced;     // messages queued for tracing
   StatCounter written;    // rows the DB took
-  StatCounter hep_sent;   // HEP packets sent (UDP) or handed to the TCP stream
+  StatCounter hep_sent;   // HEP packets written whole to the socket (UDP or TCP)
   StatCounter dropped;    // messages lost: queue full, DB or collector not taking them
   StatCounter db_errors;  // batches the DB refused or could not take
 };
@@ -110,6 +110,9 @@ class Writer {
   // Writes the first `due` held messages (HEP packets, then rows) and lets them go.
   void sendDue(std::size_t due, std::int64_t now_ms);
   void sendHep(std::size_t due, std::int64_t now_ms);
+  // Moves what the HEP sender wrote or lost since the last call into the counters: TCP
+  // packets count when they reach the socket, not when buffered.
+  void countHep();
   void writeRows(std::size_t due);
   struct Held {
     std::int64_t time_us = 0;  // capture time (the sort key)
@@ -123,6 +126,8 @@ class Writer {
   WriterOptions options_;
   Connector connector_;
   std::unique_ptr<HepSender> hep_;
+  std::uint64_t hep_sent_seen_ = 0;  // hep_->sent() and lost() as last counted
+  std::uint64_t hep_lost_seen_ = 0;
   std::unique_ptr<db::Connection> conn_;
   std::string copy_sql_;   // copySql(), made once
   std::string copy_data_;  // the batch's rows joined, reused up to kMaxKeptCopyBytes
