@@ -151,7 +151,7 @@ std::string PcapWriter::fileHeader() {
 void PcapWriter::append(const Record& r, std::string& out) {
   const bool v6 = usesV6(r);
   if (r.proto == Proto::kUdp) {
-    const std::size_t n = std::min(r.message.size(), kPcapMaxSegment);
+    const std::size_t n = std::min(r.message.size(), v6 ? kPcapMaxUdpV6 : kPcapMaxUdpV4);
     appendFrame(out, r, v6, false, ip_id_++, 0, 0, r.message.data(), n);
     return;
   }

@@ -23,10 +23,15 @@ namespace sipline::trace {
 inline constexpr std::uint32_t kPcapMagic = 0xa1b2c3d4;
 inline constexpr std::uint32_t kPcapLinkEthernet = 1;
 inline constexpr std::uint32_t kPcapSnapLen = 262144;
-// The most SIP bytes one frame carries. A longer TCP message is split into segments of this
-// size (all with the record's timestamp); a longer UDP message (it cannot exist on the wire:
-// the datagram limit is 65507) is truncated to it.
+// The most SIP bytes one TCP segment carries: a longer TCP message is split into segments of
+// this size (all with the record's timestamp).
 inline constexpr std::size_t kPcapMaxSegment = 65000;
+// The largest UDP payload an IP packet holds: IPv4's 16-bit total length (65535) less its
+// header and UDP's (20 + 8); IPv6's payload length counts only the UDP header (8). A UDP
+// message is written whole, as one datagram, up to these; a longer one cannot have crossed
+// the wire and is cut to them.
+inline constexpr std::size_t kPcapMaxUdpV4 = 65507;
+inline constexpr std::size_t kPcapMaxUdpV6 = 65527;
 
 // Streaming writer: fileHeader() once, then append() per record, in capture order. Keeps the
 // TCP sequence state between records, so one writer per file.

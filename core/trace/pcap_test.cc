@@ -147,7 +147,8 @@ class PcapTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(tcpDirectionsAdvanceAndAcknowledge);
   CPPUNIT_TEST(tlsIsFramedAsTcp);
   CPPUNIT_TEST(longTcpMessageIsSplitIntoSegments);
-  CPPUNIT_TEST(longUdpMessageIsTruncated);
+  CPPUNIT_TEST(longUdpMessageIsWholeUpToTheDatagramLimit);
+  CPPUNIT_TEST(longerUdpMessageIsCutToTheDatagramLimit);
   CPPUNIT_TEST(mixedFamiliesBecomeV4MappedIpv6);
   CPPUNIT_TEST(streamingWriterMatchesWholeFile);
   CPPUNIT_TEST_SUITE_END();
@@ -225,12 +226,35 @@ class PcapTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(f[0].payload + f[1].payload == big);
   }
 
-  void longUdpMessageIsTruncated() {
+  // A datagram the server may send (up to 65507 bytes over IPv4, 65527 over IPv6) is one
+  // frame with the whole message; only a longer one, which no IP packet holds, is cut.
+  void longUdpMessageIsWholeUpToTheDatagramLimit() {
+    std::string big = "MESSAGE sip:b@h SIP/2.0\r\nContent-Length: 65350\r\n\r\n";
+    big.append(65400 - big.size(), 'z');
+    for (const char* ip : {"10.0.0.1", "2001:db8::1"}) {
+      const std::string peer = ip[0] == '1' ? "10.0.0.2" : "2001:db8::2";
+      std::vector<Frame> f = parse(writePcap({rec(Proto::kUdp, ip, 1, peer.c_str(), 2, big)}));
+      CPPUNIT_ASSERT_EQUAL(std::size_t{1}, f.size());
+      CPPUNIT_ASSERT_EQUAL(std::size_t{65400}, f[0].payload.size());
+      CPPUNIT_ASSERT(f[0].payload == big);
+    }
+    const std::string v4max(kPcapMaxUdpV4, 'a'), v6max(kPcapMaxUdpV6, 'b');
+    CPPUNIT_ASSERT(
+        parse(writePcap({rec(Proto::kUdp, "10.0.0.1", 1, "10.0.0.2", 2, v4max)}))[0].payload ==
+        v4max);
+    CPPUNIT_ASSERT(
+        parse(writePcap({rec(Proto::kUdp, "2001:db8::1", 1, "2001:db8::2", 2, v6max)}))[0]
+            .payload == v6max);
+  }
+
+  void longerUdpMessageIsCutToTheDatagramLimit() {
     std::string big(70000, 'y');
     std::vector<Frame> f =
         parse(writePcap({rec(Proto::kUdp, "2001:db8::1", 1, "2001:db8::2", 2, big)}));
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, f.size());
-    CPPUNIT_ASSERT(f[0].payload == big.substr(0, kPcapMaxSegment));
+    CPPUNIT_ASSERT(f[0].payload == big.substr(0, kPcapMaxUdpV6));
+    f = parse(writePcap({rec(Proto::kUdp, "10.0.0.1", 1, "10.0.0.2", 2, big)}));
+    CPPUNIT_ASSERT(f[0].payload == big.substr(0, kPcapMaxUdpV4));
   }
 
   void mixedFamiliesBecomeV4MappedIpv6() {
