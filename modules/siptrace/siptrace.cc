@@ -15,6 +15,21 @@ namespace {
 
 std::size_t align64(std::size_t n) { return (n + 63) & ~std::size_t{63}; }
 
+// The trace_attrs of a call's rows, cut up front so that its first row carries what the later
+// ones get from the copy kept with the call. A cut is logged (rate-limited: a script may cut
+// every call's).
+std::string_view callAttrs(std::string_view attrs, std::string_view call_id) {
+  std::string_view kept = clipAttrs(attrs);
+  if (kept.size() != attrs.size()) {
+    static LogRateLimit rate_limit;
+    if (rate_limit.allow()) {
+      SL_WARN("siptrace: trace_attrs of call %.*s cut from %zu to %zu bytes (at most %zu kept)",
+              SL_SV(call_id), attrs.size(), kept.size(), kMaxAttrs);
+    }
+  }
+  return kept;
+}
+
 }  // namespace
 
 Service::Service() = default;
@@ -123,6 +138,7 @@ void Service::onCaptured(const trace::Captured& c) {
     if (!users) return;
     attrs = matcher_.match(shared_->users, c.message);
     if (attrs.empty()) return;
+    attrs.resize(callAttrs(attrs, c.call_id).size());  // user@domain may be longer
     calls_->add(c.call_id, attrs, now_ms, ttl_ms_);
   }
   enqueue(c.time_us, c.proto, c.outgoing, *c.src, *c.dst, c.call_id, attrs, c.message);
@@ -131,6 +147,7 @@ void Service::onCaptured(const trace::Captured& c) {
 int Service::traceCall(std::string_view call_id, std::string_view attrs,
                        const trace::Captured* received) {
   if (!enabled() || call_id.empty()) return -1;
+  attrs = callAttrs(attrs, call_id);
   bool was_traced = false;
   if (!calls_->add(call_id, attrs, monotonicMs(), ttl_ms_, &was_traced)) {
     counters_.dropped.inc();

@@ -27,6 +27,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(sipTraceOfATracedCallQueuesNoDuplicate);
   CPPUNIT_TEST(switchedOffTracesNothing);
   CPPUNIT_TEST(tracedUserPullsInTheCall);
+  CPPUNIT_TEST(longTraceAttrsAreTheSameInEveryRow);
   CPPUNIT_TEST(fullQueueDropsAndCounts);
   CPPUNIT_TEST(lockNotHadOnTheCallSetCountsADrop);
   CPPUNIT_TEST(writerInsertsRowsInOrderAndSendsHep);
@@ -236,6 +237,36 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
     j = svc_.miTraceUser(MiParams(Json{{"action", "remove"}, {"user", "bob@example.com"}}));
     CPPUNIT_ASSERT(j.isOk() && j.value()["users"].empty());
     CPPUNIT_ASSERT(svc_.miTraceUser(MiParams(Json{{"action", "list"}})).isOk());
+  }
+
+  // Values longer than the copy kept with the call: the first row carries what the later rows
+  // carry, cut to kMaxAttrs bytes without splitting a UTF-8 character.
+  void longTraceAttrsAreTheSameInEveryRow() {
+    init();
+    const std::string attrs = std::string(kMaxAttrs - 1, 'a') + "\xc3\xa9tude";  // é at the limit
+    trace::Captured r = received(testing::invite("call-a"));
+    CPPUNIT_ASSERT_EQUAL(1, svc_.traceCall("call-a", attrs, &r));
+    capture(testing::reply("call-a", "200 OK"), true, proxy_, ua_);
+    const std::string user(60, 'b');  // user@example.com: 72 bytes
+    CPPUNIT_ASSERT(
+        svc_.miTraceUser(MiParams(Json{{"action", "add"}, {"user", user + "@example.com"}}))
+            .isOk());
+    capture(testing::invite("call-u", "alice", user), false, ua_, proxy_);
+    capture(testing::reply("call-u", "200 OK"), false, uas_, proxy_);
+    std::vector<Item> items = drain();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{4}, items.size());
+    CPPUNIT_ASSERT_EQUAL(std::string(kMaxAttrs - 1, 'a'), items[0].trace_attrs);
+    CPPUNIT_ASSERT_EQUAL(items[0].trace_attrs, items[1].trace_attrs);
+    CPPUNIT_ASSERT_EQUAL(user + "@ex", items[2].trace_attrs);  // 63 of the 72 bytes
+    CPPUNIT_ASSERT_EQUAL(items[2].trace_attrs, items[3].trace_attrs);
+    CPPUNIT_ASSERT_EQUAL(std::string("ab"), std::string(clipAttrs("ab")));
+    // A 3- or 4-byte character across the limit is left out whole; one that ends at it stays.
+    CPPUNIT_ASSERT_EQUAL(std::size_t{61}, clipAttrs(std::string(61, 'x') + "\xe2\x82\xac!").size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{60},
+                         clipAttrs(std::string(60, 'x') + "\xf0\x9f\x98\x80!").size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{63}, clipAttrs(std::string(60, 'x') + "\xe2\x82\xac!").size());
+    // Not UTF-8 (a run of continuation bytes): cut at the limit.
+    CPPUNIT_ASSERT_EQUAL(kMaxAttrs, clipAttrs(std::string(80, '\x80')).size());
   }
 
   void fullQueueDropsAndCounts() {

@@ -38,6 +38,19 @@ bool sameNoCase(std::string_view a, std::string_view lower_b) {
 
 }  // namespace
 
+std::string_view clipAttrs(std::string_view attrs) {
+  if (attrs.size() <= kMaxAttrs) return attrs;
+  // The byte after the cut continues a character (10xxxxxx): cut before its lead byte, at
+  // most 3 bytes back (UTF-8 characters are at most 4 bytes).
+  std::size_t n = kMaxAttrs;
+  auto continuation = [&](std::size_t i) {
+    return (static_cast<unsigned char>(attrs[i]) & 0xC0) == 0x80;
+  };
+  for (int back = 0; back < 3 && n > 0 && continuation(n); ++back) --n;
+  if (continuation(n)) n = kMaxAttrs;  // not UTF-8: no boundary to keep
+  return attrs.substr(0, n);
+}
+
 std::uint64_t callIdHash(std::string_view call_id) { return fnv1a({call_id}); }
 
 std::size_t TracedCalls::bytesFor(std::size_t calls) {
@@ -120,9 +133,9 @@ bool TracedCalls::add(std::string_view call_id, std::string_view attrs, std::int
   target->length = static_cast<std::uint32_t>(call_id.size());
   // Refreshing keeps the first attrs unless new ones are given.
   if (!existing || !attrs.empty()) {
-    std::size_t n = std::min(attrs.size(), kMaxAttrs);
-    std::memcpy(target->attrs, attrs.data(), n);
-    target->attrs_size = static_cast<std::uint8_t>(n);
+    std::string_view kept = clipAttrs(attrs);
+    std::memcpy(target->attrs, kept.data(), kept.size());
+    target->attrs_size = static_cast<std::uint8_t>(kept.size());
   }
   target->expires_ms = now_ms + ttl_ms;
   b.mutex.unlock();

@@ -25,6 +25,10 @@ namespace sipline::siptrace {
 
 inline constexpr std::size_t kMaxAttrs = 63;  // trace_attrs kept per call
 
+// The trace_attrs every row of a call carries: `attrs` cut to kMaxAttrs bytes, at a UTF-8
+// character boundary (a character is not split; text that is not UTF-8 is cut at the limit).
+std::string_view clipAttrs(std::string_view attrs);
+
 std::uint64_t callIdHash(std::string_view call_id);
 
 class TracedCalls {
