@@ -13,6 +13,7 @@
 
 #include "core/base/clock.h"
 #include "core/trace/hep.h"
+#include "modules/siptrace/siptrace_test_util.h"
 
 namespace sipline::siptrace {
 
@@ -259,12 +260,7 @@ class SiptraceHepSenderTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(s.connected());
     CPPUNIT_ASSERT(s.pending() > 0);
     CPPUNIT_ASSERT(s.sent() < accepted);
-    int conn = accept(lfd, nullptr, nullptr);
-    CPPUNIT_ASSERT(conn >= 0);
-    linger reset{1, 0};  // close with a RST
-    setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-    close(conn);
-    close(lfd);
+    testing::acceptAndReset(lfd);
     for (int i = 0; i < 100 && s.pending() > 0; ++i) {
       usleep(1000);
       s.flush(now);

@@ -49,13 +49,7 @@ class SiptraceServiceTest : public CppUnit::TestFixture {
   void setUp() override {
     mem_ = mmap(nullptr, kMem, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CPPUNIT_ASSERT(mem_ != MAP_FAILED);
-    for (auto& s : slots_) s.store(0);
-    Counters& k = svc_.counters();
-    k.traced.bindForTest(&slots_[0]);
-    k.written.bindForTest(&slots_[1]);
-    k.hep_sent.bindForTest(&slots_[2]);
-    k.dropped.bindForTest(&slots_[3]);
-    k.db_errors.bindForTest(&slots_[4]);
+    testing::bindCounters(svc_.counters(), slots_);
     svc_.config().db_url = "postgres://u@127.0.0.1/x";
     svc_.config().queue_size = 64;
     ua_ = addr("127.0.0.1", 5070);

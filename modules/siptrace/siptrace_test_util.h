@@ -1,16 +1,43 @@
-// Test helpers of the siptrace unit tests: SIP messages of a call and a fake DB connection
-// that records its COPY loads (or fails as a DB that is down).
+// Test helpers of the siptrace unit tests: SIP messages of a call, a fake DB connection
+// that records its COPY loads (or fails as a DB that is down), the module's counters bound to
+// local slots, and a collector connection reset with a RST.
 #pragma once
 
 #include <cppunit/extensions/HelperMacros.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/db/db.h"
+#include "modules/siptrace/siptrace.h"
 
 namespace sipline::siptrace::testing {
+
+// traced, written, hep_sent, dropped, db_errors count into slots[0..4], zeroed.
+inline void bindCounters(Counters& k, std::atomic<std::uint64_t> (&slots)[5]) {
+  for (auto& s : slots) s.store(0);
+  k.traced.bindForTest(&slots[0]);
+  k.written.bindForTest(&slots[1]);
+  k.hep_sent.bindForTest(&slots[2]);
+  k.dropped.bindForTest(&slots[3]);
+  k.db_errors.bindForTest(&slots[4]);
+}
+
+// The collector accepts the connection pending on listening socket lfd and resets it (RST),
+// then stops listening.
+inline void acceptAndReset(int lfd) {
+  int conn = accept(lfd, nullptr, nullptr);
+  CPPUNIT_ASSERT(conn >= 0);
+  linger reset{1, 0};
+  setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  close(conn);
+  close(lfd);
+}
 
 inline std::string invite(std::string_view call_id, std::string_view from_user = "alice",
                           std::string_view to_user = "bob") {

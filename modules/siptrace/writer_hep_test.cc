@@ -15,6 +15,7 @@
 
 #include "core/base/clock.h"
 #include "modules/siptrace/siptrace.h"
+#include "modules/siptrace/siptrace_test_util.h"
 
 namespace sipline::siptrace {
 
@@ -30,13 +31,7 @@ class SiptraceWriterHepTest : public CppUnit::TestFixture {
   void setUp() override {
     mem_ = mmap(nullptr, kMem, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     CPPUNIT_ASSERT(mem_ != MAP_FAILED);
-    for (auto& s : slots_) s.store(0);
-    Counters& k = svc_.counters();
-    k.traced.bindForTest(&slots_[0]);
-    k.written.bindForTest(&slots_[1]);
-    k.hep_sent.bindForTest(&slots_[2]);
-    k.dropped.bindForTest(&slots_[3]);
-    k.db_errors.bindForTest(&slots_[4]);
+    testing::bindCounters(svc_.counters(), slots_);
   }
   void tearDown() override { munmap(mem_, kMem); }
 
@@ -119,12 +114,7 @@ class SiptraceWriterHepTest : public CppUnit::TestFixture {
     }
     // Some wait in the sender's buffer: neither sent nor dropped yet.
     CPPUNIT_ASSERT(sent() + dropped() < kMessages);
-    int conn = accept(lfd, nullptr, nullptr);
-    CPPUNIT_ASSERT(conn >= 0);
-    linger reset{1, 0};  // close with a RST
-    setsockopt(conn, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-    close(conn);
-    close(lfd);
+    testing::acceptAndReset(lfd);
     for (int i = 0; i < 100 && sent() + dropped() < kMessages; ++i) {
       usleep(1000);
       w.step(now);
