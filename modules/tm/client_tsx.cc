@@ -89,8 +89,11 @@ void Engine::sendCancelLocked(Transaction& /*t*/, ClientBranch& b) {
   // §9.1: the 487 should come; the branch gives up 64*T1 after its CANCEL at the latest.
   if (b.fr_at == 0 || b.fr_at > now + 64 * cfg_.t1_ms) b.fr_at = now + 64 * cfg_.t1_ms;
   b.cancel_retr_interval = cfg_.t1_ms;
-  b.cancel_retr_at = (l == nullptr || l->proto == Proto::kUdp) ? now + cfg_.t1_ms : 0;
   b.cancel_until = now + 64 * cfg_.t1_ms;
+  // A stream does not retransmit (§17.1.2.2), but the wait is bounded all the same (timer F
+  // of the CANCEL): the timer fires once at the bound, so the branch can end.
+  bool udp = l == nullptr || l->proto == Proto::kUdp;
+  b.cancel_retr_at = udp ? now + cfg_.t1_ms : b.cancel_until;
   armBranchLocked(b);
 }
 
@@ -172,12 +175,13 @@ void Engine::branchTimerLocked(Transaction& t, int index, std::int64_t now) {
       return;
     }
   }
-  if (!b.cancel.empty() && !b.cancel_done && b.cancel_retr_at != 0 && b.cancel_retr_at <= now) {
+  if (!b.cancel.empty() && !b.cancel_done) {
     // It ends with its own reply, a final from downstream, or after 64*T1 (RFC 3261 §9.1);
-    // a branch that timed out here keeps retransmitting it.
+    // a branch that timed out here keeps retransmitting it over UDP. On a stream the only
+    // due time is the bound itself.
     if (now >= b.cancel_until || (!pending(b) && !b.local_reply)) {
       b.cancel_done = true;
-    } else {
+    } else if (b.cancel_retr_at != 0 && b.cancel_retr_at <= now) {
       const Listener* l = listenerAt(b.listener);
       if (l != nullptr) sendTo(*l, b.dst.unpack(), view(b.cancel), view(b.tls_name));
       b.cancel_retr_interval = std::min(2 * b.cancel_retr_interval, cfg_.t2_ms);

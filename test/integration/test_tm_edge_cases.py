@@ -1,0 +1,82 @@
+"""Edges of the transaction layer that the everyday flows do not reach:
+
+  * a CANCEL sent on a TCP branch that the callee never answers: nothing is retransmitted on
+    the stream, but the wait is bounded by 64*T1 (RFC 3261 §9.1, timer F of the CANCEL), the
+    branch ends as if timed out and the transaction leaves the table (tm:inuse_transactions
+    back to 0), whether the proxy canceled at fr_inv_timeout or the caller canceled."""
+
+from harness import LOOPBACK, UdpPeer, build_request, check, reply_to
+from sipp_flows import check_no_transactions, proxy
+from stream_peer import StreamListener
+
+WAITS = True  # most of the time goes in waiting for 64*T1
+
+ROUTES = r"""
+route {
+  if (is_method("ACK")) { if (t_check_trans()) t_relay(); exit; }
+  if (is_method("CANCEL")) { if (t_check_trans()) t_relay(); exit; }
+  if ($hdr(X-Ring) == "short") t_set_fr(1000);  # fr_inv_timeout: the proxy cancels
+  t_relay();
+}
+"""
+
+# 64*T1 = 6.4 s: the bound of an unanswered CANCEL (and timer H) within a test's patience.
+FAST_T1 = {"t1_timer": 100, "t2_timer": 400}
+
+
+# ---------------------------------------------------------------- unanswered CANCEL on TCP
+def _ringing_tcp_call(uac, srv, callee, extra):
+    """An INVITE from the UDP caller relayed over TCP to `callee`, answered 180 there;
+    returns (INVITE at the caller, the connection at the callee)."""
+    ruri = f"sip:bob@{LOOPBACK}:{callee.port};transport=tcp"
+    invite = build_request("INVITE", ruri, uac.port, extra=extra)
+    uac.send(invite, srv.addr)
+    conn = callee.accept(5)
+    check(conn is not None, "the proxy did not connect to the TCP callee")
+    inv = conn.expect_request("INVITE", 5)
+    conn.send(reply_to(inv, 180, "Ringing", tag="tcp1"))
+    ringing = uac.expect_reply(3, skip_provisional=False)
+    while ringing is not None and ringing.status == 100:
+        ringing = uac.expect_reply(3, skip_provisional=False)
+    check(ringing is not None and ringing.status == 180, f"no 180 at the caller: {ringing}")
+    return invite, conn
+
+
+def _unanswered_cancel_drains(canceled_by_caller):
+    with StreamListener() as callee, UdpPeer() as uac, \
+            proxy(ROUTES, tm=FAST_T1, transports=("udp", "tcp")) as srv:
+        # The caller cancels long before fr_inv_timeout; otherwise the proxy cancels at 1 s.
+        extra = () if canceled_by_caller else ("X-Ring: short",)
+        invite, conn = _ringing_tcp_call(uac, srv, callee, extra)
+        with conn:
+            if canceled_by_caller:
+                cancel = invite.replace(b"INVITE sip", b"CANCEL sip", 1) \
+                               .replace(b" INVITE\r\n", b" CANCEL\r\n")
+                uac.send(cancel, srv.addr)
+            conn.expect_request("CANCEL", 5)
+            # The callee answers neither the CANCEL nor the INVITE.
+            want = 487 if canceled_by_caller else 408
+            final = uac.expect_reply(10)
+            if final is not None and final.get("cseq").endswith("CANCEL"):
+                final = uac.expect_reply(10)  # the 200 for the caller's CANCEL came first
+            check(final is not None and final.status == want, f"caller's final: {final}")
+            # Over TCP the CANCEL is never retransmitted (RFC 3261 §17.1.2.2) ...
+            again = conn.recv_msg(2)
+            check(again is None, f"something more on the stream after the CANCEL: {again}")
+            # ... yet the branch ends 64*T1 after it, and the table empties.
+            check_no_transactions(srv, 20)
+
+
+def test_an_unanswered_cancel_on_a_tcp_branch_is_given_up_after_64_t1_and_the_table_empties():
+    _unanswered_cancel_drains(canceled_by_caller=False)
+
+
+test_an_unanswered_cancel_on_a_tcp_branch_is_given_up_after_64_t1_and_the_table_empties \
+    .timeout = 60
+
+
+def test_a_caller_cancel_unanswered_on_a_tcp_branch_gets_487_and_the_table_empties():
+    _unanswered_cancel_drains(canceled_by_caller=True)
+
+
+test_a_caller_cancel_unanswered_on_a_tcp_branch_gets_487_and_the_table_empties.timeout = 60
