@@ -56,10 +56,12 @@ void Engine::sendRequestLocked(Transaction& t, ClientBranch& b) {
   const Listener* l = listenerAt(b.listener);
   SendResult sr = l != nullptr ? sendTo(*l, b.dst.unpack(), view(b.request), view(b.tls_name))
                                : SendResult::kNoSocket;
-  if (sr != SendResult::kOk) {
+  b.send_failed = sr != SendResult::kOk;
+  if (b.send_failed) {
     SL_ERR_RATELIMITED("tm: cannot send to %s: %s", b.dst.unpack().toString().c_str(),
                        sendResultText(sr));
-    // Like a timeout: the next target, else a 503 generated here.
+    // Ends on the next tick (not inside the relay that sends it): the next target, else a
+    // 503 generated here.
     b.fr_at = now;
   } else {
     b.fr_at = now + t.fr_ms;
@@ -112,20 +114,27 @@ void Engine::cancelBranchesLocked(Transaction& t, int except) {
 
 void Engine::branchTimeoutLocked(Transaction& t, int index, std::int64_t now) {
   ClientBranch& b = *t.branches[index];
+  bool send_failed = b.state == ClientState::kCalling && b.send_failed;
   if (b.state == ClientState::kCalling && canFailOverLocked(t, b)) {
     // RFC 3263 §4.3: no answer from this target; try the next one within the transaction.
-    SL_NOTICE("tm: %s does not answer; trying the next target of branch %d",
-              b.dst.unpack().toString().c_str(), index);
-    failoverLocked(t, b, "timeout");
+    SL_NOTICE("tm: %s %s; trying the next target of branch %d", b.dst.unpack().toString().c_str(),
+              send_failed ? "cannot be reached" : "does not answer", index);
+    failoverLocked(t, b, send_failed ? "transport error" : "timeout");
     return;
   }
-  stats_.timeouts.inc();
-  if (t.method == Method::kInvite && b.state == ClientState::kProceeding && b.cancel.empty()) {
-    sendCancelLocked(t, b);  // §16.8: timer C fired on a ringing branch
-  } else if (t.method == Method::kInvite && b.state == ClientState::kCalling) {
-    b.cancel_pending = true;  // a provisional that still comes gets a CANCEL (§9.1)
+  if (send_failed) {
+    // RFC 3261 §16.9: a transport error counts as a 503 on the branch. Nothing reached the
+    // callee, so there is nothing to CANCEL.
+    b.code = 503;
+  } else {
+    stats_.timeouts.inc();
+    if (t.method == Method::kInvite && b.state == ClientState::kProceeding && b.cancel.empty()) {
+      sendCancelLocked(t, b);  // §16.8: timer C fired on a ringing branch
+    } else if (t.method == Method::kInvite && b.state == ClientState::kCalling) {
+      b.cancel_pending = true;  // a provisional that still comes gets a CANCEL (§9.1)
+    }
+    b.code = 408;
   }
-  b.code = 408;
   b.local_reply = true;
   b.state = ClientState::kCompleted;
   b.retr_at = 0;
@@ -396,7 +405,8 @@ void Engine::onStreamFailure(const SockAddr& peer, std::string_view unsent) {
           msg.method() == t->method) {
         SL_NOTICE("tm: the connection to %s failed; branch %d of Call-ID %.*s gives up on it",
                   peer.toString().c_str(), id.index, SL_SV(msg.callId()));
-        b->fr_at = monotonicMs();  // the timer fails over, or ends the branch
+        b->send_failed = true;
+        b->fr_at = monotonicMs();  // the timer fails over, or ends the branch as a 503
         armBranchLocked(*b);
       }
     }

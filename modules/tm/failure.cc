@@ -1,8 +1,8 @@
 // When every branch has ended without a 2xx (RFC 3261 §16.7 steps 6-7): the best reply is
 // chosen, the failure_route armed by t_on_failure() runs (it may relay again: serial forking,
 // voicemail on busy, the next gateway) and, unless it relayed or replied, the best reply goes
-// upstream: a 503 as 500, 401/407 with the challenges of every branch, a timeout as 408 (487
-// when the caller canceled).
+// upstream: a 503 as 500 (also the one generated here for a transport error), 401/407 with the
+// challenges of every branch, a timeout as 408 (487 when the caller canceled).
 #include <algorithm>
 
 #include "core/base/clock.h"
@@ -134,6 +134,7 @@ void Engine::relayBestLocked(Transaction& t, int best) {
   bool have_req = req.parse(text) == ParseError::kOk;
   if (b == nullptr || b->local_reply || b->reply.empty()) {
     int code = b != nullptr ? b->code : 500;
+    if (code == 503) code = 500;  // §16.7 step 6, as for a 503 received (below)
     if (t.canceled) code = 487;
     if (have_req) {
       sendLocalReplyLocked(t, req, code, localReason(code));

@@ -119,7 +119,8 @@ class TmModule : public Module {
     spec.command(
         "t_local_replied", {ArgSpec::str("which")}, kFailureRoute | kOnReplyRoute,
         [this](const ScriptArgs& a, BindContext& bc) { return bindLocalReplied(a, bc); },
-        "t_local_replied(\"all\"|\"last\"): the failure was generated here (timeout)");
+        "t_local_replied(\"all\"|\"last\"): the failure was generated here (timeout, "
+        "transport error)");
 
     spec.command(
         "t_load_contacts", {}, kRequestOrFailure,

@@ -65,6 +65,7 @@ struct ClientBranch {
   ClientState state = ClientState::kCalling;
   std::int16_t code = 0;        // best code received (or generated locally: 408, 503)
   bool local_reply = false;     // `code` was generated here (timeout, send failure)
+  bool send_failed = false;     // the request to dst could not be sent: ends as a local 503
   bool cancel_pending = false;  // CANCEL asked before a provisional arrived (§9.1)
   bool cancel_done = false;     // the CANCEL was answered or given up
   std::uint32_t bflags = 0;

@@ -215,8 +215,9 @@ def test_a_refused_tcp_destination_fails_the_branch_at_once():
         t0 = time.monotonic()
         uac.send(build_request("INVITE", f"sip:tcp@{LOOPBACK}:{srv.port}", uac.port), srv.addr)
         r = uac.expect_reply(5)
-        # As for a send that fails at once: the branch ends as timed out (no other target).
-        check(r is not None and r.status == 408, f"a 408 for the refused connection: {r}")
+        # As for a send that fails at once: the branch ends as a 503 (RFC 3261 §16.9; no other
+        # target), which goes upstream as 500 (§16.7 step 6).
+        check(r is not None and r.status == 500, f"a 500 for the refused connection: {r}")
         check(time.monotonic() - t0 < 3, "answered without waiting for timer B (32 s)")
         check(srv.stat("tcp:connect_failures") >= 1, "tcp:connect_failures")
 

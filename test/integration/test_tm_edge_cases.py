@@ -3,7 +3,13 @@
   * a CANCEL sent on a TCP branch that the callee never answers: nothing is retransmitted on
     the stream, but the wait is bounded by 64*T1 (RFC 3261 §9.1, timer F of the CANCEL), the
     branch ends as if timed out and the transaction leaves the table (tm:inuse_transactions
-    back to 0), whether the proxy canceled at fr_inv_timeout or the caller canceled."""
+    back to 0), whether the proxy canceled at fr_inv_timeout or the caller canceled;
+  * a branch whose TCP connection is refused ends as if it had received a 503 (§16.9): the
+    failure_route sees 503 (t_check_status, $T_reply_code) and the caller gets 500, as for
+    a 503 from downstream (§16.7 step 6)."""
+
+import socket
+import time
 
 from harness import LOOPBACK, UdpPeer, build_request, check, reply_to
 from sipp_flows import check_no_transactions, proxy
@@ -16,12 +22,24 @@ route {
   if (is_method("ACK")) { if (t_check_trans()) t_relay(); exit; }
   if (is_method("CANCEL")) { if (t_check_trans()) t_relay(); exit; }
   if ($hdr(X-Ring) == "short") t_set_fr(1000);  # fr_inv_timeout: the proxy cancels
+  t_on_failure("failed");
   t_relay();
+}
+
+failure_route[failed] {
+  xlog("L_NOTICE", "failure_route: $T_reply_code\n");
+  if (t_check_status("503")) xlog("L_NOTICE", "failure_route: t_check_status(503) matched\n");
 }
 """
 
 # 64*T1 = 6.4 s: the bound of an unanswered CANCEL (and timer H) within a test's patience.
 FAST_T1 = {"t1_timer": 100, "t2_timer": 400}
+
+
+def _dead_tcp_port():
+    with socket.socket() as s:  # bound, never listening: a connection is refused
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------- unanswered CANCEL on TCP
@@ -80,3 +98,20 @@ def test_a_caller_cancel_unanswered_on_a_tcp_branch_gets_487_and_the_table_empti
 
 
 test_a_caller_cancel_unanswered_on_a_tcp_branch_gets_487_and_the_table_empties.timeout = 60
+
+
+# ---------------------------------------------------------------- transport error
+def test_a_refused_tcp_branch_ends_as_a_503_and_the_caller_gets_500():
+    dead = _dead_tcp_port()
+    with UdpPeer() as uac, proxy(ROUTES, transports=("udp", "tcp")) as srv:
+        t0 = time.monotonic()
+        uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{dead};transport=tcp", uac.port),
+                 srv.addr)
+        final = uac.expect_reply(5)
+        # RFC 3261 §16.7 step 6: the proxy does not pass a 503 upstream; 500 instead.
+        check(final is not None and final.status == 500, f"caller's final: {final}")
+        check(time.monotonic() - t0 < 3, "answered only after a timer, not at the refusal")
+        log = srv.log()
+        check("failure_route: 503" in log, "failure_route did not see 503 ($T_reply_code)")
+        check("t_check_status(503) matched" in log, "t_check_status(\"503\") did not match")
+        check_no_transactions(srv)
