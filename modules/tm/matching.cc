@@ -56,7 +56,11 @@ bool serverKey(SipMessage& req, ServerKey& out) {
     out.key += '|';
     if (from != nullptr) out.key.append(from->tag);
     out.key += '|';
-    if (to != nullptr && req.method() != Method::kAck) out.key.append(to->tag);
+    // §17.2.3: an ACK's To tag is that of the reply it acknowledges, which the INVITE has
+    // only when it is a re-INVITE; so INVITE, its ACK and its CANCEL all leave it out.
+    Method m = req.method();
+    bool invite_family = m == Method::kInvite || m == Method::kAck || m == Method::kCancel;
+    if (to != nullptr && !invite_family) out.key.append(to->tag);
     out.key += '|';
     out.key.append(req.requestUriText());
     out.key += '|';

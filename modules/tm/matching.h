@@ -1,8 +1,8 @@
 // Which transaction a message belongs to.
 //  - A request (RFC 3261 §17.2.3): with a magic-cookie branch, branch + sent-by (+ the method,
 //    compared separately: ACK matches its INVITE, CANCEL is looked up against the INVITE it
-//    cancels); without one (RFC 2543 peers), Call-ID, CSeq number, From tag, To tag,
-//    request-URI and top Via.
+//    cancels); without one (RFC 2543 peers), Call-ID, CSeq number, From tag, To tag (not for
+//    INVITE, ACK and CANCEL), request-URI and top Via.
 //  - A reply (§17.1.3): the branch we put in our Via encodes the bucket, the transaction's
 //    label, the branch index and a per-start nonce, so no search is needed.
 #pragma once
@@ -21,9 +21,10 @@ struct ServerKey {
   bool rfc3261 = true;
 };
 
-// The key of a request's server transaction. For an ACK from an RFC 2543 peer the To tag is
-// left out (it is the tag of the reply being acknowledged). False when the request lacks
-// what matching needs (top Via, CSeq).
+// The key of a request's server transaction. For an INVITE, ACK or CANCEL from an RFC 2543
+// peer the To tag is left out: the ACK's is the tag of the reply it acknowledges, which an
+// initial INVITE does not have and a re-INVITE does. False when the request lacks what
+// matching needs (top Via, CSeq).
 bool serverKey(SipMessage& req, ServerKey& out);
 
 struct BranchId {

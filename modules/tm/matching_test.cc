@@ -31,6 +31,7 @@ class MatchingTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(ackAndCancelShareTheInviteKey);
   CPPUNIT_TEST(sentByHostIsCaseInsensitiveBranchIsNot);
   CPPUNIT_TEST(rfc2543AckMatchesWithoutToTag);
+  CPPUNIT_TEST(rfc2543AckOfAReinviteMatchesIt);
   CPPUNIT_TEST(unknownMethodsAreToldApart);
   CPPUNIT_TEST(branchIdRoundTrips);
   CPPUNIT_TEST(foreignBranchesAreNotOurs);
@@ -70,6 +71,16 @@ class MatchingTest : public CppUnit::TestFixture {
     ServerKey bye = keyOf(request("BYE", "h1;branch=old1", "t2"));
     ServerKey bye_other = keyOf(request("BYE", "h1;branch=old1", "t3"));
     CPPUNIT_ASSERT(bye.key != bye_other.key);
+  }
+
+  void rfc2543AckOfAReinviteMatchesIt() {
+    // The re-INVITE carries the dialog's To tag, and so does the reply and its ACK.
+    ServerKey reinv = keyOf(request("INVITE", "h1;branch=old2", "dlg"));
+    ServerKey ack = keyOf(request("ACK", "h1;branch=old2", "dlg"));
+    ServerKey cancel = keyOf(request("CANCEL", "h1;branch=old2", "dlg"));
+    CPPUNIT_ASSERT(!reinv.rfc3261);
+    CPPUNIT_ASSERT_EQUAL(reinv.key, ack.key);
+    CPPUNIT_ASSERT_EQUAL(reinv.key, cancel.key);
   }
 
   void unknownMethodsAreToldApart() {

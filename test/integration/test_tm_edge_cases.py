@@ -6,16 +6,20 @@
     back to 0), whether the proxy canceled at fr_inv_timeout or the caller canceled;
   * a branch whose TCP connection is refused ends as if it had received a 503 (§16.9): the
     failure_route sees 503 (t_check_status, $T_reply_code) and the caller gets 500, as for
-    a 503 from downstream (§16.7 step 6)."""
+    a 503 from downstream (§16.7 step 6);
+  * RFC 2543 transaction matching (no magic cookie in the branch, §17.2.3): the ACK of a
+    non-2xx final is absorbed for a re-INVITE (which already carries a To tag) as for an
+    initial INVITE, so the final is not retransmitted until timer H."""
 
 import socket
 import time
 
-from harness import LOOPBACK, UdpPeer, build_request, check, reply_to
+from harness import (LOOPBACK, UdpPeer, build_request, check, check_eq, new_branch,
+                     recv_request, reply_to)
 from sipp_flows import check_no_transactions, proxy
 from stream_peer import StreamListener
 
-WAITS = True  # most of the time goes in waiting for 64*T1
+WAITS = True  # most of the time goes in waiting for 64*T1 and for timer H
 
 ROUTES = r"""
 route {
@@ -115,3 +119,50 @@ def test_a_refused_tcp_branch_ends_as_a_503_and_the_caller_gets_500():
         check("failure_route: 503" in log, "failure_route did not see 503 ($T_reply_code)")
         check("t_check_status(503) matched" in log, "t_check_status(\"503\") did not match")
         check_no_transactions(srv)
+
+
+# ---------------------------------------------------------------- RFC 2543 ACK matching
+def _acked_busy_retransmissions(to_tag):
+    """An RFC 2543 INVITE (a branch without the magic cookie; a To tag for a re-INVITE)
+    answered 486 by the callee and ACKed by the caller: returns how many finals the caller
+    still gets afterwards and how many ACKs reached the callee."""
+    with UdpPeer() as uas, UdpPeer() as uac, proxy(ROUTES, tm={"t1_timer": 200}) as srv:
+        ruri = f"sip:bob@{LOOPBACK}:{uas.port}"
+        via = f"SIP/2.0/UDP {LOOPBACK}:{uac.port};branch=rfc2543{new_branch()[7:]}"
+        invite = build_request("INVITE", ruri, uac.port, via=via, cseq="2 INVITE")
+        if to_tag:
+            invite = invite.replace(f"To: <{ruri}>".encode(),
+                                    f"To: <{ruri}>;tag={to_tag}".encode())
+        uac.send(invite, srv.addr)
+        inv, at = recv_request(uas, "INVITE")
+        uas.send(reply_to(inv, 486, "Busy Here", tag=to_tag or "busy1"), at)
+        busy = uac.expect_reply(3)
+        check(busy is not None and busy.status == 486, f"486 not relayed: {busy}")
+        ack = [f"ACK {ruri} SIP/2.0", f"Via: {via}", "Max-Forwards: 70",
+               f"From: {busy.get('from')}", f"To: {busy.get('to')}",
+               f"Call-ID: {busy.get('call-id')}", "CSeq: 2 ACK", "Content-Length: 0"]
+        uac.send(("\r\n".join(ack) + "\r\n\r\n").encode(), srv.addr)
+        # Timer G (T1 = 200 ms) would resend the 486 several times in 3 s.
+        end = time.monotonic() + 3
+        finals = 0
+        while time.monotonic() < end:
+            msg, _ = uac.recv_msg(max(0.01, end - time.monotonic()))
+            if msg is not None and msg.is_reply and msg.status >= 200:
+                finals += 1
+        acks = 0
+        for raw in uas.drain(0.2):
+            acks += raw.startswith(b"ACK ")
+        check_no_transactions(srv)
+        return finals, acks
+
+
+def test_rfc2543_ack_of_a_final_to_an_initial_invite_is_absorbed():
+    finals, acks = _acked_busy_retransmissions(to_tag="")
+    check_eq(finals, 0, "486s at the caller after its ACK")
+    check_eq(acks, 1, "ACKs at the callee (only the proxy's own, hop by hop)")
+
+
+def test_rfc2543_ack_of_a_final_to_a_reinvite_is_absorbed():
+    finals, acks = _acked_busy_retransmissions(to_tag="dlg1")
+    check_eq(finals, 0, "486s at the caller after its ACK")
+    check_eq(acks, 1, "ACKs at the callee (only the proxy's own, hop by hop)")
