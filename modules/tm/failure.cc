@@ -9,6 +9,7 @@
 #include "core/base/log.h"
 #include "core/script/script.h"
 #include "core/server/script_reload.h"
+#include "core/sip/reason_phrase.h"
 #include "core/transport/listener.h"
 #include "core/transport/send.h"
 #include "modules/tm/engine.h"
@@ -16,23 +17,6 @@
 #include "modules/tm/tsx_util.h"
 
 namespace sipline::tm {
-namespace {
-
-const char* localReason(int code) {
-  switch (code) {
-    case 408:
-      return "Request Timeout";
-    case 487:
-      return "Request Terminated";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Server Internal Error";
-  }
-}
-
-}  // namespace
-
 void Engine::finalizeLocked(Transaction& t) {
   if (t.status >= 200 || t.final_pending) return;
   t.final_pending = true;
@@ -71,7 +55,7 @@ void Engine::finalizeLocked(Transaction& t) {
   t.final_pending = false;
   if (t.local) {
     int local_code = best >= 0 ? outcomes[static_cast<std::size_t>(best)].code : 500;
-    completeLocalLocked(t, local_code, localReason(local_code), "", true);
+    completeLocalLocked(t, local_code, reasonPhrase(local_code), "", true);
     return;
   }
   relayBestLocked(t, best);
@@ -137,7 +121,7 @@ void Engine::relayBestLocked(Transaction& t, int best) {
     if (code == 503) code = 500;  // §16.7 step 6, as for a 503 received (below)
     if (t.canceled) code = 487;
     if (have_req) {
-      sendLocalReplyLocked(t, req, code, localReason(code));
+      sendLocalReplyLocked(t, req, code, reasonPhrase(code));
     } else {
       t.sstate = ServerState::kTerminated;
       armServerLocked(t);
@@ -147,7 +131,7 @@ void Engine::relayBestLocked(Transaction& t, int best) {
   std::string reply_text(view(b->reply));
   SipMessage reply;
   if (reply.parse(reply_text) != ParseError::kOk || !reply.removeTopVia()) {
-    if (have_req) sendLocalReplyLocked(t, req, 500, localReason(500));
+    if (have_req) sendLocalReplyLocked(t, req, 500, reasonPhrase(500));
     return;
   }
   int code = reply.statusCode();
@@ -182,7 +166,7 @@ void Engine::relayBestLocked(Transaction& t, int best) {
   if (l != nullptr && l->proto != Proto::kUdp) reply.ensureContentLength();
   std::string wire;
   if (!reply.build(wire)) {
-    if (have_req) sendLocalReplyLocked(t, req, 500, localReason(500));
+    if (have_req) sendLocalReplyLocked(t, req, 500, reasonPhrase(500));
     return;
   }
   notifyWatchersLocked(t, code, wire, false);
