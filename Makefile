@@ -163,8 +163,9 @@ format:
 # The installed layout (the packages are made from it: packaging/): binaries in sbin, modules
 # in lib/sipline/modules, the configuration of a fresh installation in SYSCONFDIR (loopback
 # only, no database: cfg/starter.cfg with the registrar-proxy example script), the provider's
-# configuration, the example scripts and the SQL schema in share/sipline, the man pages,
-# every README and the bash completion. An existing configuration is never overwritten.
+# configuration, the example scripts, the SQL schema and the HEP dissector for Wireshark in
+# share/sipline, the man pages, every README and the bash completion. An existing
+# configuration is never overwritten.
 DOC_MODULES := $(wildcard modules/*/README.md)
 install: all $(BUILD)/man/sipline-modules.7
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/sipline/modules $(DESTDIR)$(SYSCONFDIR)
@@ -174,6 +175,8 @@ install: all $(BUILD)/man/sipline-modules.7
 	install -d $(DESTDIR)$(PREFIX)/share/sipline/sql $(DESTDIR)$(PREFIX)/share/sipline/examples/provider \
 	  $(DESTDIR)$(PREFIX)/share/sipline/examples/routes
 	install -m 0644 scripts/sql/*.sql scripts/sql/README.md $(DESTDIR)$(PREFIX)/share/sipline/sql/
+	install -d $(DESTDIR)$(PREFIX)/share/sipline/wireshark
+	install -m 0644 tools/wireshark/hep3.lua $(DESTDIR)$(PREFIX)/share/sipline/wireshark/
 	install -m 0644 cfg/examples/*.routes $(DESTDIR)$(PREFIX)/share/sipline/examples/routes/
 	install -m 0644 cfg/sipline.routes $(DESTDIR)$(PREFIX)/share/sipline/examples/provider/
 	$(call install_cfg,cfg/sipline.cfg,$(DESTDIR)$(PREFIX)/share/sipline/examples/provider/sipline.cfg)

@@ -90,7 +90,8 @@ def test_deb_builds_with_the_layout_and_lintian_finds_no_error():
                  "/usr/share/man/man7/sipline-modules.7.gz", "/usr/share/man/man5/sipline.cfg.5.gz",
                  "/usr/share/man/man5/sipline.routes.5.gz", "/usr/share/man/man8/sipline.8.gz",
                  "/usr/share/man/man8/siplinectl.8.gz",
-                 "/usr/share/bash-completion/completions/siplinectl"):
+                 "/usr/share/bash-completion/completions/siplinectl",
+                 "/usr/share/sipline/wireshark/hep3.lua"):
         check(path in files, f"{path} is not in the .deb")
     sql = [f for f in files if f.startswith("/usr/share/sipline/sql/") and f.endswith(".sql")]
     check(sql, "no SQL schema under /usr/share/sipline/sql")

@@ -8,7 +8,7 @@ UdpPeers) through a stateful proxy whose script calls sip_trace() for calls to u
     with the user in trace_attrs;
   * HEPv3 over UDP to a socket of the test: one packet per message, decoded here chunk by
     chunk (addresses, ports, capture id, auth key, correlation id = Call-ID, payload), and
-    by tshark through test/lib/hep3.lua (that part skipped when tshark is not installed);
+    by tshark through tools/wireshark/hep3.lua (that part skipped when tshark is not installed);
     over TCP: one stream of whole packets;
   * PostgreSQL down: calls keep flowing, the lost traces are counted (dropped, db_errors),
     and rows are written again once it is back."""
@@ -451,7 +451,7 @@ def _hep_packets_check(packets, cid, srv, ua, uas, t0, t1):
 
 
 def _tshark_decodes(packets, port, cid, srv, ua, uas):
-    """tshark (with test/lib/hep3.lua: tshark 4.0 has no HEP dissector) reads the packets as
+    """tshark (with tools/wireshark/hep3.lua: tshark 4.0 has no HEP dissector) reads the packets as
     HEPv3 carrying SIP, with the addresses and Call-ID the test's own decoder found."""
     path = os.path.join(test_tmpdir(), f"hep-{port}.pcap")
     with open(path, "wb") as f:

@@ -1,6 +1,6 @@
 """HEPv3 in the tests: decode a packet (hep_decode), wrap received HEP datagrams in a pcap
 file (pcap_of_datagrams: Ethernet, IPv4, UDP; the checksum left 0) and read them back with
-tshark through test/lib/hep3.lua, the HEPv3 dissector tshark 4.0 lacks (tshark_hep)."""
+tshark through tools/wireshark/hep3.lua, the HEPv3 dissector tshark 4.0 lacks (tshark_hep)."""
 
 import os
 import shutil
@@ -8,7 +8,8 @@ import socket
 import struct
 import subprocess
 
-LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hep3.lua")
+LUA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "wireshark",
+                   "hep3.lua")
 
 
 def hep_decode(data):

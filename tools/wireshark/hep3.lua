@@ -1,6 +1,7 @@
 -- HEPv3 (Homer Encapsulation Protocol, version 3) for tshark/Wireshark 4.0, which has no HEP
 -- dissector of its own: the chunks as fields (hep3.*) and the payload handed to the SIP
--- dissector. Written for Sipline's tests from the HEP3 chunk list (vendor 0):
+-- dissector. Written for Sipline (its tests use it; the packages install it in
+-- /usr/share/sipline/wireshark) from the HEP3 chunk list (vendor 0):
 --   1 IP family, 2 IP protocol, 3/4 IPv4 source/destination, 5/6 IPv6 source/destination,
 --   7/8 ports, 9/10 timestamp seconds/microseconds, 11 protocol type, 12 capture id,
 --   14 auth key, 15 payload, 17 correlation id.
