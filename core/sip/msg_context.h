@@ -51,7 +51,7 @@ struct TransactionHints {
   bool no_auto_reply = false;  // t_relay("no-auto-reply"): a failed relay is left to the script
   bool no_memory = false;      // shm was full: answered 500 after the script unless it answered
   int reply_code = 0;          // $T_reply_code: the winning reply in failure_route
-  bool reply_local = false;    // failure_route: that reply was generated here (a timeout)
+  bool reply_local = false;    // failure_route: that reply was made up here (timeout, 503...)
   int branch_index = -1;       // $T_branch_idx: the branch a branch_route/onreply_route is for
   std::uint32_t watch_pending = 0;   // tm watchers (bit = id) asked to follow, not attached yet
   std::uint32_t watch_attached = 0;  // tm watchers already attached to the transaction

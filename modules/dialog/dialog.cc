@@ -33,6 +33,12 @@ std::string_view uriParam(std::string_view params, std::string_view name) {
   return {};
 }
 
+// What attach() keeps for an early BYE: who sent it, then the dialog id.
+constexpr const char* kByeByCaller = "bye-caller:";
+constexpr const char* kByeByCallee = "bye-callee:";
+static_assert(std::char_traits<char>::length(kByeByCaller) ==
+              std::char_traits<char>::length(kByeByCallee));
+
 bool parseId(std::string_view text, std::uint64_t& id) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   return ec == std::errc() && end == text.data() + text.size() && id != 0;
@@ -297,10 +303,15 @@ int Service::matchDialog(MsgContext& ctx, std::string_view route_params) {
     // Only an answered call ends on a BYE. Before the answer the INVITE's final decides: a
     // BYE on an early dialog makes the callee answer 487, and one with a forged To tag (any
     // tag matches until the answer) must not end a call that is then answered unbilled.
+    // The BYE is followed all the same: when the callee's 2xx crossed it, the callee takes
+    // it and answers 2xx, and that ends the call just answered (onByeReply).
     State state = State::kEnded;
     table_.update(id, [&](DialogShm& d) { state = d.state; });
     if (state == State::kConfirmed) {
       endDialog(id, side == Side::kCaller ? EndedBy::kCaller : EndedBy::kCallee, 0, "");
+    } else if (tm_ != nullptr) {
+      Status w = tm_->watch(ctx, tm_watcher_);
+      if (!w.isOk()) SL_ERR("dialog: cannot follow the early BYE: %s", w.message().c_str());
     }
     return 1;
   }
@@ -380,6 +391,8 @@ std::size_t Service::endRememberedByes() {
     std::uint64_t id = 0;
     Side side = Side::kCaller;
     if (!table_.findByTags(bye.call_id, bye.from_tag, bye.to_tag, id, side)) continue;
+    DialogInfo info;  // as for a BYE that comes now: only an answered call ends on it
+    if (!table_.get(id, info) || info.state != State::kConfirmed) continue;
     EndedBy by = side == Side::kCaller ? EndedBy::kCaller : EndedBy::kCallee;
     if (endDialog(id, by, 0, "", bye.at_ms)) ++ended;
   }
@@ -393,9 +406,20 @@ std::size_t Service::endRememberedByes() {
 // ---- tm: the INVITE's replies --------------------------------------------------------------
 
 std::optional<std::string> Service::attach(MsgContext& ctx) {
-  if (ctx.dialog == 0 || !ctx.msg().isRequest() || ctx.msg().method() != Method::kInvite) {
-    return std::nullopt;
+  if (ctx.dialog == 0 || !ctx.msg().isRequest()) return std::nullopt;
+  if (ctx.msg().method() == Method::kBye) {
+    // An early BYE (matchDialog): who sent it, for the CDR if its 2xx ends the call.
+    const NameAddr* from = ctx.msg().from();
+    const NameAddr* to = ctx.msg().to();
+    std::uint64_t id = 0;
+    Side side = Side::kCaller;
+    if (from == nullptr || to == nullptr ||
+        !table_.findByTags(ctx.msg().callId(), from->tag, to->tag, id, side) || id != ctx.dialog) {
+      return std::nullopt;
+    }
+    return std::string(side == Side::kCaller ? kByeByCaller : kByeByCallee) + std::to_string(id);
   }
+  if (ctx.msg().method() != Method::kInvite) return std::nullopt;
   if (!ctx.record_route.wanted && table_.warnOnceNoRecordRoute()) {
     SL_WARN(
         "dialog: an INVITE with a dialog is relayed without record_route(): in-dialog "
@@ -407,12 +431,27 @@ std::optional<std::string> Service::attach(MsgContext& ctx) {
 
 void Service::onReply(const tm::TsxEvent& event) {
   std::uint64_t id = 0;
+  if (event.method == Method::kBye) {
+    if (event.code < 200 || event.code >= 300 || event.local || !event.first_final) return;
+    std::string_view data = event.data;
+    EndedBy by = data.starts_with(kByeByCaller) ? EndedBy::kCaller : EndedBy::kCallee;
+    data.remove_prefix(std::min(data.size(), std::string_view(kByeByCaller).size()));
+    if (parseId(data, id)) onByeAnswered(id, by);
+    return;
+  }
   if (event.method != Method::kInvite || !parseId(event.data, id)) return;
-  onInviteReply(id, event.code, event.reason, event.reply, event.first_final, event.sent_before);
+  onInviteReply(id, event.code, event.reason, event.reply, event.first_final, event.repeat);
+}
+
+void Service::onByeAnswered(std::uint64_t id, EndedBy by) {
+  State state = State::kEnded;
+  table_.update(id, [&](DialogShm& d) { state = d.state; });
+  // Still unanswered: the callee took the BYE on its early dialog and answers the INVITE 487.
+  if (state == State::kConfirmed) endDialog(id, by, 0, "");
 }
 
 void Service::onInviteReply(std::uint64_t id, int code, std::string_view reason,
-                            std::string_view wire, bool first_final, int sent_before) {
+                            std::string_view wire, bool first_final, bool repeat) {
   if (code < 200) {
     if (code <= 100) return;
     State state = State::kEnded;
@@ -499,9 +538,9 @@ void Service::onInviteReply(std::uint64_t id, int code, std::string_view reason,
     table_.markDirtyLocked(d);
   });
   if (!found) {
-    // A 2xx after a 2xx went up: a retransmission (or another branch's answer) of a call
-    // that was answered, followed and has ended; its record is written.
-    if (sent_before >= 200 && sent_before < 300) return;
+    // A retransmission of the 2xx of a call that was answered, followed and has ended (a
+    // lost ACK): that call has its record.
+    if (repeat) return;
     // It ended unanswered (tm's 408 after fr_inv_timeout, early_timeout) and the callee
     // answered after all: tm relays the 2xx, so a call is up that nobody follows or bills.
     counters_.late_answers.inc();

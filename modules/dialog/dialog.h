@@ -130,10 +130,13 @@ class Service : public Api, public tm::TsxWatcher {
   // tm::TsxWatcher
   std::optional<std::string> attach(MsgContext& ctx) override;
   void onReply(const tm::TsxEvent& event) override;
-  // The reply of a relayed INVITE, as sent upstream (tests call it directly); sent_before:
-  // the final reply already sent upstream (0: none).
+  // The reply of a relayed INVITE, as sent upstream (tests call it directly); repeat: a 2xx
+  // its branch relayed before (a retransmission).
   void onInviteReply(std::uint64_t id, int code, std::string_view reason, std::string_view wire,
-                     bool first_final, int sent_before = 0);
+                     bool first_final, bool repeat = false);
+  // The 2xx of a BYE that came before the answer (tests call it directly): it ends the call if
+  // the callee's 2xx crossed the BYE and confirmed the dialog meanwhile.
+  void onByeAnswered(std::uint64_t id, EndedBy by);
 
   // For tests: the clock (unix ms).
   void setClockForTest(std::int64_t (*now_ms)()) { now_ms_ = now_ms; }

@@ -128,6 +128,7 @@ class DialogServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(answerAfterTheDialogEndedUnansweredIsCountedLate);
   CPPUNIT_TEST(byeBeforeTheAnswerLeavesTheCallToItsInvite);
   CPPUNIT_TEST(retransmitted2xxAfterTheByeIsNoLateAnswer);
+  CPPUNIT_TEST(earlyByeAnsweredAfterThe2xxCrossedItEndsTheCall);
   CPPUNIT_TEST(timeoutFiresNotBeforeItsMillisecond);
   CPPUNIT_TEST(byeBeforeTheLateLoadEndsTheLoadedDialogAtItsTime);
   CPPUNIT_TEST(byesFollowTheRouteSetsThroughTwoProxiesOnEachSide);
@@ -502,12 +503,36 @@ class DialogServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::int64_t{0}, svc_->profileSize("calls", "", true));
   }
 
+  void earlyByeAnsweredAfterThe2xxCrossedItEndsTheCall() {
+    Req invite(kInvite);
+    CPPUNIT_ASSERT_EQUAL(1, svc_->createDialog(*invite.ctx, CreateFlags{}));
+    CPPUNIT_ASSERT(svc_->watch(*invite.ctx, "acc", "cdr").isOk());
+    std::uint64_t id = invite.ctx->dialog;
+    int watched = tm_.watched;
+    Req bye(inDialog("BYE", false, 11));
+    CPPUNIT_ASSERT_EQUAL(1, svc_->matchDialog(*bye.ctx, ""));
+    CPPUNIT_ASSERT_EQUAL(watched + 1, tm_.watched);  // the early BYE is followed
+    std::string data = svc_->attach(*bye.ctx).value_or("");
+    CPPUNIT_ASSERT_EQUAL("bye-caller:" + std::to_string(id), data);
+    auto byeReply = [&](int code) {
+      svc_->onReply(
+          tm::TsxEvent{code, "", "", Method::kBye, false, true, false, std::string_view(data)});
+    };
+    byeReply(481);  // a forged one: refused by the callee, nothing ends
+    svc_->onInviteReply(id, 200, "OK", reply(200, std::to_string(id)), true);  // crossed it
+    CPPUNIT_ASSERT(watcher_.ends.empty());
+    byeReply(200);  // the callee took the BYE: the call it had just answered is over
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, watcher_.ends.size());
+    CPPUNIT_ASSERT(watcher_.ends[0].by == EndedBy::kCaller);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, svc_->table().live());
+  }
+
   void retransmitted2xxAfterTheByeIsNoLateAnswer() {
     Req invite(kInvite);
     std::uint64_t id = answeredCall(invite);
     Req bye(inDialog("BYE", true, 11));
     CPPUNIT_ASSERT_EQUAL(1, svc_->matchDialog(*bye.ctx, ""));
-    svc_->onInviteReply(id, 200, "OK", reply(200, std::to_string(id)), false, 200);
+    svc_->onInviteReply(id, 200, "OK", reply(200, std::to_string(id)), false, true);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, svc_->counters().late_answers.get());
   }
 

@@ -183,11 +183,7 @@ class DialogSqlTest : public pg::PgFixture {
 
   void aRowTheDbRefusesHoldsBackNoOther() {
     SL_NEED_PG();
-    // A table made by an older schema, whose contacts were varchar(512).
-    CPPUNIT_ASSERT(
-        conn_->exec("ALTER TABLE " + name_ + " ALTER COLUMN caller_contact TYPE varchar(512)", {})
-            .isOk());
-    DialogSql sql(name_);
+    DialogSql sql(name_);  // caller_contact is varchar(512)
     Result<Table> t = Table::create(*seg_, 16, true);
     CPPUNIT_ASSERT(t.isOk());
     Table& table = t.value();

@@ -23,7 +23,7 @@ namespace {
 Service* g_service = nullptr;
 
 void probeCallback(const tm::LocalReply& reply, std::uint64_t param) {
-  if (g_service != nullptr) g_service->onProbeReply(reply.code, param);
+  if (g_service != nullptr) g_service->onProbeReply(reply.code, param, reply.local);
 }
 
 std::string randomTag() {
@@ -624,9 +624,9 @@ void Service::sendProbe(std::size_t slot, std::uint64_t param) {
   counters_.probes_sent.inc();
 }
 
-void Service::onProbeReply(int code, std::uint64_t param) {
+void Service::onProbeReply(int code, std::uint64_t param, bool local) {
   if (shared_ == nullptr) return;
-  const bool alive = aliveCode(code);
+  const bool alive = !local && aliveCode(code);
   Change c;
   bool current = locked([&] {
     // A probe sent before a reload answers for a list that is gone.

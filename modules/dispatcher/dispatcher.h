@@ -135,7 +135,9 @@ class Service {
   // Timer process: probes what is due at mono_ms.
   void tick(std::int64_t mono_ms);
   // A probe's final reply (tm callback; tests call it directly). param: probeParam().
-  void onProbeReply(int code, std::uint64_t param);
+  // local: made up here (a timeout, the destination unreachable): never alive, whatever
+  // options_reply_codes lists.
+  void onProbeReply(int code, std::uint64_t param, bool local = false);
   // Which slots the probe round at mono_ms goes to (ds_probing_mode), with their param.
   std::vector<std::pair<std::size_t, std::uint64_t>> probeTargetsForTest(std::int64_t mono_ms) {
     return probeTargets(mono_ms);

@@ -272,6 +272,8 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     svc_->onProbeReply(503, p);
     CPPUNIT_ASSERT(stateOf("sip:127.0.0.1:5070") == DsState::kProbing);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), slots_[3].load());  // probes_failed
+    svc_->onProbeReply(501, p, true);  // made up here (unreachable): no answer at all
+    CPPUNIT_ASSERT(stateOf("sip:127.0.0.1:5070") == DsState::kProbing);
     svc_->onProbeReply(501, p);
     CPPUNIT_ASSERT(stateOf("sip:127.0.0.1:5070") == DsState::kActive);
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), slots_[4].load());  // state_changes

@@ -56,7 +56,7 @@ struct TsxEvent {
   bool first_final = false;  // the first final reply of the transaction (later ones: more 2xx)
   bool canceled = false;     // a CANCEL matched the transaction
   std::string_view data;     // what the watcher's attach() returned for this transaction
-  int sent_before = 0;       // the final reply already sent upstream (0: none)
+  bool repeat = false;       // a 2xx its branch relayed before (a retransmission)
 };
 
 // A module that follows transactions (dialog, acc). Registered before fork; its methods run in

@@ -298,6 +298,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     return;
   }
 
+  bool repeat = false;  // a 2xx this branch relayed before: a retransmission
   auto relayUp = [&](bool store) {
     const Listener* l = listenerAt(t.in_listener);
     std::string wire;
@@ -306,12 +307,12 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
       SL_ERR_RATELIMITED("tm: cannot relay the %d of Call-ID %.*s upstream", code,
                          SL_SV(msg.callId()));
       if (store) {
-        notifyWatchersLocked(t, code, "", false);
+        notifyWatchersLocked(t, code, "", false, repeat);
         noteReplySentLocked(t, code, "", false);  // the state moves on all the same
       }
       return;
     }
-    if (store) notifyWatchersLocked(t, code, wire, false);
+    if (store) notifyWatchersLocked(t, code, wire, false, repeat);
     SendResult sr = sendReplyTo(*l, t.reply_dst.unpack(), t.reply_fallback.unpack(), wire);
     if (sr == SendResult::kOk) {
       stats_.relayed_replies.inc();
@@ -348,6 +349,7 @@ void Engine::handleReplyLocked(Transaction& t, int index, MsgContext& ctx) {
     failoverLocked(t, b, "503");
     return;
   }
+  repeat = code < 300 && b.code >= 200 && b.code < 300 && !b.local_reply;
   b.code = static_cast<std::int16_t>(code);
   b.local_reply = false;
   b.retr_at = 0;

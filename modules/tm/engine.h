@@ -137,7 +137,9 @@ class Engine : public TransactionLayer, public Api {
   void attachWatchersLocked(Transaction& t, MsgContext& ctx);
   // Called before the reply leaves: the next request of the caller (the ACK and BYE after a
   // 2xx) may reach another worker at once, and must find the dialog answered already.
-  void notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local);
+  // repeat: a 2xx its branch relayed before (TsxEvent::repeat).
+  void notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local,
+                            bool repeat = false);
   // Sets what watcher `id` keeps with t (replacing what it kept); may throw bad_alloc.
   void setWatchDataLocked(Transaction& t, std::uint8_t id, std::string_view data);
   // fork.cc

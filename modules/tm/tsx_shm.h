@@ -110,8 +110,8 @@ struct Transaction {
   timer::TimerLink timer;  // server side: G/H/I/J, lifetime, deletion
 
   // Identity (RFC 3261 §17.2.3): key = branch + sent-by for RFC 3261 clients; the RFC 2543
-  // fallback key is Call-ID, CSeq number, From tag, To tag (not for INVITE), request-URI and
-  // top Via.
+  // fallback key is Call-ID, CSeq number, From tag, To tag (not for INVITE, ACK and CANCEL),
+  // request-URI and top Via.
   shm::String key;
   bool rfc3261 = true;
   Method method = Method::kOther;  // fixed at creation: TsxTable counts server ones by it

@@ -123,7 +123,8 @@ void Engine::setWatchDataLocked(Transaction& t, std::uint8_t id, std::string_vie
   assign(t.watch, out);
 }
 
-void Engine::notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local) {
+void Engine::notifyWatchersLocked(Transaction& t, int code, std::string_view wire, bool local,
+                                  bool repeat) {
   if (t.watch_mask == 0) return;
   TsxEvent ev;
   ev.code = code;
@@ -132,7 +133,7 @@ void Engine::notifyWatchersLocked(Transaction& t, int code, std::string_view wir
   ev.method = t.method;
   ev.local = local;
   ev.first_final = code >= 200 && !t.final_reported;
-  ev.sent_before = t.status >= 200 ? t.status : 0;
+  ev.repeat = repeat;
   ev.canceled = t.canceled;
   if (code >= 200) t.final_reported = true;
   // A watcher may not touch this transaction, so the records stay put while we walk them.

@@ -2,22 +2,21 @@
 -- The calls the dialog module follows (db_mode write-back): one row per live dialog, written
 -- by the module's dialog-db process every db_flush_interval and read back at start, so calls
 -- (their profiles, values, timeouts and the data acc keeps with them) survive a restart.
--- Ended dialogs are deleted. The fields a caller or callee writes are text (no length limit):
--- a long Contact or Call-ID must not make the DB refuse the call's row.
+-- Ended dialogs are deleted.
 CREATE TABLE dialog (
   id               bigint       PRIMARY KEY,             -- the dialog's id (the did param)
   state            smallint     NOT NULL,                -- 1 unconfirmed, 2 early, 3 confirmed
   flags            integer      NOT NULL DEFAULT 0,      -- 1: BYE to both sides on timeout
   code             integer      NOT NULL DEFAULT 0,      -- the INVITE's final reply code
-  reason           text         NOT NULL DEFAULT '',
-  callid           text         NOT NULL,
-  from_uri         text         NOT NULL,
-  from_tag         text         NOT NULL,
-  to_uri           text         NOT NULL,
-  to_tag           text         NOT NULL DEFAULT '',     -- the callee's tag once answered
-  ruri             text         NOT NULL DEFAULT '',     -- the INVITE's request-URI
-  caller_contact   text         NOT NULL DEFAULT '',
-  callee_contact   text         NOT NULL DEFAULT '',
+  reason           varchar(128) NOT NULL DEFAULT '',
+  callid           varchar(255) NOT NULL,
+  from_uri         varchar(255) NOT NULL,
+  from_tag         varchar(128) NOT NULL,
+  to_uri           varchar(255) NOT NULL,
+  to_tag           varchar(128) NOT NULL DEFAULT '',     -- the callee's tag once answered
+  ruri             varchar(512) NOT NULL DEFAULT '',     -- the INVITE's request-URI
+  caller_contact   varchar(512) NOT NULL DEFAULT '',
+  callee_contact   varchar(512) NOT NULL DEFAULT '',
   caller_route_set text         NOT NULL DEFAULT '',     -- Route value towards the caller
   callee_route_set text         NOT NULL DEFAULT '',     -- Route value towards the callee
   caller_cseq      bigint       NOT NULL DEFAULT 0,

@@ -40,10 +40,12 @@ failure_route[failed] {
 FAST_T1 = {"t1_timer": 100, "t2_timer": 400}
 
 
-def _dead_tcp_port():
-    with socket.socket() as s:  # bound, never listening: a connection is refused
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+def _dead_tcp_socket():
+    """A TCP socket bound to a loopback port and never listening: while it is open, no one
+    else gets the port and a connection to it is refused."""
+    s = socket.socket()
+    s.bind((LOOPBACK, 0))
+    return s
 
 
 # ---------------------------------------------------------------- unanswered CANCEL on TCP
@@ -106,8 +108,9 @@ test_a_caller_cancel_unanswered_on_a_tcp_branch_gets_487_and_the_table_empties.t
 
 # ---------------------------------------------------------------- transport error
 def test_a_refused_tcp_branch_ends_as_a_503_and_the_caller_gets_500():
-    dead = _dead_tcp_port()
-    with UdpPeer() as uac, proxy(ROUTES, transports=("udp", "tcp")) as srv:
+    with _dead_tcp_socket() as dead_sock, UdpPeer() as uac, \
+            proxy(ROUTES, transports=("udp", "tcp")) as srv:
+        dead = dead_sock.getsockname()[1]
         t0 = time.monotonic()
         uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{dead};transport=tcp", uac.port),
                  srv.addr)
