@@ -366,12 +366,18 @@ Value viewOrCopy(std::string_view s, const std::string& decoded) {
   return decoded.empty() ? Value::view(s) : Value::owned(std::string(s));
 }
 // $au / $ad: the username "user@domain" split at the first '@' (no '@': all of it is the
-// user and $ad is null).
+// user and $ad is null). Once a check authorized the request, its credentials' (another
+// header, for another realm, may come first); before, those of the first header.
 Value authUserPart(MsgContext& ctx, bool domain) {
   AuthHeader a;
-  if (!credentials(ctx, a)) return Value::null();
   std::string decoded;
-  std::string_view name = unquoted(a, a.username, decoded);
+  std::string_view name;
+  if (!ctx.auth.username.empty()) {
+    name = ctx.auth.username;
+  } else {
+    if (!credentials(ctx, a)) return Value::null();
+    name = unquoted(a, a.username, decoded);
+  }
   std::size_t at = name.find('@');
   if (!domain) return viewOrCopy(name.substr(0, at), decoded);
   return at == std::string_view::npos ? Value::null() : viewOrCopy(name.substr(at + 1), decoded);
@@ -379,6 +385,7 @@ Value authUserPart(MsgContext& ctx, bool domain) {
 Value getAu(MsgContext& ctx, const PvarRef&) { return authUserPart(ctx, false); }
 Value getAd(MsgContext& ctx, const PvarRef&) { return authUserPart(ctx, true); }
 Value getAr(MsgContext& ctx, const PvarRef&) {
+  if (!ctx.auth.username.empty()) return Value::view(ctx.auth.realm);
   AuthHeader a;
   if (!credentials(ctx, a)) return Value::null();
   std::string decoded;

@@ -70,6 +70,10 @@ struct ScriptErrorInfo {
 struct AuthState {
   // The credentials header that authorized the request: consume_credentials() removes it.
   const HeaderField* credentials = nullptr;
+  // Their username ("user" or "user@domain", decoded) and realm; "" until a check succeeds.
+  // They stay after consume_credentials(): $au, $ad, $ar and the identity checks use them.
+  std::string username;
+  std::string realm;
   // The last check met a nonce that is expired or used up while the digest was right:
   // the next challenge says stale=true (RFC 7616 §3.3), so the phone retries silently.
   bool stale = false;

@@ -9,10 +9,15 @@ namespace sipline {
 std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src, bool force_rport) {
   SockAddr sent_by;
   bool host_is_src = SockAddr::fromNumeric(via.hostNoBrackets(), 0, sent_by) && sent_by.sameIp(src);
-  bool fill_rport = via.has_rport && via.rport_value.empty();
+  const std::string port = std::to_string(src.port());
+  const std::string ip = src.ip();
+  // What the sender wrote in received= or rport= is never trusted: replies follow them
+  // (§18.2.2, RFC 3581), so a forged value would send them to a third party.
+  bool set_rport = via.has_rport && via.rport_value != port;
   bool add_rport = force_rport && !via.has_rport;
-  bool add_received = (!host_is_src || fill_rport || add_rport) && via.received.empty();
-  if (!fill_rport && !add_rport && !add_received) return std::nullopt;
+  bool want_received = !host_is_src || via.has_rport || add_rport || !via.received.empty();
+  bool set_received = want_received && via.received != ip;
+  if (!set_rport && !add_rport && !set_received) return std::nullopt;
 
   // Rebuild the via-parm from its parts: "SIP/2.0/UDP host[:port]" + params.
   std::string out;
@@ -32,15 +37,17 @@ std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src, boo
     std::string_view p = trim(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
     if (p.empty()) continue;
+    std::string_view name = trim(p.substr(0, p.find('=')));
+    if (iequals(name, "received")) continue;  // written below, with the source address
     out += ';';
-    if (fill_rport && iequals(p, "rport")) {
-      out += "rport=" + std::to_string(src.port());
+    if (iequals(name, "rport")) {
+      out += "rport=" + port;
     } else {
       out.append(p);
     }
   }
-  if (add_rport) out += ";rport=" + std::to_string(src.port());
-  if (add_received) out += ";received=" + src.ip();
+  if (add_rport) out += ";rport=" + port;
+  if (want_received) out += ";received=" + ip;
   return out;
 }
 

@@ -27,6 +27,7 @@ class ViaOpsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ViaOpsTest);
   CPPUNIT_TEST(forcedRportIsAddedWithReceived);
   CPPUNIT_TEST(forcedRportFillsAnEmptyRportOnce);
+  CPPUNIT_TEST(receivedAndRportTheSenderWroteAreReplacedBySource);
   CPPUNIT_TEST(withoutForceNothingChangesForASourceThatMatches);
   CPPUNIT_TEST(replyGoesToTheSourcePortWhenForced);
   CPPUNIT_TEST(statelessViaUsesTheAdvertisedAddress);
@@ -50,9 +51,33 @@ class ViaOpsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(
         std::string("SIP/2.0/UDP 10.0.0.1:5060;rport=1234;branch=z9hG4bK1;received=192.0.2.4"),
         *out);
-    // An rport that already has a value is left alone.
-    Via filled = parsedVia("SIP/2.0/UDP 10.0.0.1:5060;rport=9;received=10.0.0.1", vias);
+    // Filled with the source already (a request annotated here before): nothing changes.
+    Via filled = parsedVia("SIP/2.0/UDP 10.0.0.1:5060;rport=1234;received=10.0.0.1", vias);
     CPPUNIT_ASSERT(!annotatedVia(filled, addr("10.0.0.1", 1234), true).has_value());
+  }
+  void receivedAndRportTheSenderWroteAreReplacedBySource() {
+    // RFC 3261 §18.2.1: received is the packet's source; a client sends rport without a
+    // value (RFC 3581 §3). Forged ones would send the replies elsewhere.
+    std::vector<Via> vias;
+    Via v = parsedVia("SIP/2.0/UDP 192.0.2.1:5070;received=127.0.0.2;rport=49876;branch=z9hG4bK1",
+                      vias);
+    std::optional<std::string> out = annotatedVia(v, addr("127.0.0.1", 40000));
+    CPPUNIT_ASSERT(out.has_value());
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("SIP/2.0/UDP 192.0.2.1:5070;rport=40000;branch=z9hG4bK1;received=127.0.0.1"),
+        *out);
+    SockAddr to;
+    std::vector<Via> again;
+    Via fixed = parsedVia(out->c_str(), again);
+    CPPUNIT_ASSERT(replyDestinationForRequest(fixed, addr("127.0.0.1", 40000), to));
+    CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1:40000"), to.toString());
+    // Even where sent-by is the source (no received needed), a wrong one is replaced; a
+    // right one stays.
+    Via same = parsedVia("SIP/2.0/UDP 10.0.0.1:5060;received=10.9.9.9", vias);
+    CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0/UDP 10.0.0.1:5060;received=10.0.0.1"),
+                         *annotatedVia(same, addr("10.0.0.1", 5060)));
+    Via right = parsedVia("SIP/2.0/UDP 10.0.0.1:5060;received=10.0.0.1", vias);
+    CPPUNIT_ASSERT(!annotatedVia(right, addr("10.0.0.1", 5060)).has_value());
   }
   void withoutForceNothingChangesForASourceThatMatches() {
     std::vector<Via> vias;

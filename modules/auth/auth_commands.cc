@@ -1,7 +1,10 @@
 #include "modules/auth/auth_commands.h"
 
+#include "core/base/log.h"
+#include "core/script/pvar.h"
 #include "core/script/script.h"
 #include "core/sip/msg_context.h"
+#include "modules/auth/credential_text.h"
 
 namespace sipline::auth {
 namespace {
@@ -91,13 +94,23 @@ Result<BoundCallPtr> bindPvAuthorize(AuthService& service, const CommandOptions&
     return bc.error("module parameter algorithms: " + defaults.status().message());
   service.accept(defaults.value());
   return makeCall([&service, proxy, realm = std::move(realm.value()),
-                   avp = avpName(options.password_avp),
-                   is_ha1 = options.password_is_ha1](MsgContext& ctx) {
+                   avp = avpName(options.password_avp), is_ha1 = options.password_is_ha1,
+                   au = script::resolvePvar("au").value(),
+                   ar = script::resolvePvar("ar").value()](MsgContext& ctx) {
     std::string scratch;
     Credentials c;
     HeaderType type = proxy ? HeaderType::kProxyAuthorization : HeaderType::kAuthorization;
     int rc = service.preAuth(ctx, realm.eval(ctx, scratch), type, c);
     if (rc != kAuthorized || c.header == nullptr) return Verdict::of(rc);  // ACK/CANCEL: 1
+    // The script found the password by $au/$ar: they must name the credentials checked here.
+    // A first header for another realm and user would make them name that user, and another
+    // user's password would then authorize these credentials.
+    if (au.get(ctx).toString() != c.user || ar.get(ctx).toString() != c.realm) {
+      SL_NOTICE("auth: credentials of %s@%s come after others ($au %s): refused",
+                printableForLog(c.user).c_str(), printableForLog(c.realm).c_str(),
+                printableForLog(au.get(ctx).toString()).c_str());
+      return Verdict::of(kInvalidPassword);
+    }
     const script::Value* secret = ctx.avps.get(avp);
     if (secret == nullptr || secret->isNull()) return Verdict::of(kUserUnknown);
     std::string text = secret->toString();

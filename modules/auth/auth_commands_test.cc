@@ -4,6 +4,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "core/script/pvar.h"
 #include "modules/auth/auth_test_util.h"
 
 namespace sipline::auth {
@@ -42,6 +43,8 @@ class AuthCommandsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(consumeCredentialsRemovesTheAuthorizingHeader);
   CPPUNIT_TEST(pvAuthorizeWithPassword);
   CPPUNIT_TEST(pvAuthorizeWithHa1);
+  CPPUNIT_TEST(pvAuthorizeRefusesCredentialsAfterAnotherUsers);
+  CPPUNIT_TEST(escapedValuesAreHashedDecoded);
   CPPUNIT_TEST(pvProxyAuthorizeReadsProxyAuthorization);
   CPPUNIT_TEST(avpNameForms);
   CPPUNIT_TEST_SUITE_END();
@@ -217,6 +220,55 @@ class AuthCommandsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(int(kError),
                          run(call, h.parse(requestText("REGISTER", {"Authorization: Digest x"}))));
     CPPUNIT_ASSERT(h.lastSent().rfind("SIP/2.0 400 ", 0) == 0);
+  }
+
+  void pvAuthorizeRefusesCredentialsAfterAnotherUsers() {
+    // Mallory computes alice's credentials with his own password and puts a header of his
+    // for another realm first: $au names him, so the script loads his password.
+    AuthHarness h;
+    BoundCallPtr call = bindPv(h, false);
+    script::PvarRef au = script::resolvePvar("au").value();
+    ClientAnswer a;
+    a.nonce = h.nonce();
+    a.password = "mallory-secret";
+    std::string decoy =
+        "Authorization: Digest username=\"mallory\", realm=\"elsewhere\", "
+        "nonce=\"n\", uri=\"sip:example.com\", response=\"" +
+        std::string(32, '0') + "\"";
+    MsgContext& ctx = h.parse(requestText("REGISTER", {decoy, credentialsLine(a)}));
+    CPPUNIT_ASSERT_EQUAL(std::string("mallory"), au.get(ctx).toString());
+    ctx.avps.push("password", script::Value::owned("mallory-secret"));
+    CPPUNIT_ASSERT_EQUAL(int(kInvalidPassword), run(call, ctx));
+    // Alone, alice's header (with her password) passes.
+    a.password = "secret";
+    a.nc = "00000002";
+    MsgContext& ok = h.parse(requestText("REGISTER", {credentialsLine(a)}));
+    ok.avps.push("password", script::Value::owned("secret"));
+    CPPUNIT_ASSERT_EQUAL(int(kAuthorized), run(call, ok));
+    // Authorized by a DB-style check (the user taken from the header checked), $au and $ar
+    // name those credentials, whatever header comes first (is_user_in("Credentials")).
+    a.nc = "00000003";
+    CPPUNIT_ASSERT_EQUAL(int(kAuthorized),
+                         h.authorize(requestText("REGISTER", {decoy, credentialsLine(a)})));
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), au.get(h.ctx()).toString());
+    CPPUNIT_ASSERT_EQUAL(std::string("example.com"),
+                         script::resolvePvar("ar").value().get(h.ctx()).toString());
+  }
+
+  void escapedValuesAreHashedDecoded() {
+    // RFC 7616 §3.4: the response hashes unq(cnonce): "ab\cd" on the wire is "abcd".
+    AuthHarness h;
+    BoundCallPtr call = bindPv(h, false);
+    ClientAnswer a;
+    a.nonce = h.nonce();
+    a.cnonce = "abcd";
+    std::string line = credentialsLine(a);
+    std::size_t at = line.find("cnonce=\"abcd\"");
+    CPPUNIT_ASSERT(at != std::string::npos);
+    line.replace(at, 14, "cnonce=\"ab\\cd\"");
+    MsgContext& ctx = h.parse(requestText("REGISTER", {line}));
+    ctx.avps.push("password", script::Value::owned("secret"));
+    CPPUNIT_ASSERT_EQUAL(int(kAuthorized), run(call, ctx));
   }
 
   void pvAuthorizeWithHa1() {

@@ -217,6 +217,16 @@ int AuthService::postAuth(MsgContext& ctx, const Credentials& c, std::string_vie
     in.nonce = d.nonce;
     in.nc = d.nc;
     in.cnonce = d.cnonce;
+    // RFC 7616 §3.4: the hash takes the values unquoted, quoted-pairs decoded too.
+    std::string uri, nonce, cnonce;
+    if (d.has_escapes) {
+      uri = unquoted(d, d.uri);
+      nonce = unquoted(d, d.nonce);
+      cnonce = unquoted(d, d.cnonce);
+      in.uri = uri;
+      in.nonce = nonce;
+      in.cnonce = cnonce;
+    }
     in.qop = d.qop;
     in.body = m.body();
     match = crypto::constantTimeEqualsHex(crypto::digestResponse(c.algorithm, in), d.response);
@@ -244,6 +254,8 @@ int AuthService::postAuth(MsgContext& ctx, const Credentials& c, std::string_vie
   if (rc == kAuthorized) {
     stats.authorized.inc();
     ctx.auth.credentials = c.header;
+    ctx.auth.username = c.username;
+    ctx.auth.realm = c.realm;
     AUTH_LOG(LogLevel::kDbg, "auth: %s authorized (Call-ID %.*s)", who.c_str(), SL_SV(m.callId()));
     return rc;
   }

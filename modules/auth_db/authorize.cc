@@ -22,6 +22,8 @@ void failLikeAWrongPassword(Service& service, auth::Api& api, MsgContext& ctx,
   }
   api.postAuth(ctx, creds, decoy);
   ctx.auth.credentials = nullptr;
+  ctx.auth.username.clear();
+  ctx.auth.realm.clear();
   ctx.auth.stale = false;
 }
 

@@ -10,13 +10,6 @@
 namespace sipline::auth_db {
 namespace {
 
-std::string unquoted(std::string_view v, bool has_escapes) {
-  if (!has_escapes) return std::string(v);
-  std::string out(v.size(), '\0');
-  out.resize(unquoteTo(v, out.data()));
-  return out;
-}
-
 // The realm of a URI host: lower-cased, without the prefix (auth's realmFor() rule).
 std::string realmOfHost(std::string_view host, std::string_view realm_prefix) {
   std::string h = toLower(host);
@@ -30,13 +23,10 @@ std::string realmOfHost(std::string_view host, std::string_view realm_prefix) {
 }  // namespace
 
 bool authenticatedIdentity(MsgContext& ctx, AuthIdentity& out) {
-  const HeaderField* h = ctx.auth.credentials;
-  if (h == nullptr) return false;
-  AuthHeader a;
-  if (parseAuthHeader(h->body, a) != ParseError::kOk || !a.is_digest) return false;
-  std::string username = unquoted(a.username, a.has_escapes);
+  // Kept by the check that authorized the request, so consume_credentials() may come first.
+  const std::string& username = ctx.auth.username;
   out.user = username.substr(0, username.find('@'));
-  out.realm = unquoted(a.realm, a.has_escapes);
+  out.realm = ctx.auth.realm;
   return !out.user.empty();
 }
 

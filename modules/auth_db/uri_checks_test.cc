@@ -2,6 +2,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "core/parser/auth_header.h"
 #include "modules/auth_db/auth_db_test_util.h"
 #include "modules/auth_db/fake_auth_test_util.h"
 
@@ -23,9 +24,20 @@ std::string authenticated(const std::string& method, const std::string& from, co
                          std::string(32, '0') + "\"\r\n");
 }
 
+// What a successful check leaves: the header, its username and realm (decoded).
 void markAuthenticated(Request& r) {
-  r.ctx().auth.credentials = r.ctx().msg().header(HeaderType::kAuthorization);
-  CPPUNIT_ASSERT(r.ctx().auth.credentials != nullptr);
+  const HeaderField* h = r.ctx().msg().header(HeaderType::kAuthorization);
+  CPPUNIT_ASSERT(h != nullptr);
+  AuthHeader a;
+  CPPUNIT_ASSERT(parseAuthHeader(h->body, a) == ParseError::kOk);
+  auto decoded = [&](std::string_view v) {
+    std::string out(v.size(), '\0');
+    out.resize(a.has_escapes ? unquoteTo(v, out.data()) : v.copy(out.data(), v.size()));
+    return out;
+  };
+  r.ctx().auth.credentials = h;
+  r.ctx().auth.username = decoded(a.username);
+  r.ctx().auth.realm = decoded(a.realm);
 }
 
 }  // namespace
@@ -38,6 +50,7 @@ class UriChecksTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(escapedUserMatchesItsDecodedForm);
   CPPUNIT_TEST(domainIsIgnoredWithoutUseDomain);
   CPPUNIT_TEST(notAuthenticatedIsFalse);
+  CPPUNIT_TEST(identityOutlivesConsumeCredentials);
   CPPUNIT_TEST(usernameWithDomainPartUsesItsUser);
   CPPUNIT_TEST(doesUriExistAsksTheTable);
   CPPUNIT_TEST(doesUriExistUsesTheCacheAndFailsOnDbErrors);
@@ -98,6 +111,14 @@ class UriChecksTest : public CppUnit::TestFixture {
     markAuthenticated(r);
     CPPUNIT_ASSERT_EQUAL(-1, isUriAuthorized(r.ctx(), r.ctx().msg().to(), true));
     CPPUNIT_ASSERT_EQUAL(1, isUriAuthorized(r.ctx(), r.ctx().msg().to(), false));
+  }
+
+  void identityOutlivesConsumeCredentials() {
+    Request r(authenticated("INVITE", "sip:alice@example.com", "sip:bob@example.com", "alice",
+                            "example.com"));
+    markAuthenticated(r);
+    r.ctx().auth.credentials = nullptr;  // consume_credentials() removed the header
+    CPPUNIT_ASSERT_EQUAL(1, isUriAuthorized(r.ctx(), r.ctx().msg().from(), true));
   }
 
   void notAuthenticatedIsFalse() {
