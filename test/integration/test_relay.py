@@ -1,6 +1,6 @@
 """Stateless relay semantics, checked datagram by datagram with hand-made SIP:
-Via handling both ways, Max-Forwards (RFC 3261 §16.3 step 3, §16.6 step 3), and replies
-that are not ours."""
+Via handling both ways (received and rport set from the source, whatever the sender wrote),
+Max-Forwards (RFC 3261 §16.3 step 3, §16.6 step 3), and replies that are not ours."""
 
 from harness import (LOOPBACK, STAT, Server, UdpPeer, build_request, check, check_eq,
                      new_branch, wait_until)
@@ -138,6 +138,42 @@ def test_reply_goes_to_the_source_port_with_rport_and_to_the_via_port_without():
             reply = src.expect_reply(3)
             check(reply is not None and reply.status == 200,
                   "relayed 200 did not reach the source port")
+
+
+def test_received_and_rport_the_sender_wrote_are_replaced_so_replies_reach_it():
+    """RFC 3261 §18.2.1 (received is the packet's source) and RFC 3581: a client that writes
+    received=/rport= values of its own must not get the replies sent to another host (here
+    127.0.0.2, a reflection target), for a locally answered and for a relayed request."""
+    import socket
+    with UdpPeer() as src, UdpPeer() as uas, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as victim:
+        victim.bind(("127.0.0.2", 0))
+        victim.settimeout(0.3)
+        forged = f";received=127.0.0.2;rport={victim.getsockname()[1]}"
+        with Server(uas_port=uas.port) as srv:
+            ruri = f"sip:bob@{LOOPBACK}:{srv.port}"
+            for max_forwards in (0, 70):  # answered 483 here / relayed to the UAS
+                via = f"SIP/2.0/UDP 192.0.2.1:5070;branch={new_branch()}{forged}"
+                src.send(build_request("INVITE", ruri, src.port, via=via,
+                                       max_forwards=max_forwards), srv.addr)
+                if max_forwards:
+                    req, at = uas.recv_msg(3)
+                    check(req is not None, "INVITE not relayed")
+                    client_via = req.all("via")[1]
+                    check(f"received={LOOPBACK}" in client_via and
+                          f"rport={src.port}" in client_via,
+                          f"relayed Via keeps the forged values: {client_via!r}")
+                    uas.send(_reply_to(req), at)
+                reply = src.expect_reply(3)
+                want = 483 if max_forwards == 0 else 200
+                check(reply is not None and reply.status == want,
+                      f"the {want} did not reach the client: {reply}")
+                try:
+                    data, _ = victim.recvfrom(65535)
+                except socket.timeout:
+                    data = None
+                check(data is None, f"a reply went to the forged address: {data[:40]!r}"
+                      if data else "")
 
 
 LOOP_ROUTES = """\
