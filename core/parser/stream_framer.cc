@@ -83,6 +83,10 @@ std::size_t StreamFramer::buffered() const {
   return buffer_.size() - (next_event_ < events_.size() ? keep_ : frame_start_);
 }
 
+bool StreamFramer::betweenMessages() const {
+  return next_event_ >= events_.size() && phase_ == Phase::kBetween && !failed();
+}
+
 // Drops the octets already delivered (and the CRLFs skipped after them). The copy is done only
 // when at least as many octets go as stay, so its cost is amortised over the bytes consumed.
 void StreamFramer::compact() {

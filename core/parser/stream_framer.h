@@ -67,6 +67,10 @@ class StreamFramer {
   bool failed() const { return error_ != FrameStatus::kNeedMore; }
   // Octets held that next() has not returned yet (complete or partial).
   std::size_t buffered() const;
+  // True when what is held is no part of a message: nothing, or CRLFs between messages that
+  // may still become a ping (a lone "\r\n" pong, RFC 5626 §4.4.1). Such a stream is idle,
+  // not slow.
+  bool betweenMessages() const;
   const StreamLimits& limits() const { return limits_; }
 
  private:

@@ -72,6 +72,7 @@ class StreamFramerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(largeHeaderBlockInTinyReadsIsLinear);
   CPPUNIT_TEST(resetStartsOver);
   CPPUNIT_TEST(releasesItsBufferOnlyWhenNothingIsHeld);
+  CPPUNIT_TEST(aHeldPongIsBetweenMessagesAPartialMessageIsNot);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -85,6 +86,24 @@ class StreamFramerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(f.next(out) == FrameStatus::kNeedMore);
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, f.buffered());
     CPPUNIT_ASSERT(!f.failed());
+  }
+
+  void aHeldPongIsBetweenMessagesAPartialMessageIsNot() {
+    StreamFramer f;
+    std::string_view out;
+    CPPUNIT_ASSERT(f.betweenMessages());
+    f.feed("\r\n");  // a pong (RFC 5626 §4.4.1), held in case it starts a ping
+    CPPUNIT_ASSERT(f.next(out) == FrameStatus::kNeedMore);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, f.buffered());
+    CPPUNIT_ASSERT(f.betweenMessages());
+    const std::string m = msg("body");
+    f.feed(m.substr(0, 10));
+    CPPUNIT_ASSERT(f.next(out) == FrameStatus::kNeedMore);
+    CPPUNIT_ASSERT(!f.betweenMessages());
+    f.feed(m.substr(10));
+    CPPUNIT_ASSERT(!f.betweenMessages());  // a message not taken yet
+    CPPUNIT_ASSERT(f.next(out) == FrameStatus::kMessage);
+    CPPUNIT_ASSERT(f.betweenMessages());
   }
 
   void releasesItsBufferOnlyWhenNothingIsHeld() {

@@ -72,7 +72,7 @@ class TcpWorker final : public StreamOwner {
   void readable(StreamConn& c);
   void writable(StreamConn& c);
   void step(StreamConn& c, IoResult r);
-  void deliver(StreamConn& c);
+  bool deliver(StreamConn& c);
   bool queueOn(StreamConn& c, std::string_view data);
   void flushOut(StreamConn& c);
   void armWrite(StreamConn& c, bool on);
@@ -400,7 +400,7 @@ void TcpWorker::readable(StreamConn& c) {
   }
   IoResult r = c.readSome(scratch_.get(), kScratch, kReadBudget);
   c.last_activity_ms = monotonicMs();
-  deliver(c);
+  const bool delivered = deliver(c);
   if (c.state != ConnState::kOpen) return;
   switch (r) {
     case IoResult::kOk:
@@ -431,28 +431,33 @@ void TcpWorker::readable(StreamConn& c) {
     c.partial_since_ms = 0;
     c.releaseWriteBuffer();
     c.framer().releaseIfIdle();
-  } else if (c.partial_since_ms == 0) {
-    c.partial_since_ms = monotonicMs();
+  } else if (c.framer().betweenMessages()) {
+    c.partial_since_ms = 0;  // a pong's CRLF held in case it starts a ping: idle, not slow
+  } else if (c.partial_since_ms == 0 || delivered) {
+    c.partial_since_ms = monotonicMs();  // the message in progress started in this read
   }
 }
 
 // Hands every complete message to the receive path; answers pings; closes on a framing error.
-void TcpWorker::deliver(StreamConn& c) {
+// True when a message completed.
+bool TcpWorker::deliver(StreamConn& c) {
   std::string_view message;
+  bool delivered = false;
   for (;;) {
     FrameStatus st = c.framer().next(message);
-    if (st == FrameStatus::kNeedMore) return;
+    if (st == FrameStatus::kNeedMore) return delivered;
     if (st == FrameStatus::kPing) {
       queueOn(c, "\r\n");  // RFC 5626 §4.4.1 pong
-      if (c.state == ConnState::kClosed) return;
+      if (c.state == ConnState::kClosed) return delivered;
       continue;
     }
     if (st != FrameStatus::kMessage) {
       SL_ERR_RATELIMITED("%s connection from %s: %s; closed", protoName(c.info().proto),
                          c.info().peer.toString().c_str(), frameStatusText(st));
       close(c, frameStatusText(st), &tcpStats().framing_errors);
-      return;
+      return delivered;
     }
+    delivered = true;
     // The view lives in the framer's buffer until the next call to it; the message is
     // processed before that, and a send from the script onto this same connection only
     // touches the write queue.
@@ -460,7 +465,7 @@ void TcpWorker::deliver(StreamConn& c) {
     before_message_();
     processor_.onDatagram(c.listener(), c.info().peer, message);
     if (slot_ != nullptr) slot_->handled.fetch_add(1, std::memory_order_relaxed);
-    if (c.state == ConnState::kClosed) return;
+    if (c.state == ConnState::kClosed) return delivered;
   }
 }
 
