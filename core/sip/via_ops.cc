@@ -1,5 +1,7 @@
 #include "core/sip/via_ops.h"
 
+#include <charconv>
+
 #include "core/base/hash.h"
 #include "core/base/strings.h"
 #include "core/parser/sip_message.h"
@@ -9,15 +11,22 @@ namespace sipline {
 std::optional<std::string> annotatedVia(const Via& via, const SockAddr& src, bool force_rport) {
   SockAddr sent_by;
   bool host_is_src = SockAddr::fromNumeric(via.hostNoBrackets(), 0, sent_by) && sent_by.sameIp(src);
-  const std::string port = std::to_string(src.port());
-  const std::string ip = src.ip();
   // What the sender wrote in received= or rport= is never trusted: replies follow them
-  // (§18.2.2, RFC 3581), so a forged value would send them to a third party.
-  bool set_rport = via.has_rport && via.rport_value != port;
+  // (§18.2.2, RFC 3581), so a forged value would send them to a third party. (Compared
+  // without formatting the source: most requests need no change.)
+  std::uint16_t rport = 0;
+  const char* rport_end = via.rport_value.data() + via.rport_value.size();
+  bool rport_is_src = std::from_chars(via.rport_value.data(), rport_end, rport).ptr == rport_end &&
+                      !via.rport_value.empty() && rport == src.port();
+  bool set_rport = via.has_rport && !rport_is_src;
   bool add_rport = force_rport && !via.has_rport;
   bool want_received = !host_is_src || via.has_rport || add_rport || !via.received.empty();
-  bool set_received = want_received && via.received != ip;
+  SockAddr received;
+  bool received_is_src = SockAddr::fromNumeric(via.received, 0, received) && received.sameIp(src);
+  bool set_received = want_received && !received_is_src;
   if (!set_rport && !add_rport && !set_received) return std::nullopt;
+  const std::string port = std::to_string(src.port());
+  const std::string ip = src.ip();
 
   // Rebuild the via-parm from its parts: "SIP/2.0/UDP host[:port]" + params.
   std::string out;
