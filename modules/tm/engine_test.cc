@@ -18,6 +18,7 @@ using namespace testing;  // NOLINT(google-build-using-namespace): test helpers
 class TmEngineTest : public CppUnit::TestFixture, protected EngineHarness {
   CPPUNIT_TEST_SUITE(TmEngineTest);
   CPPUNIT_TEST(inviteGoesOutWithOurViaAndTheCallerGets100);
+  CPPUNIT_TEST(localRepliesCarryTheForcedRport);
   CPPUNIT_TEST(provisionalGoesUpWithoutOurVia);
   CPPUNIT_TEST(busyIsAckedHopByHopThenRelayed);
   CPPUNIT_TEST(retransmittedInviteGetsTheLastReply);
@@ -103,6 +104,36 @@ class TmEngineTest : public CppUnit::TestFixture, protected EngineHarness {
     CPPUNIT_ASSERT(has(inv.data, "branch=z9hG4bKa1;rport=5060;received=192.0.2.1"));
     CPPUNIT_ASSERT(has(inv.data, "Max-Forwards: 69"));
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, engine_->inUse());
+  }
+
+  // force_rport() (or a stream) on a Via without rport: the replies generated here record the
+  // source port as the relayed ones do (RFC 3581 §4), not only go there.
+  void localRepliesCarryTheForcedRport() {
+    std::string text = invite("z9hG4bKfr");
+    text.erase(text.find(";rport"), 6);
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5062), Proto::kUdp};
+    MsgContext ctx(msg, rcv, kRequestRoute);
+    ctx.force_rport = true;
+    CPPUNIT_ASSERT_EQUAL(1, engine_->relay(ctx));
+    engine_->requestDone(ctx);
+    std::vector<Sent> sent = capture_.take();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, sent.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0 100 Trying"), sent[1].firstLine());
+    CPPUNIT_ASSERT(sent[1].to == addr("192.0.2.1", 5062));
+    CPPUNIT_ASSERT(has(sent[1].data, "branch=z9hG4bKfr;rport=5062;received=192.0.2.1"));
+    // A final generated here later (no answer in time) too.
+    runTimersFor(3100);  // fr_inv_timeout 3 s
+    std::vector<Sent> out = capture_.take();
+    bool timeout_up = false;
+    for (const Sent& s : out) {
+      if (s.firstLine().rfind("SIP/2.0 408", 0) != 0) continue;
+      timeout_up = true;
+      CPPUNIT_ASSERT(s.to == addr("192.0.2.1", 5062));
+      CPPUNIT_ASSERT(has(s.data, "branch=z9hG4bKfr;rport=5062;received=192.0.2.1"));
+    }
+    CPPUNIT_ASSERT(timeout_up);
   }
 
   void provisionalGoesUpWithoutOurVia() {

@@ -107,6 +107,7 @@ void Engine::initServerLocked(Transaction& t, MsgContext& ctx, bool rfc3261) {
   SockAddr reply_dst = ctx.rcv().src;
   if (top != nullptr) replyDestinationForRequest(*top, ctx.rcv().src, reply_dst, ctx.force_rport);
   t.reply_dst = PackedAddr::of(reply_dst);
+  t.force_rport = ctx.force_rport;
   t.reply_fallback = top != nullptr && ctx.rcv().proto != Proto::kUdp
                          ? PackedAddr::of(streamFallbackOf(*top, ctx.rcv().src))
                          : PackedAddr{};
@@ -226,7 +227,8 @@ void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
                                   std::string_view reason, std::string_view extra_headers) {
   const Listener* l = listenerAt(t.in_listener);
   std::string_view tag = code > 100 ? view(t.to_tag) : std::string_view();
-  std::string wire = buildReply(req, t.src.unpack(), code, reason, tag, extra_headers);
+  std::string wire =
+      buildReply(req, t.src.unpack(), code, reason, tag, extra_headers, t.force_rport);
   notifyWatchersLocked(t, code, wire, true);
   if (l != nullptr) {
     SendResult sr = sendReplyTo(*l, t.reply_dst.unpack(), t.reply_fallback.unpack(), wire);

@@ -125,6 +125,7 @@ struct Transaction {
   PackedAddr reply_dst;       // where replies go (RFC 3261 §18.2.2 / RFC 3581)
   PackedAddr reply_fallback;  // TCP/TLS: where they go once that connection has closed
   std::int16_t in_listener = -1;
+  bool force_rport = false;  // force_rport() or a stream: local replies' Via get rport=
   ServerState sstate = ServerState::kTrying;
   std::int16_t status = 0;     // last reply code sent upstream
   bool local_replied = false;  // the last final was generated here
