@@ -394,6 +394,9 @@ class Loader {
       {"tcp_connect_timeout", [](Loader& l, const Setting& s) {
         return l.intInto(s, "tcp_connect_timeout", 100, 60000,
                          l.settings_.tcp.connect_timeout_ms); }},
+      {"tcp_max_connections_per_ip", [](Loader& l, const Setting& s) {
+        return l.intInto(s, "tcp_max_connections_per_ip", 0, 1048576,
+                         l.settings_.tcp.max_connections_per_ip); }},
       {"tcp_max_write_queue", [](Loader& l, const Setting& s) {
         return l.intInto(s, "tcp_max_write_queue", 16, 65536,
                          l.settings_.tcp.max_write_queue_kb); }},

@@ -85,6 +85,8 @@ struct TcpSettings {
   int connect_timeout_ms = 3000;         // tcp_connect_timeout: ms, 100..60000
   std::size_t max_write_queue_kb = 256;  // tcp_max_write_queue: KB queued on one connection
                                          // before it is closed, 16..65536
+  int max_connections_per_ip = 1024;     // tcp_max_connections_per_ip: connections one IP
+                                         // address may open to us, 0..1048576 (0 = no limit)
 };
 
 // One member of tls.server or tls.client. The loader has checked every field: the files exist

@@ -62,13 +62,15 @@ class SettingsTcpTlsTest : public CppUnit::TestFixture {
   void loadsTcpSettings() {
     Result<Settings> r = load(std::string(kBase) +
                               "tcp_max_connections = 1000; tcp_connection_lifetime = 600;\n"
-                              "tcp_connect_timeout = 500; tcp_max_write_queue = 1024;\n");
+                              "tcp_connect_timeout = 500; tcp_max_write_queue = 1024;\n"
+                              "tcp_max_connections_per_ip = 0;\n");
     CPPUNIT_ASSERT_EQUAL(std::string("<ok>"), messageOf(r));
     const TcpSettings& tcp = r.value().tcp;
     CPPUNIT_ASSERT_EQUAL(1000, tcp.max_connections);
     CPPUNIT_ASSERT_EQUAL(600, tcp.connection_lifetime);
     CPPUNIT_ASSERT_EQUAL(500, tcp.connect_timeout_ms);
     CPPUNIT_ASSERT_EQUAL(std::size_t{1024}, tcp.max_write_queue_kb);
+    CPPUNIT_ASSERT_EQUAL(0, tcp.max_connections_per_ip);
   }
 
   void tcpDefaults() {
@@ -79,6 +81,7 @@ class SettingsTcpTlsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(120, tcp.connection_lifetime);
     CPPUNIT_ASSERT_EQUAL(3000, tcp.connect_timeout_ms);
     CPPUNIT_ASSERT_EQUAL(std::size_t{256}, tcp.max_write_queue_kb);
+    CPPUNIT_ASSERT_EQUAL(1024, tcp.max_connections_per_ip);
   }
 
   void tcpRangesAndTypes() {
@@ -91,6 +94,8 @@ class SettingsTcpTlsTest : public CppUnit::TestFixture {
                          errorOf(base + "tcp_connect_timeout = 60001;\n"));
     CPPUNIT_ASSERT_EQUAL(cfg() + ":4: 'tcp_max_write_queue' must be in 16..65536, got 8",
                          errorOf(base + "tcp_max_write_queue = 8;\n"));
+    CPPUNIT_ASSERT_EQUAL(cfg() + ":4: 'tcp_max_connections_per_ip' must be in 0..1048576, got -1",
+                         errorOf(base + "tcp_max_connections_per_ip = -1;\n"));
     CPPUNIT_ASSERT_EQUAL(cfg() + ":4: 'tcp_max_connections' must be an integer, got a string",
                          errorOf(base + "tcp_max_connections = \"10\";\n"));
     CPPUNIT_ASSERT_EQUAL(

@@ -117,6 +117,10 @@ Status setUpStreams(const Settings& settings, shm::Segment& segment) {
   config.connect_timeout_ms = settings.tcp.connect_timeout_ms;
   config.handshake_timeout_ms = settings.tls.handshake_timeout_ms;
   config.max_write_queue = settings.tcp.max_write_queue_kb * 1024;
+  // A sixteenth of the slots stays free for the connections the server opens (to gateways,
+  // to phones whose connection closed), whatever peers open.
+  config.incoming.max_per_ip = static_cast<std::size_t>(settings.tcp.max_connections_per_ip);
+  config.incoming.reserved = static_cast<std::size_t>(settings.tcp.max_connections) / 16;
   config.limits.max_message = settings.max_message_size;
   config.limits.max_header_block = std::min<std::size_t>(
       settings.max_message_size,

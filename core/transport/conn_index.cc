@@ -1,7 +1,11 @@
 #include "core/transport/conn_index.h"
 
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <cstring>
 #include <new>
+#include <string_view>
 
 #include "core/base/hash.h"
 #include "core/base/log.h"
@@ -12,6 +16,15 @@ namespace {
 ConnIndex* g_index = nullptr;
 
 constexpr std::size_t align16(std::size_t n) { return (n + 15) & ~std::size_t{15}; }
+
+// The address bytes of a packed peer (4 for IPv4, which is stored as a sockaddr_in).
+std::string_view ipBytes(const PackedAddr& p) {
+  if (p.sa.sin6_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&p.sa);
+    return {reinterpret_cast<const char*>(&in->sin_addr), sizeof(in->sin_addr)};
+  }
+  return {reinterpret_cast<const char*>(&p.sa.sin6_addr), sizeof(p.sa.sin6_addr)};
+}
 
 }  // namespace
 
@@ -34,7 +47,7 @@ class ConnIndex::Guard {
 
 ConnIndex::ConnIndex(std::size_t capacity, std::size_t nbuckets, int workers)
     : capacity_(capacity), nbuckets_(nbuckets), workers_(workers) {
-  std::memset(buckets(), 0, nbuckets_ * sizeof(std::uint32_t));
+  std::memset(buckets(), 0, 2 * align16(nbuckets_ * sizeof(std::uint32_t)));
   std::memset(ownerCounts(), 0, static_cast<std::size_t>(workers_) * sizeof(std::int32_t));
   Slot* s = slots();
   for (std::size_t i = 0; i < capacity_; ++i) {
@@ -47,7 +60,7 @@ ConnIndex::ConnIndex(std::size_t capacity, std::size_t nbuckets, int workers)
 Result<ConnIndex*> ConnIndex::create(shm::Segment& segment, std::size_t capacity, int workers) {
   std::size_t buckets = 64;
   while (buckets < capacity) buckets <<= 1;
-  std::size_t bytes = align16(sizeof(ConnIndex)) + align16(buckets * sizeof(std::uint32_t)) +
+  std::size_t bytes = align16(sizeof(ConnIndex)) + 2 * align16(buckets * sizeof(std::uint32_t)) +
                       align16(static_cast<std::size_t>(workers) * sizeof(std::int32_t)) +
                       capacity * sizeof(Slot);
   void* mem = nullptr;
@@ -65,8 +78,13 @@ std::uint32_t* ConnIndex::buckets() {
                                           align16(sizeof(ConnIndex)));
 }
 
+std::uint32_t* ConnIndex::ipBuckets() {
+  return reinterpret_cast<std::uint32_t*>(reinterpret_cast<char*>(buckets()) +
+                                          align16(nbuckets_ * sizeof(std::uint32_t)));
+}
+
 std::int32_t* ConnIndex::ownerCounts() {
-  return reinterpret_cast<std::int32_t*>(reinterpret_cast<char*>(buckets()) +
+  return reinterpret_cast<std::int32_t*>(reinterpret_cast<char*>(ipBuckets()) +
                                          align16(nbuckets_ * sizeof(std::uint32_t)));
 }
 
@@ -78,9 +96,13 @@ ConnIndex::Slot* ConnIndex::slots() {
 
 std::size_t ConnIndex::bucketOf(Proto proto, const SockAddr& peer) const {
   PackedAddr p = PackedAddr::of(peer);
-  std::uint64_t h = fnv1a({std::string_view(reinterpret_cast<const char*>(&p.sa.sin6_port), 2),
-                           std::string_view(reinterpret_cast<const char*>(&p.sa.sin6_addr), 16)});
+  std::uint64_t h =
+      fnv1a({std::string_view(reinterpret_cast<const char*>(&p.sa.sin6_port), 2), ipBytes(p)});
   return (h ^ static_cast<std::uint64_t>(proto)) & (nbuckets_ - 1);
+}
+
+std::size_t ConnIndex::ipBucketOf(const PackedAddr& peer) const {
+  return fnv1a({ipBytes(peer)}) & (nbuckets_ - 1);
 }
 
 ConnInfo ConnIndex::infoOf(const Slot& s) {
@@ -120,6 +142,52 @@ ConnIndex::Slot* ConnIndex::byIdLocked(std::uint64_t id) {
 std::uint64_t ConnIndex::add(const ConnInfo& info,
                              const std::function<bool(std::uint64_t id)>& publish) {
   Guard g(*this);
+  return addLocked(info, publish);
+}
+
+std::uint64_t ConnIndex::addIncoming(const ConnInfo& info, const IncomingLimits& limits,
+                                     Refusal& why) {
+  Guard g(*this);
+  why = Refusal::kNone;
+  if (used_ + std::min(limits.reserved, capacity_) >= capacity_) {
+    why = Refusal::kFull;
+    return 0;
+  }
+  if (limits.max_per_ip > 0 && incomingFromLocked(PackedAddr::of(info.peer)) >= limits.max_per_ip) {
+    why = Refusal::kPerIp;
+    return 0;
+  }
+  std::uint64_t id = addLocked(info, nullptr);
+  if (id == 0) why = Refusal::kFull;
+  return id;
+}
+
+std::size_t ConnIndex::incomingFrom(const SockAddr& peer) {
+  Guard g(*this);
+  return incomingFromLocked(PackedAddr::of(peer));
+}
+
+std::size_t ConnIndex::incomingFromLocked(const PackedAddr& peer) {
+  Slot* s = slots();
+  std::size_t n = 0;
+  std::string_view ip = ipBytes(peer);
+  for (std::uint32_t i = ipBuckets()[ipBucketOf(peer)]; i != 0; i = s[i - 1].ip_next) {
+    const Slot& c = s[i - 1];
+    if (!c.outgoing && c.peer.sa.sin6_family == peer.sa.sin6_family && ipBytes(c.peer) == ip) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+void ConnIndex::linkIpLocked(Slot& s, std::uint32_t index) {
+  std::uint32_t& head = ipBuckets()[ipBucketOf(s.peer)];
+  s.ip_next = head;
+  head = index + 1;
+}
+
+std::uint64_t ConnIndex::addLocked(const ConnInfo& info,
+                                   const std::function<bool(std::uint64_t id)>& publish) {
   if (free_head_ == 0) return 0;
   std::uint32_t index = free_head_ - 1;
   Slot& s = slots()[index];
@@ -137,6 +205,7 @@ std::uint64_t ConnIndex::add(const ConnInfo& info,
   s.outgoing = info.outgoing;
   std::uint32_t& head = buckets()[bucketOf(info.proto, info.peer)];
   s.next = head;
+  linkIpLocked(s, index);
   // The id last: a slot with an id is in use (what rebuildLocked() trusts).
   s.id = (static_cast<std::uint64_t>(s.generation) << 32) | index;
   head = index + 1;
@@ -150,6 +219,9 @@ void ConnIndex::unlinkLocked(Slot& s, std::uint32_t index) {
   std::uint32_t* link = &buckets()[bucketOf(static_cast<Proto>(s.proto), s.peer.unpack())];
   while (*link != 0 && *link != index + 1) link = &all[*link - 1].next;
   if (*link == index + 1) *link = s.next;
+  std::uint32_t* ip_link = &ipBuckets()[ipBucketOf(s.peer)];
+  while (*ip_link != 0 && *ip_link != index + 1) ip_link = &all[*ip_link - 1].ip_next;
+  if (*ip_link == index + 1) *ip_link = s.ip_next;
   if (s.owner >= 0 && s.owner < workers_) --ownerCounts()[s.owner];
   s.id = 0;
   s.next = free_head_;
@@ -233,7 +305,7 @@ void ConnIndex::forEach(const std::function<void(const ConnInfo&)>& fn) {
 }
 
 void ConnIndex::rebuildLocked() {
-  std::memset(buckets(), 0, nbuckets_ * sizeof(std::uint32_t));
+  std::memset(buckets(), 0, 2 * align16(nbuckets_ * sizeof(std::uint32_t)));
   std::memset(ownerCounts(), 0, static_cast<std::size_t>(workers_) * sizeof(std::int32_t));
   free_head_ = 0;
   used_ = 0;
@@ -247,6 +319,7 @@ void ConnIndex::rebuildLocked() {
     std::uint32_t& head = buckets()[bucketOf(static_cast<Proto>(s[i].proto), s[i].peer.unpack())];
     s[i].next = head;
     head = static_cast<std::uint32_t>(i + 1);
+    linkIpLocked(s[i], static_cast<std::uint32_t>(i));
     if (s[i].owner >= 0 && s[i].owner < workers_) ++ownerCounts()[s[i].owner];
     ++used_;
   }

@@ -9,10 +9,13 @@
 // newest. An id is (generation << 32) | slot, so a stale id never matches a reused slot.
 //
 // Fixed capacity (tcp_max_connections) chosen at start: add() fails when full and the
-// caller refuses or closes the connection. One robust process-shared mutex, held for a few
-// loads and stores, never across I/O; if its holder dies, the next locker rebuilds the hash
-// chains and the free list from the slots (which are written last), so the index stays
-// consistent. Lives in the shm segment (trivially copyable data after the header).
+// caller refuses or closes the connection. addIncoming() also bounds what one IP address may
+// hold and keeps slots free for the connections the server opens, so that a flood of
+// connections from one host neither locks every other phone out nor stops calls to gateways. One
+// robust process-shared mutex, held for a few loads and stores, never across I/O; if its holder
+// dies, the next locker rebuilds the hash chains and the free list from the slots (which are
+// written last), so the index stays consistent. Lives in the shm segment (trivially copyable data
+// after the header).
 #pragma once
 
 #include <cstddef>
@@ -49,6 +52,18 @@ class ConnIndex {
   // connection is not registered and 0 is returned.
   std::uint64_t add(const ConnInfo& info,
                     const std::function<bool(std::uint64_t id)>& publish = nullptr);
+
+  // For a connection a peer opened (checked under the lock, so workers accepting at once
+  // cannot overshoot): at most max_per_ip of them from one IP address, TCP and TLS together
+  // (0: no limit), and `reserved` slots always left free for the ones the server opens.
+  struct IncomingLimits {
+    std::size_t max_per_ip = 0;
+    std::size_t reserved = 0;
+  };
+  enum class Refusal { kNone, kFull, kPerIp };
+  std::uint64_t addIncoming(const ConnInfo& info, const IncomingLimits& limits, Refusal& why);
+  // Connections opened by peers at that IP address (any port, TCP and TLS).
+  std::size_t incomingFrom(const SockAddr& peer);
   void remove(std::uint64_t id);
   // The newest connection of that transport to `peer`.
   bool find(Proto proto, const SockAddr& peer, ConnInfo& out);
@@ -73,7 +88,8 @@ class ConnIndex {
     PackedAddr peer;
     std::int64_t created_s;
     std::int64_t keep_until_ms;
-    std::uint32_t next;  // next slot + 1 in the bucket chain or the free list; 0 ends it
+    std::uint32_t next;     // next slot + 1 in the bucket chain or the free list; 0 ends it
+    std::uint32_t ip_next;  // next slot + 1 in the chain of its IP address's bucket
     std::uint32_t generation;
     std::int16_t listener;
     std::int16_t owner;
@@ -85,8 +101,14 @@ class ConnIndex {
   ConnIndex(std::size_t capacity, std::size_t nbuckets, int workers);
   Slot* slots();
   std::uint32_t* buckets();
+  std::uint32_t* ipBuckets();  // chains by IP address alone (per-IP limit)
   std::int32_t* ownerCounts();
   std::size_t bucketOf(Proto proto, const SockAddr& peer) const;
+  std::size_t ipBucketOf(const PackedAddr& peer) const;
+  std::uint64_t addLocked(const ConnInfo& info,
+                          const std::function<bool(std::uint64_t id)>& publish);
+  std::size_t incomingFromLocked(const PackedAddr& peer);
+  void linkIpLocked(Slot& s, std::uint32_t index);
   Slot* findLocked(Proto proto, const SockAddr& peer);
   Slot* byIdLocked(std::uint64_t id);
   void unlinkLocked(Slot& s, std::uint32_t index);
@@ -99,7 +121,8 @@ class ConnIndex {
   int workers_;
   std::size_t used_ = 0;
   std::uint32_t free_head_ = 0;
-  // Followed by: buckets (nbuckets_ x uint32), owner counts (workers_ x int32), slots.
+  // Followed by: buckets and IP buckets (nbuckets_ x uint32 each), owner counts (workers_ x
+  // int32), slots.
 };
 
 // The process-global index (nullptr when the server has no TCP/TLS socket).

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <set>
+#include <vector>
 
 namespace sipline {
 namespace {
@@ -36,6 +37,8 @@ class ConnIndexTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(keepUntilOnlyGrows);
   CPPUNIT_TEST(ownersAreCountedAndForgotten);
   CPPUNIT_TEST(aProcessDyingWithTheLockLeavesAConsistentIndex);
+  CPPUNIT_TEST(oneAddressHoldsAtMostItsShareOfIncomingConnections);
+  CPPUNIT_TEST(incomingConnectionsLeaveTheReserveFree);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -143,6 +146,54 @@ class ConnIndexTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), index_->size());
     CPPUNIT_ASSERT(index_->add(conn("127.0.0.1", 5001, 1)) != 0);
     CPPUNIT_ASSERT_EQUAL(std::size_t(2), index_->size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), index_->incomingFrom(addr("127.0.0.1", 1)));
+  }
+
+  std::uint64_t incoming(const char* ip, std::uint16_t port, ConnIndex::Refusal& why,
+                         std::size_t per_ip = 3, std::size_t reserved = 2) {
+    return index_->addIncoming(conn(ip, port, 0), {per_ip, reserved}, why);
+  }
+
+  void oneAddressHoldsAtMostItsShareOfIncomingConnections() {
+    ConnIndex::Refusal why = ConnIndex::Refusal::kFull;
+    std::vector<std::uint64_t> ids;
+    for (std::uint16_t p = 5000; p < 5003; ++p) {
+      ids.push_back(incoming("192.0.2.1", p, why));
+      CPPUNIT_ASSERT(ids.back() != 0 && why == ConnIndex::Refusal::kNone);
+    }
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), incoming("192.0.2.1", 5003, why));
+    CPPUNIT_ASSERT(why == ConnIndex::Refusal::kPerIp);
+    // TLS counts with TCP; other addresses (IPv4 and IPv6) are not affected.
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0),
+                         index_->addIncoming(conn("192.0.2.1", 6000, 1, Proto::kTls), {3, 0}, why));
+    CPPUNIT_ASSERT(incoming("192.0.2.2", 5000, why) != 0);
+    CPPUNIT_ASSERT(incoming("2001:db8::1", 5000, why) != 0);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), index_->incomingFrom(addr("192.0.2.1", 1)));
+    // Connections the server opened to that address are not the peer's to count.
+    ConnInfo out = conn("192.0.2.1", 5060, 1);
+    out.outgoing = true;
+    CPPUNIT_ASSERT(index_->add(out) != 0);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(3), index_->incomingFrom(addr("192.0.2.1", 1)));
+    // One closes: room for one more.
+    index_->remove(ids[1]);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(2), index_->incomingFrom(addr("192.0.2.1", 1)));
+    CPPUNIT_ASSERT(incoming("192.0.2.1", 5003, why, 3, 0) != 0);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), incoming("192.0.2.1", 5004, why, 3, 0));
+    // No limit: 0.
+    CPPUNIT_ASSERT(incoming("192.0.2.1", 5004, why, 0, 0) != 0);
+  }
+
+  void incomingConnectionsLeaveTheReserveFree() {
+    ConnIndex::Refusal why = ConnIndex::Refusal::kNone;
+    for (std::uint16_t p = 5000; p < 5006; ++p) {
+      CPPUNIT_ASSERT(incoming("192.0.2.1", p, why, 0, 2) != 0);
+    }
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), incoming("192.0.2.9", 5000, why, 0, 2));
+    CPPUNIT_ASSERT(why == ConnIndex::Refusal::kFull);
+    // The server's own connections still get the last two slots.
+    CPPUNIT_ASSERT(index_->add(conn("192.0.2.50", 5060, 1)) != 0);
+    CPPUNIT_ASSERT(index_->add(conn("192.0.2.51", 5060, 1)) != 0);
+    CPPUNIT_ASSERT_EQUAL(index_->capacity(), index_->size());
   }
 
  private:

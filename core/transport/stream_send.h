@@ -28,6 +28,7 @@ struct StreamConfig {
   // A message begun must be complete within this (a client trickling bytes holds a buffer).
   std::int64_t partial_message_ms = 20000;
   std::size_t max_write_queue = 256 * 1024;  // tcp_max_write_queue
+  ConnIndex::IncomingLimits incoming;        // tcp_max_connections_per_ip, outgoing reserve
   StreamLimits limits;
 };
 StreamConfig& streamConfig();

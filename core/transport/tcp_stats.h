@@ -12,7 +12,8 @@ struct TcpStats {
   StatCounter accepted;                // connections accepted from peers
   StatCounter opened;                  // connections we opened that connected
   StatCounter connect_failures;        // connects refused, unreachable or timed out
-  StatCounter refused;                 // connections refused at tcp_max_connections
+  StatCounter refused;                 // connections refused (either limit below)
+  StatCounter refused_per_ip;          // of them, at tcp_max_connections_per_ip
   StatCounter closed_idle;             // closed after tcp_connection_lifetime without traffic
   StatCounter closed_by_peer;          // closed by the peer (EOF or reset)
   StatCounter framing_errors;          // streams closed for a message that cannot be framed

@@ -217,13 +217,24 @@ void TcpWorker::acceptFrom(Accepting& a) {
     info.listener = a.listener->index;
     info.owner = index_;
     info.created_s = std::time(nullptr);
-    info.id = connIndex()->add(info);
+    ConnIndex::Refusal why = ConnIndex::Refusal::kNone;
+    info.id = connIndex()->addIncoming(info, streamConfig().incoming, why);
     if (info.id == 0) {
       ::close(fd);
       stats.refused.inc();
-      SL_ERR_RATELIMITED("connection from %s on %s refused: tcp_max_connections (%zu) reached",
-                         peer.toString().c_str(), a.listener->text.c_str(),
-                         connIndex()->capacity());
+      if (why == ConnIndex::Refusal::kPerIp) {
+        stats.refused_per_ip.inc();
+        SL_ERR_RATELIMITED(
+            "connection from %s on %s refused: that address holds tcp_max_connections_per_ip "
+            "(%zu) already",
+            peer.toString().c_str(), a.listener->text.c_str(), streamConfig().incoming.max_per_ip);
+      } else {
+        SL_ERR_RATELIMITED(
+            "connection from %s on %s refused: tcp_max_connections (%zu) reached (the last %zu "
+            "are kept for connections the server opens)",
+            peer.toString().c_str(), a.listener->text.c_str(), connIndex()->capacity(),
+            streamConfig().incoming.reserved);
+      }
       continue;
     }
     stats.accepted.inc();

@@ -178,16 +178,42 @@ def test_unframeable_stream_is_closed_and_counted():
 
 
 def test_connections_beyond_tcp_max_connections_are_refused():
+    # Peers get 15 of the 16: a sixteenth stays free for the connections the server opens.
     with tcp_server(extra_settings="tcp_max_connections = 16;") as srv:
-        held = [StreamPeer.connect(srv.addr) for _ in range(16)]
+        held = [StreamPeer.connect(srv.addr) for _ in range(15)]
         try:
-            check(wait_until(lambda: srv.stat("tcp:connections") == 16, 3), "16 connections")
+            check(wait_until(lambda: srv.stat("tcp:connections") == 15, 3), "15 connections")
             extra = StreamPeer.connect(srv.addr)
-            check(extra.wait_closed(3), "the 17th connection is closed at once")
+            check(extra.wait_closed(3), "the 16th connection is closed at once")
             extra.close()
             check_eq(srv.stat("tcp:refused"), 1, "tcp:refused")
+            check_eq(srv.stat("tcp:refused_per_ip"), 0, "tcp:refused_per_ip")
             held[0].send(options(held[0].port))
             check(held[0].expect_reply() is not None, "the held connections still work")
+        finally:
+            for c in held:
+                c.close()
+
+
+def test_one_address_cannot_take_every_connection():
+    # 127.0.0.2 holds its 3; the 4th is refused; another address and the held ones still work.
+    with tcp_server(extra_settings="tcp_max_connections_per_ip = 3;") as srv:
+        held = [StreamPeer.connect(srv.addr, source_host="127.0.0.2") for _ in range(3)]
+        try:
+            check(wait_until(lambda: srv.stat("tcp:connections") == 3, 3), "3 connections")
+            extra = StreamPeer.connect(srv.addr, source_host="127.0.0.2")
+            check(extra.wait_closed(3), "the 4th connection from 127.0.0.2 is closed at once")
+            extra.close()
+            check_eq(srv.stat("tcp:refused_per_ip"), 1, "tcp:refused_per_ip")
+            check_eq(srv.stat("tcp:refused"), 1, "tcp:refused")
+            with StreamPeer.connect(srv.addr, source_host="127.0.0.3") as other:
+                other.send(options(other.port))
+                check(other.expect_reply() is not None, "another address is served")
+            held[2].close()
+            check(wait_until(lambda: srv.stat("tcp:connections") == 2, 3), "one closed")
+            with StreamPeer.connect(srv.addr, source_host="127.0.0.2") as again:
+                again.send(options(again.port))
+                check(again.expect_reply() is not None, "a freed place is taken again")
         finally:
             for c in held:
                 c.close()

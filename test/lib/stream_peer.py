@@ -80,13 +80,13 @@ class StreamPeer:
 
     @classmethod
     def connect(cls, addr, tls=False, context=None, server_hostname="localhost", timeout=5.0,
-                source_port=0):
+                source_port=0, source_host=""):
         check(addr[0] in (LOOPBACK, "::1"), f"refusing to connect to non-loopback {addr}")
         raw = socket.socket(socket.AF_INET6 if ":" in addr[0] else socket.AF_INET)
         raw.settimeout(timeout)
-        if source_port:
+        if source_port or source_host:
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            raw.bind((addr[0], source_port))
+            raw.bind((source_host or addr[0], source_port))
         raw.connect(addr)
         if tls:
             ctx = context or client_context()
