@@ -472,6 +472,7 @@ const std::vector<PvarSpec> kPvars = {
     {"ad", getAd, nullptr, 0, "domain part of the digest username (after '@'), null without"},
     {"ar", getAr, nullptr, 0, "realm of the digest credentials"},
     {"rc", getRc, nullptr, 0, "return code of the last function or route"},
+    {"retcode", getRc, nullptr, 0, "the same as $rc (the OpenSIPS spelling)"},
     {"err.class", getErrClass, nullptr, 0, "in error_route: the error class (1: parse error)"},
     {"err.level", getErrLevel, nullptr, 0, "in error_route: the severity (1: the request is "
                                            "refused)"},

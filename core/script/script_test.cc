@@ -152,6 +152,7 @@ class ScriptRunTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(pseudoVariablesReadTheMessage);
   CPPUNIT_TEST(ifElseAndLogic);
   CPPUNIT_TEST(commandReturnCodes);
+  CPPUNIT_TEST(retcodeIsTheOpenSipsNameOfRc);
   CPPUNIT_TEST(exitStopsTheScript);
   CPPUNIT_TEST(routeCallsAndReturn);
   CPPUNIT_TEST(isMethod);
@@ -199,6 +200,24 @@ class ScriptRunTest : public CppUnit::TestFixture {
         "  probe(\"rc=$rc\");\n"
         "}\n");
     std::vector<std::string> want = {"neg", "false", "neg2", "negated", "rc=1"};
+    CPPUNIT_ASSERT(want == seen);
+  }
+  // OpenSIPS 1.6's default script: if (!lookup(...)) { switch ($retcode) { case -1: ... } }
+  void retcodeIsTheOpenSipsNameOfRc() {
+    Fixture f;
+    auto seen = f.run(
+        "route {\n"
+        "  if (!probe(\"lookup\", -2)) {\n"
+        "    switch ($retcode) {\n"
+        "      case -1: probe(\"not found\"); break;\n"
+        "      case -2: probe(\"method not allowed $retcode $rc\"); break;\n"
+        "    }\n"
+        "  }\n"
+        "  route(r);\n"
+        "  if ($retcode == 5) probe(\"route returned 5\");\n"
+        "}\n"
+        "route[r] { return(5); }\n");
+    std::vector<std::string> want = {"lookup", "method not allowed -2 -2", "route returned 5"};
     CPPUNIT_ASSERT(want == seen);
   }
   void exitStopsTheScript() {
