@@ -33,6 +33,7 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(plusConcatenatesWhenEitherSideIsAString);
   CPPUNIT_TEST(comparisonsNumericOrText);
   CPPUNIT_TEST(logicalOperatorsShortCircuit);
+  CPPUNIT_TEST(notNegatesTheWholeComparisonAsInOpenSips);
   CPPUNIT_TEST(regexMatchOperators);
   CPPUNIT_TEST(myselfComparesHostsAndUris);
   CPPUNIT_TEST(commentsOfEveryKind);
@@ -230,6 +231,26 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
         "  if ($du =~ \".*\") probe(\"never: null matches nothing\");\n"
         "}\n");
     CPPUNIT_ASSERT(Seen({"match", "no match", "dynamic, case-insensitive"}) == seen);
+  }
+  // OpenSIPS 1.6's default script: if (!uri==myself) {...}, if (!$rU==NULL) {...}. The '!'
+  // applies to the comparison; read as (!$ru) == myself the test was always false.
+  void notNegatesTheWholeComparisonAsInOpenSips() {
+    Fixture f;
+    listeners().setAliases({"example.net"});
+    Seen seen = f.run(
+        "route {\n"
+        "  if (!$ru == myself) probe(\"foreign domain\");\n"
+        "  if (!$rU == NULL) probe(\"has a user\");\n"
+        "  if (!$rU == \"alice\") probe(\"wrong: not alice\");\n"
+        "  if (!$rm =~ \"^REG\") probe(\"not a REGISTER\");\n"
+        "  if (!$rd != \"example.com\" && !probe(\"f\", -1)) probe(\"and\");\n"
+        "  if (!(!$rU) == 0) probe(\"parenthesised\");\n"  // (!$rU) is 0: !(0 == 0)
+        "  $var(n) = !$cs == 2;\n"
+        "  probe(\"n=$var(n)\");\n"
+        "}\n");
+    listeners().setAliases({});
+    CPPUNIT_ASSERT(Seen({"foreign domain", "has a user", "not a REGISTER", "f", "and", "n=1"}) ==
+                   seen);
   }
   void myselfComparesHostsAndUris() {
     Fixture f;

@@ -369,7 +369,10 @@ class Parser {
     return s;
   }
 
-  // Precedence, lowest first: || ; && ; comparison ; | ^ & ; + - ; * / % ; unary.
+  // Precedence, lowest first: || ; && ; ! ; comparison ; | ^ & ; + - ; * / % ; unary.
+  // A leading '!' negates the whole comparison, as in OpenSIPS, whose grammar has the
+  // comparison as one operand of '!': `!$ru == myself` is !($ru == myself) and
+  // `!$rU == NULL` is !($rU == NULL), not (!$ru) == myself.
   Result<ExprPtr> expr() { return orExpr(); }
 
   ExprPtr binary(Expr::Kind kind, const Token& op, ExprPtr l, ExprPtr r) {
@@ -408,6 +411,16 @@ class Parser {
   }
 
   Result<ExprPtr> compare() {
+    if (peek().type == Tok::kNot) {
+      const Token& op = next();
+      Result<ExprPtr> operand = compare();
+      if (!operand.isOk()) return operand;
+      auto e = std::make_unique<Expr>();
+      e->kind = Expr::Kind::kNot;
+      e->pos = posOf(op);
+      e->args.push_back(std::move(operand.value()));
+      return e;
+    }
     Result<ExprPtr> l = bitExpr();
     if (!l.isOk()) return l;
     static const struct {
