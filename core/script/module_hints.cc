@@ -46,7 +46,7 @@ constexpr Hint kHints[] = {
     {"ds_select_domain", "dispatcher"}, {"ds_next_domain", "dispatcher"},
     {"ds_is_from_list", "dispatcher"},
     {"avp_db_load", "avpops"}, {"avp_db_store", "avpops"}, {"avp_db_delete", "avpops"},
-    {"avp_db_query", "avpops"}, {"set_accept_filter", "uac_redirect"},
+    {"avp_db_query", "avpops"}, {"avp_pushto", "avpops"}, {"avp_check", "avpops"}, {"set_accept_filter", "uac_redirect"},
     {"set_deny_filter", "uac_redirect"},
     {"get_redirects", "uac_redirect"}, {"acc_log_request", "acc"}, {"acc_db_request", "acc"},
     {"sip_trace", "siptrace"},

@@ -3,8 +3,9 @@
 // and the binding of avp_db_load(), avp_db_store(), avp_db_delete() and avp_db_query(); the
 // argument syntax is in avp_spec.h and query_template.h, the DB work in avp_db.h.
 //
-// OpenSIPS's avp_pushto(), avp_check() and avp_delete() are not here: the script language
-// does the same with assignments and conditions (README.md lists the equivalents).
+// avp_pushto() and avp_check() are here for OpenSIPS 1.6 scripts (the work is in avp_ops.h);
+// avp_delete() and the other AVP operations are not: the script language does the same with
+// assignments and conditions (README.md lists the equivalents).
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -13,8 +14,10 @@
 
 #include "core/base/log.h"
 #include "core/module/module.h"
+#include "core/script/script.h"
 #include "core/sip/msg_context.h"
 #include "modules/avpops/avp_db.h"
+#include "modules/avpops/avp_ops.h"
 #include "modules/avpops/avp_spec.h"
 #include "modules/avpops/query_template.h"
 
@@ -102,6 +105,20 @@ class AvpopsModule : public Module {
         "avp_db_query(query[, \"$avp(a);$avp(b)\"]): runs the statement with its "
         "pseudo-variables as bound parameters; column i of each row goes to the i-th AVP "
         "(first row on top); 1 rows (or done, without dest), -1 no row, -3 DB error");
+
+    spec.command(
+        "avp_pushto", {ArgSpec::str("destination"), ArgSpec::str("name")},
+        kRequestRoute | kFailureRoute | kBranchRoute,
+        [](const ScriptArgs& a, BindContext& bc) { return bindPushTo(a, bc); },
+        "avp_pushto(\"$ru\"|\"$ru/username\"|\"$ru/domain\"|\"$du\"|\"$br\", \"$avp(name)\"): "
+        "writes the newest value of the AVP there (\"$avp(name)[*]\" with $br: a branch per "
+        "value); 1 done, -1 the AVP has no value or the value is no URI");
+    spec.command(
+        "avp_check", {ArgSpec::str("name"), ArgSpec::str("op_value")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) { return bindCheck(a, bc); },
+        "avp_check(\"$avp(name)\", \"op/value[/flags]\"): compares the newest value (flag g: "
+        "any value) of the AVP with value (a constant, i:int, s:text or a pseudo-variable); op "
+        "is eq ne lt le gt ge re fm and or xor, flag i ignores case; 1 passes, -1 not");
 
     avpops::Counters& n = service_.counters();
     spec.stat("db_queries", &n.db_queries, "statements sent to the DB");
@@ -263,6 +280,44 @@ class AvpopsModule : public Module {
       int n = service_.query(sql, params, dest, ctx.avps);
       if (n == avpops::kError) return Verdict::fail(kDbError);
       return dest.empty() || n > 0 ? Verdict::ok() : Verdict::fail(kNothing);
+    });
+  }
+
+  static Result<BoundCallPtr> bindPushTo(const ScriptArgs& a, BindContext& bc) {
+    for (const ScriptArg& arg : a) {
+      if (arg.kind == ScriptArg::Kind::kInt) {
+        return bc.error(arg, Status::invalidArgument("expected a pseudo-variable such as \"$ru\""));
+      }
+    }
+    Result<avpops::PushSpec> spec = avpops::parsePush(argText(a[0]), argText(a[1]));
+    if (!spec.isOk()) return bc.error(a[0], spec.status());
+    return makeCall([spec = std::move(spec.value()),
+                     site = ScriptErrorSite(bc.pos(), "avp_pushto")](MsgContext& ctx) {
+      std::string error;
+      int rc = avpops::pushTo(ctx, spec, &error);
+      if (!error.empty()) site.report(ctx, "%s", error.c_str());
+      return rc > 0 ? Verdict::ok() : Verdict::fail();
+    });
+  }
+
+  static Result<BoundCallPtr> bindCheck(const ScriptArgs& a, BindContext& bc) {
+    if (a[0].kind == ScriptArg::Kind::kInt) {
+      return bc.error(a[0], Status::invalidArgument("expected \"$avp(name)\""));
+    }
+    if (a[1].kind != ScriptArg::Kind::kString) {
+      return bc.error(a[1], Status::invalidArgument("expected a constant \"op/value[/flags]\""));
+    }
+    Result<avpops::CheckSpec> spec = avpops::parseCheck(argText(a[0]), a[1].text);
+    if (!spec.isOk()) return bc.error(a[1], spec.status());
+    std::optional<script::PvarRef> ref;
+    if (!spec.value().pvar.empty()) {
+      Result<script::PvarRef> r = script::resolvePvar(spec.value().pvar);
+      if (!r.isOk()) return bc.error(a[1], r.status());
+      ref = std::move(r.value());
+    }
+    return makeCall([spec = std::move(spec.value()), ref = std::move(ref)](MsgContext& ctx) {
+      script::Value value = ref.has_value() ? ref->get(ctx).ownedCopy() : spec.constant;
+      return avpops::checkAvp(ctx, spec, value) ? Verdict::ok() : Verdict::fail();
     });
   }
 

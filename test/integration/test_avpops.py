@@ -267,3 +267,44 @@ def test_bad_arguments_stop_the_start_with_the_position():
                           subst={"MODULES": modules}, name="avpnourl")
     r = check_config(cfg)
     check(r.returncode == 1 and "db_url is not set" in r.stderr, f"no db_url: {r.stderr!r}")
+
+
+PUSH_ROUTES = """\
+route {
+  $avp(callfwd) = $hdr(X-Fwd);
+  if (avp_check("$avp(callfwd)", "re/^sip:.*@voicemail\\\\.")) {
+    avp_pushto("$ru/username", "$avp(callfwd)");
+  }
+  if (avp_check("$avp(callfwd)", "fm/sip:*")) {
+    avp_pushto("$ru", "$avp(callfwd)");
+    $var(rc) = $rc;
+    sl_send_reply(200, "rc=$var(rc) ru=$ru");
+    exit;
+  }
+  if (!avp_pushto("$du", "$avp(nothing)")) {
+    sl_send_reply(200, "none rc=$rc");
+    exit;
+  }
+}
+"""
+
+
+def test_avp_pushto_and_avp_check_without_a_database():
+    """The 1.6 book's call forwarding: avp_check() tests the AVP, avp_pushto() writes it into
+    the request-URI; neither needs db_url."""
+    with Server(routes=PUSH_ROUTES, modules="sl = {}; avpops = {};", name="avppush") as srv:
+        def ask(fwd):
+            with UdpPeer() as p:
+                extra = [f"X-Fwd: {fwd}"] if fwd else []
+                p.send(build_request("OPTIONS", "sip:alice@example.com", p.port, extra=extra),
+                       srv.addr)
+                reply = p.expect_reply(3.0)
+                check(reply is not None, f"no reply for {fwd}")
+                return reply.reason
+        check_eq(ask("sip:carol@example.net"), "rc=1 ru=sip:carol@example.net", "pushed")
+        check_eq(ask(None), "none rc=-1", "no value to push")
+    r = _check_routes('avp_pushto("$fu", "$avp(x)")')
+    check(r.returncode == 1 and "unknown destination" in r.stderr
+          and "avpcheck.routes:2:" in r.stderr, f"bad destination: {r.stderr!r}")
+    r = _check_routes('avp_check("$avp(x)", "like/1")')
+    check(r.returncode == 1 and "unknown operator" in r.stderr, f"bad operator: {r.stderr!r}")
