@@ -568,6 +568,11 @@ Result<PvarRef> resolvePlain(std::string_view text) {
                                    " has one value: an index [n] is allowed only on $hdr "
                                    "and $avp");
   }
+  // OpenSIPS 1.x names AVPs "s:name" (a string name) or "i:number"; both are the name.
+  if (ref.spec->get == getAvp && ref.arg.size() > 2 && ref.arg[1] == ':' &&
+      (ref.arg[0] == 's' || ref.arg[0] == 'i')) {
+    ref.arg.erase(0, 2);
+  }
   if (ref.spec->get == getVar) ref.slot = varSlot(ref.arg);
   if (ref.spec->get == getHdr || ref.spec->get == getHdrCnt) {
     ref.header_type = static_cast<std::uint8_t>(headerTypeFromName(ref.arg));

@@ -46,6 +46,7 @@ class PvarScriptTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(PvarScriptTest);
   CPPUNIT_TEST(avpAssignmentsInTheScript);
   CPPUNIT_TEST(avpDeletionWithNull);
+  CPPUNIT_TEST(openSips1xAvpNamesAreTheName);
   CPPUNIT_TEST(transformationsInExpressions);
   CPPUNIT_TEST(writablePseudoVariablesInTheScript);
   CPPUNIT_TEST(transformedReferenceIsReadOnly);
@@ -73,6 +74,21 @@ class PvarScriptTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("10.0.0.22"), m.str("var(pvs_second)"));
     CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.7, 10.0.0.22, 10.0.0.1"), m.str("var(pvs_all)"));
     CPPUNIT_ASSERT_EQUAL(3, m.ctx().avps.count("gw"));
+  }
+  // OpenSIPS 1.x scripts write $avp(s:name) and $avp(i:number); avpops (avp_db_load of
+  // "$avp(s:callfwd)") and a script writing $avp(callfwd) must mean the same AVP.
+  void openSips1xAvpNamesAreTheName() {
+    Runner r;
+    pvartest::TestMsg m(pvartest::inviteText());
+    r.run(m,
+          "route {\n"
+          "  $avp(s:callfwd) = \"sip:carol@example.net\";\n"
+          "  $avp(i:5) = 7;\n"
+          "  $var(o1) = $avp(callfwd) + \" \" + $avp(s:callfwd) + \" \" + $avp(5);\n"
+          "}\n");
+    CPPUNIT_ASSERT_EQUAL(std::string("sip:carol@example.net sip:carol@example.net 7"),
+                         m.str("var(o1)"));
+    CPPUNIT_ASSERT_EQUAL(1, m.ctx().avps.count("callfwd"));
   }
   void avpDeletionWithNull() {
     Runner r;

@@ -103,6 +103,10 @@ Result<std::string> parseAvpName(std::string_view text, bool allow_all) {
   } else if (!name.empty() && name.front() == '$') {
     return Status::invalidArgument("\"" + std::string(text) + "\" is not an $avp(name)");
   }
+  // OpenSIPS 1.x: "s:name" and "i:number" are the name (as $avp(s:name) in the script).
+  if (name.size() > 2 && name[1] == ':' && (name[0] == 's' || name[0] == 'i')) {
+    name.remove_prefix(2);
+  }
   if (name == "*") {
     if (allow_all) return std::string("*");
     return Status::invalidArgument("\"*\" (every attribute) is not allowed here");

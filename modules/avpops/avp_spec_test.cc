@@ -14,6 +14,7 @@ class AvpSpecTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(partsAndUuidKeys);
   CPPUNIT_TEST(emptyValuesHaveNoKey);
   CPPUNIT_TEST(avpNamesAndLists);
+  CPPUNIT_TEST(openSips1xNamePrefixesAreTheName);
   CPPUNIT_TEST(queryPvarsBecomeParameters);
   CPPUNIT_TEST(badQueriesAreRefused);
   CPPUNIT_TEST_SUITE_END();
@@ -81,6 +82,16 @@ class AvpSpecTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!keyOf("sip:example.com", KeyPart::kUsername, true).isOk());
   }
 
+  // The 1.6 book writes avp_db_load("$ru", "$avp(s:callfwd)"): the attribute is "callfwd".
+  void openSips1xNamePrefixesAreTheName() {
+    CPPUNIT_ASSERT_EQUAL(std::string("callfwd"), parseAvpName("$avp(s:callfwd)", false).value());
+    CPPUNIT_ASSERT_EQUAL(std::string("17"), parseAvpName("$avp(i:17)", false).value());
+    CPPUNIT_ASSERT_EQUAL(std::string("fwdbusy"), parseAvpName("s:fwdbusy", false).value());
+    std::vector<std::string> list = parseAvpList("$avp(s:a);$avp(b)").value();
+    CPPUNIT_ASSERT_EQUAL(std::string("a"), list[0]);
+    CPPUNIT_ASSERT(!parseAvpName("$avp(s:)", false).isOk());
+    CPPUNIT_ASSERT(!parseAvpName("$avp(x:y)", false).isOk());
+  }
   void avpNamesAndLists() {
     CPPUNIT_ASSERT_EQUAL(std::string("callfwd"), parseAvpName("$avp(callfwd)", false).value());
     CPPUNIT_ASSERT_EQUAL(std::string("callfwd"), parseAvpName("callfwd", false).value());
