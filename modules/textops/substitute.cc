@@ -30,6 +30,12 @@ bool currentBody(SipMessage& msg, std::string& storage, std::string_view& body) 
 
 int editMessage(SipMessage& msg, const Finder& find, bool all) {
   std::string_view buffer = msg.buffer();
+  // A failure takes back the header edits made here, so the message stays sendable.
+  const std::size_t edits_before = msg.edits().size();
+  auto undo = [&msg, edits_before] {
+    msg.edits().truncate(edits_before);
+    return -1;
+  };
   int count = 0;
   if (!msg.headers().empty()) {
     std::size_t first = 0;
@@ -44,10 +50,14 @@ int editMessage(SipMessage& msg, const Finder& find, bool all) {
       });
     }
   }
-  if (count > 0 && !all) return count;
   std::string storage;
+  // A header match inside text an earlier edit changed or removed (remove_hf, another
+  // substitution) cannot be applied: refuse it instead of leaving a message that cannot be
+  // built (and so would not be sent).
+  if (count > 0 && !msg.build(storage)) return undo();
+  if (count > 0 && !all) return count;
   std::string_view body;
-  if (!currentBody(msg, storage, body)) return -1;
+  if (!currentBody(msg, storage, body)) return undo();
   std::string new_body;
   std::size_t copied = 0;
   int in_body = find(body, [&](std::size_t begin, std::size_t end, std::string replacement) {
@@ -57,7 +67,7 @@ int editMessage(SipMessage& msg, const Finder& find, bool all) {
   });
   if (in_body == 0) return count;
   new_body.append(body.substr(copied));
-  if (!msg.replaceBody(std::move(new_body))) return -1;
+  if (!msg.replaceBody(std::move(new_body))) return undo();
   return count + in_body;
 }
 

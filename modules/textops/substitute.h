@@ -3,9 +3,10 @@
 //
 // The headers (from the first header to the empty line; the first line is never touched) and
 // the body are searched separately, so a match never spans both. Header matches are searched
-// in the message as received and become edits at their place; two substitutions changing the
-// same header text conflict, and the message then cannot be built (forward() fails and logs
-// it). The body is searched as it currently stands (after earlier substitutions) and is
+// in the message as received and become edits at their place; a match in header text that an
+// earlier edit changed or removed (another substitution, remove_hf) conflicts, and the
+// substitution is then refused as a whole (-1, the message as it was). The body is searched as
+// it currently stands (after earlier substitutions) and is
 // replaced as a whole, Content-Length following; a module that edited parts of the body
 // before (SDP rewriting) conflicts with that.
 #pragma once
@@ -18,9 +19,10 @@ namespace sipline {
 
 class SipMessage;
 
-// subst(): returns how many replacements were made (0: none matched), or -1 when the body
-// could not be rewritten (the message's edits conflict already, or its Content-Length or
-// Content-Type is repeated).
+// subst(): returns how many replacements were made (0: none matched), or -1, with nothing
+// changed, when a header match lies in text an earlier edit changed or removed (remove_hf,
+// another substitution) or the body could not be rewritten (the message's edits conflict
+// already, or its Content-Length or Content-Type is repeated).
 int substituteInMessage(SipMessage& msg, const Substitution& subst,
                         const Substitution::TextExpander* expand);
 

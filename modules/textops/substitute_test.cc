@@ -71,6 +71,7 @@ class SubstituteTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(expanderProvidesTheText);
   CPPUNIT_TEST(replaceFirstAndAll);
   CPPUNIT_TEST(conflictingEditsAreReported);
+  CPPUNIT_TEST(aMatchInRemovedOrChangedHeaderTextIsRefusedAndTheMessageStaysSendable);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -170,6 +171,38 @@ class SubstituteTest : public CppUnit::TestFixture {
     msg.edits().replace(body, 5, "x");
     msg.edits().replace(body + 2, 5, "y");
     CPPUNIT_ASSERT_EQUAL(-1, substituteInMessage(msg, compiled("/m=audio/m=video/"), nullptr));
+  }
+  // remove_hf("Subject") then subst on Subject: the substitution used to report success
+  // while its edit overlapped the removal, so the message could no longer be built and the
+  // request was silently not relayed.
+  void aMatchInRemovedOrChangedHeaderTextIsRefusedAndTheMessageStaysSendable() {
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(kInvite) == ParseError::kOk);
+    CPPUNIT_ASSERT_EQUAL(1, removeHeaders(msg, "Subject"));
+    const std::size_t edits = msg.edits().size();
+    CPPUNIT_ASSERT_EQUAL(
+        -1, substituteInMessage(msg, compiled("/^Subject: hello/Subject: x/"), nullptr));
+    // Global: the header match conflicts, so the body is left alone too.
+    CPPUNIT_ASSERT_EQUAL(-1, substituteInMessage(msg, compiled("/hello|m=audio/X/g"), nullptr));
+    Regex re;
+    Regex::Options o;
+    o.per_line = true;
+    o.capture = true;
+    CPPUNIT_ASSERT(re.compile("world", o).isOk());
+    CPPUNIT_ASSERT_EQUAL(-1, replaceInMessage(msg, re, "x", false));
+    CPPUNIT_ASSERT_EQUAL(edits, msg.edits().size());
+    std::string out = built(msg);
+    CPPUNIT_ASSERT(!contains(out, "Subject"));
+    CPPUNIT_ASSERT(contains(out, "m=audio"));
+    assertWellFramed(out);
+    // A second substitution of text the first one changed conflicts the same way.
+    SipMessage again;
+    CPPUNIT_ASSERT(again.parse(kInvite) == ParseError::kOk);
+    CPPUNIT_ASSERT_EQUAL(1, substituteInMessage(again, compiled("/hello world/hi/"), nullptr));
+    CPPUNIT_ASSERT_EQUAL(-1, substituteInMessage(again, compiled("/world/earth/"), nullptr));
+    out = built(again);
+    CPPUNIT_ASSERT(contains(out, "Subject: hi\r\n"));
+    assertWellFramed(out);
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(SubstituteTest);

@@ -49,12 +49,20 @@ bool insertHeaderLine(SipMessage& msg, std::string_view text) {
 }
 
 int removeHeaders(SipMessage& msg, std::string_view name) {
+  const std::size_t edits_before = msg.edits().size();
   int n = 0;
   for (const HeaderField& h : msg.headers()) {
     if (sameHeader(h, name)) {
       msg.removeHeader(h);
       ++n;
     }
+  }
+  // A header an earlier edit changed in part (subst) cannot also be removed: the message could
+  // not be built, and so would not be sent. Take the removals back instead.
+  std::string probe;
+  if (n > 0 && !msg.build(probe)) {
+    msg.edits().truncate(edits_before);
+    return -1;
   }
   return n;
 }

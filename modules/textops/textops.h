@@ -18,7 +18,8 @@ std::string headerLine(std::string_view text);
 // Adds the line after the last header (append_hf) or before the first one (insert_hf).
 bool appendHeaderLine(SipMessage& msg, std::string_view text);
 bool insertHeaderLine(SipMessage& msg, std::string_view text);
-// Removes every header with this name (compact forms included); returns how many.
+// Removes every header with this name (compact forms included); returns how many, or -1
+// (nothing removed) when an earlier edit changed part of such a header (a substitution).
 int removeHeaders(SipMessage& msg, std::string_view name);
 // True when a header with this name is present.
 bool hasHeader(SipMessage& msg, std::string_view name);

@@ -94,8 +94,8 @@ Result<BoundSubst> bindSubst(const ScriptArg& arg, BindContext& bc, const char* 
 Verdict counted(int n, const ScriptErrorSite& site, MsgContext& ctx) {
   if (n < 0) {
     site.report(ctx,
-                "the message cannot be rewritten (conflicting edits or repeated "
-                "Content-Length/Content-Type)");
+                "not applied: a match lies in text an earlier edit changed or removed, or "
+                "Content-Length/Content-Type is repeated");
   }
   return n > 0 ? Verdict::of(n) : Verdict::fail();
 }
@@ -171,9 +171,13 @@ class TextopsModule : public Module {
         [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
           Result<StrArg> name = bc.strArg(a[0]);
           if (!name.isOk()) return name.status();
-          return makeCall([name = std::move(name.value())](MsgContext& ctx) {
+          return makeCall([name = std::move(name.value()),
+                           site = ScriptErrorSite(bc.pos(), "remove_hf")](MsgContext& ctx) {
             std::string scratch;
             int n = removeHeaders(ctx.msg(), name.eval(ctx, scratch));
+            if (n < 0) {
+              site.report(ctx, "a substitution changed part of that header: nothing removed");
+            }
             return n > 0 ? Verdict::of(n) : Verdict::fail();
           });
         },

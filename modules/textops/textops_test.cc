@@ -44,6 +44,7 @@ class TextopsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(headerLineNeedsANameAndNoLineBreaks);
   CPPUNIT_TEST(appendAndInsert);
   CPPUNIT_TEST(removeCountsCompactFormsAndIsIdempotent);
+  CPPUNIT_TEST(removingAHeaderASubstitutionChangedIsRefused);
   CPPUNIT_TEST(presence);
   CPPUNIT_TEST(contentTypeIgnoresCaseAndParameters);
   CPPUNIT_TEST(contentTypeLooksIntoMultipartBodies);
@@ -71,6 +72,21 @@ class TextopsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(out.find("Content-Length: 0\r\nX-Last: z\r\n\r\n") != std::string::npos);
     SipMessage again;
     CPPUNIT_ASSERT(again.parse(out) == ParseError::kOk);
+  }
+  // subst on Subject, then remove_hf("Subject"): the removal overlapped the substitution's
+  // edit and the message could not be built any more (the request was not relayed).
+  void removingAHeaderASubstitutionChangedIsRefused() {
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(kRequest) == ParseError::kOk);
+    std::size_t off = 0;
+    const HeaderField* subject = msg.header(HeaderType::kSubject);
+    CPPUNIT_ASSERT(subject != nullptr && msg.offsetOf(subject->body, off));
+    msg.edits().replace(off, 5, "bye");  // "hello" -> "bye", as subst() records it
+    CPPUNIT_ASSERT_EQUAL(-1, removeHeaders(msg, "Subject"));
+    std::string out = built(msg);
+    CPPUNIT_ASSERT(out.find("Subject: bye\r\n") != std::string::npos);
+    CPPUNIT_ASSERT(out.find("s: again\r\n") != std::string::npos);  // all or nothing
+    CPPUNIT_ASSERT_EQUAL(1, removeHeaders(msg, "X-Trace"));
   }
   void removeCountsCompactFormsAndIsIdempotent() {
     SipMessage msg;
