@@ -18,9 +18,9 @@ struct OpName {
   const char* name;
   CheckOp op;
 };
-constexpr OpName kOps[] = {{"eq", CheckOp::kEq}, {"ne", CheckOp::kNe}, {"lt", CheckOp::kLt},
-                           {"le", CheckOp::kLe}, {"gt", CheckOp::kGt}, {"ge", CheckOp::kGe},
-                           {"re", CheckOp::kRe}, {"fm", CheckOp::kFm}, {"and", CheckOp::kAnd},
+constexpr OpName kOps[] = {{"eq", CheckOp::kEq}, {"ne", CheckOp::kNe},  {"lt", CheckOp::kLt},
+                           {"le", CheckOp::kLe}, {"gt", CheckOp::kGt},  {"ge", CheckOp::kGe},
+                           {"re", CheckOp::kRe}, {"fm", CheckOp::kFm},  {"and", CheckOp::kAnd},
                            {"or", CheckOp::kOr}, {"xor", CheckOp::kXor}};
 
 bool isFlags(std::string_view s) {
@@ -178,8 +178,8 @@ Result<CheckSpec> parseCheck(std::string_view name, std::string_view op_value) {
   }
   if ((spec.op == CheckOp::kAnd || spec.op == CheckOp::kOr || spec.op == CheckOp::kXor) &&
       !spec.constant.isInt()) {
-    return Status::invalidArgument("\"" + op + "\" needs an integer, got \"" +
-                                   std::string(value) + "\"");
+    return Status::invalidArgument("\"" + op + "\" needs an integer, got \"" + std::string(value) +
+                                   "\"");
   }
   if (spec.op == CheckOp::kRe) {
     spec.re = std::make_shared<Regex>();
@@ -189,8 +189,7 @@ Result<CheckSpec> parseCheck(std::string_view name, std::string_view op_value) {
   return spec;
 }
 
-bool checkValue(const CheckSpec& spec, const script::Value& avp_value,
-                const script::Value& value) {
+bool checkValue(const CheckSpec& spec, const script::Value& avp_value, const script::Value& value) {
   if (avp_value.isNull() || value.isNull()) return false;
   std::int64_t x = 0, y = 0;
   switch (spec.op) {
@@ -234,6 +233,45 @@ bool checkAvp(MsgContext& ctx, const CheckSpec& spec, const script::Value& value
   bool any = false;
   ctx.avps.forEach(spec.avp,
                    [&](const script::Value& v) { any = any || checkValue(spec, v, value); });
+  return any;
+}
+
+Result<IsSetSpec> parseIsSet(std::string_view name) {
+  IsSetSpec spec;
+  std::string_view text = trim(name);
+  std::size_t slash = text.rfind('/');
+  if (slash != std::string_view::npos && slash > text.rfind(')')) {
+    std::string_view flag = text.substr(slash + 1);
+    if (flag != "s" && flag != "n" && flag != "e") {
+      return Status::invalidArgument("unknown type \"/" + std::string(flag) +
+                                     "\" (use /s a string, /n an integer, /e an empty string)");
+    }
+    spec.type = flag[0];
+    text = text.substr(0, slash);
+  }
+  Result<std::string> n = parseAvpName(text, false);
+  if (!n.isOk()) return n.status();
+  spec.avp = std::move(n.value());
+  return spec;
+}
+
+bool isAvpSet(MsgContext& ctx, const IsSetSpec& spec) {
+  bool any = false;
+  ctx.avps.forEach(spec.avp, [&](const script::Value& v) {
+    switch (spec.type) {
+      case 's':
+        any = any || v.isStr();
+        break;
+      case 'n':
+        any = any || v.isInt();
+        break;
+      case 'e':
+        any = any || (v.isStr() && v.str().empty());
+        break;
+      default:
+        any = any || !v.isNull();
+    }
+  });
   return any;
 }
 

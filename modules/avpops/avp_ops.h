@@ -50,9 +50,9 @@ int pushTo(MsgContext& ctx, const PushSpec& spec, std::string* error);
 enum class CheckOp : std::uint8_t { kEq, kNe, kLt, kLe, kGt, kGe, kRe, kFm, kAnd, kOr, kXor };
 
 struct CheckSpec {
-  std::string avp;    // the AVP's name
+  std::string avp;  // the AVP's name
   CheckOp op = CheckOp::kEq;
-  std::string pvar;   // the value is this pseudo-variable (without '$'); "" for a constant
+  std::string pvar;  // the value is this pseudo-variable (without '$'); "" for a constant
   script::Value constant;
   bool all = false;    // flag g: true when any value of the AVP passes (else the newest only)
   bool icase = false;  // flag i: strings compare ignoring case (and fm matches so)
@@ -68,10 +68,22 @@ Result<CheckSpec> parseCheck(std::string_view name, std::string_view op_value);
 // Whether `avp_value` passes the check against `value` (the constant or the pseudo-variable's
 // value in this message). A regex value that does not compile, a null value, or a bit operation
 // on a value that is no integer do not pass.
-bool checkValue(const CheckSpec& spec, const script::Value& avp_value,
-                const script::Value& value);
+bool checkValue(const CheckSpec& spec, const script::Value& avp_value, const script::Value& value);
 
 // avp_check() on ctx's AVPs: the newest value (flag g: any value) passes.
 bool checkAvp(MsgContext& ctx, const CheckSpec& spec, const script::Value& value);
+
+// ---- is_avp_set(name) ------------------------------------------------------------------------
+
+struct IsSetSpec {
+  std::string avp;
+  char type = 0;  // 0: any value; 's' a string, 'n' an integer, 'e' an empty string
+};
+
+// "$avp(name)" or "$avp(name)/s" (a string value), "/n" (an integer), "/e" (an empty string).
+Result<IsSetSpec> parseIsSet(std::string_view name);
+
+// Whether the AVP has a value (of that type: any of its values).
+bool isAvpSet(MsgContext& ctx, const IsSetSpec& spec);
 
 }  // namespace sipline::avpops

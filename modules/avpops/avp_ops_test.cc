@@ -19,6 +19,7 @@ class AvpOpsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(checkArguments);
   CPPUNIT_TEST(checkComparesTheNewestOrAnyValue);
   CPPUNIT_TEST(checkRegexWildcardAndBits);
+  CPPUNIT_TEST(isSetByType);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -108,9 +109,9 @@ class AvpOpsTest : public CppUnit::TestFixture {
       return checkAvp(m.ctx(), c, c.pvar.empty() ? c.constant : v);
     };
     CPPUNIT_ASSERT(check("eq/sip:carol@example.net"));
-    CPPUNIT_ASSERT(!check("eq/sip:bob@example.net"));     // not the newest
-    CPPUNIT_ASSERT(!check("eq/sip:bob@example.net/g"));   // case matters
-    CPPUNIT_ASSERT(check("eq/sip:bob@example.net/gi"));   // any value, ignoring case
+    CPPUNIT_ASSERT(!check("eq/sip:bob@example.net"));    // not the newest
+    CPPUNIT_ASSERT(!check("eq/sip:bob@example.net/g"));  // case matters
+    CPPUNIT_ASSERT(check("eq/sip:bob@example.net/gi"));  // any value, ignoring case
     CPPUNIT_ASSERT(check("ne/$ru", Value::owned("sip:alice@example.com")));
     CPPUNIT_ASSERT(!check("eq/$ru", Value::null()));  // a pseudo-variable without value
     m.ctx().avps.push("n", Value::integer(10));
@@ -140,6 +141,18 @@ class AvpOpsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(check("$avp(acl)", "or/0") && check("$avp(acl)", "xor/4"));
     CPPUNIT_ASSERT(!check("$avp(acl)", "xor/6"));
     CPPUNIT_ASSERT(!check("$avp(uri)", "and/4"));  // not an integer
+  }
+  void isSetByType() {
+    pvartest::TestMsg m(pvartest::inviteText());
+    m.ctx().avps.push("fwd", Value::owned("sip:vm@example.net"));
+    m.ctx().avps.push("n", Value::integer(3));
+    m.ctx().avps.push("n", Value::owned(""));
+    auto set = [&](const char* name) { return isAvpSet(m.ctx(), parseIsSet(name).value()); };
+    CPPUNIT_ASSERT(set("$avp(fwd)") && set("$avp(s:fwd)") && set("$avp(fwd)/s"));
+    CPPUNIT_ASSERT(!set("$avp(fwd)/n") && !set("$avp(fwd)/e") && !set("$avp(busy)"));
+    CPPUNIT_ASSERT(set("$avp(n)/n") && set("$avp(n)/e") && set("$avp(n)/s"));
+    CPPUNIT_ASSERT(!parseIsSet("$avp(n)/x").isOk());
+    CPPUNIT_ASSERT(!parseIsSet("$var(n)").isOk());
   }
 };
 CPPUNIT_TEST_SUITE_REGISTRATION(AvpOpsTest);

@@ -3,7 +3,8 @@
 // and the binding of avp_db_load(), avp_db_store(), avp_db_delete() and avp_db_query(); the
 // argument syntax is in avp_spec.h and query_template.h, the DB work in avp_db.h.
 //
-// avp_pushto() and avp_check() are here for OpenSIPS 1.6 scripts (the work is in avp_ops.h);
+// avp_pushto(), avp_check() and is_avp_set() are here for OpenSIPS 1.6 scripts (the work is
+// in avp_ops.h);
 // avp_delete() and the other AVP operations are not: the script language does the same with
 // assignments and conditions (README.md lists the equivalents).
 #include <algorithm>
@@ -119,6 +120,21 @@ class AvpopsModule : public Module {
         "avp_check(\"$avp(name)\", \"op/value[/flags]\"): compares the newest value (flag g: "
         "any value) of the AVP with value (a constant, i:int, s:text or a pseudo-variable); op "
         "is eq ne lt le gt ge re fm and or xor, flag i ignores case; 1 passes, -1 not");
+
+    spec.command(
+        "is_avp_set", {ArgSpec::str("name")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
+          if (a[0].kind == ScriptArg::Kind::kInt) {
+            return bc.error(a[0], Status::invalidArgument("expected \"$avp(name)\""));
+          }
+          Result<avpops::IsSetSpec> spec = avpops::parseIsSet(argText(a[0]));
+          if (!spec.isOk()) return bc.error(a[0], spec.status());
+          return makeCall([spec = std::move(spec.value())](MsgContext& ctx) {
+            return avpops::isAvpSet(ctx, spec) ? Verdict::ok() : Verdict::fail();
+          });
+        },
+        "is_avp_set(\"$avp(name)[/s|/n|/e]\"): true when the AVP has a value (a string, an "
+        "integer, an empty string)");
 
     avpops::Counters& n = service_.counters();
     spec.stat("db_queries", &n.db_queries, "statements sent to the DB");

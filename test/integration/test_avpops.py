@@ -281,7 +281,8 @@ route {
     sl_send_reply(200, "rc=$var(rc) ru=$ru");
     exit;
   }
-  if (!avp_pushto("$du", "$avp(nothing)")) {
+  if (!is_avp_set("$avp(nothing)") && !is_avp_set("$avp(callfwd)/s")
+      && !avp_pushto("$du", "$avp(nothing)")) {
     sl_send_reply(200, "none rc=$rc");
     exit;
   }
