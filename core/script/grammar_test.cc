@@ -34,6 +34,7 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(comparisonsNumericOrText);
   CPPUNIT_TEST(logicalOperatorsShortCircuit);
   CPPUNIT_TEST(notNegatesTheWholeComparisonAsInOpenSips);
+  CPPUNIT_TEST(openSipsCoreKeywordsReadTheMessage);
   CPPUNIT_TEST(regexMatchOperators);
   CPPUNIT_TEST(myselfComparesHostsAndUris);
   CPPUNIT_TEST(commentsOfEveryKind);
@@ -251,6 +252,22 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
     listeners().setAliases({});
     CPPUNIT_ASSERT(Seen({"foreign domain", "has a user", "not a REGISTER", "f", "and", "n=1"}) ==
                    seen);
+  }
+  // The 1.6 default script: if (!uri==myself) { ... }; the book's uri==myself.
+  void openSipsCoreKeywordsReadTheMessage() {
+    Fixture f;
+    listeners().setAliases({"example.com"});
+    Seen seen = f.run(
+        "route {\n"
+        "  if (uri == myself) probe(\"uri is ours\");\n"
+        "  if (!uri == myself) probe(\"wrong\");\n"
+        "  if (method == \"INVITE\" && from_uri =~ \"^sip:bob@\") probe(\"invite from bob\");\n"
+        "  if (to_uri == \"sip:alice@example.com\" && src_ip == \"192.0.2.7\") probe(\"to\");\n"
+        "  if (src_port == 5099 && status == NULL) probe(\"port\");\n"
+        "  probe(method);\n"  // a bare word argument is still a string
+        "}\n");
+    listeners().setAliases({});
+    CPPUNIT_ASSERT(Seen({"uri is ours", "invite from bob", "to", "port", "method"}) == seen);
   }
   void myselfComparesHostsAndUris() {
     Fixture f;

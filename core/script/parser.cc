@@ -544,6 +544,13 @@ class Parser {
           next();
           return e;
         }
+        if (const char* pvar = keywordPvar(t.text);
+            pvar != nullptr && peek(1).type != Tok::kLParen) {
+          e->kind = Expr::Kind::kPvar;
+          e->text = pvar;
+          next();
+          return e;
+        }
         e->kind = Expr::Kind::kCall;
         e->text = t.text;
         next();
@@ -570,6 +577,21 @@ class Parser {
         return errorAt(
             t, "expected a value, a pseudo-variable or a function call, found " + describe(t));
     }
+  }
+
+  // OpenSIPS 1.x core keywords of conditions (if (!uri==myself), if (method=="INVITE")): the
+  // pseudo-variable each one reads; nullptr for another word.
+  static const char* keywordPvar(const std::string& word) {
+    static const struct {
+      const char* keyword;
+      const char* pvar;
+    } kKeywords[] = {{"uri", "ru"},    {"method", "rm"},   {"from_uri", "fu"},
+                     {"to_uri", "tu"}, {"src_ip", "si"},   {"src_port", "sp"},
+                     {"dst_ip", "Ri"}, {"dst_port", "Rp"}, {"status", "rs"}};
+    for (const auto& k : kKeywords) {
+      if (word == k.keyword) return k.pvar;
+    }
+    return nullptr;
   }
 
   // Call arguments are literals, pseudo-variables or bare names (route(name)).
