@@ -8,7 +8,9 @@
 namespace sipline::avpops {
 namespace {
 
-constexpr int kIntType = 2;  // usr_preferences.type: bit 1 set = integer value
+// usr_preferences.type, as OpenSIPS's avpops reads and writes it: bit 0 set = an integer value
+// (bit 1 = an integer AVP name, which names nothing here: the attribute column is the name).
+constexpr int kIntType = 1;
 // The serial key: loads read rows in insertion order (and LIMIT keeps the same ones each call).
 constexpr const char* kIdColumn = "id";
 

@@ -85,7 +85,7 @@ class Service {
   // last row is $avp(name)[0]. Returns the number of values loaded, or kError.
   int load(const std::string& table, const RowKey& key, const std::optional<std::string>& attribute,
            const std::string& avp_name, script::AvpStore& avps);
-  // Inserts one row per value (integers with type 2, strings with type 0). The number of
+  // Inserts one row per value (integers with type 1, strings with type 0). The number of
   // rows, or kError.
   int store(const std::string& table, const RowKey& key, const std::string& attribute,
             const std::vector<script::Value>& values);

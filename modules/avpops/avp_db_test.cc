@@ -64,6 +64,7 @@ class AvpDbTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(AvpDbTest);
   CPPUNIT_TEST(loadOfOneAttributeByUserAndDomain);
   CPPUNIT_TEST(loadOfEveryAttributeSkipsBadRows);
+  CPPUNIT_TEST(typeBitZeroMarksAnIntegerValueAsInOpenSips);
   CPPUNIT_TEST(failuresAreErrorsAndCounted);
   CPPUNIT_TEST(storeInsertsOneRowPerValue);
   CPPUNIT_TEST(deleteByUuid);
@@ -91,7 +92,7 @@ class AvpDbTest : public CppUnit::TestFixture {
 
   void loadOfOneAttributeByUserAndDomain() {
     db_.rows = db::Rows({"attribute", "type", "value"},
-                        Cells{{"callfwd", "0", "sip:a@x"}, {"callfwd", "2", "7"}});
+                        Cells{{"callfwd", "0", "sip:a@x"}, {"callfwd", "1", "7"}});
     RowKey key = keyOf("sip:alice@example.com", KeyPart::kUri, true).value();
     script::AvpStore avps;
     CPPUNIT_ASSERT_EQUAL(
@@ -107,9 +108,24 @@ class AvpDbTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{2}, slots_[2].load());
   }
 
+  // OpenSIPS's avpops writes type 1 for an integer value and 2 for an integer AVP *name*
+  // (string value): rows it provisioned must load with the same value types.
+  void typeBitZeroMarksAnIntegerValueAsInOpenSips() {
+    db_.rows =
+        db::Rows({"attribute", "type", "value"},
+                 Cells{{"a", "1", "7"}, {"b", "2", "0049"}, {"c", "3", "8"}, {"d", "0", "9"}});
+    RowKey key = keyOf("sip:alice@example.com", KeyPart::kUri, false).value();
+    script::AvpStore avps;
+    CPPUNIT_ASSERT_EQUAL(4, service_->load("usr_preferences", key, std::nullopt, "*", avps));
+    CPPUNIT_ASSERT(avps.get("a")->isInt() && avps.get("a")->i() == 7);
+    CPPUNIT_ASSERT(avps.get("b")->isStr());
+    CPPUNIT_ASSERT_EQUAL(std::string("0049"), std::string(avps.get("b")->str()));
+    CPPUNIT_ASSERT(avps.get("c")->isInt() && avps.get("c")->i() == 8);
+    CPPUNIT_ASSERT(avps.get("d")->isStr());
+  }
   void loadOfEveryAttributeSkipsBadRows() {
     db_.rows = db::Rows({"attribute", "type", "value"}, Cells{{"fwdbusy", "0", "sip:b@x"},
-                                                              {"max", "2", "many"},
+                                                              {"max", "1", "many"},
                                                               {"bad name", "0", "v"},
                                                               {std::nullopt, "0", "v"},
                                                               {"lang", "0", "de"}});
@@ -161,7 +177,7 @@ class AvpDbTest : public CppUnit::TestFixture {
     const std::vector<db::Param>& p = db_.params.back();
     CPPUNIT_ASSERT_EQUAL(std::size_t{12}, p.size());
     CPPUNIT_ASSERT_EQUAL(std::string("0"), text(p[4]));
-    CPPUNIT_ASSERT_EQUAL(std::string("2"), text(p[10]));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), text(p[10]));  // OpenSIPS: bit 0 = integer value
     CPPUNIT_ASSERT_EQUAL(std::string("5"), text(p[11]));
     CPPUNIT_ASSERT_EQUAL(0, service_->store("usr_preferences", key, "vm", {}));
   }

@@ -92,7 +92,7 @@ class AvpopsModule : public Module {
         "avp_db_store", {ArgSpec::str("source"), ArgSpec::str("name"), ArgSpec::str("table").opt()},
         kMsgRoutes, [this](const ScriptArgs& a, BindContext& bc) { return bindStore(a, bc); },
         "avp_db_store(source, name[, table]): inserts every value of $avp(name) as a row of the "
-        "source's subscriber (integers with type 2); 1 stored, -1 the AVP has no value, -2 bad "
+        "source's subscriber (integers with type 1); 1 stored, -1 the AVP has no value, -2 bad "
         "source, -3 DB error");
     spec.command(
         "avp_db_delete",

@@ -1,7 +1,7 @@
 -- Sipline schema: table "usr_preferences", table_version 1.
 -- Per-subscriber settings loaded into AVPs by avpops (avp_db_load): one row per (user,
--- attribute, value); an attribute may have several values. type 0 is a string value, 2 an
--- integer. The call-forwarding settings that `siplinectl callfwd` writes use the attributes
+-- attribute, value); an attribute may have several values. type 0 is a string value, 1 an
+-- integer (bit 0 set, as in OpenSIPS; bit 1 marks an integer AVP name there). The call-forwarding settings that `siplinectl callfwd` writes use the attributes
 -- "callfwd" (unconditional), "fwdbusy" (on busy) and "fwdnoanswer" (on no answer), each a SIP
 -- URI. uuid is an optional subscriber id for setups that key preferences by it.
 CREATE TABLE usr_preferences (

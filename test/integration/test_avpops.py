@@ -108,9 +108,9 @@ ROWS = [
     # uuid, username, domain, attribute, type, value
     ("", "alice", "example.com", "callfwd", 0, "sip:carol@example.com"),
     ("", "alice", "example.com", "fwdbusy", 0, "sip:vm-busy@example.com"),
-    ("", "alice", "example.com", "maxcalls", 2, "3"),
+    ("", "alice", "example.com", "maxcalls", 1, "3"),
     ("", "alice", "other.example", "callfwd", 0, "sip:dave@other.example"),
-    ("", "bob", "example.com", "maxcalls", 2, "not-a-number"),
+    ("", "bob", "example.com", "maxcalls", 1, "not-a-number"),
     ("u-77", "", "", "lang", 0, "de"),
 ]
 
@@ -164,7 +164,7 @@ def test_load_round_trips_strings_integers_and_keys():
                      "newest (highest id) on top")
             check_eq(_ask(srv, "avpsrc"), "uuid=-1 uri=1 fwd=sip:carol@example.com",
                      "an AVP source is a uuid (as in OpenSIPS) unless /uri says otherwise")
-            check_eq(_ask(srv, "int"), "rc=1 sum=4", "type 2 loads an integer")
+            check_eq(_ask(srv, "int"), "rc=1 sum=4", "type 1 loads an integer")
             check_eq(_ask(srv, "all"),
                      "rc=1 fwd=sip:carol@example.com busy=sip:vm-busy@example.com max=3",
                      "$avp(*) loads every attribute")
@@ -188,12 +188,12 @@ def test_store_delete_and_query_round_trips():
             rows = pg.psql("SELECT username, domain, attribute, type, value FROM "
                            "usr_preferences WHERE attribute = 'vm' ORDER BY id")
             check_eq(rows.splitlines(),
-                     ["erin|example.com|vm|0|sip:vm@media.example", "erin|example.com|vm|2|42"],
-                     "stored rows (oldest value first, the integer with type 2)")
+                     ["erin|example.com|vm|0|sip:vm@media.example", "erin|example.com|vm|1|42"],
+                     "stored rows (oldest value first, the integer with type 1)")
             check_eq(_ask(srv, "delete", "sip:erin@example.com"), "rc=1 again=-1", "delete")
             check_eq(pg.psql("SELECT count(*) FROM usr_preferences WHERE attribute = 'vm'"), "0",
                      "rows left after delete")
-            check_eq(_ask(srv, "query", extra=["X-Attr: maxcalls"]), "rc=1 v=3 t=2 v1=<null>",
+            check_eq(_ask(srv, "query", extra=["X-Attr: maxcalls"]), "rc=1 v=3 t=1 v1=<null>",
                      "avp_db_query into two AVPs")
             check_eq(_ask(srv, "query", extra=["X-Attr: x' OR '1'='1"]),
                      "rc=-1 v=<null> t=<null> v1=<null>",
