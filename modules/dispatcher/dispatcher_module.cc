@@ -10,6 +10,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/config/settings.h"
 #include "core/module/module.h"
 #include "core/script/format.h"
 #include "core/sip/msg_context.h"
@@ -59,7 +60,7 @@ class DispatcherModule : public Module {
     spec.param("table_name", &c.table_name, "table of the destinations (default dispatcher)");
     spec.param("list_file", &c.list_file,
                "file of destinations instead of the DB: \"setid uri [flags [priority [attrs "
-               "[weight]]]]\" per line");
+               "[weight]]]]\" per line (relative: to the settings file's directory)");
     spec.param("attrs_avp", &c.attrs_avp,
                "$avp(name) that receives the attrs of the chosen destination");
     spec.param("hash_pvar", &c.hash_pvar,
@@ -161,6 +162,12 @@ class DispatcherModule : public Module {
     attrs_avp_ = avp.value();
     Status st = compileHashPvar();
     if (!st.isOk()) return st;
+    // A relative list_file is relative to the settings file, as every path of the settings
+    // (the server's working directory is "/" under systemd).
+    std::string& list_file = service_.config().list_file;
+    if (!list_file.empty() && list_file.front() != '/' && !ctx.settings().dir.empty()) {
+      list_file = ctx.settings().dir + "/" + list_file;
+    }
     tm::Api* tm = nullptr;
     if (service_.config().ping_interval_s > 0) {
       Result<tm::Api*> t = ctx.require<tm::Api>("tm", "dispatcher's ds_ping_interval");

@@ -331,6 +331,24 @@ def test_list_file_source_and_its_errors():
 test_list_file_source_and_its_errors.timeout = 90
 
 
+def test_relative_list_file_is_found_next_to_the_settings_whatever_the_working_directory():
+    # systemd starts the server in "/": a list_file named relative to sipline.cfg (as every
+    # relative path of the settings) must still be found, at start and at ds_reload.
+    with Gateway(name="rel") as gw:
+        srv = Server(routes=ROUTES.replace("@SET@", "5").replace("@ALG@", "4"),
+                     modules=_modules({"list_file": '"gateways.list"'}), name="dsrel", cwd="/")
+        with open(os.path.join(srv.dir, "gateways.list"), "w") as f:
+            f.write(f"5 {gw.uri}\n")
+        with srv:
+            check_eq(states(srv), {gw.uri: "active"}, "the set of the relative list_file")
+            check_eq(srv.mi("ds_reload")["destinations"], 1, "ds_reload reads it again")
+            calls(srv, 1)
+            check_eq(gw.received("INVITE"), 1, "the call went to the listed gateway")
+
+
+test_relative_list_file_is_found_next_to_the_settings_whatever_the_working_directory.timeout = 60
+
+
 def test_db_down_at_start_starts_empty_and_fills_when_the_db_is_back():
     with Gateway(name="late") as gw:
         pg = _pg([(1, gw.uri)])

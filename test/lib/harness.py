@@ -461,6 +461,7 @@ class Server:
         with Server(uas_port=p) as srv:
             srv.port, srv.mi_sock, srv.pid, srv.mi("ps"), srv.stats([...])
 
+    `cwd` is the directory it runs in (default: the one of its settings file, as `-f` names).
     `netns` runs it inside that network namespace (`ip netns exec`, test/lib/netns.py) and
     `host` is the address its sockets listen on there (default 127.0.0.1); the MI socket is a
     file, so MI works from outside the namespace.
@@ -472,8 +473,9 @@ class Server:
     def __init__(self, routes=DEFAULT_ROUTES, settings=DEFAULT_SETTINGS, uas_port=None,
                  udp_workers=2, modules="sl = {}; maxfwd = {};", log_level="notice",
                  extra_settings="", start_timeout=15.0, stop_timeout=10.0, name="sipline",
-                 transports=("udp",), tcp_workers=2, netns=None, host=LOOPBACK):
+                 transports=("udp",), tcp_workers=2, netns=None, host=LOOPBACK, cwd=None):
         self.netns = netns
+        self.cwd = cwd  # the server's working directory (default: its settings' directory)
         self.host = host
         self.port = free_udp_port()
         self.uas_port = uas_port or free_udp_port(exclude=(self.port,))
@@ -528,7 +530,7 @@ class Server:
         prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         self.proc = subprocess.Popen([*prefix, SIPLINE, "-f", self.cfg],
                                      stdin=subprocess.DEVNULL, stdout=self.logf,
-                                     stderr=subprocess.STDOUT, cwd=self.dir)
+                                     stderr=subprocess.STDOUT, cwd=self.cwd or self.dir)
         in_ns = self.proc.pid if self.netns else None
         deadline = time.monotonic() + self.start_timeout
         last_err = None
