@@ -181,15 +181,15 @@ Result<std::size_t> Service::load(db::Connection& conn, const char* why) {
 
 Result<std::size_t> Service::reload() {
   if (store_ == nullptr) return Status::failedPrecondition("permissions: not initialised");
-  if (conn_ == nullptr) {
-    Result<std::unique_ptr<db::Connection>> c = connector_();
-    if (!c.isOk()) {
-      counters_.reload_errors.inc();
-      return c.status().withPrefix("permissions");
-    }
-    conn_ = std::move(c.value());
+  // A connection of its own for every reload, closed when done: one kept from a reload that
+  // failed in an outage would still be backing off (up to 30 s) and refuse the operator's
+  // address_reload once the DB is back. Reloads are rare.
+  Result<std::unique_ptr<db::Connection>> conn = connector_();
+  if (!conn.isOk()) {
+    counters_.reload_errors.inc();
+    return conn.status().withPrefix("permissions");
   }
-  Result<std::size_t> n = load(*conn_, "address_reload");
+  Result<std::size_t> n = load(*conn.value(), "address_reload");
   if (!n.isOk()) return n.status().withPrefix("permissions: address_reload");
   return n;
 }

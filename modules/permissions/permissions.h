@@ -8,9 +8,9 @@
 // a background retry (core/db/load_retry.h: 1 s doubling to 30 s) that runLoader() runs in a
 // process of its own (forked only then) until one load succeeds (or an address_reload
 // loaded the table first); signalling never waits for the DB. reload() (MI address_reload, in
-// the MI process) reads the table again on that process's own connection and publishes the
-// new rows; on any DB error the published rows stay and the error is returned. Bad rows are
-// skipped with a log line at every load. The checks never touch the DB.
+// the MI process) reads the table again on a connection opened for it and closed after it, and
+// publishes the new rows; on any DB error the published rows stay and the error is returned. Bad
+// rows are skipped with a log line at every load. The checks never touch the DB.
 //
 // Process-private object (inherited through fork); the rows live in shm (address_store.h).
 #pragma once
@@ -111,7 +111,6 @@ class Service {
   db::Options db_options_;
   Connector connector_;
   std::unique_ptr<AddressStore> store_;
-  std::unique_ptr<db::Connection> conn_;  // this process's, for reloads (opened at the first)
   std::uint64_t last_bad_rows_ = 0;
   db::LoadRetry retry_;  // armed by init() when the DB was down; ticked in the loader
 };

@@ -10,6 +10,7 @@ stop `sipline -c` with the call's position. allow_routing(), allow_register() an
 read their allow/deny files."""
 
 import os
+import time
 
 from harness import (LOOPBACK, ROOT, MIError, Server, UdpPeer, build_request, check,
                      check_config, check_eq, recv_request, wait_until, write_config)
@@ -244,6 +245,39 @@ def test_database_down_reload_fails_old_table_stays_server_answers():
 
 
 test_database_down_reload_fails_old_table_stays_server_answers.timeout = 180
+
+
+def _reload_error(srv):
+    try:
+        srv.mi("address_reload")
+        return None
+    except MIError as e:
+        return str(e)
+
+
+def test_address_reload_right_after_the_db_is_back_works_after_failed_reloads():
+    # Reloads that failed during an outage must not hold up the operator's first reload once
+    # the DB is back (a connection kept from them would still be backing off for seconds).
+    pg = _pg()
+    try:
+        _add(pg, 1, LOOPBACK, 32, info="pstn")
+        with _server(pg) as srv:
+            check_eq(srv.mi("address_reload").get("entries"), 1, "a reload before the outage")
+            pg.down()
+            deadline = time.monotonic() + 12
+            while time.monotonic() < deadline:  # an operator retrying during the outage
+                check(_reload_error(srv) is not None, "address_reload worked with the DB down")
+                time.sleep(0.3)
+            pg.up()
+            _add(pg, 2, "10.9.9.9", 32, info="new")
+            error = _reload_error(srv)
+            check(error is None, f"the first address_reload after the DB is back: {error}")
+            check_eq(srv.stat("permissions:address_entries"), 2, "the reload read the table")
+    finally:
+        pg.stop()
+
+
+test_address_reload_right_after_the_db_is_back_works_after_failed_reloads.timeout = 120
 
 
 def test_database_down_at_start_starts_empty_and_loads_when_back():
