@@ -239,14 +239,12 @@ Result<std::vector<Destination>> Service::loadFromDb(db::Connection& conn) {
 
 Result<std::vector<Destination>> Service::load() {
   if (!cfg_.list_file.empty()) return readListFile(cfg_.list_file);
-  std::unique_ptr<db::Connection> temp;
-  db::Connection* conn = conn_.get();
-  if (conn == nullptr) {
-    Result<std::unique_ptr<db::Connection>> opened = db::openUrl(cfg_.db_url, db_options_);
-    if (!opened.isOk()) return opened.status();
-    temp = std::move(opened.value());
-    conn = temp.get();
-  }
+  // A connection of its own for every load, closed when done: one kept from a ds_reload that
+  // failed in an outage would still be backing off (up to 30 s) and refuse the operator's
+  // ds_reload once the DB is back. Loads are rare.
+  Result<std::unique_ptr<db::Connection>> opened = db::openUrl(cfg_.db_url, db_options_);
+  if (!opened.isOk()) return opened.status();
+  db::Connection* conn = opened.value().get();
   Status st = conn->ensureConnected();
   if (!st.isOk()) {
     return Status::unavailable("cannot reach the DB " + conn->url().text + ": " + st.message());
@@ -291,14 +289,6 @@ Status Service::init(shm::SegmentManager* sm, tm::Api* tm) {
     callback_ = tm->registerCallback(&probeCallback);
   }
   g_service = this;
-  return Status::ok();
-}
-
-Status Service::childInit(const ProcessInfo& proc) {
-  if (cfg_.db_url.empty() || proc.role != ProcessRole::kMi) return Status::ok();
-  Result<std::unique_ptr<db::Connection>> c = db::openUrl(cfg_.db_url, db_options_);
-  if (!c.isOk()) return c.status().withPrefix("dispatcher");
-  conn_ = std::move(c.value());
   return Status::ok();
 }
 

@@ -7,8 +7,8 @@
 // a connection it closes again) and makes the shared state. A DB that cannot be reached
 // (kUnavailable) starts the server with no sets (loadPending()): the loader process
 // (runLoader()) retries with a back-off until one load succeeds. Any other load error (bad
-// list_file, wrong table version, missing column) refuses the start. childInit() gives the
-// MI process its own lazy DB connection for reload(). reload() swaps in a new list keeping the
+// list_file, wrong table version, missing column) refuses the start. Every load reads on a DB
+// connection opened for it and closed after it. reload() swaps in a new list keeping the
 // state of every destination that stays (same set and URI); a failure keeps the old list. Any
 // process may select or mark; the timer process probes (tick()); the probe replies arrive in
 // whichever process tm delivers them to and update the shared state.
@@ -25,7 +25,6 @@
 
 #include "core/base/status.h"
 #include "core/db/db.h"
-#include "core/proc/process_info.h"
 #include "core/shm/segment.h"
 #include "core/stats/stats.h"
 #include "core/transport/sock_addr.h"
@@ -92,7 +91,6 @@ class Service {
   // Master, before fork: checkConfig, loads the sets, makes the shared state in `sm`, and
   // (with probing on and `tm` given) registers the probe callback.
   Status init(shm::SegmentManager* sm, tm::Api* tm);
-  Status childInit(const ProcessInfo& proc);
 
   // Whether the start found the DB down and no load has succeeded since.
   bool loadPending() const;
@@ -177,7 +175,6 @@ class Service {
   std::vector<std::optional<SockAddr>> addrs_;  // per slot, numeric hosts only
   Loader loader_;
   db::Options db_options_;
-  std::unique_ptr<db::Connection> conn_;  // MI process only
   tm::Api* tm_ = nullptr;
   std::uint16_t callback_ = 0;
   std::function<Status(const tm::LocalRequest&, std::uint64_t)> sender_;

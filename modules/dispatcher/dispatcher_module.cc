@@ -188,8 +188,6 @@ class DispatcherModule : public Module {
     return Status::ok();
   }
 
-  Status childInit(const ProcessInfo& proc) override { return service_.childInit(proc); }
-
  private:
   Status compileHashPvar() {
     if (hash_pvar_ != nullptr || service_.config().hash_pvar.empty()) return Status::ok();

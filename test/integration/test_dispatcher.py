@@ -11,6 +11,7 @@ tm uses the short timers of sipp_flows.TM_TIMERS, so every wait is a few seconds
 
 import glob
 import os
+import time
 
 from harness import (LOOPBACK, MIError, Server, ServerError, SippUas, UdpPeer,
                      build_request, check, check_config, check_eq, free_udp_port, scenario,
@@ -294,6 +295,33 @@ def test_mi_list_set_state_and_reload_with_a_new_row():
 
 
 test_mi_list_set_state_and_reload_with_a_new_row.timeout = 180
+
+
+def test_ds_reload_right_after_the_db_is_back_works_after_failed_reloads():
+    # ds_reloads that failed during an outage must not hold up the first one once the DB is
+    # back (a connection kept from them would still be backing off for seconds).
+    with Gateway(name="one") as one, Gateway(name="two") as two:
+        pg = _pg([(1, one.uri)])
+        try:
+            with ds_server(alg=8, pg=pg) as srv:
+                check_eq(srv.mi("ds_reload")["destinations"], 1, "a reload before the outage")
+                pg.down()
+                deadline = time.monotonic() + 12
+                while time.monotonic() < deadline:  # an operator retrying during the outage
+                    check(not _reload_ok(srv), "ds_reload worked with the DB down")
+                    time.sleep(0.3)
+                pg.up()
+                add_row(pg, 1, two.uri)
+                try:
+                    n = srv.mi("ds_reload")["destinations"]
+                except MIError as e:
+                    raise AssertionError(f"the first ds_reload after the DB is back: {e}")
+                check_eq(n, 2, "the reload read the table")
+        finally:
+            pg.stop()
+
+
+test_ds_reload_right_after_the_db_is_back_works_after_failed_reloads.timeout = 120
 
 
 def _reload_ok(srv):
