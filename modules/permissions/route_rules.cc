@@ -52,7 +52,9 @@ class RuleParser {
   bool word(std::string_view w) {
     if (s_.substr(i_, w.size()) != w) return false;
     std::size_t end = i_ + w.size();
-    if (end < s_.size() && s_[end] != ' ' && s_[end] != '\t' && s_[end] != ':' && s_[end] != ',') {
+    // A blank as skipSpace() sees it (the CR of a CRLF line end too), ':' or ',' ends a word.
+    if (end < s_.size() && s_[end] != ' ' && s_[end] != '\t' && s_[end] != '\r' && s_[end] != ':' &&
+        s_[end] != ',') {
       return false;
     }
     i_ = end;

@@ -14,6 +14,7 @@ class RouteRulesTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(listsMatchAllItemsAndExceptions);
   CPPUNIT_TEST(allowWinsThenDenyThenAllowed);
   CPPUNIT_TEST(commentsAndBlankLinesAreIgnored);
+  CPPUNIT_TEST(windowsLineEndsAreBlanks);
   CPPUNIT_TEST(escapedBackslashBeforeTheClosingQuote);
   CPPUNIT_TEST(syntaxErrorsNameTheLine);
   CPPUNIT_TEST(missingFileHasNoRulesOtherErrorsAreReported);
@@ -67,6 +68,16 @@ ALL : "^sip:q\"x"
     RouteRules r = parse("# premium numbers\n\n   \nALL : \"^sip:0900#x\"  # only these\n");
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, r.size());
     CPPUNIT_ASSERT(r.find("sip:a@b", "sip:0900#x@c") != nullptr);  // '#' inside quotes kept
+  }
+
+  // A file saved with CRLF line ends: the CR after a final ALL (or EXCEPT list) is a blank.
+  void windowsLineEndsAreBlanks() {
+    RouteRules r = parse("# pstn.allow\r\n\"^sip:ops@\" : ALL\r\nALL : ALL EXCEPT \"^sip:00\"\r\n");
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, r.size());
+    CPPUNIT_ASSERT_EQUAL(2, r.find("sip:ops@a", "sip:0044@x")->line);
+    CPPUNIT_ASSERT_EQUAL(3, r.find("sip:bob@a", "sip:030@x")->line);
+    CPPUNIT_ASSERT(r.find("sip:bob@a", "sip:0044@x") == nullptr);
+    CPPUNIT_ASSERT(parse("ALL : ALL\r").find("sip:a@b", "sip:c@d") != nullptr);
   }
 
   void syntaxErrorsNameTheLine() {
