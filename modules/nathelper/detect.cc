@@ -32,14 +32,14 @@ const Contact* firstContact(SipMessage& msg) {
   return &c;
 }
 
-bool privateSdp(SipMessage& msg, bool cgnat) {
+bool privateSdp(SipMessage& msg) {
   MessageSdp parsed;
   if (!parseMessageSdp(msg, parsed)) return false;
   const SdpSession& s = parsed.session;
-  if (s.has_connection && isPrivateAddress(s.connection.address, cgnat)) return true;
+  if (s.has_connection && isPrivateAddress(s.connection.address)) return true;
   for (const SdpMedia& m : s.media) {
     for (const SdpConnection& c : m.connections) {
-      if (isPrivateAddress(c.address, cgnat)) return true;
+      if (isPrivateAddress(c.address)) return true;
     }
   }
   return false;
@@ -58,7 +58,7 @@ bool parseMessageSdp(SipMessage& msg, MessageSdp& out) {
   return parseSdp(out.text, out.session) == SdpError::kOk;
 }
 
-bool isPrivateAddress(std::string_view ip, bool cgnat) {
+bool isPrivateAddress(std::string_view ip) {
   ip = noBrackets(ip);
   char buf[INET6_ADDRSTRLEN];
   if (ip.empty() || ip.size() >= sizeof(buf)) return false;
@@ -67,7 +67,7 @@ bool isPrivateAddress(std::string_view ip, bool cgnat) {
   unsigned char a[16];
   if (inet_pton(AF_INET, buf, a) == 1) {
     return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
-           (cgnat && a[0] == 100 && (a[1] & 0xc0) == 64);
+           (a[0] == 100 && (a[1] & 0xc0) == 64);
   }
   if (inet_pton(AF_INET6, buf, a) == 1) {
     return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
@@ -76,22 +76,22 @@ bool isPrivateAddress(std::string_view ip, bool cgnat) {
 }
 
 bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags) {
-  const bool cgnat = (flags & kCgnat) != 0;
-  if ((flags & (kPrivateContact | kContactDiffers)) != 0) {
+  if ((flags & (kPrivateContact | kContactDiffers | kContactPortDiffers)) != 0) {
     if (const Contact* c = firstContact(msg); c != nullptr) {
       const SipUri& uri = c->addr.uri;
-      if ((flags & kPrivateContact) != 0 && isPrivateAddress(uri.host, cgnat)) return true;
-      if ((flags & kContactDiffers) != 0) {
+      if ((flags & kPrivateContact) != 0 && isPrivateAddress(uri.host)) return true;
+      if ((flags & kContactDiffers) != 0 && !sameIp(uri.host, src.addr)) return true;
+      if ((flags & kContactPortDiffers) != 0) {
         std::uint16_t port =
             uri.port != 0 ? uri.port : defaultPort(uri.scheme == SipUri::Scheme::kSips);
-        if (!sameIp(uri.host, src.addr) || port != src.addr.port()) return true;
+        if (port != src.addr.port()) return true;
       }
     }
   }
   if ((flags & (kViaDiffers | kPrivateVia | kViaPortDiffers)) != 0) {
     if (const Via* via = msg.topVia(); via != nullptr) {
       if ((flags & kViaDiffers) != 0 && !sameIp(via->host, src.addr)) return true;
-      if ((flags & kPrivateVia) != 0 && isPrivateAddress(via->host, cgnat)) return true;
+      if ((flags & kPrivateVia) != 0 && isPrivateAddress(via->host)) return true;
       if ((flags & kViaPortDiffers) != 0) {
         std::uint16_t port =
             via->port != 0 ? via->port : defaultPort(iequals(via->transport, "TLS"));
@@ -99,7 +99,7 @@ bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags) {
       }
     }
   }
-  if ((flags & kPrivateSdp) != 0 && privateSdp(msg, cgnat)) return true;
+  if ((flags & kPrivateSdp) != 0 && privateSdp(msg)) return true;
   return false;
 }
 

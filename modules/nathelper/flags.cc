@@ -21,7 +21,7 @@ constexpr FlagName kNatTestNames[] = {
     {"private-sdp", kPrivateSdp},
     {"via-port-differs", kViaPortDiffers},
     {"contact-differs", kContactDiffers},
-    {"cgnat", kCgnat},
+    {"contact-port-differs", kContactPortDiffers},
 };
 constexpr FlagName kSdpFixNames[] = {
     {"add-dir-active", kAddDirActive},
@@ -76,7 +76,7 @@ Result<std::uint32_t> parseFlags(std::string_view text, const FlagName (&names)[
 }  // namespace
 
 Result<std::uint32_t> parseNatTestFlags(std::string_view text) {
-  return parseFlags(text, kNatTestNames, kAllNatTests, kCgnat);
+  return parseFlags(text, kNatTestNames, kAllNatTests, 0);
 }
 
 Result<std::uint32_t> parseSdpFixFlags(std::string_view text) {

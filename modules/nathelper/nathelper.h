@@ -21,13 +21,13 @@ namespace sipline::nathelper {
 
 // nat_uac_test() bits, OpenSIPS's values.
 enum NatTest : std::uint32_t {
-  kPrivateContact = 1,   // the first Contact's host is a private address
-  kViaDiffers = 2,       // the top Via's host is not the source IP
-  kPrivateVia = 4,       // the top Via's host is a private address
-  kPrivateSdp = 8,       // a c= address of the SDP is private
-  kViaPortDiffers = 16,  // the source port is not the top Via's port
-  kContactDiffers = 32,  // the first Contact's host:port is not the source's
-  kCgnat = 64,           // modifier: 100.64.0.0/10 (RFC 6598) counts as private too
+  kPrivateContact = 1,       // the first Contact's host is a private address
+  kViaDiffers = 2,           // the top Via's host is not the source IP
+  kPrivateVia = 4,           // the top Via's host is a private address
+  kPrivateSdp = 8,           // a c= address of the SDP is private
+  kViaPortDiffers = 16,      // the source port is not the top Via's port
+  kContactDiffers = 32,      // the first Contact's host is not the source IP
+  kContactPortDiffers = 64,  // the first Contact's port is not the source port
 };
 inline constexpr std::uint32_t kAllNatTests = 127;
 
@@ -39,16 +39,16 @@ enum SdpFix : std::uint32_t {
 };
 inline constexpr std::uint32_t kAllSdpFixes = kAddDirActive | kRewriteC | kRewriteO;
 
-// A flags argument: a number ("19"), or names joined by '|' or ',' ("private-contact|cgnat").
-// invalidArgument naming the unknown word or bit; a value that selects nothing is an error
-// too (nat_uac_test("cgnat") alone tests nothing).
+// A flags argument: a number ("19"), or names joined by '|' or ',' ("private-contact|via-differs").
+// invalidArgument naming the unknown word or bit; a value that selects nothing (0) is an error
+// too.
 Result<std::uint32_t> parseNatTestFlags(std::string_view text);
 Result<std::uint32_t> parseSdpFixFlags(std::string_view text);
 
-// RFC 1918 (10/8, 172.16/12, 192.168/16), RFC 6598 100.64/10 when cgnat, IPv6 ULA fc00::/7
-// and link-local fe80::/10. ip is a numeric address (IPv6 with or without brackets); a host
-// name or anything else is not private.
-bool isPrivateAddress(std::string_view ip, bool cgnat);
+// RFC 1918 (10/8, 172.16/12, 192.168/16), RFC 6598 carrier-grade NAT 100.64/10 (as OpenSIPS
+// counts them), IPv6 ULA fc00::/7 and link-local fe80::/10. ip is a numeric address (IPv6 with
+// or without brackets); a host name or anything else is not private.
+bool isPrivateAddress(std::string_view ip);
 
 // Where the message came from.
 struct Source {

@@ -87,7 +87,7 @@ class NathelperModule : public Module {
         },
         "nat_uac_test(flags): true when any selected test finds NAT; flags 1 private-contact, "
         "2 via-differs, 4 private-via, 8 private-sdp, 16 via-port-differs, 32 "
-        "contact-differs, 64 cgnat (100.64.0.0/10 counts as private), as a sum or names "
+        "contact-differs (IP), 64 contact-port-differs, as a sum (OpenSIPS's values) or names "
         "joined by '|'");
     spec.command(
         "fix_nated_contact", {}, kMsgRoutes,

@@ -80,7 +80,8 @@ class NathelperTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(privateSdp);
   CPPUNIT_TEST(viaPortDiffers);
   CPPUNIT_TEST(contactDiffers);
-  CPPUNIT_TEST(cgnatOnlyWithItsFlag);
+  CPPUNIT_TEST(contactPortDiffers);
+  CPPUNIT_TEST(cgnatCountsAsPrivate);
   CPPUNIT_TEST(anySelectedTestIsEnough);
   CPPUNIT_TEST(fixContactForms);
   CPPUNIT_TEST(fixContactIpv6AndReply);
@@ -99,35 +100,33 @@ class NathelperTest : public CppUnit::TestFixture {
   void privateRanges() {
     for (const char* ip :
          {"10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.1", "192.168.1.20", "fc00::1",
-          "fd12:3456::1", "[fd00::2]", "fe80::1", "febf::1"}) {
-      CPPUNIT_ASSERT_MESSAGE(ip, isPrivateAddress(ip, false));
+          "fd12:3456::1", "[fd00::2]", "fe80::1", "febf::1", "100.64.0.1", "100.127.255.254"}) {
+      CPPUNIT_ASSERT_MESSAGE(ip, isPrivateAddress(ip));
     }
-    for (const char* ip :
-         {"9.255.255.255", "11.0.0.1", "172.15.0.1", "172.32.0.1", "192.169.0.1", "192.0.2.1",
-          "100.64.0.1", "2001:db8::1", "fec0::1", "::1", "example.com", "", "[", "1.2.3"}) {
-      CPPUNIT_ASSERT_MESSAGE(ip, !isPrivateAddress(ip, false));
+    for (const char* ip : {"9.255.255.255", "11.0.0.1", "172.15.0.1", "172.32.0.1", "192.169.0.1",
+                           "192.0.2.1", "100.128.0.1", "100.63.255.255", "2001:db8::1", "fec0::1",
+                           "::1", "example.com", "", "[", "1.2.3"}) {
+      CPPUNIT_ASSERT_MESSAGE(ip, !isPrivateAddress(ip));
     }
-    CPPUNIT_ASSERT(isPrivateAddress("100.64.0.1", true));
-    CPPUNIT_ASSERT(isPrivateAddress("100.127.255.254", true));
-    CPPUNIT_ASSERT(!isPrivateAddress("100.128.0.1", true));
-    CPPUNIT_ASSERT(!isPrivateAddress("100.63.255.255", true));
   }
 
   void flagsAsNumbersAndNames() {
     CPPUNIT_ASSERT_EQUAL(19u, parseNatTestFlags("19").value());
     CPPUNIT_ASSERT_EQUAL(127u, parseNatTestFlags("127").value());
-    CPPUNIT_ASSERT_EQUAL(65u, parseNatTestFlags("private-contact|cgnat").value());
+    // OpenSIPS's 64: the Contact's port is not the source port (a test of its own).
+    CPPUNIT_ASSERT_EQUAL(64u, parseNatTestFlags("64").value());
+    CPPUNIT_ASSERT_EQUAL(65u, parseNatTestFlags("private-contact|contact-port-differs").value());
     CPPUNIT_ASSERT_EQUAL(126u,
                          parseNatTestFlags("via-differs, private-via|private-sdp,via-port-differs|"
-                                           "contact-differs|CGNAT")
+                                           "contact-differs|CONTACT-PORT-DIFFERS")
                              .value());
     CPPUNIT_ASSERT_EQUAL(11u, parseSdpFixFlags("add-dir-active|rewrite-c|rewrite-o").value());
     CPPUNIT_ASSERT_EQUAL(2u, parseSdpFixFlags("2").value());
   }
 
   void badFlagsAreRefused() {
-    for (const char* bad : {"", "0", "128", "64", "cgnat", "private-contakt", "1|", "-1", "1x",
-                            "private-contact|bogus"}) {
+    for (const char* bad :
+         {"", "0", "128", "cgnat", "private-contakt", "1|", "-1", "1x", "private-contact|bogus"}) {
       CPPUNIT_ASSERT_MESSAGE(bad, !parseNatTestFlags(bad).isOk());
     }
     Result<std::uint32_t> typo = parseNatTestFlags("private-contakt");
@@ -194,29 +193,44 @@ class NathelperTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(test(request("[2001:db8::5]:5071", ""), v6, 16));
   }
 
+  // 32 (OpenSIPS's): the Contact's IP is not the source IP; its port does not matter.
   void contactDiffers() {
     Source src = from("203.0.113.5", 5062);
     CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@203.0.113.5:5062>"), src, 32));
-    CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.5:5063>"), src, 32));
+    CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@203.0.113.5:5063>"), src, 32));
+    CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@203.0.113.5>"), src, 32));
     CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.6:5062>"), src, 32));
-    CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.5>"), src, 32));  // 5060
-    CPPUNIT_ASSERT(
-        !test(request("203.0.113.5", "<sip:a@203.0.113.5>"), from("203.0.113.5", 5060), 32));
+    CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@phone.example.com:5062>"), src, 32));
     Source v6 = from("2001:db8::5", 5062);
     CPPUNIT_ASSERT(!test(request("[2001:db8::5]", "<sip:a@[2001:db8::5]:5062>"), v6, 32));
     CPPUNIT_ASSERT(test(request("[2001:db8::5]", "<sip:a@[fd00::5]:5062>"), v6, 32));
   }
 
-  void cgnatOnlyWithItsFlag() {
+  // 64 (OpenSIPS's): the Contact's port (5060, 5061 for sips:, when absent) is not the
+  // source port; its IP does not matter.
+  void contactPortDiffers() {
+    Source src = from("203.0.113.5", 5062);
+    CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@203.0.113.5:5062>"), src, 64));
+    CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@192.168.1.2:5062>"), src, 64));
+    CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.5:5063>"), src, 64));
+    CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.5>"), src, 64));  // 5060
+    CPPUNIT_ASSERT(
+        !test(request("203.0.113.5", "<sip:a@203.0.113.5>"), from("203.0.113.5", 5060), 64));
+    CPPUNIT_ASSERT(
+        !test(request("203.0.113.5", "<sips:a@203.0.113.5>"), from("203.0.113.5", 5061), 64));
+    // Both: either one differing is enough.
+    CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.5:5063>"), src, 32 | 64));
+    CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.6:5062>"), src, 32 | 64));
+  }
+
+  // RFC 6598 (carrier-grade NAT) addresses are private for 1, 4 and 8, as in OpenSIPS.
+  void cgnatCountsAsPrivate() {
     Source src = from("203.0.113.5", 5060);
     std::string m = request("100.64.1.1", "<sip:a@100.100.0.1>",
                             sdp("c=IN IP4 100.64.9.9\r\n", "m=audio 4000 RTP/AVP 0\r\n"));
-    CPPUNIT_ASSERT(!test(m, src, 1));
-    CPPUNIT_ASSERT(test(m, src, 1 | 64));
-    CPPUNIT_ASSERT(!test(m, src, 4));
-    CPPUNIT_ASSERT(test(m, src, 4 | 64));
-    CPPUNIT_ASSERT(!test(m, src, 8));
-    CPPUNIT_ASSERT(test(m, src, 8 | 64));
+    CPPUNIT_ASSERT(test(m, src, 1));
+    CPPUNIT_ASSERT(test(m, src, 4));
+    CPPUNIT_ASSERT(test(m, src, 8));
   }
 
   void anySelectedTestIsEnough() {
