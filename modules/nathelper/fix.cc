@@ -52,6 +52,20 @@ std::string applyChanges(std::string_view text, std::vector<Change> changes) {
   return out;
 }
 
+// params ("a=1;maddr=x;lr", no leading ';') without the parameter `name` (any case).
+std::string withoutParam(std::string_view params, std::string_view name) {
+  std::string out;
+  while (!params.empty()) {
+    std::size_t semi = params.find(';');
+    std::string_view one = params.substr(0, semi);
+    params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+    if (iequals(trim(one.substr(0, one.find('='))), name)) continue;
+    if (!out.empty()) out += ';';
+    out.append(one);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string receivedUri(const Source& src) {
@@ -74,9 +88,16 @@ bool fixNatedContact(SipMessage& msg, const Source& src) {
   std::size_t start = 0;
   if (!msg.offsetOf(addr.uri.host, start)) return false;
   std::string_view last = addr.uri.port_text.empty() ? addr.uri.host : addr.uri.port_text;
-  std::size_t length = static_cast<std::size_t>(last.data() + last.size() - addr.uri.host.data());
   std::string hostport = src.addr.ipForUri() + ":";
   appendDecimal(hostport, src.addr.port());
+  if (!addr.uri.maddr.empty()) {
+    // maddr overrides the host (RFC 3261 §19.1.1): left in, it would still send requests for
+    // this Contact to the private address. The edit then runs to the end of the parameters.
+    last = addr.uri.params;
+    std::string params = withoutParam(addr.uri.params, "maddr");
+    if (!params.empty()) hostport += ";" + params;
+  }
+  std::size_t length = static_cast<std::size_t>(last.data() + last.size() - addr.uri.host.data());
   msg.edits().replaceKeyed(kKeyContact, start, length, std::move(hostport));
   return true;
 }

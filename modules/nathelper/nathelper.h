@@ -69,8 +69,9 @@ bool parseMessageSdp(SipMessage& msg, MessageSdp& out);
 // True when any test selected in flags is true for msg from src.
 bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags);
 
-// Rewrites host[:port] of the first Contact URI to the source IP:port. False when there is
-// no Contact (or it is "*", malformed, or not a sip/sips URI).
+// Rewrites host[:port] of the first Contact URI to the source IP:port and drops its maddr
+// parameter (which would override the new host). False when there is no Contact (or it is
+// "*", malformed, or not a sip/sips URI).
 bool fixNatedContact(SipMessage& msg, const Source& src);
 
 // "sip:<ip>:<port>[;transport=tcp|tls]": the address msg came from.

@@ -86,6 +86,7 @@ class NathelperTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(fixContactForms);
   CPPUNIT_TEST(fixContactIpv6AndReply);
   CPPUNIT_TEST(fixContactWithoutContact);
+  CPPUNIT_TEST(fixContactDropsMaddr);
   CPPUNIT_TEST(rcvParamAsHeaderParam);
   CPPUNIT_TEST(rcvParamInUri);
   CPPUNIT_TEST(sdpRewriteC);
@@ -282,6 +283,30 @@ class NathelperTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(fixNatedContact(reply.msg, from("203.0.113.9", 31000)));
     CPPUNIT_ASSERT(reply.built().find("Contact: <sip:bob@203.0.113.9:31000>\r\n") !=
                    std::string::npos);
+  }
+
+  // A maddr would still send requests for the Contact to the private address (RFC 3261
+  // §19.1.1: maddr overrides the host), so the fixed Contact drops it, as OpenSIPS does.
+  void fixContactDropsMaddr() {
+    Source src = from("203.0.113.5", 40001);
+    struct Case {
+      const char* in;
+      const char* out;
+    } cases[] = {
+        {"<sip:alice@192.168.1.20:5062;maddr=192.168.1.20;transport=udp>;expires=60",
+         "<sip:alice@203.0.113.5:40001;transport=udp>;expires=60"},
+        {"<sip:alice@192.168.1.20;lr;MADDR=10.0.0.1>", "<sip:alice@203.0.113.5:40001;lr>"},
+        {"<sip:alice@192.168.1.20;maddr=10.0.0.1?Subject=x>",
+         "<sip:alice@203.0.113.5:40001?Subject=x>"},
+    };
+    for (const Case& c : cases) {
+      Msg m(request("203.0.113.5", c.in));
+      CPPUNIT_ASSERT(fixNatedContact(m.msg, src));
+      CPPUNIT_ASSERT(fixNatedContact(m.msg, src));  // a second call replaces the first
+      std::string out = m.built();
+      CPPUNIT_ASSERT_MESSAGE(
+          out, out.find(std::string("Contact: ") + c.out + "\r\n") != std::string::npos);
+    }
   }
 
   void fixContactWithoutContact() {
