@@ -42,6 +42,25 @@ std::uint64_t mix(std::uint64_t h) {
   return h;
 }
 
+// The largest UDP payload (IPv4: 65535 - 20 - 8; IPv6: 65535 - 8, no jumbograms).
+constexpr std::size_t kMaxDatagramV4 = 65507;
+constexpr std::size_t kMaxDatagramV6 = 65527;
+
+// invalidArgument when a command of `size` bytes cannot go to `to` in one datagram.
+Status fitsDatagram(std::size_t size, const SockAddr& to) {
+  std::size_t max = to.isV6() ? kMaxDatagramV6 : kMaxDatagramV4;
+  if (size <= max) return Status::ok();
+  return Status::invalidArgument("a command of " + std::to_string(size) +
+                                 " bytes does not fit one UDP datagram (at most " +
+                                 std::to_string(max) + ")");
+}
+
+// A failed send: EMSGSIZE is the command's fault (invalidArgument), anything else the path's.
+Status sendError(const SockAddr& to, int err) {
+  std::string why = "send to " + to.toString() + ": " + std::strerror(err);
+  return err == EMSGSIZE ? Status::invalidArgument(why) : Status::ioError(why);
+}
+
 Status tokenError(std::string_view token, const std::string& why) {
   return Status::invalidArgument("relay socket '" + std::string(token) + "': " + why);
 }
@@ -418,6 +437,8 @@ std::size_t RelaySets::healthCheck(const Probe& probe, std::int64_t now_ms) {
   return revived;
 }
 
+bool isCommandError(const Status& status) { return status.code() == Code::kInvalidArgument; }
+
 RelayClient::~RelayClient() {
   if (fd4_ >= 0) close(fd4_);
   if (fd6_ >= 0) close(fd6_);
@@ -446,18 +467,19 @@ std::string RelayClient::newCookie() {
 Result<std::string> RelayClient::exchange(std::size_t relay, std::string_view payload) {
   if (relay >= sets_.relayCount()) return Status::notFound("no such relay");
   const SockAddr& to = sets_.relay(relay).spec.addr;
-  int fd = socketFor(to.family());
-  if (fd < 0) return Status::ioError(std::string("relay control socket: ") + std::strerror(errno));
   std::string cookie = newCookie();
   std::string out = cookie;
   out += ' ';
   out.append(payload);
+  if (Status st = fitsDatagram(out.size(), to); !st.isOk()) return st;
+  int fd = socketFor(to.family());
+  if (fd < 0) return Status::ioError(std::string("relay control socket: ") + std::strerror(errno));
   std::string buf(65536, '\0');
   int timeout = std::max(options_.timeout_ms, 1);
   int attempts = std::max(options_.retries, 0) + 1;
   for (int attempt = 0; attempt < attempts; ++attempt) {
     if (sendto(fd, out.data(), out.size(), 0, to.sa(), to.len) < 0 && errno != EAGAIN) {
-      return Status::ioError("send to " + to.toString() + ": " + std::strerror(errno));
+      return sendError(to, errno);
     }
     std::int64_t deadline = monotonicMs() + timeout;
     for (;;) {
@@ -489,14 +511,13 @@ Result<std::string> RelayClient::exchange(std::size_t relay, std::string_view pa
 Status RelayClient::post(std::size_t relay, std::string_view payload) {
   if (relay >= sets_.relayCount()) return Status::notFound("no such relay");
   const SockAddr& to = sets_.relay(relay).spec.addr;
-  int fd = socketFor(to.family());
-  if (fd < 0) return Status::ioError(std::string("relay control socket: ") + std::strerror(errno));
   std::string out = newCookie();
   out += ' ';
   out.append(payload);
-  if (sendto(fd, out.data(), out.size(), 0, to.sa(), to.len) < 0) {
-    return Status::ioError("send to " + to.toString() + ": " + std::strerror(errno));
-  }
+  if (Status st = fitsDatagram(out.size(), to); !st.isOk()) return st;
+  int fd = socketFor(to.family());
+  if (fd < 0) return Status::ioError(std::string("relay control socket: ") + std::strerror(errno));
+  if (sendto(fd, out.data(), out.size(), 0, to.sa(), to.len) < 0) return sendError(to, errno);
   return Status::ok();
 }
 
@@ -516,6 +537,8 @@ Result<RelayClient::Reply> RelayClient::request(unsigned set, std::string_view k
       if (failovers != nullptr) *failovers = failed;
       return Reply{*idx, std::move(r).value(), failed};
     }
+    // The command's own fault (too large): no relay would take it, and none is to blame.
+    if (isCommandError(r.status())) return r.status();
     SL_WARN("media relay %s disabled: %s", sets_.relay(*idx).spec.url.c_str(),
             r.status().message().c_str());
     sets_.markDown(*idx);

@@ -193,6 +193,10 @@ struct RelayClientOptions {
   int retries = 2;        // retransmissions after the first attempt
 };
 
+// True for an exchange() failure that is the command's fault (too large for a datagram): no
+// other relay would take it, and the relay must not be marked down for it.
+bool isCommandError(const Status& status);
+
 // The per-process control client. Each request goes out as "<cookie> <payload>" with a fresh
 // random cookie; only a datagram from the relay's address starting with that cookie is the
 // reply, anything else (a late reply to an earlier request) is dropped. An exchange with one
@@ -212,17 +216,20 @@ class RelayClient {
   };
 
   // One request to one relay: kUnavailable on timeout (the relay is not marked down here),
-  // kIoError when the socket fails.
+  // kIoError when the socket fails, kInvalidArgument when the command does not fit one UDP
+  // datagram (the command's fault, not the relay's: see isCommandError).
   Result<std::string> exchange(std::size_t relay, std::string_view payload);
 
   // Sends one request to one relay without waiting (callers that must not block, such as tm
-  // and dialog watchers); its reply is dropped later as stale. kIoError when sending fails.
+  // and dialog watchers); its reply is dropped later as stale. kIoError when sending fails,
+  // kInvalidArgument for a command too large for one datagram.
   Status post(std::size_t relay, std::string_view payload);
 
   // Picks a relay of `set` for `key` (the Call-ID; RelaySets::pickFor, so a remembered relay
   // comes first); on timeout marks it down and fails over to the next relay of the set. It
   // never remembers: the caller does, after a successful offer. kNotFound for an unknown set,
-  // kUnavailable when no relay answered. `failovers` (when given) receives the number of
+  // kUnavailable when no relay answered, kInvalidArgument (no relay tried further, none marked
+  // down) for a command too large for one datagram. `failovers` (when given) receives the number of
   // relays that timed out before another relay answered: 0 when none answered (no relay
   // took the command over).
   Result<Reply> request(unsigned set, std::string_view key, std::string_view payload,

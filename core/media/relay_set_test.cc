@@ -75,6 +75,7 @@ class RelaySetTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(clientRetransmitsThenGivesUpInTime);
   CPPUNIT_TEST(clientFailsOverAndMarksDown);
   CPPUNIT_TEST(clientFailsWhenAllRelaysAreDown);
+  CPPUNIT_TEST(tooLargeCommandDisablesNoRelay);
   CPPUNIT_TEST(stickyRemembersForgetsAndExpires);
   CPPUNIT_TEST(stickyBucketEvictsTheOldest);
   CPPUNIT_TEST(stickyFlags);
@@ -318,6 +319,32 @@ class RelaySetTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!client.request(0, "k", "cmd", &failovers).isOk());
     CPPUNIT_ASSERT(monotonicMs() - start < 20);
     CPPUNIT_ASSERT_EQUAL(0u, failovers);
+  }
+
+  // A command that cannot fit one UDP datagram (a huge SDP, which a client can send over TCP)
+  // is the message's fault, not the relays': it fails at once and every relay stays up.
+  void tooLargeCommandDisablesNoRelay() {
+    FakeRelay a;
+    FakeRelay b;
+    RelaySets sets = threeRelays(a.url() + " " + b.url());
+    RelayClient client(sets, RelayClientOptions{30, 0});
+    unsigned failovers = 99;
+    std::int64_t start = monotonicMs();
+    auto r = client.request(0, "k", std::string(70000, 'x'), &failovers);
+    CPPUNIT_ASSERT(!r.isOk());
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.status().code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT(monotonicMs() - start < 20);
+    CPPUNIT_ASSERT_EQUAL(0u, failovers);
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, sets.downCount());
+    CPPUNIT_ASSERT(client.exchange(0, std::string(70000, 'x')).status().code() ==
+                   Code::kInvalidArgument);
+    CPPUNIT_ASSERT(!client.post(1, std::string(70000, 'x')).isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, sets.downCount());
+    // A normal command still goes through, to the relay the key picks.
+    std::thread t = serve(*sets.pick(0, "k") == 0 ? a : b, 1, "ok");
+    auto ok = client.request(0, "k", "cmd");
+    t.join();
+    CPPUNIT_ASSERT_MESSAGE(ok.status().message(), ok.isOk());
   }
 
   void stickyRemembersForgetsAndExpires() {

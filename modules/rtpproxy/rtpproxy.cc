@@ -358,6 +358,7 @@ Result<media::RelayClient::Reply> RelayTransport::request(unsigned set, std::str
         if (failovers != nullptr) *failovers = 0;
         return media::RelayClient::Reply{r, std::move(body).value(), 0};
       }
+      if (media::isCommandError(body.status())) return body.status();
       SL_WARN("media relay %s disabled: %s", sets_.relay(r).spec.url.c_str(),
               body.status().message().c_str());
       sets_.markDown(r);

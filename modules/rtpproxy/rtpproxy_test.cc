@@ -184,6 +184,7 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(releasesEarlierPortsWhenALaterStreamFails);
   CPPUNIT_TEST(callStaysOnTheRelayOfItsOffer);
   CPPUNIT_TEST(bodyThatCannotBeReplacedFails);
+  CPPUNIT_TEST(tooLargeCommandDisablesNoRelay);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -368,6 +369,24 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
     Msg m2(invite(kOffer, "tt9"));
     CPPUNIT_ASSERT(e2.manage(m2.msg, source(), {}, "", true, 0) == Outcome::kRelayRefused);
     CPPUNIT_ASSERT(re.posted.empty());
+  }
+
+  // A command too large for one datagram (a huge Call-ID over TCP) fails without disabling
+  // the call's relay or any other.
+  void tooLargeCommandDisablesNoRelay() {
+    media::RelaySets sets;
+    CPPUNIT_ASSERT(sets.configure("udp:127.0.0.1:9 udp:127.0.0.1:11").isOk());
+    sets.initPrivateForTest();
+    RelayTransport t(sets, media::RelayClientOptions{30, 0});
+    t.remember("call-1", 0);
+    const std::string big(70000, 'x');
+    for (int relay : {0, -1}) {
+      unsigned failovers = 99;
+      auto r = t.request(0, "call-1", big, relay, &failovers);
+      CPPUNIT_ASSERT(!r.isOk());
+      CPPUNIT_ASSERT_MESSAGE(r.status().message(), media::isCommandError(r.status()));
+      CPPUNIT_ASSERT_EQUAL(std::size_t{0}, sets.downCount());
+    }
   }
 
   void callStaysOnTheRelayOfItsOffer() {

@@ -17,6 +17,7 @@ import time
 from harness import (LOOPBACK, Server, UdpPeer, build_request, check, check_config, check_eq,
                      recv_request, reply_to, wait_until, write_config)
 from rtpengine_daemon import RtpEngine
+from stream_peer import StreamPeer
 
 ROUTES = """\
 route {
@@ -577,3 +578,51 @@ def test_server_stop_leaves_the_sessions_on_the_relay():
             recv_request(uas, "ACK", 3.0)
         time.sleep(0.3)
         check(known(engine, call_id), "the server's stop deleted the call's session")
+
+
+def _huge_sdp(port):
+    lines = "".join(f"a=x-filler-{i}:{'y' * 60}\r\n" for i in range(1100))
+    return sdp(port).replace(b"a=sendrecv\r\n", b"a=sendrecv\r\n" + lines.encode())
+
+
+def test_huge_sdp_over_tcp_disables_no_relay():
+    """An offer too large for one ng datagram (a ~70 kB SDP, over TCP) is the message's fault,
+    not the relays': the script's error reply goes out at once and both relays stay up for
+    the next call (it used to disable every relay of the set, one after the other)."""
+    with RtpEngine(None) as one, RtpEngine(None) as two, UdpPeer() as uas, UdpPeer() as caller:
+        modules = ("sl = {}; maxfwd = {}; tm = {}; "
+                   f'rtpengine = {{ rtpengine_sock = "{one.ng_addr} {two.ng_addr}"; '
+                   "rtpengine_tout_ms = 300; rtpengine_retr = 0; };")
+        routes = ROUTES.replace("@UAS_HOST@", LOOPBACK)
+        with Server(routes=routes, modules=modules, uas_port=uas.port, name="rtpengine",
+                    transports=("udp", "tcp"), extra_settings="max_message_size = 200000;") as srv:
+            body = _huge_sdp(40000)
+            check(len(body) > 66000, f"the SDP is only {len(body)} bytes")
+            req = build_request("INVITE", "sip:bob@example.com", caller.port,
+                                extra=["Content-Type: application/sdp"], body=body)
+            req = req.replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP", 1)
+            peer = StreamPeer.connect(srv.addr)
+            try:
+                peer.send(req)
+                started = time.monotonic()
+                final = None
+                while final is None or final.status < 200:
+                    final = peer.recv_msg(3.0)
+                    check(final is not None, "no reply to the huge offer")
+                check_eq(final.status, 503, "the script's reply to the failed offer")
+                check(time.monotonic() - started < 0.5, "the offer waited for the relays")
+            finally:
+                peer.sock.close()
+            check_eq(srv.stat("rtpengine:relays_down"), 0, "relays down after the huge offer")
+            check_eq(srv.stat("rtpengine:failovers"), 0, "failovers")
+            relays = srv.mi("rtpengine_show")["relays"]
+            check(all(r["state"] == "up" for r in relays), f"relays: {relays}")
+            # The next (normal) call is relayed.
+            invite(caller, srv, 40000)
+            msg, _ = recv_request(uas, "INVITE", 3.0)
+            _, port = media_of(msg.body)
+            check(in_range(port, one.port_range) or in_range(port, two.port_range),
+                  f"m= port {port} is no relay's")
+            uas.send(reply_to(msg, 486, "Busy Here"), srv.addr)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 486, f"caller got {final!r}")
