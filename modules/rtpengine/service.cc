@@ -85,6 +85,11 @@ unsigned Service::setFor(MsgContext& ctx) const {
   const Selection& s = selection_;
   SipMessage& msg = ctx.msg();
   if (s.ctx == &ctx && s.buffer == msg.buffer().data() && s.call_id == msg.callId()) return s.set;
+  // A call offered before: the set of the relay that holds it (another set's relay would not
+  // know the call), even when its offer chose the set with rtpengine_use_set().
+  if (int relay = sets_.relayOf(msg.callId()); relay >= 0) {
+    return sets_.relay(static_cast<std::size_t>(relay)).set;
+  }
   if (sets_.hasSet(0) || sets_.relayCount() == 0) return 0;
   return sets_.relay(0).set;
 }

@@ -62,8 +62,9 @@ class Service : public tm::TsxWatcher, public dialog::DialogWatcher {
   // Tests: private health table; watchers only with the fakes given.
   Status initForTest(tm::Api* tm = nullptr, dialog::Api* dialog = nullptr);
 
-  // The set rtpengine_use_set() chose for this message, else set 0 when configured, else the
-  // first set of rtpengine_sock.
+  // The set rtpengine_use_set() chose for this message, else the set of the relay holding the
+  // call (remembered from its offer), else set 0 when configured, else the first set of
+  // rtpengine_sock.
   unsigned setFor(MsgContext& ctx) const;
   // kNotFound when no such set was configured.
   Status useSet(MsgContext& ctx, unsigned set);

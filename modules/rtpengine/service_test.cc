@@ -194,6 +194,7 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(manageDispatchesByMessage);
   CPPUNIT_TEST(manageSendsALateOfferWhenTheAnswerIsRefused);
   CPPUNIT_TEST(useSetAppliesToItsMessageOnly);
+  CPPUNIT_TEST(laterMessagesFollowTheSetOfTheOffer);
   CPPUNIT_TEST(silentRelayCountsFailoverAndDown);
   CPPUNIT_TEST(tmWatcherDeletesAFailedCallOnce);
   CPPUNIT_TEST(manageLeavesAForkedBranchFailureToTm);
@@ -302,8 +303,36 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(s.run(Op::kOffer, *a.ctx, NgFlags{}));
     CPPUNIT_ASSERT_EQUAL(std::size_t{0}, one.seen().size());
     CPPUNIT_ASSERT_EQUAL(std::size_t{1}, two.seen().size());
-    Ctx b(message("INVITE sip:bob@example.com SIP/2.0", "2 INVITE", false, true));
+    // Another call's message without rtpengine_use_set(): the default set.
+    std::string other = message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true);
+    other.replace(other.find("svc-1@x"), 7, "svc-2@x");
+    Ctx b(other);
     CPPUNIT_ASSERT_EQUAL(1u, s.setFor(*b.ctx));
+  }
+
+  // The answer, re-offer and delete of a call offered on set 2 go to set 2 without a new
+  // rtpengine_use_set() (the default set's relay does not know the call), and the automatic
+  // delete goes there too; an explicit rtpengine_use_set() for a message still wins.
+  void laterMessagesFollowTheSetOfTheOffer() {
+    FakeRelay one(okOrSdp);
+    FakeRelay two(okOrSdp);
+    FakeDialog dlg;
+    Service& s = make("1 == " + one.url() + "; 2 == " + two.url(), nullptr, &dlg);
+    Ctx offer(message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true));
+    CPPUNIT_ASSERT(s.useSet(*offer.ctx, 2).isOk());
+    CPPUNIT_ASSERT(s.run(Op::kOffer, *offer.ctx, NgFlags{}));
+    Ctx ok(message("SIP/2.0 200 OK", "1 INVITE", true, true));
+    CPPUNIT_ASSERT_EQUAL(2u, s.setFor(*ok.ctx));
+    CPPUNIT_ASSERT(s.run(Op::kAnswer, *ok.ctx, NgFlags{}));
+    Ctx bye(message("BYE sip:bob@example.com SIP/2.0", "2 BYE", true, false));
+    CPPUNIT_ASSERT(s.manage(*bye.ctx, NgFlags{}));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{0}, one.seen().size());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{3}, two.seen().size());
+    CPPUNIT_ASSERT(dlg.data.rfind("2\n", 0) == 0);  // the watcher keeps the offer's set
+    // A message that picks its set explicitly keeps it.
+    Ctx again(message("INVITE sip:bob@example.com SIP/2.0", "3 INVITE", true, true));
+    CPPUNIT_ASSERT(s.useSet(*again.ctx, 1).isOk());
+    CPPUNIT_ASSERT_EQUAL(1u, s.setFor(*again.ctx));
   }
 
   void silentRelayCountsFailoverAndDown() {

@@ -548,11 +548,22 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1u, svc.setFor(ctx));  // the first configured set
     CPPUNIT_ASSERT(!svc.useSet(ctx, 7));
     CPPUNIT_ASSERT(svc.useSet(ctx, 2));
+    t.reply_relay = 1;  // udp:127.0.0.1:22223, set 2's relay
     CPPUNIT_ASSERT_EQUAL(1, svc.manage(ctx, {}, "", true));
     CPPUNIT_ASSERT(t.sent.at(0).rfind("2:U ", 0) == 0);
-    Msg other(invite(kOffer));
+    // The call's answer needs no rtpproxy_use_set(): it follows the relay of the offer (the
+    // first set's relay would not know the call).
+    Msg answer(invite(kOffer, "tt1", "SIP/2.0 200 OK"));
+    MsgContext actx(answer.msg, rcv, kOnReplyRoute);
+    CPPUNIT_ASSERT_EQUAL(2u, svc.setFor(actx));
+    CPPUNIT_ASSERT_EQUAL(1, svc.manage(actx, {}, "", false));
+    CPPUNIT_ASSERT(t.sent.back().rfind("2:L ", 0) == 0);
+    // Another call's message: the default again.
+    std::string text = invite(kOffer);
+    text.replace(text.find("call-1"), 6, "call-2");
+    Msg other(text);
     MsgContext octx(other.msg, rcv, kRequestRoute);
-    CPPUNIT_ASSERT_EQUAL(1u, svc.setFor(octx));  // another message: the default again
+    CPPUNIT_ASSERT_EQUAL(1u, svc.setFor(octx));
 
     Result<Json> shown = svc.miShow();
     CPPUNIT_ASSERT(shown.isOk());

@@ -67,6 +67,14 @@ Status Service::initForTest(Transport* transport, tm::Api* tm, dialog::Api* dial
 
 unsigned Service::setFor(MsgContext& ctx) const {
   if (chosen_.msg == &ctx.msg() && chosen_.call_id == ctx.msg().callId()) return chosen_.set;
+  // A call offered before: the set of the relay that holds it (another set's relay would not
+  // know the call), even when its offer chose the set with rtpproxy_use_set().
+  if (transport_ != nullptr) {
+    int relay = transport_->relayOf(ctx.msg().callId());
+    if (relay >= 0 && static_cast<std::size_t>(relay) < sets_.relayCount()) {
+      return sets_.relay(static_cast<std::size_t>(relay)).set;
+    }
+  }
   return sets_.relayCount() > 0 ? sets_.relay(0).set : 0;
 }
 

@@ -49,7 +49,8 @@ class Service : public tm::TsxWatcher, public dialog::DialogWatcher {
   // Tests: private health table, a transport of the test's own.
   Status initForTest(Transport* transport, tm::Api* tm, dialog::Api* dialog);
 
-  // The set for ctx's message: rtpproxy_use_set()'s, else the first configured one.
+  // The set for ctx's message: rtpproxy_use_set()'s, else the set of the relay holding the
+  // call (remembered from its offer), else the first configured one.
   unsigned setFor(MsgContext& ctx) const;
   bool useSet(MsgContext& ctx, unsigned set);
 

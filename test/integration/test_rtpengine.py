@@ -626,3 +626,28 @@ def test_huge_sdp_over_tcp_disables_no_relay():
             uas.send(reply_to(msg, 486, "Busy Here"), srv.addr)
             final = caller.expect_reply(3.0)
             check(final is not None and final.status == 486, f"caller got {final!r}")
+
+
+def test_answer_follows_the_set_of_the_offer():
+    """rtpengine_use_set(2) before the offer only: the 200's rtpengine_answer() (no
+    rtpengine_use_set() in the onreply_route) reaches set 2's relay, which holds the call."""
+    with RtpEngine(None) as one, RtpEngine(None) as two, UdpPeer() as uas, UdpPeer() as caller:
+        routes = ROUTES.replace("@UAS_HOST@", LOOPBACK).replace(
+            '    if (!rtpengine_offer(', '    rtpengine_use_set(2);\n    if (!rtpengine_offer(', 1)
+        modules = ("sl = {}; maxfwd = {}; tm = {}; "
+                   f'rtpengine = {{ rtpengine_sock = "1 == {one.ng_addr}; 2 == {two.ng_addr}"; '
+                   "rtpengine_tout_ms = 300; rtpengine_retr = 0; };")
+        with Server(routes=routes, modules=modules, uas_port=uas.port, name="rtpengine") as srv:
+            invite(caller, srv, 40000)
+            msg, _ = recv_request(uas, "INVITE", 3.0)
+            _, offer_port = media_of(msg.body)
+            check(in_range(offer_port, two.port_range), f"offer m= port {offer_port} not set 2's")
+            uas.send(answer_200(msg, 40010), srv.addr)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 200, f"caller got {final!r}")
+            _, answer_port = media_of(final.body)
+            check(in_range(answer_port, two.port_range),
+                  f"answer m= port {answer_port} not set 2's relay")
+            check_eq(srv.stat("rtpengine:answers"), 1, "answers")
+            check_eq(srv.stat("rtpengine:errors"), 0, "errors")
+            check(not one.calls(), f"set 1's relay knows calls: {one.calls()}")
