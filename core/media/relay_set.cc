@@ -522,17 +522,25 @@ Status RelayClient::post(std::size_t relay, std::string_view payload) {
 }
 
 Result<RelayClient::Reply> RelayClient::request(unsigned set, std::string_view key,
-                                                std::string_view payload, unsigned* failovers) {
+                                                std::string_view payload, unsigned* failovers,
+                                                const Refusal& refused) {
   if (failovers != nullptr) *failovers = 0;
   if (!sets_.hasSet(set)) return Status::notFound("no media relay set " + std::to_string(set));
   std::vector<bool> tried(sets_.relayCount(), false);
   Status last = Status::unavailable("no usable relay in set " + std::to_string(set));
   unsigned failed = 0;
+  std::optional<Reply> refusal;  // the last relay that answered but refused
   for (std::size_t n = 0; n < sets_.relayCount(); ++n) {
     std::optional<std::size_t> idx = sets_.pickFor(set, key, &tried);
     if (!idx) break;
     tried[*idx] = true;
     Result<std::string> r = exchange(*idx, payload);
+    if (r.isOk() && refused && refused(r.value())) {
+      SL_NOTICE("media relay %s is full, trying the next one of set %u",
+                sets_.relay(*idx).spec.url.c_str(), set);
+      refusal = Reply{*idx, std::move(r).value(), failed};
+      continue;
+    }
     if (r.isOk()) {
       if (failovers != nullptr) *failovers = failed;
       return Reply{*idx, std::move(r).value(), failed};
@@ -546,6 +554,7 @@ Result<RelayClient::Reply> RelayClient::request(unsigned set, std::string_view k
     last = r.status();
   }
   // No relay took the command over: nothing failed over.
+  if (refusal) return *std::move(refusal);
   return Status::unavailable("no media relay of set " + std::to_string(set) +
                              " answered (last: " + last.message() + ")");
 }

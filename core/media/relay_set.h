@@ -225,15 +225,22 @@ class RelayClient {
   // kInvalidArgument for a command too large for one datagram.
   Status post(std::size_t relay, std::string_view payload);
 
+  // True for a reply by which the relay refuses the command for lack of capacity (see
+  // request()).
+  using Refusal = std::function<bool(std::string_view reply)>;
+
   // Picks a relay of `set` for `key` (the Call-ID; RelaySets::pickFor, so a remembered relay
-  // comes first); on timeout marks it down and fails over to the next relay of the set. It
+  // comes first); on timeout marks it down and fails over to the next relay of the set. With
+  // `refused` given, a reply it says is a refusal (a full relay) passes the command to the
+  // next relay too, without marking the relay down; when every relay refuses, the last
+  // refusal is returned (ok, the caller reads its reason). It
   // never remembers: the caller does, after a successful offer. kNotFound for an unknown set,
   // kUnavailable when no relay answered, kInvalidArgument (no relay tried further, none marked
   // down) for a command too large for one datagram. `failovers` (when given) receives the number of
   // relays that timed out before another relay answered: 0 when none answered (no relay
   // took the command over).
   Result<Reply> request(unsigned set, std::string_view key, std::string_view payload,
-                        unsigned* failovers = nullptr);
+                        unsigned* failovers = nullptr, const Refusal& refused = nullptr);
 
  private:
   int socketFor(int family);

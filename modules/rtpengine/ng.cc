@@ -201,6 +201,21 @@ Result<Bencode> buildRequest(Op op, SipMessage& msg, const SockAddr& source, con
   return req;
 }
 
+bool isFullRelayReply(std::string_view body) {
+  Result<Bencode> d = decodeBencode(body);
+  if (!d.isOk() || !d.value().isDict()) return false;
+  std::string_view result = d.value().getString("result");
+  if (result == "load limit") return true;
+  if (result != "error") return false;
+  std::string_view why = d.value().getString("error-reason");
+  for (std::string_view full :
+       {"Parallel session limit reached", "Load limit reached", "CPU usage limit reached",
+        "Bandwidth limit reached", "Ran out of ports"}) {
+    if (why == full) return true;
+  }
+  return false;
+}
+
 Result<NgReply> parseReply(Op op, std::string_view body) {
   Result<Bencode> d = decodeBencode(body);
   if (!d.isOk()) return d.status().withPrefix("malformed reply");
@@ -211,6 +226,10 @@ Result<NgReply> parseReply(Op op, std::string_view body) {
   if (result == "error") {
     std::string_view why = out.dict.getString("error-reason");
     return Status::unavailable("error: " + std::string(why.empty() ? "no reason given" : why));
+  }
+  if (result == "load limit") {
+    std::string_view why = out.dict.getString("message");
+    return Status::unavailable("load limit: " + std::string(why.empty() ? "no reason given" : why));
   }
   if (result != "ok") {
     return Status::unavailable("unexpected result '" + std::string(result.substr(0, 64)) + "'");

@@ -58,6 +58,11 @@ Result<Bencode> buildRequest(Op op, SipMessage& msg, const SockAddr& source, con
 // offer came in the reply: a late offer).
 bool isUnknownCallError(const Status& status);
 
+// A reply by which the relay refuses a new call for lack of capacity: rtpengine's "load limit"
+// result, or an error for its session, load, CPU or bandwidth limit or for running out of
+// ports. Another relay of the set may well take the call.
+bool isFullRelayReply(std::string_view body);
+
 // The relay's reply: ok, or the reason it failed ("error-reason" of an error result, a
 // malformed reply, no "sdp" where one is needed).
 struct NgReply {

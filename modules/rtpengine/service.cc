@@ -122,9 +122,13 @@ Service::Outcome Service::send(Op op, MsgContext& ctx, const NgFlags& flags, boo
   if (!req.isOk()) return fail(req.status().message());
   unsigned set = setFor(ctx);
   unsigned failovers = 0;
+  // A new call's offer that a full relay refuses goes to the next relay of the set; a call
+  // that lives on a relay already stays there.
+  media::RelayClient::Refusal refused;
+  if (op == Op::kOffer && sets_.relayOf(call_id) < 0) refused = isFullRelayReply;
   // The Call-ID's remembered relay comes first (RelaySets::pickFor).
   Result<media::RelayClient::Reply> reply =
-      client_->request(set, call_id, req.value().encode(), &failovers);
+      client_->request(set, call_id, req.value().encode(), &failovers, refused);
   if (failovers != 0) counters_.failovers.inc(failovers);
   if (!reply.isOk()) return fail(reply.status().message());
   std::size_t relay = reply.value().relay;

@@ -190,6 +190,7 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(RtpengineServiceTest);
   CPPUNIT_TEST(offerReplacesTheSdpAndCounts);
   CPPUNIT_TEST(errorReplyFailsWithoutTouchingTheMessage);
+  CPPUNIT_TEST(fullRelayPassesANewCallToTheNext);
   CPPUNIT_TEST(malformedReplyFailsCleanly);
   CPPUNIT_TEST(manageDispatchesByMessage);
   CPPUNIT_TEST(manageSendsALateOfferWhenTheAnswerIsRefused);
@@ -233,6 +234,74 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, s.counters().errors.get());
     CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, s.counters().offers.get());
     CPPUNIT_ASSERT(s.sets().status(0).up);  // an answering relay is not down
+  }
+
+  // A relay at its limits (rtpengine's session, load, CPU or bandwidth limit, or out of ports)
+  // refuses a new call: its offer goes to the set's next relay, and the full relay stays up.
+  // Any other error, and any command of a call the relay holds already, fails there.
+  void fullRelayPassesANewCallToTheNext() {
+    for (std::string refusal :
+         {std::string("d6:result5:error12:error-reason30:Parallel session limit reachede"),
+          std::string("d6:result5:error12:error-reason16:Ran out of portse"),
+          std::string("d6:result10:load limit7:message18:Load limit reachede")}) {
+      FakeRelay full([refusal](const Bencode&) { return refusal; });
+      FakeRelay spare(okOrSdp);
+      Service& s = make(full.url() + "=1000 " + spare.url() + "=1");
+      Ctx c(message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true));
+      CPPUNIT_ASSERT_MESSAGE(refusal, s.run(Op::kOffer, *c.ctx, NgFlags{}));
+      CPPUNIT_ASSERT_EQUAL(kRelaySdp, c.body());
+      CPPUNIT_ASSERT_EQUAL(std::size_t{1}, full.seen().size());
+      CPPUNIT_ASSERT_EQUAL(std::size_t{1}, spare.seen().size());
+      CPPUNIT_ASSERT_EQUAL(1, s.sets().relayOf("svc-1@x"));  // the call lives on the spare
+      CPPUNIT_ASSERT(s.sets().status(0).up);
+      CPPUNIT_ASSERT_EQUAL(std::uint64_t{0}, s.counters().errors.get());
+      CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, s.counters().offers.get());
+    }
+    {
+      // Every relay full: the command fails with the relay's reason; none is marked down.
+      FakeRelay a([](const Bencode&) {
+        return std::string("d6:result5:error12:error-reason30:Parallel session limit reachede");
+      });
+      FakeRelay b([](const Bencode&) {
+        return std::string("d6:result5:error12:error-reason30:Parallel session limit reachede");
+      });
+      Service& s = make(a.url() + " " + b.url());
+      Ctx c(message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true));
+      CPPUNIT_ASSERT(!s.run(Op::kOffer, *c.ctx, NgFlags{}));
+      CPPUNIT_ASSERT_EQUAL(std::size_t{1}, a.seen().size());
+      CPPUNIT_ASSERT_EQUAL(std::size_t{1}, b.seen().size());
+      CPPUNIT_ASSERT_EQUAL(std::size_t{0}, s.relaysDown());
+      CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, s.counters().errors.get());
+    }
+    {
+      // Another error is the relay's verdict on this offer: no second relay is asked.
+      FakeRelay picky([](const Bencode&) {
+        return std::string("d6:result5:error12:error-reason17:Incomplete SDP xxe");
+      });
+      FakeRelay spare(okOrSdp);
+      Service& s = make(picky.url() + "=1000 " + spare.url() + "=1");
+      Ctx c(message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true));
+      CPPUNIT_ASSERT(!s.run(Op::kOffer, *c.ctx, NgFlags{}));
+      CPPUNIT_ASSERT_EQUAL(std::size_t{0}, spare.seen().size());
+    }
+    {
+      // A re-offer of a call that lives on the full relay stays there (a session elsewhere
+      // would split the call).
+      std::atomic<bool> refuse{false};
+      FakeRelay full([&refuse](const Bencode& req) {
+        return refuse ? std::string(
+                            "d6:result5:error12:error-reason30:Parallel session limit reachede")
+                      : okOrSdp(req);
+      });
+      FakeRelay spare(okOrSdp);
+      Service& s = make(full.url() + "=1000 " + spare.url() + "=1");
+      Ctx c(message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true));
+      CPPUNIT_ASSERT(s.run(Op::kOffer, *c.ctx, NgFlags{}));
+      refuse = true;
+      Ctx re(message("INVITE sip:bob@example.com SIP/2.0", "2 INVITE", true, true));
+      CPPUNIT_ASSERT(!s.run(Op::kOffer, *re.ctx, NgFlags{}));
+      CPPUNIT_ASSERT_EQUAL(std::size_t{0}, spare.seen().size());
+    }
   }
 
   void malformedReplyFailsCleanly() {

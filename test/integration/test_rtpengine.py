@@ -651,3 +651,26 @@ def test_answer_follows_the_set_of_the_offer():
             check_eq(srv.stat("rtpengine:answers"), 1, "answers")
             check_eq(srv.stat("rtpengine:errors"), 0, "errors")
             check(not one.calls(), f"set 1's relay knows calls: {one.calls()}")
+
+
+def test_full_relay_passes_new_calls_to_the_next():
+    """A relay at its session limit (rtpengine --max-sessions) refuses a new call: the offer
+    goes to the set's other relay, the full one stays up and keeps its own call."""
+    with RtpEngine(None, extra_args=["--max-sessions=1"]) as full, RtpEngine(None) as spare, \
+            UdpPeer() as uas, UdpPeer() as caller:
+        with server(f"{full.ng_addr}=1000 {spare.ng_addr}=1", uas.port) as srv:
+            ports = []
+            for _ in range(2):
+                invite(caller, srv, 40000)
+                msg, _ = recv_request(uas, "INVITE", 3.0)
+                ports.append(media_of(msg.body)[1])
+                uas.send(answer_200(msg, 40010), srv.addr)
+                final = caller.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"caller got {final!r}")
+            check(in_range(ports[0], full.port_range), f"first call's port {ports[0]}")
+            check(in_range(ports[1], spare.port_range), f"second call's port {ports[1]}")
+            check_eq(len(full.calls()), 1, "calls on the full relay")
+            check_eq(len(spare.calls()), 1, "calls on the spare relay")
+            check_eq(srv.stat("rtpengine:offers"), 2, "offers")
+            check_eq(srv.stat("rtpengine:errors"), 0, "errors")
+            check_eq(srv.stat("rtpengine:relays_down"), 0, "relays down")
