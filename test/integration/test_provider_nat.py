@@ -187,3 +187,60 @@ def test_with_media_relay_every_call_goes_through_rtpengine():
             finally:
                 alice.close()
                 bob.close()
+
+
+def test_media_relay_without_nat_handling_relays_the_answers_too():
+    """WITH_MEDIA_RELAY with WITH_NAT off (phones on public addresses, media anchored on the
+    relay all the same): the callee's 200 gets the relay's SDP too, not only the INVITE, and
+    so does the answer to an UPDATE's offer."""
+    with AuthDb() as pg, RtpEngine(test_tmpdir()) as engine:
+        provision(pg)
+        low, high = engine.port_range
+        relay = f'rtpengine = {{ rtpengine_sock = "{engine.ng_addr}"; }};'
+        with provider_server(pg, aliases=(DOMAIN,),
+                             defines={"WITH_NAT": False, "WITH_MEDIA_RELAY": True},
+                             extra_modules=" " + relay, name="provider-relay-nonat") as srv:
+            alice = DigestUa(srv.addr, "alice", DOMAIN, PASSWORDS["alice"])
+            bob = DigestUa(srv.addr, "bob", DOMAIN, PASSWORDS["bob"])
+            try:
+                register_both(alice, bob)
+                cid = invite_with_auth(bob, "alice", private_sdp(LOOPBACK))
+                inv = invite_at(alice, cid)
+                ip, port = media_of(inv.body.decode())
+                check(ip == LOOPBACK and low <= port <= high,
+                      f"the offer at alice points at {ip}:{port}, not the relay {low}..{high}")
+                alice.send(answer_with_sdp(inv, private_sdp(LOOPBACK)), srv.addr)
+                final = bob.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"bob got {final!r}")
+                ip2, port2 = media_of(final.body.decode())
+                check(ip2 == LOOPBACK and low <= port2 <= high and port2 != port,
+                      f"the answer at bob points at {ip2}:{port2}, not the relay")
+                check_eq(srv.stat("rtpengine:answers"), 1, "answers")
+                # ACK, then an UPDATE with a new offer from bob: alice's answer in the 200 to
+                # the UPDATE gets the relay's SDP too.
+                route = ", ".join(final.all("record-route")[::-1])
+                to = final.get("to")
+                for method, cseq, body in (("ACK", "2 ACK", b""),
+                                           ("UPDATE", "3 UPDATE", private_sdp(LOOPBACK))):
+                    extra = [f"Route: {route}"]
+                    if body:
+                        extra.append("Content-Type: application/sdp")
+                    req = build_request(method, f"sip:alice@{LOOPBACK}:{alice.port}", bob.port,
+                                        call_id=cid, cseq=cseq, extra=extra, body=body)
+                    req = set_header(req, "From", inv.get("from"))
+                    req = set_header(req, "To", to)
+                    bob.send(req, srv.addr)
+                upd, _ = recv_request(alice, "UPDATE", 3.0)
+                ip3, port3 = media_of(upd.body.decode())
+                check(ip3 == LOOPBACK and low <= port3 <= high,
+                      f"the UPDATE's offer at alice points at {ip3}:{port3}")
+                alice.send(answer_with_sdp(upd, private_sdp(LOOPBACK)), srv.addr)
+                final = bob.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"UPDATE: {final!r}")
+                ip4, port4 = media_of(final.body.decode())
+                check(ip4 == LOOPBACK and low <= port4 <= high,
+                      f"the UPDATE's answer at bob points at {ip4}:{port4}, not the relay")
+                check_eq(srv.stat("rtpengine:answers"), 2, "answers")
+            finally:
+                alice.close()
+                bob.close()
