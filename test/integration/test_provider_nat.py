@@ -38,7 +38,7 @@ class NatedUa(DigestUa):
         return f"<sip:{self.user}@{self.private_ip}:5062>"
 
 
-def invite_with_auth(ua, callee, sdp):
+def invite_with_auth(ua, callee, sdp, content_type="application/sdp"):
     """An INVITE with SDP from ua to callee@DOMAIN, its 407, the INVITE with credentials.
     Returns the Call-ID."""
     ruri = f"sip:{callee}@{DOMAIN}"
@@ -46,7 +46,7 @@ def invite_with_auth(ua, callee, sdp):
     from_tag = os.urandom(4).hex()
 
     def send(cseq, auth=None):
-        extra = ["Content-Type: application/sdp"] + ([auth] if auth else [])
+        extra = [f"Content-Type: {content_type}"] + ([auth] if auth else [])
         data = build_request("INVITE", ruri, ua.port, call_id=cid, cseq=f"{cseq} INVITE",
                              extra=extra, body=sdp)
         data = set_header(data, "From", f"<{ua.aor}>;tag={from_tag}")
@@ -241,6 +241,49 @@ def test_media_relay_without_nat_handling_relays_the_answers_too():
                 check(ip4 == LOOPBACK and low <= port4 <= high,
                       f"the UPDATE's answer at bob points at {ip4}:{port4}, not the relay")
                 check_eq(srv.stat("rtpengine:answers"), 2, "answers")
+            finally:
+                alice.close()
+                bob.close()
+
+
+def multipart_body(sdp):
+    """A multipart/mixed body with `sdp` and a second part (as SIP-I or an INVITE with
+    a location object carries)."""
+    return (b"--b1\r\nContent-Type: application/sdp\r\n\r\n" + sdp +
+            b"\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b1--\r\n")
+
+
+def test_media_relay_handles_sdp_in_a_multipart_body():
+    """WITH_MEDIA_RELAY: the SDP part of a multipart/mixed INVITE and 200 goes through the
+    relay like a plain SDP body; the other part stays as it was."""
+    with AuthDb() as pg, RtpEngine(test_tmpdir()) as engine:
+        provision(pg)
+        low, high = engine.port_range
+        relay = f'rtpengine = {{ rtpengine_sock = "{engine.ng_addr}"; }};'
+        with provider_server(pg, aliases=(DOMAIN,), defines={"WITH_MEDIA_RELAY": True},
+                             extra_modules=" " + relay, name="provider-relay-mp") as srv:
+            alice = DigestUa(srv.addr, "alice", DOMAIN, PASSWORDS["alice"])
+            bob = DigestUa(srv.addr, "bob", DOMAIN, PASSWORDS["bob"])
+            try:
+                register_both(alice, bob)
+                cid = invite_with_auth(bob, "alice", multipart_body(private_sdp(LOOPBACK)),
+                                       content_type="multipart/mixed;boundary=b1")
+                inv = invite_at(alice, cid)
+                body = inv.body.decode()
+                ip, port = media_of(body)
+                check(ip == LOOPBACK and low <= port <= high,
+                      f"the offer at alice points at {ip}:{port}, not the relay {low}..{high}")
+                check("Content-Type: text/plain\r\n\r\nhello\r\n" in body,
+                      f"the other part changed: {body!r}")
+                ok = answer_with_sdp(inv, multipart_body(private_sdp(LOOPBACK)))
+                ok = ok.replace("Content-Type: application/sdp",
+                                "Content-Type: multipart/mixed;boundary=b1", 1)
+                alice.send(ok, srv.addr)
+                final = bob.expect_reply(3.0)
+                check(final is not None and final.status == 200, f"bob got {final!r}")
+                ip2, port2 = media_of(final.body.decode())
+                check(ip2 == LOOPBACK and low <= port2 <= high and port2 != port,
+                      f"the answer at bob points at {ip2}:{port2}, not the relay")
             finally:
                 alice.close()
                 bob.close()
