@@ -82,8 +82,8 @@ bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags) {
       if ((flags & kPrivateContact) != 0 && isPrivateAddress(uri.host)) return true;
       if ((flags & kContactDiffers) != 0 && !sameIp(uri.host, src.addr)) return true;
       if ((flags & kContactPortDiffers) != 0) {
-        std::uint16_t port =
-            uri.port != 0 ? uri.port : defaultPort(uri.scheme == SipUri::Scheme::kSips);
+        bool tls = uri.scheme == SipUri::Scheme::kSips || iequals(uri.transport, "tls");
+        std::uint16_t port = uri.port != 0 ? uri.port : defaultPort(tls);
         if (port != src.addr.port()) return true;
       }
     }

@@ -219,6 +219,8 @@ class NathelperTest : public CppUnit::TestFixture {
         !test(request("203.0.113.5", "<sip:a@203.0.113.5>"), from("203.0.113.5", 5060), 64));
     CPPUNIT_ASSERT(
         !test(request("203.0.113.5", "<sips:a@203.0.113.5>"), from("203.0.113.5", 5061), 64));
+    CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@203.0.113.5;transport=TLS>"),
+                         from("203.0.113.5", 5061), 64));
     // Both: either one differing is enough.
     CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.5:5063>"), src, 32 | 64));
     CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.6:5062>"), src, 32 | 64));
