@@ -75,6 +75,8 @@ inline constexpr std::uint32_t kCallAnswered = 1;    // a 2xx to the initial INV
 inline constexpr std::uint32_t kCallDeleted = 2;     // the script deleted the whole call already
 inline constexpr std::uint32_t kCallLateOffer = 4;   // an INVITE without SDP: the reply offers
 inline constexpr std::uint32_t kCallTsxWatched = 8;  // tm deletes it if its INVITE fails
+// Offered in a branch_route: a transaction's call (maybe forked) that tm does not follow.
+inline constexpr std::uint32_t kCallBranchOffer = 16;
 // A deleted call's entry is kept this long (not refreshed), so late teardowns see the mark.
 inline constexpr std::int64_t kStickyDeletedTtlMs = 60000;
 

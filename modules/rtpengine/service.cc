@@ -153,7 +153,13 @@ Service::Outcome Service::send(Op op, MsgContext& ctx, const NgFlags& flags, boo
       sets_.remember(call_id, static_cast<int>(relay));
       // An offer in a request: this exchange's reply answers (a late offer is over).
       if (msg.isRequest()) sets_.updateCallFlags(call_id, 0, media::kCallLateOffer);
-      if (isInitialInvite(msg)) watchCall(ctx, true);
+      // From a branch_route neither tm nor dialog can be asked to follow the call; its
+      // failure replies may be one branch's each (manageFailure leaves them alone).
+      if (isInitialInvite(msg) && ctx.routeType() == kBranchRoute) {
+        sets_.updateCallFlags(call_id, media::kCallBranchOffer);
+      } else if (isInitialInvite(msg)) {
+        watchCall(ctx, true);
+      }
       break;
     case Op::kAnswer:
       counters_.answers.inc();
@@ -216,8 +222,12 @@ bool Service::manageFailure(MsgContext& ctx, const NgFlags& flags) {
   // Answered: a failed re-INVITE (491, 488, 422, 401) or a late branch of an answered fork.
   if ((marks & (media::kCallAnswered | media::kCallDeleted)) != 0) return true;
   // tm follows the INVITE: it deletes once the transaction fails for good (every branch of
-  // a parallel fork, failure_route's serial forks), not on one branch's failure.
-  if ((marks & media::kCallTsxWatched) != 0) return true;
+  // a parallel fork, failure_route's serial forks), not on one branch's failure. An offer
+  // made in a branch_route belongs to a transaction too (maybe a parallel fork) that nobody
+  // follows: one branch's failure must not end the session the other branches answer to
+  // (rtpengine 10.5 ends the whole call on a branch delete); the relay's own timeout ends
+  // the session of a call that failed on every branch.
+  if ((marks & (media::kCallTsxWatched | media::kCallBranchOffer)) != 0) return true;
   // Stateless: this reply fails the only branch. The delete names the branch's tags.
   return send(Op::kDelete, ctx, flags, false, DeleteScope::kBranch) == Outcome::kOk;
 }

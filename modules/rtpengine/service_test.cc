@@ -200,6 +200,7 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(tmWatcherDeletesAFailedCallOnce);
   CPPUNIT_TEST(manageLeavesAForkedBranchFailureToTm);
   CPPUNIT_TEST(manageStatelessFailureDeletesTheBranchOnly);
+  CPPUNIT_TEST(manageKeepsABranchRouteOfferOnOneBranchFailure);
   CPPUNIT_TEST(manageNeverDeletesOnAFailedReInvite);
   CPPUNIT_TEST(dialogEndDeletesUnlessTmDid);
   CPPUNIT_TEST(dialogEndDeletesWhenTmCouldNotFollow);
@@ -490,6 +491,28 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
     s.sets().forget("svc-1@x");
     CPPUNIT_ASSERT(s.manage(*other.ctx, NgFlags{}));
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, commandsAfter(relay, 3).size());
+  }
+
+  // An initial INVITE offered in a branch_route (tm follows nothing from there) is a
+  // transaction's call, maybe parallel-forked: one branch's 486 must not delete the session
+  // the other branches' answers need (rtpengine ends the whole call on a branch delete).
+  void manageKeepsABranchRouteOfferOnOneBranchFailure() {
+    FakeRelay relay(okOrSdp);
+    FakeTm tm;
+    Service& s = make(relay.url(), &tm);
+    Ctx invite(message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true));
+    MsgContext branch(invite.msg, invite.rcv, kBranchRoute);
+    CPPUNIT_ASSERT(s.manage(branch, NgFlags{}));
+    CPPUNIT_ASSERT_EQUAL(0, tm.watched);  // not from a branch_route
+    std::string reply = message("SIP/2.0 486 Busy", "1 INVITE", true, false);
+    reply.insert(reply.find("Via:"), "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKproxy\r\n");
+    Ctx busy(reply);
+    CPPUNIT_ASSERT(s.manage(*busy.ctx, NgFlags{}));
+    CPPUNIT_ASSERT((commandsAfter(relay, 2) == std::vector<std::string>{"offer"}));
+    // Another branch's 200 is still the relay's answer.
+    Ctx ok(message("SIP/2.0 200 OK", "1 INVITE", true, true));
+    CPPUNIT_ASSERT(s.manage(*ok.ctx, NgFlags{}));
+    CPPUNIT_ASSERT((commandsAfter(relay, 2) == std::vector<std::string>{"offer", "answer"}));
   }
 
   // Review item 1: a failed re-INVITE (491, 488, 401) never ends an answered call's media.

@@ -674,3 +674,55 @@ def test_full_relay_passes_new_calls_to_the_next():
             check_eq(srv.stat("rtpengine:offers"), 2, "offers")
             check_eq(srv.stat("rtpengine:errors"), 0, "errors")
             check_eq(srv.stat("rtpengine:relays_down"), 0, "relays down")
+
+
+BRANCH_ROUTES = FORK_ROUTES.replace('''  if (is_method("INVITE")) {
+    if (!rtpengine_manage("replace-origin replace-session-connection")) {
+      sl_send_reply(503, "No Media Relay");
+      exit;
+    }
+    t_on_reply("media");
+    record_route();
+  }''', '''  if (is_method("INVITE")) {
+    t_on_branch("media");
+    t_on_reply("media");
+    record_route();
+  }''') + '''
+branch_route[media] {
+  rtpengine_manage("replace-origin replace-session-connection");
+}
+'''
+
+
+def test_forked_call_offered_per_branch_keeps_its_session_when_one_branch_is_busy():
+    """The offers made in a branch_route (per branch, as OpenSIPS scripts do) with
+    rtpengine_manage() in onreply_route: the first callee's 486 deletes nothing (tm cannot
+    follow a call from a branch_route, and rtpengine would end the whole call), the second
+    callee's 200 is answered by the relay."""
+    with RtpEngine(None) as engine, UdpPeer() as first, UdpPeer() as second, \
+            UdpPeer() as caller:
+        modules = ("sl = {}; maxfwd = {}; tm = {}; rr = {}; "
+                   f'rtpengine = {{ rtpengine_sock = "{engine.ng_addr}"; rtpengine_tout_ms = 300; '
+                   "rtpengine_retr = 0; };")
+        routes = BRANCH_ROUTES.replace("@SECOND_PORT@", str(second.port))
+        with Server(routes=routes, modules=modules, uas_port=first.port,
+                    name="rtpengine-branch") as srv:
+            invite(caller, srv, 40000)
+            m1, _ = recv_request(first, "INVITE", 3.0)
+            m2, _ = recv_request(second, "INVITE", 3.0)
+            call_id = m1.get("call-id")
+            for m in (m1, m2):
+                _, port = media_of(m.body)
+                check(in_range(port, engine.port_range), f"branch offer port {port}")
+            first.send(reply_to(m1, 486, "Busy Here", tag="busy"), srv.addr)
+            recv_request(first, "ACK", 3.0)
+            time.sleep(0.2)
+            check(known(engine, call_id), "the busy branch deleted the call's session")
+            second.send(answer_200(m2, 40010), srv.addr)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 200, f"caller got {final!r}")
+            _, answer_port = media_of(final.body)
+            check(in_range(answer_port, engine.port_range),
+                  f"answer port {answer_port} not the relay's")
+            check_eq(srv.stat("rtpengine:deletes"), 0, "deletes")
+            check_eq(srv.stat("rtpengine:errors"), 0, "errors")
