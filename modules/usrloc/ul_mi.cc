@@ -1,5 +1,6 @@
 #include "modules/usrloc/ul_mi.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <tuple>
@@ -14,6 +15,28 @@ Result<Domain*> tableOf(Service& s, const MiParams& p) {
   for (const auto& d : s.domains()) known += (known.empty() ? "" : ", ") + d->name();
   return Status::notFound("no usrloc table '" + name +
                           "' (tables: " + (known.empty() ? std::string("none") : known) + ")");
+}
+
+// The `aor` param keyed as the registrar keys it, as OpenSIPS's MI does: with use_domain off
+// the AOR is the user alone, so "alice@example.com" is "alice" (else the operator's AOR names
+// a record save() never makes); with it on the AOR must name a domain, which is lower-cased as
+// save() lower-cases it.
+Result<std::string> aorParam(const Service& s, const MiParams& p) {
+  std::string aor = p.str("aor");
+  if (!s.config().use_domain) {
+    if (std::size_t at = aor.find('@'); at != std::string::npos) aor.resize(at);
+    return aor;
+  }
+  const std::size_t at = aor.rfind('@');
+  if (at == std::string::npos || at + 1 == aor.size()) {
+    return Status::invalidArgument("AOR '" + aor +
+                                   "' has no domain: usrloc's use_domain is on, so an AOR is "
+                                   "user@domain");
+  }
+  for (std::size_t i = at + 1; i < aor.size(); ++i) {
+    aor[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(aor[i])));
+  }
+  return aor;
 }
 
 Json aorJson(const std::string& aor, const std::vector<Contact>& contacts, std::int64_t now) {
@@ -134,7 +157,9 @@ Result<Json> miDump(Service& s, const MiParams& p) {
 Result<Json> miShowContact(Service& s, const MiParams& p) {
   Result<Domain*> d = tableOf(s, p);
   if (!d.isOk()) return d.status();
-  std::string aor = p.str("aor");
+  Result<std::string> aor_param = aorParam(s, p);
+  if (!aor_param.isOk()) return aor_param.status();
+  const std::string aor = std::move(aor_param).value();
   Result<std::vector<Contact>> cs = s.get(d.value(), aor);
   if (!cs.isOk()) return cs.status();
   if (cs.value().empty()) {
@@ -168,7 +193,9 @@ Result<Json> miShow(Service& s, const MiParams& p) {
       if (!st.isOk()) return st;
     }
   } else {
-    std::string aor = p.str("aor");
+    Result<std::string> aor_param = aorParam(s, p);
+    if (!aor_param.isOk()) return aor_param.status();
+    const std::string aor = std::move(aor_param).value();
     for (Domain* d : tables) {
       Result<std::vector<Contact>> cs = s.get(d, aor);
       if (!cs.isOk()) return cs.status();
@@ -184,7 +211,9 @@ Result<Json> miShow(Service& s, const MiParams& p) {
 Result<Json> miRemoveAor(Service& s, const MiParams& p) {
   Result<Domain*> d = tableOf(s, p);
   if (!d.isOk()) return d.status();
-  std::string aor = p.str("aor");
+  Result<std::string> aor_param = aorParam(s, p);
+  if (!aor_param.isOk()) return aor_param.status();
+  const std::string aor = std::move(aor_param).value();
   std::size_t removed = 0;
   Status st = s.withRecord(d.value(), aor, [&](Record& r) {
     removed = r.contacts().size();
@@ -203,7 +232,9 @@ Result<Json> miRemoveAor(Service& s, const MiParams& p) {
 Result<Json> miRemoveContact(Service& s, const MiParams& p) {
   Result<Domain*> d = tableOf(s, p);
   if (!d.isOk()) return d.status();
-  std::string aor = p.str("aor");
+  Result<std::string> aor_param = aorParam(s, p);
+  if (!aor_param.isOk()) return aor_param.status();
+  const std::string aor = std::move(aor_param).value();
   std::string uri = p.str("contact");
   bool removed = false;
   Status st = s.withRecord(d.value(), aor, [&](Record& r) {
@@ -246,7 +277,9 @@ Result<Json> miAdd(Service& s, const MiParams& p) {
     Status st = maskParam(p, name, fallback, *field);
     if (!st.isOk()) return st;
   }
-  std::string aor = p.str("aor");
+  Result<std::string> aor_param = aorParam(s, p);
+  if (!aor_param.isOk()) return aor_param.status();
+  const std::string aor = std::move(aor_param).value();
   Status st = s.withRecord(d.value(), aor, [&](Record& r) { return r.insert(c); });
   if (!st.isOk()) return st;
   Json out = Json::object();

@@ -21,6 +21,8 @@ class UlMiTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(showListsEveryAorOrOne);
   CPPUNIT_TEST(showOfUnknownAorOrTableIsNotFound);
   CPPUNIT_TEST(dbOnlyShowReadsTheDb);
+  CPPUNIT_TEST(aorWithoutUseDomainIsTheUser);
+  CPPUNIT_TEST(aorWithUseDomainNeedsTheDomain);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -227,6 +229,57 @@ class UlMiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(carol.isOk());
     CPPUNIT_ASSERT_EQUAL(std::string("sip:c"),
                          carol.value()["aors"][0]["contacts"][0]["contact"].get<std::string>());
+  }
+
+  // use_domain off: save() keys "alice", so the MI takes "alice@example.com" as "alice" (as
+  // OpenSIPS's MI does); a binding added under the whole text would be one lookup never finds.
+  void aorWithoutUseDomainIsTheUser() {
+    start("memory");
+    Result<Json> r = miAdd(*svc_, params({{"table", "location"},
+                                          {"aor", "alice@example.com"},
+                                          {"contact", "sip:alice@192.0.2.1"},
+                                          {"expires", 60}}));
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), r.value()["aor"].get<std::string>());
+    Result<Json> show = miShowContact(*svc_, params({{"table", "location"}, {"aor", "alice"}}));
+    CPPUNIT_ASSERT_MESSAGE(show.status().message(), show.isOk());
+    show = miShowContact(*svc_, params({{"table", "location"}, {"aor", "alice@example.com"}}));
+    CPPUNIT_ASSERT_MESSAGE(show.status().message(), show.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("alice"), show.value()["aor"].get<std::string>());
+    CPPUNIT_ASSERT(miShow(*svc_, params({{"aor", "alice@example.com"}})).isOk());
+    Json rm = {
+        {"table", "location"}, {"aor", "alice@example.com"}, {"contact", "sip:alice@192.0.2.1"}};
+    CPPUNIT_ASSERT(miRemoveContact(*svc_, params(rm)).isOk());
+    CPPUNIT_ASSERT(miAdd(*svc_, params({{"table", "location"},
+                                        {"aor", "alice"},
+                                        {"contact", "sip:alice@192.0.2.2"},
+                                        {"expires", 60}}))
+                       .isOk());
+    CPPUNIT_ASSERT(
+        miRemoveAor(*svc_, params({{"table", "location"}, {"aor", "alice@example.com"}})).isOk());
+    CPPUNIT_ASSERT(miDump(*svc_, params(Json::object())).value()["tables"][0]["aors"].empty());
+  }
+
+  // use_domain on: the AOR is user@domain with the domain lower-cased, as save() keys it.
+  void aorWithUseDomainNeedsTheDomain() {
+    svc_->config().use_domain = true;
+    start("memory");
+    Json add = {{"table", "location"},
+                {"aor", "bob@Example.COM"},
+                {"contact", "sip:bob@192.0.2.1"},
+                {"expires", 60}};
+    Result<Json> r = miAdd(*svc_, params(add));
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("bob@example.com"), r.value()["aor"].get<std::string>());
+    CPPUNIT_ASSERT(
+        miShowContact(*svc_, params({{"table", "location"}, {"aor", "bob@example.com"}})).isOk());
+    add["aor"] = "bob";
+    Status st = miAdd(*svc_, params(add)).status();
+    CPPUNIT_ASSERT(st.code() == Code::kInvalidArgument);
+    CPPUNIT_ASSERT_MESSAGE(st.message(), st.message().find("use_domain") != std::string::npos);
+    CPPUNIT_ASSERT(
+        miShowContact(*svc_, params({{"table", "location"}, {"aor", "bob"}})).status().code() ==
+        Code::kInvalidArgument);
   }
 
  private:

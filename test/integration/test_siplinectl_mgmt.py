@@ -19,7 +19,7 @@ import tempfile
 
 import harness
 from harness import LOOPBACK, Server, UdpPeer, build_request, check, check_eq, STAT
-from location_flows import location_modules, registrar_server
+from location_flows import Phone, contacts_of, location_modules, registrar_server
 
 SIPLINECTL = os.path.join(harness.BUILD, "siplinectl")
 COMPLETION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
@@ -74,9 +74,10 @@ def mgmt_server(**kw):
     return Server(modules=location_modules(), name="mgmt", **kw)
 
 
-def ul_server():
-    """The registrar + proxy script: its save("location") declares the usrloc table."""
-    return registrar_server(name="mgmt-ul")
+def ul_server(use_domain=True):
+    """The registrar + proxy script: its save("location") declares the usrloc table. With
+    usrloc's use_domain (the AORs these tests use are user@domain)."""
+    return registrar_server(name="mgmt-ul", usrloc={"use_domain": use_domain})
 
 
 def test_process_uptime_version_shm_and_statistics():
@@ -141,6 +142,25 @@ def test_contacts_add_show_online_remove():
         check_eq(on(srv, "online").stdout, "bob@example.com\n", "online after rm")
         proc = on(srv, "ul", "show", "--table", "nosuch", code=EXIT_NOT_FOUND)
         check("no usrloc table 'nosuch'" in proc.stderr, proc.stderr)
+
+
+def test_without_use_domain_an_aor_with_domain_names_the_user():
+    """usrloc's use_domain off (the default): save() keys a phone by its user, and the operator's
+    user@domain names that binding (as OpenSIPS's MI strips the domain), in every ul command."""
+    with ul_server(use_domain=False) as srv, Phone(srv.addr, "alice") as phone:
+        reply = phone.register([phone.contact()], expires=600)
+        check(reply is not None and reply.status == 200, f"REGISTER: {reply}")
+        registered = contacts_of(reply)[0].uri
+        aor = f"alice@{LOOPBACK}"
+        out = on(srv, "ul", "show", aor).stdout
+        check(registered in out, out)
+        check_eq(as_json(srv, "ul", "show", aor)["aor"], "alice", "ul show --json")
+        out = on(srv, "ul", "add", "bob@example.com", "sip:bob@192.0.2.20").stdout
+        check_eq(out, "added sip:bob@192.0.2.20 to bob, expires in 1h00m\n", "ul add")
+        check_eq(on(srv, "online").stdout, "alice\nbob\n", "online")
+        on(srv, "ul", "rm", "bob@example.com")
+        on(srv, "ul", "rm", aor, registered)
+        check_eq(on(srv, "online").stdout, "", "online after rm")
 
 
 def test_reload_good_then_broken_script():

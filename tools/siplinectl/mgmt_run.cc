@@ -226,8 +226,10 @@ void printText(const Invocation& inv, const Json& result, std::ostream& out) {
       out << "\n";
       return;
     case Command::kUlAdd:
-      out << "added " << ops[1] << " to " << ops[0] << ", expires in " << durationText(inv.expires)
-          << "\n";
+      // The AOR as the server keyed it (without the domain when usrloc's use_domain is off).
+      out << "added " << ops[1] << " to "
+          << (field(result, "aor").is_string() ? field(result, "aor").get<std::string>() : ops[0])
+          << ", expires in " << durationText(inv.expires) << "\n";
       return;
     case Command::kUlFlush:
       out << "written " << cellText(field(result, "written")) << ", pending "
