@@ -187,6 +187,20 @@ LintFinding findBareName(std::string_view text) {
   return {};
 }
 
+int stringElementLine(std::string_view text, int reported, std::string_view value) {
+  Scanner scanner(text);
+  Token prev;
+  int found = reported;
+  for (Token t = scanner.next(); t.kind != Token::kEnd; prev = t, t = scanner.next()) {
+    if (t.line > reported) break;
+    if (t.line == reported && prev.kind == Token::kString && t.kind != Token::kString &&
+        prev.text.size() >= 2 && prev.text.substr(1, prev.text.size() - 2) == value) {
+      found = prev.line;
+    }
+  }
+  return found;
+}
+
 namespace {
 
 // OpenSIPS 1.x global names an operator is likely to bring along, with what to write instead.

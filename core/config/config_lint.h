@@ -29,6 +29,12 @@ LintFinding findBareName(std::string_view text);
 // What to write instead of an OpenSIPS 1.x global ("children" -> "use udp_workers"); nullptr
 // when `name` is not one.
 const char* legacyNameHint(std::string_view name);
+// The line of a string element of a list or array whose value is `value` and whose line
+// libconfig 1.5 reports as `reported`: its parser needs the token after a string (another
+// string would be joined to it), so the line it records is that token's, e.g. the line of the
+// closing ']' under the last element. Returns the line of the string literal spelling `value`
+// that such a token follows, or `reported` when there is none (an escape in the literal).
+int stringElementLine(std::string_view text, int reported, std::string_view value);
 // Line `line` (1-based) of `text` without its newline; empty when there is no such line.
 std::string lineOf(std::string_view text, int line);
 

@@ -19,9 +19,19 @@ class ConfigLintTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(findsDuplicateNamesPerGroup);
   CPPUNIT_TEST(sameNameInDifferentGroupsIsFine);
   CPPUNIT_TEST(findsBareNames);
+  CPPUNIT_TEST(stringElementLineIsTheLiteralsLine);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  void stringElementLineIsTheLiteralsLine() {
+    const char* text = "a = [\n  \"x\",\n  \"y\" # last\n\n];\nb = ( \"p\"\n, \"q\" );\n";
+    CPPUNIT_ASSERT_EQUAL(2, stringElementLine(text, 2, "x"));  // ',' on its own line: right
+    CPPUNIT_ASSERT_EQUAL(3, stringElementLine(text, 5, "y"));  // reported at the ']'
+    CPPUNIT_ASSERT_EQUAL(6, stringElementLine(text, 7, "p"));  // reported at the ','
+    CPPUNIT_ASSERT_EQUAL(7, stringElementLine(text, 7, "q"));
+    CPPUNIT_ASSERT_EQUAL(5, stringElementLine(text, 5, "other"));  // not found: as reported
+  }
+
   void findsIntegersThatWrapIn32Bits() {
     CPPUNIT_ASSERT_EQUAL(std::string("2:3000000000"),
                          show(findWrappedInteger("a = 1;\nb = 3000000000;")));

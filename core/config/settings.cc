@@ -171,6 +171,17 @@ class Loader {
     Handler handle;
   };
 
+  // The line of `s` (0: none): libconfig's, corrected for a string element of a list or array
+  // in this file (libconfig records the line of the token after it; stringElementLine()).
+  int settingLine(const Setting& s) const {
+    const int line = static_cast<int>(s.getSourceLine());
+    if (line == 0 || s.isRoot() || s.getType() != Setting::TypeString ||
+        s.getSourceFile() != nullptr || !(s.getParent().isList() || s.getParent().isArray())) {
+      return line;
+    }
+    return stringElementLine(text_, line, static_cast<const char*>(s));
+  }
+
   // "FILE:LINE: " of `s`, using the nearest ancestor that has a line.
   std::string where(const Setting& s) const {
     const Setting* at = &s;
@@ -178,7 +189,7 @@ class Loader {
     std::string file = file_;
     if (at->getSourceFile() != nullptr) file = resolve(at->getSourceFile());
     if (at->getSourceLine() == 0) return file + ": ";
-    return file + ":" + std::to_string(at->getSourceLine()) + ": ";
+    return file + ":" + std::to_string(settingLine(*at)) + ": ";
   }
 
   Status fail(const Setting& s, const std::string& message) const {
@@ -521,7 +532,7 @@ class Loader {
                                  std::to_string(lines[j]) + " (both are " + sock.text + ")");
         }
       }
-      lines.push_back(static_cast<int>(item->getSourceLine()));
+      lines.push_back(settingLine(*item));
       settings_.sockets.push_back(sock);
     }
     return Status::ok();

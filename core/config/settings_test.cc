@@ -31,6 +31,7 @@ class SettingsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(acceptsIpv6Sockets);
   CPPUNIT_TEST(badSocketNamesItsListLine);
   CPPUNIT_TEST(refusesDuplicateSockets);
+  CPPUNIT_TEST(listElementsOnTheirOwnLinesNameTheirLine);
   CPPUNIT_TEST(refusesEmptySocketList);
   CPPUNIT_TEST(refusesNonStringSocketEntries);
   CPPUNIT_TEST(unknownKeySuggestsClosestName);
@@ -206,6 +207,23 @@ class SettingsTest : public CppUnit::TestFixture {
                              ":2: socket 'udp:127.0.0.1:5060' duplicates the socket on line 1 "
                              "(both are udp:127.0.0.1:5060)",
                          errorOf("socket = [ \"udp:127.0.0.1\",\n \"udp:127.0.0.1:5060\" ];\n"));
+  }
+
+  // libconfig records a string element at the line of the token after it: the last element of
+  // a list written one per line would be blamed on the line of the ']'.
+  void listElementsOnTheirOwnLinesNameTheirLine() {
+    CPPUNIT_ASSERT_EQUAL(
+        cfg() + ":4: socket 'udp:127.0.0.1:99999': port '99999' is out of range 1..65535",
+        errorOf("mpath = \"modules\";\nsocket = [\n  \"udp:127.0.0.1:5060\",\n"
+                "  \"udp:127.0.0.1:99999\"   # the public one\n\n];\n"));
+    CPPUNIT_ASSERT_EQUAL(cfg() +
+                             ":5: socket 'udp:127.0.0.1:5060' duplicates the socket on line 3 "
+                             "(both are udp:127.0.0.1:5060)",
+                         errorOf("mpath = \"modules\";\nsocket = (\n  \"udp:127.0.0.1:5060\"\n"
+                                 "  , \"tcp:127.0.0.1:5060\"\n  , \"udp:127.0.0.1:5060\"\n);\n"));
+    CPPUNIT_ASSERT_EQUAL(cfg() + ":6: alias 'bad host!': 'bad host!' is not a valid host name",
+                         errorOf(std::string(kBase) + "alias = [\n  \"example.com\",\n"
+                                                      "  \"bad host!\"\n];\n"));
   }
 
   void refusesEmptySocketList() {
