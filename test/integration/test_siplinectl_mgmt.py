@@ -166,7 +166,7 @@ def test_without_use_domain_an_aor_with_domain_names_the_user():
 def test_reload_good_then_broken_script():
     with mgmt_server() as srv:
         out = on(srv, "reload").stdout
-        check(out.startswith("reloaded: "), out)
+        check(re.fullmatch(r"routing script \S+ reloaded: generation \d+\n", out), out)
         with open(srv.routes_path) as f:
             good = f.read()
         with open(srv.routes_path, "w") as f:

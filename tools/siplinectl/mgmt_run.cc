@@ -237,8 +237,13 @@ void printText(const Invocation& inv, const Json& result, std::ostream& out) {
           << ")\n";
       return;
     case Command::kReload:
-      out << "reloaded: " << cellText(field(result, "result")) << " (generation "
-          << cellText(field(result, "generation")) << ")\n";
+      // The server's text already says it ("routing script PATH reloaded: generation N").
+      if (const Json& text = field(result, "result");
+          text.is_string() && !text.get<std::string>().empty()) {
+        out << text.get<std::string>() << "\n";
+      } else {
+        out << "reloaded: generation " << cellText(field(result, "generation")) << "\n";
+      }
       return;
     case Command::kLogLevel:
       printLogLevels(result, out);

@@ -226,9 +226,15 @@ class MgmtRunTest : public CppUnit::TestFixture {
   }
 
   void reloadRefusedIsExitTen() {
-    h_.mi.answers["reload_routes"] = Json{{"result", "ok"}, {"generation", 2}};
+    // The server's result names the script and the generation once (core_mi reloadRoutes).
+    h_.mi.answers["reload_routes"] =
+        Json{{"result", "routing script /etc/r.routes reloaded: generation 2"}, {"generation", 2}};
     CPPUNIT_ASSERT_EQUAL(0, run({"reload"}));
-    CPPUNIT_ASSERT_EQUAL(std::string("reloaded: ok (generation 2)\n"), h_.out);
+    CPPUNIT_ASSERT_EQUAL(std::string("routing script /etc/r.routes reloaded: generation 2\n"),
+                         h_.out);
+    h_.mi.answers["reload_routes"] = Json{{"generation", 3}};
+    CPPUNIT_ASSERT_EQUAL(0, run({"reload"}));
+    CPPUNIT_ASSERT_EQUAL(std::string("reloaded: generation 3\n"), h_.out);
     h_.mi.errors["reload_routes"] =
         Status::failedPrecondition("routes.cfg:3:5: unknown function 'foo'");
     CPPUNIT_ASSERT_EQUAL(10, run({"reload"}));
