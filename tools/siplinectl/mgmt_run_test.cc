@@ -281,7 +281,10 @@ class MgmtRunTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(params().is_null());
     CPPUNIT_ASSERT_EQUAL(2, run({"mi", "x", "a=1", "2"}));
     CPPUNIT_ASSERT(h_.mi.calls.empty());
+    CPPUNIT_ASSERT_MESSAGE(h_.err, contains(h_.err, "siplinectl: mi: give every param as "));
     CPPUNIT_ASSERT_MESSAGE(h_.err, contains(h_.err, "not both"));
+    CPPUNIT_ASSERT_EQUAL(2, run({"mi", "x", "a=1", "a=2"}));
+    CPPUNIT_ASSERT_MESSAGE(h_.err, contains(h_.err, "siplinectl: mi: param 'a' given twice"));
     h_.mi.errors["vresion"] =
         Status::unsupported("method 'vresion' not found (did you mean version?)");
     CPPUNIT_ASSERT_EQUAL(10, run({"mi", "vresion"}));

@@ -89,13 +89,13 @@ Result<Json> miParamsFromArgs(const std::vector<std::string>& args, const MiPara
       continue;
     }
     if (by_name.contains(name)) {
-      return Status::invalidArgument("mi: param '" + name + "' given twice");
+      return Status::invalidArgument("param '" + name + "' given twice");
     }
     by_name[name] = miValue(arg.substr(name.size() + 1), typeOf(types, name));
   }
   if (!by_name.empty() && !by_position.empty()) {
     return Status::invalidArgument(
-        "mi: give every param as NAME=VALUE or every param by position, not both (a value "
+        "give every param as NAME=VALUE or every param by position, not both (a value "
         "with '=' is by position when the text before '=' is no param name)");
   }
   return by_name.empty() ? by_position : by_name;
