@@ -106,8 +106,8 @@ bool isAllDigits(std::string_view s) {
 
 class Loader {
  public:
-  Loader(std::string file, std::string dir, const std::string& text)
-      : file_(std::move(file)), dir_(std::move(dir)), text_(text) {
+  Loader(std::string file, std::string dir, const std::string& text, SettingsFiles files)
+      : file_(std::move(file)), dir_(std::move(dir)), text_(text), files_(files) {
     settings_.file = file_;
     settings_.dir = dir_;
   }
@@ -633,6 +633,7 @@ class Loader {
     Status st = getNonEmpty(s, "routes", path);
     if (!st.isOk()) return st;
     settings_.routes = resolve(path);
+    if (files_ == SettingsFiles::kUnchecked) return Status::ok();
     const int fd = open(settings_.routes.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       return fail(s,
@@ -1025,6 +1026,7 @@ class Loader {
       if (setting == nullptr || (path->empty() && setting == ca_list)) continue;
       const std::string key = side + "." + setting->getName();
       if (path->empty()) return fail(*setting, what + "'" + key + "' must not be empty");
+      if (files_ == SettingsFiles::kUnchecked) continue;
       Status st = checkReadableFile(*setting, what + "'" + key + "'", *path);
       if (!st.isOk()) return st;
     }
@@ -1090,6 +1092,7 @@ class Loader {
   const std::string file_;
   const std::string dir_;
   const std::string& text_;
+  const SettingsFiles files_;
   Settings settings_;
   std::vector<const Setting*> tls_sockets_;  // the socket entries of tls sockets
   // Where the cross-checked dns_* settings were written (checkDns() reports there).
@@ -1137,13 +1140,14 @@ const ModuleConfig* Settings::findModule(std::string_view name) const {
 
 std::vector<std::string> knownSettingKeysForTest() { return Loader::keyNames(); }
 
-Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path) {
+Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path,
+                                        SettingsFiles files) {
   const std::string file = absolutePath(virtual_path);
   const std::string dir = fs::path(file).parent_path().string();
-  return Loader(file, dir, text).load();
+  return Loader(file, dir, text, files).load();
 }
 
-Result<Settings> loadSettings(const std::string& path) {
+Result<Settings> loadSettings(const std::string& path, SettingsFiles files) {
   const std::string file = absolutePath(path);
   const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::invalidArgument(file + ": cannot be read: " + std::strerror(errno));
@@ -1161,7 +1165,7 @@ Result<Settings> loadSettings(const std::string& path) {
     text.append(buf, static_cast<std::size_t>(got));
   }
   close(fd);
-  return loadSettingsFromString(text, file);
+  return loadSettingsFromString(text, file, files);
 }
 
 }  // namespace sipline

@@ -153,17 +153,25 @@ struct Settings {
   const ModuleConfig* findModule(std::string_view name) const;
 };
 
+// Whether the loader checks that the files the settings name can be read (the routing script,
+// the TLS certificates, keys and CA lists): the server's master reads them, so it needs the
+// check (kChecked). siplinectl reads only the mi group and db_url, as an operator who may read
+// the settings but not a private key (kUnchecked: the paths are resolved, not opened).
+enum class SettingsFiles : std::uint8_t { kChecked, kUnchecked };
+
 // Reads and checks the whole file; the first error found (in file order) is returned, e.g.
 //   "/etc/sipline/sipline.cfg:7: unknown setting 'udp_worker' (did you mean 'udp_workers'?)"
 //   "/etc/sipline/sipline.cfg:3: 'udp_workers' must be an integer, got a string"
 //   "/etc/sipline/sipline.cfg:12: syntax error"
 //   "/etc/sipline/sipline.cfg: missing required setting 'routes' (...)"
 // A file that cannot be opened gives "FILE: cannot be read: <strerror>".
-Result<Settings> loadSettings(const std::string& path);
+Result<Settings> loadSettings(const std::string& path,
+                              SettingsFiles files = SettingsFiles::kChecked);
 
 // Same from text (for tests and tools): `virtual_path` is used in messages and its directory
 // resolves relative paths and @include.
-Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path);
+Result<Settings> loadSettingsFromString(const std::string& text, const std::string& virtual_path,
+                                        SettingsFiles files = SettingsFiles::kChecked);
 
 // Every key the loader accepts: the top-level ones ("udp_workers"), the members of the mi
 // group as "mi.http", those of tls as "tls.handshake_timeout" and those of a tls profile as

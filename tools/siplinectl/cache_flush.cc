@@ -11,7 +11,7 @@ constexpr char kExpires[] = "cached credentials expire after auth_db's cache TTL
 // The socket to use, or a note saying why there is none.
 Result<std::string> socketPath(const Invocation& inv) {
   if (!inv.mi_socket.empty()) return inv.mi_socket;
-  Result<Settings> settings = loadSettings(inv.settings_file);
+  Result<Settings> settings = loadSettings(inv.settings_file, SettingsFiles::kUnchecked);
   if (!settings.isOk()) {
     return Status::notFound("no MI socket to reach the server (" + settings.status().message() +
                             "; --mi-socket PATH names it)");

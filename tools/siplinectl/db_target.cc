@@ -44,7 +44,7 @@ Result<DbTarget> dbTargetFromSettings(const Settings& settings) {
 Result<DbTarget> resolveDbTarget(const Invocation& inv, const char* env_url) {
   if (!inv.db_url.empty()) return DbTarget{inv.db_url, "--db-url", {}};
   if (env_url != nullptr && *env_url != '\0') return DbTarget{env_url, kDbUrlEnv, {}};
-  Result<Settings> settings = loadSettings(inv.settings_file);
+  Result<Settings> settings = loadSettings(inv.settings_file, SettingsFiles::kUnchecked);
   if (!settings.isOk()) {
     return Status::invalidArgument(settings.status().message() +
                                    " (siplinectl reads the DB URL from the server's settings;" +

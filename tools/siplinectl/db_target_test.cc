@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include "tools/siplinectl/mi_target.h"
+
 namespace sipline::ctl {
 namespace {
 
@@ -39,6 +41,7 @@ class DbTargetTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(optionBeatsEnvironmentBeatsSettings);
   CPPUNIT_TEST(readsTheSettingsFileGivenWithF);
   CPPUNIT_TEST(unreadableSettingsSayHowToBypassThem);
+  CPPUNIT_TEST(filesTheSettingsNameNeedNotBeReadable);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -139,6 +142,34 @@ class DbTargetTest : public CppUnit::TestFixture {
     inv.settings_file = dir_ + "/bad.cfg";
     t = resolveDbTarget(inv, nullptr);
     CPPUNIT_ASSERT(!t.isOk() && contains(t.status().message(), dir_ + "/bad.cfg:"));
+  }
+
+  // An operator of group sipline reads the settings, not the TLS key (root's, 0600, read by the
+  // master before it drops privileges) nor perhaps the routes: siplinectl needs only db_url
+  // and the mi group, so files the settings name are not opened (here: they do not exist).
+  void filesTheSettingsNameNeedNotBeReadable() {
+    std::ofstream(dir_ + "/s.cfg")
+        << "socket = [\"udp:127.0.0.1:5060\", \"tls:127.0.0.1:5061\"];\nmpath = \".\";\n"
+        << "routes = \"no-such.routes\";\n"
+        << "tls = { server = ( { name = \"default\"; certificate = \"no-such.pem\";\n"
+        << "                     private_key = \"no-such.key\"; } ); };\n"
+        << "mi = { socket = \"mi.sock\"; };\n"
+        << "modules = { usrloc = { db_url = \"postgres://f/db\"; }; };\n";
+    Invocation inv;
+    inv.settings_file = dir_ + "/s.cfg";
+    Result<DbTarget> t = resolveDbTarget(inv, nullptr);
+    CPPUNIT_ASSERT_MESSAGE(t.isOk() ? "" : t.status().message(), t.isOk());
+    CPPUNIT_ASSERT_EQUAL(std::string("postgres://f/db"), t.value().url);
+    Result<MiTarget> mi = resolveMiTarget(inv, nullptr, nullptr);
+    CPPUNIT_ASSERT_MESSAGE(mi.isOk() ? "" : mi.status().message(), mi.isOk());
+    CPPUNIT_ASSERT_EQUAL(dir_ + "/mi.sock", mi.value().connect);
+    // The server's loader does open them.
+    Result<Settings> server = loadSettings(dir_ + "/s.cfg");
+    CPPUNIT_ASSERT(!server.isOk());
+    CPPUNIT_ASSERT(contains(server.status().message(), "no-such.routes' cannot be read"));
+    Result<Settings> tool = loadSettings(dir_ + "/s.cfg", SettingsFiles::kUnchecked);
+    CPPUNIT_ASSERT_MESSAGE(tool.isOk() ? "" : tool.status().message(), tool.isOk());
+    CPPUNIT_ASSERT_EQUAL(dir_ + "/no-such.key", tool.value().tls.servers.at(0).private_key);
   }
 
  private:

@@ -58,7 +58,7 @@ Result<MiTarget> resolveMiTarget(const Invocation& inv, const char* env_url,
   if (!inv.http_user.empty()) {
     return Status::invalidArgument("--http-user needs --url or SIPLINE_MI_URL");
   }
-  Result<Settings> settings = loadSettings(inv.settings_file);
+  Result<Settings> settings = loadSettings(inv.settings_file, SettingsFiles::kUnchecked);
   if (!settings.isOk()) {
     return Status::notFound("no MI to reach the server: " + settings.status().message() +
                             " (--mi-socket PATH or --url URL name one)");
