@@ -5,6 +5,8 @@
 #include <cmath>
 #include <tuple>
 
+#include "core/parser/uri.h"
+
 namespace sipline::usrloc {
 namespace {
 
@@ -258,6 +260,13 @@ Result<Json> miAdd(Service& s, const MiParams& p) {
   }
   Contact c;
   c.uri = p.str("contact");
+  // lookup() skips a binding whose URI does not parse: such a contact would show in ul_show
+  // while calls to the AOR get 404.
+  if (SipUri check; parseUri(c.uri, check) != ParseError::kOk) {
+    return Status::invalidArgument("contact '" + c.uri +
+                                   "' is not a URI lookup() can use (sip:, sips: or tel:, "
+                                   "without <>), e.g. sip:alice@192.0.2.10:5060");
+  }
   c.expires = s.now() + expires;
   c.last_modified = s.now();
   c.callid = "mi-ul_add";

@@ -104,6 +104,13 @@ class UlMiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(add({{"q", "half"}}).code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(add({{"expires", 0}}).code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(add({{"contact", ""}}).code() == Code::kInvalidArgument);
+    // What lookup() would skip (a 404 for an AOR that ul_show says has a contact).
+    for (const char* bad : {"notauri", "<sip:alice@192.0.2.1>", "sip:", "http://example.com/"}) {
+      Status st = add({{"contact", bad}});
+      CPPUNIT_ASSERT_MESSAGE(bad, st.code() == Code::kInvalidArgument);
+      CPPUNIT_ASSERT_MESSAGE(st.message(), st.message().find("is not a URI") != std::string::npos);
+    }
+    CPPUNIT_ASSERT(add({{"aor", "bob"}, {"contact", "tel:+15551234"}}).isOk());
     CPPUNIT_ASSERT(add({{"aor", ""}}).code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(add({{"expires", 315360001LL}}).code() == Code::kInvalidArgument);
     CPPUNIT_ASSERT(add({{"expires", -5}}).code() == Code::kInvalidArgument);
