@@ -16,6 +16,8 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <libconfig.h++>
 #include <limits>
 #include <span>
@@ -172,14 +174,21 @@ class Loader {
   };
 
   // The line of `s` (0: none): libconfig's, corrected for a string element of a list or array
-  // in this file (libconfig records the line of the token after it; stringElementLine()).
+  // (libconfig records the line of the token after it; stringElementLine()), in this file or
+  // in an @include'd one (read again here; unreadable: libconfig's line).
   int settingLine(const Setting& s) const {
     const int line = static_cast<int>(s.getSourceLine());
     if (line == 0 || s.isRoot() || s.getType() != Setting::TypeString ||
-        s.getSourceFile() != nullptr || !(s.getParent().isList() || s.getParent().isArray())) {
+        !(s.getParent().isList() || s.getParent().isArray())) {
       return line;
     }
-    return stringElementLine(text_, line, static_cast<const char*>(s));
+    if (s.getSourceFile() == nullptr) {
+      return stringElementLine(text_, line, static_cast<const char*>(s));
+    }
+    std::ifstream in(resolve(s.getSourceFile()));
+    const std::string included((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
+    return in ? stringElementLine(included, line, static_cast<const char*>(s)) : line;
   }
 
   // "FILE:LINE: " of `s`, using the nearest ancestor that has a line.

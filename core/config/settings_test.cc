@@ -511,6 +511,11 @@ class SettingsTest : public CppUnit::TestFixture {
     write("extra.cfg", "\nudp_workers = \"7\";\n");
     CPPUNIT_ASSERT_EQUAL(dir_ + "/extra.cfg:2: 'udp_workers' must be an integer, got a string",
                          errorOf(std::string(kBase) + "@include \"extra.cfg\"\n"));
+    // The last element of a list written one per line, in an included file too.
+    write("extra.cfg", "alias = [\n  \"example.com\",\n  \"bad host!\"\n];\n");
+    CPPUNIT_ASSERT_EQUAL(
+        dir_ + "/extra.cfg:3: alias 'bad host!': 'bad host!' is not a valid host name",
+        errorOf(std::string(kBase) + "@include \"extra.cfg\"\n"));
   }
 
   void missingIncludeNamesFile() {
