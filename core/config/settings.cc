@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -687,6 +688,13 @@ class Loader {
       Status st;
       if (name == "socket") {
         st = onPath(m, "mi.socket", mi.socket);
+        // bind() takes at most sun_path's size less the NUL: refuse here, with the line (and
+        // in sipline -c), not at the start.
+        if (st.isOk() && mi.socket.size() >= sizeof(sockaddr_un::sun_path)) {
+          return fail(m, "'mi.socket' '" + mi.socket + "' is " + std::to_string(mi.socket.size()) +
+                             " bytes; a unix socket path has at most " +
+                             std::to_string(sizeof(sockaddr_un::sun_path) - 1));
+        }
       } else if (name == "socket_mode") {
         if (m.isNumber()) {
           return fail(m, "'mi.socket_mode' must be a string of octal digits, got " +

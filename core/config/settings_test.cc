@@ -468,6 +468,15 @@ class SettingsTest : public CppUnit::TestFixture {
                              ":4: 'mi.http' 'localhost:8888': 'localhost' is not a numeric "
                              "IP address (host names are not resolved here)",
                          errorOf(base + "mi = { http = \"localhost:8888\"; };\n"));
+    // Too long for a unix socket: sipline -c says so (the start would fail at bind()).
+    const std::string long_path = "/run/" + std::string(103, 'x');
+    CPPUNIT_ASSERT_EQUAL(cfg() + ":4: 'mi.socket' '" + long_path +
+                             "' is 108 bytes; a unix socket path has at most 107",
+                         errorOf(base + "mi = { socket = \"" + long_path + "\"; };\n"));
+    const std::string longest = "/run/" + std::string(102, 'x');  // 107 bytes
+    Result<Settings> at_limit = load(base + "mi = { socket = \"" + longest + "\"; };\n");
+    CPPUNIT_ASSERT_EQUAL(std::string("<ok>"), messageOf(at_limit));
+    CPPUNIT_ASSERT_EQUAL(longest, at_limit.value().mi.socket);
     Result<Settings> r = load(base + "mi = { http = \"[::1]:8888\"; socket_mode = \"600\"; };\n");
     CPPUNIT_ASSERT_EQUAL(std::string("<ok>"), messageOf(r));
     CPPUNIT_ASSERT_EQUAL(std::string("[::1]:8888"), r.value().mi.http);
