@@ -153,8 +153,12 @@ Status StatsRegistry::materialize(shm::Segment& segment) {
 
 bool StatsRegistry::matches(const std::string& selector, const std::string& name) {
   if (selector == "all" || selector == name) return true;
-  return !selector.empty() && selector.back() == ':' &&
-         name.compare(0, selector.size(), selector) == 0;
+  if (selector.empty()) return false;
+  if (selector.back() == ':') return name.compare(0, selector.size(), selector) == 0;
+  // A bare name ("rcv_requests", as OpenSIPS's get_statistics takes it): that name in any group.
+  return selector.find(':') == std::string::npos && name.size() > selector.size() &&
+         name[name.size() - selector.size() - 1] == ':' &&
+         name.compare(name.size() - selector.size(), selector.size(), selector) == 0;
 }
 
 std::vector<StatsRegistry::Entry> StatsRegistry::read(const std::string& selector) const {

@@ -80,7 +80,9 @@ class StatsRegistry {
     std::string help;
     StatLabels labels;  // family within the group (empty when not labelled) and label pairs
   };
-  // Matches "all", an exact name, or a group prefix "group:". Sorted by declaration order.
+  // Matches "all", an exact name, a group prefix "group:", or a name without its group
+  // ("rcv_requests": that name in every group, as OpenSIPS names statistics). Sorted by
+  // declaration order.
   std::vector<Entry> read(const std::string& selector) const;
   // Resets counters (not gauges or computed values) matching the selector; returns how many.
   std::size_t reset(const std::string& selector);

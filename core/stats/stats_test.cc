@@ -27,6 +27,7 @@ class StatsRegistryTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(reservedNamesAreRefused);
   CPPUNIT_TEST(sameFamilyNameInAnotherGroupIsAnotherFamily);
   CPPUNIT_TEST(resetLeavesGaugesAlone);
+  CPPUNIT_TEST(bareNameSelectsItInAnyGroup);
   CPPUNIT_TEST(coreStatisticsCountByMethodAndClass);
   CPPUNIT_TEST_SUITE_END();
 
@@ -165,6 +166,29 @@ class StatsRegistryTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t(1), r.reset("g:"));
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), counter.get());
     CPPUNIT_ASSERT_EQUAL(std::uint64_t(7), gauge.get());
+  }
+
+  // OpenSIPS operators ask for "rcv_requests" (get_statistics rcv_requests), not "core:...".
+  void bareNameSelectsItInAnyGroup() {
+    StatsRegistry r;
+    StatCounter a, b, c;
+    CPPUNIT_ASSERT(r.declare("core", "rcv_requests", &a).isOk());
+    CPPUNIT_ASSERT(r.declare("tm", "inuse", &b, StatKind::kGauge).isOk());
+    CPPUNIT_ASSERT(r.declare("tm", "xinuse", &c).isOk());
+    CPPUNIT_ASSERT(r.materialize(*segment_).isOk());
+    a.inc(4);
+    auto e = r.read("rcv_requests");
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), e.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("core:rcv_requests"), e[0].name);
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), e[0].value);
+    e = r.read("inuse");  // not xinuse: the whole name after the group
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), e.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("tm:inuse"), e[0].name);
+    CPPUNIT_ASSERT(r.exists("rcv_requests"));
+    CPPUNIT_ASSERT(!r.exists("requests"));
+    CPPUNIT_ASSERT(!r.exists("m:inuse"));
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), r.reset("rcv_requests"));
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), a.get());
   }
 
   void coreStatisticsCountByMethodAndClass() {

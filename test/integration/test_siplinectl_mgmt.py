@@ -109,6 +109,9 @@ def test_process_uptime_version_shm_and_statistics():
         check(any(line.split()[0] == STAT.rcv_requests for line in text.splitlines()[1:]), text)
         on(srv, "stats", "reset", STAT.rcv_requests)
         check_eq(as_json(srv, "stats", STAT.rcv_requests)[STAT.rcv_requests], 0, "after reset")
+        # As OpenSIPS's get_statistics: a name without its group.
+        bare = STAT.rcv_requests.split(":", 1)[1]
+        check_eq(list(as_json(srv, "stats", bare)), [STAT.rcv_requests], "stats without group")
         proc = on(srv, "stats", "core:no_such_counter", code=EXIT_NOT_FOUND)
         check("no_such_counter" in proc.stderr, proc.stderr)
 
