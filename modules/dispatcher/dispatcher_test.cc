@@ -63,6 +63,7 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(candidatesTravelInAvps);
   CPPUNIT_TEST(selectDomainRewritesHostPort);
   CPPUNIT_TEST(hashTextPicksMessageParts);
+  CPPUNIT_TEST(uriHashesIgnoreParametersAndDefaultPort);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -442,12 +443,11 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     ReceiveInfo rcv;
     MsgContext ctx(msg, rcv, kRequestRoute);
     CPPUNIT_ASSERT_EQUAL(std::string("abc@host"), hashText(ctx, Alg::kHashCallId, nullptr));
-    CPPUNIT_ASSERT_EQUAL(std::string("sip:bob@example.org"),
-                         hashText(ctx, Alg::kHashFrom, nullptr));
-    CPPUNIT_ASSERT_EQUAL(std::string("sip:+4930123@pstn.example.com"),
+    CPPUNIT_ASSERT_EQUAL(std::string("bob@example.org"), hashText(ctx, Alg::kHashFrom, nullptr));
+    CPPUNIT_ASSERT_EQUAL(std::string("+4930123@pstn.example.com"),
                          hashText(ctx, Alg::kHashTo, nullptr));
     CPPUNIT_ASSERT_EQUAL(std::string("bob"), hashText(ctx, Alg::kHashAuthUser, nullptr));
-    CPPUNIT_ASSERT_EQUAL(std::string("sip:+4930123@pstn.example.com"),
+    CPPUNIT_ASSERT_EQUAL(std::string("+4930123@pstn.example.com"),
                          hashText(ctx, Alg::kHashRuri, nullptr));
     Result<FormatPtr> f = Format::compile("$fU/$ci");
     CPPUNIT_ASSERT(f.isOk());
@@ -456,6 +456,38 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string(), hashText(ctx, Alg::kHashPvar, nullptr));
     CPPUNIT_ASSERT_EQUAL(std::string("x"), avpNameOf("$avp(x)").value());
     CPPUNIT_ASSERT(!avpNameOf("$var(x)").isOk());
+  }
+
+  void uriHashesIgnoreParametersAndDefaultPort() {
+    // The same number with and without ;user=phone, a display name, an explicit default
+    // port or another host case goes to the same destination (OpenSIPS hashes user and
+    // host[:port] only).
+    const std::string key = uriHashKey("sip:+4930123@gw.example.com");
+    CPPUNIT_ASSERT_EQUAL(std::string("+4930123@gw.example.com"), key);
+    CPPUNIT_ASSERT_EQUAL(key, uriHashKey("sip:+4930123@gw.example.com;user=phone"));
+    CPPUNIT_ASSERT_EQUAL(key, uriHashKey("sip:+4930123@GW.Example.com:5060;transport=udp"));
+    CPPUNIT_ASSERT_EQUAL(key, uriHashKey("sip:+4930123@gw.example.com?Subject=x"));
+    CPPUNIT_ASSERT_EQUAL(std::string("+4930123@gw.example.com:5080"),
+                         uriHashKey("sip:+4930123@gw.example.com:5080;user=phone"));
+    CPPUNIT_ASSERT_EQUAL(std::string("a@h"), uriHashKey("sips:a@h:5061"));
+    CPPUNIT_ASSERT_EQUAL(std::string("a@h:5060"), uriHashKey("sips:a@h:5060"));
+    CPPUNIT_ASSERT_EQUAL(std::string("+4930123"), uriHashKey("tel:+4930123;foo=bar"));
+    CPPUNIT_ASSERT_EQUAL(std::string("not a uri"), uriHashKey("not a uri"));
+
+    const std::string with_params =
+        "INVITE sip:+4930123@pstn.example.com;user=phone SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
+        "From: \"Bob\" <sip:bob@example.org;user=phone>;tag=other\r\n"
+        "To: <sip:+4930123@pstn.example.com:5060;user=phone>\r\n"
+        "Call-ID: abc@host\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    SipMessage a, b;
+    CPPUNIT_ASSERT(a.parse(kInvite) == ParseError::kOk);
+    CPPUNIT_ASSERT(b.parse(with_params) == ParseError::kOk);
+    ReceiveInfo rcv;
+    MsgContext ca(a, rcv, kRequestRoute), cb(b, rcv, kRequestRoute);
+    for (Alg alg : {Alg::kHashFrom, Alg::kHashTo, Alg::kHashRuri}) {
+      CPPUNIT_ASSERT_EQUAL(hashText(ca, alg, nullptr), hashText(cb, alg, nullptr));
+    }
   }
 
  private:

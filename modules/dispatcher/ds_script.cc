@@ -4,6 +4,7 @@
 #include "core/base/strings.h"
 #include "core/parser/auth_header.h"
 #include "core/parser/name_addr.h"
+#include "core/parser/uri.h"
 #include "core/script/format.h"
 #include "core/script/socket_lookup.h"
 #include "core/sip/msg_context.h"
@@ -24,6 +25,21 @@ std::string valueOf(const Destination& d) { return std::to_string(d.setid) + " "
 
 }  // namespace
 
+std::string uriHashKey(std::string_view uri_text) {
+  SipUri uri;
+  if (parseUri(uri_text, uri) != ParseError::kOk) return std::string(uri_text);
+  std::string out(uri.user);
+  if (uri.scheme == SipUri::Scheme::kTel) return out;
+  out += '@';
+  out += toLower(uri.host);
+  const std::uint16_t default_port = uri.scheme == SipUri::Scheme::kSips ? 5061 : 5060;
+  if (!uri.port_text.empty() && uri.port != default_port) {
+    out += ':';
+    out += uri.port_text;
+  }
+  return out;
+}
+
 std::string hashText(MsgContext& ctx, Alg alg, const Format* pvar) {
   SipMessage& msg = ctx.msg();
   switch (alg) {
@@ -31,11 +47,11 @@ std::string hashText(MsgContext& ctx, Alg alg, const Format* pvar) {
       return std::string(msg.callId());
     case Alg::kHashFrom: {
       const NameAddr* f = msg.from();
-      return f != nullptr ? std::string(f->uri_text) : std::string();
+      return f != nullptr ? uriHashKey(f->uri_text) : std::string();
     }
     case Alg::kHashTo: {
       const NameAddr* t = msg.to();
-      return t != nullptr ? std::string(t->uri_text) : std::string();
+      return t != nullptr ? uriHashKey(t->uri_text) : std::string();
     }
     case Alg::kHashAuthUser: {
       AuthHeader h;
@@ -53,7 +69,7 @@ std::string hashText(MsgContext& ctx, Alg alg, const Format* pvar) {
     }
     case Alg::kHashRuri:
     default:
-      return std::string(ctx.ruri());
+      return uriHashKey(ctx.ruri());
   }
 }
 
