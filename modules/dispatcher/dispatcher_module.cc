@@ -243,7 +243,12 @@ class DispatcherModule : public Module {
       }
       std::uint64_t key = 0;
       if (dispatcher::isHashAlg(algo)) {
-        key = dispatcher::hashKey(dispatcher::hashText(ctx, algo, hash_pvar_.get()));
+        std::optional<std::string> text = dispatcher::hashText(ctx, algo, hash_pvar_.get());
+        if (text.has_value()) {
+          key = dispatcher::hashKey(*text);
+        } else {
+          algo = Alg::kRoundRobin;  // alg 5 without credentials, as OpenSIPS
+        }
       } else if (algo == Alg::kRandom || algo == Alg::kWeight) {
         key = randomKey();
       }

@@ -64,6 +64,7 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(selectDomainRewritesHostPort);
   CPPUNIT_TEST(hashTextPicksMessageParts);
   CPPUNIT_TEST(uriHashesIgnoreParametersAndDefaultPort);
+  CPPUNIT_TEST(authUserWithoutCredentialsGivesNoHash);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -442,18 +443,18 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(msg.parse(kInvite) == ParseError::kOk);
     ReceiveInfo rcv;
     MsgContext ctx(msg, rcv, kRequestRoute);
-    CPPUNIT_ASSERT_EQUAL(std::string("abc@host"), hashText(ctx, Alg::kHashCallId, nullptr));
-    CPPUNIT_ASSERT_EQUAL(std::string("bob@example.org"), hashText(ctx, Alg::kHashFrom, nullptr));
+    CPPUNIT_ASSERT_EQUAL(std::string("abc@host"), *hashText(ctx, Alg::kHashCallId, nullptr));
+    CPPUNIT_ASSERT_EQUAL(std::string("bob@example.org"), *hashText(ctx, Alg::kHashFrom, nullptr));
     CPPUNIT_ASSERT_EQUAL(std::string("+4930123@pstn.example.com"),
-                         hashText(ctx, Alg::kHashTo, nullptr));
-    CPPUNIT_ASSERT_EQUAL(std::string("bob"), hashText(ctx, Alg::kHashAuthUser, nullptr));
+                         *hashText(ctx, Alg::kHashTo, nullptr));
+    CPPUNIT_ASSERT_EQUAL(std::string("bob"), *hashText(ctx, Alg::kHashAuthUser, nullptr));
     CPPUNIT_ASSERT_EQUAL(std::string("+4930123@pstn.example.com"),
-                         hashText(ctx, Alg::kHashRuri, nullptr));
+                         *hashText(ctx, Alg::kHashRuri, nullptr));
     Result<FormatPtr> f = Format::compile("$fU/$ci");
     CPPUNIT_ASSERT(f.isOk());
     CPPUNIT_ASSERT_EQUAL(std::string("bob/abc@host"),
-                         hashText(ctx, Alg::kHashPvar, f.value().get()));
-    CPPUNIT_ASSERT_EQUAL(std::string(), hashText(ctx, Alg::kHashPvar, nullptr));
+                         *hashText(ctx, Alg::kHashPvar, f.value().get()));
+    CPPUNIT_ASSERT_EQUAL(std::string(), *hashText(ctx, Alg::kHashPvar, nullptr));
     CPPUNIT_ASSERT_EQUAL(std::string("x"), avpNameOf("$avp(x)").value());
     CPPUNIT_ASSERT(!avpNameOf("$var(x)").isOk());
   }
@@ -486,8 +487,22 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     ReceiveInfo rcv;
     MsgContext ca(a, rcv, kRequestRoute), cb(b, rcv, kRequestRoute);
     for (Alg alg : {Alg::kHashFrom, Alg::kHashTo, Alg::kHashRuri}) {
-      CPPUNIT_ASSERT_EQUAL(hashText(ca, alg, nullptr), hashText(cb, alg, nullptr));
+      CPPUNIT_ASSERT_EQUAL(*hashText(ca, alg, nullptr), *hashText(cb, alg, nullptr));
     }
+  }
+
+  void authUserWithoutCredentialsGivesNoHash() {
+    const std::string no_auth =
+        "INVITE sip:+4930123@pstn.example.com SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
+        "From: <sip:bob@example.org>;tag=ft\r\nTo: <sip:+4930123@pstn.example.com>\r\n"
+        "Call-ID: abc@host\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(no_auth) == ParseError::kOk);
+    ReceiveInfo rcv;
+    MsgContext ctx(msg, rcv, kRequestRoute);
+    // The caller then uses round robin (OpenSIPS), not a hash of the request-URI.
+    CPPUNIT_ASSERT(!hashText(ctx, Alg::kHashAuthUser, nullptr).has_value());
   }
 
  private:

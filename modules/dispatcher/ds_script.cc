@@ -40,7 +40,7 @@ std::string uriHashKey(std::string_view uri_text) {
   return out;
 }
 
-std::string hashText(MsgContext& ctx, Alg alg, const Format* pvar) {
+std::optional<std::string> hashText(MsgContext& ctx, Alg alg, const Format* pvar) {
   SipMessage& msg = ctx.msg();
   switch (alg) {
     case Alg::kHashCallId:
@@ -55,11 +55,12 @@ std::string hashText(MsgContext& ctx, Alg alg, const Format* pvar) {
     }
     case Alg::kHashAuthUser: {
       AuthHeader h;
-      if (msg.auth(HeaderType::kProxyAuthorization, "", h) == FieldState::kOk ||
-          msg.auth(HeaderType::kAuthorization, "", h) == FieldState::kOk) {
+      if ((msg.auth(HeaderType::kProxyAuthorization, "", h) == FieldState::kOk ||
+           msg.auth(HeaderType::kAuthorization, "", h) == FieldState::kOk) &&
+          !h.username.empty()) {
         return std::string(h.username);
       }
-      return std::string(ctx.ruri());
+      return std::nullopt;
     }
     case Alg::kHashPvar: {
       if (pvar == nullptr) return std::string();

@@ -29,8 +29,9 @@ inline constexpr std::string_view kCurrentAvp = "_ds_cur";
 // The text a hash algorithm hashes for ctx ("" when the message has none; the key is then
 // the hash of ""). The URI algorithms (From, To, request-URI) hash uriHashKey() of the URI, so
 // URI parameters, a display name or a tag do not move a call to another destination. Alg 5
-// hashes the request-URI without credentials; alg 7 evaluates `pvar` (null: "").
-std::string hashText(MsgContext& ctx, Alg alg, const Format* pvar);
+// gives nullopt when the request has no credentials with a username (the caller then uses
+// round robin, as OpenSIPS); alg 7 evaluates `pvar` (null: "").
+std::optional<std::string> hashText(MsgContext& ctx, Alg alg, const Format* pvar);
 // "user@host[:port]" of a URI: the host lowercased, the port only when it is not the
 // scheme's default (5060, 5061 for sips:), no parameters or headers; a tel: URI gives its
 // number. A text that is not a URI is hashed as it is.

@@ -359,6 +359,23 @@ def test_list_file_source_and_its_errors():
 test_list_file_source_and_its_errors.timeout = 90
 
 
+def test_auth_user_algorithm_without_credentials_is_round_robin():
+    # Algorithm 5 hashes the credentials' username; a request without credentials is spread
+    # by round robin (as OpenSIPS does), not all sent to the gateway of its request-URI hash.
+    with Gateway(name="a1") as g1, Gateway(name="a2") as g2:
+        d = os.path.dirname(write_config(name="dsauth")[0])
+        path = os.path.join(d, "gateways.list")
+        with open(path, "w") as f:
+            f.write(f"6 {g1.uri}\n6 {g2.uri}\n")
+        with ds_server(alg=5, setid=6, list_file=f'"{path}"') as srv:
+            calls(srv, 4)
+            check_eq([g1.received("INVITE"), g2.received("INVITE")], [2, 2],
+                     "INVITEs per gateway (no credentials: round robin)")
+
+
+test_auth_user_algorithm_without_credentials_is_round_robin.timeout = 60
+
+
 def test_relative_list_file_is_found_next_to_the_settings_whatever_the_working_directory():
     # systemd starts the server in "/": a list_file named relative to sipline.cfg (as every
     # relative path of the settings) must still be found, at start and at ds_reload.
