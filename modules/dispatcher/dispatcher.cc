@@ -482,10 +482,14 @@ const Destination* Service::find(std::int64_t setid, std::string_view uri) {
 long Service::slotOf(std::int64_t setid, std::string_view uri) {
   const DsSet* s = list_.find(setid);
   if (s == nullptr) return -1;
+  // The operator types the URI (MI ds_set_state): any case, as OpenSIPS; an exact match wins
+  // over one that differs only in case.
+  long loose = -1;
   for (std::size_t i = 0; i < s->dests.size(); ++i) {
     if (s->dests[i].uri == uri) return static_cast<long>(s->first_slot + i);
+    if (loose < 0 && iequals(s->dests[i].uri, uri)) loose = static_cast<long>(s->first_slot + i);
   }
-  return -1;
+  return loose;
 }
 
 Status Service::setState(std::int64_t setid, std::string_view uri, DsState state, const char* why) {

@@ -116,7 +116,8 @@ class Service {
   // The destination (setid, uri) of the current list, or nullptr.
   const Destination* find(std::int64_t setid, std::string_view uri);
 
-  // Sets the state; failures reset. notFound when there is no such destination. `why` is for
+  // Sets the state; failures reset. The URI matches in any case (as OpenSIPS). notFound when
+  // there is no such destination. `why` is for
   // the notice log line ("MI", "script").
   Status setState(std::int64_t setid, std::string_view uri, DsState state, const char* why);
   // A failed request to (setid, uri) (ds_mark_dst("p")): one more failure; at

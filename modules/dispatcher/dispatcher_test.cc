@@ -392,6 +392,12 @@ class DispatcherServiceTest : public CppUnit::TestFixture {
     p["set"] = 1;
     p["destination"] = "sip:127.0.0.1:5071";
     CPPUNIT_ASSERT(miSetState(*svc_, MiParams(p)).isOk());
+    // The URI as the operator types it: any case matches (OpenSIPS compares ignoring case).
+    p["state"] = "p";
+    p["destination"] = "SIP:127.0.0.1:5070";
+    CPPUNIT_ASSERT(miSetState(*svc_, MiParams(p)).isOk());
+    CPPUNIT_ASSERT(stateOf("sip:127.0.0.1:5070") == DsState::kProbing);
+    p["destination"] = "sip:127.0.0.1:5071";
     p["state"] = "z";
     CPPUNIT_ASSERT(!miSetState(*svc_, MiParams(p)).isOk());
     p["state"] = "a";
