@@ -23,6 +23,28 @@ bool parseCount(std::string_view s, std::uint32_t& out) {
   return true;
 }
 
+// The Contacts of msg, each list element parsed on its own; the ones that do not parse are
+// left out. False when one was left out (or a header could not be split into elements).
+bool contactsOneByOne(const SipMessage& msg, ContactList& out) {
+  bool all = true;
+  for (const HeaderField& h : msg.headers()) {
+    if (h.type != HeaderType::kContact) continue;
+    std::size_t pos = 0;
+    std::string_view element;
+    ParseError err = ParseError::kOk;
+    while (nextListElement(h.body, pos, element, err)) {
+      ContactList one;
+      if (parseContactBody(element, one) != ParseError::kOk || one.star) {
+        all = false;
+        continue;
+      }
+      for (Contact& c : one.items) out.items.push_back(c);
+    }
+    if (err != ParseError::kOk) all = false;
+  }
+  return all;
+}
+
 }  // namespace
 
 bool Filters::accepts(std::string_view uri) const {
@@ -60,13 +82,17 @@ std::vector<Target> gather(const std::vector<ReplyText>& replies, const Filters&
     if (r.code < 300 || r.code > 399) continue;
     ++st.replies;
     SipMessage msg;
-    const ContactList* contacts = nullptr;
-    if (msg.parse(r.text) != ParseError::kOk || (contacts = msg.contacts()) == nullptr) {
+    if (msg.parse(r.text) != ParseError::kOk) {
       ++st.unparsable;
       continue;
     }
+    // Each Contact on its own: a malformed one (a bad q, a bad URI) is skipped, not every
+    // Contact of the reply with it (as OpenSIPS skips a Contact with an invalid q).
+    ContactList contacts;
+    bool bad = !contactsOneByOne(msg, contacts);
+    if (bad || contacts.items.empty()) ++st.unparsable;
     std::vector<Target> mine;
-    for (const Contact& c : contacts->items) {
+    for (const Contact& c : contacts.items) {
       bool sip = c.addr.uri_ok && c.addr.uri.scheme != SipUri::Scheme::kTel;
       // expires=0: the redirecting server says the address is no longer valid (RFC 3261
       // §20.19 gives a 3xx Contact's expires the URI's validity; the Expires header field

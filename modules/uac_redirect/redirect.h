@@ -46,13 +46,14 @@ struct Target {
 
 struct GatherStats {
   int replies = 0;     // 3xx replies looked at
-  int unparsable = 0;  // replies (or their Contacts) that did not parse
+  int unparsable = 0;  // replies that did not parse, had no Contact or a Contact that did not
   int filtered = 0;    // Contacts the filters dropped
 };
 
 // The targets of the 3xx replies among `replies` (full reply texts with their codes), in the
 // order to try them. Contacts that are not sip:/sips: URIs or carry expires=0 (no longer
-// valid) are skipped (counted as filtered).
+// valid) are skipped (counted as filtered); a Contact that does not parse (a bad q or URI)
+// is skipped alone, the reply's other Contacts stay (the reply is counted as unparsable).
 struct ReplyText {
   int code = 0;
   std::string_view text;

@@ -29,6 +29,7 @@ class RedirectTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(acceptBeatsDenyAndDefaultDecides);
   CPPUNIT_TEST(unusableRepliesAndContactsAreSkipped);
   CPPUNIT_TEST(expiredContactsAreSkipped);
+  CPPUNIT_TEST(malformedContactSkipsOnlyItself);
   CPPUNIT_TEST(limitSyntax);
   CPPUNIT_TEST_SUITE_END();
 
@@ -100,6 +101,19 @@ class RedirectTest : public CppUnit::TestFixture {
     // A malformed parameter is a parameter: the header does not stand in for it.
     CPPUNIT_ASSERT(uris(t) == (Uris{"sip:kept@h", "sip:odd@h"}));
     CPPUNIT_ASSERT_EQUAL(1, st.filtered);
+  }
+
+  void malformedContactSkipsOnlyItself() {
+    // One Contact with a q of four decimals (RFC 3261 allows three) or a bad URI costs only
+    // that Contact, not the good ones of the same reply.
+    std::string r = reply(302,
+                          "Contact: <sip:a@h>;q=0.5, <sip:b@h>;q=0.1234\r\n"
+                          "Contact: <sip:c@h>;q=0.9, <sip:@>\r\nContact: <sip:d@h>;q=0.1\r\n");
+    GatherStats st;
+    std::vector<Target> t = gather({{302, r}}, Filters{}, Limits{}, &st);
+    CPPUNIT_ASSERT(uris(t) == (Uris{"sip:c@h", "sip:a@h", "sip:d@h"}));
+    CPPUNIT_ASSERT_EQUAL(1, st.unparsable);  // the reply, once
+    CPPUNIT_ASSERT_EQUAL(1, st.replies);
   }
 
   void limitSyntax() {
