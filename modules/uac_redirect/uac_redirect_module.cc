@@ -23,7 +23,7 @@ namespace {
 
 constexpr int kNoTargets = -1;  // no 3xx, or every Contact filtered out
 constexpr int kNoTm = -2;       // not in a transaction's failure_route
-constexpr int kNoRoom = -3;     // the destination set is full before anything was added
+constexpr int kNoRuri = -3;     // the best Contact could not become the request-URI
 
 struct FilterFlags {
   bool reset_default = false;  // drop the module parameters' filters (of that kind)
@@ -73,7 +73,8 @@ class UacRedirectModule : public Module {
         [this](const ScriptArgs& a, BindContext& bc) { return bindGet(a, bc); },
         "get_redirects(max[, reason]): the Contacts of the 3xx replies become the request-URI "
         "and branches, by q; max \"N\" or \"N:M\" (N in all, M per reply, 0: no limit); the "
-        "number added, -1 none, -2 no transaction, -3 no room for a branch");
+        "number added, -1 none, -2 no transaction, -3 the best Contact could not become the "
+        "request-URI");
     spec.command(
         "set_accept_filter", {ArgSpec::str("regex"), ArgSpec::str("flags").opt()}, kFailureRoute,
         [this](const ScriptArgs& a, BindContext& bc) { return bindSet(a, bc, true); },
@@ -239,7 +240,7 @@ class UacRedirectModule : public Module {
       if (!st.isOk()) {
         SL_ERR_RATELIMITED("uac_redirect: Call-ID %.*s: %s", SL_SV(ctx.msg().callId()),
                            st.message().c_str());
-        if (added == 0) return kNoRoom;
+        if (added == 0) return kNoRuri;
         break;
       }
       ++added;
