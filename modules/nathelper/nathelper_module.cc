@@ -66,14 +66,17 @@ class NathelperModule : public Module {
     spec.param("max_pings_lost", &p.max_pings_lost, IntRange{0, 255},
                "SIP pings unanswered in a row that remove a contact (default 3); 0: never");
     spec.param("natping_tcp", &p.tcp,
-               "also send CRLFCRLF pings to TCP and TLS contacts (default false: a connection "
-               "has its own keepalives)");
+               "also send CRLFCRLF pings to TCP and TLS contacts, on the connection they "
+               "registered over, never a new one (default false: a connection has its own "
+               "keepalives)");
     NatPingCounters& k = pinger_.counters();
     spec.stat("natping_crlf_sent", &k.crlf_sent, "CRLFCRLF keepalives sent");
     spec.stat("natping_sip_sent", &k.sip_sent, "SIP keepalive requests sent");
     spec.stat("natping_answered", &k.answered, "SIP keepalives answered");
     spec.stat("natping_removed", &k.removed, "contacts removed for unanswered SIP keepalives");
     spec.stat("natping_send_errors", &k.send_errors, "keepalives that could not be sent");
+    spec.stat("natping_no_connection", &k.no_connection,
+              "keepalives not sent to a TCP/TLS contact whose connection is gone");
     spec.timer("nathelper-natping", 200, [this] { pinger_.tick(monotonicMs()); });
     spec.command(
         "nat_uac_test", {ArgSpec::str("flags")}, kMsgRoutes,

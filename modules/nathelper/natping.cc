@@ -8,6 +8,7 @@
 #include "core/base/log.h"
 #include "core/parser/name_addr.h"
 #include "core/parser/uri.h"
+#include "core/transport/conn_index.h"
 #include "core/transport/send.h"
 
 namespace sipline::nathelper {
@@ -53,6 +54,15 @@ const Listener* socketFor(const usrloc::Contact& c, const PingDestination& dst) 
     }
   }
   return listeners().forDestination(dst.addr, dst.proto, nullptr);
+}
+
+// A TCP/TLS contact is reached only over the connection it registered on: behind its NAT a
+// new connection to it cannot get through, so a ping never opens one (as OpenSIPS).
+bool streamGone(const PingDestination& dst) {
+  if (dst.proto == Proto::kUdp) return false;
+  ConnInfo conn;
+  ConnIndex* index = connIndex();
+  return index == nullptr || !index->find(dst.proto, dst.addr, conn);
 }
 
 // param: table (8 bits) | bucket (24 bits) | URI hash (32 bits).
@@ -181,7 +191,17 @@ void NatPinger::ping(const usrloc::PingTarget& t) {
   if (t.mode == usrloc::PingMode::kTracked) {
     tm::LocalRequest r = sipPingRequest(cfg_, t.contact);
     Result<PingDestination> dst = pingDestination(t.contact);
-    if (dst.isOk() && t.contact.path.empty()) r.socket = socketFor(t.contact, dst.value());
+    if (dst.isOk() && t.contact.path.empty()) {
+      if (streamGone(dst.value())) {
+        // Not sent: it counts as lost at the next ping, and max_pings_lost of them remove the
+        // contact that cannot be reached any more.
+        counters_.no_connection.inc();
+        SL_DBG("nathelper: no connection to %s left for its %s ping", t.contact.uri.c_str(),
+               cfg_.sipping_method.c_str());
+        return;
+      }
+      r.socket = socketFor(t.contact, dst.value());
+    }
     Status st = tm_ != nullptr ? tm_->send(r, callback_, packParam(t))
                                : Status::failedPrecondition("no tm");
     if (!st.isOk()) {
@@ -199,6 +219,11 @@ void NatPinger::ping(const usrloc::PingTarget& t) {
     counters_.send_errors.inc();
     SL_ERR_RATELIMITED("nathelper: cannot ping %s of %s: %s", t.contact.uri.c_str(), t.aor.c_str(),
                        dst.isOk() ? "no socket for its transport" : dst.status().message().c_str());
+    return;
+  }
+  if (streamGone(dst.value())) {
+    counters_.no_connection.inc();
+    SL_DBG("nathelper: no connection to %s left for its ping", t.contact.uri.c_str());
     return;
   }
   SendResult sent = sendTo(*from, dst.value().addr, kCrlfPing);

@@ -45,11 +45,12 @@ Result<PingDestination> pingDestination(const usrloc::Contact& c);
 tm::LocalRequest sipPingRequest(const NatPingConfig& cfg, const usrloc::Contact& c);
 
 struct NatPingCounters {
-  StatCounter crlf_sent;    // natping_crlf_sent
-  StatCounter sip_sent;     // natping_sip_sent
-  StatCounter answered;     // natping_answered
-  StatCounter removed;      // natping_removed
-  StatCounter send_errors;  // natping_send_errors
+  StatCounter crlf_sent;      // natping_crlf_sent
+  StatCounter sip_sent;       // natping_sip_sent
+  StatCounter answered;       // natping_answered
+  StatCounter removed;        // natping_removed
+  StatCounter send_errors;    // natping_send_errors
+  StatCounter no_connection;  // natping_no_connection
 };
 
 class NatPinger {

@@ -8,11 +8,14 @@ with the SIP-ping flag OPTIONS that it must answer, and is removed when it stops
 No network namespaces here (test_nat.py has the real NAT): everything on 127.0.0.1."""
 
 import re
+import socket
 import time
 
 from harness import (LOOPBACK, Server, ServerError, UdpPeer, build_request, check, check_config,
                      check_eq, recv_request, reply_to, wait_until, write_config)
 from location_flows import location_modules, registrar_server
+from stream_flows import register as stream_register
+from stream_peer import StreamListener, StreamPeer
 
 ROUTES = """\
 route {
@@ -166,13 +169,14 @@ route {
 """
 
 
-def ping_server(**params):
+def ping_server(transports=("udp",), **params):
     nh = {"natping_interval": 1, "nat_bflag": 6, "sipping_bflag": 7, "max_pings_lost": 2,
           "sipping_from": '"sip:keepalive@ping.example.com"'}
     nh.update(params)
     group = " ".join(f"{k} = {v};" for k, v in nh.items())
     modules = location_modules() + f" nathelper = {{ {group} }};"
-    return registrar_server(routes=PING_ROUTES, modules=modules, name="natping")
+    return registrar_server(routes=PING_ROUTES, modules=modules, name="natping",
+                            transports=transports)
 
 
 def register_user(peer, srv, user, contact):
@@ -253,3 +257,32 @@ def test_natping_needs_usrloc_and_sip_pings_need_tm():
             continue
         srv.stop()
         raise AssertionError(f"{modules}: the server started")
+
+
+def test_tcp_pings_use_the_phones_connection_and_never_open_one():
+    """natping_tcp: CRLFCRLF pings go on the connection the phone registered over; once it is
+    gone, the phone (behind its NAT) cannot be reached by a new connection, and none is opened
+    (OpenSIPS pings only over an existing connection)."""
+    with ping_server(natping_tcp=1, transports=("udp", "tcp")) as srv:
+        # SO_REUSEADDR on both sides, so the port can listen while the phone's closed
+        # connection is in TIME_WAIT.
+        with socket.socket() as probe:
+            probe.bind((LOOPBACK, 0))
+            port = probe.getsockname()[1]
+        phone = StreamPeer.connect(srv.addr, source_port=port)
+        with phone:
+            phone.send(stream_register(phone, "alice", "sip:alice@192.168.1.20:5062;transport=tcp"))
+            reply = phone.expect_reply()
+            check(reply is not None and reply.status == 200, f"REGISTER: {reply!r}")
+            check(wait_until(lambda: (phone.recv_raw(0.2), phone.pongs)[1] >= 2, 4.0),
+                  f"{phone.pongs} CRLFCRLF pings on the phone's connection")
+        check(wait_until(lambda: srv.stat("tcp:connections") == 0, 3.0), "connection not closed")
+        sent = srv.stat("nathelper:natping_crlf_sent")
+        # Something listening where the phone's connection came from: a new connection from
+        # the server would be accepted here.
+        with StreamListener(port=port) as where_it_was:
+            late = where_it_was.accept(2.5)
+            check(late is None, "the server opened a new connection to ping the phone")
+        check_eq(srv.stat("tcp:opened"), 0, "tcp:opened")
+        check_eq(srv.stat("nathelper:natping_crlf_sent"), sent, "pings counted as sent")
+        check(srv.stat("nathelper:natping_no_connection") >= 1, "natping_no_connection")
