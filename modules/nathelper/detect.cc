@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/base/strings.h"
 #include "core/parser/multipart.h"
@@ -24,12 +25,16 @@ bool sameIp(std::string_view ip, const SockAddr& src) {
   return SockAddr::fromNumeric(noBrackets(ip), 0, a) && a.sameIp(src);
 }
 
-const Contact* firstContact(SipMessage& msg) {
+// The sip:/sips: URIs of every Contact (all headers, in order): OpenSIPS's contact tests are
+// true when any of them is. Empty for "*", none, or Contacts that do not parse.
+std::vector<const SipUri*> contactUris(SipMessage& msg) {
+  std::vector<const SipUri*> out;
   const ContactList* list = msg.contacts();
-  if (list == nullptr || list->star || list->items.empty()) return nullptr;
-  const Contact& c = list->items.front();
-  if (!c.addr.uri_ok || c.addr.uri.scheme == SipUri::Scheme::kTel) return nullptr;
-  return &c;
+  if (list == nullptr || list->star) return out;
+  for (const Contact& c : list->items) {
+    if (c.addr.uri_ok && c.addr.uri.scheme != SipUri::Scheme::kTel) out.push_back(&c.addr.uri);
+  }
+  return out;
 }
 
 bool privateSdp(SipMessage& msg) {
@@ -77,13 +82,12 @@ bool isPrivateAddress(std::string_view ip) {
 
 bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags) {
   if ((flags & (kPrivateContact | kContactDiffers | kContactPortDiffers)) != 0) {
-    if (const Contact* c = firstContact(msg); c != nullptr) {
-      const SipUri& uri = c->addr.uri;
-      if ((flags & kPrivateContact) != 0 && isPrivateAddress(uri.host)) return true;
-      if ((flags & kContactDiffers) != 0 && !sameIp(uri.host, src.addr)) return true;
+    for (const SipUri* uri : contactUris(msg)) {
+      if ((flags & kPrivateContact) != 0 && isPrivateAddress(uri->host)) return true;
+      if ((flags & kContactDiffers) != 0 && !sameIp(uri->host, src.addr)) return true;
       if ((flags & kContactPortDiffers) != 0) {
-        bool tls = uri.scheme == SipUri::Scheme::kSips || iequals(uri.transport, "tls");
-        std::uint16_t port = uri.port != 0 ? uri.port : defaultPort(tls);
+        bool tls = uri->scheme == SipUri::Scheme::kSips || iequals(uri->transport, "tls");
+        std::uint16_t port = uri->port != 0 ? uri->port : defaultPort(tls);
         if (port != src.addr.port()) return true;
       }
     }

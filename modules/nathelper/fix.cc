@@ -11,8 +11,9 @@
 namespace sipline::nathelper {
 namespace {
 
-// EditList key of the Contact rewrite, so a second fix_nated_contact() replaces the first
-// instead of conflicting with it ('N', 'A', 'T', 1; SipMessage's own keys are small).
+// EditList key of the first Contact's rewrite (the next Contacts take the next keys), so a
+// second fix_nated_contact() replaces the first instead of conflicting with it ('N', 'A',
+// 'T', 1; SipMessage's own keys are small).
 constexpr std::uint32_t kKeyContact = 0x4e415401u;
 
 struct Change {
@@ -81,25 +82,35 @@ std::string receivedUri(const Source& src) {
 bool fixNatedContact(SipMessage& msg, const Source& src) {
   const ContactList* list = msg.contacts();
   if (list == nullptr || list->star || list->items.empty()) return false;
-  const NameAddr& addr = list->items.front().addr;
-  if (!addr.uri_ok || addr.uri.scheme == SipUri::Scheme::kTel || addr.uri.host.empty()) {
-    return false;
-  }
-  std::size_t start = 0;
-  if (!msg.offsetOf(addr.uri.host, start)) return false;
-  std::string_view last = addr.uri.port_text.empty() ? addr.uri.host : addr.uri.port_text;
   std::string hostport = src.addr.ipForUri() + ":";
   appendDecimal(hostport, src.addr.port());
-  if (!addr.uri.maddr.empty()) {
-    // maddr overrides the host (RFC 3261 §19.1.1): left in, it would still send requests for
-    // this Contact to the private address. The edit then runs to the end of the parameters.
-    last = addr.uri.params;
-    std::string params = withoutParam(addr.uri.params, "maddr");
-    if (!params.empty()) hostport += ";" + params;
+  // Every Contact (a REGISTER may bind several), as OpenSIPS: each one its own key, so that
+  // a second call replaces the first one's edits.
+  bool fixed = false;
+  std::uint32_t key = kKeyContact;
+  for (const Contact& c : list->items) {
+    const NameAddr& addr = c.addr;
+    const std::uint32_t this_key = key++;
+    if (!addr.uri_ok || addr.uri.scheme == SipUri::Scheme::kTel || addr.uri.host.empty()) {
+      continue;
+    }
+    std::size_t start = 0;
+    if (!msg.offsetOf(addr.uri.host, start)) continue;
+    std::string_view last = addr.uri.port_text.empty() ? addr.uri.host : addr.uri.port_text;
+    std::string text = hostport;
+    if (!addr.uri.maddr.empty()) {
+      // maddr overrides the host (RFC 3261 §19.1.1): left in, it would still send requests
+      // for this Contact to the private address. The edit then runs to the end of the
+      // parameters.
+      last = addr.uri.params;
+      std::string params = withoutParam(addr.uri.params, "maddr");
+      if (!params.empty()) text += ";" + params;
+    }
+    std::size_t length = static_cast<std::size_t>(last.data() + last.size() - addr.uri.host.data());
+    msg.edits().replaceKeyed(this_key, start, length, std::move(text));
+    fixed = true;
   }
-  std::size_t length = static_cast<std::size_t>(last.data() + last.size() - addr.uri.host.data());
-  msg.edits().replaceKeyed(kKeyContact, start, length, std::move(hostport));
-  return true;
+  return fixed;
 }
 
 int addRcvParam(SipMessage& msg, const Source& src, bool uri_param) {

@@ -21,13 +21,13 @@ namespace sipline::nathelper {
 
 // nat_uac_test() bits, OpenSIPS's values.
 enum NatTest : std::uint32_t {
-  kPrivateContact = 1,       // the first Contact's host is a private address
+  kPrivateContact = 1,       // a Contact's host is a private address
   kViaDiffers = 2,           // the top Via's host is not the source IP
   kPrivateVia = 4,           // the top Via's host is a private address
   kPrivateSdp = 8,           // a c= address of the SDP is private
   kViaPortDiffers = 16,      // the source port is not the top Via's port
-  kContactDiffers = 32,      // the first Contact's host is not the source IP
-  kContactPortDiffers = 64,  // the first Contact's port is not the source port
+  kContactDiffers = 32,      // a Contact's host is not the source IP
+  kContactPortDiffers = 64,  // a Contact's port is not the source port
 };
 inline constexpr std::uint32_t kAllNatTests = 127;
 
@@ -66,12 +66,13 @@ struct MessageSdp {
 };
 bool parseMessageSdp(SipMessage& msg, MessageSdp& out);
 
-// True when any test selected in flags is true for msg from src.
+// True when any test selected in flags is true for msg from src. The Contact tests look at
+// every Contact (true when any one is), as OpenSIPS's.
 bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags);
 
-// Rewrites host[:port] of the first Contact URI to the source IP:port and drops its maddr
-// parameter (which would override the new host). False when there is no Contact (or it is
-// "*", malformed, or not a sip/sips URI).
+// Rewrites host[:port] of every Contact URI to the source IP:port and drops its maddr
+// parameter (which would override the new host), as OpenSIPS. False when there is no Contact
+// to fix (none, "*", malformed, or no sip/sips URI).
 bool fixNatedContact(SipMessage& msg, const Source& src);
 
 // "sip:<ip>:<port>[;transport=tcp|tls]": the address msg came from.

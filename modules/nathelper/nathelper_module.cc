@@ -100,7 +100,7 @@ class NathelperModule : public Module {
                                                                         : Verdict::fail();
           });
         },
-        "fix_nated_contact(): the first Contact URI's host:port becomes the source address");
+        "fix_nated_contact(): every Contact URI's host:port becomes the source address");
     spec.command(
         "fix_nated_register", {}, kRequestRoute,
         [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {

@@ -145,8 +145,9 @@ class NathelperTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@198.51.100.7:5062>"), src, 1));
     CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@[2001:db8::1]>"), src, 1));
     CPPUNIT_ASSERT(!test(request("203.0.113.5", ""), src, 1));
-    // Only the first Contact counts, as OpenSIPS.
-    CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@198.51.100.7>, <sip:b@10.0.0.1>"), src, 1));
+    // Every Contact counts, as OpenSIPS: any private one is enough (a REGISTER with two).
+    CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@198.51.100.7>, <sip:b@10.0.0.1>"), src, 1));
+    CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@198.51.100.7>, <tel:+15551234>"), src, 1));
   }
 
   void viaDiffers() {
@@ -202,6 +203,8 @@ class NathelperTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@203.0.113.5>"), src, 32));
     CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.6:5062>"), src, 32));
     CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@phone.example.com:5062>"), src, 32));
+    CPPUNIT_ASSERT(
+        test(request("203.0.113.5", "<sip:a@203.0.113.5:5062>, <sip:b@203.0.113.6>"), src, 32));
     Source v6 = from("2001:db8::5", 5062);
     CPPUNIT_ASSERT(!test(request("[2001:db8::5]", "<sip:a@[2001:db8::5]:5062>"), v6, 32));
     CPPUNIT_ASSERT(test(request("[2001:db8::5]", "<sip:a@[fd00::5]:5062>"), v6, 32));
@@ -215,6 +218,8 @@ class NathelperTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!test(request("203.0.113.5", "<sip:a@192.168.1.2:5062>"), src, 64));
     CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.5:5063>"), src, 64));
     CPPUNIT_ASSERT(test(request("203.0.113.5", "<sip:a@203.0.113.5>"), src, 64));  // 5060
+    CPPUNIT_ASSERT(
+        test(request("203.0.113.5", "<sip:a@203.0.113.5:5062>, <sip:b@203.0.113.5>"), src, 64));
     CPPUNIT_ASSERT(
         !test(request("203.0.113.5", "<sip:a@203.0.113.5>"), from("203.0.113.5", 5060), 64));
     CPPUNIT_ASSERT(
@@ -255,7 +260,13 @@ class NathelperTest : public CppUnit::TestFixture {
         {"sip:alice@192.168.1.20:5062;q=0.5", "sip:alice@203.0.113.5:40001;q=0.5"},
         {"<sips:alice:pw@phone.local:5061;ob>;+sip.instance=\"<urn:uuid:1>\"",
          "<sips:alice:pw@203.0.113.5:40001;ob>;+sip.instance=\"<urn:uuid:1>\""},
-        {"<sip:10.0.0.1:5070>, <sip:b@10.0.0.2>", "<sip:203.0.113.5:40001>, <sip:b@10.0.0.2>"},
+        // Every Contact, as OpenSIPS (a REGISTER binding two); a tel: URI stays.
+        {"<sip:10.0.0.1:5070>, <sip:b@10.0.0.2>",
+         "<sip:203.0.113.5:40001>, <sip:b@203.0.113.5:40001>"},
+        {"<tel:+15551234>, sip:b@10.0.0.2;expires=30",
+         "<tel:+15551234>, sip:b@203.0.113.5:40001;expires=30"},
+        {"<sip:a@10.0.0.1>\r\nContact: <sip:b@10.0.0.2;maddr=10.0.0.2;lr>",
+         "<sip:a@203.0.113.5:40001>\r\nContact: <sip:b@203.0.113.5:40001;lr>"},
     };
     for (const Case& c : cases) {
       Msg m(request("203.0.113.5", c.in));
