@@ -79,11 +79,20 @@ std::string receivedUri(const Source& src) {
   return uri;
 }
 
-bool fixNatedContact(SipMessage& msg, const Source& src) {
+bool validUriParams(std::string_view params) {
+  if (params.empty()) return true;
+  if (params.front() != ';' || params.size() < 2) return false;
+  // Only what a URI parameter may hold (RFC 3261 §25.1 uri-parameter, escaped or not):
+  // nothing that would end the URI or the header.
+  return params.find_first_of(" \t\r\n<>,\"?") == std::string_view::npos;
+}
+
+bool fixNatedContact(SipMessage& msg, const Source& src, std::string_view uri_params) {
   const ContactList* list = msg.contacts();
   if (list == nullptr || list->star || list->items.empty()) return false;
   std::string hostport = src.addr.ipForUri() + ":";
   appendDecimal(hostport, src.addr.port());
+  hostport.append(uri_params);
   // Every Contact (a REGISTER may bind several), as OpenSIPS: each one its own key, so that
   // a second call replaces the first one's edits.
   bool fixed = false;
@@ -94,8 +103,8 @@ bool fixNatedContact(SipMessage& msg, const Source& src) {
     if (!addr.uri_ok || addr.uri.scheme == SipUri::Scheme::kTel || addr.uri.host.empty()) {
       continue;
     }
-    std::size_t start = 0;
-    if (!msg.offsetOf(addr.uri.host, start)) continue;
+    std::size_t start = 0, uri_at = 0;
+    if (!msg.offsetOf(addr.uri.host, start) || !msg.offsetOf(addr.uri_text, uri_at)) continue;
     std::string_view last = addr.uri.port_text.empty() ? addr.uri.host : addr.uri.port_text;
     std::string text = hostport;
     if (!addr.uri.maddr.empty()) {
@@ -106,8 +115,20 @@ bool fixNatedContact(SipMessage& msg, const Source& src) {
       std::string params = withoutParam(addr.uri.params, "maddr");
       if (!params.empty()) text += ";" + params;
     }
-    std::size_t length = static_cast<std::size_t>(last.data() + last.size() - addr.uri.host.data());
-    msg.edits().replaceKeyed(this_key, start, length, std::move(text));
+    std::size_t end =
+        start + static_cast<std::size_t>(last.data() + last.size() - addr.uri.host.data());
+    const std::size_t uri_end = uri_at + addr.uri_text.size();
+    const bool bracketed = uri_end < msg.buffer().size() && msg.buffer()[uri_end] == '>';
+    if (!uri_params.empty() && !bracketed) {
+      // A bare addr-spec ends at its first ';': the new parameters would be header
+      // parameters. The URI goes in <> (the edit then covers all of it).
+      std::string_view buf = msg.buffer();
+      text = "<" + std::string(buf.substr(uri_at, start - uri_at)) + text +
+             std::string(buf.substr(end, uri_end - end)) + ">";
+      start = uri_at;
+      end = uri_end;
+    }
+    msg.edits().replaceKeyed(this_key, start, end - start, std::move(text));
     fixed = true;
   }
   return fixed;

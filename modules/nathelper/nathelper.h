@@ -73,7 +73,11 @@ bool natUacTest(SipMessage& msg, const Source& src, std::uint32_t flags);
 // Rewrites host[:port] of every Contact URI to the source IP:port and drops its maddr
 // parameter (which would override the new host), as OpenSIPS. False when there is no Contact
 // to fix (none, "*", malformed, or no sip/sips URI).
-bool fixNatedContact(SipMessage& msg, const Source& src);
+// uri_params (OpenSIPS's optional argument, ";name=value..."), when given, goes right after
+// the new host:port; a bare addr-spec is then put in <> so that they stay URI parameters.
+bool fixNatedContact(SipMessage& msg, const Source& src, std::string_view uri_params = {});
+// True when params is "" or ";..." with nothing that would end the URI or the header.
+bool validUriParams(std::string_view params);
 
 // "sip:<ip>:<port>[;transport=tcp|tls]": the address msg came from.
 std::string receivedUri(const Source& src);

@@ -19,6 +19,15 @@ constexpr std::uint32_t kMsgRoutes = kRequestRoute | kOnReplyRoute | kFailureRou
 
 nathelper::Source sourceOf(MsgContext& ctx) { return {ctx.rcv().src, ctx.rcv().proto}; }
 
+constexpr const char* kBadUriParams =
+    "the URI parameters must be ';name[=value]...' without spaces, '<', '>', ',', '\"' or '?'";
+
+// fix_nated_contact()'s uri_params with its leading ';' (added when missing).
+std::string uriParams(std::string_view text) {
+  if (text.empty() || text.front() == ';') return std::string(text);
+  return ";" + std::string(text);
+}
+
 // A flags argument is a constant (number or names), checked here so a typo stops the start.
 Result<std::uint32_t> bindFlags(const ScriptArg& arg, BindContext& bc, bool sdp) {
   if (arg.kind == ScriptArg::Kind::kPvar || !arg.isConstant()) {
@@ -93,14 +102,30 @@ class NathelperModule : public Module {
         "contact-differs (IP), 64 contact-port-differs, as a sum (OpenSIPS's values) or names "
         "joined by '|'");
     spec.command(
-        "fix_nated_contact", {}, kMsgRoutes,
-        [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
-          return makeCall([](MsgContext& ctx) {
-            return nathelper::fixNatedContact(ctx.msg(), sourceOf(ctx)) ? Verdict::ok()
-                                                                        : Verdict::fail();
+        "fix_nated_contact", {ArgSpec::str("uri_params").opt()}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
+          StrArg params;
+          if (!a.empty()) {
+            Result<StrArg> p = bc.strArg(a[0]);
+            if (!p.isOk()) return p.status();
+            params = std::move(p).value();
+            if (params.isConstant() && !nathelper::validUriParams(uriParams(params.constant()))) {
+              return bc.error(a[0], Status::invalidArgument(kBadUriParams));
+            }
+          }
+          return makeCall([params = std::move(params)](MsgContext& ctx) {
+            std::string scratch;
+            std::string p = uriParams(params.eval(ctx, scratch));
+            if (!nathelper::validUriParams(p)) {
+              SL_ERR_RATELIMITED("fix_nated_contact(): '%s': %s", p.c_str(), kBadUriParams);
+              return Verdict::fail();
+            }
+            return nathelper::fixNatedContact(ctx.msg(), sourceOf(ctx), p) ? Verdict::ok()
+                                                                           : Verdict::fail();
           });
         },
-        "fix_nated_contact(): every Contact URI's host:port becomes the source address");
+        "fix_nated_contact([uri_params]): every Contact URI's host:port becomes the source "
+        "address; uri_params (\";name=value\", variables allowed) are added after it");
     spec.command(
         "fix_nated_register", {}, kRequestRoute,
         [](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {

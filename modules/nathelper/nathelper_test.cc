@@ -85,6 +85,7 @@ class NathelperTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(anySelectedTestIsEnough);
   CPPUNIT_TEST(fixContactForms);
   CPPUNIT_TEST(fixContactIpv6AndReply);
+  CPPUNIT_TEST(fixContactWithUriParams);
   CPPUNIT_TEST(fixContactWithoutContact);
   CPPUNIT_TEST(fixContactDropsMaddr);
   CPPUNIT_TEST(rcvParamAsHeaderParam);
@@ -320,6 +321,38 @@ class NathelperTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_MESSAGE(
           out, out.find(std::string("Contact: ") + c.out + "\r\n") != std::string::npos);
     }
+  }
+
+  // OpenSIPS's optional uri_params: right after the new host:port; a bare addr-spec goes in
+  // <> so that they stay URI parameters (its header parameters stay outside).
+  void fixContactWithUriParams() {
+    Source src = from("203.0.113.5", 40001);
+    struct Case {
+      const char* in;
+      const char* out;
+    } cases[] = {
+        {"\"A\" <sip:alice@192.168.1.20:5062;transport=udp>;expires=60",
+         "\"A\" <sip:alice@203.0.113.5:40001;ata=cisco;transport=udp>;expires=60"},
+        {"sip:alice@192.168.1.20:5062;q=0.5", "<sip:alice@203.0.113.5:40001;ata=cisco>;q=0.5"},
+        {"sip:alice@192.168.1.20", "<sip:alice@203.0.113.5:40001;ata=cisco>"},
+        {"<sip:alice@192.168.1.20;maddr=10.0.0.1;lr>",
+         "<sip:alice@203.0.113.5:40001;ata=cisco;lr>"},
+    };
+    for (const Case& c : cases) {
+      Msg m(request("203.0.113.5", c.in));
+      CPPUNIT_ASSERT(fixNatedContact(m.msg, src, ";ata=cisco"));
+      CPPUNIT_ASSERT(fixNatedContact(m.msg, src, ";ata=cisco"));  // replaces the first
+      std::string out = m.built();
+      CPPUNIT_ASSERT_MESSAGE(
+          out, out.find(std::string("Contact: ") + c.out + "\r\n") != std::string::npos);
+    }
+    CPPUNIT_ASSERT(validUriParams(""));
+    CPPUNIT_ASSERT(validUriParams(";ata=cisco;x"));
+    CPPUNIT_ASSERT(!validUriParams("ata=cisco"));
+    CPPUNIT_ASSERT(!validUriParams(";"));
+    CPPUNIT_ASSERT(!validUriParams(";a=b>"));
+    CPPUNIT_ASSERT(!validUriParams(";a=b, <sip:x@y>"));
+    CPPUNIT_ASSERT(!validUriParams(";a=b\r\nX: y"));
   }
 
   void fixContactWithoutContact() {

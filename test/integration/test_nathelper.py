@@ -128,10 +128,31 @@ def test_private_sdp_is_rewritten_at_the_uas():
             check(final is not None and final.status == 486, f"caller got {final!r}")
 
 
+def test_fix_nated_contact_adds_the_uri_params():
+    routes = ("route {\n  fix_nated_contact(\";ata=$rU\");\n"
+              "  $du = \"sip:127.0.0.1:@UAS_PORT@\";\n  t_relay();\n}\n")
+    with UdpPeer() as uas:
+        modules = location_modules() + " nathelper = {};"
+        with registrar_server(routes=routes, modules=modules, name="nathelper",
+                              uas_port=uas.port) as srv, UdpPeer() as caller:
+            req = build_request("INVITE", "sip:bob@example.com", caller.port,
+                                extra=["Contact: <sip:carol@192.168.1.20:5062;transport=udp>"],
+                                omit=("Contact",))
+            caller.send(req, srv.addr)
+            msg, _ = recv_request(uas, "INVITE", 3.0)
+            check_eq(msg.get("contact"),
+                     f"<sip:carol@{LOOPBACK}:{caller.port};ata=bob;transport=udp>",
+                     "fixed Contact")
+            uas.send(reply_to(msg, 486, "Busy Here"), srv.addr)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 486, f"caller got {final!r}")
+
+
 def test_bad_flags_stop_the_start():
     for call, word in (('nat_uac_test("private-contakt")', "private-contakt"),
                        ('nat_uac_test("128")', "128"),
-                       ('fix_nated_sdp("rewrite-x")', "rewrite-x")):
+                       ('fix_nated_sdp("rewrite-x")', "rewrite-x"),
+                       ('fix_nated_contact(";a=b>")', "URI parameters")):
         routes = "route {\n  if (%s) { exit; }\n  drop;\n}\n" % call
         cfg, _ = write_config(routes=routes, subst={"MODULES": "sl = {}; nathelper = {};"},
                               name="nathelper-bad")
