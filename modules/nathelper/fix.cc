@@ -168,7 +168,16 @@ int addRcvParam(SipMessage& msg, const Source& src, bool uri_param) {
   return n;
 }
 
-bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags) {
+bool parseSdpIp(std::string_view text, SockAddr& out) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  return !text.empty() && SockAddr::fromNumeric(text, 0, out);
+}
+
+bool fixNatedSdp(SipMessage& msg, const Source& source, std::uint32_t flags, std::string_view ip) {
+  Source src = source;
+  if (!ip.empty() && !parseSdpIp(ip, src.addr)) return false;
   MessageSdp parsed;
   if (!parseMessageSdp(msg, parsed)) return false;
   const SdpSession& s = parsed.session;

@@ -91,6 +91,10 @@ int addRcvParam(SipMessage& msg, const Source& src, bool uri_param);
 // multipart body) through replaceBody() (Content-Length follows; a later replaceBody() by
 // anyone replaces this one). Hold addresses (0.0.0.0, ::) are kept. False when there is no
 // SDP or it does not parse; true otherwise, also when nothing needed a change.
-bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags);
+// ip (OpenSIPS's optional ip_address argument), when given, is written instead of the source
+// IP (its family decides IP4/IP6); false when it is not a numeric address.
+bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags, std::string_view ip = {});
+// A numeric IPv4 or IPv6 address (brackets allowed) for fixNatedSdp's ip.
+bool parseSdpIp(std::string_view text, SockAddr& out);
 
 }  // namespace sipline::nathelper

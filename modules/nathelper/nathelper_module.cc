@@ -163,18 +163,37 @@ class NathelperModule : public Module {
         "add_rcv_param([flag]): adds received=\"sip:<source>\" to every Contact; flag 1 puts "
         "it in the Contact URI instead");
     spec.command(
-        "fix_nated_sdp", {ArgSpec::str("flags")}, kMsgRoutes,
+        "fix_nated_sdp", {ArgSpec::str("flags"), ArgSpec::str("ip_address").opt()}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
           Result<std::uint32_t> flags = bindFlags(a[0], bc, true);
           if (!flags.isOk()) return flags.status();
-          return makeCall([flags = flags.value()](MsgContext& ctx) {
-            return nathelper::fixNatedSdp(ctx.msg(), sourceOf(ctx), flags) ? Verdict::ok()
-                                                                           : Verdict::fail();
+          StrArg ip;
+          if (a.size() > 1) {
+            Result<StrArg> p = bc.strArg(a[1]);
+            if (!p.isOk()) return p.status();
+            ip = std::move(p).value();
+            SockAddr addr;
+            if (ip.isConstant() && !nathelper::parseSdpIp(ip.constant(), addr)) {
+              return bc.error(
+                  a[1], Status::invalidArgument("'" + ip.constant() + "' is not an IP address"));
+            }
+          }
+          return makeCall([flags = flags.value(), ip = std::move(ip)](MsgContext& ctx) {
+            std::string scratch;
+            std::string_view addr = ip.eval(ctx, scratch);
+            SockAddr parsed;
+            if (!addr.empty() && !nathelper::parseSdpIp(addr, parsed)) {
+              SL_ERR_RATELIMITED("fix_nated_sdp(): '%.*s' is not an IP address", SL_SV(addr));
+              return Verdict::fail();
+            }
+            return nathelper::fixNatedSdp(ctx.msg(), sourceOf(ctx), flags, addr) ? Verdict::ok()
+                                                                                 : Verdict::fail();
           });
         },
-        "fix_nated_sdp(flags): rewrites the SDP to the source address; flags 1 "
-        "add-dir-active (a=direction:active), 2 rewrite-c (every c= address), 8 rewrite-o "
-        "(the o= address), as a sum or names joined by '|'");
+        "fix_nated_sdp(flags[, ip_address]): rewrites the SDP to the source address (or "
+        "ip_address, variables allowed); flags 1 add-dir-active (a=direction:active), 2 "
+        "rewrite-c (every c= address), 8 rewrite-o (the o= address), as a sum or names joined "
+        "by '|'");
   }
 
   Status init(InitContext& ctx) override {

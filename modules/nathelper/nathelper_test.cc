@@ -92,6 +92,7 @@ class NathelperTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(rcvParamInUri);
   CPPUNIT_TEST(sdpRewriteC);
   CPPUNIT_TEST(sdpRewriteIpv6AndO);
+  CPPUNIT_TEST(sdpRewriteToGivenIp);
   CPPUNIT_TEST(sdpHoldAndRtcpUntouched);
   CPPUNIT_TEST(sdpDirectionActive);
   CPPUNIT_TEST(sdpMultipart);
@@ -431,6 +432,28 @@ class NathelperTest : public CppUnit::TestFixture {
     std::string out = m.built();
     CPPUNIT_ASSERT_EQUAL(want, bodyOf(out));
     CPPUNIT_ASSERT_EQUAL(std::to_string(want.size()), contentLength(out));
+  }
+
+  // OpenSIPS's optional ip_address: written instead of the source IP, its family decides.
+  void sdpRewriteToGivenIp() {
+    std::string body = sdp("c=IN IP4 192.168.1.20\r\n", "m=audio 4000 RTP/AVP 0\r\n");
+    std::string want =
+        "v=0\r\n"
+        "o=- 1 1 IN IP4 198.51.100.9\r\n"
+        "s=-\r\n"
+        "c=IN IP4 198.51.100.9\r\n"
+        "t=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\n";
+    Msg m(request("203.0.113.5", "", body));
+    CPPUNIT_ASSERT(
+        fixNatedSdp(m.msg, from("203.0.113.5", 5060), kRewriteC | kRewriteO, "198.51.100.9"));
+    CPPUNIT_ASSERT_EQUAL(want, bodyOf(m.built()));
+    Msg v6(request("203.0.113.5", "", body));
+    CPPUNIT_ASSERT(fixNatedSdp(v6.msg, from("203.0.113.5", 5060), kRewriteC, "[2001:db8::9]"));
+    CPPUNIT_ASSERT(bodyOf(v6.built()).find("c=IN IP6 2001:db8::9\r\n") != std::string::npos);
+    Msg bad(request("203.0.113.5", "", body));
+    CPPUNIT_ASSERT(!fixNatedSdp(bad.msg, from("203.0.113.5", 5060), kRewriteC, "media.example"));
+    CPPUNIT_ASSERT(bad.msg.edits().empty());
   }
 
   void sdpHoldAndRtcpUntouched() {

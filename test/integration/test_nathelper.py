@@ -148,11 +148,33 @@ def test_fix_nated_contact_adds_the_uri_params():
             check(final is not None and final.status == 486, f"caller got {final!r}")
 
 
+def test_fix_nated_sdp_writes_the_given_ip():
+    routes = ("route {\n  $var(media) = \"198.51.100.9\";\n"
+              "  fix_nated_sdp(\"rewrite-c|rewrite-o\", \"$var(media)\");\n"
+              "  $du = \"sip:127.0.0.1:@UAS_PORT@\";\n  t_relay();\n}\n")
+    with UdpPeer() as uas:
+        modules = location_modules() + " nathelper = {};"
+        with registrar_server(routes=routes, modules=modules, name="nathelper",
+                              uas_port=uas.port) as srv, UdpPeer() as caller:
+            req = build_request("INVITE", "sip:bob@example.com", caller.port,
+                                extra=["Content-Type: application/sdp"], body=PRIVATE_SDP)
+            caller.send(req, srv.addr)
+            msg, _ = recv_request(uas, "INVITE", 3.0)
+            body = msg.body.decode()
+            check_eq(len(re.findall(r"c=IN IP4 198\.51\.100\.9\r\n", body)), 2, f"c= {body!r}")
+            check("o=- 1 1 IN IP4 198.51.100.9\r\n" in body, f"o= {body!r}")
+            check_eq(int(msg.get("content-length")), len(msg.body), "Content-Length")
+            uas.send(reply_to(msg, 486, "Busy Here"), srv.addr)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 486, f"caller got {final!r}")
+
+
 def test_bad_flags_stop_the_start():
     for call, word in (('nat_uac_test("private-contakt")', "private-contakt"),
                        ('nat_uac_test("128")', "128"),
                        ('fix_nated_sdp("rewrite-x")', "rewrite-x"),
-                       ('fix_nated_contact(";a=b>")', "URI parameters")):
+                       ('fix_nated_contact(";a=b>")', "URI parameters"),
+                       ('fix_nated_sdp("rewrite-c", "media.example")', "media.example")):
         routes = "route {\n  if (%s) { exit; }\n  drop;\n}\n" % call
         cfg, _ = write_config(routes=routes, subst={"MODULES": "sl = {}; nathelper = {};"},
                               name="nathelper-bad")
