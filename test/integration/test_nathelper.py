@@ -329,3 +329,27 @@ def test_tcp_pings_use_the_phones_connection_and_never_open_one():
         check_eq(srv.stat("tcp:opened"), 0, "tcp:opened")
         check_eq(srv.stat("nathelper:natping_crlf_sent"), sent, "pings counted as sent")
         check(srv.stat("nathelper:natping_no_connection") >= 1, "natping_no_connection")
+
+
+def test_sip_pings_over_tcp_never_open_a_connection_and_remove_the_lost_phone():
+    """A SIP ping (OPTIONS through tm) to a TCP contact goes on its connection too; once that
+    is gone no new one is opened, and the pings not sent count as lost: the contact goes."""
+    with ping_server(transports=("udp", "tcp")) as srv:
+        with socket.socket() as probe:
+            probe.bind((LOOPBACK, 0))
+            port = probe.getsockname()[1]
+        phone = StreamPeer.connect(srv.addr, source_port=port)
+        with phone:
+            phone.send(stream_register(phone, "sipper", "sip:sipper@192.168.1.20:5062;transport=tcp"))
+            reply = phone.expect_reply()
+            check(reply is not None and reply.status == 200, f"REGISTER: {reply!r}")
+            ping = phone.expect_request("OPTIONS")
+            phone.send(reply_to(ping, 200, "OK"))
+            srv.wait_stat("nathelper:natping_answered", lambda v: v >= 1)
+        check(wait_until(lambda: srv.stat("tcp:connections") == 0, 3.0), "connection not closed")
+        with StreamListener(port=port) as where_it_was:
+            check(wait_until(lambda: srv.stat("nathelper:natping_removed") == 1, 6.0),
+                  "the unreachable phone was not removed")
+            check(where_it_was.accept(0.1) is None,
+                  "the server opened a new connection to ping the phone")
+        check_eq(srv.stat("tcp:opened"), 0, "tcp:opened")
