@@ -24,9 +24,18 @@ struct Change {
 
 std::string ipOf(const Source& src) { return src.addr.ip(); }
 
+// 0.0.0.0 or :: (any spelling): a hold (RFC 3264 §8.4) or "no address yet".
+bool isNullAddress(std::string_view ip) {
+  SockAddr a;
+  if (!SockAddr::fromNumeric(ip, 0, a)) return false;
+  return a.isAny();
+}
+
 void rewriteConnection(const SdpSession& s, const SdpConnection& c, const Source& src,
-                       std::vector<Change>& out) {
-  if (c.isUnspecified() || c.address.empty()) return;  // hold: no media to any address
+                       bool rewrite_null, std::vector<Change>& out) {
+  if (c.address.empty()) return;
+  // Hold: no media to any address, unless the script asks (rewrite-null).
+  if (!rewrite_null && (c.isUnspecified() || isNullAddress(c.address))) return;
   out.push_back({s.offsetOf(c.addrtype), c.addrtype.size(), src.addr.isV6() ? "IP6" : "IP4"});
   out.push_back({s.offsetOf(c.address), c.address.size(), ipOf(src)});
 }
@@ -184,13 +193,17 @@ bool fixNatedSdp(SipMessage& msg, const Source& source, std::uint32_t flags, std
   const std::string_view sdp = parsed.text;
   const std::size_t offset = parsed.offset;
   std::vector<Change> changes;
+  const bool rewrite_null = (flags & kRewriteNull) != 0;
   if ((flags & kRewriteC) != 0) {
-    if (s.has_connection) rewriteConnection(s, s.connection, src, changes);
+    if (s.has_connection) rewriteConnection(s, s.connection, src, rewrite_null, changes);
     for (const SdpMedia& m : s.media) {
-      for (const SdpConnection& c : m.connections) rewriteConnection(s, c, src, changes);
+      for (const SdpConnection& c : m.connections) {
+        rewriteConnection(s, c, src, rewrite_null, changes);
+      }
     }
   }
-  if ((flags & kRewriteO) != 0 && s.has_origin && !s.origin.address.empty()) {
+  if ((flags & kRewriteO) != 0 && s.has_origin && !s.origin.address.empty() &&
+      (rewrite_null || !isNullAddress(s.origin.address))) {
     changes.push_back(
         {s.offsetOf(s.origin.addrtype), s.origin.addrtype.size(), src.addr.isV6() ? "IP6" : "IP4"});
     changes.push_back({s.offsetOf(s.origin.address), s.origin.address.size(), ipOf(src)});

@@ -27,6 +27,7 @@ constexpr FlagName kSdpFixNames[] = {
     {"add-dir-active", kAddDirActive},
     {"rewrite-c", kRewriteC},
     {"rewrite-o", kRewriteO},
+    {"rewrite-null", kRewriteNull},
 };
 
 template <std::size_t N>
@@ -80,7 +81,7 @@ Result<std::uint32_t> parseNatTestFlags(std::string_view text) {
 }
 
 Result<std::uint32_t> parseSdpFixFlags(std::string_view text) {
-  return parseFlags(text, kSdpFixNames, kAllSdpFixes, 0);
+  return parseFlags(text, kSdpFixNames, kAllSdpFixes, kRewriteNull);
 }
 
 }  // namespace sipline::nathelper

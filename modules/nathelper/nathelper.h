@@ -36,8 +36,9 @@ enum SdpFix : std::uint32_t {
   kAddDirActive = 1,  // adds a=direction:active (RFC 4145 comedia)
   kRewriteC = 2,      // every c= address becomes the source IP
   kRewriteO = 8,      // the o= address too
+  kRewriteNull = 16,  // with 2 or 8: null addresses (0.0.0.0, ::) are rewritten too
 };
-inline constexpr std::uint32_t kAllSdpFixes = kAddDirActive | kRewriteC | kRewriteO;
+inline constexpr std::uint32_t kAllSdpFixes = kAddDirActive | kRewriteC | kRewriteO | kRewriteNull;
 
 // A flags argument: a number ("19"), or names joined by '|' or ',' ("private-contact|via-differs").
 // invalidArgument naming the unknown word or bit; a value that selects nothing (0) is an error
@@ -89,10 +90,10 @@ int addRcvParam(SipMessage& msg, const Source& src, bool uri_param);
 
 // Applies the SdpFix flags to the SDP of msg (application/sdp, or the first SDP part of a
 // multipart body) through replaceBody() (Content-Length follows; a later replaceBody() by
-// anyone replaces this one). Hold addresses (0.0.0.0, ::) are kept. False when there is no
-// SDP or it does not parse; true otherwise, also when nothing needed a change.
-// ip (OpenSIPS's optional ip_address argument), when given, is written instead of the source
-// IP (its family decides IP4/IP6); false when it is not a numeric address.
+// anyone replaces this one). Null (hold) addresses (0.0.0.0, ::) are kept, unless kRewriteNull.
+// False when there is no SDP or it does not parse; true otherwise, also when nothing needed a
+// change. ip (OpenSIPS's optional ip_address argument), when given, is written instead of the
+// source IP (its family decides IP4/IP6); false when it is not a numeric address.
 bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags, std::string_view ip = {});
 // A numeric IPv4 or IPv6 address (brackets allowed) for fixNatedSdp's ip.
 bool parseSdpIp(std::string_view text, SockAddr& out);

@@ -192,8 +192,8 @@ class NathelperModule : public Module {
         },
         "fix_nated_sdp(flags[, ip_address]): rewrites the SDP to the source address (or "
         "ip_address, variables allowed); flags 1 add-dir-active (a=direction:active), 2 "
-        "rewrite-c (every c= address), 8 rewrite-o (the o= address), as a sum or names joined "
-        "by '|'");
+        "rewrite-c (every c= address), 8 rewrite-o (the o= address), 16 rewrite-null (null "
+        "addresses too), as a sum or names joined by '|'");
   }
 
   Status init(InitContext& ctx) override {

@@ -125,6 +125,9 @@ class NathelperTest : public CppUnit::TestFixture {
                              .value());
     CPPUNIT_ASSERT_EQUAL(11u, parseSdpFixFlags("add-dir-active|rewrite-c|rewrite-o").value());
     CPPUNIT_ASSERT_EQUAL(2u, parseSdpFixFlags("2").value());
+    // OpenSIPS's 16: null addresses too (with 2 or 8; alone it does nothing).
+    CPPUNIT_ASSERT_EQUAL(18u, parseSdpFixFlags("18").value());
+    CPPUNIT_ASSERT_EQUAL(26u, parseSdpFixFlags("rewrite-c|rewrite-o|rewrite-null").value());
   }
 
   void badFlagsAreRefused() {
@@ -134,7 +137,7 @@ class NathelperTest : public CppUnit::TestFixture {
     }
     Result<std::uint32_t> typo = parseNatTestFlags("private-contakt");
     CPPUNIT_ASSERT(typo.status().message().find("private-contact") != std::string::npos);
-    for (const char* bad : {"4", "16", "0", "rewrite", "private-sdp"}) {
+    for (const char* bad : {"4", "16", "0", "rewrite", "private-sdp", "rewrite-null", "32"}) {
       CPPUNIT_ASSERT_MESSAGE(bad, !parseSdpFixFlags(bad).isOk());
     }
   }
@@ -479,6 +482,20 @@ class NathelperTest : public CppUnit::TestFixture {
                              "m=audio 4004 RTP/AVP 0\r\n"
                              "c=IN IP4 0.0.0.0\r\n"),
                          bodyOf(m2.built()));
+    // A null o= address stays too; with rewrite-null (OpenSIPS's 16) every null address goes.
+    std::string null_o =
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\nc=IN IP6 ::\r\n";
+    Msg m3(request("203.0.113.5", "", null_o));
+    CPPUNIT_ASSERT(fixNatedSdp(m3.msg, from("203.0.113.5", 5060), kRewriteC | kRewriteO));
+    CPPUNIT_ASSERT(m3.msg.edits().empty());
+    Msg m4(request("203.0.113.5", "", null_o));
+    CPPUNIT_ASSERT(
+        fixNatedSdp(m4.msg, from("203.0.113.5", 5060), kRewriteC | kRewriteO | kRewriteNull));
+    CPPUNIT_ASSERT_EQUAL(std::string("v=0\r\no=- 1 1 IN IP4 203.0.113.5\r\ns=-\r\n"
+                                     "c=IN IP4 203.0.113.5\r\nt=0 0\r\n"
+                                     "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 203.0.113.5\r\n"),
+                         bodyOf(m4.built()));
   }
 
   void sdpDirectionActive() {
