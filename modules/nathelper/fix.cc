@@ -184,9 +184,30 @@ bool parseSdpIp(std::string_view text, SockAddr& out) {
   return !text.empty() && SockAddr::fromNumeric(text, 0, out);
 }
 
-bool fixNatedSdp(SipMessage& msg, const Source& source, std::uint32_t flags, std::string_view ip) {
+bool sdpFieldLines(std::string_view text, std::vector<std::string>& lines) {
+  lines.clear();
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    // <type>=<value> (RFC 8866 §5): one lower-case letter, then no control character.
+    if (line.size() < 2 || line[0] < 'a' || line[0] > 'z' || line[1] != '=') return false;
+    for (char ch : line) {
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) return false;
+    }
+    lines.emplace_back(line);
+  }
+  return !lines.empty();
+}
+
+bool fixNatedSdp(SipMessage& msg, const Source& source, std::uint32_t flags, std::string_view ip,
+                 std::string_view fields) {
   Source src = source;
   if (!ip.empty() && !parseSdpIp(ip, src.addr)) return false;
+  std::vector<std::string> extra;
+  if (!fields.empty() && !sdpFieldLines(fields, extra)) return false;
   MessageSdp parsed;
   if (!parseMessageSdp(msg, parsed)) return false;
   const SdpSession& s = parsed.session;
@@ -215,6 +236,13 @@ bool fixNatedSdp(SipMessage& msg, const Source& source, std::uint32_t flags, std
     std::string line = "a=direction:active" + eol;
     if (at > 0 && sdp[at - 1] != '\n') line = eol + line;
     changes.push_back({at, 0, std::move(line)});
+  }
+  if (!extra.empty()) {
+    // At the end of the SDP (of its part in a multipart body), as OpenSIPS.
+    std::string eol = sdp.find("\r\n") != std::string_view::npos ? "\r\n" : "\n";
+    std::string text = !sdp.empty() && sdp.back() != '\n' ? eol : "";
+    for (const std::string& line : extra) text += line + eol;
+    changes.push_back({sdp.size(), 0, std::move(text)});
   }
   if (changes.empty()) return true;
   std::string_view body = msg.body();

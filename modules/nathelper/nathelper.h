@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/status.h"
 #include "core/config/socket_spec.h"
@@ -94,7 +95,13 @@ int addRcvParam(SipMessage& msg, const Source& src, bool uri_param);
 // False when there is no SDP or it does not parse; true otherwise, also when nothing needed a
 // change. ip (OpenSIPS's optional ip_address argument), when given, is written instead of the
 // source IP (its family decides IP4/IP6); false when it is not a numeric address.
-bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags, std::string_view ip = {});
+// fields (OpenSIPS's optional sdp_fields: lines such as "a=x-attr1", each before or after a
+// CRLF) are appended at the end of the SDP; false when one is not "<letter>=<value>".
+bool fixNatedSdp(SipMessage& msg, const Source& src, std::uint32_t flags, std::string_view ip = {},
+                 std::string_view fields = {});
+// The lines of an sdp_fields argument (empty ones skipped); false when there is none or one
+// is not "<lower-case letter>=<value without control characters>".
+bool sdpFieldLines(std::string_view text, std::vector<std::string>& lines);
 // A numeric IPv4 or IPv6 address (brackets allowed) for fixNatedSdp's ip.
 bool parseSdpIp(std::string_view text, SockAddr& out);
 

@@ -22,6 +22,9 @@ nathelper::Source sourceOf(MsgContext& ctx) { return {ctx.rcv().src, ctx.rcv().p
 constexpr const char* kBadUriParams =
     "the URI parameters must be ';name[=value]...' without spaces, '<', '>', ',', '\"' or '?'";
 
+constexpr const char* kBadSdpFields =
+    "the SDP fields must be lines '<letter>=<value>' (CRLF between them)";
+
 // fix_nated_contact()'s uri_params with its leading ';' (added when missing).
 std::string uriParams(std::string_view text) {
   if (text.empty() || text.front() == ';') return std::string(text);
@@ -163,37 +166,58 @@ class NathelperModule : public Module {
         "add_rcv_param([flag]): adds received=\"sip:<source>\" to every Contact; flag 1 puts "
         "it in the Contact URI instead");
     spec.command(
-        "fix_nated_sdp", {ArgSpec::str("flags"), ArgSpec::str("ip_address").opt()}, kMsgRoutes,
+        "fix_nated_sdp",
+        {ArgSpec::str("flags"), ArgSpec::str("ip_address").opt(), ArgSpec::str("sdp_fields").opt()},
+        kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
           Result<std::uint32_t> flags = bindFlags(a[0], bc, true);
           if (!flags.isOk()) return flags.status();
-          StrArg ip;
+          StrArg ip, fields;
           if (a.size() > 1) {
             Result<StrArg> p = bc.strArg(a[1]);
             if (!p.isOk()) return p.status();
             ip = std::move(p).value();
             SockAddr addr;
-            if (ip.isConstant() && !nathelper::parseSdpIp(ip.constant(), addr)) {
+            if (ip.isConstant() && !ip.constant().empty() &&
+                !nathelper::parseSdpIp(ip.constant(), addr)) {
               return bc.error(
                   a[1], Status::invalidArgument("'" + ip.constant() + "' is not an IP address"));
             }
           }
-          return makeCall([flags = flags.value(), ip = std::move(ip)](MsgContext& ctx) {
-            std::string scratch;
+          if (a.size() > 2) {
+            Result<StrArg> f = bc.strArg(a[2]);
+            if (!f.isOk()) return f.status();
+            fields = std::move(f).value();
+            std::vector<std::string> lines;
+            if (fields.isConstant() && !nathelper::sdpFieldLines(fields.constant(), lines)) {
+              return bc.error(a[2], Status::invalidArgument(kBadSdpFields));
+            }
+          }
+          return makeCall([flags = flags.value(), ip = std::move(ip),
+                           fields = std::move(fields)](MsgContext& ctx) {
+            std::string scratch, fields_scratch;
             std::string_view addr = ip.eval(ctx, scratch);
+            std::string_view extra = fields.eval(ctx, fields_scratch);
             SockAddr parsed;
             if (!addr.empty() && !nathelper::parseSdpIp(addr, parsed)) {
               SL_ERR_RATELIMITED("fix_nated_sdp(): '%.*s' is not an IP address", SL_SV(addr));
               return Verdict::fail();
             }
-            return nathelper::fixNatedSdp(ctx.msg(), sourceOf(ctx), flags, addr) ? Verdict::ok()
-                                                                                 : Verdict::fail();
+            std::vector<std::string> lines;
+            if (!extra.empty() && !nathelper::sdpFieldLines(extra, lines)) {
+              SL_ERR_RATELIMITED("fix_nated_sdp(): '%.*s': %s", SL_SV(extra), kBadSdpFields);
+              return Verdict::fail();
+            }
+            return nathelper::fixNatedSdp(ctx.msg(), sourceOf(ctx), flags, addr, extra)
+                       ? Verdict::ok()
+                       : Verdict::fail();
           });
         },
-        "fix_nated_sdp(flags[, ip_address]): rewrites the SDP to the source address (or "
-        "ip_address, variables allowed); flags 1 add-dir-active (a=direction:active), 2 "
-        "rewrite-c (every c= address), 8 rewrite-o (the o= address), 16 rewrite-null (null "
-        "addresses too), as a sum or names joined by '|'");
+        "fix_nated_sdp(flags[, ip_address[, sdp_fields]]): rewrites the SDP to the source "
+        "address (or ip_address, variables allowed; \"\": the source); flags 1 "
+        "add-dir-active (a=direction:active), 2 rewrite-c (every c= address), 8 rewrite-o (the "
+        "o= address), 16 rewrite-null (null addresses too), as a sum or names joined by '|'; "
+        "sdp_fields: lines (\"a=x-attr\", CRLF between them) appended to the SDP");
   }
 
   Status init(InitContext& ctx) override {

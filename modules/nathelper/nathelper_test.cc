@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/parser/sip_message.h"
 
@@ -93,6 +94,7 @@ class NathelperTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(sdpRewriteC);
   CPPUNIT_TEST(sdpRewriteIpv6AndO);
   CPPUNIT_TEST(sdpRewriteToGivenIp);
+  CPPUNIT_TEST(sdpFieldsAreAppended);
   CPPUNIT_TEST(sdpHoldAndRtcpUntouched);
   CPPUNIT_TEST(sdpDirectionActive);
   CPPUNIT_TEST(sdpMultipart);
@@ -456,6 +458,28 @@ class NathelperTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(bodyOf(v6.built()).find("c=IN IP6 2001:db8::9\r\n") != std::string::npos);
     Msg bad(request("203.0.113.5", "", body));
     CPPUNIT_ASSERT(!fixNatedSdp(bad.msg, from("203.0.113.5", 5060), kRewriteC, "media.example"));
+    CPPUNIT_ASSERT(bad.msg.edits().empty());
+  }
+
+  // OpenSIPS's optional sdp_fields: lines appended at the end of the SDP.
+  void sdpFieldsAreAppended() {
+    std::string body = sdp("c=IN IP4 192.168.1.20\r\n", "m=audio 4000 RTP/AVP 0\r\n");
+    Msg m(request("203.0.113.5", "", body));
+    CPPUNIT_ASSERT(
+        fixNatedSdp(m.msg, from("203.0.113.5", 5060), kRewriteC, "", "\r\na=x-attr1\r\na=x-attr2"));
+    std::string out = m.built();
+    std::string want =
+        sdp("c=IN IP4 203.0.113.5\r\n", "m=audio 4000 RTP/AVP 0\r\na=x-attr1\r\na=x-attr2\r\n");
+    CPPUNIT_ASSERT_EQUAL(want, bodyOf(out));
+    CPPUNIT_ASSERT_EQUAL(std::to_string(want.size()), contentLength(out));
+    std::vector<std::string> lines;
+    CPPUNIT_ASSERT(sdpFieldLines("a=x\nb=AS:64\r\n", lines));
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, lines.size());
+    for (const char* bad : {"", "\r\n", "x-attr", "A=x", "a=x\r\n=y", "a=\x01"}) {
+      CPPUNIT_ASSERT_MESSAGE(bad, !sdpFieldLines(bad, lines));
+    }
+    Msg bad(request("203.0.113.5", "", body));
+    CPPUNIT_ASSERT(!fixNatedSdp(bad.msg, from("203.0.113.5", 5060), kRewriteC, "", "x-attr"));
     CPPUNIT_ASSERT(bad.msg.edits().empty());
   }
 

@@ -148,9 +148,9 @@ def test_fix_nated_contact_adds_the_uri_params():
             check(final is not None and final.status == 486, f"caller got {final!r}")
 
 
-def test_fix_nated_sdp_writes_the_given_ip():
+def test_fix_nated_sdp_writes_the_given_ip_and_fields():
     routes = ("route {\n  $var(media) = \"198.51.100.9\";\n"
-              "  fix_nated_sdp(\"rewrite-c|rewrite-o\", \"$var(media)\");\n"
+              "  fix_nated_sdp(\"rewrite-c|rewrite-o\", \"$var(media)\", \"\\r\\na=x-attr1\");\n"
               "  $du = \"sip:127.0.0.1:@UAS_PORT@\";\n  t_relay();\n}\n")
     with UdpPeer() as uas:
         modules = location_modules() + " nathelper = {};"
@@ -163,6 +163,7 @@ def test_fix_nated_sdp_writes_the_given_ip():
             body = msg.body.decode()
             check_eq(len(re.findall(r"c=IN IP4 198\.51\.100\.9\r\n", body)), 2, f"c= {body!r}")
             check("o=- 1 1 IN IP4 198.51.100.9\r\n" in body, f"o= {body!r}")
+            check(body.endswith("c=IN IP4 198.51.100.9\r\na=x-attr1\r\n"), f"end {body!r}")
             check_eq(int(msg.get("content-length")), len(msg.body), "Content-Length")
             uas.send(reply_to(msg, 486, "Busy Here"), srv.addr)
             final = caller.expect_reply(3.0)
@@ -174,7 +175,8 @@ def test_bad_flags_stop_the_start():
                        ('nat_uac_test("128")', "128"),
                        ('fix_nated_sdp("rewrite-x")', "rewrite-x"),
                        ('fix_nated_contact(";a=b>")', "URI parameters"),
-                       ('fix_nated_sdp("rewrite-c", "media.example")', "media.example")):
+                       ('fix_nated_sdp("rewrite-c", "media.example")', "media.example"),
+                       ('fix_nated_sdp("rewrite-c", "", "x-attr")', "SDP fields")):
         routes = "route {\n  if (%s) { exit; }\n  drop;\n}\n" % call
         cfg, _ = write_config(routes=routes, subst={"MODULES": "sl = {}; nathelper = {};"},
                               name="nathelper-bad")
