@@ -99,6 +99,10 @@ class Api {
   virtual std::uint8_t registerWatcher(TsxWatcher* watcher, bool every_transaction) = 0;
   // Request route (or failure_route): follow the transaction of ctx's request. attach() runs
   // when the request is relayed or answered through tm, at once if that happened already.
+  // branch_route: attach() runs at once with the branch's context, and the watcher follows
+  // the whole transaction (its events are the transaction's, not the branch's: one failed
+  // branch of a parallel fork sends no final upstream). Safe there: the lock t_relay() holds
+  // is this process's, and is not taken again.
   virtual Status watch(MsgContext& ctx, std::uint8_t watcher) = 0;
 
   // failure_route only: the final replies received on the branches of the round that just

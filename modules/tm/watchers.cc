@@ -60,6 +60,19 @@ Status Engine::watch(MsgContext& ctx, std::uint8_t watcher) {
   }
   std::uint32_t bit = 1u << watcher;
   Transaction* t = current(ctx);
+  if (ctx.routeType() == kBranchRoute) {
+    // A branch_route runs inside t_relay() (of the request route or of a failure_route),
+    // with this process holding the transaction's lock (held_): the watcher attaches now, to
+    // the whole transaction, as no later step of this branch's short-lived context would.
+    // Only this watcher: the every-transaction ones were asked by t_relay() already.
+    if (t == nullptr || held_ != t) {
+      return Status::failedPrecondition("no transaction is relaying this branch");
+    }
+    ctx.tm.watch_pending |= bit;
+    ctx.tm.watch_attached = (ctx.tm.watch_attached | every_mask_) & ~bit;
+    attachWatchersLocked(*t, ctx);
+    return Status::ok();
+  }
   // Relayed or answered already (do_accounting() after t_relay(), or in failure_route): the
   // watcher attaches now, or attaches again to replace what it keeps (more modes).
   bool handled = t != nullptr &&

@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "core/base/clock.h"
+#include "core/script/command_registry.h"
+#include "core/script/compiler.h"
+#include "core/server/script_reload.h"
 #include "core/shm/segment.h"
 #include "modules/tm/engine.h"
 #include "modules/tm/engine_test_util.h"
@@ -51,11 +54,17 @@ class TmWatchersTest : public CppUnit::TestFixture, protected EngineHarness {
   CPPUNIT_TEST(watchingAgainReplacesWhatTheWatcherKeeps);
   CPPUNIT_TEST(watchersHearOfAReplyBeforeItLeaves);
   CPPUNIT_TEST(registrationIsBounded);
+  CPPUNIT_TEST(watchInABranchRouteFollowsTheWholeTransaction);
+  CPPUNIT_TEST(watchInAFailureRoutesBranchRouteFollowsTheNextRound);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void setUp() override { startEngine(); }
-  void tearDown() override { stopEngine(); }
+  void tearDown() override {
+    setScriptReloader(nullptr);
+    reloader_.reset();
+    stopEngine();
+  }
 
   // The request route: `before` runs on the context first (watch()), then t_relay().
   template <class Fn>
@@ -291,6 +300,106 @@ class TmWatchersTest : public CppUnit::TestFixture, protected EngineHarness {
     CPPUNIT_ASSERT(!engine_->watch(ctx, 0).isOk());
     CPPUNIT_ASSERT(!engine_->watch(ctx, kMaxWatchers + 1).isOk());
   }
+
+  // The routes: `branch_route[b] { watch_it(); }` (watch() for watcher `id` from the
+  // branch's own context) and `failure_route[f]`, which appends a branch and relays again.
+  void startRoutes(std::uint8_t id) {
+    commands_ = std::make_unique<CommandRegistry>();
+    CommandSpec watch_it;
+    watch_it.name = "watch_it";
+    watch_it.module = "test";
+    watch_it.route_mask = kBranchRoute;
+    watch_it.bind = [this, id](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+      return makeCall([this, id](MsgContext& ctx) {
+        ++branch_routes_;
+        return Verdict::of(engine_->watch(ctx, id).isOk() ? 1 : -1);
+      });
+    };
+    CPPUNIT_ASSERT(commands_->add(std::move(watch_it)).isOk());
+    CommandSpec again;
+    again.name = "relay_again";
+    again.module = "test";
+    again.route_mask = kFailureRoute;
+    again.bind = [this](const ScriptArgs&, BindContext&) -> Result<BoundCallPtr> {
+      return makeCall([this](MsgContext& ctx) {
+        CPPUNIT_ASSERT(ctx.setRuri("sip:carol@127.0.0.3:5070").isOk());
+        ctx.tm.on_branch = "b";
+        return Verdict::of(engine_->relay(ctx));
+      });
+    };
+    CPPUNIT_ASSERT(commands_->add(std::move(again)).isOk());
+    Result<ScriptPtr> script = compileScriptText(
+        "route { exit; }\nbranch_route[b] { watch_it(); }\nfailure_route[f] { relay_again(); }\n",
+        "t.routes", *commands_, nullptr, ScriptOptions());
+    CPPUNIT_ASSERT_MESSAGE(script.isOk() ? "" : script.status().message(), script.isOk());
+    reloader_ = std::make_unique<ScriptReloader>("t.routes", *commands_, nullptr);
+    CPPUNIT_ASSERT(reloader_->start(*segment_, std::move(script.value()), SourceSet()).isOk());
+    setScriptReloader(reloader_.get());
+  }
+
+  std::vector<std::string> sentInvites() {
+    std::vector<std::string> out;
+    for (const Sent& s : capture_.take()) {
+      if (s.firstLine().rfind("INVITE ", 0) == 0) out.push_back(s.data);
+    }
+    return out;
+  }
+
+  // rtpengine_offer() in a branch_route (per-branch offers): the watcher follows the whole
+  // transaction, so one busy branch of a parallel fork reports no final, and the failure of
+  // the last branch does (once). The branch's context ends with its branch: a watch() that
+  // was only noted there never reached the transaction.
+  void watchInABranchRouteFollowsTheWholeTransaction() {
+    RecordingWatcher w("rtp");
+    std::uint8_t id = engine_->registerWatcher(&w, false);
+    startRoutes(id);
+    relayWith(invite("z9hG4bKwc"), [](MsgContext& ctx) {
+      ctx.tm.on_branch = "b";
+      Branch b;
+      b.uri = "sip:carol@127.0.0.3:5070";
+      CPPUNIT_ASSERT(ctx.appendBranch(b).isOk());
+    });
+    CPPUNIT_ASSERT_EQUAL(2, branch_routes_);
+    std::vector<std::string> invs = sentInvites();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{2}, invs.size());
+    CPPUNIT_ASSERT(w.attached >= 1);
+    CPPUNIT_ASSERT(reply(replyTo(invs[0], 486, "Busy Here", "busy")));
+    for (const std::string& e : w.events) CPPUNIT_ASSERT_MESSAGE(e, !has(e, " first"));
+    CPPUNIT_ASSERT(reply(replyTo(invs[1], 480, "Temporarily Unavailable", "away")));
+    CPPUNIT_ASSERT(!w.events.empty());
+    CPPUNIT_ASSERT(has(w.events.back(), "486 Busy Here rtp:"));
+    CPPUNIT_ASSERT(has(w.events.back(), " first"));
+    int finals = 0;
+    for (const std::string& e : w.events) finals += has(e, " first") ? 1 : 0;
+    CPPUNIT_ASSERT_EQUAL(1, finals);
+  }
+
+  // A serial fork: the failure_route relays again and the new branch's branch_route asks
+  // for the watcher (the lock of the transaction is held by then: it must not be taken
+  // again). The final of the second round reaches the watcher.
+  void watchInAFailureRoutesBranchRouteFollowsTheNextRound() {
+    RecordingWatcher w("rtp");
+    std::uint8_t id = engine_->registerWatcher(&w, false);
+    startRoutes(id);
+    relayWith(invite("z9hG4bKwd"), [](MsgContext& ctx) { ctx.tm.on_failure = "f"; });
+    std::vector<std::string> invs = sentInvites();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, invs.size());
+    CPPUNIT_ASSERT_EQUAL(0, w.attached);
+    CPPUNIT_ASSERT(reply(replyTo(invs[0], 486, "Busy Here", "busy")));
+    CPPUNIT_ASSERT_EQUAL(1, branch_routes_);
+    CPPUNIT_ASSERT_EQUAL(1, w.attached);
+    invs = sentInvites();
+    CPPUNIT_ASSERT_EQUAL(std::size_t{1}, invs.size());
+    CPPUNIT_ASSERT(has(invs[0], "INVITE sip:carol@"));
+    CPPUNIT_ASSERT(reply(replyTo(invs[0], 603, "Decline", "no")));
+    CPPUNIT_ASSERT(!w.events.empty());
+    CPPUNIT_ASSERT_EQUAL(std::string("603 Decline rtp:sip:carol@127.0.0.3:5070 first"),
+                         w.events.back());
+  }
+
+  std::unique_ptr<CommandRegistry> commands_;
+  std::unique_ptr<ScriptReloader> reloader_;
+  int branch_routes_ = 0;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(TmWatchersTest);
