@@ -153,13 +153,7 @@ Service::Outcome Service::send(Op op, MsgContext& ctx, const NgFlags& flags, boo
       sets_.remember(call_id, static_cast<int>(relay));
       // An offer in a request: this exchange's reply answers (a late offer is over).
       if (msg.isRequest()) sets_.updateCallFlags(call_id, 0, media::kCallLateOffer);
-      // From a branch_route neither tm nor dialog can be asked to follow the call; its
-      // failure replies may be one branch's each (manageFailure leaves them alone).
-      if (isInitialInvite(msg) && ctx.routeType() == kBranchRoute) {
-        sets_.updateCallFlags(call_id, media::kCallBranchOffer);
-      } else if (isInitialInvite(msg)) {
-        watchCall(ctx, true);
-      }
+      if (isInitialInvite(msg)) watchCall(ctx, true);
       break;
     case Op::kAnswer:
       counters_.answers.inc();
@@ -223,10 +217,10 @@ bool Service::manageFailure(MsgContext& ctx, const NgFlags& flags) {
   if ((marks & (media::kCallAnswered | media::kCallDeleted)) != 0) return true;
   // tm follows the INVITE: it deletes once the transaction fails for good (every branch of
   // a parallel fork, failure_route's serial forks), not on one branch's failure. An offer
-  // made in a branch_route belongs to a transaction too (maybe a parallel fork) that nobody
-  // follows: one branch's failure must not end the session the other branches answer to
-  // (rtpengine 10.5 ends the whole call on a branch delete); the relay's own timeout ends
-  // the session of a call that failed on every branch.
+  // made in a branch_route that tm could not follow (no watcher slot) belongs to a
+  // transaction too, maybe a parallel fork: one branch's failure must not end the session
+  // the other branches answer to (rtpengine 10.5 ends the whole call on a branch delete);
+  // the relay's own timeout ends the session of a call that failed on every branch.
   if ((marks & (media::kCallTsxWatched | media::kCallBranchOffer)) != 0) return true;
   // Stateless: this reply fails the only branch. The delete names the branch's tags.
   return send(Op::kDelete, ctx, flags, false, DeleteScope::kBranch) == Outcome::kOk;
@@ -250,10 +244,13 @@ void Service::noteLateOffer(MsgContext& ctx) {
 }
 
 void Service::watchCall(MsgContext& ctx, bool follow_transaction) {
-  if (ctx.routeType() != kRequestRoute) return;
+  bool in_branch = ctx.routeType() == kBranchRoute;
+  if (ctx.routeType() != kRequestRoute && !in_branch) return;
   std::string_view call_id = ctx.msg().callId();
   bool tm_follows = false;
   if (follow_transaction && tm_ != nullptr && tm_watcher_ != 0) {
+    // From a branch_route tm follows the whole transaction: its final reply >= 300 means
+    // every branch failed.
     Status st = tm_->watch(ctx, tm_watcher_);
     if (st.isOk()) {
       tm_follows = true;
@@ -261,6 +258,14 @@ void Service::watchCall(MsgContext& ctx, bool follow_transaction) {
     } else {
       SL_DBG("rtpengine: not following the transaction: %s", st.message().c_str());
     }
+  }
+  if (in_branch) {
+    // The branch's context is not the request's: no dialog is created from it (the request
+    // route's create_dialog() or an offer there does that).
+    if (follow_transaction && !tm_follows) {
+      sets_.updateCallFlags(call_id, media::kCallBranchOffer);
+    }
+    return;
   }
   if (dialog_ != nullptr) {
     std::string data = watchData(ctx);

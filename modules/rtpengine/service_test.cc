@@ -201,6 +201,7 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(manageLeavesAForkedBranchFailureToTm);
   CPPUNIT_TEST(manageStatelessFailureDeletesTheBranchOnly);
   CPPUNIT_TEST(manageKeepsABranchRouteOfferOnOneBranchFailure);
+  CPPUNIT_TEST(branchRouteOfferIsDeletedWhenEveryBranchFailed);
   CPPUNIT_TEST(manageNeverDeletesOnAFailedReInvite);
   CPPUNIT_TEST(dialogEndDeletesUnlessTmDid);
   CPPUNIT_TEST(dialogEndDeletesWhenTmCouldNotFollow);
@@ -493,17 +494,22 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::size_t{2}, commandsAfter(relay, 3).size());
   }
 
-  // An initial INVITE offered in a branch_route (tm follows nothing from there) is a
-  // transaction's call, maybe parallel-forked: one branch's 486 must not delete the session
-  // the other branches' answers need (rtpengine ends the whole call on a branch delete).
+  // An initial INVITE offered in a branch_route is a transaction's call, maybe
+  // parallel-forked: one branch's 486 must not delete the session the other branches'
+  // answers need (rtpengine ends the whole call on a branch delete), whether tm follows the
+  // transaction or could not.
   void manageKeepsABranchRouteOfferOnOneBranchFailure() {
+    for (bool tm_fails : {false, true}) manageKeepsABranchRouteOffer(tm_fails);
+  }
+  void manageKeepsABranchRouteOffer(bool tm_fails) {
     FakeRelay relay(okOrSdp);
     FakeTm tm;
+    tm.fail = tm_fails;
     Service& s = make(relay.url(), &tm);
     Ctx invite(message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true));
     MsgContext branch(invite.msg, invite.rcv, kBranchRoute);
     CPPUNIT_ASSERT(s.manage(branch, NgFlags{}));
-    CPPUNIT_ASSERT_EQUAL(0, tm.watched);  // not from a branch_route
+    CPPUNIT_ASSERT_EQUAL(1, tm.watched);
     std::string reply = message("SIP/2.0 486 Busy", "1 INVITE", true, false);
     reply.insert(reply.find("Via:"), "Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKproxy\r\n");
     Ctx busy(reply);
@@ -513,6 +519,30 @@ class RtpengineServiceTest : public CppUnit::TestFixture {
     Ctx ok(message("SIP/2.0 200 OK", "1 INVITE", true, true));
     CPPUNIT_ASSERT(s.manage(*ok.ctx, NgFlags{}));
     CPPUNIT_ASSERT((commandsAfter(relay, 2) == std::vector<std::string>{"offer", "answer"}));
+  }
+
+  // The per-branch offers of a branch_route: tm follows the whole transaction from there,
+  // so when every branch failed (the final >= 300 sent upstream) the session is deleted,
+  // once, and no dialog is created from the branch's context.
+  void branchRouteOfferIsDeletedWhenEveryBranchFailed() {
+    FakeRelay relay(okOrSdp);
+    FakeTm tm;
+    FakeDialog dlg;
+    Service& s = make(relay.url(), &tm, &dlg);
+    Ctx invite(message("INVITE sip:bob@example.com SIP/2.0", "1 INVITE", false, true));
+    MsgContext branch(invite.msg, invite.rcv, kBranchRoute);
+    CPPUNIT_ASSERT(s.manage(branch, NgFlags{}));
+    CPPUNIT_ASSERT(s.manage(branch, NgFlags{}));  // the second branch's offer
+    CPPUNIT_ASSERT_EQUAL(2, tm.watched);
+    CPPUNIT_ASSERT(dlg.data.empty());
+    std::optional<std::string> kept = s.attach(branch);
+    CPPUNIT_ASSERT(kept.has_value());
+    s.onReply(finalReply(486, *kept));
+    CPPUNIT_ASSERT(
+        (commandsAfter(relay, 3) == std::vector<std::string>{"offer", "offer", "delete"}));
+    Bencode del = relay.seen().at(2);
+    CPPUNIT_ASSERT_EQUAL(std::string("svc-1@x"), std::string(del.getString("call-id")));
+    CPPUNIT_ASSERT_EQUAL(std::uint64_t{1}, s.counters().deletes.get());
   }
 
   // Review item 1: a failed re-INVITE (491, 488, 401) never ends an answered call's media.

@@ -696,9 +696,9 @@ branch_route[media] {
 
 def test_forked_call_offered_per_branch_keeps_its_session_when_one_branch_is_busy():
     """The offers made in a branch_route (per branch, as OpenSIPS scripts do) with
-    rtpengine_manage() in onreply_route: the first callee's 486 deletes nothing (tm cannot
-    follow a call from a branch_route, and rtpengine would end the whole call), the second
-    callee's 200 is answered by the relay."""
+    rtpengine_manage() in onreply_route: the first callee's 486 deletes nothing (tm follows
+    the whole transaction, and rtpengine would end the whole call on a branch delete), the
+    second callee's 200 is answered by the relay."""
     with RtpEngine(None) as engine, UdpPeer() as first, UdpPeer() as second, \
             UdpPeer() as caller:
         modules = ("sl = {}; maxfwd = {}; tm = {}; rr = {}; "
@@ -725,4 +725,38 @@ def test_forked_call_offered_per_branch_keeps_its_session_when_one_branch_is_bus
             check(in_range(answer_port, engine.port_range),
                   f"answer port {answer_port} not the relay's")
             check_eq(srv.stat("rtpengine:deletes"), 0, "deletes")
+            check_eq(srv.stat("rtpengine:errors"), 0, "errors")
+
+
+def test_forked_call_offered_per_branch_is_deleted_when_every_branch_fails():
+    """The offers made in a branch_route: tm follows the transaction from there, so once both
+    callees refused (the 603 goes upstream) the call's session is deleted on the relay, once,
+    instead of staying until rtpengine's own timeout."""
+    with RtpEngine(None) as engine, UdpPeer() as first, UdpPeer() as second, \
+            UdpPeer() as caller:
+        modules = ("sl = {}; maxfwd = {}; tm = {}; rr = {}; "
+                   f'rtpengine = {{ rtpengine_sock = "{engine.ng_addr}"; rtpengine_tout_ms = 300; '
+                   "rtpengine_retr = 0; };")
+        routes = BRANCH_ROUTES.replace("@SECOND_PORT@", str(second.port))
+        with Server(routes=routes, modules=modules, uas_port=first.port,
+                    name="rtpengine-branch-fail") as srv:
+            invite(caller, srv, 40000)
+            m1, _ = recv_request(first, "INVITE", 3.0)
+            m2, _ = recv_request(second, "INVITE", 3.0)
+            call_id = m1.get("call-id")
+            check(known(engine, call_id), "no session after the branch offers")
+            first.send(reply_to(m1, 486, "Busy Here", tag="busy"), srv.addr)
+            recv_request(first, "ACK", 3.0)
+            time.sleep(0.2)
+            check(known(engine, call_id), "one busy branch deleted the call's session")
+            check_eq(srv.stat("rtpengine:deletes"), 0, "deletes after one branch")
+            second.send(reply_to(m2, 603, "Decline", tag="no"), srv.addr)
+            recv_request(second, "ACK", 3.0)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 603, f"caller got {final!r}")
+            deadline = time.time() + 3.0
+            while known(engine, call_id) and time.time() < deadline:
+                time.sleep(0.05)
+            check(not known(engine, call_id), "the failed call's session is still on the relay")
+            check_eq(srv.stat("rtpengine:deletes"), 1, "deletes")
             check_eq(srv.stat("rtpengine:errors"), 0, "errors")
