@@ -178,6 +178,7 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(unforceSendsDelete);
   CPPUNIT_TEST(callRefRoundTrip);
   CPPUNIT_TEST(serviceTearsDownFailedCallsAndEndedDialogs);
+  CPPUNIT_TEST(branchRouteOfferIsTornDownWhenTheTransactionFails);
   CPPUNIT_TEST(serviceUsesTheChosenSetAndListsRelays);
   CPPUNIT_TEST(dialogDeletesUnansweredCallsWithoutTm);
   CPPUNIT_TEST(lateOfferInReplyAndAnswerInAckSwapTags);
@@ -463,6 +464,35 @@ class RtpproxyEngineTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!unpackCallRef("", back));
     CPPUNIT_ASSERT(!unpackCallRef("x\nc\nf\n", back));
     CPPUNIT_ASSERT(!unpackCallRef("1\n\nf\n", back));
+  }
+
+  // rtpproxy_offer() in a branch_route (per-branch offers of a fork): tm is asked to follow
+  // the transaction from there, so the session ends when every branch failed (the final
+  // >= 300 sent upstream), not when it is left to the relay's own timeout. No dialog is
+  // created from the branch's context.
+  void branchRouteOfferIsTornDownWhenTheTransactionFails() {
+    Service svc;
+    svc.config().sock = "udp:127.0.0.1:22222";
+    FakeTransport t;
+    FakeTm tm;
+    FakeDialog dlg;
+    CPPUNIT_ASSERT(svc.initForTest(&t, &tm, &dlg).isOk());
+    Msg m(invite(kOffer));
+    ReceiveInfo rcv;
+    rcv.src = source();
+    MsgContext bctx(m.msg, rcv, kBranchRoute);
+    CPPUNIT_ASSERT_EQUAL(1, svc.manage(bctx, {}, "", true));
+    CPPUNIT_ASSERT_EQUAL(std::uint8_t(3), tm.watched);
+    CPPUNIT_ASSERT(dlg.data.empty());
+    std::optional<std::string> kept = svc.attach(bctx);
+    CPPUNIT_ASSERT(kept.has_value());
+    tm::TsxEvent ev;
+    ev.data = *kept;
+    ev.code = 486;
+    ev.first_final = true;
+    svc.onReply(ev);
+    CPPUNIT_ASSERT_EQUAL(std::size_t(1), t.posted.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("0:D call-1 ft1"), t.posted[0]);
   }
 
   void serviceTearsDownFailedCallsAndEndedDialogs() {

@@ -113,17 +113,20 @@ int Service::manage(MsgContext& ctx, const Flags& flags, std::string_view ip, bo
       return -1;
   }
   // An offered initial INVITE: the relay session ends when the transaction fails or the
-  // dialog ends, whatever the script does then.
+  // dialog ends, whatever the script does then. From a branch_route (per-branch offers of a
+  // fork) tm follows the whole transaction: its failure is every branch's; no dialog is
+  // created from the branch's own context.
   const NameAddr* to = msg.to();
+  bool in_branch = ctx.routeType() == kBranchRoute;
   if (offer && msg.isRequest() && msg.method() == Method::kInvite && to != nullptr &&
-      to->tag.empty() && ctx.routeType() == kRequestRoute) {
+      to->tag.empty() && (ctx.routeType() == kRequestRoute || in_branch)) {
     CallRef ref = refOf(ctx);
     if (tm_ != nullptr && tm_watcher_ != 0) {
       Status st = tm_->watch(ctx, tm_watcher_);
       if (!st.isOk()) SL_DBG("rtpproxy: tm watch: %s", st.message().c_str());
       ref.tm_follows = st.isOk();
     }
-    if (dialog_ != nullptr) {
+    if (dialog_ != nullptr && !in_branch) {
       Status st = dialog_->watch(ctx, "rtpproxy", packCallRef(ref));
       if (!st.isOk()) SL_DBG("rtpproxy: dialog watch: %s", st.message().c_str());
     }

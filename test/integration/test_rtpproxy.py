@@ -586,3 +586,50 @@ def test_server_stop_leaves_active_calls_on_the_relay():
         check(engine.ng({"command": "query", "call-id": call_id}).get("result") == "ok",
               "rtpengine lost the call when the server stopped")
         check(not relay_deleted(engine, call_id), "the relay session was deleted at the stop")
+
+
+# A parallel fork whose offers are made per branch, in a branch_route.
+BRANCH_ROUTES = """\
+route {
+  if (is_method("INVITE")) {
+    t_on_branch("media");
+  }
+  $ru = "sip:bob@127.0.0.1:@UAS_PORT@";
+  append_branch("sip:bob@127.0.0.1:@SECOND_PORT@");
+  t_relay();
+}
+
+branch_route[media] {
+  rtpproxy_offer("c");
+}
+"""
+
+
+def test_forked_call_offered_per_branch_is_deleted_when_every_branch_fails():
+    """rtpproxy_offer() in a branch_route: the first callee's 486 deletes nothing (the other
+    branch may still answer), and once the second one refused too the relay session is
+    deleted, once, instead of staying until the relay's own timeout."""
+    with RtpEngine(None) as engine, UdpPeer() as first, UdpPeer() as second, \
+            UdpPeer() as caller:
+        routes = BRANCH_ROUTES.replace("@SECOND_PORT@", str(second.port))
+        with server(engine.udp_addr, first.port, routes=routes) as srv:
+            invite(caller, srv, 40000)
+            m1, _ = recv_request(first, "INVITE", 3.0)
+            m2, _ = recv_request(second, "INVITE", 3.0)
+            call_id = m1.get("call-id")
+            for m in (m1, m2):
+                _, port = media_of(m.body)
+                check(in_range(port, engine.port_range), f"branch offer port {port}")
+            first.send(reply_to(m1, 486, "Busy Here", tag="busy"), srv.addr)
+            recv_request(first, "ACK", 3.0)
+            time.sleep(0.2)
+            check_eq(srv.stat("rtpproxy:deletes"), 0, "deletes after one busy branch")
+            second.send(reply_to(m2, 603, "Decline", tag="no"), srv.addr)
+            recv_request(second, "ACK", 3.0)
+            final = caller.expect_reply(3.0)
+            check(final is not None and final.status == 603, f"caller got {final!r}")
+            check(wait_until(lambda: srv.stat("rtpproxy:deletes") == 1, 3.0),
+                  "no automatic delete after every branch failed")
+            check(wait_until(lambda: relay_deleted(engine, call_id), 3.0),
+                  "rtpengine still has the failed call")
+            check_eq(srv.stat("rtpproxy:errors"), 0, "errors")
