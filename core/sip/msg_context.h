@@ -140,6 +140,9 @@ class MsgContext {
     relay_error_code = code;
     relay_error_reason = std::move(reason);
   }
+  // append_to_reply(): header lines (with CRLF) added to every reply built here for this
+  // request (sl_send_reply, t_reply, a module's reply through sendReply()).
+  std::string reply_headers;
   RecordRouteRequest record_route;  // record_route() was called (rr module)
   TransactionHints tm;              // t_on_failure(), t_set_fr(), ... (tm module)
   AuthState auth;                   // www_authorize() and friends (auth modules)

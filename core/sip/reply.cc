@@ -162,9 +162,10 @@ std::string destinationSetContacts(MsgContext& ctx) {
 
 SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason,
                               std::string_view to_tag, std::string_view extra_headers) {
-  if (code >= 300 && code < 400) {
+  if ((code >= 300 && code < 400) || !ctx.reply_headers.empty()) {
     std::string headers(extra_headers);
-    headers += destinationSetContacts(ctx);
+    headers += ctx.reply_headers;
+    if (code >= 300 && code < 400) headers += destinationSetContacts(ctx);
     return sendStatelessReply(ctx.msg(), ctx.rcv(), code, reason, to_tag, headers, ctx.force_rport);
   }
   return sendStatelessReply(ctx.msg(), ctx.rcv(), code, reason, to_tag, extra_headers,

@@ -35,7 +35,8 @@ SendResult sendStatelessReply(SipMessage& req, const ReceiveInfo& rcv, int code,
 std::string destinationSetContacts(MsgContext& ctx);
 
 // The same for the request of a script run: honours what the script set (force_rport()).
-// A 3xx lists the destination set as its Contact (destinationSetContacts).
+// The headers of append_to_reply() (ctx.reply_headers) follow extra_headers. A 3xx lists the
+// destination set as its Contact (destinationSetContacts).
 SendResult sendStatelessReply(MsgContext& ctx, int code, std::string_view reason,
                               std::string_view to_tag = "", std::string_view extra_headers = "");
 

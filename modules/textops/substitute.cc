@@ -1,5 +1,6 @@
 #include "modules/textops/substitute.h"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -28,7 +29,11 @@ bool currentBody(SipMessage& msg, std::string& storage, std::string_view& body) 
   return true;
 }
 
-int editMessage(SipMessage& msg, const Finder& find, bool all) {
+// Where editMessage() looks: the headers, then (unless a header matched and only the first
+// match is wanted) the body; or the body alone.
+enum class Scope : std::uint8_t { kMessage, kBody };
+
+int editMessage(SipMessage& msg, const Finder& find, bool all, Scope scope = Scope::kMessage) {
   std::string_view buffer = msg.buffer();
   // A failure takes back the header edits made here, so the message stays sendable.
   const std::size_t edits_before = msg.edits().size();
@@ -37,7 +42,7 @@ int editMessage(SipMessage& msg, const Finder& find, bool all) {
     return -1;
   };
   int count = 0;
-  if (!msg.headers().empty()) {
+  if (scope == Scope::kMessage && !msg.headers().empty()) {
     std::size_t first = 0;
     if (msg.offsetOf(msg.headers().front().raw, first) && first <= msg.headersEnd()) {
       std::string_view headers = buffer.substr(first, msg.headersEnd() - first);
@@ -83,26 +88,55 @@ int substituteInMessage(SipMessage& msg, const Substitution& subst,
       subst.global());
 }
 
-int replaceInMessage(SipMessage& msg, const Regex& re, std::string_view text, bool all) {
+namespace {
+
+// replace()'s finder: each non-empty match of re becomes text (only the first unless all).
+// append: text goes after the match instead, which stays.
+Finder replaceFinder(const Regex& re, std::string_view text, bool all, bool append) {
+  return [&re, text, all, append](std::string_view region, const Substitution::OnMatch& on_match) {
+    int n = 0;
+    std::size_t from = 0;
+    RegexMatch m;
+    while (from <= region.size() && re.find(region, from, m)) {
+      if (m.end() == m.begin()) {
+        from = m.begin() + 1;  // replace() needs text to replace
+        continue;
+      }
+      if (append) {
+        on_match(m.end(), m.end(), std::string(text));
+      } else {
+        on_match(m.begin(), m.end(), std::string(text));
+      }
+      ++n;
+      if (!all) break;
+      from = m.end();
+    }
+    return n;
+  };
+}
+
+}  // namespace
+
+int substituteInBody(SipMessage& msg, const Substitution& subst,
+                     const Substitution::TextExpander* expand) {
   return editMessage(
       msg,
       [&](std::string_view region, const Substitution::OnMatch& on_match) {
-        int n = 0;
-        std::size_t from = 0;
-        RegexMatch m;
-        while (from <= region.size() && re.find(region, from, m)) {
-          if (m.end() == m.begin()) {
-            from = m.begin() + 1;  // replace() needs text to replace
-            continue;
-          }
-          on_match(m.begin(), m.end(), std::string(text));
-          ++n;
-          if (!all) break;
-          from = m.end();
-        }
-        return n;
+        return subst.run(region, expand, on_match);
       },
-      all);
+      subst.global(), Scope::kBody);
+}
+
+int replaceInMessage(SipMessage& msg, const Regex& re, std::string_view text, bool all) {
+  return editMessage(msg, replaceFinder(re, text, all, false), all);
+}
+
+int replaceInBody(SipMessage& msg, const Regex& re, std::string_view text, bool all) {
+  return editMessage(msg, replaceFinder(re, text, all, false), all, Scope::kBody);
+}
+
+int appendAfterMatch(SipMessage& msg, const Regex& re, std::string_view text) {
+  return editMessage(msg, replaceFinder(re, text, false, true), false);
 }
 
 }  // namespace sipline

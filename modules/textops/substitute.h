@@ -30,4 +30,14 @@ int substituteInMessage(SipMessage& msg, const Substitution& subst,
 // (no back-references). re must be compiled with Options::capture. Results as above.
 int replaceInMessage(SipMessage& msg, const Regex& re, std::string_view text, bool all);
 
+// subst_body(), replace_body() and replace_body_all(): the same on the body alone (as it
+// stands after earlier substitutions); the headers are not searched.
+int substituteInBody(SipMessage& msg, const Substitution& subst,
+                     const Substitution::TextExpander* expand);
+int replaceInBody(SipMessage& msg, const Regex& re, std::string_view text, bool all);
+
+// search_append(): text is inserted after the first (non-empty) match of re, searched in the
+// headers and then in the body as above; the match itself stays. Results as above.
+int appendAfterMatch(SipMessage& msg, const Regex& re, std::string_view text);
+
 }  // namespace sipline

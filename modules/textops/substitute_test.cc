@@ -70,6 +70,8 @@ class SubstituteTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(noMatchChangesNothing);
   CPPUNIT_TEST(expanderProvidesTheText);
   CPPUNIT_TEST(replaceFirstAndAll);
+  CPPUNIT_TEST(bodyOnlyFunctionsLeaveTheHeaders);
+  CPPUNIT_TEST(searchAppendInsertsAfterTheFirstMatch);
   CPPUNIT_TEST(conflictingEditsAreReported);
   CPPUNIT_TEST(aMatchInRemovedOrChangedHeaderTextIsRefusedAndTheMessageStaysSendable);
   CPPUNIT_TEST_SUITE_END();
@@ -161,6 +163,66 @@ class SubstituteTest : public CppUnit::TestFixture {
     Regex nothing;
     CPPUNIT_ASSERT(nothing.compile("^zzz", o).isOk());
     CPPUNIT_ASSERT_EQUAL(0, replaceInMessage(all, nothing, "x", true));
+  }
+  // subst_body / replace_body / replace_body_all: 10.0.0.1 is in the Via and From too.
+  void bodyOnlyFunctionsLeaveTheHeaders() {
+    Regex re;
+    Regex::Options o;
+    o.per_line = true;
+    o.capture = true;
+    CPPUNIT_ASSERT(re.compile("10\\.0\\.0\\.1", o).isOk());
+    SipMessage first;
+    CPPUNIT_ASSERT(first.parse(kInvite) == ParseError::kOk);
+    CPPUNIT_ASSERT_EQUAL(1, replaceInBody(first, re, "192.0.2.9", false));
+    std::string out = built(first);
+    CPPUNIT_ASSERT(contains(out, "Via: SIP/2.0/UDP 10.0.0.1;branch"));
+    CPPUNIT_ASSERT(contains(out, "o=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"));
+    assertWellFramed(out);
+    SipMessage all;
+    CPPUNIT_ASSERT(all.parse(kInvite) == ParseError::kOk);
+    CPPUNIT_ASSERT_EQUAL(2, replaceInBody(all, re, "192.0.2.9", true));
+    out = built(all);
+    CPPUNIT_ASSERT(contains(out, "From: <sip:alice@10.0.0.1>"));
+    CPPUNIT_ASSERT(contains(out, "c=IN IP4 192.0.2.9\r\n"));
+    assertWellFramed(out);
+    SipMessage subst;
+    CPPUNIT_ASSERT(subst.parse(kInvite) == ParseError::kOk);
+    CPPUNIT_ASSERT_EQUAL(
+        2, substituteInBody(subst, compiled("/IN IP4 10\\.0/IN IP4 172.16/g"), nullptr));
+    out = built(subst);
+    CPPUNIT_ASSERT(contains(out, "Via: SIP/2.0/UDP 10.0.0.1;branch"));
+    CPPUNIT_ASSERT(contains(out, "c=IN IP4 172.16.0.1\r\n"));
+    assertWellFramed(out);
+    // A match in the headers only is no match for the body functions.
+    SipMessage none;
+    CPPUNIT_ASSERT(none.parse(kInvite) == ParseError::kOk);
+    CPPUNIT_ASSERT_EQUAL(0, substituteInBody(none, compiled("/^Subject/X/"), nullptr));
+    Regex subject;
+    CPPUNIT_ASSERT(subject.compile("^Subject", o).isOk());
+    CPPUNIT_ASSERT_EQUAL(0, replaceInBody(none, subject, "X", true));
+    CPPUNIT_ASSERT(none.edits().empty());
+  }
+  void searchAppendInsertsAfterTheFirstMatch() {
+    Regex re;
+    Regex::Options o;
+    o.per_line = true;
+    o.capture = true;
+    CPPUNIT_ASSERT(re.compile("^Subject: hello", o).isOk());
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(kInvite) == ParseError::kOk);
+    CPPUNIT_ASSERT_EQUAL(1, appendAfterMatch(msg, re, " there"));
+    std::string out = built(msg);
+    CPPUNIT_ASSERT(contains(out, "Subject: hello there world\r\n"));
+    // In the body: Content-Length follows.
+    Regex media;
+    CPPUNIT_ASSERT(media.compile("^m=audio [0-9]+ RTP/AVP 0", o).isOk());
+    CPPUNIT_ASSERT_EQUAL(1, appendAfterMatch(msg, media, " 8"));
+    out = built(msg);
+    CPPUNIT_ASSERT(contains(out, "m=audio 4000 RTP/AVP 0 8\r\n"));
+    assertWellFramed(out);
+    Regex nothing;
+    CPPUNIT_ASSERT(nothing.compile("^zzz", o).isOk());
+    CPPUNIT_ASSERT_EQUAL(0, appendAfterMatch(msg, nothing, "x"));
   }
   void conflictingEditsAreReported() {
     // Two overlapping edits in the body: the current body cannot be built.

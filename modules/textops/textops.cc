@@ -48,6 +48,34 @@ bool insertHeaderLine(SipMessage& msg, std::string_view text) {
   return true;
 }
 
+namespace {
+
+const HeaderField* firstHeader(SipMessage& msg, std::string_view name) {
+  for (const HeaderField& h : msg.headers()) {
+    if (sameHeader(h, name)) return &h;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool appendHeaderLineAfter(SipMessage& msg, std::string_view text, std::string_view name) {
+  std::string line = headerLine(text);
+  const HeaderField* h = line.empty() ? nullptr : firstHeader(msg, name);
+  std::size_t off = 0;
+  if (h == nullptr || !msg.offsetOf(h->raw, off)) return false;
+  msg.edits().insert(off + h->raw.size(), std::move(line));
+  return true;
+}
+
+bool insertHeaderLineBefore(SipMessage& msg, std::string_view text, std::string_view name) {
+  std::string line = headerLine(text);
+  const HeaderField* h = line.empty() ? nullptr : firstHeader(msg, name);
+  if (h == nullptr) return false;
+  msg.insertHeaderBefore(*h, std::move(line));
+  return true;
+}
+
 int removeHeaders(SipMessage& msg, std::string_view name) {
   const std::size_t edits_before = msg.edits().size();
   int n = 0;
@@ -67,12 +95,7 @@ int removeHeaders(SipMessage& msg, std::string_view name) {
   return n;
 }
 
-bool hasHeader(SipMessage& msg, std::string_view name) {
-  for (const HeaderField& h : msg.headers()) {
-    if (sameHeader(h, name)) return true;
-  }
-  return false;
-}
+bool hasHeader(SipMessage& msg, std::string_view name) { return firstHeader(msg, name) != nullptr; }
 
 bool isContentType(SipMessage& msg, std::string_view type_subtype) {
   if (msg.headerCount(HeaderType::kContentType) != 1) return false;

@@ -18,6 +18,10 @@ std::string headerLine(std::string_view text);
 // Adds the line after the last header (append_hf) or before the first one (insert_hf).
 bool appendHeaderLine(SipMessage& msg, std::string_view text);
 bool insertHeaderLine(SipMessage& msg, std::string_view text);
+// append_hf(txt, hdr) / insert_hf(txt, hdr): adds the line after (before) the first header
+// with that name (compact forms included); false, nothing added, when there is none.
+bool appendHeaderLineAfter(SipMessage& msg, std::string_view text, std::string_view name);
+bool insertHeaderLineBefore(SipMessage& msg, std::string_view text, std::string_view name);
 // Removes every header with this name (compact forms included); returns how many, or -1
 // (nothing removed) when an earlier edit changed part of such a header (a substitution).
 int removeHeaders(SipMessage& msg, std::string_view name);

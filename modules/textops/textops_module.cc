@@ -1,6 +1,7 @@
 // textops: header and text operations for the routing script (append_hf, insert_hf,
-// remove_hf, is_present_hf, search, search_body, has_body, is_content_type, subst, subst_uri,
-// subst_user, replace, replace_all). Glue only; the header edits are in textops.cc and the
+// append_to_reply, remove_hf, is_present_hf, search, search_body, search_append, has_body,
+// is_content_type, subst, subst_uri, subst_user, subst_body, replace, replace_all,
+// replace_body, replace_body_all). Glue only; the header edits are in textops.cc and the
 // substitutions in substitute.cc.
 #include <cctype>
 #include <memory>
@@ -47,6 +48,20 @@ Result<std::shared_ptr<Regex>> bindRegex(const ScriptArg& arg, BindContext& bc) 
 constexpr std::uint32_t kMsgRoutes =
     kRequestRoute | kOnReplyRoute | kFailureRoute | kBranchRoute | kErrorRoute | kLocalRoute;
 constexpr std::uint32_t kRuriRoutes = kRequestRoute | kFailureRoute | kBranchRoute;
+// Where a request can still be answered from: append_to_reply().
+constexpr std::uint32_t kReplyingRoutes =
+    kRequestRoute | kFailureRoute | kBranchRoute | kErrorRoute;
+
+// A header line argument: a constant must be "Name: value" (checked at load).
+Result<StrArg> bindHeaderText(const ScriptArg& arg, BindContext& bc) {
+  Result<StrArg> text = bc.strArg(arg);
+  if (!text.isOk()) return text.status();
+  if (text.value().isConstant() && headerLine(text.value().constant()).empty()) {
+    return bc.error(arg, Status::invalidArgument("not a header: \"" + arg.text +
+                                                 "\" (expected \"Name: value\")"));
+  }
+  return text;
+}
 
 // A "/regex/replacement/flags" bound at load: the regex compiled, and each plain-text piece
 // of the replacement compiled as a format, so "$ru" or "$hdr(X)" in it expand per message.
@@ -126,8 +141,29 @@ Result<BoundCallPtr> bindSubstRuri(const ScriptArgs& args, BindContext& bc, bool
   });
 }
 
-// replace / replace_all: a case-insensitive regex (as search) and a text with pvars.
-Result<BoundCallPtr> bindReplace(const ScriptArgs& args, BindContext& bc, bool all) {
+// What a replace-like call does with each match of its regex.
+enum class ReplaceOp : std::uint8_t {
+  kReplace,      // replace / replace_all: headers and body
+  kReplaceBody,  // replace_body / replace_body_all: the body alone
+  kAppend,       // search_append: the text goes after the first match
+};
+
+const char* replaceName(ReplaceOp op, bool all) {
+  switch (op) {
+    case ReplaceOp::kReplace:
+      return all ? "replace_all" : "replace";
+    case ReplaceOp::kReplaceBody:
+      return all ? "replace_body_all" : "replace_body";
+    case ReplaceOp::kAppend:
+      break;
+  }
+  return "search_append";
+}
+
+// replace / replace_all / replace_body / replace_body_all / search_append: a
+// case-insensitive regex (as search) and a text with pvars.
+Result<BoundCallPtr> bindReplace(const ScriptArgs& args, BindContext& bc, bool all,
+                                 ReplaceOp op = ReplaceOp::kReplace) {
   if (looksLikePvar(args[0])) {
     return bc.error(args[0], Status::invalidArgument("the regex must be a constant"));
   }
@@ -139,13 +175,15 @@ Result<BoundCallPtr> bindReplace(const ScriptArgs& args, BindContext& bc, bool a
   if (!st.isOk()) return bc.error(args[0], st);
   Result<StrArg> text = bc.strArg(args[1]);
   if (!text.isOk()) return text.status();
-  return makeCall(
-      [re, text = std::move(text.value()), all,
-       site = ScriptErrorSite(bc.pos(), all ? "replace_all" : "replace")](MsgContext& ctx) {
-        std::string scratch;
-        int n = replaceInMessage(ctx.msg(), *re, text.eval(ctx, scratch), all);
-        return counted(n, site, ctx);
-      });
+  return makeCall([re, text = std::move(text.value()), all, op,
+                   site = ScriptErrorSite(bc.pos(), replaceName(op, all))](MsgContext& ctx) {
+    std::string scratch;
+    std::string_view t = text.eval(ctx, scratch);
+    int n = op == ReplaceOp::kReplace       ? replaceInMessage(ctx.msg(), *re, t, all)
+            : op == ReplaceOp::kReplaceBody ? replaceInBody(ctx.msg(), *re, t, all)
+                                            : appendAfterMatch(ctx.msg(), *re, t);
+    return counted(n, site, ctx);
+  });
 }
 
 class TextopsModule : public Module {
@@ -159,13 +197,30 @@ class TextopsModule : public Module {
         "recorded as edits and applied once, when the message is sent; searches see the "
         "message as received.");
     spec.command(
-        "append_hf", {ArgSpec::str("header")}, kMsgRoutes,
+        "append_hf", {ArgSpec::str("header"), ArgSpec::str("after").opt()}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) { return bindAdd(a, bc, false); },
-        "append_hf(\"Name: value\"): adds a header after the last one");
+        "append_hf(\"Name: value\"[, hdr]): adds a header after the last one (after the first "
+        "hdr header)");
     spec.command(
-        "insert_hf", {ArgSpec::str("header")}, kMsgRoutes,
+        "insert_hf", {ArgSpec::str("header"), ArgSpec::str("before").opt()}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) { return bindAdd(a, bc, true); },
-        "insert_hf(\"Name: value\"): adds a header before the first one");
+        "insert_hf(\"Name: value\"[, hdr]): adds a header before the first one (before the "
+        "first hdr header)");
+    spec.command(
+        "append_to_reply", {ArgSpec::str("header")}, kReplyingRoutes,
+        [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
+          Result<StrArg> text = bindHeaderText(a[0], bc);
+          if (!text.isOk()) return text.status();
+          return makeCall([text = std::move(text.value())](MsgContext& ctx) {
+            std::string scratch;
+            std::string line = headerLine(text.eval(ctx, scratch));
+            if (line.empty()) return Verdict::fail();
+            ctx.reply_headers += line;
+            return Verdict::ok();
+          });
+        },
+        "append_to_reply(\"Name: value\"): adds a header to the replies this request gets "
+        "from here (sl_send_reply, t_reply)");
     spec.command(
         "remove_hf", {ArgSpec::str("name")}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
@@ -264,6 +319,17 @@ class TextopsModule : public Module {
         },
         "subst('/regex/replacement/flags'): sed-like substitution in the headers and body");
     spec.command(
+        "subst_body", {ArgSpec::str("subst")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) -> Result<BoundCallPtr> {
+          Result<BoundSubst> b = bindSubst(a[0], bc, "subst_body");
+          if (!b.isOk()) return b.status();
+          return makeCall([b = std::move(b.value())](MsgContext& ctx) {
+            Substitution::TextExpander expand = b.expander(ctx);
+            return counted(substituteInBody(ctx.msg(), *b.subst, &expand), b.site, ctx);
+          });
+        },
+        "subst_body('/regex/replacement/flags'): sed-like substitution in the body");
+    spec.command(
         "subst_uri", {ArgSpec::str("subst")}, kRuriRoutes,
         [](const ScriptArgs& a, BindContext& bc) { return bindSubstRuri(a, bc, false); },
         "subst_uri('/regex/replacement/flags'): substitution on the request-URI");
@@ -279,15 +345,44 @@ class TextopsModule : public Module {
         "replace_all", {ArgSpec::str("regex"), ArgSpec::str("text")}, kMsgRoutes,
         [](const ScriptArgs& a, BindContext& bc) { return bindReplace(a, bc, true); },
         "replace_all(regex, text): replaces every match in the headers and body with text");
+    spec.command(
+        "replace_body", {ArgSpec::str("regex"), ArgSpec::str("text")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) {
+          return bindReplace(a, bc, false, ReplaceOp::kReplaceBody);
+        },
+        "replace_body(regex, text): replaces the first match in the body with text");
+    spec.command(
+        "replace_body_all", {ArgSpec::str("regex"), ArgSpec::str("text")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) {
+          return bindReplace(a, bc, true, ReplaceOp::kReplaceBody);
+        },
+        "replace_body_all(regex, text): replaces every match in the body with text");
+    spec.command(
+        "search_append", {ArgSpec::str("regex"), ArgSpec::str("text")}, kMsgRoutes,
+        [](const ScriptArgs& a, BindContext& bc) {
+          return bindReplace(a, bc, false, ReplaceOp::kAppend);
+        },
+        "search_append(regex, text): inserts text after the first match in the headers and "
+        "body");
   }
 
  private:
   static Result<BoundCallPtr> bindAdd(const ScriptArgs& args, BindContext& bc, bool at_top) {
-    Result<StrArg> text = bc.strArg(args[0]);
+    Result<StrArg> text = bindHeaderText(args[0], bc);
     if (!text.isOk()) return text.status();
-    if (text.value().isConstant() && headerLine(text.value().constant()).empty()) {
-      return bc.error(args[0], Status::invalidArgument("not a header: \"" + args[0].text +
-                                                       "\" (expected \"Name: value\")"));
+    if (args.size() > 1) {
+      Result<StrArg> anchor = bc.strArg(args[1]);
+      if (!anchor.isOk()) return anchor.status();
+      return makeCall([at_top, text = std::move(text.value()),
+                       anchor = std::move(anchor.value())](MsgContext& ctx) {
+        std::string scratch;
+        std::string anchor_scratch;
+        std::string_view line = text.eval(ctx, scratch);
+        std::string_view name = trim(anchor.eval(ctx, anchor_scratch));
+        bool ok = at_top ? insertHeaderLineBefore(ctx.msg(), line, name)
+                         : appendHeaderLineAfter(ctx.msg(), line, name);
+        return ok ? Verdict::ok() : Verdict::fail();
+      });
     }
     return makeCall([at_top, text = std::move(text.value())](MsgContext& ctx) {
       std::string scratch;

@@ -43,6 +43,7 @@ class TextopsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(TextopsTest);
   CPPUNIT_TEST(headerLineNeedsANameAndNoLineBreaks);
   CPPUNIT_TEST(appendAndInsert);
+  CPPUNIT_TEST(appendAfterAndInsertBeforeANamedHeader);
   CPPUNIT_TEST(removeCountsCompactFormsAndIsIdempotent);
   CPPUNIT_TEST(removingAHeaderASubstitutionChangedIsRefused);
   CPPUNIT_TEST(presence);
@@ -72,6 +73,23 @@ class TextopsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(out.find("Content-Length: 0\r\nX-Last: z\r\n\r\n") != std::string::npos);
     SipMessage again;
     CPPUNIT_ASSERT(again.parse(out) == ParseError::kOk);
+  }
+  // append_hf(txt, hdr) / insert_hf(txt, hdr): next to the first header of that name.
+  void appendAfterAndInsertBeforeANamedHeader() {
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(kRequest) == ParseError::kOk);
+    CPPUNIT_ASSERT(appendHeaderLineAfter(msg, "X-After: 1", "Call-ID"));
+    CPPUNIT_ASSERT(insertHeaderLineBefore(msg, "X-Before: 2", "subject"));
+    // "s" is Subject's compact form: the first of the two is the anchor.
+    CPPUNIT_ASSERT(appendHeaderLineAfter(msg, "X-After-S: 3", "s"));
+    CPPUNIT_ASSERT(!appendHeaderLineAfter(msg, "X-None: 4", "X-Missing"));
+    CPPUNIT_ASSERT(!insertHeaderLineBefore(msg, "X-None: 4", "X-Missing"));
+    CPPUNIT_ASSERT(!insertHeaderLineBefore(msg, "garbage", "Subject"));
+    std::string out = built(msg);
+    CPPUNIT_ASSERT(out.find("Call-ID: c1\r\nX-After: 1\r\nCSeq:") != std::string::npos);
+    CPPUNIT_ASSERT(out.find("X-Trace: one\r\nX-Before: 2\r\nSubject: hello\r\nX-After-S: 3\r\n"
+                            "s: again\r\n") != std::string::npos);
+    CPPUNIT_ASSERT(out.find("X-None") == std::string::npos);
   }
   // subst on Subject, then remove_hf("Subject"): the removal overlapped the substitution's
   // edit and the message could not be built any more (the request was not relayed).

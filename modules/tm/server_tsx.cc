@@ -260,6 +260,7 @@ int Engine::reply(MsgContext& ctx, int code, std::string_view reason,
   if (code >= 200) cancelBranchesLocked(t, -1);
   // A 3xx lists the destination set as its Contacts, as sl_send_reply does (redirect server).
   std::string headers(extra_headers);
+  headers += ctx.reply_headers;  // append_to_reply()
   if (code >= 300 && code < 400) headers += destinationSetContacts(ctx);
   sendLocalReplyLocked(t, ctx.msg(), code, reason, headers);
   ctx.replied = true;

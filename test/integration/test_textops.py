@@ -122,3 +122,88 @@ def test_bad_substitutions_are_refused_at_load():
         check(res.returncode == 1, f"{script!r} was accepted")
         check(fragment in res.stderr, f"{script!r}: stderr lacks {fragment!r}: {res.stderr}")
         check(".routes:" in res.stderr, f"{script!r}: no position in {res.stderr!r}")
+
+
+REPLY_ROUTES = """\
+route {
+  if ($rU == "moved") {
+    append_to_reply("Contact: <sip:new@127.0.0.1>");
+    append_to_reply("X-Why: $rm moved");
+    sl_send_reply(302, "Moved Temporarily");
+    exit;
+  }
+  if ($rU == "short") {
+    append_to_reply("Min-Expires: 600");
+    t_reply(423, "Interval Too Brief");
+    exit;
+  }
+  sl_send_reply(404, "Not Here");
+}
+"""
+
+
+def test_append_to_reply_adds_headers_to_stateless_and_stateful_replies():
+    from sipp_flows import tm_modules
+    with UdpPeer() as uac:
+        with Server(routes=REPLY_ROUTES, modules=tm_modules(extra="textops = {};")) as srv:
+            uac.send(build_request("INVITE", f"sip:moved@{LOOPBACK}:{srv.port}", uac.port),
+                     srv.addr)
+            reply = uac.expect_reply(3)
+            check(reply is not None and reply.status == 302, f"expected 302, got {reply}")
+            check_eq(reply.get("contact"), "<sip:new@127.0.0.1>", "append_to_reply's Contact")
+            check_eq(reply.get("x-why"), "INVITE moved", "append_to_reply with $rm")
+            uac.send(build_request("REGISTER", f"sip:short@{LOOPBACK}:{srv.port}", uac.port),
+                     srv.addr)
+            reply = uac.expect_reply(3)
+            check(reply is not None and reply.status == 423, f"expected 423, got {reply}")
+            check_eq(reply.get("min-expires"), "600", "append_to_reply before t_reply")
+            # the headers belong to that request only
+            uac.send(build_request("OPTIONS", f"sip:other@{LOOPBACK}:{srv.port}", uac.port),
+                     srv.addr)
+            reply = uac.expect_reply(3)
+            check(reply is not None and reply.status == 404, f"expected 404, got {reply}")
+            check(reply.get("min-expires") is None and reply.get("x-why") is None,
+                  "another request's append_to_reply leaked into this reply")
+
+
+BODY_ROUTES = r"""
+route {
+  subst_body('/127\.0\.0\.1/203.0.113.7/g');
+  replace_body("^s=-", "s=session");
+  replace_body_all("RTP/AVP 0", "RTP/AVP 0 8");
+  search_append("^Subject: [a-z]+", " (checked)");
+  append_hf("X-After-Call-ID: 1", "Call-ID");
+  insert_hf("X-Before-Subject: 2", "Subject");
+  if (append_hf("X-Never: 3", "X-Missing")) {
+    append_hf("X-Anchor-Missing-Was-True: 1");
+  }
+  forward("udp:127.0.0.1:@UAS_PORT@");
+}
+"""
+
+
+def test_body_substitutions_search_append_and_anchored_headers():
+    with UdpPeer() as uas, UdpPeer() as uac:
+        with Server(routes=BODY_ROUTES, modules=MODULES, uas_port=uas.port) as srv:
+            ruri = f"sip:bob@{LOOPBACK}:{srv.port}"
+            sdp = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" \
+                  b"m=audio 4000 RTP/AVP 0\r\nm=video 4002 RTP/AVP 0\r\n"
+            uac.send(build_request("INVITE", ruri, uac.port,
+                                   extra=("Subject: lunch", "Content-Type: application/sdp"),
+                                   body=sdp), srv.addr)
+            req, _ = uas.recv_msg(3)
+            check(req is not None, "INVITE not relayed")
+            want = sdp.replace(b"127.0.0.1", b"203.0.113.7") \
+                      .replace(b"s=-", b"s=session").replace(b"RTP/AVP 0", b"RTP/AVP 0 8")
+            check_eq(req.body, want, "body after subst_body, replace_body, replace_body_all")
+            check_eq(req.get("content-length"), str(len(want)), "Content-Length follows")
+            check(all("203.0.113.7" not in v for _, v in req.headers),
+                  "subst_body touched the headers")
+            check_eq(req.get("subject"), "lunch (checked)", "search_append")
+            names = [n for n, _ in req.headers]
+            i = names.index("call-id")
+            check_eq(names[i + 1], "x-after-call-id", "append_hf(txt, \"Call-ID\")")
+            j = names.index("subject")
+            check_eq(names[j - 1], "x-before-subject", "insert_hf(txt, \"Subject\")")
+            check("x-never" not in names and "x-anchor-missing-was-true" not in names,
+                  "append_hf with a missing anchor added something or returned true")
