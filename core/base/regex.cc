@@ -131,7 +131,8 @@ Status Substitution::compile(std::string_view expr) {
 
 Status Substitution::parseReplacement(std::string_view repl, char sep) {
   auto add = [this](Piece::Kind kind, std::string_view text, int group) {
-    if (kind != Piece::Kind::kGroup && !pieces_.empty() && pieces_.back().kind == kind) {
+    if (kind != Piece::Kind::kGroup && kind != Piece::Kind::kUri && !pieces_.empty() &&
+        pieces_.back().kind == kind) {
       pieces_.back().text.append(text);
       return;
     }
@@ -169,6 +170,9 @@ Status Substitution::parseReplacement(std::string_view repl, char sep) {
       case 't':
         add(Piece::Kind::kLiteral, "\t", 0);
         break;
+      case 'u':  // the request-URI, as OpenSIPS's subst
+        add(Piece::Kind::kUri, "", 0);
+        break;
       case '\\':
       case '$':
         add(Piece::Kind::kLiteral, std::string_view(&repl[i], 1), 0);
@@ -176,8 +180,8 @@ Status Substitution::parseReplacement(std::string_view repl, char sep) {
       default:
         if (e != sep) {
           return Status::invalidArgument("unknown escape '\\" + std::string(1, e) +
-                                         "' in the replacement (known: \\0-\\9 \\n \\r \\t \\\\ "
-                                         "\\$ and \\" +
+                                         "' in the replacement (known: \\0-\\9 \\u \\n \\r \\t "
+                                         "\\\\ \\$ and \\" +
                                          std::string(1, sep) + ")");
         }
         add(Piece::Kind::kLiteral, std::string_view(&repl[i], 1), 0);
@@ -204,6 +208,7 @@ int Substitution::run(std::string_view subject, const TextExpander* expand,
       const Piece& p = pieces_[i];
       switch (p.kind) {
         case Piece::Kind::kText:
+        case Piece::Kind::kUri:
           if (expand != nullptr) {
             (*expand)(i, replacement);
           } else {

@@ -70,13 +70,14 @@ class Regex {
 class Substitution {
  public:
   struct Piece {
-    enum class Kind : std::uint8_t { kText, kLiteral, kGroup };
+    // kUri: "\\u", the request-URI; its text is "" and the expander, if any, provides it.
+    enum class Kind : std::uint8_t { kText, kLiteral, kGroup, kUri };
     Kind kind = Kind::kText;
     std::string text;  // kText, kLiteral
     int group = 0;     // kGroup
   };
-  // Appends the expansion of the kText piece with index `piece` to out (the default appends
-  // its text as is).
+  // Appends the expansion of the kText or kUri piece with index `piece` to out (the default
+  // appends its text as is).
   using TextExpander = std::function<void(std::size_t piece, std::string& out)>;
   // Called for each replaced range [begin, end) of the subject, in order.
   using OnMatch = std::function<void(std::size_t begin, std::size_t end, std::string replacement)>;

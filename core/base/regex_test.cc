@@ -104,6 +104,7 @@ class SubstitutionTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(caseSensitiveUnlessIFlag);
   CPPUNIT_TEST(linesAreSeparateUnlessSFlag);
   CPPUNIT_TEST(escapesInTheReplacement);
+  CPPUNIT_TEST(uriEscapeIsAPieceOfItsOwn);
   CPPUNIT_TEST(anySeparatorAndEscapedSeparator);
   CPPUNIT_TEST(emptyMatchesAsSed);
   CPPUNIT_TEST(noMatchLeavesTheText);
@@ -135,6 +136,21 @@ class SubstitutionTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("a: x\nb: x\n"), substituted("/^([a-z]): .*$/\\1: x/g", text));
     // With s, '.' runs over line ends and '^' is only the start of the text.
     CPPUNIT_ASSERT_EQUAL(std::string("y"), substituted("/^a.*/y/s", text));
+  }
+  // \u stands for the request-URI: a piece of its own that the caller's expander fills.
+  void uriEscapeIsAPieceOfItsOwn() {
+    Substitution s;
+    CPPUNIT_ASSERT(s.compile("/x/a\\ub/").isOk());
+    CPPUNIT_ASSERT_EQUAL(std::size_t{3}, s.pieces().size());
+    CPPUNIT_ASSERT(s.pieces()[1].kind == Substitution::Piece::Kind::kUri);
+    Substitution::TextExpander expand = [&s](std::size_t i, std::string& out) {
+      out += s.pieces()[i].kind == Substitution::Piece::Kind::kUri ? "sip:b@h" : s.pieces()[i].text;
+    };
+    std::string out;
+    CPPUNIT_ASSERT_EQUAL(1, s.apply("-x-", out, &expand));
+    CPPUNIT_ASSERT_EQUAL(std::string("-asip:b@hb-"), out);
+    CPPUNIT_ASSERT_EQUAL(1, s.apply("-x-", out));
+    CPPUNIT_ASSERT_EQUAL(std::string("-ab-"), out);
   }
   void escapesInTheReplacement() {
     CPPUNIT_ASSERT_EQUAL(std::string("1\r\n\t\\$2"), substituted("/x/1\\r\\n\\t\\\\\\$2/", "x"));
@@ -176,7 +192,7 @@ class SubstitutionTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(contains(compileError("/a/b/x"), "unknown flag 'x'"));
     CPPUNIT_ASSERT(contains(compileError("/([a-z/b/"), "regex does not compile"));
     CPPUNIT_ASSERT(contains(compileError("/(a)/\\2/"), "refers to group 2 but the regex has 1"));
-    CPPUNIT_ASSERT(contains(compileError("/a/\\u/"), "unknown escape '\\u'"));
+    CPPUNIT_ASSERT(contains(compileError("/a/\\q/"), "unknown escape '\\q'"));
     CPPUNIT_ASSERT(contains(compileError("/a/b\\/"), "missing the '/' after the replacement"));
   }
 };

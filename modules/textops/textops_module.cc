@@ -93,12 +93,14 @@ Result<BoundSubst> bindSubst(const ScriptArg& arg, BindContext& bc, const char* 
   Status st = b.subst->compile(arg.text);
   if (!st.isOk()) return bc.error(arg, st);
   for (const Substitution::Piece& piece : b.subst->pieces()) {
-    if (piece.kind != Substitution::Piece::Kind::kText) {
+    if (piece.kind != Substitution::Piece::Kind::kText &&
+        piece.kind != Substitution::Piece::Kind::kUri) {
       b.texts.emplace_back();
       continue;
     }
     ScriptArg text = arg;
-    text.text = piece.text;
+    // \u: the request-URI as it stands when the substitution runs ($ru).
+    text.text = piece.kind == Substitution::Piece::Kind::kUri ? "$ru" : piece.text;
     Result<StrArg> compiled = bc.strArg(text);
     if (!compiled.isOk()) return compiled.status();
     b.texts.push_back(std::move(compiled.value()));

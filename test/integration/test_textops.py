@@ -69,6 +69,7 @@ route {
   subst('/^c=IN IP4 127\.0\.0\.1/c=IN IP4 203.0.113.7/g');
   replace("^X-Old-Name:", "X-New-Name:");
   replace_all("secret-[0-9]+", "xxx");
+  subst('/^(X-Orig-Uri:)[^\r]*/\1 \u/');
   if ($rU =~ "^0") {
     subst_user('/^0+/+/');
   }
@@ -86,7 +87,7 @@ def test_substitutions_reach_the_wire_with_a_matching_content_length():
                   b"m=audio 4000 RTP/AVP 0\r\nc=IN IP4 127.0.0.1\r\n"
             uac.send(build_request("INVITE", ruri, uac.port,
                                    extra=("Subject: lunch", "X-Old-Name: 1",
-                                          "X-Codes: secret-1, secret-22",
+                                          "X-Codes: secret-1, secret-22", "X-Orig-Uri: x",
                                           "Content-Type: application/sdp; charset=x"),
                                    body=sdp), srv.addr)
             req, _ = uas.recv_msg(3)
@@ -97,6 +98,7 @@ def test_substitutions_reach_the_wire_with_a_matching_content_length():
             check(req.get("x-old-name") is None, "replace() left the old header name")
             check_eq(req.get("x-new-name"), "1", "replace()")
             check_eq(req.get("x-codes"), "xxx, xxx", "replace_all()")
+            check_eq(req.get("x-orig-uri"), ruri, "subst with \\u (the request-URI)")
             check_eq(req.get("x-is-sdp"), "yes", "is_content_type() with parameters")
             want = sdp.replace(b"c=IN IP4 127.0.0.1", b"c=IN IP4 203.0.113.7")
             check_eq(req.body, want, "body after subst /g")
