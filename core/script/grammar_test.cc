@@ -35,6 +35,7 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(logicalOperatorsShortCircuit);
   CPPUNIT_TEST(notNegatesTheWholeComparisonAsInOpenSips);
   CPPUNIT_TEST(openSipsCoreKeywordsReadTheMessage);
+  CPPUNIT_TEST(protoAfAndMsgLenCompareAsInOpenSips);
   CPPUNIT_TEST(regexMatchOperators);
   CPPUNIT_TEST(myselfComparesHostsAndUris);
   CPPUNIT_TEST(commentsOfEveryKind);
@@ -318,6 +319,28 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
         "  if ($avp(a) == NULL) probe(\"gone\");\n"
         "}\n");
     CPPUNIT_ASSERT(Seen({"2", "gone"}) == seen);
+  }
+  // OpenSIPS 1.x: proto == UDP, af == INET6 (bare names) and msg:len compared with numbers.
+  void protoAfAndMsgLenCompareAsInOpenSips() {
+    const std::string script =
+        "route {\n"
+        "  if (proto == UDP) probe(\"udp\");\n"
+        "  if (proto == tcp || proto == TLS) probe(\"stream\");\n"
+        "  if (proto != UDP) probe(\"not udp\");\n"
+        "  if (af == INET) probe(\"v4\");\n"
+        "  if (af == INET6) probe(\"v6\");\n"
+        "  if (msg:len > 100 && msg:len < 65536) probe(\"len\");\n"
+        "  if (msg:len >= 100000) probe(\"huge\");\n"
+        "  if ($af == \"INET\") probe(\"$af\");\n"
+        "}\n";
+    Fixture f;
+    CPPUNIT_ASSERT(Seen({"udp", "v4", "len", "INET"}) == f.run(script));
+    f.src_ip = "2001:db8::7";
+    f.proto = Proto::kTcp;
+    CPPUNIT_ASSERT(Seen({"stream", "not udp", "v6", "len"}) == f.run(script));
+    // Another bare name is still an error, not a silent string.
+    CPPUNIT_ASSERT(!f.compileError("route { if (proto == FOO) probe(\"x\"); }").isOk());
+    CPPUNIT_ASSERT(!f.compileError("route { if (af == INET4) probe(\"x\"); }").isOk());
   }
   void hexNumbersAndEscapes() {
     Fixture f;

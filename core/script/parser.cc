@@ -1,5 +1,6 @@
 #include "core/script/parser.h"
 
+#include "core/base/strings.h"
 #include "core/script/lexer.h"
 
 namespace sipline::script {
@@ -433,6 +434,10 @@ class Parser {
     for (const auto& o : kOps) {
       if (peek().type == o.tok) {
         const Token& op = next();
+        if (ExprPtr name = keywordConstant(*l.value(), peek())) {
+          next();
+          return binary(o.kind, op, std::move(l.value()), std::move(name));
+        }
         Result<ExprPtr> r = bitExpr();
         if (!r.isOk()) return r;
         return binary(o.kind, op, std::move(l.value()), std::move(r.value()));
@@ -544,6 +549,16 @@ class Parser {
           next();
           return e;
         }
+        // msg:len, the length of the message ($ml).
+        if (t.text == "msg" && peek(1).type == Tok::kColon && peek(2).type == Tok::kIdent &&
+            peek(2).text == "len") {
+          e->kind = Expr::Kind::kPvar;
+          e->text = "ml";
+          next();
+          next();
+          next();
+          return e;
+        }
         if (const char* pvar = keywordPvar(t.text);
             pvar != nullptr && peek(1).type != Tok::kLParen) {
           e->kind = Expr::Kind::kPvar;
@@ -579,15 +594,38 @@ class Parser {
     }
   }
 
+  // The bare names OpenSIPS 1.x compares its proto and af keywords with (proto == UDP,
+  // af == INET6): the string the pseudo-variable reads ($proto "udp", $af "INET6"), or
+  // nullptr when left is not such a keyword or t not such a name.
+  ExprPtr keywordConstant(const Expr& left, const Token& t) {
+    if (left.kind != Expr::Kind::kPvar || t.type != Tok::kIdent) return nullptr;
+    std::string name = toLower(t.text);
+    const char* value = nullptr;
+    if (left.text == "proto") {
+      for (const char* p : {"udp", "tcp", "tls", "sctp", "ws", "wss"}) {
+        if (name == p) value = p;
+      }
+    } else if (left.text == "af") {
+      if (name == "inet") value = "INET";
+      if (name == "inet6") value = "INET6";
+    }
+    if (value == nullptr) return nullptr;
+    auto e = std::make_unique<Expr>();
+    e->kind = Expr::Kind::kString;
+    e->text = value;
+    e->pos = posOf(t);
+    return e;
+  }
+
   // OpenSIPS 1.x core keywords of conditions (if (!uri==myself), if (method=="INVITE")): the
   // pseudo-variable each one reads; nullptr for another word.
   static const char* keywordPvar(const std::string& word) {
     static const struct {
       const char* keyword;
       const char* pvar;
-    } kKeywords[] = {{"uri", "ru"},    {"method", "rm"},   {"from_uri", "fu"},
-                     {"to_uri", "tu"}, {"src_ip", "si"},   {"src_port", "sp"},
-                     {"dst_ip", "Ri"}, {"dst_port", "Rp"}, {"status", "rs"}};
+    } kKeywords[] = {{"uri", "ru"},    {"method", "rm"},   {"from_uri", "fu"}, {"to_uri", "tu"},
+                     {"src_ip", "si"}, {"src_port", "sp"}, {"dst_ip", "Ri"},   {"dst_port", "Rp"},
+                     {"status", "rs"}, {"proto", "proto"}, {"af", "af"}};
     for (const auto& k : kKeywords) {
       if (word == k.keyword) return k.pvar;
     }

@@ -72,6 +72,9 @@ Value getRpLocal(MsgContext& ctx, const PvarRef&) {
   return l ? Value::integer(l->port) : Value::null();
 }
 Value getProto(MsgContext& ctx, const PvarRef&) { return Value::view(protoName(ctx.rcv().proto)); }
+Value getAf(MsgContext& ctx, const PvarRef&) {
+  return Value::view(ctx.rcv().src.isV6() ? "INET6" : "INET");
+}
 Value getCi(MsgContext& ctx, const PvarRef&) { return viewOrNull(ctx.msg().callId()); }
 Value getCs(MsgContext& ctx, const PvarRef&) {
   const CSeq* c = ctx.msg().cseq();
@@ -444,6 +447,7 @@ const std::vector<PvarSpec> kPvars = {
     {"Ri", getRi, nullptr, 0, "IP address of the receiving socket"},
     {"Rp", getRpLocal, nullptr, 0, "port of the receiving socket"},
     {"proto", getProto, nullptr, 0, "transport of the received message (udp, tcp, tls)"},
+    {"af", getAf, nullptr, 0, "address family of the received message (INET, INET6)"},
     {"ci", getCi, nullptr, 0, "Call-ID"},
     {"cs", getCs, nullptr, 0, "CSeq number"},
     {"fu", nameAddrUri<&SipMessage::from>, nullptr, 0, "From URI"},

@@ -36,8 +36,10 @@ inline bool contains(const std::string& text, const std::string& part) {
 struct Fixture {
   CommandRegistry commands;
   std::vector<std::string> seen;
-  ScriptOptions options;  // defines and module flags for the next compile
-  bool dropped = false;   // of the last run()
+  ScriptOptions options;             // defines and module flags for the next compile
+  bool dropped = false;              // of the last run()
+  std::string src_ip = "192.0.2.7";  // where run()'s message comes from, and how
+  Proto proto = Proto::kUdp;
 
   Fixture() {
     Status st = registerCoreCommands(commands);
@@ -105,7 +107,8 @@ struct Fixture {
     SipMessage msg;
     CPPUNIT_ASSERT(msg.parse(kInvite) == ParseError::kOk);
     ReceiveInfo rcv;
-    CPPUNIT_ASSERT(SockAddr::fromNumeric("192.0.2.7", 5099, rcv.src));
+    CPPUNIT_ASSERT(SockAddr::fromNumeric(src_ip, 5099, rcv.src));
+    rcv.proto = proto;
     MsgContext ctx(msg, rcv, kRequestRoute);
     int r = s.value()->runRequest(ctx);
     dropped = ctx.dropped;
