@@ -21,7 +21,8 @@ struct Expr {
     kString,
     kPvar,
     kMyself,
-    kNull,  // the NULL literal: only compared (== !=) or assigned (=)
+    kNull,     // the NULL literal: only compared (== !=) or assigned (=)
+    kAddress,  // an unquoted IP address or network (text): compared (== !=) as one
     kCall,
     kNot,
     kNeg,

@@ -245,6 +245,14 @@ class ScriptCompiler {
       }
       case K::kMyself:
         return posError(e.pos, "'myself' can only be compared: X == myself or X != myself");
+      case K::kAddress: {
+        // Elsewhere than in a comparison an address is its text ($var(gw) = 10.0.0.1).
+        std::string error;
+        script::IpNetwork net;
+        if (!script::IpNetwork::parse(e.text, net, &error)) return posError(e.pos, error);
+        node = std::make_unique<script::ConstExpr>(script::Value::owned(e.text));
+        break;
+      }
       case K::kCall: {
         Result<script::ExprNodePtr> call = callExpr(e);
         if (!call.isOk()) return call;
@@ -294,6 +302,27 @@ class ScriptCompiler {
           break;
         }
         const bool equality = e.kind == K::kEq || e.kind == K::kNe;
+        const bool left_net = e.args[0]->kind == K::kAddress;
+        const bool right_net = e.args[1]->kind == K::kAddress;
+        if (left_net || right_net) {
+          if (!equality) {
+            return posError(e.pos, "an IP address or network can only be compared with == or !=");
+          }
+          if (left_net && right_net) {
+            return posError(e.pos, "two IP addresses compared: the result never changes");
+          }
+          std::string error;
+          script::IpNetwork net;
+          const script::Expr& literal = *e.args[left_net ? 0 : 1];
+          if (!script::IpNetwork::parse(literal.text, net, &error)) {
+            return posError(literal.pos, error);
+          }
+          Result<script::ExprNodePtr> other = expr(*e.args[left_net ? 1 : 0]);
+          if (!other.isOk()) return other;
+          node = std::make_unique<script::NetworkExpr>(e.kind == K::kNe, std::move(other.value()),
+                                                       net);
+          break;
+        }
         if (equality && e.args[0]->kind == K::kNull && e.args[1]->kind == K::kNull) {
           return posError(e.pos, "NULL compared with NULL: the result never changes");
         }

@@ -36,6 +36,8 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(notNegatesTheWholeComparisonAsInOpenSips);
   CPPUNIT_TEST(openSipsCoreKeywordsReadTheMessage);
   CPPUNIT_TEST(protoAfAndMsgLenCompareAsInOpenSips);
+  CPPUNIT_TEST(unquotedAddressesAndNetworksCompareAsAddresses);
+  CPPUNIT_TEST(badAddressComparisonsAreLoadErrors);
   CPPUNIT_TEST(regexMatchOperators);
   CPPUNIT_TEST(myselfComparesHostsAndUris);
   CPPUNIT_TEST(commentsOfEveryKind);
@@ -341,6 +343,49 @@ class ScriptGrammarTest : public CppUnit::TestFixture {
     // Another bare name is still an error, not a silent string.
     CPPUNIT_ASSERT(!f.compileError("route { if (proto == FOO) probe(\"x\"); }").isOk());
     CPPUNIT_ASSERT(!f.compileError("route { if (af == INET4) probe(\"x\"); }").isOk());
+  }
+  // OpenSIPS 1.x: src_ip == 10.0.0.1, src_ip == 10.0.0.0/8, IPv6 and masks, unquoted.
+  void unquotedAddressesAndNetworksCompareAsAddresses() {
+    const std::string script =
+        "route {\n"
+        "  if (src_ip == 192.0.2.7) probe(\"exact\");\n"
+        "  if (src_ip == 192.0.2.0/24) probe(\"/24\");\n"
+        "  if ($si == 192.0.0.0/255.255.0.0) probe(\"mask\");\n"
+        "  if (src_ip != 10.0.0.0/8) probe(\"not 10/8\");\n"
+        "  if (10.0.0.0/8 == src_ip) probe(\"10/8 reversed\");\n"
+        "  if (src_ip == 2001:db8::7) probe(\"v6 exact\");\n"
+        "  if (src_ip == 2001:db8::/32) probe(\"v6 /32\");\n"
+        "  if (src_ip == ::1) probe(\"loopback\");\n"
+        "  if (src_ip == 0.0.0.0/0) probe(\"any v4\");\n"
+        "  $var(gw) = 192.0.2.7;\n"
+        "  if ($var(gw) == src_ip) probe(\"as text\");\n"
+        "}\n";
+    Fixture f;
+    CPPUNIT_ASSERT(Seen({"exact", "/24", "mask", "not 10/8", "any v4", "as text"}) ==
+                   f.run(script));
+    f.src_ip = "2001:db8:0::7";  // another spelling of the same address
+    CPPUNIT_ASSERT(Seen({"not 10/8", "v6 exact", "v6 /32"}) == f.run(script));
+    f.src_ip = "::1";
+    CPPUNIT_ASSERT(Seen({"not 10/8", "loopback"}) == f.run(script));
+    // Not addresses: hex numbers, a name starting with hex letters, "case 1:".
+    Fixture g;
+    CPPUNIT_ASSERT(Seen({"hex", "case"}) ==
+                   g.run("route {\n  if (0xff == 255) probe(\"hex\");\n"
+                         "  $var(add) = 1;\n"
+                         "  switch ($var(add)) {\n    case 1: probe(\"case\"); break;\n  }\n}\n"));
+  }
+  void badAddressComparisonsAreLoadErrors() {
+    Fixture f;
+    Status st = f.compileError("route { if (src_ip == 10.0.0.0/33) probe(\"x\"); }");
+    CPPUNIT_ASSERT_MESSAGE(st.message(), scripttest::contains(st.message(), "bad network prefix"));
+    CPPUNIT_ASSERT_MESSAGE(st.message(), scripttest::contains(st.message(), "t.routes:1:"));
+    st = f.compileError("route { if (src_ip == ::1/255.0.0.0) probe(\"x\"); }");
+    CPPUNIT_ASSERT_MESSAGE(st.message(), scripttest::contains(st.message(), "bad network mask"));
+    st = f.compileError("route { if (src_ip < 10.0.0.1) probe(\"x\"); }");
+    CPPUNIT_ASSERT_MESSAGE(st.message(),
+                           scripttest::contains(st.message(), "only be compared with =="));
+    // Not a dotted quad: as before, an error of the lexer.
+    CPPUNIT_ASSERT(!f.compileError("route { if (src_ip == 10.0.1) probe(\"x\"); }").isOk());
   }
   void hexNumbersAndEscapes() {
     Fixture f;

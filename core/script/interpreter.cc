@@ -3,8 +3,12 @@
 // ScriptErrorSite, of commands).
 #include "core/script/interpreter.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 
 #include "core/script/script.h"
 
@@ -122,6 +126,77 @@ int CompiledRoute::runBody(Exec& ex, bool* stop) const {
     }
   }
   return 1;
+}
+
+namespace {
+
+// An address without brackets into 16 bytes; false when it is none.
+bool parseIp(std::string_view text, int& family, unsigned char* bytes) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  std::string z(text);
+  std::memset(bytes, 0, 16);
+  if (inet_pton(AF_INET, z.c_str(), bytes) == 1) {
+    family = AF_INET;
+    return true;
+  }
+  if (inet_pton(AF_INET6, z.c_str(), bytes) == 1) {
+    family = AF_INET6;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IpNetwork::parse(std::string_view text, IpNetwork& out, std::string* error) {
+  std::size_t slash = text.find('/');
+  std::string_view address = text.substr(0, slash);
+  if (!parseIp(address, out.family, out.addr)) {
+    *error = "not an IP address: \"" + std::string(address) + "\"";
+    return false;
+  }
+  const int bits = out.family == AF_INET ? 32 : 128;
+  int prefix = bits;
+  if (slash != std::string_view::npos) {
+    std::string_view m = text.substr(slash + 1);
+    int mask_family = 0;
+    if (m.find('.') != std::string_view::npos) {
+      if (out.family != AF_INET || !parseIp(m, mask_family, out.mask) || mask_family != AF_INET) {
+        *error = "bad network mask \"" + std::string(m) +
+                 "\" (expected /bits or, for IPv4, "
+                 "/a.b.c.d)";
+        return false;
+      }
+      for (int i = 0; i < 16; ++i) out.addr[i] &= out.mask[i];
+      return true;
+    }
+    prefix = -1;
+    if (!m.empty() && m.size() <= 3 && m.find_first_not_of("0123456789") == std::string::npos) {
+      prefix = std::stoi(std::string(m));
+    }
+    if (prefix < 0 || prefix > bits) {
+      *error = "bad network prefix \"/" + std::string(m) + "\" (0 to " + std::to_string(bits) + ")";
+      return false;
+    }
+  }
+  std::memset(out.mask, 0, sizeof(out.mask));
+  for (int i = 0; i < prefix; ++i) {
+    out.mask[i / 8] = static_cast<unsigned char>(out.mask[i / 8] | (0x80u >> (i % 8)));
+  }
+  for (int i = 0; i < 16; ++i) out.addr[i] &= out.mask[i];
+  return true;
+}
+
+bool IpNetwork::contains(std::string_view ip) const {
+  int f = 0;
+  unsigned char bytes[16];
+  if (!parseIp(ip, f, bytes) || f != family) return false;
+  for (int i = 0; i < 16; ++i) {
+    if ((bytes[i] & mask[i]) != addr[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace sipline::script

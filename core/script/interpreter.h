@@ -224,6 +224,39 @@ class MatchExpr : public ExprNode {
   ExprNodePtr dynamic_;
 };
 
+// An IP network of the script (OpenSIPS's unquoted src_ip == 10.0.0.0/8): an address and a
+// mask of the same family. A plain address has the full mask.
+struct IpNetwork {
+  int family = 0;  // AF_INET or AF_INET6
+  unsigned char addr[16] = {};
+  unsigned char mask[16] = {};
+  // "10.0.0.1", "10.0.0.0/8", "10.0.0.0/255.0.0.0", "2001:db8::/32", "[::1]"; false, with
+  // *error set, when it is none of those.
+  static bool parse(std::string_view text, IpNetwork& out, std::string* error);
+  // True when ip (an address as $si reads it; brackets allowed) lies in the network.
+  bool contains(std::string_view ip) const;
+};
+
+// `X == 10.0.0.0/8`, `X != ::1`: X read as an IP address lies in the network (a value that is
+// no address, or of the other family, never does).
+class NetworkExpr : public ExprNode {
+ public:
+  NetworkExpr(bool negate, ExprNodePtr l, IpNetwork net)
+      : negate_(negate), l_(std::move(l)), net_(net) {}
+  bool mayChangeMessage() const override { return l_->mayChangeMessage(); }
+  Value eval(Exec& ex) const override { return Value::integer(test(ex) > 0 ? 1 : 0); }
+  int test(Exec& ex) const override {
+    Value v = l_->eval(ex);
+    bool in = v.isStr() && net_.contains(v.str());
+    return (in != negate_) ? 1 : -1;
+  }
+
+ private:
+  bool negate_;
+  ExprNodePtr l_;
+  IpNetwork net_;
+};
+
 // `X == myself`: X is a URI (host and port checked) or a host (any port).
 class MyselfExpr : public ExprNode {
  public:

@@ -1,5 +1,8 @@
 #include "core/script/lexer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 
 #include "core/script/pvar.h"
@@ -80,6 +83,8 @@ const char* tokName(Tok t) {
       return "'~'";
     case Tok::kColon:
       return "':'";
+    case Tok::kAddress:
+      return "IP address";
     case Tok::kDirective:
       return "directive";
   }
@@ -198,6 +203,9 @@ Status Lexer::lexToken(Token& t) {
     if (t.text.empty()) return error(t.line, t.col, "expected a directive name after '#!'");
     return Status::ok();
   }
+  if ((std::isxdigit(static_cast<unsigned char>(c)) || c == ':') && address(t)) {
+    return Status::ok();
+  }
   if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
     t.type = Tok::kIdent;
     while (i_ < s_.size() &&
@@ -219,6 +227,49 @@ Status Lexer::lexToken(Token& t) {
     return pvar(t);
   }
   return op(t);
+}
+
+// A dotted-quad IPv4 or an IPv6 address (at least two ':') that inet_pton accepts, then an
+// optional "/prefix" (or "/a.b.c.d" mask for IPv4). Consumes it and returns true; leaves
+// everything as it was and returns false for anything else (a number, a name, ':').
+bool Lexer::address(Token& t) {
+  auto isAddrChar = [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+  };
+  std::size_t end = i_;
+  while (end < s_.size() && isAddrChar(s_[end])) ++end;
+  std::string text(s_.substr(i_, end - i_));
+  std::size_t colons = 0;
+  std::size_t dots = 0;
+  bool digits_only = true;
+  for (char c : text) {
+    colons += c == ':';
+    dots += c == '.';
+    if (c != '.' && !std::isdigit(static_cast<unsigned char>(c))) digits_only = false;
+  }
+  unsigned char buf[sizeof(in6_addr)];
+  const bool v6 = colons >= 2 && inet_pton(AF_INET6, text.c_str(), buf) == 1;
+  const bool v4 =
+      !v6 && colons == 0 && dots == 3 && digits_only && inet_pton(AF_INET, text.c_str(), buf) == 1;
+  if (!v4 && !v6) return false;
+  if (end + 1 < s_.size() && s_[end] == '/' &&
+      std::isdigit(static_cast<unsigned char>(s_[end + 1]))) {
+    std::size_t mask_end = end + 1;
+    while (mask_end < s_.size() &&
+           (std::isdigit(static_cast<unsigned char>(s_[mask_end])) || s_[mask_end] == '.')) {
+      ++mask_end;
+    }
+    text.append(s_.substr(end, mask_end - end));
+    end = mask_end;
+  }
+  // "10.0.0.1x" or "::1_a" is no address.
+  if (end < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[end])) || s_[end] == '_')) {
+    return false;
+  }
+  while (i_ < end) advance();
+  t.type = Tok::kAddress;
+  t.text = std::move(text);
+  return true;
 }
 
 Status Lexer::number(Token& t) {

@@ -55,6 +55,8 @@ enum class Tok : std::uint8_t {
   kBitNot,
   kColon,
   kDirective,  // "#!define": text is the directive name ("define")
+  kAddress,    // an unquoted IPv4 or IPv6 address, with an optional /prefix or /mask:
+               // "10.0.0.0/8", "2001:db8::1" (OpenSIPS: src_ip == 10.0.0.0/8)
 };
 const char* tokName(Tok t);
 
@@ -94,6 +96,7 @@ class Lexer {
   Status error(int line, int col, const std::string& msg) const;
   Status skipSpaceAndComments(bool stop_at_newline);
   Status lexToken(Token& t);
+  bool address(Token& t);
   Status number(Token& t);
   Status quoted(Token& t);
   Status pvar(Token& t);

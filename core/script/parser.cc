@@ -530,6 +530,11 @@ class Parser {
         e->text = t.text;
         next();
         return e;
+      case Tok::kAddress:
+        e->kind = Expr::Kind::kAddress;
+        e->text = t.text;
+        next();
+        return e;
       case Tok::kLParen: {
         next();
         Result<ExprPtr> inner = expr();

@@ -389,8 +389,11 @@ class ScriptDefineTest : public CppUnit::TestFixture {
     Fixture f;
     SCRIPT_ASSERT_ERROR(f, "#!define BAD $nosuch\nroute {\n  if (BAD == 1) { }\n}",
                         "t.routes:3:7: unknown pseudo-variable $nosuch");
-    SCRIPT_ASSERT_ERROR(f, "#!define GW 10.0.0.5\nroute { }",
+    // An address alone is a value of its own now (src_ip == GW); with a port it is not.
+    SCRIPT_ASSERT_ERROR(f, "#!define GW 10.0.0.5:5080\nroute { }",
                         "quote text, e.g. #!define GW \"10.0.0.5\"");
+    CPPUNIT_ASSERT(Seen({"gw"}) == f.run("#!define GW 192.0.2.0/24\n"
+                                         "route { if (src_ip == GW) probe(\"gw\"); }"));
   }
   void settingsDefinesComeFirst() {
     Fixture f;
