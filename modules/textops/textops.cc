@@ -60,18 +60,20 @@ const HeaderField* firstHeader(SipMessage& msg, std::string_view name) {
 }  // namespace
 
 bool appendHeaderLineAfter(SipMessage& msg, std::string_view text, std::string_view name) {
-  std::string line = headerLine(text);
-  const HeaderField* h = line.empty() ? nullptr : firstHeader(msg, name);
+  const HeaderField* h = firstHeader(msg, name);
   std::size_t off = 0;
-  if (h == nullptr || !msg.offsetOf(h->raw, off)) return false;
+  if (h == nullptr || !msg.offsetOf(h->raw, off)) return appendHeaderLine(msg, text);
+  std::string line = headerLine(text);
+  if (line.empty()) return false;
   msg.edits().insert(off + h->raw.size(), std::move(line));
   return true;
 }
 
 bool insertHeaderLineBefore(SipMessage& msg, std::string_view text, std::string_view name) {
+  const HeaderField* h = firstHeader(msg, name);
+  if (h == nullptr) return insertHeaderLine(msg, text);
   std::string line = headerLine(text);
-  const HeaderField* h = line.empty() ? nullptr : firstHeader(msg, name);
-  if (h == nullptr) return false;
+  if (line.empty()) return false;
   msg.insertHeaderBefore(*h, std::move(line));
   return true;
 }

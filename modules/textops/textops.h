@@ -19,7 +19,8 @@ std::string headerLine(std::string_view text);
 bool appendHeaderLine(SipMessage& msg, std::string_view text);
 bool insertHeaderLine(SipMessage& msg, std::string_view text);
 // append_hf(txt, hdr) / insert_hf(txt, hdr): adds the line after (before) the first header
-// with that name (compact forms included); false, nothing added, when there is none.
+// with that name (compact forms included); without such a header, after the last (before
+// the first) header, as OpenSIPS does.
 bool appendHeaderLineAfter(SipMessage& msg, std::string_view text, std::string_view name);
 bool insertHeaderLineBefore(SipMessage& msg, std::string_view text, std::string_view name);
 // Removes every header with this name (compact forms included); returns how many, or -1

@@ -82,14 +82,18 @@ class TextopsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(insertHeaderLineBefore(msg, "X-Before: 2", "subject"));
     // "s" is Subject's compact form: the first of the two is the anchor.
     CPPUNIT_ASSERT(appendHeaderLineAfter(msg, "X-After-S: 3", "s"));
-    CPPUNIT_ASSERT(!appendHeaderLineAfter(msg, "X-None: 4", "X-Missing"));
-    CPPUNIT_ASSERT(!insertHeaderLineBefore(msg, "X-None: 4", "X-Missing"));
+    // Without the anchor: after the last header, before the first one.
+    CPPUNIT_ASSERT(appendHeaderLineAfter(msg, "X-Last: 4", "X-Missing"));
+    CPPUNIT_ASSERT(insertHeaderLineBefore(msg, "X-First: 5", "X-Missing"));
     CPPUNIT_ASSERT(!insertHeaderLineBefore(msg, "garbage", "Subject"));
+    CPPUNIT_ASSERT(!appendHeaderLineAfter(msg, "garbage", "X-Missing"));
     std::string out = built(msg);
     CPPUNIT_ASSERT(out.find("Call-ID: c1\r\nX-After: 1\r\nCSeq:") != std::string::npos);
     CPPUNIT_ASSERT(out.find("X-Trace: one\r\nX-Before: 2\r\nSubject: hello\r\nX-After-S: 3\r\n"
                             "s: again\r\n") != std::string::npos);
-    CPPUNIT_ASSERT(out.find("X-None") == std::string::npos);
+    CPPUNIT_ASSERT(out.find("Content-Length: 0\r\nX-Last: 4\r\n\r\n") != std::string::npos);
+    CPPUNIT_ASSERT(out.find("SIP/2.0\r\nX-First: 5\r\nVia:") != std::string::npos);
+    CPPUNIT_ASSERT(out.find("garbage") == std::string::npos);
   }
   // subst on Subject, then remove_hf("Subject"): the removal overlapped the substitution's
   // edit and the message could not be built any more (the request was not relayed).
