@@ -19,6 +19,7 @@ class TmEngineTest : public CppUnit::TestFixture, protected EngineHarness {
   CPPUNIT_TEST_SUITE(TmEngineTest);
   CPPUNIT_TEST(inviteGoesOutWithOurViaAndTheCallerGets100);
   CPPUNIT_TEST(localRepliesCarryTheForcedRport);
+  CPPUNIT_TEST(appendedReplyHeadersStayWithTheTransaction);
   CPPUNIT_TEST(provisionalGoesUpWithoutOurVia);
   CPPUNIT_TEST(busyIsAckedHopByHopThenRelayed);
   CPPUNIT_TEST(retransmittedInviteGetsTheLastReply);
@@ -132,6 +133,30 @@ class TmEngineTest : public CppUnit::TestFixture, protected EngineHarness {
       timeout_up = true;
       CPPUNIT_ASSERT(s.to == addr("192.0.2.1", 5062));
       CPPUNIT_ASSERT(has(s.data, "branch=z9hG4bKfr;rport=5062;received=192.0.2.1"));
+    }
+    CPPUNIT_ASSERT(timeout_up);
+  }
+
+  // append_to_reply() before t_relay(): the 408 tm makes later carries the header (OpenSIPS
+  // keeps it with the request); the automatic 100 Trying does not.
+  void appendedReplyHeadersStayWithTheTransaction() {
+    std::string text = invite("z9hG4bKar");
+    SipMessage msg;
+    CPPUNIT_ASSERT(msg.parse(text) == ParseError::kOk);
+    ReceiveInfo rcv{&proxySocket(), addr("192.0.2.1", 5060), Proto::kUdp};
+    MsgContext ctx(msg, rcv, kRequestRoute);
+    ctx.reply_headers = "X-Kept: 1\r\n";
+    CPPUNIT_ASSERT_EQUAL(1, engine_->relay(ctx));
+    engine_->requestDone(ctx);
+    std::vector<Sent> sent = capture_.take();
+    CPPUNIT_ASSERT_EQUAL(std::string("SIP/2.0 100 Trying"), sent.back().firstLine());
+    CPPUNIT_ASSERT(!has(sent.back().data, "X-Kept"));
+    runTimersFor(3100);  // fr_inv_timeout 3 s
+    bool timeout_up = false;
+    for (const Sent& s : capture_.take()) {
+      if (s.firstLine() != "SIP/2.0 408 Request Timeout") continue;
+      timeout_up = true;
+      CPPUNIT_ASSERT(has(s.data, "\r\nX-Kept: 1\r\n"));
     }
     CPPUNIT_ASSERT(timeout_up);
   }

@@ -89,6 +89,7 @@ bool Engine::runFailureRouteLocked(Transaction& t, int code, bool local) {
   fctx.record_route.wanted = t.record_route;
   fctx.record_route.params = std::string(view(t.rr_params));
   fctx.record_route.preset = std::string(view(t.rr_preset));
+  fctx.reply_headers = std::string(view(t.reply_headers));
   t.in_failure = true;
   int rc = 1;
   std::uint8_t round_end = t.nbranches;

@@ -102,6 +102,7 @@ int Engine::relay(MsgContext& ctx) {
     assign(t.rr_params, ctx.record_route.params);
     assign(t.rr_preset, ctx.record_route.preset);
     assign(t.avps, ctx.avps.serialize());
+    assign(t.reply_headers, ctx.reply_headers);
   });
   if (!st.isOk()) {
     stats_.no_memory.inc();

@@ -227,8 +227,9 @@ void Engine::sendLocalReplyLocked(Transaction& t, SipMessage& req, int code,
                                   std::string_view reason, std::string_view extra_headers) {
   const Listener* l = listenerAt(t.in_listener);
   std::string_view tag = code > 100 ? view(t.to_tag) : std::string_view();
-  std::string wire =
-      buildReply(req, t.src.unpack(), code, reason, tag, extra_headers, t.force_rport);
+  std::string headers(extra_headers);
+  if (code > 100) headers += view(t.reply_headers);  // append_to_reply()
+  std::string wire = buildReply(req, t.src.unpack(), code, reason, tag, headers, t.force_rport);
   notifyWatchersLocked(t, code, wire, true);
   if (l != nullptr) {
     SendResult sr = sendReplyTo(*l, t.reply_dst.unpack(), t.reply_fallback.unpack(), wire);
@@ -260,7 +261,13 @@ int Engine::reply(MsgContext& ctx, int code, std::string_view reason,
   if (code >= 200) cancelBranchesLocked(t, -1);
   // A 3xx lists the destination set as its Contacts, as sl_send_reply does (redirect server).
   std::string headers(extra_headers);
-  headers += ctx.reply_headers;  // append_to_reply()
+  // append_to_reply(): kept with the transaction, so that what tm answers later (408, a
+  // failure_route's t_reply) carries them too, as OpenSIPS keeps them with the request.
+  if (view(t.reply_headers) != ctx.reply_headers &&
+      !shm::guardAlloc("transaction", [&] { assign(t.reply_headers, ctx.reply_headers); }).isOk()) {
+    assign(t.reply_headers, std::string_view());
+    headers += ctx.reply_headers;
+  }
   if (code >= 300 && code < 400) headers += destinationSetContacts(ctx);
   sendLocalReplyLocked(t, ctx.msg(), code, reason, headers);
   ctx.replied = true;

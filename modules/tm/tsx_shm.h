@@ -96,6 +96,7 @@ struct Transaction {
         on_branch(sm),
         rr_params(sm),
         rr_preset(sm),
+        reply_headers(sm),
         avps(sm),
         watch(sm) {}
 
@@ -149,6 +150,7 @@ struct Transaction {
   bool record_route = false;
   shm::String rr_params;
   shm::String rr_preset;
+  shm::String reply_headers;  // append_to_reply(): on every reply made here but the first 100
   shm::String avps;  // the script's $avp values (AvpStore::serialize), back in failure_route
 
   LocalCompletion completion;
