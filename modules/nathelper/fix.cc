@@ -15,6 +15,10 @@ namespace {
 // second fix_nated_contact() replaces the first instead of conflicting with it ('N', 'A',
 // 'T', 1; SipMessage's own keys are small).
 constexpr std::uint32_t kKeyContact = 0x4e415401u;
+// The <> that fix_nated_contact(uri_params) and add_rcv_param(1) put around a bare Contact
+// URI, keyed per Contact so that either call, in either order and repeated, brackets it once.
+constexpr std::uint32_t kKeyContactOpen = 0x4e500000u;
+constexpr std::uint32_t kKeyContactClose = 0x4e600000u;
 
 struct Change {
   std::size_t offset;
@@ -105,10 +109,11 @@ bool fixNatedContact(SipMessage& msg, const Source& src, std::string_view uri_pa
   // Every Contact (a REGISTER may bind several), as OpenSIPS: each one its own key, so that
   // a second call replaces the first one's edits.
   bool fixed = false;
-  std::uint32_t key = kKeyContact;
+  std::uint32_t index = 0;
   for (const Contact& c : list->items) {
     const NameAddr& addr = c.addr;
-    const std::uint32_t this_key = key++;
+    const std::uint32_t i = index++;
+    const std::uint32_t this_key = kKeyContact + i;
     if (!addr.uri_ok || addr.uri.scheme == SipUri::Scheme::kTel || addr.uri.host.empty()) {
       continue;
     }
@@ -130,12 +135,11 @@ bool fixNatedContact(SipMessage& msg, const Source& src, std::string_view uri_pa
     const bool bracketed = uri_end < msg.buffer().size() && msg.buffer()[uri_end] == '>';
     if (!uri_params.empty() && !bracketed) {
       // A bare addr-spec ends at its first ';': the new parameters would be header
-      // parameters. The URI goes in <> (the edit then covers all of it).
-      std::string_view buf = msg.buffer();
-      text = "<" + std::string(buf.substr(uri_at, start - uri_at)) + text +
-             std::string(buf.substr(end, uri_end - end)) + ">";
-      start = uri_at;
-      end = uri_end;
+      // parameters. The URI goes in <> (add_rcv_param(1) may have closed it already).
+      msg.edits().replaceKeyed(kKeyContactOpen + i, uri_at, 0, "<");
+      if (!msg.edits().hasKeyed(kKeyContactClose + i)) {
+        msg.edits().replaceKeyed(kKeyContactClose + i, uri_end, 0, ">");
+      }
     }
     msg.edits().replaceKeyed(this_key, start, end - start, std::move(text));
     fixed = true;
@@ -148,7 +152,9 @@ int addRcvParam(SipMessage& msg, const Source& src, bool uri_param) {
   if (list == nullptr || list->star) return 0;
   const std::string uri = receivedUri(src);
   int n = 0;
+  std::uint32_t index = 0;
   for (const Contact& c : list->items) {
+    const std::uint32_t i = index++;
     std::size_t text_at = 0, uri_at = 0;
     if (!msg.offsetOf(c.addr.text, text_at) || !msg.offsetOf(c.addr.uri_text, uri_at)) continue;
     if (!uri_param) {
@@ -170,8 +176,13 @@ int addRcvParam(SipMessage& msg, const Source& src, bool uri_param) {
     std::size_t uri_end = uri_at + c.addr.uri_text.size();
     bool bracketed = uri_end < msg.buffer().size() && msg.buffer()[uri_end] == '>';
     // A bare addr-spec ends at its first ';': without <> the param would be a header param.
-    if (!bracketed) msg.edits().insert(uri_at, "<");
-    msg.edits().insert(uri_end, ";received=" + value + (bracketed ? "" : ">"));
+    // The brackets are the ones fix_nated_contact(uri_params) uses: one pair whatever runs.
+    if (bracketed) {
+      msg.edits().insert(uri_end, ";received=" + value);
+    } else {
+      msg.edits().replaceKeyed(kKeyContactOpen + i, uri_at, 0, "<");
+      msg.edits().replaceKeyed(kKeyContactClose + i, uri_end, 0, ";received=" + value + ">");
+    }
     ++n;
   }
   return n;

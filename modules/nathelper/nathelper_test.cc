@@ -352,6 +352,17 @@ class NathelperTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_MESSAGE(
           out, out.find(std::string("Contact: ") + c.out + "\r\n") != std::string::npos);
     }
+    // With add_rcv_param(1) on the same bare Contact, in either order: one pair of <>.
+    for (bool rcv_first : {false, true}) {
+      Msg m(request("203.0.113.5", "sip:a@10.0.0.1:5060;expires=60"));
+      if (rcv_first) CPPUNIT_ASSERT_EQUAL(1, addRcvParam(m.msg, src, true));
+      CPPUNIT_ASSERT(fixNatedContact(m.msg, src, ";p=1"));
+      if (!rcv_first) CPPUNIT_ASSERT_EQUAL(1, addRcvParam(m.msg, src, true));
+      std::string out = m.built();
+      CPPUNIT_ASSERT_MESSAGE(
+          out, out.find("Contact: <sip:a@203.0.113.5:40001;p=1;received=sip:203.0.113.5:40001>"
+                        ";expires=60\r\n") != std::string::npos);
+    }
     CPPUNIT_ASSERT(validUriParams(""));
     CPPUNIT_ASSERT(validUriParams(";ata=cisco;x"));
     CPPUNIT_ASSERT(!validUriParams("ata=cisco"));

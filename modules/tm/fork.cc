@@ -102,7 +102,9 @@ int Engine::relay(MsgContext& ctx) {
     assign(t.rr_params, ctx.record_route.params);
     assign(t.rr_preset, ctx.record_route.preset);
     assign(t.avps, ctx.avps.serialize());
-    assign(t.reply_headers, ctx.reply_headers);
+    // append_to_reply() in a failure_route lasts for that route only (as in OpenSIPS): kept,
+    // a hunt through N gateways would repeat its header N times.
+    if (!in_failure) assign(t.reply_headers, ctx.reply_headers);
   });
   if (!st.isOk()) {
     stats_.no_memory.inc();

@@ -206,3 +206,48 @@ def test_body_substitutions_search_append_and_anchored_headers():
             j = names.index("subject")
             check_eq(names[j - 1], "x-before-subject", "insert_hf(txt, \"Subject\")")
             check_eq(names[-1], "x-no-anchor", "append_hf with a missing anchor: at the end")
+
+
+HUNT_ROUTES = """\
+route {
+  if (is_method("ACK|CANCEL") || has_totag()) { if (t_check_trans()) t_relay(); exit; }
+  append_to_reply("X-Kept: 1");
+  t_on_failure("hunt");
+  if (!t_relay()) sl_reply_error();
+}
+
+failure_route[hunt] {
+  append_to_reply("X-Hunt: yes");
+  if ($avp(tries) == "1") {
+    t_reply(503, "Hunted");
+    exit;
+  }
+  $avp(tries) = "1";
+  $ru = "sip:carol@127.0.0.1:@SECOND@";
+  t_on_failure("hunt");
+  t_relay();
+}
+"""
+
+
+def test_append_to_reply_before_t_relay_reaches_a_failure_routes_reply_once():
+    """As in OpenSIPS: headers appended before t_relay() stay with the transaction; those a
+    failure_route appends last for that run only, so a hunt does not repeat them."""
+    from harness import new_branch, recv_request, reply_to
+    from sipp_flows import check_no_transactions, proxy, tm_modules
+    with UdpPeer() as bob, UdpPeer() as carol, UdpPeer() as uac:
+        with proxy(routes=HUNT_ROUTES, subst={"SECOND": carol.port},
+                   modules=tm_modules(extra="textops = {};")) as srv:
+            uac.send(build_request("INVITE", f"sip:bob@{LOOPBACK}:{bob.port}", uac.port,
+                                   branch=new_branch()), srv.addr)
+            inv_b, at_b = recv_request(bob, "INVITE")
+            bob.send(reply_to(inv_b, 486, "Busy Here", "b1"), at_b)
+            inv_c, at_c = recv_request(carol, "INVITE")
+            carol.send(reply_to(inv_c, 486, "Busy Here", "c1"), at_c)
+            final = uac.expect_reply(3)
+            while final is not None and final.status < 200:
+                final = uac.expect_reply(3)
+            check(final is not None and final.status == 503, f"final: {final}")
+            check_eq(final.all("x-kept"), ["1"], "the request route's header, once")
+            check_eq(final.all("x-hunt"), ["yes"], "the last failure_route's header, once")
+            check_no_transactions(srv)
